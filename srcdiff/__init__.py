@@ -1,0 +1,15 @@
+"""srcdiff: automatic differentiation by source transformation.
+
+``srcdiff.grad(f)`` reads ``f``'s source, lowers it to an SSA IR, applies
+reverse mode, and emits a plain NumPy function you can print, read and save.
+"""
+from .api import grad, source, value_and_grad
+from .errors import (NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnknownCallableError,
+                     UnsupportedSyntaxError)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad", "value_and_grad", "source", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
+    "NonDifferentiableError", "SourceUnavailableError", "__version__",
+]

@@ -1,0 +1,187 @@
+"""The user-facing transformations, with JAX's names and argument conventions."""
+import functools
+import inspect
+import numbers
+
+import numpy as np
+
+from . import cache
+from .compiler import compile_grad
+from .ir import aval_of_argument, unknown_aval
+
+
+def grad(fun=None, argnums=0, has_aux=False):
+    """The gradient of a scalar-valued function, as emitted NumPy source.
+
+    ``argnums`` picks the argument(s) to differentiate: an int gives one
+    gradient, a tuple gives a tuple. With ``has_aux=True`` the function
+    returns ``(output, aux)`` and the gradient function returns ``(grad, aux)``.
+    Gradients have the type and shape of their argument.
+
+    >>> import numpy as np, srcdiff
+    >>> def f(x1, x2):
+    ...     return np.log(x1) + x1 * x2 - np.sin(x2)
+    >>> srcdiff.grad(f, argnums=(0, 1))(2.0, 5.0)   # doctest: +SKIP
+    (5.5, 1.7163378145367738)
+
+    Usable as ``@grad`` or ``@grad(argnums=(0, 1))``.
+    """
+    if fun is None:
+        return lambda f: grad(f, argnums=argnums, has_aux=has_aux)
+    return Gradient(fun, argnums, has_aux, with_value=False)
+
+
+def value_and_grad(fun=None, argnums=0, has_aux=False):
+    """Like :func:`grad`, but the function returns ``(value, gradient)``.
+
+    With ``has_aux=True`` it returns ``((value, aux), gradient)``, as JAX does.
+    """
+    if fun is None:
+        return lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux)
+    return Gradient(fun, argnums, has_aux, with_value=True)
+
+
+def source(transformed, *example_args, **example_kwargs):
+    """The emitted Python module of a gradient function, as a string.
+
+    With example arguments the source is specialised to their shapes and
+    dtypes (what a call with them runs); without, it works for any shapes.
+    """
+    if not isinstance(transformed, Gradient):
+        raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad or value_and_grad, "
+                        f"not {type(transformed).__name__}")
+    return transformed.compiled(*example_args, **example_kwargs).source
+
+
+class Gradient:
+    """A function transformed by grad/value_and_grad. Compiles per argument kind, once."""
+
+    def __init__(self, fun, argnums, has_aux, with_value):
+        if not callable(fun):
+            raise TypeError(f"grad expects a function, not {type(fun).__name__}")
+        if isinstance(fun, Gradient):
+            raise NotImplementedError("grad of a srcdiff-transformed function (higher order) is not supported yet")
+        if not isinstance(argnums, (int, tuple)) or isinstance(argnums, bool) or (
+            isinstance(argnums, tuple) and not all(isinstance(i, int) and not isinstance(i, bool) for i in argnums)
+        ):
+            raise TypeError(f"argnums must be an int or a tuple of ints, not {argnums!r}")
+        if isinstance(argnums, tuple) and not argnums:
+            raise ValueError("argnums is an empty tuple: name at least one argument to differentiate")
+        self.fun = fun
+        self.argnums = argnums
+        self.has_aux = has_aux
+        self.with_value = with_value
+        self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
+        self._signature = inspect.signature(fun)
+        self._nparams = len(self._signature.parameters)
+        self._options = (self._indices, has_aux, with_value)
+        functools.update_wrapper(self, fun)
+
+    def __repr__(self):
+        kind = "value_and_grad" if self.with_value else "grad"
+        return f"<srcdiff.{kind} of {getattr(self.fun, '__qualname__', self.fun)}, argnums={self.argnums}>"
+
+    def _bind(self, args, kwargs):
+        if not kwargs and len(args) == self._nparams:
+            return args
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.fun.__name__}(): {e}") from None
+        bound.apply_defaults()
+        return tuple(bound.arguments.values())
+
+    def _indices_for(self, n):
+        indices = tuple(i + n if i < 0 else i for i in self._indices)
+        for given, i in zip(self._indices, indices):
+            if not 0 <= i < n:
+                raise ValueError(
+                    f"argnums {given} is out of range for {self.fun.__name__}, which takes {n} argument(s)"
+                )
+        return indices
+
+    def compiled(self, *args, **kwargs):
+        if args or kwargs:
+            args = self._bind(args, kwargs)
+            indices = self._indices_for(len(args))
+            _check_differentiable(self.fun, args, indices)
+            avals = tuple(aval_of_argument(a) for a in args)
+            arg_key = tuple(_arg_key(a) for a in args)
+        else:
+            indices = self._indices_for(self._nparams)
+            avals = tuple(unknown_aval() for _ in range(self._nparams))
+            arg_key = "generic"
+        key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value), arg_key)
+        return cache.get_or_compile(
+            key, lambda: compile_grad(self.fun, avals, indices, self.has_aux, self.with_value)
+        )
+
+    def __call__(self, *args, **kwargs):
+        args = self._bind(args, kwargs)
+        compiled = self.compiled(*args)
+        outs = compiled.fn(*args)
+        return self._package(outs, args, compiled)
+
+    def _package(self, outs, args, compiled):
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        indices = self._indices_for(len(args))
+        aux_tree, n_aux = compiled.out_tree
+        pos = 0
+        value = None
+        if self.with_value:
+            value, pos = outs[0], 1
+        grads = tuple(_like(g, args[i]) for g, i in zip(outs[pos:pos + len(indices)], indices))
+        aux_leaves = outs[pos + len(indices):]
+        g = grads if isinstance(self.argnums, tuple) else grads[0]
+        if self.has_aux:
+            aux = _unflatten(aux_tree, aux_leaves)
+            if self.with_value:
+                return (value, aux), g
+            return g, aux
+        if self.with_value:
+            return value, g
+        return g
+
+
+def _unflatten(tree, leaves):
+    if isinstance(tree, int):
+        return leaves[tree - 1]
+    return type(tree)(_unflatten(t, leaves) for t in tree)
+
+
+def _like(g, arg):
+    """The gradient in the argument's own type: a float for a float, an array for an array."""
+    if isinstance(arg, float):
+        return float(g)
+    if isinstance(arg, np.ndarray) and not isinstance(g, np.ndarray):
+        return np.asarray(g, dtype=arg.dtype)
+    return g
+
+
+def _arg_key(a):
+    if isinstance(a, np.ndarray):
+        return (a.shape, a.dtype.str)
+    return type(a)
+
+
+def _check_differentiable(fun, args, indices):
+    for i in indices:
+        a = args[i]
+        name = list(inspect.signature(fun).parameters)[i]
+        if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
+            raise TypeError(
+                f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
+                f"{fun.__name__} is an integer ({a!r}); pass a float, e.g. {float(a)!r}, "
+                "or leave it out of argnums"
+            )
+        if isinstance(a, (np.ndarray, np.generic)):
+            if a.dtype.kind not in "fc":
+                raise TypeError(
+                    f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
+                    f"{fun.__name__} has dtype {a.dtype}; cast it with .astype(float) or leave it out of argnums"
+                )
+        elif not isinstance(a, (float, complex)):
+            raise TypeError(
+                f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
+                "floats and NumPy float arrays (convert with np.asarray(x, dtype=float))"
+            )

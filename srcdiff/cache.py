@@ -1,0 +1,51 @@
+"""Compiled derivatives, keyed by code object, options and argument kinds.
+
+An entry remembers the globals and closure cells it resolved when compiling;
+a lookup checks them with `is`, so rebinding a helper or a constant is noticed
+and never serves a stale derivative."""
+import threading
+
+_MISSING = object()
+_entries = {}
+_lock = threading.Lock()
+
+
+def key_of(fun, options, arg_key):
+    closure = tuple(id(c) for c in (getattr(fun, "__closure__", None) or ()))
+    return (fun.__code__, id(fun.__globals__), closure, options, arg_key)
+
+
+def valid(guards):
+    for namespace, name, value in guards:
+        if name is None:  # a closure cell
+            try:
+                if namespace.cell_contents is not value:
+                    return False
+            except ValueError:
+                return False
+        elif namespace.get(name, _MISSING) is not value:
+            return False
+    return True
+
+
+def get(key):
+    entry = _entries.get(key)
+    if entry is not None and valid(entry.guards):
+        return entry
+    return None
+
+
+def get_or_compile(key, compile_fn):
+    entry = get(key)
+    if entry is not None:
+        return entry
+    with _lock:
+        entry = get(key)
+        if entry is None:
+            entry = compile_fn()
+            _entries[key] = entry
+    return entry
+
+
+def clear():
+    _entries.clear()

@@ -1,0 +1,382 @@
+"""Python AST -> IR.
+
+Names are resolved when compiling: locals to SSA variables, globals and
+closure cells to the objects they hold (a module, a NumPy function, a
+constant), which the table in prims/ turns into primitives. Each resolved
+global is recorded as a guard so a rebinding is noticed (see cache.py)."""
+import ast
+import builtins
+import operator
+
+import numpy as np
+
+from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
+from ..ir import Block, Const, Function, Var
+from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
+from .source import parse_function
+
+BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Pow: operator.pow, ast.MatMult: np.matmul, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+}
+CMPOPS = {
+    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne,
+}
+
+# Constructs outside the subset, with what to do instead.
+UNSUPPORTED = {
+    ast.Try: ("try/except", "move error handling outside the differentiated function"),
+    ast.With: ("with", "move the context manager outside the differentiated function"),
+    ast.AsyncWith: ("async with", "differentiate a plain synchronous function"),
+    ast.Raise: ("raise", "validate inputs before calling the gradient"),
+    ast.Assert: ("assert", "check inputs before calling the gradient"),
+    ast.Global: ("global", "pass the value as an argument or read the global without assigning it"),
+    ast.Nonlocal: ("nonlocal", "return the value instead of assigning an outer variable"),
+    ast.ClassDef: ("class definition", "define the class at module level"),
+    ast.Import: ("import", "import at module level"),
+    ast.ImportFrom: ("import", "import at module level"),
+    ast.Delete: ("del", "drop the del; unused values cost nothing in the derivative"),
+    ast.AsyncFunctionDef: ("async def", "differentiate a plain synchronous function"),
+    ast.Yield: ("yield", "return a value; generators cannot be differentiated"),
+    ast.YieldFrom: ("yield from", "return a value; generators cannot be differentiated"),
+    ast.Await: ("await", "differentiate a plain synchronous function"),
+    ast.NamedExpr: ("assignment expression (:=)", "assign on a line of its own"),
+    ast.JoinedStr: ("f-string", "strings carry no derivative; remove it"),
+    ast.Starred: ("starred argument", "pass the arguments one by one"),
+    ast.Set: ("set literal", "use a tuple or a list"),
+    ast.SetComp: ("set comprehension", "use a list"),
+}
+LATER = {
+    ast.If: "if statement", ast.For: "for loop", ast.While: "while loop", ast.AsyncFor: "async for",
+    ast.Break: "break", ast.Continue: "continue", ast.FunctionDef: "nested def", ast.Lambda: "lambda",
+    ast.IfExp: "conditional expression", ast.BoolOp: "and/or", ast.ListComp: "list comprehension",
+    ast.GeneratorExp: "generator expression", ast.DictComp: "dict comprehension", ast.Dict: "dict literal",
+}
+if hasattr(ast, "Match"):
+    UNSUPPORTED[ast.Match] = ("match statement", "use if/elif")
+
+
+class Lowering:
+    def __init__(self, fn, arg_avals, parsed=None):
+        self.fn = fn
+        self.parsed = parsed or parse_function(fn)
+        self.builder = Builder()
+        self.env = {}
+        self.guards = []  # (namespace, name, value): what the compiled code assumed
+        self.arg_avals = arg_avals
+        code = fn.__code__
+        self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+
+    # -- entry -----------------------------------------------------------------
+
+    def lower(self) -> Function:
+        node = self.parsed.node
+        params = self._params(node)
+        with self.builder.active():
+            out = self._body(node)
+        leaves = []
+        self.out_tree = _flatten(out, leaves)
+        results = [leaf.atom for leaf in leaves]
+        fn = Function(
+            getattr(self.fn, "__name__", "f"),
+            Block(params, self.builder.eqns, results),
+            self.parsed.filename,
+            getattr(node, "lineno", 0),
+        )
+        return fn
+
+    def _params(self, node):
+        args = node.args
+        for kind, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
+            if kind is not None:
+                raise self.unsupported(node, what, "list the parameters by name")
+        names = [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
+        params = []
+        for name, aval in zip(names, self.arg_avals):
+            v = Var(aval, name)
+            params.append(v)
+            self.env[name] = T(v)
+        return params
+
+    def _body(self, node):
+        if isinstance(node, ast.Lambda):
+            with self.builder.at(self.parsed.loc(node.body)):
+                return self.expr(node.body)
+        for stmt in node.body:
+            result = self.stmt(stmt)
+            if result is not _NO_RETURN:
+                return result
+        raise NonDifferentiableError(
+            f"{node.name} returns nothing", self.parsed.loc(node), "return the value to differentiate."
+        )
+
+    # -- statements --------------------------------------------------------------
+
+    def stmt(self, node):
+        with self.builder.at(self.parsed.loc(node)):
+            method = getattr(self, "stmt_" + type(node).__name__, None)
+            if method is None:
+                raise self.unsupported_node(node)
+            return method(node)
+
+    def stmt_Return(self, node):
+        if node.value is None:
+            raise NonDifferentiableError("a bare return gives nothing to differentiate", self.parsed.loc(node))
+        return self.expr(node.value)
+
+    def stmt_Assign(self, node):
+        value = self.expr(node.value)
+        for target in node.targets:
+            self.assign(target, value)
+        return _NO_RETURN
+
+    def stmt_AnnAssign(self, node):
+        if node.value is not None:
+            self.assign(node.target, self.expr(node.value))
+        return _NO_RETURN
+
+    def stmt_AugAssign(self, node):
+        if not isinstance(node.target, ast.Name):
+            raise self.unsupported(node, "augmented assignment to an item or attribute",
+                                   "write x = x + ... on a plain name")
+        op = BINOPS.get(type(node.op))
+        if op is None:
+            raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
+        value = self.builder.call(op, (self.name(node.target.id, node.target), self.expr(node.value)), {})
+        self.assign(node.target, value)
+        return _NO_RETURN
+
+    def stmt_Expr(self, node):
+        if isinstance(node.value, ast.Constant):
+            return _NO_RETURN  # a docstring or a stray literal
+        self.expr(node.value)
+        return _NO_RETURN
+
+    def stmt_Pass(self, node):
+        return _NO_RETURN
+
+    def assign(self, target, value):
+        if isinstance(target, ast.Name):
+            if isinstance(value, T) and isinstance(value.atom, Var) and not value.atom.hint:
+                value.atom.hint = target.id
+            self.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = self.unpack(value, len(target.elts), target)
+            for t, v in zip(target.elts, items):
+                self.assign(t, v)
+        elif isinstance(target, ast.Subscript):
+            raise self.later(target, "item assignment (x[i] = ...)")
+        else:
+            raise self.unsupported(target, f"assignment to {type(target).__name__.lower()}",
+                                   "assign to a plain name")
+
+    def unpack(self, value, n, node):
+        if isinstance(value, (tuple, list)):
+            if len(value) != n:
+                raise NonDifferentiableError(f"cannot unpack {len(value)} values into {n} names",
+                                             self.parsed.loc(node))
+            return list(value)
+        if isinstance(value, T):
+            length = value.aval.shape[0] if value.aval.known_shape and value.aval.ndim else None
+            if value.aval.kind == "tuple" and value.aval.has_value:
+                length = len(value.aval.value)
+            if length is None:
+                raise NonDifferentiableError("cannot unpack a value whose length is unknown when compiling",
+                                             self.parsed.loc(node), "index it explicitly: a, b = x[0], x[1]")
+            if length != n:
+                raise NonDifferentiableError(f"cannot unpack {length} values into {n} names", self.parsed.loc(node))
+            return [value[i] for i in range(n)]
+        raise NonDifferentiableError(f"cannot unpack {type(value).__name__}", self.parsed.loc(node))
+
+    # -- expressions -------------------------------------------------------------
+
+    def expr(self, node):
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        if method is None:
+            raise self.unsupported_node(node)
+        with self.builder.at(self.parsed.loc(node)):
+            return method(node)
+
+    def expr_Constant(self, node):
+        v = node.value
+        if isinstance(v, (bool, int, float, complex)):
+            return T(Const(v))
+        return v  # strings, None, Ellipsis: static
+
+    def expr_Name(self, node):
+        return self.name(node.id, node)
+
+    def name(self, name, node):
+        if name in self.env:
+            return self.env[name]
+        if name in self.cells:
+            cell = self.cells[name]
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                raise NonDifferentiableError(f"free variable {name!r} is not bound yet", self.parsed.loc(node)) from None
+            self.guards.append((cell, None, value))
+            return static_value(value)
+        namespace = self.fn.__globals__
+        if name in namespace:
+            value = namespace[name]
+            self.guards.append((namespace, name, value))
+            return static_value(value, name)
+        if hasattr(builtins, name):
+            return getattr(builtins, name)
+        raise NonDifferentiableError(f"name {name!r} is not defined", self.parsed.loc(node))
+
+    def expr_BinOp(self, node):
+        op = BINOPS.get(type(node.op))
+        if op is None:
+            raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
+        return self.builder.call(op, (self.expr(node.left), self.expr(node.right)), {})
+
+    def expr_UnaryOp(self, node):
+        operand = self.expr(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            return self.builder.call(operator.neg, (operand,), {})
+        if isinstance(node.op, ast.Not):
+            return self.builder.call(operator.not_, (operand,), {})
+        raise self.unsupported(node, "operator ~", "use np.logical_not on booleans")
+
+    def expr_Compare(self, node):
+        left = self.expr(node.left)
+        result = None
+        for op, right_node in zip(node.ops, node.comparators):
+            fn = CMPOPS.get(type(op))
+            if fn is None:
+                raise self.unsupported(node, f"comparison {type(op).__name__}", "compare values with < <= > >= == !=")
+            right = self.expr(right_node)
+            part = self.builder.call(fn, (left, right), {})
+            result = part if result is None else self.builder.call(np.logical_and, (result, part), {})
+            left = right
+        return result
+
+    def expr_Call(self, node):
+        func = self.expr(node.func)
+        args = [self.expr(a) for a in node.args]
+        kwargs = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.unsupported(kw.value, "**kwargs in a call", "pass keyword arguments by name")
+            kwargs[kw.arg] = self.expr(kw.value)
+        if isinstance(func, _Method):
+            return func(*args, **kwargs)
+        if isinstance(func, T):
+            raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
+        if lookup(func) is None and _has_source(func):
+            raise self.later(node, f"a call to your own function {getattr(func, '__qualname__', func)}()")
+        return self.builder.call(func, args, kwargs)
+
+    def expr_Attribute(self, node):
+        value = self.expr(node.value)
+        attr = node.attr
+        if isinstance(value, T):
+            if attr in ATTRIBUTES:
+                return ATTRIBUTES[attr](value)
+            if attr in METHODS:
+                return _Method(METHODS[attr], value)
+            raise NonDifferentiableError(
+                f"arrays have no supported attribute or method {attr!r}",
+                self.parsed.loc(node),
+                "supported: " + ", ".join(sorted(set(ATTRIBUTES) | {m for m in METHODS if not m.startswith("_")})),
+            )
+        try:
+            return static_value(getattr(value, attr))
+        except AttributeError:
+            raise NonDifferentiableError(f"{_describe(value)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+
+    def expr_Subscript(self, node):
+        value = self.expr(node.value)
+        index = self.index(node.slice)
+        if isinstance(value, T):
+            return METHODS["__getitem__"](value, index)
+        if isinstance(value, (tuple, list)):
+            i = index.const_value() if isinstance(index, T) else index
+            if isinstance(i, (int, slice)):
+                return value[i]
+        raise NonDifferentiableError(f"cannot index {_describe(value)} with this subscript", self.parsed.loc(node))
+
+    def index(self, node):
+        if isinstance(node, ast.Slice):
+            parts = [None if p is None else self.expr(p) for p in (node.lower, node.upper, node.step)]
+            return slice(*parts)
+        if isinstance(node, ast.Tuple):
+            return tuple(self.index(e) for e in node.elts)
+        if hasattr(ast, "Index") and isinstance(node, getattr(ast, "Index")):  # Python 3.8
+            return self.index(node.value)
+        return self.expr(node)
+
+    def expr_Tuple(self, node):
+        return tuple(self.expr(e) for e in node.elts)
+
+    def expr_List(self, node):
+        return [self.expr(e) for e in node.elts]
+
+    # -- errors ------------------------------------------------------------------
+
+    def unsupported_node(self, node):
+        kind = type(node)
+        if kind in LATER:
+            return self.later(node, LATER[kind])
+        what, hint = UNSUPPORTED.get(kind, (kind.__name__, "rewrite it with the constructs grammar.md lists"))
+        return self.unsupported(node, what, hint)
+
+    def unsupported(self, node, what, hint):
+        return UnsupportedSyntaxError(f"{what} is not supported", self.parsed.loc(node), f"hint: {hint}.")
+
+    def later(self, node, what):
+        return UnsupportedSyntaxError(
+            f"{what} is not supported yet", self.parsed.loc(node),
+            "hint: this release differentiates straight-line code; see grammar.md for the subset.",
+        )
+
+
+_NO_RETURN = object()
+
+
+class _Method:
+    """x.sum as a value, waiting for its call."""
+
+    def __init__(self, binder, obj):
+        self.binder, self.obj = binder, obj
+
+    def __call__(self, *args, **kwargs):
+        return self.binder(self.obj, *args, **kwargs)
+
+
+def static_value(value, name=None):
+    """A resolved global: numbers and arrays become constants, the rest stays a Python object."""
+    if isinstance(value, (bool, int, float, complex, np.generic)):
+        return T(Const(value.item() if isinstance(value, np.generic) else value))
+    if isinstance(value, np.ndarray):
+        return T(Const(value, name=name))
+    return value
+
+
+def _has_source(fn):
+    return callable(fn) and hasattr(fn, "__code__")
+
+
+def _describe(value):
+    return getattr(value, "__name__", None) or type(value).__name__
+
+
+def _flatten(value, leaves):
+    """Output structure with leaf positions; leaves collects the T values."""
+    if isinstance(value, T):
+        leaves.append(value)
+        return len(leaves) - 1
+    if isinstance(value, (tuple, list)):
+        return type(value)(_flatten(v, leaves) for v in value)
+    raise SrcdiffError(f"cannot return a {type(value).__name__} from a differentiated function")
+
+
+def lower(fn, arg_avals):
+    """(Function, lowering) — the lowering keeps guards and the output structure."""
+    lowering = Lowering(fn, arg_avals)
+    return lowering.lower(), lowering

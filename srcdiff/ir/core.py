@@ -1,0 +1,184 @@
+"""Structured SSA: variables assigned once, equations applying one primitive,
+blocks as regions so that control flow can stay structured for a Python target."""
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+_ids = itertools.count(1)
+
+
+class Sym:
+    """An unknown shape. Two values share a Sym only when their shapes are provably equal."""
+
+    __slots__ = ("id",)
+
+    def __init__(self):
+        self.id = next(_ids)
+
+    def __repr__(self):
+        return f"?{self.id}"
+
+
+@dataclass(frozen=True)
+class Aval:
+    """What is known about a value at compile time.
+
+    kind: 'array' (ndarray or NumPy scalar), 'scalar' (Python number), 'tuple'
+    (shapes, index tuples), 'static' (anything else known exactly).
+    shape is a tuple, or a Sym when unknown. value holds the value when it is
+    known exactly (shape integers, constants)."""
+
+    kind: str = "array"
+    shape: Any = None
+    dtype: Optional[np.dtype] = None
+    value: Any = None
+    has_value: bool = False
+
+    @property
+    def ndim(self):
+        return len(self.shape) if isinstance(self.shape, tuple) else None
+
+    @property
+    def known_shape(self):
+        return isinstance(self.shape, tuple)
+
+    @property
+    def differentiable(self):
+        """Integers, booleans, tuples and statics carry no derivative."""
+        if self.kind in ("tuple", "static"):
+            return False
+        return self.dtype is None or self.dtype.kind in "fc"
+
+    def __str__(self):
+        dt = {None: "?"}.get(self.dtype, None) or _dtype_tag(self.dtype)
+        if self.kind == "tuple":
+            return "tuple"
+        if self.kind == "static":
+            return "static"
+        if self.kind == "scalar":
+            return dt
+        if isinstance(self.shape, tuple):
+            return f"{dt}[{','.join(str(d) for d in self.shape)}]"
+        return f"{dt}[?]"
+
+
+def _dtype_tag(dt):
+    return {"f": "f", "i": "i", "u": "u", "b": "bool", "c": "c"}[dt.kind] + (
+        "" if dt.kind == "b" else str(dt.itemsize * 8)
+    )
+
+
+def unknown_aval():
+    return Aval("array", Sym(), None)
+
+
+class Var:
+    """An SSA variable. hint is the user's name for it, kept for the emitted code."""
+
+    __slots__ = ("id", "hint", "aval")
+
+    def __init__(self, aval: Aval, hint: str = ""):
+        self.id = next(_ids)
+        self.hint = hint
+        self.aval = aval
+
+    def __repr__(self):
+        return f"%{self.hint or 'v'}{self.id}"
+
+
+class Const:
+    """A value known when compiling: a literal, a resolved global, a parameter default."""
+
+    __slots__ = ("value", "aval", "name")
+
+    def __init__(self, value, aval: Optional[Aval] = None, name: Optional[str] = None):
+        self.value = value
+        self.aval = aval or aval_of_value(value)
+        self.name = name  # the global it came from, so emitted code can say it by name
+
+    def __repr__(self):
+        return f"Const({self.value!r})"
+
+
+Atom = Union[Var, Const]
+
+
+@dataclass
+class Eqn:
+    """outs = prim(ins; params). Region primitives (if, loops) carry blocks."""
+
+    prim: Any
+    ins: List[Atom]
+    outs: List[Var]
+    params: Dict[str, Any] = field(default_factory=dict)
+    loc: Any = None
+    blocks: Tuple["Block", ...] = ()
+
+
+@dataclass
+class Block:
+    """A region: parameters bound on entry, equations, results yielded on exit."""
+
+    params: List[Var] = field(default_factory=list)
+    eqns: List[Eqn] = field(default_factory=list)
+    results: List[Atom] = field(default_factory=list)
+
+
+@dataclass
+class Function:
+    """A lowered function. body.params are the arguments, body.results the outputs."""
+
+    name: str
+    body: Block
+    filename: str = "<unknown>"
+    lineno: int = 0
+    doc: str = ""
+
+    @property
+    def params(self):
+        return self.body.params
+
+    @property
+    def results(self):
+        return self.body.results
+
+
+def aval_of_value(value) -> Aval:
+    if isinstance(value, bool):
+        return Aval("scalar", (), np.dtype(bool), value, True)
+    if isinstance(value, int):
+        return Aval("scalar", (), np.dtype(np.int64), value, True)
+    if isinstance(value, float):
+        return Aval("scalar", (), np.dtype(np.float64), value, True)
+    if isinstance(value, complex):
+        return Aval("scalar", (), np.dtype(np.complex128), value, True)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return Aval("array", tuple(value.shape), value.dtype, value, True)
+    if isinstance(value, tuple) and all(_is_static_scalar(v) for v in value):
+        return Aval("tuple", None, None, value, True)
+    return Aval("static", None, None, value, True)
+
+
+def _is_static_scalar(v):
+    return v is None or isinstance(v, (int, float, bool, slice, type(Ellipsis)))
+
+
+def aval_of_argument(value) -> Aval:
+    """The cache key's view of a runtime argument: kind, dtype and shape, not the value."""
+    if isinstance(value, bool):
+        return Aval("scalar", (), np.dtype(bool))
+    if isinstance(value, int):
+        return Aval("scalar", (), np.dtype(np.int64))
+    if isinstance(value, float):
+        return Aval("scalar", (), np.dtype(np.float64))
+    if isinstance(value, complex):
+        return Aval("scalar", (), np.dtype(np.complex128))
+    if isinstance(value, (np.ndarray, np.generic)):
+        return Aval("array", tuple(value.shape), value.dtype)
+    if isinstance(value, (list, tuple)):
+        arr = np.asarray(value)
+        if arr.dtype != object:
+            return Aval("array", arr.shape, arr.dtype)
+    return unknown_aval()

@@ -1,0 +1,94 @@
+"""Taking an adjoint back to its operand's shape, and the inverse, broadcasting.
+
+sum_to and broadcast_to are each other's VJP, so reverse mode over reverse
+mode needs nothing more."""
+import numpy as np
+
+from ..ir import Aval, Sym
+from .core import Primitive, binds, current, wrap
+from .helpers import attach
+from .syntax import call
+
+
+SUM_TO = Primitive(
+    "sum_to",
+    emit=lambda a, p: f"_sum_to({a[0]}, {a[1]})",
+    shape=lambda avals, p: Aval("array", avals[1].value if avals[1].has_value else Sym(), avals[0].dtype),
+)
+attach(SUM_TO, "sum_to")
+
+
+def _broadcast_to_shape(avals, params):
+    shp = avals[1]
+    return Aval("array", tuple(shp.value) if shp.has_value else Sym(), avals[0].dtype)
+
+
+BROADCAST_TO = Primitive(
+    "broadcast_to",
+    emit=lambda a, p: f"np.broadcast_to({a[0]}, {a[1]})",
+    impl=np.broadcast_to,
+    shape=_broadcast_to_shape,
+)
+
+
+@SUM_TO.defvjp
+def _(g, out, ins, active):
+    x, shape = ins
+    return np.broadcast_to(g, np.shape(x)), None
+
+
+@SUM_TO.defjvp
+def _(tangents, out, ins):
+    return sum_to(tangents[0], ins[1])
+
+
+@BROADCAST_TO.defvjp
+def _(g, out, ins, active):
+    x, shape = ins
+    return unbroadcast(g, x), None
+
+
+@BROADCAST_TO.defjvp
+def _(tangents, out, ins):
+    return np.broadcast_to(tangents[0], ins[1])
+
+
+@binds(np.broadcast_to)
+def _broadcast_to(array, shape, subok=False):
+    return current().apply(BROADCAST_TO, [array, shape_operand(shape)])
+
+
+def sum_to(x, shape):
+    """No NumPy function does this; rules call it directly."""
+    return current().apply(SUM_TO, [x, shape_operand(shape)])
+
+
+def shape_operand(shape):
+    """A shape argument: a traced tuple, or a tuple of ints and traced ints."""
+    from .indexing import make_tuple
+
+    if isinstance(shape, (tuple, list)):
+        return make_tuple(shape)
+    return shape
+
+
+def unbroadcast(g, x):
+    """g summed down to x's shape; nothing emitted when the shapes are provably equal."""
+    g, x = wrap(g), wrap(x)
+    gs, xs = g.aval.shape, x.aval.shape
+    if gs is xs or (isinstance(gs, tuple) and gs == xs) or gs == ():
+        return g  # a scalar adjoint means every operand was a scalar
+    if isinstance(gs, tuple) and isinstance(xs, tuple):
+        if xs == ():
+            return np.sum(g)
+        lead = len(gs) - len(xs)
+        lead_axes = tuple(range(lead))
+        one_axes = tuple(i for i, d in enumerate(xs) if d == 1 and gs[lead + i] != 1)
+        if lead_axes:
+            g = np.sum(g, axis=lead_axes[0] if len(lead_axes) == 1 else lead_axes)
+        if one_axes:
+            g = np.sum(g, axis=one_axes[0] if len(one_axes) == 1 else one_axes, keepdims=True)
+        return g
+    if xs == () and x.aval.kind == "scalar":
+        return np.sum(g)
+    return sum_to(g, np.shape(x))

@@ -1,0 +1,364 @@
+"""Primitives, the table from Python callables to them, and the builder that
+both the frontend and the derivative rules use to write IR.
+
+A derivative rule is ordinary NumPy-looking Python run on `T` values: each
+operation on a `T` appends an equation instead of computing a number, so a
+rule such as ``g * np.cos(x)`` reads like the math and builds IR made of
+primitives that themselves have rules (so derivatives can be differentiated).
+"""
+import contextlib
+import numbers
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+
+from ..errors import NonDifferentiableError, UnknownCallableError
+from ..ir import Aval, Const, Eqn, Sym, Var, aval_of_value
+
+
+class Primitive:
+    """One operation: how it is written in emitted code, how it evaluates (for
+    constant folding), its output shape, and its JVP and VJP rules."""
+
+    def __init__(self, name, emit, impl=None, shape=None, nout=1, differentiable=True):
+        self.name = name
+        self.emit = emit  # callable(operand_sources, params) -> Python expression source
+        self.impl = impl  # callable(*operand_values, **params) -> value
+        self.shape = shape  # callable(avals, params) -> Aval (or list for nout > 1)
+        self.nout = nout
+        self.differentiable = differentiable
+        self.jvp = None  # callable(tangents, outs, ins, **params) -> tangent(s) of the output
+        self.vjp = None  # callable(g, out, ins, active, **params) -> adjoints, None where inactive
+
+    def arity(self, eqn):
+        return self.nout
+
+    def defjvp(self, fn):
+        self.jvp = fn
+        return fn
+
+    def defvjp(self, fn):
+        self.vjp = fn
+        return fn
+
+    def __repr__(self):
+        return f"<prim {self.name}>"
+
+
+# ---------------------------------------------------------------------------
+# The table: Python callables, array methods and attributes -> binders.
+# A binder has the callable's own signature (so Python checks the call) and
+# returns T values built with the builder.
+
+CALLABLES: Dict[Any, Callable] = {}
+METHODS: Dict[str, Callable] = {}
+ATTRIBUTES: Dict[str, Callable] = {}
+
+
+def binds(*callables):
+    def register(binder):
+        for c in callables:
+            CALLABLES[c] = binder
+        return binder
+
+    return register
+
+
+def method(*names):
+    def register(binder):
+        for n in names:
+            METHODS[n] = binder
+        return binder
+
+    return register
+
+
+def attribute(*names):
+    def register(binder):
+        for n in names:
+            ATTRIBUTES[n] = binder
+        return binder
+
+    return register
+
+
+def lookup(fn):
+    """The binder for a callable, or None. Unhashable callables are never primitives."""
+    try:
+        return CALLABLES.get(fn)
+    except TypeError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Building IR.
+
+
+class Builder:
+    """Appends equations to the current block; folds constants; infers avals."""
+
+    _current: List["Builder"] = []
+
+    def __init__(self, eqns=None, loc=None, outer_eqns=(), peephole=None):
+        self.eqns = eqns if eqns is not None else []
+        self.loc = loc
+        self.peephole = peephole  # derivative code is simplified as it is built
+        self._made = {o.id: e for eqns in (outer_eqns, self.eqns) for e in eqns for o in e.outs}
+
+    def producer(self, atom):
+        """The equation that defined a variable, for rules that look at how a value was made."""
+        return self._made.get(atom.id) if isinstance(atom, Var) else None
+
+    @contextlib.contextmanager
+    def active(self):
+        Builder._current.append(self)
+        try:
+            yield self
+        finally:
+            Builder._current.pop()
+
+    @contextlib.contextmanager
+    def at(self, loc):
+        old, self.loc = self.loc, loc
+        try:
+            yield
+        finally:
+            self.loc = old
+
+    def apply(self, prim: Primitive, ins, hint="", **params):
+        atoms = [as_atom(a) for a in ins]
+        if prim.impl is not None and all(isinstance(a, Const) for a in atoms):
+            folded = _fold(prim, atoms, params)
+            if folded is not None:
+                return T(folded)
+        if self.peephole is not None:
+            prim, atoms, same = self.peephole(prim, atoms, self.producer)
+            if same is not None:
+                return T(same)
+        avals = prim.shape([a.aval for a in atoms], params) if prim.shape else Aval()
+        if prim.nout == 1:
+            outs = [Var(avals, hint)]
+        else:
+            outs = [Var(av, hint) for av in avals]
+        eqn = Eqn(prim, atoms, outs, dict(params), self.loc)
+        self.eqns.append(eqn)
+        for o in outs:
+            self._made[o.id] = eqn
+        if prim.nout == 1:
+            return T(outs[0])
+        return tuple(T(o) for o in outs)
+
+    def call(self, fn, args, kwargs):
+        binder = lookup(fn)
+        if binder is None:
+            raise UnknownCallableError(
+                f"no derivative rule for {_callable_name(fn)}",
+                self.loc,
+                "srcdiff differentiates NumPy/math primitives and functions whose source it can read; "
+                "rewrite the call with supported primitives (grammar.md lists them).",
+            )
+        try:
+            return binder(*args, **kwargs)
+        except TypeError as e:
+            if isinstance(e, NonDifferentiableError):
+                raise
+            raise NonDifferentiableError(
+                f"cannot call {_callable_name(fn)} this way: {e}", self.loc
+            ) from None
+
+    def error(self, message, hint=""):
+        return NonDifferentiableError(message, self.loc, hint)
+
+
+def current() -> Builder:
+    return Builder._current[-1]
+
+
+def _callable_name(fn):
+    mod = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    if isinstance(fn, np.ufunc):
+        return f"numpy.{fn.__name__}"
+    return f"{mod}.{name}" if mod and mod != "builtins" else name
+
+
+_FOLD_TYPES = (bool, int, float, complex, type(None), tuple, slice)
+
+
+def _fold(prim, atoms, params):
+    try:
+        with np.errstate(all="ignore"):
+            value = prim.impl(*[a.value for a in atoms], **params)
+    except Exception:
+        return None
+    if isinstance(value, np.generic) and value.dtype in (np.float64, np.int64, np.bool_):
+        value = value.item()
+    if isinstance(value, _FOLD_TYPES) and not (isinstance(value, tuple) and not _plain_tuple(value)):
+        return Const(value)
+    return None
+
+
+def _plain_tuple(t):
+    return all(isinstance(v, (bool, int, float, type(None), slice)) for v in t)
+
+
+# ---------------------------------------------------------------------------
+# T: a value under construction. Operators and NumPy functions on it build IR.
+
+
+class T:
+    __slots__ = ("atom",)
+    __array_priority__ = 1000
+
+    def __init__(self, atom):
+        self.atom = atom
+
+    @property
+    def aval(self) -> Aval:
+        return self.atom.aval
+
+    @property
+    def is_const(self):
+        return isinstance(self.atom, Const)
+
+    def const_value(self, default=None):
+        if isinstance(self.atom, Const):
+            return self.atom.value
+        if self.atom.aval.has_value:
+            return self.atom.aval.value
+        return default
+
+    def _call(self, fn, *args, **kwargs):
+        return current().call(fn, args, kwargs)
+
+    def __add__(self, o):
+        return self._call(np.add, self, o)
+
+    def __radd__(self, o):
+        return self._call(np.add, o, self)
+
+    def __sub__(self, o):
+        return self._call(np.subtract, self, o)
+
+    def __rsub__(self, o):
+        return self._call(np.subtract, o, self)
+
+    def __mul__(self, o):
+        return self._call(np.multiply, self, o)
+
+    def __rmul__(self, o):
+        return self._call(np.multiply, o, self)
+
+    def __truediv__(self, o):
+        return self._call(np.true_divide, self, o)
+
+    def __rtruediv__(self, o):
+        return self._call(np.true_divide, o, self)
+
+    def __pow__(self, o):
+        return self._call(np.power, self, o)
+
+    def __rpow__(self, o):
+        return self._call(np.power, o, self)
+
+    def __matmul__(self, o):
+        return self._call(np.matmul, self, o)
+
+    def __rmatmul__(self, o):
+        return self._call(np.matmul, o, self)
+
+    def __neg__(self):
+        return self._call(np.negative, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self._call(np.abs, self)
+
+    def __gt__(self, o):
+        return self._call(np.greater, self, o)
+
+    def __ge__(self, o):
+        return self._call(np.greater_equal, self, o)
+
+    def __lt__(self, o):
+        return self._call(np.less, self, o)
+
+    def __le__(self, o):
+        return self._call(np.less_equal, self, o)
+
+    def __eq__(self, o):
+        return self._call(np.equal, self, o)
+
+    def __ne__(self, o):
+        return self._call(np.not_equal, self, o)
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, idx):
+        return METHODS["__getitem__"](self, idx)
+
+    def __getattr__(self, name):
+        if name in ATTRIBUTES:
+            return ATTRIBUTES[name](self)
+        if name in METHODS:
+            return lambda *a, **k: METHODS[name](self, *a, **k)
+        raise AttributeError(name)
+
+    def __bool__(self):
+        raise current().error("a traced value has no truth value at compile time")
+
+    def __array_ufunc__(self, ufunc, method_name, *inputs, **kwargs):
+        if method_name != "__call__":
+            return NotImplemented
+        return current().call(ufunc, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return current().call(func, args, kwargs)
+
+    def __repr__(self):
+        return f"T({self.atom!r})"
+
+
+def as_atom(x):
+    if isinstance(x, T):
+        return x.atom
+    if isinstance(x, (Var, Const)):
+        return x
+    return Const(x)
+
+
+def wrap(x):
+    return x if isinstance(x, T) else T(as_atom(x))
+
+
+def static(x, what):
+    """A parameter that must be known when compiling (axis, keepdims, dtype)."""
+    if isinstance(x, T):
+        v = x.const_value(_MISSING)
+        if v is _MISSING:
+            raise current().error(
+                f"{what} must be known when compiling, not computed from the inputs",
+                "pass a literal, a module-level constant, or a value derived from shapes.",
+            )
+        return v
+    if isinstance(x, (list, tuple)):
+        return type(x)(static(v, what) for v in x)
+    return x
+
+
+_MISSING = object()
+
+
+def is_scalar_number(x):
+    return isinstance(x, numbers.Number) and not isinstance(x, bool)
+
+
+def const_equals(x, number):
+    """True when x is known to be exactly this scalar number."""
+    atom = as_atom(x)
+    if not isinstance(atom, Const):
+        return False
+    v = atom.value
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == number

@@ -1,0 +1,288 @@
+"""Elementwise primitives. Each is declared once with its local derivative
+(partials in terms of the inputs and the output); JVP and VJP both follow
+from it, VJP taking every adjoint back to its operand's shape."""
+import builtins
+import math
+import operator
+
+import numpy as np
+
+from .broadcasting import unbroadcast
+from .core import Primitive, binds, const_equals, current
+from .shapes import BOOL, elementwise
+from .syntax import template
+
+
+def _ufunc_binder(prim, n):
+    def bind(*args, **kwargs):
+        if kwargs:
+            raise current().error(
+                f"keyword arguments {sorted(kwargs)} of {prim.name} are not supported",
+                "call it with positional operands only.",
+            )
+        if len(args) != n:
+            raise TypeError(f"{prim.name} takes {n} operand(s), got {len(args)}")
+        return current().apply(prim, args)
+
+    return bind
+
+
+# ---------------------------------------------------------------------------
+# Unary: derivative as a function of the input x and the output y.
+
+UNARY = {}
+
+
+def unary(name, callables, derivative, emit=None, impl=None, floating=True):
+    impl = impl or callables[0]
+    prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl, elementwise(floating))
+    UNARY[name] = prim
+
+    @prim.defjvp
+    def jvp(tangents, out, ins):
+        return tangents[0] * derivative(ins[0], out)
+
+    @prim.defvjp
+    def vjp(g, out, ins, active):
+        return (g * derivative(ins[0], out),)
+
+    binds(*callables)(_ufunc_binder(prim, 1))
+    return prim
+
+
+unary("sin", [np.sin, math.sin], lambda x, y: np.cos(x))
+unary("cos", [np.cos, math.cos], lambda x, y: -np.sin(x))
+unary("tan", [np.tan, math.tan], lambda x, y: 1 + y * y)
+unary("arcsin", [np.arcsin, math.asin], lambda x, y: 1 / np.sqrt(1 - x * x))
+unary("arccos", [np.arccos, math.acos], lambda x, y: -1 / np.sqrt(1 - x * x))
+unary("arctan", [np.arctan, math.atan], lambda x, y: 1 / (1 + x * x))
+unary("sinh", [np.sinh, math.sinh], lambda x, y: np.cosh(x))
+unary("cosh", [np.cosh, math.cosh], lambda x, y: np.sinh(x))
+unary("tanh", [np.tanh, math.tanh], lambda x, y: 1 - y * y)
+unary("arcsinh", [np.arcsinh, math.asinh], lambda x, y: 1 / np.sqrt(x * x + 1))
+unary("arccosh", [np.arccosh, math.acosh], lambda x, y: 1 / np.sqrt(x * x - 1))
+unary("arctanh", [np.arctanh, math.atanh], lambda x, y: 1 / (1 - x * x))
+unary("exp", [np.exp, math.exp], lambda x, y: y)
+unary("exp2", [np.exp2], lambda x, y: y * math.log(2.0))
+unary("expm1", [np.expm1, math.expm1], lambda x, y: y + 1)
+unary("log", [np.log], lambda x, y: 1 / x)
+unary("log2", [np.log2, math.log2], lambda x, y: 1 / (x * math.log(2.0)))
+unary("log10", [np.log10, math.log10], lambda x, y: 1 / (x * math.log(10.0)))
+unary("log1p", [np.log1p, math.log1p], lambda x, y: 1 / (1 + x))
+unary("sqrt", [np.sqrt, math.sqrt], lambda x, y: 0.5 / y)
+unary("cbrt", [np.cbrt], lambda x, y: 1 / (3 * y * y))
+unary("square", [np.square], lambda x, y: 2 * x, floating=False)
+unary("reciprocal", [np.reciprocal], lambda x, y: -y * y, floating=False)
+# |x|' = sign(x): 0 at 0, the subgradient the course material uses for ReLU-like kinks.
+unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False)
+
+NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise())
+NEG.defjvp(lambda tangents, out, ins: -tangents[0])
+NEG.defvjp(lambda g, out, ins, active: (-g,))
+binds(np.negative, operator.neg)(_ufunc_binder(NEG, 1))
+
+
+@binds(math.log)
+def _math_log(x, base=None):
+    y = current().apply(UNARY["log"], [x])
+    return y if base is None else y / math.log(base)
+
+
+# ---------------------------------------------------------------------------
+# Without a derivative: the output is inactive (integers, booleans, steps).
+
+NONDIFF = {}
+
+
+def nondiff(name, callables, emit, impl=None, nargs=1, dtype=None):
+    prim = Primitive(name, emit, impl or callables[0], elementwise(dtype=dtype), differentiable=False)
+    NONDIFF[name] = prim
+    binds(*callables)(_ufunc_binder(prim, nargs))
+    return prim
+
+
+nondiff("sign", [np.sign], template("np.sign({0})"))
+nondiff("floor", [np.floor], template("np.floor({0})"))
+nondiff("ceil", [np.ceil], template("np.ceil({0})"))
+nondiff("rint", [np.rint, np.round], template("np.rint({0})"))
+nondiff("isnan", [np.isnan], template("np.isnan({0})"), dtype=BOOL)
+nondiff("isfinite", [np.isfinite], template("np.isfinite({0})"), dtype=BOOL)
+nondiff("logical_not", [np.logical_not, operator.not_], template("np.logical_not({0})"), dtype=BOOL)
+nondiff("gt", [np.greater, operator.gt], template("{0} > {1}"), nargs=2, dtype=BOOL)
+nondiff("ge", [np.greater_equal, operator.ge], template("{0} >= {1}"), nargs=2, dtype=BOOL)
+nondiff("lt", [np.less, operator.lt], template("{0} < {1}"), nargs=2, dtype=BOOL)
+nondiff("le", [np.less_equal, operator.le], template("{0} <= {1}"), nargs=2, dtype=BOOL)
+nondiff("eq", [np.equal, operator.eq], template("{0} == {1}"), nargs=2, dtype=BOOL)
+nondiff("ne", [np.not_equal, operator.ne], template("{0} != {1}"), nargs=2, dtype=BOOL)
+nondiff("logical_and", [np.logical_and], template("np.logical_and({0}, {1})"), nargs=2, dtype=BOOL)
+nondiff("logical_or", [np.logical_or], template("np.logical_or({0}, {1})"), nargs=2, dtype=BOOL)
+nondiff("floordiv", [np.floor_divide, operator.floordiv], template("{0} // {1}"), nargs=2)
+
+
+@binds(math.floor, math.ceil, math.trunc)
+def _math_round(x):
+    raise current().error(
+        "math.floor/ceil/trunc return Python ints, which carry no derivative",
+        "use np.floor or np.ceil, whose result is a float with derivative 0.",
+    )
+
+
+# ---------------------------------------------------------------------------
+# Binary: partial derivatives wrt each operand, as functions of (x, y, out).
+
+BINARY = {}
+
+
+def binary(name, callables, emit, partials, impl=None, floating=False):
+    prim = Primitive(name, emit, impl or callables[0], elementwise(floating))
+    BINARY[name] = prim
+
+    @prim.defjvp
+    def jvp(tangents, out, ins):
+        terms = [t * d(*ins, out) for t, d in zip(tangents, partials) if t is not None]
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
+
+    @prim.defvjp
+    def vjp(g, out, ins, active):
+        return tuple(
+            unbroadcast(g * d(*ins, out), ins[i]) if active[i] else None for i, d in enumerate(partials)
+        )
+
+    binds(*callables)(_ufunc_binder(prim, 2))
+    return prim
+
+
+ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise())
+SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise())
+ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
+ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
+SUB.defjvp(lambda t, out, ins: -t[1] if t[0] is None else t[0] if t[1] is None else t[0] - t[1])
+SUB.defvjp(
+    lambda g, out, ins, active: (
+        unbroadcast(g, ins[0]) if active[0] else None,
+        -unbroadcast(g, ins[1]) if active[1] else None,
+    )
+)
+binds(np.add, operator.add)(_ufunc_binder(ADD, 2))
+binds(np.subtract, operator.sub)(_ufunc_binder(SUB, 2))
+
+binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x))
+binary(
+    "div",
+    [np.true_divide, np.divide, operator.truediv],
+    template("{0} / {1}"),
+    (lambda x, y, z: 1 / y, lambda x, y, z: -z / y),
+    floating=True,
+)
+
+
+def _power_dx(x, y, z):
+    if const_equals(y, 2):
+        return 2 * x
+    if const_equals(y, 1):
+        return 1.0
+    return y * x ** (y - 1)
+
+
+POW = binary(
+    "pow",
+    [np.power, operator.pow, math.pow, builtins.pow],
+    template("{0} ** {1}"),
+    (_power_dx, lambda x, y, z: z * np.log(x)),
+)
+binary("arctan2", [np.arctan2, math.atan2], template("np.arctan2({0}, {1})"),
+       (lambda x, y, z: y / (x * x + y * y), lambda x, y, z: -x / (x * x + y * y)), floating=True)
+binary("hypot", [np.hypot, math.hypot], template("np.hypot({0}, {1})"),
+       (lambda x, y, z: x / z, lambda x, y, z: y / z), floating=True)
+binary("logaddexp", [np.logaddexp], template("np.logaddexp({0}, {1})"),
+       (lambda x, y, z: np.exp(x - z), lambda x, y, z: np.exp(y - z)), floating=True)
+binary("mod", [np.mod, np.remainder, operator.mod], template("{0} % {1}"),
+       (lambda x, y, z: 1.0, lambda x, y, z: -np.floor(x / y)))
+
+
+def _extremum(name, callables, strict, emit):
+    """max/min: the gradient goes where the chosen operand wins; a tie between two
+    active operands splits it evenly; against an inactive one a tie passes nothing,
+    so ReLU'(0) = 0 as the course material defines it."""
+    prim = Primitive(name, emit, callables[0], elementwise())
+    BINARY[name] = prim
+
+    def weights(x, y, active):
+        if active[0] and active[1]:
+            return strict(x, y) + 0.5 * (x == y), strict(y, x) + 0.5 * (x == y)
+        return strict(x, y), strict(y, x)
+
+    @prim.defjvp
+    def jvp(tangents, out, ins):
+        wx, wy = weights(*ins, [t is not None for t in tangents])
+        terms = [t * w for t, w in zip(tangents, (wx, wy)) if t is not None]
+        return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+    @prim.defvjp
+    def vjp(g, out, ins, active):
+        w = weights(*ins, active)
+        return tuple(unbroadcast(g * w[i], ins[i]) if active[i] else None for i in range(2))
+
+    binds(*callables)(_ufunc_binder(prim, 2))
+    return prim
+
+
+_extremum("maximum", [np.maximum, np.fmax], operator.gt, template("np.maximum({0}, {1})"))
+_extremum("minimum", [np.minimum, np.fmin], operator.lt, template("np.minimum({0}, {1})"))
+
+
+# ---------------------------------------------------------------------------
+# where and clip: the condition and the bounds' comparisons are inactive.
+
+
+def _where_shape(avals, params):
+    from .shapes import broadcast_shape, result_dtype
+    from ..ir import Aval
+
+    return Aval("array", broadcast_shape(avals), result_dtype(avals[1:]))
+
+
+WHERE = Primitive("where", template("np.where({0}, {1}, {2})"), np.where, _where_shape)
+
+
+@WHERE.defjvp
+def _(tangents, out, ins):
+    c = ins[0]
+    tx = tangents[1] if tangents[1] is not None else 0.0
+    ty = tangents[2] if tangents[2] is not None else 0.0
+    return np.where(c, tx, ty)
+
+
+@WHERE.defvjp
+def _(g, out, ins, active):
+    c, x, y = ins
+    return (
+        None,
+        unbroadcast(np.where(c, g, 0.0), x) if active[1] else None,
+        unbroadcast(np.where(c, 0.0, g), y) if active[2] else None,
+    )
+
+
+@binds(np.where)
+def _where(condition, x=None, y=None):
+    if x is None or y is None:
+        raise current().error("np.where with one argument returns indices; use a boolean mask instead")
+    return current().apply(WHERE, [condition, x, y])
+
+
+@binds(np.clip)
+def _clip(a, a_min=None, a_max=None, **kwargs):
+    """clip(x, lo, hi) = minimum(maximum(x, lo), hi): at a bound the gradient is 0 for x."""
+    lo = kwargs.pop("min", a_min)
+    hi = kwargs.pop("max", a_max)
+    if kwargs:
+        raise current().error(f"np.clip keyword arguments {sorted(kwargs)} are not supported")
+    b = current()
+    if lo is not None:
+        a = b.apply(BINARY["maximum"], [a, lo])
+    if hi is not None:
+        a = b.apply(BINARY["minimum"], [a, hi])
+    return a

@@ -1,0 +1,50 @@
+"""Helpers the emitted module carries with it, so it runs without srcdiff.
+
+Each is needed only where shapes were unknown when compiling; code compiled
+for concrete arguments spells the operation out instead. The source here is
+the only definition: constant folding runs the same text."""
+import numpy as np
+
+SOURCES = {
+    "sum_to": '''
+def _sum_to(x, shape):
+    """Sum x down to shape, undoing broadcasting."""
+    if np.shape(x) == tuple(shape):
+        return x
+    lead = np.ndim(x) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, d in enumerate(shape) if d == 1 and np.shape(x)[lead + i] != 1)
+    return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+''',
+    "product_grad": '''
+def _product_grad(g, a, b, side):
+    """Adjoint of a @ b wrt a (side 0) or b (side 1), for operands of any rank."""
+    ea = a[None, :] if np.ndim(a) == 1 else a
+    eb = b[:, None] if np.ndim(b) == 1 else b
+    eg = np.expand_dims(g, -2) if np.ndim(a) == 1 else g
+    eg = np.expand_dims(eg, -1) if np.ndim(b) == 1 else eg
+    if side == 0:
+        d = eg @ np.swapaxes(eb, -1, -2)
+        d, shape = (d[..., 0, :] if np.ndim(a) == 1 else d), np.shape(a)
+    else:
+        d = np.swapaxes(ea, -1, -2) @ eg
+        d, shape = (d[..., 0] if np.ndim(b) == 1 else d), np.shape(b)
+    if np.shape(d) == shape:
+        return d
+    lead = np.ndim(d) - len(shape)
+    return np.sum(d, axis=tuple(range(lead))).reshape(shape)
+''',
+}
+
+
+def helper(name):
+    """The helper as a Python function (for evaluation at compile time)."""
+    namespace = {"np": np}
+    exec(SOURCES[name], namespace)
+    return namespace["_" + name]
+
+
+def attach(prim, name):
+    """prim is emitted as a call to helper `name`, whose source travels with the module."""
+    prim.helper_source = SOURCES[name].strip()
+    prim.impl = helper(name)
+    return prim

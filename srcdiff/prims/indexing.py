@@ -1,0 +1,300 @@
+"""Reading with subscripts, and its adjoint: writing the gradient into zeros.
+
+An index is a static template (ints, slices, None, Ellipsis) whose traced
+parts (index arrays, masks, loop counters) are the primitive's operands."""
+import numpy as np
+
+from ..ir import Aval, Sym
+from .core import Primitive, T, attribute, binds, current, method, wrap
+from .shapes import INT, example_shape
+from .syntax import src
+
+
+class Slot:
+    """Where operand k goes inside an index template."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def __eq__(self, other):
+        return isinstance(other, Slot) and other.k == self.k
+
+    def __hash__(self):
+        return hash(("slot", self.k))
+
+    def __repr__(self):
+        return f"${self.k}"
+
+
+def fill(template, values):
+    def one(t):
+        if isinstance(t, Slot):
+            return values[t.k]
+        if isinstance(t, slice):
+            return slice(one(t.start), one(t.stop), one(t.step))
+        return t
+
+    return tuple(one(t) for t in template)
+
+
+def split_index(idx):
+    """(template, operands): traced parts of an index become operands."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    operands = []
+
+    def one(p):
+        if isinstance(p, T) and p.is_const:
+            return one(p.atom.value)
+        if isinstance(p, (T, list)):
+            operands.append(wrap(np.asarray(p)) if isinstance(p, list) and not any(isinstance(v, T) for v in p) else p)
+            return Slot(len(operands) - 1)
+        if isinstance(p, np.ndarray):
+            operands.append(wrap(p))
+            return Slot(len(operands) - 1)
+        if isinstance(p, slice):
+            return slice(one(p.start), one(p.stop), one(p.step))
+        if p is None or p is Ellipsis or isinstance(p, (int, np.integer)):
+            return p
+        raise current().error(f"unsupported index {p!r}", "index with ints, slices, None, ..., or integer/boolean arrays.")
+
+    template = tuple(one(p) for p in parts)
+    return template, operands, isinstance(idx, tuple)
+
+
+def index_src(template, args, as_tuple):
+    def one(t):
+        if isinstance(t, Slot):
+            return args[t.k]
+        if isinstance(t, slice):
+            start, stop, step = ("" if v is None else one(v) for v in (t.start, t.stop, t.step))
+            return f"{start}:{stop}" + (f":{step}" if step else "")
+        if t is None:
+            return "None"
+        if t is Ellipsis:
+            return "..."
+        return src(t)
+
+    parts = [one(t) for t in template]
+    if as_tuple and len(parts) == 1:
+        return parts[0] + ","
+    return ", ".join(parts)
+
+
+def is_advanced(template, avals):
+    return any(isinstance(t, Slot) and avals[t.k].kind in ("array",) and avals[t.k].ndim != 0 for t in template)
+
+
+def _getitem_impl(x, *dyn, index, as_tuple):
+    idx = fill(index, dyn)
+    return x[idx if as_tuple or len(idx) != 1 else idx[0]]
+
+
+def _getitem_shape(avals, params):
+    found = example_shape(
+        lambda x, *dyn: _getitem_impl(x, *dyn, index=params["index"], as_tuple=params["as_tuple"]), avals, {}
+    )
+    if found is not None:
+        return found
+    return Aval("array", Sym(), avals[0].dtype)
+
+
+GETITEM = Primitive(
+    "getitem",
+    emit=lambda a, p: f"{a[0]}[{index_src(p['index'], a[1:], p['as_tuple'])}]",
+    impl=_getitem_impl,
+    shape=_getitem_shape,
+)
+
+
+def _put_shape(avals, params):
+    return Aval("array", avals[0].shape, avals[1].dtype or avals[0].dtype)
+
+
+def _put_stmts(out, a, p):
+    """zeros like the operand, then the adjoint written (or added, for repeatable indices) in."""
+    target = f"{out}[{index_src(p['index'], a[2:], p['as_tuple'])}]"
+    zeros = f"{out} = np.zeros_like({a[0]})"
+    if p["accumulate"]:
+        idx = index_src(p["index"], a[2:], True)
+        return [zeros, f"np.add.at({out}, ({idx}), {a[1]})"]
+    return [zeros, f"{target} = {a[1]}"]
+
+
+def _put_impl(x, g, *dyn, index, as_tuple, accumulate):
+    out = np.zeros_like(x, dtype=np.result_type(x, g))
+    idx = fill(index, dyn)
+    idx = idx if as_tuple or len(idx) != 1 else idx[0]
+    if accumulate:
+        np.add.at(out, idx, g)
+    else:
+        out[idx] = g
+    return out
+
+
+# INDEX_PUT(x, g, *dyn): zeros shaped like x with g placed at the index.
+INDEX_PUT = Primitive("index_put", emit=None, impl=_put_impl, shape=_put_shape)
+INDEX_PUT.emit_stmts = _put_stmts
+
+
+@GETITEM.defvjp
+def _(g, out, ins, active, index, as_tuple):
+    x, dyn = ins[0], ins[1:]
+    advanced = is_advanced(index, [d.aval for d in dyn])
+    accumulate = advanced and not _unique_rows(index, dyn)
+    put = current().apply(INDEX_PUT, [x, g, *dyn], index=index, as_tuple=as_tuple, accumulate=accumulate)
+    return (put,) + (None,) * len(dyn)
+
+
+@GETITEM.defjvp
+def _(t, out, ins, index, as_tuple):
+    return current().apply(GETITEM, [t[0], *ins[1:]], index=index, as_tuple=as_tuple)
+
+
+@INDEX_PUT.defvjp
+def _(g, out, ins, active, index, as_tuple, accumulate):
+    dyn = ins[2:]
+    dg = current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple) if active[1] else None
+    return (None, dg) + (None,) * len(dyn)
+
+
+@INDEX_PUT.defjvp
+def _(t, out, ins, index, as_tuple, accumulate):
+    return current().apply(INDEX_PUT, [ins[0], t[1], *ins[2:]], index=index, as_tuple=as_tuple, accumulate=accumulate)
+
+
+def _unique_rows(index, dyn):
+    """X[np.arange(N), y]: an arange among the index arrays makes every selected element distinct."""
+    from .creation import ARANGE
+
+    arrays = [dyn[t.k] for t in index if isinstance(t, Slot)]
+    if len(arrays) != len(index) or any(a.aval.ndim != 1 for a in arrays):
+        return False
+    return any(getattr(current().producer(a.atom), "prim", None) is ARANGE for a in arrays)
+
+
+@method("__getitem__")
+def getitem(x, idx):
+    x = wrap(x)
+    template, operands, as_tuple = split_index(idx)
+    if x.aval.kind == "tuple":
+        return TUPLE_GETITEM_BIND(x, template, operands)
+    ops = [_index_operand(o) for o in operands]
+    return current().apply(GETITEM, [x, *ops], index=template, as_tuple=as_tuple)
+
+
+def _index_operand(o):
+    if isinstance(o, list):
+        return current().call(np.array, (o,), {})
+    return o
+
+
+# ---------------------------------------------------------------------------
+# Tuples of ints: shapes and their entries (inactive).
+
+
+def _tuple_shape(avals, params):
+    if all(a.has_value for a in avals):
+        return Aval("tuple", None, None, tuple(a.value for a in avals), True)
+    return Aval("tuple")
+
+
+MAKE_TUPLE = Primitive(
+    "tuple",
+    emit=lambda a, p: "(" + ", ".join(a) + ("," if len(a) == 1 else "") + ")",
+    impl=lambda *xs: tuple(xs),
+    shape=_tuple_shape,
+    differentiable=False,
+)
+
+
+def make_tuple(items):
+    items = list(items)
+    if not any(isinstance(i, T) and not i.is_const for i in items):
+        return tuple(i.atom.value if isinstance(i, T) else i for i in items)
+    return current().apply(MAKE_TUPLE, items)
+
+
+def _item_shape(avals, params):
+    t = avals[0]
+    if t.has_value:
+        try:
+            v = t.value[params["i"]]
+        except (IndexError, TypeError):
+            raise current().error(f"tuple index {params['i']} out of range") from None
+        return Aval("scalar", (), INT, v, True)
+    return Aval("scalar", (), INT)
+
+
+TUPLE_ITEM = Primitive(
+    "tuple_item",
+    emit=lambda a, p: f"{a[0]}[{src(p['i'])}]",
+    impl=lambda t, i: t[i],
+    shape=_item_shape,
+    differentiable=False,
+)
+
+
+def TUPLE_GETITEM_BIND(x, template, operands):
+    if operands or len(template) != 1 or not isinstance(template[0], int):
+        raise current().error("a shape tuple can only be indexed with a constant int")
+    return current().apply(TUPLE_ITEM, [x], i=template[0])
+
+
+def _shape_of(avals, params):
+    a = avals[0]
+    if isinstance(a.shape, tuple):
+        return Aval("tuple", None, None, a.shape, True)
+    return Aval("tuple")
+
+
+SHAPE = Primitive("shape", emit=lambda a, p: f"np.shape({a[0]})", impl=np.shape, shape=_shape_of, differentiable=False)
+
+
+def _size_of(avals, params):
+    a = avals[0]
+    if isinstance(a.shape, tuple):
+        return Aval("scalar", (), INT, int(np.prod(a.shape, dtype=np.int64)), True)
+    return Aval("scalar", (), INT)
+
+
+SIZE = Primitive("size", emit=lambda a, p: f"np.size({a[0]})", impl=np.size, shape=_size_of, differentiable=False)
+
+
+def _ndim_of(avals, params):
+    a = avals[0]
+    if a.ndim is not None:
+        return Aval("scalar", (), INT, a.ndim, True)
+    return Aval("scalar", (), INT)
+
+
+NDIM = Primitive("ndim", emit=lambda a, p: f"np.ndim({a[0]})", impl=np.ndim, shape=_ndim_of, differentiable=False)
+
+
+@attribute("shape")
+@binds(np.shape)
+def _shape(x):
+    return current().apply(SHAPE, [x])
+
+
+@attribute("size")
+@binds(np.size)
+def _size(x):
+    return current().apply(SIZE, [x])
+
+
+@attribute("ndim")
+@binds(np.ndim)
+def _ndim(x):
+    return current().apply(NDIM, [x])
+
+
+@binds(len)
+def _len(x):
+    x = wrap(x)
+    if x.aval.kind == "tuple":
+        if x.aval.has_value:
+            return wrap(len(x.aval.value))
+        raise current().error("len() of a shape tuple of unknown length")
+    return _shape(x)[0]

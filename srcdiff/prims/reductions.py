@@ -1,0 +1,227 @@
+"""Reductions with axis/keepdims. The adjoint is spread back over the reduced axes."""
+import numpy as np
+
+from ..ir import Aval
+from .broadcasting import BROADCAST_TO
+from .core import Primitive, binds, current, method, static, wrap
+from .shapes import FLOAT, normalize_axis, reduced_shape, result_dtype
+from .syntax import call
+
+_DEFAULTS = {"axis": None, "keepdims": False, "ddof": 0}
+
+
+def _shape(floating):
+    def shape(avals, params):
+        a = avals[0]
+        dt = result_dtype([a], floating=True) if floating else a.dtype
+        if dt is not None and dt.kind == "b" and not floating:
+            dt = np.dtype(np.int64)
+        return Aval("array", reduced_shape(a.shape, params.get("axis"), params.get("keepdims", False)), dt)
+
+    return shape
+
+
+def reduction(name, fname, impl, floating=False):
+    return Primitive(
+        name,
+        emit=lambda a, p: call(fname, a, p, _DEFAULTS),
+        impl=impl,
+        shape=_shape(floating),
+    )
+
+
+SUM = reduction("sum", "np.sum", np.sum)
+MEAN = reduction("mean", "np.mean", np.mean, floating=True)
+MAX = reduction("max", "np.max", np.max)
+MIN = reduction("min", "np.min", np.min)
+PROD = reduction("prod", "np.prod", np.prod)
+VAR = reduction("var", "np.var", np.var, floating=True)
+STD = reduction("std", "np.std", np.std, floating=True)
+NORM = reduction("norm", "np.linalg.norm", np.linalg.norm, floating=True)
+
+
+def expand(g, x, axis, keepdims):
+    """g with the reduced axes put back as length-1 axes, so it broadcasts against x."""
+    if axis is None or keepdims:
+        return g
+    return np.expand_dims(g, axis)
+
+
+def spread(g, x):
+    """g broadcast to x's shape; nothing emitted when provably already there."""
+    gs, xs = g.aval.shape, x.aval.shape
+    if gs is xs or (isinstance(gs, tuple) and gs == xs):
+        return g
+    return current().apply(BROADCAST_TO, [g, np.shape(x)])
+
+
+def count(x, out):
+    """How many elements each output element summarises."""
+    xs, os = x.aval.shape, out.aval.shape
+    if isinstance(xs, tuple) and isinstance(os, tuple):
+        return int(np.prod(xs, dtype=np.int64) // max(1, int(np.prod(os, dtype=np.int64))))
+    return np.size(x) // np.size(out)
+
+
+def _params(p):
+    return p.get("axis"), p.get("keepdims", False)
+
+
+@SUM.defvjp
+def _(g, out, ins, active, axis=None, keepdims=False):
+    return (spread(expand(g, ins[0], axis, keepdims), ins[0]),)
+
+
+@SUM.defjvp
+def _(t, out, ins, axis=None, keepdims=False):
+    return np.sum(t[0], axis=axis, keepdims=keepdims)
+
+
+@MEAN.defvjp
+def _(g, out, ins, active, axis=None, keepdims=False):
+    return (spread(expand(g, ins[0], axis, keepdims) / count(ins[0], out), ins[0]),)
+
+
+@MEAN.defjvp
+def _(t, out, ins, axis=None, keepdims=False):
+    return np.mean(t[0], axis=axis, keepdims=keepdims)
+
+
+def _extremum_weights(out, x, axis, keepdims):
+    """Where x attains the extremum, split evenly among ties."""
+    hit = x == expand(out, x, axis, keepdims)
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+for _prim in (MAX, MIN):
+
+    @_prim.defvjp
+    def _(g, out, ins, active, axis=None, keepdims=False):
+        x = ins[0]
+        return (expand(g, x, axis, keepdims) * _extremum_weights(out, x, axis, keepdims),)
+
+    @_prim.defjvp
+    def _(t, out, ins, axis=None, keepdims=False):
+        x = ins[0]
+        return np.sum(t[0] * _extremum_weights(out, x, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+@PROD.defvjp
+def _(g, out, ins, active, axis=None, keepdims=False):
+    x = ins[0]
+    return (expand(g * out, x, axis, keepdims) / x,)
+
+
+@PROD.defjvp
+def _(t, out, ins, axis=None, keepdims=False):
+    x = ins[0]
+    return np.sum(t[0] * (expand(out, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)
+
+
+def _centered(x, axis):
+    return x - np.mean(x, axis=axis, keepdims=True)
+
+
+@VAR.defvjp
+def _(g, out, ins, active, axis=None, keepdims=False, ddof=0):
+    x = ins[0]
+    return (expand(g, x, axis, keepdims) * (2 * _centered(x, axis) / (count(x, out) - ddof)),)
+
+
+@VAR.defjvp
+def _(t, out, ins, axis=None, keepdims=False, ddof=0):
+    x = ins[0]
+    return np.sum(t[0] * _centered(x, axis), axis=axis, keepdims=keepdims) * (2 / (count(x, out) - ddof))
+
+
+@STD.defvjp
+def _(g, out, ins, active, axis=None, keepdims=False, ddof=0):
+    x = ins[0]
+    scale = expand(g / out, x, axis, keepdims) / (count(x, out) - ddof)
+    return (scale * _centered(x, axis),)
+
+
+@STD.defjvp
+def _(t, out, ins, axis=None, keepdims=False, ddof=0):
+    x = ins[0]
+    s = np.sum(t[0] * _centered(x, axis), axis=axis, keepdims=keepdims)
+    return s / (out * (count(x, out) - ddof))
+
+
+@NORM.defvjp
+def _(g, out, ins, active, axis=None, keepdims=False):
+    x = ins[0]
+    return (expand(g / out, x, axis, keepdims) * x,)
+
+
+@NORM.defjvp
+def _(t, out, ins, axis=None, keepdims=False):
+    x = ins[0]
+    return np.sum(t[0] * x, axis=axis, keepdims=keepdims) / out
+
+
+# ---------------------------------------------------------------------------
+# Binders: functions and methods with NumPy's signatures.
+
+
+def _bind(prim, a, axis, keepdims, out=None, dtype=None, where=None, **extra):
+    b = current()
+    if out is not None or where is not None:
+        raise b.error(f"np.{prim.name}: out= and where= are not supported")
+    if dtype is not None:
+        raise b.error(f"np.{prim.name}: dtype= is not supported; use .astype() on the input")
+    axis = static(axis, "axis")
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    params = {"axis": axis, "keepdims": bool(static(keepdims, "keepdims"))}
+    params.update({k: static(v, k) for k, v in extra.items()})
+    a = wrap(a)
+    if axis is not None and a.aval.ndim is not None:
+        try:
+            normalize_axis(axis, a.aval.ndim)
+            if any(not -a.aval.ndim <= ax < a.aval.ndim for ax in (axis if isinstance(axis, tuple) else (axis,))):
+                raise ValueError
+        except (ValueError, ZeroDivisionError):
+            raise b.error(f"axis {axis} is out of bounds for an array of dimension {a.aval.ndim}") from None
+    return b.apply(prim, [a], **params)
+
+
+def _simple(prim, *callables, names=()):
+    def bind(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        if initial is not None:
+            raise current().error(f"np.{prim.name}: initial= is not supported")
+        return _bind(prim, a, axis, keepdims, out, dtype, where)
+
+    binds(*callables)(bind)
+    method(*names)(bind)
+
+
+_simple(SUM, np.sum, names=("sum",))
+_simple(MEAN, np.mean, names=("mean",))
+_simple(MAX, np.max, np.amax, names=("max",))
+_simple(MIN, np.min, np.amin, names=("min",))
+_simple(PROD, np.prod, names=("prod",))
+
+
+def _spread_binder(prim, *callables, names=()):
+    def bind(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+        params = {"ddof": ddof} if static(ddof, "ddof") != 0 else {}
+        return _bind(prim, a, axis, keepdims, out, dtype, where, **params)
+
+    binds(*callables)(bind)
+    method(*names)(bind)
+
+
+_spread_binder(VAR, np.var, names=("var",))
+_spread_binder(STD, np.std, names=("std",))
+
+
+@binds(np.linalg.norm)
+def _norm(x, ord=None, axis=None, keepdims=False):
+    ord = static(ord, "ord")
+    if ord not in (None, 2, "fro") or (ord == 2 and (axis is None and wrap(x).aval.ndim != 1)):
+        raise current().error(
+            f"np.linalg.norm with ord={ord!r} is not supported; only the 2-norm and Frobenius norm",
+            "write other norms out, e.g. np.sum(np.abs(x)) for ord=1.",
+        )
+    return _bind(NORM, x, axis, keepdims)

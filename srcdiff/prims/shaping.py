@@ -1,0 +1,341 @@
+"""Rearranging elements: reshape and friends, joining, tiling, dtype casts."""
+import numpy as np
+
+from ..ir import Aval, Sym
+from .broadcasting import shape_operand
+from .core import Primitive, T, binds, current, method, static, wrap
+from .indexing import GETITEM, Slot
+from .shapes import example_shape, normalize_axis, result_dtype
+from .syntax import call, src
+
+
+def _reshape_shape(avals, params):
+    x, shp = avals
+    if shp.has_value and x.known_shape:
+        found = example_shape(np.reshape, [x, shp], {})
+        return Aval("array", found.shape, x.dtype)
+    if shp.has_value and -1 not in shp.value:
+        return Aval("array", tuple(shp.value), x.dtype)
+    return Aval("array", Sym(), x.dtype)
+
+
+def _reshape_emit(a, p):
+    spelled = p.get("_spelling")
+    if spelled:
+        return f"{a[0]}.{spelled}()"
+    return f"{a[0]}.reshape({a[1]})"
+
+
+RESHAPE = Primitive("reshape", emit=_reshape_emit, impl=lambda x, s, _spelling=None: np.reshape(x, s),
+                    shape=_reshape_shape)
+
+
+def reshape(x, shape, spelling=None):
+    params = {"_spelling": spelling} if spelling else {}
+    return current().apply(RESHAPE, [x, shape_operand(shape)], **params)
+
+
+@RESHAPE.defvjp
+def _(g, out, ins, active, _spelling=None):
+    return (reshape(g, np.shape(ins[0])), None)
+
+
+@RESHAPE.defjvp
+def _(t, out, ins, _spelling=None):
+    return reshape(t[0], ins[1])
+
+
+@binds(np.reshape)
+def _reshape(a, newshape=None, order="C", shape=None):
+    if static(order, "order") != "C":
+        raise current().error("reshape with order other than 'C' is not supported")
+    return reshape(a, newshape if shape is None else shape)
+
+
+@method("reshape")
+def _reshape_method(a, *shape, order="C"):
+    if len(shape) == 1:
+        shape = shape[0]
+    return _reshape(a, shape, order)
+
+
+@binds(np.ravel)
+@method("ravel")
+def _ravel(a, order="C"):
+    return reshape(a, (-1,), "ravel")
+
+
+@method("flatten")
+def _flatten(a, order="C"):
+    return reshape(a, (-1,), "flatten")
+
+
+@binds(np.expand_dims)
+def _expand_dims(a, axis):
+    a = wrap(a)
+    axis = static(axis, "axis")
+    out = current().apply(EXPAND_DIMS, [a], axis=axis)
+    return out
+
+
+def _expand_shape(avals, params):
+    x = avals[0]
+    if x.known_shape:
+        return Aval("array", np.expand_dims(np.empty(x.shape, dtype=np.int8), params["axis"]).shape, x.dtype)
+    return Aval("array", Sym(), x.dtype)
+
+
+EXPAND_DIMS = Primitive("expand_dims", emit=lambda a, p: call("np.expand_dims", a, p), impl=np.expand_dims,
+                        shape=_expand_shape)
+
+
+@EXPAND_DIMS.defvjp
+def _(g, out, ins, active, axis):
+    return (reshape(g, np.shape(ins[0])),)
+
+
+@EXPAND_DIMS.defjvp
+def _(t, out, ins, axis):
+    return current().apply(EXPAND_DIMS, [t[0]], axis=axis)
+
+
+def _squeeze_shape(avals, params):
+    x = avals[0]
+    if x.known_shape:
+        try:
+            return Aval("array", np.squeeze(np.empty(x.shape, np.int8), params.get("axis")).shape, x.dtype)
+        except ValueError as e:
+            raise current().error(str(e)) from None
+    return Aval("array", Sym(), x.dtype)
+
+
+SQUEEZE = Primitive("squeeze", emit=lambda a, p: call("np.squeeze", a, p, {"axis": None}), impl=np.squeeze,
+                    shape=_squeeze_shape)
+
+
+@SQUEEZE.defvjp
+def _(g, out, ins, active, axis=None):
+    return (reshape(g, np.shape(ins[0])),)
+
+
+@SQUEEZE.defjvp
+def _(t, out, ins, axis=None):
+    return current().apply(SQUEEZE, [t[0]], axis=axis)
+
+
+@binds(np.squeeze)
+@method("squeeze")
+def _squeeze(a, axis=None):
+    return current().apply(SQUEEZE, [a], axis=static(axis, "axis"))
+
+
+# ---------------------------------------------------------------------------
+# Joining: the adjoint is cut back into the pieces.
+
+
+def _join_shape(impl):
+    def shape(avals, params):
+        found = example_shape(lambda *xs: impl(xs, **params), avals, {})
+        if found is not None:
+            return found
+        return Aval("array", Sym(), result_dtype(avals))
+
+    return shape
+
+
+CONCATENATE = Primitive(
+    "concatenate",
+    emit=lambda a, p: call("np.concatenate", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
+    impl=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+    shape=_join_shape(np.concatenate),
+)
+STACK = Primitive(
+    "stack",
+    emit=lambda a, p: call("np.stack", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
+    impl=lambda *xs, axis=0: np.stack(xs, axis=axis),
+    shape=_join_shape(np.stack),
+)
+CONCATENATE.arity = STACK.arity = lambda eqn: 1
+
+
+def _take_along(g, axis, ndim, index):
+    """g[..., index, ...] with index placed on axis (negative axes count from the end)."""
+    if axis >= 0:
+        template = (slice(None),) * axis + (index,)
+    else:
+        template = (Ellipsis, index) + (slice(None),) * (-axis - 1)
+    operands = []
+    if isinstance(index, slice) and any(isinstance(v, T) for v in (index.start, index.stop)):
+        start, stop = index.start, index.stop
+        operands = [v for v in (start, stop) if isinstance(v, T)]
+        k = iter(range(len(operands)))
+        index = slice(Slot(next(k)) if isinstance(start, T) else start, Slot(next(k)) if isinstance(stop, T) else stop)
+        template = template[:-1] + (index,) if axis >= 0 else (Ellipsis, index) + template[2:]
+    return current().apply(GETITEM, [g, *operands], index=template, as_tuple=True)
+
+
+@CONCATENATE.defvjp
+def _(g, out, ins, active, axis=0):
+    pieces, start = [], 0
+    for x, a in zip(ins, active):
+        size = _extent(x, axis)
+        stop = start + size
+        pieces.append(_take_along(g, axis, None, slice(start, stop)) if a else None)
+        start = stop
+    return tuple(pieces)
+
+
+def _extent(x, axis):
+    s = x.aval.shape
+    if isinstance(s, tuple):
+        return s[axis]
+    return np.shape(x)[axis]
+
+
+@CONCATENATE.defjvp
+def _(t, out, ins, axis=0):
+    parts = [ti if ti is not None else np.zeros_like(x) for ti, x in zip(t, ins)]
+    return current().apply(CONCATENATE, parts, axis=axis)
+
+
+@STACK.defvjp
+def _(g, out, ins, active, axis=0):
+    return tuple(_take_along(g, axis, None, i) if a else None for i, a in enumerate(active))
+
+
+@STACK.defjvp
+def _(t, out, ins, axis=0):
+    parts = [ti if ti is not None else np.zeros_like(x) for ti, x in zip(t, ins)]
+    return current().apply(STACK, parts, axis=axis)
+
+
+def _sequence(arrays, what):
+    if isinstance(arrays, T) or not isinstance(arrays, (list, tuple)):
+        raise current().error(f"{what} needs a list or tuple of arrays written out in the call")
+    return list(arrays)
+
+
+@binds(np.concatenate)
+def _concatenate(arrays, axis=0, out=None):
+    return current().apply(CONCATENATE, _sequence(arrays, "np.concatenate"), axis=static(axis, "axis"))
+
+
+@binds(np.stack)
+def _stack(arrays, axis=0, out=None):
+    return current().apply(STACK, _sequence(arrays, "np.stack"), axis=static(axis, "axis"))
+
+
+@binds(np.vstack)
+def _vstack(tup):
+    items = [wrap(x) for x in _sequence(tup, "np.vstack")]
+    if any(x.aval.ndim is None for x in items):
+        raise current().error("np.vstack needs operands of known rank; use np.concatenate")
+    items = [x[None, :] if x.aval.ndim == 1 else x for x in items]
+    return current().apply(CONCATENATE, items, axis=0)
+
+
+@binds(np.hstack)
+def _hstack(tup):
+    items = [wrap(x) for x in _sequence(tup, "np.hstack")]
+    axis = 0 if all(x.aval.ndim == 1 for x in items) else 1
+    return current().apply(CONCATENATE, items, axis=axis)
+
+
+# ---------------------------------------------------------------------------
+# tile: the adjoint sums the copies.
+
+
+def _tile_shape(avals, params):
+    x = avals[0]
+    if x.known_shape:
+        return Aval("array", np.tile(np.empty(x.shape, np.int8), params["reps"]).shape, x.dtype)
+    return Aval("array", Sym(), x.dtype)
+
+
+TILE = Primitive("tile", emit=lambda a, p: f"np.tile({a[0]}, {src(p['reps'])})", impl=np.tile, shape=_tile_shape)
+
+
+@TILE.defvjp
+def _(g, out, ins, active, reps):
+    x = ins[0]
+    if not x.aval.known_shape:
+        raise current().error("the derivative of np.tile needs the operand's shape: call with example arguments")
+    reps = tuple(reps) if isinstance(reps, tuple) else (reps,)
+    shape = x.aval.shape
+    nd = max(len(shape), len(reps))
+    shape = (1,) * (nd - len(shape)) + shape
+    reps = (1,) * (nd - len(reps)) + reps
+    split = tuple(v for pair in zip(reps, shape) for v in pair)
+    summed = np.sum(reshape(g, split), axis=tuple(range(0, 2 * nd, 2)))
+    return (reshape(summed, x.aval.shape),)
+
+
+@TILE.defjvp
+def _(t, out, ins, reps):
+    return current().apply(TILE, [t[0]], reps=reps)
+
+
+@binds(np.tile)
+def _tile(A, reps):
+    return current().apply(TILE, [A], reps=static(reps, "reps"))
+
+
+# ---------------------------------------------------------------------------
+# dtype casts: float to float keeps the derivative, to int or bool drops it.
+
+
+def _astype_shape(avals, params):
+    x = avals[0]
+    return Aval("array", x.shape, np.dtype(params["dtype"]))
+
+
+ASTYPE = Primitive("astype", emit=lambda a, p: f"{a[0]}.astype({src(p['dtype'])})",
+                   impl=lambda x, dtype: np.asarray(x).astype(dtype), shape=_astype_shape)
+
+
+@ASTYPE.defvjp
+def _(g, out, ins, active, dtype):
+    x = ins[0]
+    if x.aval.dtype is not None and x.aval.dtype == np.dtype(dtype):
+        return (g,)
+    return (g.astype(x.aval.dtype) if x.aval.dtype is not None else g,)
+
+
+@ASTYPE.defjvp
+def _(t, out, ins, dtype):
+    return t[0].astype(dtype)
+
+
+@method("astype")
+def _astype(x, dtype, copy=True):
+    return current().apply(ASTYPE, [x], dtype=static(dtype, "dtype"))
+
+
+def _float_shape(avals, params):
+    return Aval("scalar", (), np.dtype(np.float64))
+
+
+FLOAT = Primitive("float", emit=lambda a, p: f"float({a[0]})", impl=float, shape=_float_shape)
+FLOAT.defvjp(lambda g, out, ins, active: (g,))
+FLOAT.defjvp(lambda t, out, ins: _float(t[0]))
+
+
+@binds(float)
+def _float(x=0.0):
+    x = wrap(x)
+    if x.is_const:
+        return wrap(float(x.atom.value))
+    return current().apply(FLOAT, [x])
+
+
+COPY = Primitive("copy", emit=lambda a, p: f"np.copy({a[0]})", impl=np.copy,
+                 shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
+COPY.defvjp(lambda g, out, ins, active: (g,))
+COPY.defjvp(lambda t, out, ins: t[0])
+
+
+@method("copy")
+@binds(np.copy)
+def _copy(x):
+    """Values are never mutated in the IR, so a copy is the value itself."""
+    return wrap(x)

@@ -1,0 +1,145 @@
+"""Leave nothing a hand-writer would not write: algebraic identities (applied while
+rules build IR, and again here), common subexpressions, dead code."""
+from dataclasses import replace
+
+from ..ir import Block, Const, Function, Var
+from ..prims.broadcasting import BROADCAST_TO
+from ..prims.elementwise import ADD, BINARY, NEG, SUB
+from ..prims.shaping import COPY
+
+MUL, DIV, POW = BINARY["mul"], BINARY["div"], BINARY["pow"]
+
+
+def _is(atom, number):
+    if not isinstance(atom, Const):
+        return False
+    v = atom.value
+    return type(v) in (int, float) and v == number
+
+
+def _float_safe(atom, const):
+    """x * 1.0 is x only when x is already floating (else the product would be a float)."""
+    if isinstance(const.value, int):
+        return True
+    dt = atom.aval.dtype
+    return dt is None or dt.kind in "fc"
+
+
+def _same_shape(a, b):
+    sa, sb = a.aval.shape, b.aval.shape
+    return sa is sb or (isinstance(sa, tuple) and sa == sb)
+
+
+def identity(prim, atoms, producer=None):
+    """An atom equal to prim(*atoms) with nothing computed, or None."""
+    if prim is ADD:
+        a, b = atoms
+        if _is(b, 0):
+            return a
+        if _is(a, 0):
+            return b
+    elif prim is SUB:
+        a, b = atoms
+        if _is(b, 0):
+            return a
+    elif prim is MUL:
+        a, b = atoms
+        if _is(b, 1) and _float_safe(a, b):
+            return a
+        if _is(a, 1) and _float_safe(b, a):
+            return b
+    elif prim is POW:
+        a, b = atoms
+        if _is(b, 1):
+            return a
+    elif prim is DIV:
+        a, b = atoms
+        if _is(b, 1) and a.aval.dtype is not None and a.aval.dtype.kind in "fc":
+            return a  # int / 1 is a float, so only floats pass through
+    return None
+
+
+def peephole(prim, atoms, producer):
+    """What rules get for free while they build: (primitive and operands to use, or an
+    atom that is the result). -1.0 * x becomes -x."""
+    atoms = unbroadcast_operands(prim, atoms, producer)
+    if prim is MUL:
+        for i in (0, 1):
+            if _is(atoms[i], -1) and _float_safe(atoms[1 - i], atoms[i]):
+                return NEG, [atoms[1 - i]], None
+    return prim, atoms, identity(prim, atoms)
+
+
+def unbroadcast_operands(prim, atoms, producer):
+    """broadcast_to(c, s) * y is c * y when y already has shape s."""
+    if prim not in (MUL, DIV, ADD, SUB) or producer is None:
+        return atoms
+    out = list(atoms)
+    for i, a in enumerate(atoms):
+        eqn = producer(a) if isinstance(a, Var) else None
+        other = atoms[1 - i]
+        if eqn is not None and eqn.prim is BROADCAST_TO and _same_shape(a, other):
+            out[i] = eqn.ins[0]
+    return out
+
+
+def simplify(fn: Function) -> Function:
+    alias = {}
+
+    def resolve(a):
+        while isinstance(a, Var) and a.id in alias:
+            a = alias[a.id]
+        return a
+
+    seen = {}
+    eqns = []
+    for eqn in fn.body.eqns:
+        ins = [resolve(a) for a in eqn.ins]
+        eqn = replace(eqn, ins=ins)
+        same = identity(eqn.prim, ins) if eqn.prim.nout == 1 and not eqn.blocks else None
+        if same is not None:
+            _alias(alias, eqn.outs[0], same)
+            continue
+        key = _key(eqn)
+        if key is not None and key in seen:
+            for o, p in zip(eqn.outs, seen[key]):
+                _alias(alias, o, p)
+            continue
+        if key is not None:
+            seen[key] = eqn.outs
+        eqns.append(eqn)
+    results = [resolve(r) for r in fn.body.results]
+    eqns = dead_code(eqns, results)
+    return Function(fn.name, Block(fn.params, eqns, results), fn.filename, fn.lineno, fn.doc)
+
+
+def _alias(alias, var, target):
+    alias[var.id] = target
+    if var.hint and isinstance(target, Var) and not target.hint:
+        target.hint = var.hint
+
+
+def _key(eqn):
+    if eqn.blocks or eqn.prim is COPY:
+        return None  # copies exist so that two results never share an array
+    try:
+        ins = tuple(("v", a.id) if isinstance(a, Var) else ("c", type(a.value), _hashable(a.value)) for a in eqn.ins)
+        return (eqn.prim, ins, repr(sorted(eqn.params.items(), key=lambda kv: kv[0])))
+    except TypeError:
+        return None
+
+
+def _hashable(v):
+    hash(v)
+    return v
+
+
+def dead_code(eqns, results):
+    need = {r.id for r in results if isinstance(r, Var)}
+    kept = []
+    for eqn in reversed(eqns):
+        if any(o.id in need for o in eqn.outs):
+            kept.append(eqn)
+            need.update(a.id for a in eqn.ins if isinstance(a, Var))
+    kept.reverse()
+    return kept
