@@ -34,7 +34,7 @@ def emit_module(fn: Function) -> Emitted:
     writer = _Writer(fn)
     func = writer.function()
     body = "import numpy as np\n\n\n" + "".join(h + "\n\n\n" for h in sorted(writer.helpers))
-    return Emitted(body + astor.to_source(func), fn.name, writer.constants)
+    return Emitted(body + astor.to_source(func, pretty_source="".join), fn.name, writer.constants)
 
 
 class _Writer:
@@ -81,7 +81,14 @@ class _Writer:
         self.names[var.id] = name
         return name
 
+    def named_adjoint(self, var):
+        """An adjoint whose primal has a name in the code gets a statement of its own."""
+        return var.adjoint_of is not None and var.adjoint_of.id in self.names
+
     def temp_name(self, eqn):
+        primal = eqn.outs[0].adjoint_of
+        if primal is not None and primal.id in self.names:
+            return "d" + self.names[primal.id]
         operand = next((a for a in eqn.ins if isinstance(a, Var) and a.id in self.names), None)
         if operand is not None:
             return f"{eqn.prim.name}_{self.names[operand.id]}"
@@ -101,7 +108,7 @@ class _Writer:
             lines = prim.emit_stmts(name, args, eqn.params)
             return [_substitute(s, operands) for s in ast.parse("\n".join(lines)).body]
         expr = _substitute(ast.parse(prim.emit(args, eqn.params), mode="eval").body, operands)
-        if len(eqn.outs) == 1 and not out.hint and self.uses.get(out.id, 0) == 1:
+        if len(eqn.outs) == 1 and not out.hint and not self.named_adjoint(out) and self.uses.get(out.id, 0) == 1:
             self.inline[out.id] = expr
             return []
         if len(eqn.outs) == 1:

@@ -75,14 +75,16 @@ def unknown_aval():
 
 
 class Var:
-    """An SSA variable. hint is the user's name for it, kept for the emitted code."""
+    """An SSA variable. hint is the user's name for it, kept for the emitted code;
+    adjoint_of names a derivative after its primal when the primal has no user name."""
 
-    __slots__ = ("id", "hint", "aval")
+    __slots__ = ("id", "hint", "aval", "adjoint_of")
 
     def __init__(self, aval: Aval, hint: str = ""):
         self.id = next(_ids)
         self.hint = hint
         self.aval = aval
+        self.adjoint_of = None
 
     def __repr__(self):
         return f"%{self.hint or 'v'}{self.id}"

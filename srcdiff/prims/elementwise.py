@@ -147,6 +147,10 @@ def binary(name, callables, emit, partials, impl=None, floating=False):
 
     @prim.defvjp
     def vjp(g, out, ins, active):
+        if ins[0].atom is ins[1].atom and active[0]:
+            # f(x, x): both partials at once, so x * x gives 2 * x * g, not x * g + x * g
+            both = partials[0](*ins, out) + partials[1](*ins, out)
+            return unbroadcast(g * both, ins[0]), None
         return tuple(
             unbroadcast(g * d(*ins, out), ins[i]) if active[i] else None for i, d in enumerate(partials)
         )

@@ -7,7 +7,7 @@ import numpy as np
 from ..ir import Aval, Sym
 from .core import Primitive, T, attribute, binds, current, method, wrap
 from .shapes import INT, example_shape
-from .syntax import src
+from .syntax import call, src
 
 
 class Slot:
@@ -109,21 +109,28 @@ GETITEM = Primitive(
 
 
 def _put_shape(avals, params):
-    return Aval("array", avals[0].shape, avals[1].dtype or avals[0].dtype)
+    like = avals[0]
+    if params.get("dtype") is not None:
+        return Aval("array", like.value, params["dtype"])
+    return Aval("array", like.shape, like.dtype)
 
 
 def _put_stmts(out, a, p):
-    """zeros like the operand, then the adjoint written (or added, for repeatable indices) in."""
+    """zeros like the operand, then the adjoint written (or added, for repeatable indices) in.
+    Operand 0 is the array read from or, when its shape was known, that shape."""
     target = f"{out}[{index_src(p['index'], a[2:], p['as_tuple'])}]"
-    zeros = f"{out} = np.zeros_like({a[0]})"
+    if p.get("dtype") is not None:
+        zeros = f"{out} = {call('np.zeros', [a[0]], {'dtype': p['dtype']}, {'dtype': np.dtype(np.float64)})}"
+    else:
+        zeros = f"{out} = np.zeros_like({a[0]})"
     if p["accumulate"]:
         idx = index_src(p["index"], a[2:], True)
         return [zeros, f"np.add.at({out}, ({idx}), {a[1]})"]
     return [zeros, f"{target} = {a[1]}"]
 
 
-def _put_impl(x, g, *dyn, index, as_tuple, accumulate):
-    out = np.zeros_like(x, dtype=np.result_type(x, g))
+def _put_impl(x, g, *dyn, index, as_tuple, accumulate, dtype=None):
+    out = np.zeros(x, dtype) if dtype is not None else np.zeros_like(x)
     idx = fill(index, dyn)
     idx = idx if as_tuple or len(idx) != 1 else idx[0]
     if accumulate:
@@ -143,8 +150,15 @@ def _(g, out, ins, active, index, as_tuple):
     x, dyn = ins[0], ins[1:]
     advanced = is_advanced(index, [d.aval for d in dyn])
     accumulate = advanced and not _unique_rows(index, dyn)
-    put = current().apply(INDEX_PUT, [x, g, *dyn], index=index, as_tuple=as_tuple, accumulate=accumulate)
-    return (put,) + (None,) * len(dyn)
+    return (put_into_zeros(x, g, dyn, index, as_tuple, accumulate),) + (None,) * len(dyn)
+
+
+def put_into_zeros(x, g, dyn, index, as_tuple, accumulate):
+    """Zeros shaped like x (from its shape when known, so x need not be kept) with g put in."""
+    params = dict(index=index, as_tuple=as_tuple, accumulate=accumulate)
+    if x.aval.known_shape and x.aval.dtype is not None:
+        return current().apply(INDEX_PUT, [x.aval.shape, g, *dyn], dtype=x.aval.dtype, **params)
+    return current().apply(INDEX_PUT, [x, g, *dyn], **params)
 
 
 @GETITEM.defjvp
@@ -153,15 +167,16 @@ def _(t, out, ins, index, as_tuple):
 
 
 @INDEX_PUT.defvjp
-def _(g, out, ins, active, index, as_tuple, accumulate):
+def _(g, out, ins, active, index, as_tuple, accumulate, dtype=None):
     dyn = ins[2:]
     dg = current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple) if active[1] else None
     return (None, dg) + (None,) * len(dyn)
 
 
 @INDEX_PUT.defjvp
-def _(t, out, ins, index, as_tuple, accumulate):
-    return current().apply(INDEX_PUT, [ins[0], t[1], *ins[2:]], index=index, as_tuple=as_tuple, accumulate=accumulate)
+def _(t, out, ins, index, as_tuple, accumulate, dtype=None):
+    params = dict(index=index, as_tuple=as_tuple, accumulate=accumulate)
+    return current().apply(INDEX_PUT, [ins[0], t[1], *ins[2:]], **params, **({"dtype": dtype} if dtype else {}))
 
 
 def _unique_rows(index, dyn):
@@ -249,7 +264,16 @@ def _shape_of(avals, params):
     return Aval("tuple")
 
 
-SHAPE = Primitive("shape", emit=lambda a, p: f"np.shape({a[0]})", impl=np.shape, shape=_shape_of, differentiable=False)
+def _query(fname):
+    """x.shape where the user wrote the attribute, np.shape(x) elsewhere (it also takes floats)."""
+    return lambda a, p: f"{a[0]}.{fname}" if p.get("_attr") else f"np.{fname}({a[0]})"
+
+
+def _query_impl(fn):
+    return lambda x, _attr=False: fn(x)
+
+
+SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False)
 
 
 def _size_of(avals, params):
@@ -259,7 +283,7 @@ def _size_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-SIZE = Primitive("size", emit=lambda a, p: f"np.size({a[0]})", impl=np.size, shape=_size_of, differentiable=False)
+SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False)
 
 
 def _ndim_of(avals, params):
@@ -269,25 +293,17 @@ def _ndim_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-NDIM = Primitive("ndim", emit=lambda a, p: f"np.ndim({a[0]})", impl=np.ndim, shape=_ndim_of, differentiable=False)
+NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False)
 
 
-@attribute("shape")
-@binds(np.shape)
-def _shape(x):
-    return current().apply(SHAPE, [x])
+def _queries(prim, name):
+    binds(getattr(np, name))(lambda x: current().apply(prim, [x]))
+    attribute(name)(lambda x: current().apply(prim, [x], _attr=True))
 
 
-@attribute("size")
-@binds(np.size)
-def _size(x):
-    return current().apply(SIZE, [x])
-
-
-@attribute("ndim")
-@binds(np.ndim)
-def _ndim(x):
-    return current().apply(NDIM, [x])
+_queries(SHAPE, "shape")
+_queries(SIZE, "size")
+_queries(NDIM, "ndim")
 
 
 @binds(len)
@@ -297,4 +313,4 @@ def _len(x):
         if x.aval.has_value:
             return wrap(len(x.aval.value))
         raise current().error("len() of a shape tuple of unknown length")
-    return _shape(x)[0]
+    return current().apply(SHAPE, [x])[0]

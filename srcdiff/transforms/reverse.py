@@ -22,7 +22,7 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     act = active(eqns, wrt, [out])
 
     adjoint = {}
-    named = set()
+    named = {}  # id of an adjoint variable -> id of the variable it was named after
     builder = Builder(list(eqns), peephole=peephole)
     with builder.active():
         if isinstance(out, Var) and out.id in act:
@@ -67,12 +67,15 @@ def _accumulate(adjoint, var, contribution, named):
     contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
     previous = adjoint.get(var.id)
     total = contribution if previous is None else previous + contribution
-    if previous is not None and previous.atom is not total.atom and id(previous.atom) in named:
-        previous.atom.hint = ""
-        named.discard(id(previous.atom))
-    if isinstance(total.atom, Var) and not total.atom.hint and var.hint:
-        total.atom.hint = "d" + var.hint
-        named.add(id(total.atom))
+    if previous is not None and named.get(id(previous.atom)) == var.id:
+        previous.atom.hint = ""  # a partial sum now; the total takes the name
+        del named[id(previous.atom)]
+    if isinstance(total.atom, Var) and not total.atom.hint:
+        if var.hint:
+            total.atom.hint = "d" + var.hint
+            named[id(total.atom)] = var.id
+        elif total.atom.adjoint_of is None:
+            total.atom.adjoint_of = var
     adjoint[var.id] = total
 
 

@@ -5,6 +5,7 @@ from dataclasses import replace
 from ..ir import Block, Const, Function, Var
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
+from ..prims.indexing import INDEX_PUT
 from ..prims.shaping import COPY
 
 MUL, DIV, POW = BINARY["mul"], BINARY["div"], BINARY["pow"]
@@ -63,15 +64,27 @@ def peephole(prim, atoms, producer):
     """What rules get for free while they build: (primitive and operands to use, or an
     atom that is the result). -1.0 * x becomes -x."""
     atoms = unbroadcast_operands(prim, atoms, producer)
+    if prim is ADD and isinstance(atoms[0], Var) and atoms[0] is atoms[1]:
+        return MUL, [Const(2), atoms[0]], None
     if prim is MUL:
         for i in (0, 1):
-            if _is(atoms[i], -1) and _float_safe(atoms[1 - i], atoms[i]):
-                return NEG, [atoms[1 - i]], None
+            a, other = atoms[i], atoms[1 - i]
+            if _is(a, -1) and _float_safe(other, a):
+                return NEG, [other], None
+            made = producer(a) if isinstance(a, Var) else None
+            if made is not None and made.prim is DIV and _is(made.ins[0], 1) and _float_safe(other, made.ins[0]):
+                return DIV, [other, made.ins[1]], None  # g * (1 / x) is g / x
     return prim, atoms, identity(prim, atoms)
 
 
 def unbroadcast_operands(prim, atoms, producer):
-    """broadcast_to(c, s) * y is c * y when y already has shape s."""
+    """broadcast_to(c, s) * y is c * y when y already has shape s; an index assignment
+    broadcasts by itself."""
+    if prim is INDEX_PUT:
+        eqn = producer(atoms[1]) if isinstance(atoms[1], Var) else None
+        if eqn is not None and eqn.prim is BROADCAST_TO:
+            return [atoms[0], eqn.ins[0], *atoms[2:]]
+        return atoms
     if prim not in (MUL, DIV, ADD, SUB) or producer is None:
         return atoms
     out = list(atoms)
