@@ -4,12 +4,13 @@
 reverse mode, and emits a plain NumPy function you can print, read and save.
 """
 from .api import grad, source, value_and_grad
+from .prims import custom_vjp
 from .errors import (NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnknownCallableError,
                      UnsupportedSyntaxError)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "source", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
+    "grad", "value_and_grad", "source", "custom_vjp", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
     "NonDifferentiableError", "SourceUnavailableError", "__version__",
 ]

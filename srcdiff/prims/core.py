@@ -154,8 +154,8 @@ class Builder:
             raise UnknownCallableError(
                 f"no derivative rule for {_callable_name(fn)}",
                 self.loc,
-                "srcdiff differentiates NumPy/math primitives and functions whose source it can read; "
-                "rewrite the call with supported primitives (grammar.md lists them).",
+                "hint: rewrite it with supported primitives (grammar.md lists them), or wrap it with "
+                "@srcdiff.custom_vjp and register its derivative with .defvjp(fwd, bwd) (README: custom rules).",
             )
         try:
             return binder(*args, **kwargs)

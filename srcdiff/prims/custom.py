@@ -1,0 +1,106 @@
+"""User-registered derivatives (custom_vjp): for a callable with no Python source,
+or where the automatic derivative is numerically poor. The emitted code calls
+the user's own fwd and bwd functions by name."""
+import functools
+
+import numpy as np
+
+from ..ir import Aval, Const, unknown_aval
+from .core import Primitive, binds, current, wrap
+
+
+class custom_vjp:
+    """A function with a hand-written reverse-mode rule, as in JAX.
+
+    >>> @custom_vjp
+    ... def softplus(x):
+    ...     return np.logaddexp(0.0, x)
+    >>> def softplus_fwd(x):
+    ...     return softplus(x), x                  # output, residuals
+    >>> def softplus_bwd(x, g):
+    ...     return (g / (1.0 + np.exp(-x)),)       # one cotangent per argument
+    >>> softplus.defvjp(softplus_fwd, softplus_bwd)
+
+    srcdiff then emits ``y, res = softplus_fwd(x)`` in the forward sweep and
+    ``dx, = softplus_bwd(res, dy)`` in the backward sweep.
+    """
+
+    def __init__(self, fun):
+        self.fun = fun
+        self.fwd = self.bwd = None
+        functools.update_wrapper(self, fun)
+
+    def __call__(self, *args, **kwargs):
+        return self.fun(*args, **kwargs)
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def defvjp(self, fwd, bwd):
+        """fwd(*args) -> (output, residuals); bwd(residuals, g) -> tuple with one cotangent per argument."""
+        if not (callable(fwd) and callable(bwd)):
+            raise TypeError("defvjp(fwd, bwd) takes two callables")
+        self.fwd, self.bwd = fwd, bwd
+        binds(self)(self._bind)
+        return self
+
+    def _bind(self, *args):
+        n = len(args)
+        fwd_prim, bwd_prim = _primitives(self, n)
+        name = _name(self.fun)
+        fwd = Const(self.fwd, name=_name(self.fwd))
+        out, res = current().apply(fwd_prim, [fwd, *args], hint=name)
+        res.atom.hint = name + "_res"
+        return out
+
+
+def _name(fn):
+    return getattr(fn, "__name__", "custom")
+
+
+@functools.lru_cache(maxsize=None)
+def _primitives(rule, nargs):
+    def fwd_shape(avals, params):
+        """Run fwd once on ones of the right shapes to learn the output's; unknown if it fails."""
+        from .shapes import example_value
+
+        values = [example_value(a) for a in avals[1:]]
+        if any(v is None for v in values):
+            return [unknown_aval(), Aval("static")]
+        try:
+            with np.errstate(all="ignore"):
+                out, _ = rule.fwd(*[np.ones_like(v) if isinstance(v, np.ndarray) else 1.0 for v in values])
+            out = np.asarray(out)
+            return [Aval("array", out.shape, out.dtype), Aval("static")]
+        except Exception:
+            return [unknown_aval(), Aval("static")]
+
+    call = lambda a, p: f"{a[0]}({', '.join(a[1:])})"  # noqa: E731
+    fwd_prim = Primitive(f"custom_fwd[{_name(rule.fun)}]", emit=call, shape=fwd_shape, nout=2)
+    bwd_emit = call if nargs > 1 else (lambda a, p: call(a, p) + "[0]")  # bwd returns a 1-tuple
+    bwd_prim = Primitive(
+        f"custom_bwd[{_name(rule.fun)}]", emit=bwd_emit, nout=nargs,
+        shape=lambda avals, p: [unknown_aval() for _ in range(nargs)],
+    )
+
+    @fwd_prim.defvjp
+    def _(gs, outs, ins, active):
+        g = gs[0]
+        bwd = Const(rule.bwd, name=_name(rule.bwd))
+        cotangents = current().apply(bwd_prim, [bwd, outs[1], g])
+        cotangents = cotangents if isinstance(cotangents, tuple) else (cotangents,)
+        return (None,) + tuple(
+            _like(c, x) if a else None for c, x, a in zip(cotangents, ins[1:], active[1:])
+        )
+
+    return fwd_prim, bwd_prim
+
+
+def _like(c, x):
+    """The cotangent takes the argument's aval, which bwd promises to match."""
+    c = wrap(c)
+    c.atom.aval = Aval("array", x.aval.shape, x.aval.dtype)
+    return c
