@@ -40,6 +40,8 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
                     continue
                 _accumulate(adjoint, a, c, named)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
+    if with_value and isinstance(out, Var) and not out.hint:
+        out.hint = fn.name  # the value reads as `loss = ...` in the emitted code
     results = ([out] if with_value else []) + [g.atom for g in grads] + list(fn.results[1:1 + aux])
     name = ("value_and_grad_" if with_value else "grad_") + fn.name
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
