@@ -82,13 +82,14 @@ class _Writer:
         return name
 
     def named_adjoint(self, var):
-        """An adjoint whose primal has a name in the code gets a statement of its own."""
-        return var.adjoint_of is not None and var.adjoint_of.id in self.names
+        """An adjoint whose primal has a name gets a statement of its own, named after it."""
+        primal = var.adjoint_of
+        return primal is not None and (primal.id in self.names or bool(primal.hint))
 
     def temp_name(self, eqn):
         primal = eqn.outs[0].adjoint_of
-        if primal is not None and primal.id in self.names:
-            return "d" + self.names[primal.id]
+        if primal is not None and (primal.id in self.names or primal.hint):
+            return "d" + self.names.get(primal.id, primal.hint)
         operand = next((a for a in eqn.ins if isinstance(a, Var) and a.id in self.names), None)
         if operand is not None:
             return f"{eqn.prim.name}_{self.names[operand.id]}"

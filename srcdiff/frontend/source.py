@@ -65,6 +65,11 @@ def _find(tree, fn, code):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == target:
             return node
     lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
-    if target == "<lambda>" and lambdas:
+    if target == "<lambda>" and len(lambdas) == 1:
         return lambdas[0]
+    if target == "<lambda>" and lambdas:
+        raise SourceUnavailableError(
+            "several lambdas share these lines, so srcdiff cannot tell which one it was given",
+            None, "define the function with def, or put each lambda on a line of its own.",
+        )
     return None

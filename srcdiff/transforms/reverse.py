@@ -22,7 +22,6 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     act = active(eqns, wrt, [out])
 
     adjoint = {}
-    named = {}  # id of an adjoint variable -> id of the variable it was named after
     builder = Builder(list(eqns), peephole=peephole)
     with builder.active():
         if isinstance(out, Var) and out.id in act:
@@ -38,7 +37,7 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
             for a, c in zip(eqn.ins, contributions):
                 if c is None or not (isinstance(a, Var) and a.id in act):
                     continue
-                _accumulate(adjoint, a, c, named)
+                _accumulate(adjoint, a, c)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
     if with_value and isinstance(out, Var) and not out.hint:
         out.hint = fn.name  # the value reads as `loss = ...` in the emitted code
@@ -64,20 +63,15 @@ def _vjp(builder, eqn, gs, mask):
     return result
 
 
-def _accumulate(adjoint, var, contribution, named):
-    """Add a contribution; only the running total carries the name d<var>."""
+def _accumulate(adjoint, var, contribution):
+    """Add a contribution; the running total is the one named after var (d<var>)."""
     contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
     previous = adjoint.get(var.id)
     total = contribution if previous is None else previous + contribution
-    if previous is not None and named.get(id(previous.atom)) == var.id:
-        previous.atom.hint = ""  # a partial sum now; the total takes the name
-        del named[id(previous.atom)]
-    if isinstance(total.atom, Var) and not total.atom.hint:
-        if var.hint:
-            total.atom.hint = "d" + var.hint
-            named[id(total.atom)] = var.id
-        elif total.atom.adjoint_of is None:
-            total.atom.adjoint_of = var
+    if previous is not None and isinstance(previous.atom, Var) and previous.atom.adjoint_of is var:
+        previous.atom.adjoint_of = None  # a partial sum now
+    if isinstance(total.atom, Var) and total.atom.adjoint_of is None and not total.atom.hint:
+        total.atom.adjoint_of = var
     adjoint[var.id] = total
 
 
@@ -96,7 +90,7 @@ def _final(builder, param, g):
         producer is not None and producer.prim is BROADCAST_TO
     ):
         out = builder.apply(COPY, [g])
-        out.atom.hint = "d" + param.hint
+        out.atom.adjoint_of = param
         return out
     return g
 
