@@ -1,0 +1,67 @@
+"""The README and grammar.md show what the code emits today."""
+import os
+import re
+import runpy
+import sys
+
+import numpy as np
+
+import srcdiff
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def _read(name):
+    with open(os.path.join(ROOT, name)) as f:
+        return f.read()
+
+
+def _block(text, start):
+    """The fenced code block whose body starts with `start`."""
+    i = text.index("```python\n" + start) + len("```python\n")
+    return text[i:text.index("```", i)]
+
+
+def _example(name):
+    sys.path.insert(0, EXAMPLES)
+    try:
+        return __import__(name)
+    finally:
+        sys.path.remove(EXAMPLES)
+
+
+def _function_source(module_source, name):
+    return module_source[module_source.index(f"def {name}("):]
+
+
+def test_readme_two_layer_source_is_current():
+    net = _example("two_layer_net")
+    X, y = net.spiral()
+    rng = np.random.default_rng(1)
+    params = [0.01 * rng.standard_normal((2, 100)), np.zeros(100), 0.01 * rng.standard_normal((100, 3)), np.zeros(3)]
+    emitted = srcdiff.source(srcdiff.grad(net.loss, argnums=(0, 1, 2, 3)), *params, X, y, 1e-3)
+    assert _block(_read("README.md"), "def grad_loss(") == _function_source(emitted, "grad_loss")
+
+
+def test_readme_survey_source_is_current():
+    survey = _example("survey")
+    emitted = srcdiff.source(srcdiff.grad(survey.f, argnums=(0, 1)), 2.0, 5.0)
+    assert _block(_read("README.md"), "import numpy as np\n\n\ndef grad_f(") == emitted
+
+
+def test_readme_quick_start_numbers(capsys):
+    runpy.run_path(os.path.join(EXAMPLES, "survey.py"), run_name="__main__")
+    printed = capsys.readouterr().out
+    readme = _read("README.md")
+    for line in printed.splitlines():
+        if line.startswith(("f(2, 5)", "df/dx")):
+            assert line in readme, line
+
+
+def test_grammar_ir_examples_are_current():
+    survey = _example("survey")
+    compiled = srcdiff.grad(survey.f, argnums=(0, 1)).compiled(2.0, 5.0)
+    grammar = _read("grammar.md")
+    for text in (compiled.ir_before, compiled.ir_after):
+        assert text.strip() in grammar
