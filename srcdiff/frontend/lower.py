@@ -78,8 +78,9 @@ class Lowering:
         leaves = []
         self.out_tree = _flatten(out, leaves)
         results = [leaf.atom for leaf in leaves]
+        name = getattr(self.fn, "__name__", "f")
         fn = Function(
-            getattr(self.fn, "__name__", "f"),
+            "lambda" if name == "<lambda>" else name,
             Block(params, self.builder.eqns, results),
             self.parsed.filename,
             getattr(node, "lineno", 0),
