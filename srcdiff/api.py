@@ -74,7 +74,8 @@ class Gradient:
         self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
         self._signature = inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
-        self._options = (self._indices, has_aux, with_value)
+        self._simple = isinstance(argnums, int) and not has_aux and not with_value  # one array out
+        self._entries = {}  # argument kinds -> compiled, the per-call fast path
         functools.update_wrapper(self, fun)
 
     def __repr__(self):
@@ -101,25 +102,37 @@ class Gradient:
         return indices
 
     def compiled(self, *args, **kwargs):
-        if args or kwargs:
-            args = self._bind(args, kwargs)
-            indices = self._indices_for(len(args))
-            _check_differentiable(self.fun, args, indices)
-            avals = tuple(aval_of_argument(a) for a in args)
-            arg_key = tuple(_arg_key(a) for a in args)
-        else:
+        """The compiled derivative for these arguments' kinds (generic when none are given)."""
+        if not (args or kwargs):
             indices = self._indices_for(self._nparams)
             avals = tuple(unknown_aval() for _ in range(self._nparams))
-            arg_key = "generic"
+            return self._lookup("generic", indices, avals)
+        args = self._bind(args, kwargs)
+        return self._compiled_for(args, tuple(_arg_key(a) for a in args))
+
+    def _compiled_for(self, args, arg_key):
+        entry = self._entries.get(arg_key)
+        if entry is not None and cache.valid(entry.guards):
+            return entry
+        indices = self._indices_for(len(args))
+        _check_differentiable(self.fun, args, indices)
+        entry = self._lookup(arg_key, indices, tuple(aval_of_argument(a) for a in args))
+        self._entries[arg_key] = entry
+        return entry
+
+    def _lookup(self, arg_key, indices, avals):
         key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value), arg_key)
         return cache.get_or_compile(
             key, lambda: compile_grad(self.fun, avals, indices, self.has_aux, self.with_value)
         )
 
     def __call__(self, *args, **kwargs):
-        args = self._bind(args, kwargs)
-        compiled = self.compiled(*args)
+        if kwargs or len(args) != self._nparams:
+            args = self._bind(args, kwargs)
+        compiled = self._compiled_for(args, tuple(map(_arg_key, args)))
         outs = compiled.fn(*args)
+        if self._simple:
+            return _like(outs, args[self._indices[0]])
         return self._package(outs, args, compiled)
 
     def _package(self, outs, args, compiled):
@@ -151,7 +164,7 @@ def _unflatten(tree, leaves):
 
 def _like(g, arg):
     """The gradient in the argument's own type: a float for a float, an array for an array."""
-    if isinstance(arg, float):
+    if type(arg) is float:
         return float(g)
     if isinstance(arg, np.ndarray) and not isinstance(g, np.ndarray):
         return np.asarray(g, dtype=arg.dtype)
@@ -159,8 +172,9 @@ def _like(g, arg):
 
 
 def _arg_key(a):
-    if isinstance(a, np.ndarray):
-        return (a.shape, a.dtype.str)
+    """What a compiled derivative depends on: the type, and for arrays shape and dtype."""
+    if type(a) is np.ndarray:
+        return (a.shape, a.dtype)
     return type(a)
 
 
