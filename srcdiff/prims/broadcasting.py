@@ -34,7 +34,7 @@ BROADCAST_TO = Primitive(
 @SUM_TO.defvjp
 def _(g, out, ins, active):
     x, shape = ins
-    return np.broadcast_to(g, np.shape(x)), None
+    return np.broadcast_to(g, shape_of(x)), None
 
 
 @SUM_TO.defjvp
@@ -61,6 +61,14 @@ def _broadcast_to(array, shape, subok=False):
 def sum_to(x, shape):
     """No NumPy function does this; rules call it directly."""
     return current().apply(SUM_TO, [x, shape_operand(shape)])
+
+
+def shape_of(x):
+    """x's shape for a rule: a constant when known, so x itself need not be kept alive."""
+    x = wrap(x)
+    if x.aval.known_shape:
+        return x.aval.shape
+    return np.shape(x)
 
 
 def shape_operand(shape):
@@ -91,4 +99,4 @@ def unbroadcast(g, x):
         return g
     if xs == () and x.aval.kind == "scalar":
         return np.sum(g)
-    return sum_to(g, np.shape(x))
+    return sum_to(g, shape_of(x))

@@ -255,6 +255,12 @@ class T:
     def __rtruediv__(self, o):
         return self._call(np.true_divide, o, self)
 
+    def __floordiv__(self, o):
+        return self._call(np.floor_divide, self, o)
+
+    def __rfloordiv__(self, o):
+        return self._call(np.floor_divide, o, self)
+
     def __pow__(self, o):
         return self._call(np.power, self, o)
 
@@ -319,6 +325,12 @@ class T:
 
     def __repr__(self):
         return f"T({self.atom!r})"
+
+
+def is_known_array(x):
+    """An ndarray for sure (not a Python float), so its methods can be spelled x.method()."""
+    aval = as_atom(x).aval
+    return aval.kind == "array" and aval.known_shape
 
 
 def as_atom(x):

@@ -85,7 +85,7 @@ binds(np.negative, operator.neg)(_ufunc_binder(NEG, 1))
 @binds(math.log)
 def _math_log(x, base=None):
     y = current().apply(UNARY["log"], [x])
-    return y if base is None else y / math.log(base)
+    return y if base is None else y / current().apply(UNARY["log"], [base])
 
 
 # ---------------------------------------------------------------------------

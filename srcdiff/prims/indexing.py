@@ -63,10 +63,13 @@ def split_index(idx):
     return template, operands, isinstance(idx, tuple)
 
 
-def index_src(template, args, as_tuple):
+def index_src(template, args, as_tuple, as_value=False):
+    """The index as written in x[...]; as_value spells slices slice(a, b, c), for a tuple passed to a call."""
     def one(t):
         if isinstance(t, Slot):
             return args[t.k]
+        if isinstance(t, slice) and as_value:
+            return f"slice({', '.join('None' if v is None else one(v) for v in (t.start, t.stop, t.step))})"
         if isinstance(t, slice):
             start, stop, step = ("" if v is None else one(v) for v in (t.start, t.stop, t.step))
             return f"{start}:{stop}" + (f":{step}" if step else "")
@@ -82,8 +85,13 @@ def index_src(template, args, as_tuple):
     return ", ".join(parts)
 
 
-def is_advanced(template, avals):
-    return any(isinstance(t, Slot) and avals[t.k].kind in ("array",) and avals[t.k].ndim != 0 for t in template)
+def may_repeat(template, avals):
+    """Integer index arrays can select an element twice; masks, ints and slices cannot."""
+    return any(
+        isinstance(t, Slot) and avals[t.k].kind == "array" and avals[t.k].ndim != 0
+        and (avals[t.k].dtype is None or avals[t.k].dtype.kind != "b")
+        for t in template
+    )
 
 
 def _getitem_impl(x, *dyn, index, as_tuple):
@@ -92,6 +100,9 @@ def _getitem_impl(x, *dyn, index, as_tuple):
 
 
 def _getitem_shape(avals, params):
+    if any(a.dtype is not None and a.dtype.kind == "b" and not a.has_value for a in avals[1:]):
+        # how many elements a mask selects depends on its values, which stand-ins do not have
+        return Aval("array", Sym(), avals[0].dtype)
     found = example_shape(
         lambda x, *dyn: _getitem_impl(x, *dyn, index=params["index"], as_tuple=params["as_tuple"]), avals, {}
     )
@@ -124,7 +135,7 @@ def _put_stmts(out, a, p):
     else:
         zeros = f"{out} = np.zeros_like({a[0]})"
     if p["accumulate"]:
-        idx = index_src(p["index"], a[2:], True)
+        idx = index_src(p["index"], a[2:], True, as_value=True)
         return [zeros, f"np.add.at({out}, ({idx}), {a[1]})"]
     return [zeros, f"{target} = {a[1]}"]
 
@@ -148,8 +159,7 @@ INDEX_PUT.emit_stmts = _put_stmts
 @GETITEM.defvjp
 def _(g, out, ins, active, index, as_tuple):
     x, dyn = ins[0], ins[1:]
-    advanced = is_advanced(index, [d.aval for d in dyn])
-    accumulate = advanced and not _unique_rows(index, dyn)
+    accumulate = may_repeat(index, [d.aval for d in dyn]) and not _unique_rows(index, dyn)
     return (put_into_zeros(x, g, dyn, index, as_tuple, accumulate),) + (None,) * len(dyn)
 
 

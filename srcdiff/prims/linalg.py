@@ -4,8 +4,8 @@ a helper that decides at run time."""
 import numpy as np
 
 from ..ir import Aval, Sym
-from .broadcasting import unbroadcast
-from .core import Primitive, attribute, binds, current, method, static, wrap
+from .broadcasting import shape_of, unbroadcast
+from .core import Primitive, attribute, binds, current, is_known_array, method, static, wrap
 from .helpers import attach
 from .shapes import result_dtype
 from .syntax import call, src
@@ -55,16 +55,17 @@ def _transpose_shape(avals, params):
 
 def _transpose_emit(a, p):
     if p.get("axes") is None:
-        return f"{a[0]}.T"
+        return f"{a[0]}.T" if p.get("_method") else f"np.transpose({a[0]})"
     return f"np.transpose({a[0]}, {src(p['axes'])})"
 
 
-TRANSPOSE = Primitive("transpose", emit=_transpose_emit, impl=lambda x, axes=None: np.transpose(x, axes),
-                      shape=_transpose_shape)
+TRANSPOSE = Primitive("transpose", emit=_transpose_emit,
+                      impl=lambda x, axes=None, _method=False: np.transpose(x, axes), shape=_transpose_shape)
 
 
 def transpose(x, axes=None):
-    return current().apply(TRANSPOSE, [x], axes=axes)
+    """x.T when x is surely an array (W2.T reads like backprop), np.transpose otherwise."""
+    return current().apply(TRANSPOSE, [x], axes=axes, _method=is_known_array(x))
 
 
 def _inverse(axes):
@@ -77,12 +78,12 @@ def _inverse(axes):
 
 
 @TRANSPOSE.defvjp
-def _(g, out, ins, active, axes=None):
+def _(g, out, ins, active, axes=None, _method=False):
     return (transpose(g, _inverse(axes)),)
 
 
 @TRANSPOSE.defjvp
-def _(t, out, ins, axes=None):
+def _(t, out, ins, axes=None, _method=False):
     return transpose(t[0], axes)
 
 
@@ -183,8 +184,8 @@ OUTER = Primitive("outer", emit=lambda a, p: f"np.outer({a[0]}, {a[1]})", impl=n
 def _(g, out, ins, active):
     a, b = ins
     return (
-        np.reshape(current().apply(DOT, [g, np.ravel(b)]), np.shape(a)) if active[0] else None,
-        np.reshape(current().apply(DOT, [np.ravel(a), g]), np.shape(b)) if active[1] else None,
+        np.reshape(current().apply(DOT, [g, np.ravel(b)]), shape_of(a)) if active[0] else None,
+        np.reshape(current().apply(DOT, [np.ravel(a), g]), shape_of(b)) if active[1] else None,
     )
 
 
@@ -225,7 +226,7 @@ TRACE = Primitive("trace", emit=lambda a, p: f"np.trace({a[0]})", impl=np.trace,
 @TRACE.defvjp
 def _(g, out, ins, active):
     x = ins[0]
-    shape = np.shape(x)
+    shape = shape_of(x)
     return (g * current().call(np.eye, (shape[0], shape[1]), {}),)
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..ir import Aval
-from .broadcasting import BROADCAST_TO
+from .broadcasting import BROADCAST_TO, shape_of, shape_operand
 from .core import Primitive, binds, current, method, static, wrap
 from .shapes import FLOAT, normalize_axis, reduced_shape, result_dtype
 from .syntax import call
@@ -52,7 +52,7 @@ def spread(g, x):
     gs, xs = g.aval.shape, x.aval.shape
     if gs is xs or (isinstance(gs, tuple) and gs == xs):
         return g
-    return current().apply(BROADCAST_TO, [g, np.shape(x)])
+    return current().apply(BROADCAST_TO, [g, shape_operand(shape_of(x))])
 
 
 def count(x, out):

@@ -2,8 +2,8 @@
 import numpy as np
 
 from ..ir import Aval, Sym
-from .broadcasting import shape_operand
-from .core import Primitive, T, binds, current, method, static, wrap
+from .broadcasting import shape_of, shape_operand
+from .core import Primitive, T, binds, current, is_known_array, method, static, wrap
 from .indexing import GETITEM, Slot
 from .shapes import example_shape, normalize_axis, result_dtype
 from .syntax import call, src
@@ -20,28 +20,30 @@ def _reshape_shape(avals, params):
 
 
 def _reshape_emit(a, p):
-    spelled = p.get("_spelling")
-    if spelled:
-        return f"{a[0]}.{spelled}()"
-    return f"{a[0]}.reshape({a[1]})"
+    """As the user spelled it (x.ravel(), x.reshape(…)) when x is surely an array;
+    np.reshape otherwise, which also takes a Python float."""
+    spelled = p.get("_spelling", "reshape")
+    if spelled in ("ravel", "flatten"):
+        return f"{a[0]}.{spelled}()" if p.get("_method") else f"np.ravel({a[0]})"
+    return f"{a[0]}.reshape({a[1]})" if p.get("_method") else f"np.reshape({a[0]}, {a[1]})"
 
 
-RESHAPE = Primitive("reshape", emit=_reshape_emit, impl=lambda x, s, _spelling=None: np.reshape(x, s),
+RESHAPE = Primitive("reshape", emit=_reshape_emit, impl=lambda x, s, **spelling: np.reshape(x, s),
                     shape=_reshape_shape)
 
 
-def reshape(x, shape, spelling=None):
-    params = {"_spelling": spelling} if spelling else {}
+def reshape(x, shape, spelling="reshape"):
+    params = {"_spelling": spelling, "_method": is_known_array(x)}
     return current().apply(RESHAPE, [x, shape_operand(shape)], **params)
 
 
 @RESHAPE.defvjp
-def _(g, out, ins, active, _spelling=None):
-    return (reshape(g, np.shape(ins[0])), None)
+def _(g, out, ins, active, **spelling):
+    return (reshape(g, shape_of(ins[0])), None)
 
 
 @RESHAPE.defjvp
-def _(t, out, ins, _spelling=None):
+def _(t, out, ins, **spelling):
     return reshape(t[0], ins[1])
 
 
@@ -91,7 +93,7 @@ EXPAND_DIMS = Primitive("expand_dims", emit=lambda a, p: call("np.expand_dims", 
 
 @EXPAND_DIMS.defvjp
 def _(g, out, ins, active, axis):
-    return (reshape(g, np.shape(ins[0])),)
+    return (reshape(g, shape_of(ins[0])),)
 
 
 @EXPAND_DIMS.defjvp
@@ -115,7 +117,7 @@ SQUEEZE = Primitive("squeeze", emit=lambda a, p: call("np.squeeze", a, p, {"axis
 
 @SQUEEZE.defvjp
 def _(g, out, ins, active, axis=None):
-    return (reshape(g, np.shape(ins[0])),)
+    return (reshape(g, shape_of(ins[0])),)
 
 
 @SQUEEZE.defjvp
@@ -289,12 +291,18 @@ def _astype_shape(avals, params):
     return Aval("array", x.shape, np.dtype(params["dtype"]))
 
 
-ASTYPE = Primitive("astype", emit=lambda a, p: f"{a[0]}.astype({src(p['dtype'])})",
-                   impl=lambda x, dtype: np.asarray(x).astype(dtype), shape=_astype_shape)
+def _astype_emit(a, p):
+    if p.get("_method"):
+        return f"{a[0]}.astype({src(p['dtype'])})"
+    return f"np.asarray({a[0]}, dtype={src(p['dtype'])})"  # a Python float has no .astype
+
+
+ASTYPE = Primitive("astype", emit=_astype_emit,
+                   impl=lambda x, dtype, _method=False: np.asarray(x).astype(dtype), shape=_astype_shape)
 
 
 @ASTYPE.defvjp
-def _(g, out, ins, active, dtype):
+def _(g, out, ins, active, dtype, _method=False):
     x = ins[0]
     if x.aval.dtype is not None and x.aval.dtype == np.dtype(dtype):
         return (g,)
@@ -302,13 +310,13 @@ def _(g, out, ins, active, dtype):
 
 
 @ASTYPE.defjvp
-def _(t, out, ins, dtype):
+def _(t, out, ins, dtype, _method=False):
     return t[0].astype(dtype)
 
 
 @method("astype")
 def _astype(x, dtype, copy=True):
-    return current().apply(ASTYPE, [x], dtype=static(dtype, "dtype"))
+    return current().apply(ASTYPE, [x], dtype=static(dtype, "dtype"), _method=is_known_array(x))
 
 
 def _float_shape(avals, params):

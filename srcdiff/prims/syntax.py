@@ -30,6 +30,8 @@ def src(value):
             return f"np.{value.__name__}"
     if isinstance(value, np.dtype):
         return f"np.{value.name}"
+    if isinstance(value, np.floating) and value.dtype != np.float64:
+        return f"np.{value.dtype.name}({src(value.item())})"
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return src(value.item())
     raise ValueError(f"no source form for {value!r}")

@@ -22,10 +22,11 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     act = active(eqns, wrt, [out])
 
     adjoint = {}
+    primal_ids = {p.id for p in params} | {o.id for e in eqns for o in e.outs}
     builder = Builder(list(eqns), peephole=peephole)
     with builder.active():
         if isinstance(out, Var) and out.id in act:
-            adjoint[out.id] = T(Const(1.0))
+            adjoint[out.id] = T(Const(_one(out.aval.dtype)))
         for eqn in reversed(eqns):
             gs = [adjoint.get(o.id) for o in eqn.outs]
             if all(g is None for g in gs):
@@ -37,13 +38,20 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
             for a, c in zip(eqn.ins, contributions):
                 if c is None or not (isinstance(a, Var) and a.id in act):
                     continue
-                _accumulate(adjoint, a, c)
+                _accumulate(adjoint, a, c, primal_ids)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
     if with_value and isinstance(out, Var) and not out.hint:
         out.hint = fn.name  # the value reads as `loss = ...` in the emitted code
     results = ([out] if with_value else []) + [g.atom for g in grads] + list(fn.results[1:1 + aux])
     name = ("value_and_grad_" if with_value else "grad_") + fn.name
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
+
+
+def _one(dtype):
+    """The seed: 1.0 in the output's precision, so float32 code stays float32."""
+    if dtype is None or dtype == np.float64 or dtype.kind not in "fc":
+        return 1.0
+    return dtype.type(1.0)
 
 
 def _vjp(builder, eqn, gs, mask):
@@ -63,14 +71,16 @@ def _vjp(builder, eqn, gs, mask):
     return result
 
 
-def _accumulate(adjoint, var, contribution):
-    """Add a contribution; the running total is the one named after var (d<var>)."""
+def _accumulate(adjoint, var, contribution, primal_ids):
+    """Add a contribution; the running total is the one named after var (d<var>).
+    A primal value that happens to be an adjoint (d(x*y)/dx is y) keeps its own name."""
     contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
     previous = adjoint.get(var.id)
     total = contribution if previous is None else previous + contribution
     if previous is not None and isinstance(previous.atom, Var) and previous.atom.adjoint_of is var:
         previous.atom.adjoint_of = None  # a partial sum now
-    if isinstance(total.atom, Var) and total.atom.adjoint_of is None and not total.atom.hint:
+    if (isinstance(total.atom, Var) and total.atom.adjoint_of is None and not total.atom.hint
+            and total.atom.id not in primal_ids):
         total.atom.adjoint_of = var
     adjoint[var.id] = total
 

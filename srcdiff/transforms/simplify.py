@@ -2,6 +2,8 @@
 rules build IR, and again here), common subexpressions, dead code."""
 from dataclasses import replace
 
+import numpy as np
+
 from ..ir import Block, Const, Function, Var
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
@@ -15,15 +17,19 @@ def _is(atom, number):
     if not isinstance(atom, Const):
         return False
     v = atom.value
-    return type(v) in (int, float) and v == number
+    return (type(v) in (int, float) or isinstance(v, np.floating)) and v == number
 
 
 def _float_safe(atom, const):
-    """x * 1.0 is x only when x is already floating (else the product would be a float)."""
-    if isinstance(const.value, int):
+    """x * 1.0 is x only when the product has x's dtype (an int times 1.0 is a float;
+    a float32 times np.float64(1.0) is a float64)."""
+    v = const.value
+    if type(v) is int:
         return True
     dt = atom.aval.dtype
-    return dt is None or dt.kind in "fc"
+    if type(v) is float:
+        return dt is None or dt.kind in "fc"
+    return dt is not None and np.promote_types(dt, v.dtype) == dt
 
 
 def _same_shape(a, b):
