@@ -55,31 +55,21 @@ METHODS: Dict[str, Callable] = {}
 ATTRIBUTES: Dict[str, Callable] = {}
 
 
-def binds(*callables):
-    def register(binder):
-        for c in callables:
-            CALLABLES[c] = binder
-        return binder
+def _registrar(table):
+    def register_keys(*keys):
+        def register(binder):
+            for k in keys:
+                table[k] = binder
+            return binder
 
-    return register
+        return register
 
-
-def method(*names):
-    def register(binder):
-        for n in names:
-            METHODS[n] = binder
-        return binder
-
-    return register
+    return register_keys
 
 
-def attribute(*names):
-    def register(binder):
-        for n in names:
-            ATTRIBUTES[n] = binder
-        return binder
-
-    return register
+binds = _registrar(CALLABLES)  # @binds(np.sum): calls of these callables
+method = _registrar(METHODS)  # @method("sum"): x.sum(...)
+attribute = _registrar(ATTRIBUTES)  # @attribute("T"): x.T
 
 
 def lookup(fn):

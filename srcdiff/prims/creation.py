@@ -18,40 +18,28 @@ def _filled_shape(avals, params):
     return Aval("array", Sym(), dt)
 
 
-def _filled(name):
-    fn = getattr(np, name)
-    return Primitive(
-        name,
-        emit=lambda a, p: call(f"np.{name}", a, p, {"dtype": None}),
-        impl=lambda shape, dtype=None: fn(shape, dtype=dtype),
-        shape=_filled_shape,
-        differentiable=False,
-    )
-
-
-ZEROS = _filled("zeros")
-ONES = _filled("ones")
-
-
 def _like_shape(avals, params):
     x = avals[0]
     dt = np.dtype(params["dtype"]) if params.get("dtype") is not None else x.dtype
     return Aval("array", x.shape, dt)
 
 
-def _like(name):
+def _constant_array(name, shape):
+    """np.zeros(shape) and friends: inactive, one operand (a shape or an array to mimic)."""
     fn = getattr(np, name)
     return Primitive(
         name,
         emit=lambda a, p: call(f"np.{name}", a, p, {"dtype": None}),
         impl=lambda x, dtype=None: fn(x, dtype=dtype),
-        shape=_like_shape,
+        shape=shape,
         differentiable=False,
     )
 
 
-ZEROS_LIKE = _like("zeros_like")
-ONES_LIKE = _like("ones_like")
+ZEROS = _constant_array("zeros", _filled_shape)
+ONES = _constant_array("ones", _filled_shape)
+ZEROS_LIKE = _constant_array("zeros_like", _like_shape)
+ONES_LIKE = _constant_array("ones_like", _like_shape)
 
 
 def _dtype(dtype):

@@ -39,31 +39,29 @@ def _same_shape(a, b):
 
 def identity(prim, atoms, producer=None):
     """An atom equal to prim(*atoms) with nothing computed, or None."""
-    if prim is ADD:
-        a, b = atoms
-        if _is(b, 0):
-            return a
-        if _is(a, 0):
-            return b
-    elif prim is SUB:
-        a, b = atoms
-        if _is(b, 0):
-            return a
-    elif prim is MUL:
-        a, b = atoms
-        if _is(b, 1) and _float_safe(a, b):
-            return a
-        if _is(a, 1) and _float_safe(b, a):
-            return b
-    elif prim is POW:
-        a, b = atoms
-        if _is(b, 1):
-            return a
-    elif prim is DIV:
-        a, b = atoms
-        if _is(b, 1) and a.aval.dtype is not None and a.aval.dtype.kind in "fc":
-            return a  # int / 1 is a float, so only floats pass through
+    if prim not in _NEUTRAL:
+        return None
+    a, b = atoms
+    neutral, commutes, safe = _NEUTRAL[prim]
+    if _is(b, neutral) and safe(a, b):
+        return a
+    if commutes and _is(a, neutral) and safe(b, a):
+        return b
     return None
+
+
+def _always(x, const):
+    return True
+
+
+def _stays_float(x, const):
+    """int / 1 is a float, so only floats pass through x / 1."""
+    return x.aval.dtype is not None and x.aval.dtype.kind in "fc"
+
+
+# prim: (its neutral element, whether it also stands on the left, when x op neutral is x)
+_NEUTRAL = {ADD: (0, True, _always), SUB: (0, False, _always), MUL: (1, True, _float_safe),
+            DIV: (1, False, _stays_float), POW: (1, False, _always)}
 
 
 def peephole(prim, atoms, producer):
