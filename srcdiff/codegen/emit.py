@@ -1,19 +1,23 @@
 """IR -> Python source that reads like hand-written NumPy.
 
-User names are kept, adjoints are called after them (dh, dscores), and a
-temporary used once is written inline where it is used, so the only names
-in the output are ones a person would have chosen."""
+User names are kept, adjoints are called after them (dh, dscores), a
+temporary used once is written inline where it is used, and a name whose
+value is no longer needed is given to the next value of the same name, so a
+loop reads `x = x - 0.01 * (x ** 3 - a)` rather than juggling versions."""
 import ast
+import builtins
 import keyword
 
 import astor
 import numpy as np
 
-from ..ir import Const, Function, Var
+from ..ir import COND, FOR, WHILE, Const, Function, Var
+from ..ir.regions import carried_count
 from ..prims.syntax import src
+from .plan import Plan
 
 PLACEHOLDER = "_srcdiff_arg{}_"
-RESERVED = {"np", "math"} | set(dir(__builtins__) if isinstance(__builtins__, dict) else dir(__import__("builtins")))
+RESERVED = {"np", "math"} | set(dir(builtins))
 
 
 class Emitted:
@@ -40,25 +44,25 @@ def emit_module(fn: Function) -> Emitted:
 class _Writer:
     def __init__(self, fn: Function):
         self.fn = fn
+        self.plan = Plan(fn)
         self.helpers = set()
         self.constants = {}
-        self.uses = _count_uses(fn)
-        self.inline = {}  # var id -> expression AST, for single-use temporaries
-        self.names = {}
-        self.taken = set(RESERVED)
-        for eqn in fn.body.eqns:
+        self.exprs = {}  # var id -> expression AST, for values written inline
+        self.names = {}  # var id -> name
+        self.holder = {}  # name -> id of the variable whose value it holds now
+        self.preferred = {}  # var id -> (name, id of its holder now, id of a variable that must be dead first)
+        self.save_to = {}  # var id -> names of the lists a loop records it in
+        self.reserved = set(RESERVED)
+        for eqn in _all_eqns(fn.body):
             for a in eqn.ins:
                 if isinstance(a, Const) and a.name:
-                    self.taken.add(a.name)
+                    self.reserved.add(a.name)
 
     def function(self):
         fn = self.fn
-        args = [self.bind(p) for p in fn.params]
-        body = []
-        if fn.doc:
-            body.append(ast.Expr(ast.Constant(fn.doc)))
-        for eqn in fn.body.eqns:
-            body.extend(self.statements(eqn))
+        args = [self.bind(p, p.hint or "arg", at=-1) for p in fn.params]
+        body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
+        body += self.block(fn.body.eqns)
         results = [self.atom(r) for r in fn.body.results]
         value = results[0] if len(results) == 1 else ast.Tuple(results, ast.Load())
         body.append(ast.Return(value))
@@ -66,63 +70,104 @@ class _Writer:
             posonlyargs=[], args=[ast.arg(a) for a in args], vararg=None, kwonlyargs=[],
             kw_defaults=[], kwarg=None, defaults=[],
         )
-        node = ast.FunctionDef(fn.name, arguments, body, [], None)
-        return ast.fix_missing_locations(node)
+        return ast.fix_missing_locations(ast.FunctionDef(fn.name, arguments, body, [], None))
 
     # -- names -------------------------------------------------------------------
 
-    def bind(self, var, base=None):
-        base = _identifier(base or var.hint or "t")
+    def available(self, name, at, strict):
+        if name in self.reserved or keyword.iskeyword(name):
+            return False
+        holder = self.holder.get(name)
+        if holder is None:
+            return True
+        last = self.plan.last_use.get(holder, -1)
+        return last < at if strict else last <= at
+
+    def bind(self, var, base, at, strict=False):
+        """Name var: its preferred name if it can take it over, else base, base_1, …,
+        reusing a name whose value is dead by `at` (strictly before, for statements
+        that assign before they finish reading)."""
+        pref = self.preferred.pop(var.id, None)
+        if pref is not None:
+            name, giver, live = pref
+            if self.holder.get(name) == giver and (live is None or self.plan.last_use.get(live, -1) <= at):
+                return self._take(var, name)
+        base = _identifier(base)
         name, n = base, 0
-        while name in self.taken:
+        while not self.available(name, at, strict):
             n += 1
             name = f"{base}_{n}"
-        self.taken.add(name)
+        return self._take(var, name)
+
+    def _take(self, var, name):
         self.names[var.id] = name
+        self.holder[name] = var.id
         return name
 
-    def named_adjoint(self, var):
-        """An adjoint whose primal has a name gets a statement of its own, named after it."""
+    def var_name(self, var, fallback):
+        """The user's name, d<name> for an adjoint, else the fallback."""
+        if var.hint:
+            return var.hint
         primal = var.adjoint_of
-        return primal is not None and (primal.id in self.names or bool(primal.hint))
-
-    def temp_name(self, eqn):
-        primal = eqn.outs[0].adjoint_of
         if primal is not None and (primal.id in self.names or primal.hint):
             return "d" + self.names.get(primal.id, primal.hint)
+        return fallback
+
+    def temp_name(self, eqn):
+        named = self.var_name(eqn.outs[0], "")
+        if named:
+            return named
         operand = next((a for a in eqn.ins if isinstance(a, Var) and a.id in self.names), None)
         if operand is not None:
             return f"{eqn.prim.name}_{self.names[operand.id]}"
         return eqn.prim.name
 
-    # -- statements and expressions ------------------------------------------------
+    # -- blocks ------------------------------------------------------------------
+
+    def block(self, eqns):
+        stmts = []
+        for eqn in eqns:
+            if eqn.prim is COND:
+                stmts += self.cond(eqn)
+            elif eqn.prim in (FOR, WHILE):
+                stmts += self.loop(eqn)
+            else:
+                stmts += self.statements(eqn)
+            for o in eqn.outs:
+                stmts += self.record(o)
+        return stmts
+
+    def record(self, var):
+        """var.append for each list a loop keeps var's per-iteration values in."""
+        return [ast.parse(f"{stack}.append({self.names[var.id]})").body[0] for stack in self.save_to.get(var.id, ())]
 
     def statements(self, eqn):
         prim = eqn.prim
         if getattr(prim, "helper_source", None):
             self.helpers.add(prim.helper_source)
+        at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}
         out = eqn.outs[0]
         if getattr(prim, "emit_stmts", None) is not None:
-            name = self.bind(out, out.hint or self.temp_name(eqn))
+            name = self.bind(out, out.hint or self.temp_name(eqn), at, strict=True)
             lines = prim.emit_stmts(name, args, eqn.params)
             return [_substitute(s, operands) for s in ast.parse("\n".join(lines)).body]
         expr = _substitute(ast.parse(prim.emit(args, eqn.params), mode="eval").body, operands)
-        if len(eqn.outs) == 1 and not out.hint and not self.named_adjoint(out) and self.uses.get(out.id, 0) == 1:
-            self.inline[out.id] = expr
+        if out.id in self.plan.inline:
+            self.exprs[out.id] = expr
             return []
         if len(eqn.outs) == 1:
-            name = self.bind(out, out.hint or self.temp_name(eqn))
+            name = self.bind(out, out.hint or self.temp_name(eqn), at)
             return [ast.Assign([ast.Name(name, ast.Store())], expr)]
-        names = [self.bind(o) for o in eqn.outs]
+        names = [self.bind(o, o.hint or f"{prim.name}_out", at) for o in eqn.outs]
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         return [ast.Assign([target], expr)]
 
     def atom(self, a):
         if isinstance(a, Var):
-            if a.id in self.inline:
-                return self.inline.pop(a.id)
+            if a.id in self.exprs:
+                return self.exprs.pop(a.id)
             return ast.Name(self.names[a.id], ast.Load())
         return self.constant(a)
 
@@ -134,10 +179,134 @@ class _Writer:
         if isinstance(v, np.ndarray):
             if v.size <= 16 and v.dtype in (np.float64, np.int64, np.bool_):
                 return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
-            name = self.bind(Var(c.aval), "const")
+            name = _identifier(f"const_{len(self.constants)}")
+            self.reserved.add(name)
             self.constants[name] = v
             return ast.Name(name, ast.Load())
         return ast.parse(src(v), mode="eval").body
+
+    def assign_all(self, pairs):
+        """name = value for each pair, as one tuple assignment when a later value reads
+        a name an earlier assignment changes (x, s = x_new, s + x)."""
+        pairs = [(name, self.atom(value)) for name, value in pairs]
+        if not pairs:
+            return []
+        hazard = any(
+            any(isinstance(n, ast.Name) and n.id == name for later in pairs[i + 1:] for n in ast.walk(later[1]))
+            for i, (name, _) in enumerate(pairs)
+        )
+        if len(pairs) > 1 and hazard:
+            target = ast.Tuple([ast.Name(n, ast.Store()) for n, _ in pairs], ast.Store())
+            return [ast.Assign([target], ast.Tuple([e for _, e in pairs], ast.Load()))]
+        return [ast.Assign([ast.Name(n, ast.Store())], e) for n, e in pairs]
+
+    # -- regions -----------------------------------------------------------------
+
+    def cond(self, eqn):
+        at = self.plan.pos[id(eqn)]
+        test = self.atom(eqn.ins[0])
+        names = []
+        for j, out in enumerate(eqn.outs):
+            hint = self.var_name(out, next((r.hint for b in eqn.blocks for r in [b.results[j]]
+                                            if isinstance(r, Var) and r.hint), "value"))
+            name = self.bind(out, hint, at, strict=True)
+            names.append(name)
+            for b in eqn.blocks:
+                r = b.results[j]
+                if isinstance(r, Var) and r.id not in self.names and r.id not in self.plan.inline:
+                    self.preferred[r.id] = (name, out.id, None)  # the out is only written at the end
+        branches = []
+        for b in eqn.blocks:
+            stmts = self.block(b.eqns)
+            pairs = [(names[j], r) for j, r in enumerate(b.results)
+                     if not (isinstance(r, Const) and r.value is None and j >= len(eqn.outs) - eqn.params.get("residuals", 0))
+                     and not (isinstance(r, Var) and self.names.get(r.id) == names[j])]
+            branches.append(stmts + self.assign_all(pairs))
+        then, orelse = branches
+        if not then and not orelse:
+            return []
+        if not then:
+            return [ast.If(ast.UnaryOp(ast.Not(), test), orelse, [])]
+        return [ast.If(test, then, orelse)]
+
+    def loop(self, eqn):
+        at = self.plan.pos[id(eqn)]
+        is_for = eqn.prim is FOR
+        body = eqn.blocks[-1]
+        n = carried_count(eqn)
+        params = body.params[1:] if is_for else body.params
+        inits = eqn.ins[3:] if is_for else eqn.ins
+        before = []
+        names = []
+        for param, init in zip(params, inits):
+            name = self._carried_name(param, init, at, names)
+            if self.names.get(getattr(init, "id", None)) != name:
+                before += self.assign_all([(name, init)])
+            names.append(name)
+        if not is_for:
+            for p, name in zip(eqn.blocks[0].params, names):
+                self.names[p.id] = name
+        for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:]):
+            stack_name = self.bind(stack, stack.hint or "saved", at, strict=True)
+            self.save_to.setdefault(v.id, []).append(stack_name)
+            before.append(ast.parse(f"{stack_name} = []").body[0])
+        for param, result, name in zip(params, body.results, names):
+            if isinstance(result, Var) and result.id not in self.names and result.id not in self.plan.inline:
+                self.preferred[result.id] = (name, param.id, param.id)
+        header = self._header(eqn, at) if is_for else None
+        stmts = [s for p in body.params for s in self.record(p)]
+        stmts += self.block(body.eqns)
+        pairs = [(name, r) for name, r in zip(names, body.results)
+                 if not (isinstance(r, Var) and self.names.get(r.id) == name)]
+        stmts += self.assign_all(pairs)
+        for out, name in zip(eqn.outs[:n], names):
+            self._take(out, name)
+        if is_for:
+            index_name, iterator = header
+            node = ast.For(ast.Name(index_name, ast.Store()), iterator, stmts or [ast.Pass()], [], None)
+            return before + [node]
+        cond_block = eqn.blocks[0]
+        cond_stmts = self.block(cond_block.eqns)
+        test = self.atom(cond_block.results[0])
+        if not cond_stmts:
+            return before + [ast.While(test, stmts or [ast.Pass()], [])]
+        stop = ast.If(ast.UnaryOp(ast.Not(), test), [ast.Break()], [])
+        return before + [ast.While(ast.Constant(True), cond_stmts + [stop] + stmts, [])]
+
+    def _carried_name(self, param, init, at, taken):
+        """The carried value keeps its initial value's name when nothing else needs that value."""
+        if isinstance(init, Var) and init.id in self.names:
+            name = self.names[init.id]
+            if name not in taken and self.plan.last_use.get(init.id, -1) <= at:
+                return self._take(param, name)
+        return self.bind(param, self.var_name(param, "carry"), at, strict=True)
+
+    def _header(self, eqn, at):
+        start, stop, step = (self.atom(a) for a in eqn.ins[:3])
+        index = eqn.blocks[-1].params[0]
+        used = self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved
+        name = self.bind(index, index.hint or "i", at, strict=True) if used else "_"
+        if not used:
+            self.names[index.id] = name
+        if _is_const(eqn.ins[2], 1):
+            args = [stop] if _is_const(eqn.ins[0], 0) else [start, stop]
+        else:
+            args = [start, stop, step]
+        iterator = ast.Call(ast.Name("range", ast.Load()), args, [])
+        if eqn.params.get("reverse"):
+            iterator = ast.Call(ast.Name("reversed", ast.Load()), [iterator], [])
+        return name, iterator
+
+
+def _is_const(a, value):
+    return isinstance(a, Const) and type(a.value) is int and a.value == value
+
+
+def _all_eqns(block):
+    for eqn in block.eqns:
+        yield eqn
+        for b in eqn.blocks:
+            yield from _all_eqns(b)
 
 
 class _Substituter(ast.NodeTransformer):
@@ -152,18 +321,6 @@ class _Substituter(ast.NodeTransformer):
 
 def _substitute(tree, operands):
     return _Substituter(operands).visit(tree)
-
-
-def _count_uses(fn):
-    uses = {}
-    for eqn in fn.body.eqns:
-        for a in eqn.ins:
-            if isinstance(a, Var):
-                uses[a.id] = uses.get(a.id, 0) + 1
-    for r in fn.body.results:
-        if isinstance(r, Var):
-            uses[r.id] = uses.get(r.id, 0) + 1
-    return uses
 
 
 def _identifier(name):

@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
+from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .source import parse_function
 
 BINOPS = {
@@ -48,16 +49,15 @@ UNSUPPORTED = {
     ast.SetComp: ("set comprehension", "use a list"),
 }
 LATER = {
-    ast.If: "if statement", ast.For: "for loop", ast.While: "while loop", ast.AsyncFor: "async for",
-    ast.Break: "break", ast.Continue: "continue", ast.FunctionDef: "nested def", ast.Lambda: "lambda",
-    ast.IfExp: "conditional expression", ast.BoolOp: "and/or", ast.ListComp: "list comprehension",
-    ast.GeneratorExp: "generator expression", ast.DictComp: "dict comprehension", ast.Dict: "dict literal",
+    ast.AsyncFor: "async for", ast.FunctionDef: "nested def", ast.Lambda: "lambda",
+    ast.ListComp: "list comprehension", ast.GeneratorExp: "generator expression",
+    ast.DictComp: "dict comprehension", ast.Dict: "dict literal",
 }
 if hasattr(ast, "Match"):
     UNSUPPORTED[ast.Match] = ("match statement", "use if/elif")
 
 
-class Lowering:
+class Lowering(ControlFlow):
     def __init__(self, fn, arg_avals, parsed=None):
         self.fn = fn
         self.parsed = parsed or parse_function(fn)
@@ -104,10 +104,14 @@ class Lowering:
         if isinstance(node, ast.Lambda):
             with self.builder.at(self.parsed.loc(node.body)):
                 return self.expr(node.body)
-        for stmt in node.body:
-            result = self.stmt(stmt)
-            if result is not _NO_RETURN:
-                return result
+        self.lower_stmts(node.body)
+        if _static_truth(self.env.get(RETURNED, False)) is True:
+            return self.env[RESULT]
+        if RETURNED in self.env:
+            raise NonDifferentiableError(
+                f"{node.name} does not return a value on every path", self.parsed.loc(node),
+                "end every path with a return (Python would return None there).",
+            )
         raise NonDifferentiableError(
             f"{node.name} returns nothing", self.parsed.loc(node), "return the value to differentiate."
         )
@@ -119,23 +123,16 @@ class Lowering:
             method = getattr(self, "stmt_" + type(node).__name__, None)
             if method is None:
                 raise self.unsupported_node(node)
-            return method(node)
-
-    def stmt_Return(self, node):
-        if node.value is None:
-            raise NonDifferentiableError("a bare return gives nothing to differentiate", self.parsed.loc(node))
-        return self.expr(node.value)
+            method(node)
 
     def stmt_Assign(self, node):
         value = self.expr(node.value)
         for target in node.targets:
             self.assign(target, value)
-        return _NO_RETURN
 
     def stmt_AnnAssign(self, node):
         if node.value is not None:
             self.assign(node.target, self.expr(node.value))
-        return _NO_RETURN
 
     def stmt_AugAssign(self, node):
         if not isinstance(node.target, ast.Name):
@@ -146,16 +143,14 @@ class Lowering:
             raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
         value = self.builder.call(op, (self.name(node.target.id, node.target), self.expr(node.value)), {})
         self.assign(node.target, value)
-        return _NO_RETURN
 
     def stmt_Expr(self, node):
         if isinstance(node.value, ast.Constant):
-            return _NO_RETURN  # a docstring or a stray literal
+            return  # a docstring or a stray literal
         self.expr(node.value)
-        return _NO_RETURN
 
     def stmt_Pass(self, node):
-        return _NO_RETURN
+        pass
 
     def assign(self, target, value):
         if isinstance(target, ast.Name):
@@ -210,7 +205,11 @@ class Lowering:
 
     def name(self, name, node):
         if name in self.env:
-            return self.env[name]
+            value = self.env[name]
+            if isinstance(value, Undefined):
+                raise NonDifferentiableError(value.why or f"name {name!r} is not defined on every path",
+                                             self.parsed.loc(node))
+            return value
         if name in self.cells:
             cell = self.cells[name]
             try:
@@ -335,9 +334,6 @@ class Lowering:
             f"{what} is not supported yet", self.parsed.loc(node),
             "hint: this release differentiates straight-line code; see grammar.md for the subset.",
         )
-
-
-_NO_RETURN = object()
 
 
 class _Method:

@@ -30,10 +30,17 @@ def _const(value):
     return repr(value)
 
 
-def _params(params):
-    if not params:
+def _params(params, names):
+    shown = {k: v for k, v in params.items() if not k.startswith("_")}
+    if not shown:
         return ""
-    return "; " + ", ".join(f"{k}={_const(v)}" for k, v in params.items())
+
+    def value(v):
+        if isinstance(v, (list, tuple)) and v and all(isinstance(x, Var) for x in v):
+            return "[" + ", ".join(names(x) for x in v) + "]"
+        return _const(v)
+
+    return "; " + ", ".join(f"{k}={value(v)}" for k, v in shown.items())
 
 
 def print_function(fn: Function) -> str:
@@ -49,7 +56,7 @@ def _print_block(block: Block, names, lines, indent):
         outs = ", ".join(f"{names(o)}:{o.aval}" for o in eqn.outs)
         ins = " ".join(names(a) for a in eqn.ins)
         loc = f"  # line {eqn.loc.line}" if eqn.loc is not None else ""
-        lines.append(f"{indent}{outs} = {eqn.prim.name} {ins}{_params(eqn.params)}{loc}".rstrip())
+        lines.append(f"{indent}{outs} = {eqn.prim.name} {ins}{_params(eqn.params, names)}{loc}".rstrip())
         for i, sub in enumerate(eqn.blocks):
             head = ", ".join(names(p) for p in sub.params)
             lines.append(f"{indent}  block {i}({head}):")

@@ -1,5 +1,6 @@
 """Invariants every pass must keep: single assignment, defined before use, block arity."""
 from .core import Block, Const, Function, Var
+from .regions import COND, FOR, WHILE, carried_count
 
 
 class IRError(AssertionError):
@@ -20,6 +21,7 @@ def _verify_block(block: Block, visible, defined):
             _check_use(a, scope, eqn.prim.name)
         for sub in eqn.blocks:
             _verify_block(sub, scope, defined)
+        _verify_region(eqn)
         arity = eqn.prim.arity(eqn)
         if arity is not None and arity != len(eqn.outs):
             raise IRError(f"{eqn.prim.name} yields {arity} values, binds {len(eqn.outs)}")
@@ -27,6 +29,27 @@ def _verify_block(block: Block, visible, defined):
             _define(o, scope, defined)
     for r in block.results:
         _check_use(r, scope, "block result")
+
+
+def _verify_region(eqn):
+    """Block arities: what a region passes in and yields matches its operands and outs."""
+    if eqn.prim is COND:
+        for b in eqn.blocks:
+            if b.params or len(b.results) != len(eqn.outs):
+                raise IRError(f"cond branch yields {len(b.results)} values for {len(eqn.outs)} outs")
+    elif eqn.prim in (FOR, WHILE):
+        n = carried_count(eqn)
+        body = eqn.blocks[-1]
+        lead = 3 if eqn.prim is FOR else 0
+        if len(eqn.ins) != lead + n or len(body.results) != n or len(body.params) != n + (eqn.prim is FOR):
+            raise IRError(f"{eqn.prim.name}: {len(eqn.ins)} operands, {len(body.params)} body parameters, "
+                          f"{len(body.results)} results for {n} carried values")
+        if eqn.prim is WHILE and (len(eqn.blocks[0].params) != n or len(eqn.blocks[0].results) != 1):
+            raise IRError("while: the condition takes the carried values and yields one predicate")
+        inside = {p.id for p in body.params} | {o.id for e in body.eqns for o in e.outs}
+        for v in eqn.params.get("saves", ()):
+            if v.id not in inside:
+                raise IRError(f"{eqn.prim.name} saves {v!r}, which its body does not define")
 
 
 def _define(v, scope, defined):

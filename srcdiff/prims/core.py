@@ -89,11 +89,18 @@ class Builder:
 
     _current: List["Builder"] = []
 
-    def __init__(self, eqns=None, loc=None, outer_eqns=(), peephole=None):
+    def __init__(self, eqns=None, loc=None, peephole=None, parent=None):
         self.eqns = eqns if eqns is not None else []
-        self.loc = loc
+        self.loc = loc if loc is not None or parent is None else parent.loc
         self.peephole = peephole  # derivative code is simplified as it is built
-        self._made = {o.id: e for eqns in (outer_eqns, self.eqns) for e in eqns for o in e.outs}
+        self._made = dict(parent._made) if parent is not None else {}  # a nested block sees outer values
+        self._made.update((o.id, e) for e in self.eqns for o in e.outs)
+
+    def append(self, eqn):
+        """Add an equation built elsewhere (a region)."""
+        self.eqns.append(eqn)
+        for o in eqn.outs:
+            self._made[o.id] = eqn
 
     def producer(self, atom):
         """The equation that defined a variable, for rules that look at how a value was made."""

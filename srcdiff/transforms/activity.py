@@ -1,27 +1,82 @@
 """Which values carry a derivative: those that depend on a differentiated input
-(forward) and that the output depends on (backward). Everything else emits nothing."""
-from ..ir import Var
+(forward) and that the output depends on (backward). Everything else emits nothing.
+
+Both are reachability over one dependency graph, which also threads values
+through regions: a branch's result flows to the cond's out, a loop's initial
+value to its body parameter, the body's result back to the parameter and to
+the loop's out. Loops need no fixed point: the back edge is just an edge."""
+from collections import defaultdict
+
+from ..ir import COND, FOR, WHILE, Var
 
 
-def varied(eqns, seeds):
-    """Ids of variables that depend differentiably on the seed variables."""
-    live = {v.id for v in seeds if v.aval.differentiable}
-    for eqn in eqns:
-        if not eqn.prim.differentiable:
-            continue
-        if any(isinstance(a, Var) and a.id in live for a in eqn.ins):
-            live.update(o.id for o in eqn.outs if o.aval.differentiable)
-    return live
+def dependencies(block):
+    """edges[a] = ids of the variables computed (differentiably) from variable a."""
+    edges = defaultdict(set)
+    _collect(block, edges)
+    return edges
 
 
-def useful(eqns, results):
-    """Ids of variables some result depends on."""
-    need = {r.id for r in results if isinstance(r, Var)}
-    for eqn in reversed(eqns):
-        if any(o.id in need for o in eqn.outs):
-            need.update(a.id for a in eqn.ins if isinstance(a, Var))
-    return need
+def _link(edges, a, b):
+    if isinstance(a, Var):
+        edges[a.id].add(b.id)
 
 
-def active(eqns, seeds, results):
-    return varied(eqns, seeds) & useful(eqns, results)
+def _collect(block, edges):
+    for eqn in block.eqns:
+        if eqn.prim is COND:
+            for branch in eqn.blocks:
+                _collect(branch, edges)
+                for r, o in zip(branch.results, eqn.outs):
+                    _link(edges, r, o)
+        elif eqn.prim in (FOR, WHILE):
+            body = eqn.blocks[-1]
+            for b in eqn.blocks:
+                _collect(b, edges)
+            carried = body.params[1:] if eqn.prim is FOR else body.params
+            inits = eqn.ins[3:] if eqn.prim is FOR else eqn.ins
+            for init, param, result, out in zip(inits, carried, body.results, eqn.outs):
+                _link(edges, init, param)
+                _link(edges, result, param)
+                _link(edges, result, out)
+                _link(edges, init, out)  # zero trips
+        elif eqn.prim.differentiable:
+            for a in eqn.ins:
+                for o in eqn.outs:
+                    _link(edges, a, o)
+
+
+def _reach(edges, start, through=lambda i: True):
+    seen = set(start)
+    todo = [i for i in start if through(i)]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen and through(nxt):
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _all_vars(block, out):
+    for p in block.params:
+        out[p.id] = p
+    for eqn in block.eqns:
+        for o in eqn.outs:
+            out[o.id] = o
+        for b in eqn.blocks:
+            _all_vars(b, out)
+    return out
+
+
+def active(block, seeds, results):
+    """Ids of variables that depend differentiably on the seeds and that a result depends on."""
+    edges = dependencies(block)
+    variables = _all_vars(block, {})
+    varied = _reach(edges, [s.id for s in seeds if s.aval.differentiable],
+                    lambda i: variables[i].aval.differentiable)  # an integer stops a derivative
+    backward = defaultdict(set)
+    for a, outs in edges.items():
+        for b in outs:
+            backward[b].add(a)
+    useful = _reach(backward, [r.id for r in results if isinstance(r, Var)])
+    return varied & useful

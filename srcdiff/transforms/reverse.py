@@ -1,15 +1,28 @@
 """Reverse mode: the forward equations, then each active equation's VJP in reverse
 order. The first contribution to an adjoint is assigned, later ones are added,
-so no zero arrays are made only to be added to."""
+so no zero arrays are made only to be added to.
+
+Regions are reversed as regions. A cond becomes a cond on the same predicate
+whose branches are the VJPs of the forward branches. A loop becomes a loop over
+the same iterations in reverse whose body is the VJP of the forward body; the
+adjoints of the carried values are carried backwards, and the adjoints of values
+from outside the loop are summed across iterations. What a backward block reads
+from its forward block is passed out explicitly: a cond yields it as extra outs
+(residuals), a loop records it at every iteration (saves) in a list that the
+backward loop indexes."""
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import Block, Const, Function, Var
+from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Function, Var
+from ..ir.regions import carried_count
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO
+from ..prims.lists import LIST_ITEM, LIST_LEN
 from ..prims.shaping import COPY
-from .activity import active
+from .activity import _all_vars, active
 from .simplify import peephole
+
+INT = Aval("scalar", (), np.dtype(np.int64))
 
 
 def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
@@ -18,27 +31,14 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     params = fn.params
     out = fn.results[0]
     wrt = [params[i] for i in argnums]
-    eqns = list(fn.body.eqns)
-    act = active(eqns, wrt, [out])
-
+    act = active(fn.body, wrt, [out])
+    rev = _Reverse(act, _all_vars(fn.body, {}))
+    builder = Builder(list(fn.body.eqns), peephole=peephole)
     adjoint = {}
-    primal_ids = {p.id for p in params} | {o.id for e in eqns for o in e.outs}
-    builder = Builder(list(eqns), peephole=peephole)
     with builder.active():
         if isinstance(out, Var) and out.id in act:
             adjoint[out.id] = T(Const(_one(out.aval.dtype)))
-        for eqn in reversed(eqns):
-            gs = [adjoint.get(o.id) for o in eqn.outs]
-            if all(g is None for g in gs):
-                continue
-            mask = [isinstance(a, Var) and a.id in act for a in eqn.ins]
-            if not any(mask):
-                continue
-            contributions = _vjp(builder, eqn, gs, mask)
-            for a, c in zip(eqn.ins, contributions):
-                if c is None or not (isinstance(a, Var) and a.id in act):
-                    continue
-                _accumulate(adjoint, a, c, primal_ids)
+        rev.block(fn.body.eqns, adjoint, builder)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
     if with_value and isinstance(out, Var) and not out.hint:
         out.hint = fn.name  # the value reads as `loss = ...` in the emitted code
@@ -54,56 +54,285 @@ def _one(dtype):
     return dtype.type(1.0)
 
 
-def _vjp(builder, eqn, gs, mask):
-    prim = eqn.prim
-    if prim.vjp is None:
-        raise NonDifferentiableError(
-            f"no reverse-mode rule for primitive {prim.name}", eqn.loc,
-            "register one with srcdiff's rule API or rewrite the expression.",
-        )
-    with builder.at(eqn.loc):
-        g = gs[0] if prim.nout == 1 else gs
-        ins = [T(a) for a in eqn.ins]
-        out = T(eqn.outs[0]) if prim.nout == 1 else [T(o) for o in eqn.outs]
-        result = prim.vjp(g, out, ins, mask, **eqn.params)
-    if len(result) != len(eqn.ins):
-        raise AssertionError(f"VJP of {prim.name} returned {len(result)} adjoints for {len(eqn.ins)} inputs")
-    return result
+class _Reverse:
+    def __init__(self, act, variables):
+        self.act = act
+        self.vars = variables  # id -> Var, every variable of the forward function
+        self.primal_ids = set(variables)
+
+    def is_active(self, a):
+        return isinstance(a, Var) and a.id in self.act
+
+    # -- accumulation ------------------------------------------------------------
+
+    def accumulate(self, adjoint, var, contribution):
+        """Add a contribution; the running total is the one named after var (d<var>).
+        A primal value that happens to be an adjoint (d(x*y)/dx is y) keeps its own name."""
+        contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
+        previous = adjoint.get(var.id)
+        total = contribution if previous is None else previous + contribution
+        if previous is not None and isinstance(previous.atom, Var) and previous.atom.adjoint_of is var:
+            previous.atom.adjoint_of = None  # a partial sum now
+        if (isinstance(total.atom, Var) and total.atom.adjoint_of is None and not total.atom.hint
+                and total.atom.id not in self.primal_ids):
+            total.atom.adjoint_of = var
+        adjoint[var.id] = total
+
+    # -- blocks ------------------------------------------------------------------
+
+    def block(self, eqns, adjoint, builder):
+        for eqn in reversed(eqns):
+            if not any(o.id in adjoint for o in eqn.outs):
+                continue
+            if eqn.prim is COND:
+                self.cond(eqn, adjoint, builder)
+            elif eqn.prim in (FOR, WHILE):
+                self.loop(eqn, adjoint, builder)
+            else:
+                self.primitive(eqn, adjoint, builder)
+
+    def primitive(self, eqn, adjoint, builder):
+        mask = [self.is_active(a) for a in eqn.ins]
+        if not any(mask):
+            return
+        prim = eqn.prim
+        if prim.vjp is None:
+            raise NonDifferentiableError(
+                f"no reverse-mode rule for primitive {prim.name}", eqn.loc,
+                "rewrite the expression, or give the function a rule with @srcdiff.custom_vjp.",
+            )
+        gs = [adjoint.get(o.id) for o in eqn.outs]
+        with builder.at(eqn.loc):
+            g = gs[0] if prim.nout == 1 else gs
+            ins = [T(a) for a in eqn.ins]
+            out = T(eqn.outs[0]) if prim.nout == 1 else [T(o) for o in eqn.outs]
+            result = prim.vjp(g, out, ins, mask, **eqn.params)
+        if len(result) != len(eqn.ins):
+            raise AssertionError(f"VJP of {prim.name} returned {len(result)} adjoints for {len(eqn.ins)} inputs")
+        for a, c in zip(eqn.ins, result):
+            if c is not None and self.is_active(a):
+                self.accumulate(adjoint, a, c)
+
+    def ordered(self, local):
+        """The variables an adjoint map has entries for, in the order they were reached."""
+        return [self.vars[i] for i in local]
+
+    def _ordered_free(self, reversed_branches):
+        """Variables from outside a cond that either backward branch has an adjoint for."""
+        order, seen = [], set()
+        for sub, local, inside in reversed_branches:
+            for v in self.ordered(local):
+                if v.id not in inside and v.id not in seen:
+                    seen.add(v.id)
+                    order.append(v)
+        return order
+
+    # -- cond --------------------------------------------------------------------
+
+    def cond(self, eqn, adjoint, builder):
+        gs = [adjoint.get(o.id) for o in eqn.outs]
+        reversed_branches = []
+        for branch in eqn.blocks:
+            sub = Builder(peephole=peephole, parent=builder)
+            local = {}
+            with sub.active(), sub.at(eqn.loc):
+                for r, g in zip(branch.results, gs):
+                    if g is not None and self.is_active(r):
+                        self.accumulate(local, r, g)
+                self.block(branch.eqns, local, sub)
+            reversed_branches.append((sub, local, _defined_in(branch)))
+        free = self._ordered_free(reversed_branches)
+        if not free:
+            return
+        blocks = []
+        for (sub, local, inside), branch in zip(reversed_branches, eqn.blocks):
+            with sub.active():
+                results = [_adjoint_or_zero(local, v).atom for v in free]
+            blocks.append(Block([], sub.eqns, results))
+        self._pass_residuals(eqn, blocks, [inside for _, _, inside in reversed_branches])
+        outs = [_adjoint_var(v) for v in free]
+        builder.append(Eqn(COND, [eqn.ins[0]], outs, {}, eqn.loc, tuple(blocks)))
+        for v, o in zip(free, outs):
+            self.accumulate(adjoint, v, T(o))
+
+    def _pass_residuals(self, eqn, backward_blocks, inside_sets):
+        """Forward values a backward branch reads leave the forward cond as extra outs."""
+        n_before = len(eqn.outs)
+        for b, (bwd, inside) in enumerate(zip(backward_blocks, inside_sets)):
+            needed = [v for v in _free_uses(bwd) if v.id in inside]
+            mapping = {}
+            for v in needed:
+                out = Var(v.aval, v.hint)
+                for other, branch in enumerate(eqn.blocks):
+                    branch.results.append(v if other == b else Const(None))
+                eqn.outs.append(out)
+                mapping[v.id] = out
+            _substitute(bwd, mapping)
+        if len(eqn.outs) > n_before:
+            eqn.params["residuals"] = eqn.params.get("residuals", 0) + len(eqn.outs) - n_before
+
+    # -- loops -------------------------------------------------------------------
+
+    def loop(self, eqn, adjoint, builder):
+        is_for = eqn.prim is FOR
+        n = carried_count(eqn)
+        body = eqn.blocks[-1]
+        carried = body.params[1:] if is_for else body.params
+        inits = eqn.ins[3:] if is_for else eqn.ins
+        slots = [j for j in range(n) if carried[j].id in self.act]
+        if not slots:
+            return
+        sub = Builder(peephole=peephole, parent=builder)
+        index = Var(INT, body.params[0].hint if is_for else "k")
+        d_params = [_adjoint_var(carried[j]) for j in slots]
+        local = {}
+        with sub.active(), sub.at(eqn.loc):
+            for j, dp in zip(slots, d_params):
+                if self.is_active(body.results[j]):
+                    self.accumulate(local, body.results[j], T(dp))
+            self.block(body.eqns, local, sub)
+            inside = _defined_in(body)
+            new_d = [_adjoint_or_zero(local, carried[j]).atom for j in slots]
+            free = [v for v in self.ordered(local) if v.id not in inside]
+            acc_params = [_adjoint_var(v) for v in free]
+            acc_new = [(T(p) + local[v.id]).atom for p, v in zip(acc_params, free)]
+        backward_body = Block([index, *d_params, *acc_params], sub.eqns, new_d + acc_new)
+        start, stop, step = self._saves(eqn, backward_body, inside, index, builder)
+        with builder.active(), builder.at(eqn.loc):
+            d_init = [_adjoint_or_zero(adjoint, eqn.outs[j]).atom for j in slots]
+            acc_init = [_zero(v).atom for v in free]
+        outs = [_adjoint_var(carried[j]) for j in slots] + [_adjoint_var(v) for v in free]
+        builder.append(Eqn(FOR, [start, stop, step, *d_init, *acc_init], outs, {"reverse": True}, eqn.loc,
+                           (backward_body,)))
+        for j, o in zip(slots, outs):
+            if self.is_active(inits[j]):
+                self.accumulate(adjoint, inits[j], T(o))
+        for v, o in zip(free, outs[len(slots):]):
+            self.accumulate(adjoint, v, T(o))
+
+    def _saves(self, eqn, backward_body, inside, index, builder):
+        """Record every forward value the backward body reads, once per iteration, and
+        read it back by iteration number. Returns the backward loop's range."""
+        is_for = eqn.prim is FOR
+        forward_index = eqn.blocks[-1].params[0] if is_for else None
+        mapping = {}
+        if is_for:
+            mapping[forward_index.id] = index  # the backward loop runs over the same i
+        needed = [v for v in _free_uses(backward_body) if v.id in inside and v.id not in mapping]
+        saves = eqn.params.setdefault("saves", [])
+        restore = Builder(peephole=peephole, parent=builder)
+        with restore.active(), restore.at(eqn.loc):
+            if is_for:
+                start, stop, step = eqn.ins[:3]
+                k = (T(index) - T(start)) // T(step)
+            for v in needed:
+                stack = Var(Aval("static"), v.hint + "_saved" if v.hint else "saved")
+                saves.append(v)
+                eqn.outs.append(stack)
+                mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k]).atom
+                mapping[v.id].hint = v.hint
+        _substitute(backward_body, mapping)
+        backward_body.eqns[:0] = restore.eqns
+        if is_for:
+            return start, stop, step
+        with builder.active():
+            if saves:
+                trips = builder.apply(LIST_LEN, [eqn.outs[carried_count(eqn)]])
+            else:
+                trips = builder.apply(LIST_LEN, [self._count_trips(eqn)])
+        return Const(0), trips.atom, Const(1)
+
+    def _count_trips(self, eqn):
+        """A while loop whose backward reads nothing still needs its trip count: carry a
+        counter and save it, so the list of counters is as long as the loop ran."""
+        body = eqn.blocks[-1]
+        counter = Var(INT, "trip")
+        n = carried_count(eqn)
+        body.params.append(counter)
+        eqn.blocks[0].params.append(Var(INT, "trip"))
+        eqn.ins.append(Const(0))
+        with Builder(body.eqns).active():
+            body.results.append((T(counter) + 1).atom)
+        eqn.outs.insert(n, Var(INT, "trip"))
+        stack = Var(Aval("static"), "trips_saved")
+        eqn.params.setdefault("saves", []).append(counter)
+        eqn.outs.append(stack)
+        return stack
 
 
-def _accumulate(adjoint, var, contribution, primal_ids):
-    """Add a contribution; the running total is the one named after var (d<var>).
-    A primal value that happens to be an adjoint (d(x*y)/dx is y) keeps its own name."""
-    contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
-    previous = adjoint.get(var.id)
-    total = contribution if previous is None else previous + contribution
-    if previous is not None and isinstance(previous.atom, Var) and previous.atom.adjoint_of is var:
-        previous.atom.adjoint_of = None  # a partial sum now
-    if (isinstance(total.atom, Var) and total.atom.adjoint_of is None and not total.atom.hint
-            and total.atom.id not in primal_ids):
-        total.atom.adjoint_of = var
-    adjoint[var.id] = total
+def _defined_in(block):
+    """Ids of the variables a block binds at its own level (parameters and equation outs)."""
+    return {p.id for p in block.params} | {o.id for e in block.eqns for o in e.outs}
+
+
+def _free_uses(block):
+    """Variables a block reads that it does not define (in order of first use)."""
+    seen, order = set(), []
+    bound = set()
+
+    def walk(b):
+        bound.update(p.id for p in b.params)
+        for e in b.eqns:
+            for a in e.ins:
+                note(a)
+            for sub in e.blocks:
+                walk(sub)
+            bound.update(o.id for o in e.outs)
+        for r in b.results:
+            note(r)
+
+    def note(a):
+        if isinstance(a, Var) and a.id not in bound and a.id not in seen:
+            seen.add(a.id)
+            order.append(a)
+
+    walk(block)
+    return order
+
+
+def _substitute(block, mapping):
+    if not mapping:
+        return
+    get = lambda a: mapping.get(a.id, a) if isinstance(a, Var) else a  # noqa: E731
+    for e in block.eqns:
+        e.ins = [get(a) for a in e.ins]
+        for sub in e.blocks:
+            _substitute(sub, mapping)
+    block.results[:] = [get(r) for r in block.results]
+
+
+def _adjoint_var(v):
+    """A fresh variable for v's adjoint (a loop-carried one), named after v."""
+    d = Var(v.aval)
+    d.adjoint_of = v
+    return d
+
+
+def _adjoint_or_zero(adjoint, v):
+    g = adjoint.get(v.id)
+    return _zero(v) if g is None else g
+
+
+def _zero(v):
+    """The adjoint of a value nothing flowed into: 0.0 for a Python scalar, zeros otherwise."""
+    if v.aval.kind == "scalar":
+        return T(Const(0.0))
+    return np.zeros_like(T(v))
 
 
 def _final(builder, param, g):
     """The adjoint as the caller receives it: shaped like the argument, never aliasing
     the caller's arrays or a read-only broadcast view."""
     if g is None:
-        if param.aval.kind == "scalar":
-            return T(Const(0.0))
-        return np.zeros_like(T(param))
+        return _zero(param)
     if g.aval.kind == "scalar" or param.aval.kind == "scalar":
         return g
     atom = g.atom
     producer = builder.producer(atom) if isinstance(atom, Var) else None
-    if isinstance(atom, Const) or _is_param_alias(atom, builder) or (
+    if isinstance(atom, Const) or (isinstance(atom, Var) and producer is None) or (
         producer is not None and producer.prim is BROADCAST_TO
     ):
         out = builder.apply(COPY, [g])
         out.atom.adjoint_of = param
         return out
     return g
-
-
-def _is_param_alias(atom, builder):
-    return isinstance(atom, Var) and builder.producer(atom) is None

@@ -4,9 +4,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..ir import Block, Const, Function, Var
+from ..ir import COND, FOR, WHILE, Block, Const, Function, Var
+from ..ir.regions import carried_count
 from ..prims.broadcasting import BROADCAST_TO
-from ..prims.elementwise import ADD, BINARY, NEG, SUB
+from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
 from ..prims.indexing import INDEX_PUT
 from ..prims.shaping import COPY
 
@@ -59,9 +60,14 @@ def _stays_float(x, const):
     return x.aval.dtype is not None and x.aval.dtype.kind in "fc"
 
 
+def _is_int(x, const):
+    """x // 1 is x only for integers (for floats it rounds)."""
+    return x.aval.dtype is not None and x.aval.dtype.kind in "iu"
+
+
 # prim: (its neutral element, whether it also stands on the left, when x op neutral is x)
 _NEUTRAL = {ADD: (0, True, _always), SUB: (0, False, _always), MUL: (1, True, _float_safe),
-            DIV: (1, False, _stays_float), POW: (1, False, _always)}
+            DIV: (1, False, _stays_float), POW: (1, False, _always), NONDIFF["floordiv"]: (1, False, _is_int)}
 
 
 def peephole(prim, atoms, producer):
@@ -102,18 +108,35 @@ def unbroadcast_operands(prim, atoms, producer):
 
 def simplify(fn: Function) -> Function:
     alias = {}
+    saved = {v.id for v in _saves(fn.body)}
+    eqns = _simplify_eqns(fn.body.eqns, alias, {}, saved)
+    results = [_resolve(alias, r) for r in fn.body.results]
+    eqns = dead_code(eqns, results)
+    return Function(fn.name, Block(fn.params, eqns, results), fn.filename, fn.lineno, fn.doc)
 
-    def resolve(a):
-        while isinstance(a, Var) and a.id in alias:
-            a = alias[a.id]
-        return a
 
-    seen = {}
-    eqns = []
-    for eqn in fn.body.eqns:
-        ins = [resolve(a) for a in eqn.ins]
-        eqn = replace(eqn, ins=ins)
-        same = identity(eqn.prim, ins) if eqn.prim.nout == 1 and not eqn.blocks else None
+def _resolve(alias, a):
+    while isinstance(a, Var) and a.id in alias:
+        a = alias[a.id]
+    return a
+
+
+def _simplify_eqns(eqns, alias, seen, saved):
+    """Identities and common subexpressions, in order; a nested block sees (a copy of)
+    what its enclosing block computed before it, never the reverse."""
+    out = []
+    for eqn in eqns:
+        eqn = replace(eqn, ins=[_resolve(alias, a) for a in eqn.ins])
+        if eqn.blocks:
+            eqn.blocks = tuple(_simplify_block(b, alias, dict(seen), saved) for b in eqn.blocks)
+            if "saves" in eqn.params:
+                eqn.params = dict(eqn.params, saves=[_resolve(alias, v) for v in eqn.params["saves"]])
+            out.append(eqn)
+            continue
+        if any(o.id in saved for o in eqn.outs):
+            out.append(eqn)  # a loop records this very variable
+            continue
+        same = identity(eqn.prim, eqn.ins) if len(eqn.outs) == 1 else None
         if same is not None:
             _alias(alias, eqn.outs[0], same)
             continue
@@ -124,10 +147,20 @@ def simplify(fn: Function) -> Function:
             continue
         if key is not None:
             seen[key] = eqn.outs
-        eqns.append(eqn)
-    results = [resolve(r) for r in fn.body.results]
-    eqns = dead_code(eqns, results)
-    return Function(fn.name, Block(fn.params, eqns, results), fn.filename, fn.lineno, fn.doc)
+        out.append(eqn)
+    return out
+
+
+def _simplify_block(block, alias, seen, saved):
+    eqns = _simplify_eqns(block.eqns, alias, seen, saved)
+    return Block(block.params, eqns, [_resolve(alias, r) for r in block.results])
+
+
+def _saves(block):
+    for eqn in block.eqns:
+        yield from eqn.params.get("saves", ())
+        for b in eqn.blocks:
+            yield from _saves(b)
 
 
 def _alias(alias, var, target):
@@ -152,11 +185,97 @@ def _hashable(v):
 
 
 def dead_code(eqns, results):
+    """Equations nothing needs are dropped; so are a cond's unused outs and a loop's
+    carried values that only feed themselves."""
     need = {r.id for r in results if isinstance(r, Var)}
     kept = []
     for eqn in reversed(eqns):
-        if any(o.id in need for o in eqn.outs):
-            kept.append(eqn)
-            need.update(a.id for a in eqn.ins if isinstance(a, Var))
+        if eqn.blocks:
+            eqn = _prune_region(eqn, need)
+            if eqn is None:
+                continue
+        elif not any(o.id in need for o in eqn.outs):
+            continue
+        kept.append(eqn)
+        need.update(a.id for a in eqn.ins if isinstance(a, Var))
+        for b in eqn.blocks:
+            need.update(_free_ids(b))
     kept.reverse()
     return kept
+
+
+def _prune_region(eqn, need):
+    if eqn.prim is COND:
+        keep = [j for j, o in enumerate(eqn.outs) if o.id in need]
+        if not keep:
+            return None
+        n_res = eqn.params.get("residuals", 0)
+        first_residual = len(eqn.outs) - n_res
+        params = dict(eqn.params)
+        if n_res:
+            params["residuals"] = sum(1 for j in keep if j >= first_residual)
+            if not params["residuals"]:
+                del params["residuals"]
+        blocks = tuple(
+            Block([], dead_code(b.eqns, [b.results[j] for j in keep]), [b.results[j] for j in keep])
+            for b in eqn.blocks
+        )
+        return replace(eqn, outs=[eqn.outs[j] for j in keep], blocks=blocks, params=params)
+    return _prune_loop(eqn, need)
+
+
+def _prune_loop(eqn, need):
+    is_for = eqn.prim is FOR
+    n = carried_count(eqn)
+    saves = list(eqn.params.get("saves", ()))
+    stacks = eqn.outs[n:]
+    keep_saves = [k for k, s in enumerate(stacks) if s.id in need]
+    body = eqn.blocks[-1]
+    carried = body.params[1:] if is_for else body.params
+    slots = {j for j in range(n) if eqn.outs[j].id in need}
+    while True:
+        roots = [body.results[j] for j in sorted(slots)] + [saves[k] for k in keep_saves]
+        body_eqns = dead_code(body.eqns, roots)
+        used = _free_ids(Block([], body_eqns, roots))
+        more = {j for j in range(n) if carried[j].id in used}
+        if eqn.prim is WHILE:
+            cond = eqn.blocks[0]
+            read = _free_ids(Block([], cond.eqns, cond.results))
+            more |= {j for j in range(n) if cond.params[j].id in read}
+        more -= slots
+        if not more:
+            break
+        slots |= more
+    if not slots and not keep_saves:
+        return None
+    slots = sorted(slots)
+    lead = list(eqn.ins[:3]) if is_for else []
+    inits = eqn.ins[3:] if is_for else eqn.ins
+    new_body = Block(([body.params[0]] if is_for else []) + [carried[j] for j in slots], body_eqns,
+                     [body.results[j] for j in slots])
+    blocks = (new_body,)
+    if eqn.prim is WHILE:
+        cond = eqn.blocks[0]
+        blocks = (Block([cond.params[j] for j in slots], cond.eqns, cond.results), new_body)
+    params = dict(eqn.params)
+    if saves:
+        params["saves"] = [saves[k] for k in keep_saves]
+    return replace(eqn, ins=lead + [inits[j] for j in slots], outs=[eqn.outs[j] for j in slots] +
+                   [stacks[k] for k in keep_saves], blocks=blocks, params=params)
+
+
+def _free_ids(block):
+    """Ids of the variables a block reads from outside it."""
+    bound, free = set(), set()
+
+    def walk(b):
+        bound.update(p.id for p in b.params)
+        for e in b.eqns:
+            free.update(a.id for a in e.ins if isinstance(a, Var) and a.id not in bound)
+            for sub in e.blocks:
+                walk(sub)
+            bound.update(o.id for o in e.outs)
+        free.update(r.id for r in b.results if isinstance(r, Var) and r.id not in bound)
+
+    walk(block)
+    return free

@@ -1,0 +1,124 @@
+"""What the writer needs to know before it writes: which temporaries are written
+inline, and until when each variable's value is needed (so a dead name can be
+given to a new value, as a person reassigns `x = x - lr * dx`).
+
+Positions number the equations in the order they are written. A value used
+inside a loop but made outside it is needed until the loop ends (the next
+iteration reads it again); a value written inline is needed where its
+consumer is written."""
+from collections import defaultdict
+
+from ..ir import COND, FOR, WHILE, Var
+
+FOREVER = float("inf")
+
+
+class Plan:
+    def __init__(self, fn):
+        self.pos = {}  # id(eqn) -> position
+        self.end = {}  # id(eqn) -> last position inside the region (itself for plain equations)
+        self.def_pos = {}  # var id -> position where it is bound
+        self.owner = {}  # var id -> the equation that binds it (None for function parameters)
+        self.uses = defaultdict(list)  # var id -> [(position, enclosing regions, consuming equation)]
+        self.use_count = defaultdict(int)
+        self.saved = set()  # var ids recorded by a loop for the backward sweep
+        self.inline = set()
+        self._count = 0
+        self._chains = {}  # id(eqn) -> the regions it is nested in, outermost first
+        for p in fn.params:
+            self.def_pos[p.id] = -1
+            self.owner[p.id] = None
+        self._walk(fn.body, chain=())
+        for r in fn.body.results:
+            if isinstance(r, Var):
+                self.uses[r.id].append((FOREVER, (), None))
+                self.use_count[r.id] += 1
+        self._choose_inline(fn.body)
+        self.last_use = {v: self._last(v) for v in self.uses}
+
+    # -- traversal ---------------------------------------------------------------
+
+    def _walk(self, block, chain):
+        for eqn in block.eqns:
+            p = self._count
+            self._count += 1
+            self.pos[id(eqn)] = p
+            self._chains[id(eqn)] = chain
+            for a in eqn.ins:
+                self._use(a, p, chain, eqn)
+            for v in eqn.params.get("saves", ()):
+                self.saved.add(v.id)
+            inner = chain + (eqn,)
+            for b in eqn.blocks:
+                for param in b.params:
+                    self.def_pos[param.id] = p
+                    self.owner[param.id] = eqn
+                self._walk(b, inner)
+            self.end[id(eqn)] = self._count - 1
+            for b in eqn.blocks:
+                for r in b.results:
+                    self._use(r, self.end[id(eqn)], inner, None)
+            for o in eqn.outs:
+                self.def_pos[o.id] = p if not eqn.blocks else self.end[id(eqn)]
+                self.owner[o.id] = eqn
+
+    def _use(self, a, position, chain, consumer):
+        if isinstance(a, Var):
+            self.uses[a.id].append((position, chain, consumer))
+            self.use_count[a.id] += 1
+
+    # -- inlining ----------------------------------------------------------------
+
+    def _choose_inline(self, block):
+        for eqn in block.eqns:
+            for b in eqn.blocks:
+                self._choose_inline(b)
+            if len(eqn.outs) != 1 or eqn.blocks or getattr(eqn.prim, "emit_stmts", None) is not None:
+                continue
+            v = eqn.outs[0]
+            if self.use_count[v.id] != 1 or v.hint or v.id in self.saved or self._named_adjoint(v):
+                continue
+            (position, chain, consumer), = self.uses[v.id]
+            if position == FOREVER:
+                self.inline.add(v.id)  # written straight into the return
+            elif self._same_level(eqn, chain, consumer):
+                self.inline.add(v.id)
+
+    def _named_adjoint(self, v):
+        """An adjoint whose primal has a name in the code is a statement named after it."""
+        primal = v.adjoint_of
+        return primal is not None and (
+            bool(primal.hint) or (primal.id in self.def_pos and primal.id not in self.inline))
+
+    def _same_level(self, eqn, chain, consumer):
+        """Inline only where the value is used in the same block (not into a loop body,
+        where it would be computed again at every iteration). A block's results count
+        as used at the end of that block."""
+        return chain == self._chains[id(eqn)]
+
+    # -- liveness ----------------------------------------------------------------
+
+    def _last(self, var_id):
+        last = -1
+        for position, chain, consumer in self.uses[var_id]:
+            last = max(last, self._effective(var_id, position, chain, consumer))
+        return last
+
+    def _effective(self, var_id, position, chain, consumer):
+        if position == FOREVER:
+            return FOREVER
+        if consumer is not None and len(consumer.outs) == 1 and consumer.outs[0].id in self.inline:
+            inner = consumer.outs[0].id
+            position = max(position, self._last(inner))
+        defined_in = self.owner.get(var_id)
+        for region in chain:
+            if region.prim in (FOR, WHILE) and not self._inside(defined_in, region):
+                position = max(position, self.end[id(region)])
+        return position
+
+    def _inside(self, eqn, region):
+        """Whether eqn (binding the variable) is region itself or nested in it."""
+        if eqn is None:
+            return False
+        p = self.pos[id(eqn)]
+        return self.pos[id(region)] <= p <= self.end[id(region)]

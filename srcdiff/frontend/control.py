@@ -1,0 +1,600 @@
+"""Lowering control flow to regions.
+
+`if` becomes a cond whose branches yield the names either branch assigns;
+loops become for/while regions carrying the names their body assigns.
+`break`, `continue` and `return` inside them set flags (ordinary carried
+booleans) and the statements after a place that may have set one are
+guarded by `if not flag`, so every region stays single-entry single-exit.
+A condition known when compiling (a Python int argument's comparison with a
+constant, a global flag) picks its branch then and there."""
+import ast
+import contextlib
+
+import numpy as np
+
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var
+from ..prims import Builder, T
+from ..prims.control import AND, NOT, OR, RANGE_LEN
+
+BROKE, SKIP, RETURNED, RESULT = "<break>", "<continue>", "<return>", "<result>"
+FLAG_HINTS = {BROKE: "broke", SKIP: "skip", RETURNED: "returned", RESULT: "result"}
+INT = Aval("scalar", (), np.dtype(np.int64))
+BOOL = Aval("scalar", (), np.dtype(bool))
+
+
+class Undefined:
+    """A name bound on some paths only; using it is an error that says where."""
+
+    def __init__(self, name, why):
+        self.name, self.why = name, why
+
+
+class ControlFlow:
+    """Mixed into Lowering: statements that own blocks."""
+
+    # -- statement sequences -------------------------------------------------------
+
+    def lower_stmts(self, stmts):
+        for i, stmt in enumerate(stmts):
+            self.stmt(stmt)
+            state = self.stopped()
+            if state is True:
+                return  # the rest cannot run
+            if state is not False and stmts[i + 1:]:
+                self.guarded(state, stmts[i + 1:])
+                return
+
+    def stopped(self):
+        """True if a flag is surely set, False if surely not, else the traced 'some flag is set'."""
+        flags = [self.env[f] for f in (BROKE, SKIP, RETURNED) if f in self.env]
+        known = [_static_truth(f) for f in flags]
+        if any(k is True for k in known):
+            return True
+        traced = [f for f, k in zip(flags, known) if k is None]
+        if not traced:
+            return False
+        any_set = traced[0]
+        for f in traced[1:]:
+            any_set = self.builder.apply(OR, [any_set, f])
+        return any_set
+
+    def guarded(self, any_set, stmts):
+        """The statements run only if no flag was set."""
+        go = self.builder.apply(NOT, [any_set])
+        self.branch(go, lambda: self.lower_stmts(stmts), lambda: None, stmts[0])
+
+    # -- if ------------------------------------------------------------------------
+
+    def stmt_If(self, node):
+        test = self.condition(node.test)
+        self.branch(test, lambda: self.lower_stmts(node.body), lambda: self.lower_stmts(node.orelse), node)
+
+    def expr_IfExp(self, node):
+        test = self.condition(node.test)
+        known = _static_truth(test)
+        if known is not None:
+            return self.expr(node.body if known else node.orelse)
+        results = {}
+
+        def side(key, expr):
+            def run():
+                results[key] = self.expr(expr)
+                self.env["<ifexp>"] = results[key]
+            return run
+
+        self.branch(test, side(True, node.body), side(False, node.orelse), node)
+        return self.env.pop("<ifexp>")
+
+    def expr_BoolOp(self, node):
+        """and/or on conditions: scalars with Python's operators, arrays elementwise."""
+        values = [self.condition(v) for v in node.values]
+        op = AND if isinstance(node.op, ast.And) else OR
+        result = values[0]
+        for v in values[1:]:
+            known = _static_truth(result)
+            if known is not None:
+                result = v if known == (op is AND) else result
+                continue
+            result = self.builder.apply(op, [result, v]) if _static_truth(v) is None else (
+                result if _static_truth(v) == (op is AND) else T(Const(op is OR)))
+        return result
+
+    def condition(self, node):
+        value = self.expr(node)
+        if isinstance(value, T) and value.aval.known_shape and value.aval.shape != ():
+            raise NonDifferentiableError(
+                f"the truth value of an array of shape {value.aval.shape} is ambiguous",
+                self.parsed.loc(node), "reduce it first: np.all(...), np.any(...) or np.sum(...) > 0.",
+            )
+        return value
+
+    def branch(self, test, then, orelse, node):
+        """Lower both sides in isolation and merge what they bind into a cond."""
+        known = _static_truth(test)
+        if known is not None:
+            (then if known else orelse)()
+            return
+        before = dict(self.env)
+        sides = []
+        for run in (then, orelse):
+            with self.isolated(before) as side:
+                run()
+            sides.append(side)
+        for name in set(sides[0].env) & set(sides[1].env):
+            a, b = sides[0].env[name], sides[1].env[name]
+            if _same_value(a, b) and a is not before.get(name):
+                self.env[name] = a  # both branches agree (both return, say)
+        names = _merge_names(before, sides[0].env, sides[1].env)
+        if not names:
+            return
+        results = [[], []]
+        structures = {}
+        for name in names:
+            a, b = sides[0].env.get(name, _missing(before, name)), sides[1].env.get(name, _missing(before, name))
+            if isinstance(a, Undefined) or isinstance(b, Undefined):
+                self.env[name] = a if isinstance(a, Undefined) else b
+                if not (isinstance(a, Undefined) and isinstance(b, Undefined)):
+                    self.env[name] = Undefined(name, f"{_show(name)} is assigned in only one branch of the "
+                                                     f"if at line {node.lineno}; assign it before the if")
+                continue
+            leaves_a, leaves_b = [], []
+            structures[name] = _structure(a, leaves_a, self, node)
+            if _structure(b, leaves_b, self, node) != structures[name]:
+                raise NonDifferentiableError(f"{_show(name)} has a different structure in the two branches",
+                                             self.parsed.loc(node))
+            results[0].extend(leaves_a)
+            results[1].extend(leaves_b)
+        outs = [Var(_join(x, y), "") for x, y in zip(results[0], results[1])]
+        blocks = tuple(Block([], side.eqns, [as_atom(r) for r in rs]) for side, rs in zip(sides, results))
+        self.builder.append(Eqn(COND, [as_atom(test)], outs, {}, self.builder.loc, blocks))
+        it = iter(outs)
+        for name, structure in structures.items():
+            self.env[name] = _rebuild(structure, it, name)
+
+    @contextlib.contextmanager
+    def isolated(self, env):
+        """Lower into a fresh block with a copy of env; restores the outer state after."""
+        outer_builder, outer_env = self.builder, self.env
+        side = _Side(Builder(parent=outer_builder), dict(env))
+        self.builder, self.env = side.builder, side.env
+        try:
+            with side.builder.active():
+                yield side
+        finally:
+            side.env = self.env
+            self.builder, self.env = outer_builder, outer_env
+
+    # -- loops ---------------------------------------------------------------------
+
+    def stmt_For(self, node):
+        if node.orelse:
+            raise self.unsupported(node, "for/else", "set a flag before break instead")
+        iterable = self.iteration(node.iter)
+        if iterable is None:
+            items = self.expr(node.iter)
+            if isinstance(items, (tuple, list)):
+                return self.unrolled(node, items)
+            raise NonDifferentiableError(f"cannot iterate over {type(items).__name__}", self.parsed.loc(node.iter),
+                                         "iterate over range(...), an array, enumerate, zip or reversed.")
+        start, stop, step, bind = iterable
+        if _contains(node.body, ast.Break) or _contains(node.body, ast.Return):
+            return self.for_as_while(node, start, stop, step, bind)
+        carried = self.carried_names(node)
+
+        def body(index):
+            bind(node.target, index)
+            self.env[SKIP] = T(Const(False))
+            self.lower_stmts(node.body)
+            self.env.pop(SKIP, None)
+
+        self.loop(FOR, node, carried, body, [start, stop, step])
+
+    def for_as_while(self, node, start, stop, step, bind):
+        """A for loop that can stop early runs as while i < stop and not broke."""
+        counter = "<index>"
+        self.env[counter] = wrap(start)
+        self.env[BROKE] = T(Const(False))
+        if _contains(node.body, ast.Return):
+            self.env.setdefault(RETURNED, T(Const(False)))
+            self.env.setdefault(RESULT, T(Const(None)))
+        carried = [counter, BROKE] + self.carried_names(node, exclude={counter, BROKE})
+        step_value = _static_value(step)
+        if step_value is None:
+            raise NonDifferentiableError("a for loop with break or return needs a range step known when compiling",
+                                         self.parsed.loc(node.iter))
+
+        def test():
+            i = self.env[counter]
+            more = i < stop if step_value > 0 else i > stop
+            go = self.builder.apply(AND, [more, self.builder.apply(NOT, [self.env[BROKE]])])
+            if RETURNED in self.env and _static_truth(self.env[RETURNED]) is None:
+                go = self.builder.apply(AND, [go, self.builder.apply(NOT, [self.env[RETURNED]])])
+            return go
+
+        def body():
+            i = self.env[counter]
+            bind(node.target, i)
+            self.env[SKIP] = T(Const(False))
+            self.lower_stmts(node.body)
+            self.env.pop(SKIP, None)
+            self.env[counter] = i + step
+
+        self.loop(WHILE, node, carried, body, [], test=test)
+        self.env.pop(counter)
+        self.env.pop(BROKE)
+
+    def stmt_While(self, node):
+        if node.orelse:
+            raise self.unsupported(node, "while/else", "set a flag before break instead")
+        has_break = _contains(node.body, ast.Break)
+        if has_break:
+            self.env[BROKE] = T(Const(False))
+        if _contains(node.body, ast.Return):
+            self.env.setdefault(RETURNED, T(Const(False)))
+            self.env.setdefault(RESULT, T(Const(None)))
+        carried = ([BROKE] if has_break else []) + self.carried_names(node, exclude={BROKE})
+
+        def test():
+            go = self.condition(node.test)
+            for flag in (BROKE, RETURNED):
+                if flag in self.env and _static_truth(self.env[flag]) is None:
+                    go = self.builder.apply(AND, [go, self.builder.apply(NOT, [self.env[flag]])])
+            return go
+
+        def body():
+            self.env[SKIP] = T(Const(False))
+            self.lower_stmts(node.body)
+            self.env.pop(SKIP, None)
+
+        self.loop(WHILE, node, carried, body, [], test=test)
+        if has_break:
+            self.env.pop(BROKE)
+
+    def stmt_Break(self, node):
+        if BROKE not in self.env:
+            raise self.unsupported(node, "break outside a loop", "remove it")
+        self.env[BROKE] = T(Const(True))
+
+    def stmt_Continue(self, node):
+        if SKIP not in self.env:
+            raise self.unsupported(node, "continue outside a loop", "remove it")
+        self.env[SKIP] = T(Const(True))
+
+    def stmt_Return(self, node):
+        if node.value is None:
+            raise NonDifferentiableError("a bare return gives nothing to differentiate", self.parsed.loc(node))
+        self.env[RESULT] = self.expr(node.value)
+        self.env[RETURNED] = T(Const(True))
+
+    def carried_names(self, node, exclude=()):
+        """Names the loop body assigns that exist before the loop, plus the flags it needs."""
+        assigned = _assigned_names(node.body)
+        names = [n for n in assigned if n in self.env and n not in exclude and not isinstance(self.env[n], Undefined)]
+        if _contains(node.body, ast.Return):
+            self.env.setdefault(RETURNED, T(Const(False)))
+            self.env.setdefault(RESULT, T(Const(None)))
+            names += [f for f in (RETURNED, RESULT) if f not in exclude and f not in names]
+        return names
+
+    def loop(self, kind, node, carried, body, lead, test=None):
+        """Lower a loop body (and its test) into a region carrying `carried` names.
+        Avals the body changes (a float becoming an array) widen and the body is lowered again."""
+        before = dict(self.env)
+        structures = {}
+        inits = []
+        for name in carried:
+            leaves = []
+            structures[name] = _structure(before[name], leaves, self, node)
+            inits.extend(leaves)
+        avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
+        for attempt in range(4):
+            params = [Var(a, _hint(name)) for a, name in zip(avals, _leaf_names(structures))]
+            index = Var(INT, _target_hint(node)) if kind is FOR else None
+            cond_block = None
+            if test is not None:
+                cond_params = [Var(a, p.hint) for a, p in zip(avals, params)]
+                with self.isolated(self._bound(before, structures, cond_params)) as side:
+                    go = test()
+                cond_block = Block(cond_params, side.eqns, [as_atom(go)])
+            with self.isolated(self._bound(before, structures, params)) as side:
+                body(T(index)) if kind is FOR else body()
+                results = []
+                for name, structure in structures.items():
+                    value = self.env.get(name, before[name])
+                    leaves = []
+                    if _structure(value, leaves, self, node) != structure:
+                        raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop",
+                                                     self.parsed.loc(node))
+                    results.extend(leaves)
+            new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
+            if all(_same_aval(a, b) for a, b in zip(avals, new_avals)):
+                break
+            avals = new_avals
+        leaked = [n for n in _assigned_names(node.body) if n not in structures and n in side.env]
+        body_block = Block(([index] if kind is FOR else []) + params, side.eqns, [as_atom(r) for r in results])
+        blocks = (body_block,) if cond_block is None else (cond_block, body_block)
+        outs = [Var(a, p.hint) for a, p in zip(avals, params)]
+        self.builder.append(Eqn(kind, [as_atom(x) for x in lead + inits], outs, {}, self.builder.loc, blocks))
+        it = iter(outs)
+        for name, structure in structures.items():
+            self.env[name] = _rebuild(structure, it, name)
+        for name in leaked:
+            self.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
+                                             "but not before it; give it a value before the loop")
+
+    def _bound(self, before, structures, params):
+        env = dict(before)
+        it = iter(params)
+        for name, structure in structures.items():
+            env[name] = _rebuild(structure, it, name)
+        return env
+
+    def unrolled(self, node, items):
+        """for x in (a, b, c): a tuple known when compiling, so the body is repeated."""
+        if _contains(node.body, ast.Break) or _contains(node.body, ast.Continue):
+            raise self.unsupported(node, "break/continue in a loop over a tuple or list",
+                                   "loop over range(len(...)) instead")
+        for item in items:
+            self.assign(node.target, item)
+            self.lower_stmts(node.body)
+
+    def iteration(self, node):
+        """(start, stop, step, bind) for range, arrays, enumerate, zip and reversed; None otherwise."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            fn = self.name(node.func.id, node.func)
+            if fn is range:
+                args = [self.expr(a) for a in node.args]
+                if not 1 <= len(args) <= 3:
+                    raise NonDifferentiableError("range takes 1 to 3 arguments", self.parsed.loc(node))
+                start, stop, step = (Const(0), args[0], Const(1)) if len(args) == 1 else (
+                    args[0], args[1], args[2] if len(args) == 3 else Const(1))
+                return start, stop, step, lambda target, i: self.assign(target, i)
+            if fn is enumerate and len(node.args) == 1:
+                seq = self.sequence(node.args[0])
+                return Const(0), self.length(seq), Const(1), lambda target, i: self.assign(
+                    target, (i, self.item(seq, i)))
+            if fn is zip and node.args:
+                seqs = [self.sequence(a) for a in node.args]
+                n = self.length(seqs[0])
+                for s in seqs[1:]:
+                    n = self.builder.call(min, (n, self.length(s)), {})
+                return Const(0), n, Const(1), lambda target, i: self.assign(
+                    target, tuple(self.item(s, i) for s in seqs))
+            if fn is reversed and len(node.args) == 1:
+                inner = self.iteration(node.args[0])
+                if inner is None:
+                    seq = self.sequence(node.args[0])
+                    n = self.length(seq)
+                    return n - 1, Const(-1), Const(-1), lambda target, i: self.assign(target, self.item(seq, i))
+                start, stop, step, bind = inner
+                n = self.builder.apply(RANGE_LEN, [start, stop, step])
+                last = wrap(start) + (n - 1) * wrap(step)
+                return last, wrap(start) - wrap(step), -wrap(step), bind
+        value = self.expr(node)
+        if isinstance(value, T):
+            return Const(0), self.length(value), Const(1), lambda target, i: self.assign(target, self.item(value, i))
+        self._iterated = value
+        return None
+
+    def sequence(self, node):
+        value = self.expr(node)
+        if not isinstance(value, T):
+            raise NonDifferentiableError("enumerate, zip and reversed take arrays (or range) here",
+                                         self.parsed.loc(node))
+        return value
+
+    def length(self, seq):
+        return self.builder.call(len, (seq,), {})
+
+    def item(self, seq, i):
+        return seq[i]
+
+
+class _Side:
+    def __init__(self, builder, env):
+        self.builder, self.env = builder, env
+
+    @property
+    def eqns(self):
+        return self.builder.eqns
+
+
+def wrap(x):
+    return x if isinstance(x, T) else T(x if isinstance(x, (Var, Const)) else Const(x))
+
+
+def as_atom(x):
+    return x.atom if isinstance(x, T) else (x if isinstance(x, (Var, Const)) else Const(x))
+
+
+def _static_truth(value):
+    """True/False when a condition is known when compiling, None when it is traced."""
+    if isinstance(value, T):
+        if isinstance(value.atom, Const):
+            v = value.atom.value
+        elif value.aval.has_value:
+            v = value.aval.value
+        else:
+            return None
+    else:
+        v = value
+    try:
+        return bool(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _static_value(value):
+    if isinstance(value, T):
+        return value.const_value()
+    if isinstance(value, Const):
+        return value.value
+    return value
+
+
+def _missing(before, name):
+    if name in before:
+        return before[name]
+    if name in FLAG_HINTS:
+        return T(Const(None)) if name == RESULT else T(Const(False))
+    return Undefined(name, "")
+
+
+def _merge_names(before, a, b):
+    """Names whose value after the if depends on the branch taken."""
+    names = []
+    for name in list(a) + [n for n in b if n not in a]:
+        if name == "<ifexp>" or not _same_value(a.get(name, before.get(name)), b.get(name, before.get(name))):
+            names.append(name)
+    return names
+
+
+def _same_value(x, y):
+    if x is y:
+        return True
+    if isinstance(x, T) and isinstance(y, T) and isinstance(x.atom, Const) and isinstance(y.atom, Const):
+        u, v = x.atom.value, y.atom.value
+        return type(u) is type(v) and isinstance(u, (bool, int, float, type(None))) and u == v
+    return False
+
+
+def _structure(value, leaves, lowering, node):
+    """A value's shape as a tree of leaf positions; leaves collects the T leaves."""
+    if isinstance(value, T):
+        leaves.append(value)
+        return "leaf"
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(_structure(v, leaves, lowering, node) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple((k, _structure(v, leaves, lowering, node)) for k, v in value.items()))
+    if value is None or isinstance(value, (bool, int, float)):
+        leaves.append(T(Const(value)))
+        return "leaf"
+    return ("static", id(value), value)
+
+
+def _rebuild(structure, leaves, name):
+    if structure == "leaf":
+        return T(next(leaves))
+    kind = structure[0]
+    if kind == "static":
+        return structure[2]
+    if kind is dict:
+        return {k: _rebuild(s, leaves, name) for k, s in structure[1]}
+    return kind(_rebuild(s, leaves, name) for s in structure[1])
+
+
+def _leaf_names(structures):
+    names = []
+
+    def walk(s, name):
+        if s == "leaf":
+            names.append(name)
+        elif s[0] != "static":
+            for sub in (s[1] if s[0] is not dict else [v for _, v in s[1]]):
+                walk(sub, name)
+
+    for name, s in structures.items():
+        walk(s, name)
+    return names
+
+
+def _hint(name):
+    return FLAG_HINTS.get(name, "i" if name == "<index>" else name)
+
+
+def _show(name):
+    return repr(FLAG_HINTS.get(name, name))
+
+
+def _target_hint(node):
+    return node.target.id if isinstance(node.target, ast.Name) else "i"
+
+
+def _aval(value):
+    return as_atom(value).aval
+
+
+def _same_aval(a, b):
+    return a.kind == b.kind and a.dtype == b.dtype and (a.shape is b.shape or a.shape == b.shape)
+
+
+def _join(a, b):
+    """An aval that covers both (the value of a merge or a loop-carried slot)."""
+    a, b = (a.aval if isinstance(a, (Var, Const, T)) else a), (b.aval if isinstance(b, (Var, Const, T)) else b)
+    if a.kind == "static" and a.value is None:
+        return _forget(b)
+    if b.kind == "static" and b.value is None:
+        return _forget(a)
+    if _same_aval(a, b):
+        return _forget(a)
+    kind = a.kind if a.kind == b.kind else "array"
+    if a.dtype is None or b.dtype is None:
+        dtype = None
+    else:
+        dtype = np.promote_types(a.dtype, b.dtype)
+    shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else Sym()
+    if kind == "tuple":
+        return Aval("tuple")
+    return Aval(kind, shape, dtype)
+
+
+def _forget(a):
+    """The same kind, shape and dtype, without a compile-time value (it varies)."""
+    if not a.has_value:
+        return a
+    return Aval(a.kind, a.shape, a.dtype)
+
+
+def _contains(stmts, kind):
+    """Whether a kind of statement occurs in stmts, not counting nested loops and functions
+    (a break there belongs to that loop)."""
+    for stmt in stmts:
+        if isinstance(stmt, kind):
+            return True
+        if isinstance(stmt, (ast.For, ast.While)) and kind in (ast.Break, ast.Continue):
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse"):
+            if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)) and _contains(getattr(stmt, field, []), kind):
+                return True
+    return False
+
+
+def _assigned_names(stmts):
+    """Names a statement list binds (or appends to), in order of first appearance."""
+    names = []
+
+    class Visitor(ast.NodeVisitor):
+        def visit_Name(self, node):
+            if isinstance(node.ctx, ast.Store) and node.id not in names:
+                names.append(node.id)
+
+        def visit_Call(self, node):
+            f = node.func
+            if isinstance(f, ast.Attribute) and f.attr in ("append", "extend") and isinstance(f.value, ast.Name):
+                if f.value.id not in names:
+                    names.append(f.value.id)
+            self.generic_visit(node)
+
+        def visit_Subscript(self, node):
+            if isinstance(node.ctx, ast.Store):
+                base = node.value
+                while isinstance(base, ast.Subscript):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id not in names:
+                    names.append(base.id)
+            self.generic_visit(node)
+
+        def visit_FunctionDef(self, node):
+            if node.name not in names:
+                names.append(node.name)
+
+        def visit_Lambda(self, node):
+            pass
+
+    for s in stmts:
+        Visitor().visit(s)
+    return names

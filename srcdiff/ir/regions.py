@@ -1,0 +1,57 @@
+"""Structured control flow: equations that own blocks.
+
+    outs = cond pred { then block } { else block }
+        Both blocks take no parameters and yield one value per out. With
+        params["residuals"] = n, the last n outs carry values from inside a
+        branch to the backward sweep; the branch that did not make one yields None.
+
+    outs = for start stop step init... { body(i, carried...) -> carried... }
+        for i in range(start, stop, step) (reversed(range(...)) with
+        params["reverse"]). outs are the final carried values, then one list per
+        variable in params["saves"]: that variable's value at every iteration,
+        recorded for the backward sweep.
+
+    outs = while init... { cond(carried...) -> pred } { body(carried...) -> carried... }
+        The same outs as for, with saves.
+"""
+
+
+class Region:
+    """A control-flow construct in the IR. Transforms and codegen treat each one
+    explicitly; it has no spelling or rules of its own."""
+
+    differentiable = True
+    impl = None
+    shape = None
+    jvp = vjp = None
+
+    def __init__(self, name):
+        self.name = name
+
+    def arity(self, eqn):
+        return len(eqn.outs)
+
+    def __repr__(self):
+        return f"<region {self.name}>"
+
+
+COND = Region("cond")
+FOR = Region("for")
+WHILE = Region("while")
+
+
+def carried_count(eqn):
+    """How many outs of a loop are carried values (the rest are saved lists)."""
+    return len(eqn.outs) - len(eqn.params.get("saves", ()))
+
+
+def body_of(eqn):
+    return eqn.blocks[-1]
+
+
+def iterate_blocks(block):
+    """Every block nested in this one, depth first (not including itself)."""
+    for eqn in block.eqns:
+        for sub in eqn.blocks:
+            yield sub
+            yield from iterate_blocks(sub)

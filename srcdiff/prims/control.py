@@ -1,0 +1,62 @@
+"""Scalar logic for conditions and loop bounds: Python's and/or/not, range lengths,
+and the builtins min/max on scalars."""
+import builtins
+import operator
+
+import numpy as np
+
+from ..ir import Aval
+from .core import Primitive, binds, current, wrap
+from .elementwise import BINARY, NONDIFF
+from .shapes import BOOL, INT
+from .syntax import template
+
+
+def _scalar_logic(name):
+    def shape(avals, params):
+        for a in avals:
+            if a.known_shape and a.shape != ():
+                raise current().error(
+                    f"'{name}' needs single values, not arrays of shape {a.shape}",
+                    "combine boolean arrays with & and |, or np.logical_and / np.logical_or.",
+                )
+        return Aval("scalar", (), BOOL)
+
+    return shape
+
+
+AND = Primitive("and", template("{0} and {1}"), lambda a, b: bool(a and b), _scalar_logic("and"),
+                differentiable=False)
+OR = Primitive("or", template("{0} or {1}"), lambda a, b: bool(a or b), _scalar_logic("or"), differentiable=False)
+NOT = Primitive("not", template("not {0}"), lambda a: not a, _scalar_logic("not"), differentiable=False)
+
+RANGE_LEN = Primitive(
+    "range_len", template("len(range({0}, {1}, {2}))"), lambda a, b, c: len(range(a, b, c)),
+    lambda avals, params: Aval("scalar", (), INT), differentiable=False,
+)
+
+
+@binds(operator.not_)
+def _not(x):
+    x = wrap(x)
+    if x.aval.known_shape and x.aval.shape == ():
+        return current().apply(NOT, [x])
+    return current().apply(NONDIFF["logical_not"], [x])
+
+
+def _extremum(prim, reduction, name):
+    def bind(*args, **kwargs):
+        if kwargs:
+            raise current().error(f"{name}() with key= or default= is not supported")
+        if len(args) == 1:
+            return reduction(args[0])  # max(array) is its largest element
+        result = args[0]
+        for a in args[1:]:
+            result = current().apply(prim, [result, a])
+        return result
+
+    return bind
+
+
+binds(builtins.max)(_extremum(BINARY["maximum"], lambda x: np.max(x), "max"))
+binds(builtins.min)(_extremum(BINARY["minimum"], lambda x: np.min(x), "min"))
