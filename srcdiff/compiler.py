@@ -38,6 +38,9 @@ def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optim
 def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize):
     fn, lowering = lower(fun, arg_avals)
     verify(fn)
+    ir_before = print_function(fn)
+    if optimize:
+        fn = verify(simplify(fn))
     out_tree = lowering.out_tree
     if has_aux:
         if not (isinstance(out_tree, tuple) and len(out_tree) == 2):
@@ -63,7 +66,7 @@ def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize):
         gfn = verify(simplify(gfn))
     gfn.doc = _docstring(fn, wrt, with_value)
     emitted = emit_module(gfn)
-    return Compiled(emitted.load(), emitted.source, print_function(fn), print_function(gfn), lowering.guards,
+    return Compiled(emitted.load(), emitted.source, ir_before, print_function(gfn), lowering.guards,
                     (aux_tree, n_aux))
 
 

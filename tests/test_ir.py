@@ -86,7 +86,7 @@ def test_integer_inputs_emit_no_derivative_code():
 
 
 def test_every_pass_is_verified(monkeypatch):
-    """compile_grad runs the verifier after lowering, reverse mode and simplification."""
+    """compile_grad runs the verifier after lowering, simplification, reverse mode and simplification."""
     seen = []
     import srcdiff.compiler as compiler
 
@@ -94,4 +94,4 @@ def test_every_pass_is_verified(monkeypatch):
     monkeypatch.setattr(compiler, "verify", lambda fn: seen.append(fn.name) or real(fn))
     srcdiff.cache.clear()
     srcdiff.grad(relu_with_labels)(1.0, np.ones((2, 2)), np.array([0, 1]))
-    assert seen == ["relu_with_labels", "grad_relu_with_labels", "grad_relu_with_labels"]
+    assert seen == ["relu_with_labels", "relu_with_labels", "grad_relu_with_labels", "grad_relu_with_labels"]

@@ -91,6 +91,9 @@ class _Writer:
         if pref is not None:
             name, giver, live = pref
             if self.holder.get(name) == giver and (live is None or self.plan.last_use.get(live, -1) <= at):
+                if live is None:  # a branch writes the cond's out early: the out keeps holding the name
+                    self.names[var.id] = name
+                    return name
                 return self._take(var, name)
         base = _identifier(base)
         name, n = base, 0
@@ -108,7 +111,7 @@ class _Writer:
         """The user's name, d<name> for an adjoint, else the fallback."""
         if var.hint:
             return var.hint
-        primal = var.adjoint_of
+        primal = var.adjoint_of or var.partial_of
         if primal is not None and (primal.id in self.names or primal.hint):
             return "d" + self.names.get(primal.id, primal.hint)
         return fallback
@@ -218,9 +221,10 @@ class _Writer:
         branches = []
         for b in eqn.blocks:
             stmts = self.block(b.eqns)
+            first_residual = len(eqn.outs) - eqn.params.get("residuals", 0)
             pairs = [(names[j], r) for j, r in enumerate(b.results)
-                     if not (isinstance(r, Const) and r.value is None and j >= len(eqn.outs) - eqn.params.get("residuals", 0))
-                     and not (isinstance(r, Var) and self.names.get(r.id) == names[j])]
+                     if not (isinstance(r, Var) and self.names.get(r.id) == names[j])
+                     and not (j >= first_residual and _is_none(r) and not self._read_anyway(eqn.outs[j]))]
             branches.append(stmts + self.assign_all(pairs))
         then, orelse = branches
         if not then and not orelse:
@@ -228,6 +232,11 @@ class _Writer:
         if not then:
             return [ast.If(ast.UnaryOp(ast.Not(), test), orelse, [])]
         return [ast.If(test, then, orelse)]
+
+    def _read_anyway(self, out):
+        """Whether a residual is read outside the backward branch that made it (a loop
+        records it, or an enclosing branch passes it on), so the other branch must bind it."""
+        return out.id in self.plan.saved or out.id in self.plan.yielded
 
     def loop(self, eqn):
         at = self.plan.pos[id(eqn)]
@@ -296,6 +305,11 @@ class _Writer:
         if eqn.params.get("reverse"):
             iterator = ast.Call(ast.Name("reversed", ast.Load()), [iterator], [])
         return name, iterator
+
+
+def _is_none(a):
+    """The placeholder a branch yields for a residual only the other branch makes."""
+    return isinstance(a, Const) and a.value is None
 
 
 def _is_const(a, value):

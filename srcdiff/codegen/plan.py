@@ -22,13 +22,18 @@ class Plan:
         self.uses = defaultdict(list)  # var id -> [(position, enclosing regions, consuming equation)]
         self.use_count = defaultdict(int)
         self.saved = set()  # var ids recorded by a loop for the backward sweep
+        self.yielded = set()  # var ids some block yields
         self.inline = set()
         self._count = 0
         self._chains = {}  # id(eqn) -> the regions it is nested in, outermost first
+        self._var_chain = {}  # var id -> the regions its binding is nested in
         for p in fn.params:
             self.def_pos[p.id] = -1
             self.owner[p.id] = None
         self._walk(fn.body, chain=())
+        for v in self.saved:  # recorded right after it is made: that append is a use
+            self.uses[v].append((self.def_pos[v], self._var_chain[v], None))
+            self.use_count[v] += 1
         for r in fn.body.results:
             if isinstance(r, Var):
                 self.uses[r.id].append((FOREVER, (), None))
@@ -53,14 +58,18 @@ class Plan:
                 for param in b.params:
                     self.def_pos[param.id] = p
                     self.owner[param.id] = eqn
+                    self._var_chain[param.id] = inner
                 self._walk(b, inner)
             self.end[id(eqn)] = self._count - 1
             for b in eqn.blocks:
                 for r in b.results:
                     self._use(r, self.end[id(eqn)], inner, None)
+                    if isinstance(r, Var):
+                        self.yielded.add(r.id)
             for o in eqn.outs:
                 self.def_pos[o.id] = p if not eqn.blocks else self.end[id(eqn)]
                 self.owner[o.id] = eqn
+                self._var_chain[o.id] = chain
 
     def _use(self, a, position, chain, consumer):
         if isinstance(a, Var):

@@ -60,9 +60,17 @@ class ControlFlow:
         return any_set
 
     def guarded(self, any_set, stmts):
-        """The statements run only if no flag was set."""
+        """The statements run only if no flag was set. Where return is the only flag that
+        can be set, skipping them means it was: say so, so that a function whose every
+        path returns is seen to."""
         go = self.builder.apply(NOT, [any_set])
-        self.branch(go, lambda: self.lower_stmts(stmts), lambda: None, stmts[0])
+        traced = [f for f in (BROKE, SKIP, RETURNED) if f in self.env and _static_truth(self.env[f]) is None]
+
+        def skipped():
+            if traced == [RETURNED]:
+                self.env[RETURNED] = T(Const(True))
+
+        self.branch(go, lambda: self.lower_stmts(stmts), skipped, stmts[0])
 
     # -- if ------------------------------------------------------------------------
 
@@ -178,9 +186,10 @@ class ControlFlow:
             raise NonDifferentiableError(f"cannot iterate over {type(items).__name__}", self.parsed.loc(node.iter),
                                          "iterate over range(...), an array, enumerate, zip or reversed.")
         start, stop, step, bind = iterable
+        self.keep_targets(node)
         if _contains(node.body, ast.Break) or _contains(node.body, ast.Return):
             return self.for_as_while(node, start, stop, step, bind)
-        carried = self.carried_names(node)
+        carried = self.carried_names(node, targets=True)
 
         def body(index):
             bind(node.target, index)
@@ -198,7 +207,7 @@ class ControlFlow:
         if _contains(node.body, ast.Return):
             self.env.setdefault(RETURNED, T(Const(False)))
             self.env.setdefault(RESULT, T(Const(None)))
-        carried = [counter, BROKE] + self.carried_names(node, exclude={counter, BROKE})
+        carried = [counter, BROKE] + self.carried_names(node, exclude={counter, BROKE}, targets=True)
         step_value = _static_value(step)
         if step_value is None:
             raise NonDifferentiableError("a for loop with break or return needs a range step known when compiling",
@@ -215,7 +224,7 @@ class ControlFlow:
         def body():
             i = self.env[counter]
             bind(node.target, i)
-            self.env[SKIP] = T(Const(False))
+            self.entering_body()
             self.lower_stmts(node.body)
             self.env.pop(SKIP, None)
             self.env[counter] = i + step
@@ -243,13 +252,20 @@ class ControlFlow:
             return go
 
         def body():
-            self.env[SKIP] = T(Const(False))
+            self.entering_body()
             self.lower_stmts(node.body)
             self.env.pop(SKIP, None)
 
         self.loop(WHILE, node, carried, body, [], test=test)
         if has_break:
             self.env.pop(BROKE)
+
+    def entering_body(self):
+        """The body only runs while no flag is set: inside it they start out False."""
+        self.env[SKIP] = T(Const(False))
+        for flag in (BROKE, RETURNED):
+            if flag in self.env:
+                self.env[flag] = T(Const(False))
 
     def stmt_Break(self, node):
         if BROKE not in self.env:
@@ -267,9 +283,20 @@ class ControlFlow:
         self.env[RESULT] = self.expr(node.value)
         self.env[RETURNED] = T(Const(True))
 
-    def carried_names(self, node, exclude=()):
+    def keep_targets(self, node):
+        """A loop variable read after the loop keeps its last value, as in Python: carry it
+        (from None, which is what a zero-trip loop leaves)."""
+        end = getattr(node, "end_lineno", node.lineno)
+        for name in _assigned_names([ast.Assign([node.target], ast.Constant(None))]):
+            if name not in self.env and _read_after(self.parsed.node, name, end):
+                self.env[name] = T(Const(None))
+
+    def carried_names(self, node, exclude=(), targets=False):
         """Names the loop body assigns that exist before the loop, plus the flags it needs."""
         assigned = _assigned_names(node.body)
+        if targets:
+            assigned += [n for n in _assigned_names([ast.Assign([node.target], ast.Constant(None))])
+                         if n not in assigned]
         names = [n for n in assigned if n in self.env and n not in exclude and not isinstance(self.env[n], Undefined)]
         if _contains(node.body, ast.Return):
             self.env.setdefault(RETURNED, T(Const(False)))
@@ -561,6 +588,11 @@ def _contains(stmts, kind):
             if isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.Try)) and _contains(getattr(stmt, field, []), kind):
                 return True
     return False
+
+
+def _read_after(function, name, line):
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno > line
+               for n in ast.walk(function))
 
 
 def _assigned_names(stmts):

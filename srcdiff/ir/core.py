@@ -78,13 +78,14 @@ class Var:
     """An SSA variable. hint is the user's name for it, kept for the emitted code;
     adjoint_of names a derivative after its primal when the primal has no user name."""
 
-    __slots__ = ("id", "hint", "aval", "adjoint_of")
+    __slots__ = ("id", "hint", "aval", "adjoint_of", "partial_of")
 
     def __init__(self, aval: Aval, hint: str = ""):
         self.id = next(_ids)
         self.hint = hint
         self.aval = aval
         self.adjoint_of = None
+        self.partial_of = None  # part of an adjoint that later contributions add to
 
     def __repr__(self):
         return f"%{self.hint or 'v'}{self.id}"

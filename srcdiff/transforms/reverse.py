@@ -73,6 +73,7 @@ class _Reverse:
         total = contribution if previous is None else previous + contribution
         if previous is not None and isinstance(previous.atom, Var) and previous.atom.adjoint_of is var:
             previous.atom.adjoint_of = None  # a partial sum now
+            previous.atom.partial_of = var
         if (isinstance(total.atom, Var) and total.atom.adjoint_of is None and not total.atom.hint
                 and total.atom.id not in self.primal_ids):
             total.atom.adjoint_of = var

@@ -111,7 +111,7 @@ def simplify(fn: Function) -> Function:
     saved = {v.id for v in _saves(fn.body)}
     eqns = _simplify_eqns(fn.body.eqns, alias, {}, saved)
     results = [_resolve(alias, r) for r in fn.body.results]
-    eqns = dead_code(eqns, results)
+    eqns = dead_code(hoist_invariants(eqns, saved), results)
     return Function(fn.name, Block(fn.params, eqns, results), fn.filename, fn.lineno, fn.doc)
 
 
@@ -154,6 +154,40 @@ def _simplify_eqns(eqns, alias, seen, saved):
 def _simplify_block(block, alias, seen, saved):
     eqns = _simplify_eqns(block.eqns, alias, seen, saved)
     return Block(block.params, eqns, [_resolve(alias, r) for r in block.results])
+
+
+def hoist_invariants(eqns, saved):
+    """Move what a loop body computes from values made outside the loop (X.shape[0],
+    a bound, a scaling factor) to before the loop, so it is computed, and recorded for
+    the backward sweep, once. Only operations that cannot fail are moved: a loop that
+    runs zero times must not start raising."""
+    out = []
+    for eqn in eqns:
+        if eqn.blocks:
+            blocks = []
+            for b in eqn.blocks:
+                body = hoist_invariants(b.eqns, saved)
+                if eqn.prim in (FOR, WHILE):
+                    moved, body = _split_invariant(b, body, saved)
+                    out.extend(moved)
+                blocks.append(Block(b.params, body, b.results))
+            eqn = replace(eqn, blocks=tuple(blocks))
+        out.append(eqn)
+    return out
+
+
+def _split_invariant(block, eqns, saved):
+    inside = {p.id for p in block.params}
+    moved, kept = [], []
+    for eqn in eqns:
+        if (getattr(eqn.prim, "hoistable", False) and not eqn.blocks
+                and not any(isinstance(a, Var) and a.id in inside for a in eqn.ins)
+                and not any(o.id in saved for o in eqn.outs)):
+            moved.append(eqn)
+        else:
+            kept.append(eqn)
+            inside.update(o.id for o in eqn.outs)
+    return moved, kept
 
 
 def _saves(block):
