@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
+from .calls import Calls, LocalFunction
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .source import parse_function
 
@@ -49,22 +50,31 @@ UNSUPPORTED = {
     ast.SetComp: ("set comprehension", "use a list"),
 }
 LATER = {
-    ast.AsyncFor: "async for", ast.FunctionDef: "nested def", ast.Lambda: "lambda",
-    ast.ListComp: "list comprehension", ast.GeneratorExp: "generator expression",
+    ast.AsyncFor: "async for", ast.ListComp: "list comprehension", ast.GeneratorExp: "generator expression",
     ast.DictComp: "dict comprehension", ast.Dict: "dict literal",
 }
 if hasattr(ast, "Match"):
     UNSUPPORTED[ast.Match] = ("match statement", "use if/elif")
 
 
-class Lowering(ControlFlow):
-    def __init__(self, fn, arg_avals, parsed=None):
+class Lowering(ControlFlow, Calls):
+    """Lowers one function body. A call to another user function gets a frame of its own
+    (its own names) that writes into the caller's current block: the call is inlined."""
+
+    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, key=None):
         self.fn = fn
         self.parsed = parsed or parse_function(fn)
-        self.builder = Builder()
         self.env = {}
-        self.guards = []  # (namespace, name, value): what the compiled code assumed
         self.arg_avals = arg_avals
+        self.outer = outer  # the frame a nested def or lambda was defined in
+        if caller is None:
+            self.builder = Builder()
+            self.guards = []  # (namespace, name, value): what the compiled code assumed
+            self.stack = (getattr(fn, "__code__", fn),)
+        else:
+            self.builder = caller.builder
+            self.guards = caller.guards
+            self.stack = caller.stack + (key,)
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
 
@@ -210,6 +220,8 @@ class Lowering(ControlFlow):
                 raise NonDifferentiableError(value.why or f"name {name!r} is not defined on every path",
                                              self.parsed.loc(node))
             return value
+        if self.outer is not None:
+            return self.outer.name(name, node)
         if name in self.cells:
             cell = self.cells[name]
             try:
@@ -268,8 +280,8 @@ class Lowering(ControlFlow):
             return func(*args, **kwargs)
         if isinstance(func, T):
             raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
-        if lookup(func) is None and _has_source(func):
-            raise self.later(node, f"a call to your own function {getattr(func, '__qualname__', func)}()")
+        if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
+            return self.call_function(func, args, kwargs, node)
         return self.builder.call(func, args, kwargs)
 
     def expr_Attribute(self, node):
