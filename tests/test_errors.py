@@ -41,11 +41,13 @@ def with_global(x):
 
 
 def with_nonlocal(x):
-    nonlocal_value = x
+    total = x
 
     def inner():
-        nonlocal nonlocal_value
-    return x
+        nonlocal total
+        total = total * 2
+    inner()
+    return total
 
 
 def with_raise(x):
@@ -98,9 +100,10 @@ def _offset(fn, text):
     return next(i for i, line in enumerate(lines) if text in line)
 
 
-def test_nested_def_is_reported_until_calls_land():
-    with pytest.raises(UnsupportedSyntaxError, match="nested def"):
+def test_nonlocal_in_a_called_nested_function():
+    with pytest.raises(UnsupportedSyntaxError, match="nonlocal is not supported") as info:
         grad(with_nonlocal)(1.0)
+    assert "nonlocal total" in str(info.value)
 
 
 def test_caret_points_at_the_construct():

@@ -152,6 +152,8 @@ class _Writer:
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}
         out = eqn.outs[0]
+        if getattr(prim, "inplace", None) is not None:
+            return self.in_place(eqn, args, operands, at)
         if getattr(prim, "emit_stmts", None) is not None:
             name = self.bind(out, out.hint or self.temp_name(eqn), at, strict=True)
             lines = prim.emit_stmts(name, args, eqn.params)
@@ -166,6 +168,30 @@ class _Writer:
         names = [self.bind(o, o.hint or f"{prim.name}_out", at) for o in eqn.outs]
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         return [ast.Assign([target], expr)]
+
+    def in_place(self, eqn, args, operands, at):
+        """An operation that changes its first operand: done on that very object when
+        nothing reads it afterwards and nobody else holds it, on a copy otherwise."""
+        target, out = eqn.ins[0], eqn.outs[0]
+        stmts = []
+        if self.can_mutate(target, at):
+            name = self._take(out, self.names[target.id])
+        else:
+            name = self.bind(out, self.var_name(out, getattr(target, "hint", "") or eqn.prim.name), at, strict=True)
+            copy = ast.parse(eqn.prim.copy.format(PLACEHOLDER.format(0)), mode="eval").body
+            stmts.append(ast.Assign([ast.Name(name, ast.Store())], _substitute(copy, operands)))
+        if len(eqn.outs) == 1:
+            lines = eqn.prim.inplace(name, args, eqn.params)
+        else:
+            names = [name] + [self.bind(o, self.var_name(o, eqn.prim.name), at, strict=True) for o in eqn.outs[1:]]
+            lines = eqn.prim.inplace(names, args, eqn.params)
+        operands = dict(operands, **{PLACEHOLDER.format(0): ast.Name(name, ast.Load())})
+        return stmts + [_substitute(s, operands) for s in ast.parse("\n".join(lines)).body]
+
+    def can_mutate(self, var, at):
+        plan = self.plan
+        return (isinstance(var, Var) and var.id in self.names and var.id in plan.owned
+                and var.id not in plan.saved and plan.last_use.get(var.id, -1) <= at)
 
     def atom(self, a):
         if isinstance(a, Var):

@@ -40,6 +40,7 @@ class Plan:
                 self.use_count[r.id] += 1
         self._choose_inline(fn.body)
         self.last_use = {v: self._last(v) for v in self.uses}
+        self.owned = _owned(fn)
 
     # -- traversal ---------------------------------------------------------------
 
@@ -88,6 +89,8 @@ class Plan:
             if self.use_count[v.id] != 1 or v.hint or v.id in self.saved or self._named_adjoint(v):
                 continue
             (position, chain, consumer), = self.uses[v.id]
+            if consumer is not None and getattr(consumer.prim, "inplace", None) and consumer.ins[0] is v:
+                continue  # a value changed in place needs a name
             if position == FOREVER:
                 self.inline.add(v.id)  # written straight into the return
             elif self._same_level(eqn, chain, consumer):
@@ -131,3 +134,54 @@ class Plan:
             return False
         p = self.pos[id(eqn)]
         return self.pos[id(region)] <= p <= self.end[id(region)]
+
+
+def _owned(fn):
+    """Ids of the variables whose value is an object no one else holds: made by an
+    operation that allocates (prim.fresh), or carried/merged only from such values.
+    Those can be changed in place once dead; anything else (an argument, a view, an
+    element read from a list) is copied first."""
+    owned = set()
+    regions = []
+
+    def walk(block):
+        for eqn in block.eqns:
+            for b in eqn.blocks:
+                walk(b)
+            if eqn.blocks:
+                regions.append(eqn)
+                owned.update(o.id for o in eqn.outs)  # optimistic; refuted below
+                for b in eqn.blocks:
+                    owned.update(p.id for p in b.params)
+            elif getattr(eqn.prim, "fresh", False):
+                owned.update(o.id for o in eqn.outs)
+
+    walk(fn.body)
+
+    def ok(a):
+        return not isinstance(a, Var) or a.id in owned
+
+    changed = True
+    while changed:
+        changed = False
+        for eqn in regions:
+            if eqn.prim is COND:
+                pairs = [(o, [b.results[j] for b in eqn.blocks]) for j, o in enumerate(eqn.outs)]
+            else:
+                body = eqn.blocks[-1]
+                n = len(body.results)
+                params = body.params[1:] if eqn.prim is FOR else body.params
+                inits = eqn.ins[3:] if eqn.prim is FOR else eqn.ins
+                pairs = []
+                for j in range(n):
+                    sources = [inits[j], body.results[j]]
+                    pairs.append((eqn.outs[j], sources))
+                    pairs.append((params[j], sources))
+                    if eqn.prim is WHILE:
+                        pairs.append((eqn.blocks[0].params[j], sources))
+                pairs += [(o, [None]) for o in eqn.outs[n:]]  # a loop's records: new lists
+            for var, sources in pairs:
+                if var.id in owned and not all(ok(s) for s in sources if s is not None):
+                    owned.discard(var.id)
+                    changed = True
+    return owned

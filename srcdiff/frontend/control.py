@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var
 from ..prims import Builder, T
+from ..prims import lists
 from ..prims.control import AND, NOT, OR, RANGE_LEN
 
 BROKE, SKIP, RETURNED, RESULT = "<break>", "<continue>", "<return>", "<result>"
@@ -307,6 +308,9 @@ class ControlFlow:
     def loop(self, kind, node, carried, body, lead, test=None):
         """Lower a loop body (and its test) into a region carrying `carried` names.
         Avals the body changes (a float becoming an array) widen and the body is lowered again."""
+        for name in carried:  # a list the body appends to becomes a list value the loop carries
+            if isinstance(self.env.get(name), list) and name in _appended_names(node.body):
+                self.env[name] = lists.to_list(self.env[name])
         before = dict(self.env)
         structures = {}
         inits = []
@@ -550,6 +554,8 @@ def _same_aval(a, b):
 def _join(a, b):
     """An aval that covers both (the value of a merge or a loop-carried slot)."""
     a, b = (a.aval if isinstance(a, (Var, Const, T)) else a), (b.aval if isinstance(b, (Var, Const, T)) else b)
+    if a.kind == b.kind == "list" and (a.dtype is None or b.dtype is None):
+        return b if a.dtype is None else a  # an empty list takes its elements' aval from what is appended
     if a.kind == "static" and a.value is None:
         return _forget(b)
     if b.kind == "static" and b.value is None:
@@ -593,6 +599,12 @@ def _contains(stmts, kind):
 def _read_after(function, name, line):
     return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load) and n.lineno > line
                for n in ast.walk(function))
+
+
+def _appended_names(stmts):
+    return {n.func.value.id for s in stmts for n in ast.walk(s)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend")
+            and isinstance(n.func.value, ast.Name)}
 
 
 def _assigned_names(stmts):

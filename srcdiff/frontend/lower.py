@@ -14,6 +14,7 @@ from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxErro
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
 from .calls import Calls, LocalFunction
+from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .source import parse_function
 
@@ -57,7 +58,7 @@ if hasattr(ast, "Match"):
     UNSUPPORTED[ast.Match] = ("match statement", "use if/elif")
 
 
-class Lowering(ControlFlow, Calls):
+class Lowering(ControlFlow, Calls, Containers):
     """Lowers one function body. A call to another user function gets a frame of its own
     (its own names) that writes into the caller's current block: the call is inlined."""
 
@@ -145,13 +146,14 @@ class Lowering(ControlFlow, Calls):
             self.assign(node.target, self.expr(node.value))
 
     def stmt_AugAssign(self, node):
-        if not isinstance(node.target, ast.Name):
-            raise self.unsupported(node, "augmented assignment to an item or attribute",
-                                   "write x = x + ... on a plain name")
+        if not isinstance(node.target, (ast.Name, ast.Subscript)):
+            raise self.unsupported(node, "augmented assignment to an attribute", "assign to a plain name")
         op = BINOPS.get(type(node.op))
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
-        value = self.builder.call(op, (self.name(node.target.id, node.target), self.expr(node.value)), {})
+        current = self.expr(ast.copy_location(ast.Subscript(node.target.value, node.target.slice, ast.Load()), node)
+                            if isinstance(node.target, ast.Subscript) else node.target)
+        value = self.builder.call(op, (current, self.expr(node.value)), {})
         self.assign(node.target, value)
 
     def stmt_Expr(self, node):
@@ -172,7 +174,7 @@ class Lowering(ControlFlow, Calls):
             for t, v in zip(target.elts, items):
                 self.assign(t, v)
         elif isinstance(target, ast.Subscript):
-            raise self.later(target, "item assignment (x[i] = ...)")
+            self.assign_item(target, value)
         else:
             raise self.unsupported(target, f"assignment to {type(target).__name__.lower()}",
                                    "assign to a plain name")
@@ -269,7 +271,14 @@ class Lowering(ControlFlow, Calls):
         return result
 
     def expr_Call(self, node):
+        handled = self.list_method(node)
+        if handled is not _MISSING:
+            return handled
         func = self.expr(node.func)
+        if func is builtins.sum:
+            total = self.builtin_sum(node)
+            if total is not _MISSING:
+                return total
         args = [self.expr(a) for a in node.args]
         kwargs = {}
         for kw in node.keywords:
@@ -307,11 +316,7 @@ class Lowering(ControlFlow, Calls):
         index = self.index(node.slice)
         if isinstance(value, T):
             return METHODS["__getitem__"](value, index)
-        if isinstance(value, (tuple, list)):
-            i = index.const_value() if isinstance(index, T) else index
-            if isinstance(i, (int, slice)):
-                return value[i]
-        raise NonDifferentiableError(f"cannot index {_describe(value)} with this subscript", self.parsed.loc(node))
+        return self.subscript(value, index, node)
 
     def index(self, node):
         if isinstance(node, ast.Slice):

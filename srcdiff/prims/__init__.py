@@ -4,7 +4,12 @@ from .control import AND, NOT, OR
 from .custom import custom_vjp
 from .elementwise import ADD, BINARY, NEG, NONDIFF, SUB, UNARY
 from .indexing import MAKE_TUPLE, NDIM, SHAPE, SIZE, TUPLE_ITEM
+from .creation import ARANGE, EYE, LINSPACE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
+from .indexing import INDEX_PUT
+from .linalg import DOT, MATMUL, OUTER, TRACE
 from .lists import LIST_LEN
+from .reductions import MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
+from .shaping import ASTYPE, CONCATENATE, COPY, STACK, TILE
 
 # Operations that cannot raise (no division, no indexing, no shape checks left to run
 # time), so a loop-invariant one may be computed before a loop that might not run.
@@ -14,3 +19,11 @@ for _prim in [SHAPE, SIZE, NDIM, TUPLE_ITEM, MAKE_TUPLE, LIST_LEN, AND, OR, NOT,
 from .core import ATTRIBUTES, CALLABLES, METHODS, Builder, Primitive, T, lookup, wrap
 
 __all__ = ["custom_vjp", "ATTRIBUTES", "CALLABLES", "METHODS", "Builder", "Primitive", "T", "lookup", "wrap"]
+
+
+# Operations whose result is a new array no one else holds, so the emitted code may
+# change it in place once nothing reads it (x[i] = v on a fresh array needs no copy).
+for _prim in [*UNARY.values(), *BINARY.values(), *NONDIFF.values(), ADD, SUB, NEG, SUM, MEAN, MAX, MIN, PROD, VAR,
+              STD, NORM, MATMUL, DOT, OUTER, TRACE, ZEROS, ONES, ZEROS_LIKE, ONES_LIKE, EYE, ARANGE, LINSPACE,
+              INDEX_PUT, COPY, STACK, CONCATENATE, TILE, ASTYPE]:
+    _prim.fresh = True

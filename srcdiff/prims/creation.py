@@ -5,6 +5,8 @@ from ..ir import Aval, Sym
 from .broadcasting import shape_operand
 from .core import Primitive, T, binds, current, static, wrap
 from .shapes import FLOAT, INT
+from . import lists
+from .lists import is_list
 from .shaping import STACK
 from .syntax import call, src
 
@@ -139,6 +141,8 @@ def _array(obj, dtype=None, copy=True, ndmin=0):
     """np.array([a, b, c]) of traced values is a stack; of constants, a constant."""
     if _nondefault(dtype) is not None:
         return _array(obj).astype(static(dtype, "dtype"))
+    if is_list(obj):
+        return lists.stack(obj)
     if isinstance(obj, (list, tuple)):
         items = [_array(o) if isinstance(o, (list, tuple)) else wrap(o) for o in obj]
         if all(i.is_const for i in items):

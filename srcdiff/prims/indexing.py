@@ -199,12 +199,60 @@ def _unique_rows(index, dyn):
     return any(getattr(current().producer(a.atom), "prim", None) is ARANGE for a in arrays)
 
 
+def _update_stmts(name, a, p):
+    return [f"{name}[{index_src(p['index'], a[2:], p['as_tuple'])}] = {a[1]}"]
+
+
+def _update_impl(x, v, *dyn, index, as_tuple):
+    out = np.array(x, copy=True)
+    idx = fill(index, dyn)
+    out[idx if as_tuple or len(idx) != 1 else idx[0]] = v
+    return out
+
+
+# x[idx] = v: a new array value in the IR, written in place when nothing reads the old one
+INDEX_UPDATE = Primitive("index_update", emit=None, impl=_update_impl,
+                         shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
+INDEX_UPDATE.inplace = _update_stmts
+INDEX_UPDATE.copy = "{0}.copy()"
+INDEX_UPDATE.fresh = True
+
+
+@INDEX_UPDATE.defvjp
+def _(g, out, ins, active, index, as_tuple):
+    from .broadcasting import unbroadcast
+
+    x, v, dyn = ins[0], ins[1], ins[2:]
+    params = dict(index=index, as_tuple=as_tuple)
+    dx = current().apply(INDEX_UPDATE, [g, 0.0, *dyn], **params) if active[0] else None
+    dv = unbroadcast(current().apply(GETITEM, [g, *dyn], **params), v) if active[1] else None
+    return (dx, dv) + (None,) * len(dyn)
+
+
+def update(x, idx, value):
+    """x with x[idx] = value, as a new value."""
+    template, operands, as_tuple = split_index(idx)
+    ops = [_index_operand(o) for o in operands]
+    return current().apply(INDEX_UPDATE, [x, value, *ops], index=template, as_tuple=as_tuple)
+
+
+VIEWS = ("getitem", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to")
+
+
 @method("__getitem__")
 def getitem(x, idx):
     x = wrap(x)
     template, operands, as_tuple = split_index(idx)
     if x.aval.kind == "tuple":
         return TUPLE_GETITEM_BIND(x, template, operands)
+    if x.aval.kind == "list":
+        from .lists import list_item
+
+        if operands or len(template) != 1 or not isinstance(template[0], (int, Slot)):
+            if len(template) == 1 and isinstance(template[0], Slot):
+                return list_item(x, operands[0])
+            raise current().error("a list built in a loop can be indexed with one int only")
+        return list_item(x, template[0])
     ops = [_index_operand(o) for o in operands]
     return current().apply(GETITEM, [x, *ops], index=template, as_tuple=as_tuple)
 
@@ -319,6 +367,10 @@ _queries(NDIM, "ndim")
 @binds(len)
 def _len(x):
     x = wrap(x)
+    if x.aval.kind == "list":
+        from .lists import length
+
+        return length(x)
     if x.aval.kind == "tuple":
         if x.aval.has_value:
             return wrap(len(x.aval.value))

@@ -1,18 +1,193 @@
-"""Python lists as values: the per-iteration records loops keep for the backward sweep."""
+"""Python lists as values: lists a loop appends to (hs.append(h); np.stack(hs)), and
+the per-iteration records loops keep for the backward sweep.
+
+A list's aval has kind "list" and the shape and dtype of its elements. The adjoint
+of a list is a list of the elements' adjoints. Appending and popping are written
+in place (hs.append(h), dh = dhs.pop()) when nothing else reads the old list; the
+codegen copies first otherwise (prim.inplace names the operand that is changed)."""
 import numpy as np
 
-from ..ir import Aval, unknown_aval
-from .core import Primitive
-from .shapes import INT
+from ..ir import Aval, Sym, unknown_aval
+from .core import Primitive, T, current
+from .shapes import INT, result_dtype
+
+
+def list_aval(element):
+    return Aval("list", element.shape, element.dtype)
+
+
+def element_aval(lst):
+    if lst.kind == "list":
+        return Aval("array", lst.shape, lst.dtype)
+    return unknown_aval()
+
+
+def _join_elements(avals):
+    if not avals:
+        return Aval("list", Sym(), None)
+    first = avals[0]
+    same = all(a.shape == first.shape or a.shape is first.shape for a in avals)
+    return Aval("list", first.shape if same else Sym(), result_dtype(avals) if all(a.dtype is not None for a in avals)
+                else None)
+
+
+# [a, b, c]
+LIST_FROM = Primitive("list", emit=lambda a, p: "[" + ", ".join(a) + "]", impl=lambda *xs: list(xs),
+                      shape=lambda avals, p: _join_elements(avals))
+LIST_FROM.arity = lambda eqn: 1
+LIST_FROM.fresh = True
+
+
+@LIST_FROM.defvjp
+def _(g, out, ins, active):
+    return tuple(list_item(g, k) if a else None for k, a in enumerate(active))
+
+
+def _append_stmts(name, a, p):
+    return [f"{name}.append({a[1]})"]
+
+
+# hs.append(h): a new list value in the IR, the same list object in the emitted code
+LIST_APPEND = Primitive("list_append", emit=None, impl=lambda xs, x: xs + [x],
+                        shape=lambda avals, p: _join_elements([element_aval(avals[0]), avals[1]])
+                        if avals[0].dtype is not None or avals[0].shape is not None else list_aval(avals[1]))
+LIST_APPEND.inplace = _append_stmts
+LIST_APPEND.copy = "list({0})"
+LIST_APPEND.fresh = True
+
+
+@LIST_APPEND.defvjp
+def _(g, out, ins, active):
+    rest, last = current().apply(LIST_POP, [g])
+    return (rest if active[0] else None, last if active[1] else None)
+
+
+def _pop_shape(avals, params):
+    return [avals[0], element_aval(avals[0])]
+
+
+def _pop_stmts(names, a, p):
+    return [f"{names[1]} = {names[0]}.pop()"]
+
+
+# (rest, last) = pop(list): the adjoint of an append, in reverse order
+LIST_POP = Primitive("list_pop", emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2,
+                     differentiable=False)
+LIST_POP.inplace = _pop_stmts
+LIST_POP.copy = "list({0})"
+LIST_POP.fresh = True
 
 
 def _item_shape(avals, params):
-    return params.get("_aval") or unknown_aval()
+    return element_aval(avals[0])
 
 
-# saved[k]: the value a loop recorded at iteration k
-LIST_ITEM = Primitive("list_item", emit=lambda a, p: f"{a[0]}[{a[1]}]", impl=lambda xs, k, **_: xs[k],
-                      shape=lambda avals, p: unknown_aval(), differentiable=False)
+# xs[i] (also a loop's saved[k])
+LIST_ITEM = Primitive("list_item", emit=lambda a, p: f"{a[0]}[{a[1]}]", impl=lambda xs, k: xs[k],
+                      shape=_item_shape)
+
+
+class ListUpdate:
+    """The adjoint of reading xs[i]: g belongs at position i of xs's adjoint. Reverse mode
+    adds it into that list in place rather than building a list of zeros per read."""
+
+    def __init__(self, index, g):
+        self.index, self.g = index, g
+
+
+@LIST_ITEM.defvjp
+def _(g, out, ins, active):
+    return (ListUpdate(ins[1], g) if active[0] else None, None)
+
+
+def list_item(xs, i):
+    return current().apply(LIST_ITEM, [xs, i])
+
+
+def _add_at_stmts(name, a, p):
+    return [f"{name}[{a[1]}] = {name}[{a[1]}] + {a[2]}"]
+
+
+# dxs[i] += g, into a list of adjoints
+LIST_ADD_AT = Primitive("list_add_at", emit=None, impl=None, shape=lambda avals, p: avals[0])
+LIST_ADD_AT.inplace = _add_at_stmts
+LIST_ADD_AT.copy = "list({0})"
+LIST_ADD_AT.fresh = True
+
+
+@LIST_ADD_AT.defvjp
+def _(g, out, ins, active):
+    return (g if active[0] else None, None, list_item(g, ins[1]) if active[2] else None)
+
+
+LIST_ZEROS = Primitive("list_zeros", emit=lambda a, p: f"[np.zeros_like(x) for x in {a[0]}]",
+                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=lambda avals, p: avals[0],
+                       differentiable=False)
+LIST_ZEROS.fresh = True
+
+LIST_ADD = Primitive("list_add", emit=lambda a, p: f"[u + v for u, v in zip({a[0]}, {a[1]})]",
+                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=lambda avals, p: avals[0])
+LIST_ADD.fresh = True
+LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if active[1] else None))
 
 LIST_LEN = Primitive("list_len", emit=lambda a, p: f"len({a[0]})", impl=len,
                      shape=lambda avals, p: Aval("scalar", (), INT), differentiable=False)
+
+
+def _stack_shape(avals, params):
+    lst = avals[0]
+    return Aval("array", Sym(), lst.dtype)
+
+
+STACK_LIST = Primitive("stack_list", emit=lambda a, p: f"np.stack({a[0]})", impl=np.stack, shape=_stack_shape)
+STACK_LIST.fresh = True
+UNSTACK = Primitive("unstack", emit=lambda a, p: f"list({a[0]})", impl=list,
+                    shape=lambda avals, p: Aval("list", Sym(), avals[0].dtype))
+UNSTACK.fresh = True
+STACK_LIST.defvjp(lambda g, out, ins, active: (current().apply(UNSTACK, [g]),))
+UNSTACK.defvjp(lambda g, out, ins, active: (current().apply(STACK_LIST, [g]),))
+
+CONCAT_LIST = Primitive("concatenate_list", emit=lambda a, p: f"np.concatenate({a[0]})", impl=np.concatenate,
+                        shape=lambda avals, p: Aval("array", Sym(), avals[0].dtype))
+CONCAT_LIST.fresh = True
+SPLIT_LIKE = Primitive(
+    "split_like", emit=lambda a, p: f"np.split({a[0]}, np.cumsum([len(x) for x in {a[1]}])[:-1])",
+    impl=lambda g, xs: np.split(g, np.cumsum([len(x) for x in xs])[:-1]),
+    shape=lambda avals, p: Aval("list", Sym(), avals[0].dtype),
+)
+CONCAT_LIST.defvjp(lambda g, out, ins, active: (current().apply(SPLIT_LIKE, [g, ins[0]]),))
+SPLIT_LIKE.defvjp(lambda g, out, ins, active: (current().apply(CONCAT_LIST, [g]), None))
+
+
+def is_list(x):
+    return isinstance(x, T) and x.aval.kind == "list"
+
+
+def empty_list():
+    return current().apply(LIST_FROM, [])
+
+
+def to_list(items):
+    """A Python list of values, as a list value the IR can carry through a loop."""
+    return current().apply(LIST_FROM, list(items))
+
+
+def append(xs, x):
+    return current().apply(LIST_APPEND, [xs, x])
+
+
+def length(xs):
+    return current().apply(LIST_LEN, [xs])
+
+
+def stack(xs, axis=0):
+    if axis != 0:
+        raise current().error("np.stack of a list built in a loop supports axis=0 only",
+                               "stack, then move the axis with np.moveaxis or .T.")
+    return current().apply(STACK_LIST, [xs])
+
+
+def concatenate(xs, axis=0):
+    if axis != 0:
+        raise current().error("np.concatenate of a list built in a loop supports axis=0 only")
+    return current().apply(CONCAT_LIST, [xs])

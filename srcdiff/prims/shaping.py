@@ -4,7 +4,9 @@ import numpy as np
 from ..ir import Aval, Sym
 from .broadcasting import shape_of, shape_operand
 from .core import Primitive, T, binds, current, is_known_array, method, static, wrap
+from . import lists
 from .indexing import GETITEM, Slot
+from .lists import is_list
 from .shapes import example_shape, normalize_axis, result_dtype
 from .syntax import call, src
 
@@ -219,11 +221,15 @@ def _sequence(arrays, what):
 
 @binds(np.concatenate)
 def _concatenate(arrays, axis=0, out=None):
+    if is_list(arrays):
+        return lists.concatenate(arrays, static(axis, "axis"))
     return current().apply(CONCATENATE, _sequence(arrays, "np.concatenate"), axis=static(axis, "axis"))
 
 
 @binds(np.stack)
 def _stack(arrays, axis=0, out=None):
+    if is_list(arrays):
+        return lists.stack(arrays, static(axis, "axis"))
     return current().apply(STACK, _sequence(arrays, "np.stack"), axis=static(axis, "axis"))
 
 

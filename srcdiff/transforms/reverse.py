@@ -17,7 +17,8 @@ from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Function, Var
 from ..ir.regions import carried_count
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO
-from ..prims.lists import LIST_ITEM, LIST_LEN
+from ..prims.core import current
+from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate
 from ..prims.shaping import COPY
 from .activity import _all_vars, active
 from .simplify import peephole
@@ -68,9 +69,18 @@ class _Reverse:
     def accumulate(self, adjoint, var, contribution):
         """Add a contribution; the running total is the one named after var (d<var>).
         A primal value that happens to be an adjoint (d(x*y)/dx is y) keeps its own name."""
-        contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
         previous = adjoint.get(var.id)
-        total = contribution if previous is None else previous + contribution
+        if isinstance(contribution, ListUpdate):  # xs[i] was read: add into xs's adjoint, in place
+            base = _zero(var) if previous is None else previous
+            total = T(builder_apply(LIST_ADD_AT, [base, contribution.index, contribution.g]))
+        else:
+            contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
+            if previous is None:
+                total = contribution
+            elif var.aval.kind == "list":
+                total = T(builder_apply(LIST_ADD, [previous, contribution]))
+            else:
+                total = previous + contribution
         if previous is not None and isinstance(previous.atom, Var) and previous.atom.adjoint_of is var:
             previous.atom.adjoint_of = None  # a partial sum now
             previous.atom.partial_of = var
@@ -186,18 +196,23 @@ class _Reverse:
         sub = Builder(peephole=peephole, parent=builder)
         index = Var(INT, body.params[0].hint if is_for else "k")
         d_params = [_adjoint_var(carried[j]) for j in slots]
-        local = {}
+        inside = _defined_in(body)
+        # Adjoints of values from outside the loop are carried and added to at every
+        # iteration: seed them with the carried parameter so contributions add in place.
+        outer = [v for v in _free_uses(body) if self.is_active(v) and v.id not in inside]
+        seeds = {v.id: _adjoint_var(v) for v in outer}
+        local = {i: T(p) for i, p in seeds.items()}
         with sub.active(), sub.at(eqn.loc):
             for j, dp in zip(slots, d_params):
                 if self.is_active(body.results[j]):
                     self.accumulate(local, body.results[j], T(dp))
             self.block(body.eqns, local, sub)
-            inside = _defined_in(body)
             new_d = [_adjoint_or_zero(local, carried[j]).atom for j in slots]
-            free = [v for v in self.ordered(local) if v.id not in inside]
-            acc_params = [_adjoint_var(v) for v in free]
-            acc_new = [(T(p) + local[v.id]).atom for p, v in zip(acc_params, free)]
+            free = [v for v in outer if local[v.id].atom is not seeds[v.id]]
+            acc_params = [seeds[v.id] for v in free]
+            acc_new = [local[v.id].atom for v in free]
         backward_body = Block([index, *d_params, *acc_params], sub.eqns, new_d + acc_new)
+        inside = _defined_in(body)  # again: reversing nested regions gave them more outs
         start, stop, step = self._saves(eqn, backward_body, inside, index, builder)
         with builder.active(), builder.at(eqn.loc):
             d_init = [_adjoint_or_zero(adjoint, eqn.outs[j]).atom for j in slots]
@@ -314,10 +329,16 @@ def _adjoint_or_zero(adjoint, v):
     return _zero(v) if g is None else g
 
 
+def builder_apply(prim, ins):
+    return current().apply(prim, ins).atom
+
+
 def _zero(v):
     """The adjoint of a value nothing flowed into: 0.0 for a Python scalar, zeros otherwise."""
     if v.aval.kind == "scalar":
         return T(Const(0.0))
+    if v.aval.kind == "list":
+        return current().apply(LIST_ZEROS, [v])
     return np.zeros_like(T(v))
 
 

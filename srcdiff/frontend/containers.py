@@ -1,0 +1,240 @@
+"""Lists, tuples and dicts, item assignment, and comprehensions.
+
+Containers whose structure is known when compiling (a tuple, a dict of parameters,
+a list literal) stay Python structures of values: indexing them costs nothing. A
+list that a loop appends to becomes a list value in the IR (written as a Python
+list in the emitted code). Item assignment `x[i] = v` makes a new array value;
+every name bound to the old one sees the new one, as Python's aliasing would have
+it, and the emitted code writes in place when nothing reads the old value."""
+import ast
+import operator
+
+from ..errors import NonDifferentiableError
+from ..ir import Const
+from ..prims import T
+from ..prims import lists
+from ..prims.indexing import VIEWS, update
+
+COMPREHENSION_UNROLL = 32  # a comprehension over a constant range this short is written out
+
+
+class Containers:
+    """Mixed into Lowering."""
+
+    def expr_Dict(self, node):
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:
+                raise self.unsupported(node, "**mapping in a dict literal", "list the entries")
+            out[self.static_key(k)] = self.expr(v)
+        return out
+
+    def static_key(self, node):
+        key = self.expr(node)
+        if isinstance(key, T):
+            key = key.const_value(_MISSING)
+        if key is _MISSING or not isinstance(key, (str, int, float, bool, tuple)):
+            raise NonDifferentiableError("dict keys must be known when compiling (a string or a number)",
+                                         self.parsed.loc(node))
+        return key
+
+    def subscript(self, value, index, node):
+        """Indexing a Python container: by a key known now, or (a list) by a traced int."""
+        if isinstance(value, dict):
+            key = index.const_value(_MISSING) if isinstance(index, T) else index
+            if key not in value:
+                raise NonDifferentiableError(f"key {key!r} is not in the dict", self.parsed.loc(node))
+            return value[key]
+        if isinstance(value, (tuple, list)):
+            i = index.const_value(_MISSING) if isinstance(index, T) else index
+            if isinstance(i, (int, slice)) and i is not _MISSING:
+                try:
+                    return value[i]
+                except IndexError:
+                    raise NonDifferentiableError(f"index {i} is out of range for {len(value)} items",
+                                                 self.parsed.loc(node)) from None
+            if isinstance(index, T):
+                return lists.list_item(lists.to_list(value), index)
+        raise NonDifferentiableError(f"cannot index a {type(value).__name__} with this subscript",
+                                     self.parsed.loc(node))
+
+    # -- x[i] = v ------------------------------------------------------------------
+
+    def assign_item(self, target, value):
+        base = target.value
+        if not isinstance(base, ast.Name):
+            raise self.unsupported(target, "assignment into a nested subscript (a[i][j] = v)",
+                                   "index once with a tuple: a[i, j] = v")
+        container = self.name(base.id, base)
+        index = self.index(target.slice)
+        if isinstance(container, dict):
+            new = dict(container)
+            new[self.static_key(target.slice)] = value
+        elif isinstance(container, list):
+            i = index.const_value(_MISSING) if isinstance(index, T) else index
+            if not isinstance(i, int):
+                raise NonDifferentiableError("a list item can be assigned only at an index known when compiling",
+                                             self.parsed.loc(target))
+            new = list(container)
+            new[i] = value
+        elif isinstance(container, T) and container.aval.kind == "list":
+            raise self.unsupported(target, "item assignment into a list built in a loop",
+                                   "append the values in order, or use an array")
+        elif isinstance(container, T):
+            self.refuse_view(container, base.id, target)
+            new = update(container, index, value)
+        else:
+            raise NonDifferentiableError(f"cannot assign into a {type(container).__name__}", self.parsed.loc(target))
+        self.rebind(container, new)
+
+    def refuse_view(self, array, name, node):
+        eqn = self.builder.producer(array.atom)
+        if eqn is not None and eqn.prim.name in VIEWS:
+            raise NonDifferentiableError(
+                f"{name} is a view of another array ({eqn.prim.name}), and writing into it would change that "
+                "array too, which srcdiff does not follow", self.parsed.loc(node),
+                f"write into the original array, or take a copy first: {name} = {name}.copy()",
+            )
+
+    def rebind(self, old, new):
+        """Every name bound to the old object now sees the new one."""
+        for k, v in list(self.env.items()):
+            if v is old or (isinstance(v, T) and isinstance(old, T) and v.atom is old.atom):
+                self.env[k] = new
+
+    # -- xs.append(v) ----------------------------------------------------------------
+
+    def list_method(self, node):
+        """xs.append(v) / xs.extend(vs) on a list name: a new list value bound to the name."""
+        func = node.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("append", "extend")
+                and isinstance(func.value, ast.Name) and not node.keywords and len(node.args) == 1):
+            return _MISSING
+        current = self.name(func.value.id, func.value)
+        if not (isinstance(current, list) or lists.is_list(current)):
+            return _MISSING
+        arg = self.expr(node.args[0])
+        items = [arg] if func.attr == "append" else list(arg) if isinstance(arg, (list, tuple)) else None
+        if items is None:
+            raise NonDifferentiableError("extend takes a list or tuple here", self.parsed.loc(node))
+        if isinstance(current, list):
+            new = current + items
+        else:
+            new = current
+            for item in items:
+                new = lists.append(new, item)
+        self.rebind(current, new)
+        return None
+
+    # -- comprehensions ----------------------------------------------------------------
+
+    def expr_ListComp(self, node):
+        return self.comprehension(node)
+
+    def expr_GeneratorExp(self, node):
+        return self.comprehension(node)
+
+    def comprehension(self, node, accumulate=None):
+        """[elt for x in it if c]: written out when `it` is known when compiling and short,
+        else a loop appending to a list (or, for sum(...), adding to a total)."""
+        if len(node.generators) != 1 or node.generators[0].is_async:
+            raise self.unsupported(node, "a comprehension with several for clauses", "nest explicit loops")
+        gen = node.generators[0]
+        targets = _target_names(gen.target)
+        saved = {n: self.env[n] for n in targets if n in self.env}
+        try:
+            items = self.static_items(gen.iter)
+            if items is not None:
+                return self.comprehension_unrolled(node, gen, items, accumulate)
+            return self.comprehension_loop(node, gen, accumulate)
+        finally:
+            for n in targets:
+                self.env.pop(n, None)
+            self.env.update(saved)
+
+    def static_items(self, node):
+        """The items of an iterable known when compiling (a tuple, a list, a short constant range)."""
+        iterable = self.iteration(node)
+        if iterable is None:
+            value = self._iterated
+            return list(value) if isinstance(value, (tuple, list)) else None
+        start, stop, step, bind = iterable
+        bounds = [b.const_value(_MISSING) if isinstance(b, T) else (b.value if isinstance(b, Const) else b)
+                  for b in (start, stop, step)]
+        if any(not isinstance(b, int) for b in bounds):
+            return None
+        r = range(*bounds)
+        if len(r) > COMPREHENSION_UNROLL:
+            return None
+        return [_Bound(bind, T(Const(i))) for i in r]
+
+    def comprehension_unrolled(self, node, gen, items, accumulate):
+        out = []
+        for item in items:
+            if isinstance(item, _Bound):
+                item.bind(gen.target, item.index)
+            else:
+                self.assign(gen.target, item)
+            if all(self.static_condition(c) for c in gen.ifs):
+                out.append(self.expr(node.elt))
+        if accumulate is not None:
+            total = accumulate
+            for v in out:
+                total = self.builder.call(operator.add, (total, v), {})
+            return total
+        return out
+
+    def static_condition(self, node):
+        value = self.expr(node)
+        known = _truth(value)
+        if known is None:
+            raise NonDifferentiableError("a comprehension's if over a short constant range must be known when "
+                                         "compiling here", self.parsed.loc(node), "use an explicit loop with an if")
+        return known
+
+    def comprehension_loop(self, node, gen, accumulate):
+        """The same comprehension as an explicit loop, lowered like one the user wrote."""
+        name = "<items>" if accumulate is None else "<total>"
+        self.env[name] = lists.empty_list() if accumulate is None else accumulate
+        target = ast.Name(name, ast.Load())
+        if accumulate is None:
+            step = ast.Expr(ast.Call(ast.Attribute(target, "append", ast.Load()), [node.elt], []))
+        else:
+            step = ast.Assign([ast.Name(name, ast.Store())], ast.BinOp(target, ast.Add(), node.elt))
+        for cond in reversed(gen.ifs):
+            step = ast.If(cond, [step], [])
+        loop = ast.For(gen.target, gen.iter, [step], [], None)
+        ast.copy_location(loop, node)
+        ast.fix_missing_locations(loop)
+        for n in ast.walk(loop):
+            ast.copy_location(n, node) if not hasattr(n, "lineno") else None
+        self.stmt(loop)
+        return self.env.pop(name)
+
+    def builtin_sum(self, node):
+        """sum(x[i] ** 2 for i in range(n)): a loop adding to a total, no list."""
+        if len(node.args) not in (1, 2) or node.keywords or not isinstance(node.args[0], (ast.GeneratorExp,
+                                                                                            ast.ListComp)):
+            return _MISSING
+        start = self.expr(node.args[1]) if len(node.args) == 2 else T(Const(0))
+        return self.comprehension(node.args[0], accumulate=start)
+
+
+class _Bound:
+    """An item of a constant range, bound to the comprehension's target as the loop would."""
+
+    def __init__(self, bind, index):
+        self.bind, self.index = bind, index
+
+
+def _truth(value):
+    from .control import _static_truth
+
+    return _static_truth(value)
+
+
+def _target_names(target):
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+_MISSING = object()
