@@ -191,7 +191,8 @@ class _Writer:
     def can_mutate(self, var, at):
         plan = self.plan
         return (isinstance(var, Var) and var.id in self.names and var.id in plan.owned
-                and var.id not in plan.saved and plan.last_use.get(var.id, -1) <= at)
+                and var.id not in plan.saved and plan.last_use.get(var.id, -1) <= at
+                and all(plan.last_use.get(v, -1) <= at for v in plan.views.get(var.id, ())))
 
     def atom(self, a):
         if isinstance(a, Var):

@@ -41,6 +41,7 @@ class Plan:
         self._choose_inline(fn.body)
         self.last_use = {v: self._last(v) for v in self.uses}
         self.owned = _owned(fn)
+        self.views = _views(fn)
 
     # -- traversal ---------------------------------------------------------------
 
@@ -185,3 +186,31 @@ def _owned(fn):
                     owned.discard(var.id)
                     changed = True
     return owned
+
+
+VIEW_PRIMS = ("getitem", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "list_item")
+
+
+def _views(fn):
+    """var id -> ids of the values that may share its memory (views of it, transitively):
+    while one of them is still read, the array must not be changed in place."""
+    views = {}
+
+    def walk(block):
+        for eqn in block.eqns:
+            for b in eqn.blocks:
+                walk(b)
+            if eqn.prim.name in VIEW_PRIMS and eqn.ins and isinstance(eqn.ins[0], Var):
+                base = eqn.ins[0].id
+                views.setdefault(base, set()).update(o.id for o in eqn.outs)
+
+    walk(fn.body)
+    changed = True
+    while changed:  # a view of a view
+        changed = False
+        for base, vs in views.items():
+            more = set().union(*(views.get(v, set()) for v in vs)) - vs
+            if more:
+                vs |= more
+                changed = True
+    return views

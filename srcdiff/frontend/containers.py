@@ -83,6 +83,8 @@ class Containers:
         elif isinstance(container, T):
             self.refuse_view(container, base.id, target)
             new = update(container, index, value)
+            if not new.atom.hint:
+                new.atom.hint = base.id
         else:
             raise NonDifferentiableError(f"cannot assign into a {type(container).__name__}", self.parsed.loc(target))
         self.rebind(container, new)

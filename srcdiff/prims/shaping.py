@@ -351,5 +351,8 @@ COPY.defjvp(lambda t, out, ins: t[0])
 @method("copy")
 @binds(np.copy)
 def _copy(x):
-    """Values are never mutated in the IR, so a copy is the value itself."""
-    return wrap(x)
+    """A distinct value, so that writing into the copy (y[i] = v) leaves x alone."""
+    x = wrap(x)
+    if x.aval.kind == "scalar":
+        return x
+    return current().apply(COPY, [x])
