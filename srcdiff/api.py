@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from . import cache
+from . import cache, pytree
 from .compiler import compile_grad
 from .ir import aval_of_argument, unknown_aval
 
@@ -106,36 +106,45 @@ class Gradient:
         if not (args or kwargs):
             indices = self._indices_for(self._nparams)
             avals = tuple(unknown_aval() for _ in range(self._nparams))
-            return self._lookup("generic", indices, avals)
+            return self._lookup("generic", indices, avals, None)
         args = self._bind(args, kwargs)
-        return self._compiled_for(args, tuple(_arg_key(a) for a in args))
+        leaves, structures = _flatten_args(args)
+        return self._compiled_for(args, leaves, structures)
 
-    def _compiled_for(self, args, arg_key):
+    def _compiled_for(self, args, leaves, structures):
+        arg_key = (structures, tuple(map(_arg_key, leaves)))
         entry = self._entries.get(arg_key)
         if entry is not None and cache.valid(entry.guards):
             return entry
         indices = self._indices_for(len(args))
         _check_differentiable(self.fun, args, indices)
-        entry = self._lookup(arg_key, indices, tuple(aval_of_argument(a) for a in args))
+        leaf_indices = _leaf_indices(structures, indices)
+        avals = tuple(aval_of_argument(a) for a in leaves)
+        entry = self._lookup(arg_key, leaf_indices, avals, structures)
         self._entries[arg_key] = entry
         return entry
 
-    def _lookup(self, arg_key, indices, avals):
+    def _lookup(self, arg_key, indices, avals, structures):
         key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value), arg_key)
         return cache.get_or_compile(
-            key, lambda: compile_grad(self.fun, avals, indices, self.has_aux, self.with_value)
+            key, lambda: compile_grad(self.fun, avals, indices, self.has_aux, self.with_value,
+                                      structures=structures)
         )
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        compiled = self._compiled_for(args, tuple(map(_arg_key, args)))
-        outs = compiled.fn(*args)
-        if self._simple:
+        if any(isinstance(a, (dict, list, tuple)) for a in args):
+            leaves, structures = _flatten_args(args)
+        else:
+            leaves, structures = args, None
+        compiled = self._compiled_for(args, leaves, structures)
+        outs = compiled.fn(*leaves)
+        if self._simple and structures is None:
             return _like(outs, args[self._indices[0]])
-        return self._package(outs, args, compiled)
+        return self._package(outs, args, structures, compiled)
 
-    def _package(self, outs, args, compiled):
+    def _package(self, outs, args, structures, compiled):
         outs = outs if isinstance(outs, tuple) else (outs,)
         indices = self._indices_for(len(args))
         aux_tree, n_aux = compiled.out_tree
@@ -143,9 +152,17 @@ class Gradient:
         value = None
         if self.with_value:
             value, pos = outs[0], 1
-        grads = tuple(_like(g, args[i]) for g, i in zip(outs[pos:pos + len(indices)], indices))
-        aux_leaves = outs[pos + len(indices):]
-        g = grads if isinstance(self.argnums, tuple) else grads[0]
+        grads = []
+        for i in indices:
+            structure = "leaf" if structures is None else structures[i]
+            n = pytree.count(structure)
+            leaf_args = []
+            pytree.flatten(args[i], leaf_args)
+            leaf_grads = [_like(g, a) for g, a in zip(outs[pos:pos + n], leaf_args)]
+            grads.append(pytree.unflatten(structure, iter(leaf_grads)))
+            pos += n
+        aux_leaves = outs[pos:]
+        g = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
         if self.has_aux:
             aux = _unflatten(aux_tree, aux_leaves)
             if self.with_value:
@@ -154,6 +171,23 @@ class Gradient:
         if self.with_value:
             return value, g
         return g
+
+
+def _flatten_args(args):
+    leaves = []
+    structures = tuple(pytree.flatten(a, leaves) for a in args)
+    return leaves, structures
+
+
+def _leaf_indices(structures, indices):
+    """The positions, among all leaves, of the leaves of the arguments in `indices`."""
+    if structures is None:
+        return indices
+    offsets, total = [], 0
+    for s in structures:
+        offsets.append(total)
+        total += pytree.count(s)
+    return tuple(offsets[i] + k for i in indices for k in range(pytree.count(structures[i])))
 
 
 def _unflatten(tree, leaves):
@@ -179,23 +213,31 @@ def _arg_key(a):
 
 
 def _check_differentiable(fun, args, indices):
+    names = list(inspect.signature(fun).parameters)
     for i in indices:
-        a = args[i]
-        name = list(inspect.signature(fun).parameters)[i]
-        if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
+        leaves = []
+        structure = pytree.flatten(args[i], leaves)
+        for path, a in zip(pytree.paths(structure), leaves):
+            name = names[i] + "".join(f"[{k!r}]" for k in path)
+            _check_leaf(fun, i, name, a)
+
+
+def _check_leaf(fun, i, name, a):
+    if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
+        raise TypeError(
+            f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
+            f"{fun.__name__} is an integer ({a!r}); pass a float, e.g. {float(a)!r}, "
+            "or leave it out of argnums"
+        )
+    if isinstance(a, (np.ndarray, np.generic)):
+        if a.dtype.kind not in "fc":
             raise TypeError(
                 f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
-                f"{fun.__name__} is an integer ({a!r}); pass a float, e.g. {float(a)!r}, "
-                "or leave it out of argnums"
+                f"{fun.__name__} has dtype {a.dtype}; cast it with .astype(float) or leave it out of argnums"
             )
-        if isinstance(a, (np.ndarray, np.generic)):
-            if a.dtype.kind not in "fc":
-                raise TypeError(
-                    f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
-                    f"{fun.__name__} has dtype {a.dtype}; cast it with .astype(float) or leave it out of argnums"
-                )
-        elif not isinstance(a, (float, complex)):
-            raise TypeError(
-                f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
-                "floats and NumPy float arrays (convert with np.asarray(x, dtype=float))"
-            )
+    elif not isinstance(a, (float, complex)):
+        raise TypeError(
+            f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
+            "floats and NumPy float arrays, and dicts, lists and tuples of them "
+            "(convert with np.asarray(x, dtype=float))"
+        )

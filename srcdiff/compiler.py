@@ -20,9 +20,10 @@ class Compiled:
         self.out_tree = out_tree
 
 
-def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True):
+def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):
+    """arg_avals: one per leaf of the arguments; argnums: the leaves to differentiate."""
     try:
-        return _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize)
+        return _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize, structures)
     except (SrcdiffError, TypeError, ValueError):
         raise
     except Exception as e:  # a bug in srcdiff: say so, with where in the user's code
@@ -35,8 +36,8 @@ def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optim
         ) from e
 
 
-def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize):
-    fn, lowering = lower(fun, arg_avals)
+def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize, structures):
+    fn, lowering = lower(fun, arg_avals, structures)
     verify(fn)
     ir_before = print_function(fn)
     if optimize:

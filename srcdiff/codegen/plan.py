@@ -40,7 +40,7 @@ class Plan:
                 self.use_count[r.id] += 1
         self._choose_inline(fn.body)
         self.last_use = {v: self._last(v) for v in self.uses}
-        self.owned = _owned(fn)
+        self.owned = _owned(fn, self)
         self.views = _views(fn)
 
     # -- traversal ---------------------------------------------------------------
@@ -137,11 +137,12 @@ class Plan:
         return self.pos[id(region)] <= p <= self.end[id(region)]
 
 
-def _owned(fn):
+def _owned(fn, plan):
     """Ids of the variables whose value is an object no one else holds: made by an
-    operation that allocates (prim.fresh), or carried/merged only from such values.
-    Those can be changed in place once dead; anything else (an argument, a view, an
-    element read from a list) is copied first."""
+    operation that allocates (prim.fresh), or carried/merged only from such values that
+    nothing else reads afterwards (a loop's initial value read again after the loop
+    would share its object). Those can be changed in place once dead; anything else
+    (an argument, a view, an element read from a list) is copied first."""
     owned = set()
     regions = []
 
@@ -159,15 +160,17 @@ def _owned(fn):
 
     walk(fn.body)
 
-    def ok(a):
-        return not isinstance(a, Var) or a.id in owned
+    def ok(a, until):
+        """a's object may be handed over: owned, and not read after position `until`."""
+        return not isinstance(a, Var) or (a.id in owned and plan.last_use.get(a.id, -1) <= until)
 
     changed = True
     while changed:
         changed = False
         for eqn in regions:
+            start, end = plan.pos[id(eqn)], plan.end[id(eqn)]
             if eqn.prim is COND:
-                pairs = [(o, [b.results[j] for b in eqn.blocks]) for j, o in enumerate(eqn.outs)]
+                pairs = [(o, [(b.results[j], end) for b in eqn.blocks]) for j, o in enumerate(eqn.outs)]
             else:
                 body = eqn.blocks[-1]
                 n = len(body.results)
@@ -175,14 +178,13 @@ def _owned(fn):
                 inits = eqn.ins[3:] if eqn.prim is FOR else eqn.ins
                 pairs = []
                 for j in range(n):
-                    sources = [inits[j], body.results[j]]
+                    sources = [(inits[j], start), (body.results[j], end)]
                     pairs.append((eqn.outs[j], sources))
                     pairs.append((params[j], sources))
                     if eqn.prim is WHILE:
                         pairs.append((eqn.blocks[0].params[j], sources))
-                pairs += [(o, [None]) for o in eqn.outs[n:]]  # a loop's records: new lists
             for var, sources in pairs:
-                if var.id in owned and not all(ok(s) for s in sources if s is not None):
+                if var.id in owned and not all(ok(s, until) for s, until in sources):
                     owned.discard(var.id)
                     changed = True
     return owned

@@ -10,6 +10,7 @@ import operator
 
 import numpy as np
 
+from .. import pytree
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
@@ -62,11 +63,12 @@ class Lowering(ControlFlow, Calls, Containers):
     """Lowers one function body. A call to another user function gets a frame of its own
     (its own names) that writes into the caller's current block: the call is inlined."""
 
-    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, key=None):
+    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, key=None, structures=None):
         self.fn = fn
         self.parsed = parsed or parse_function(fn)
         self.env = {}
-        self.arg_avals = arg_avals
+        self.arg_avals = arg_avals  # one per leaf of the arguments
+        self.structures = structures  # per argument: "leaf", or the dict/list/tuple it is
         self.outer = outer  # the frame a nested def or lambda was defined in
         if caller is None:
             self.builder = Builder()
@@ -105,10 +107,14 @@ class Lowering(ControlFlow, Calls, Containers):
                 raise self.unsupported(node, what, "list the parameters by name")
         names = [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
         params = []
-        for name, aval in zip(names, self.arg_avals):
-            v = Var(aval, name)
-            params.append(v)
-            self.env[name] = T(v)
+        avals = iter(self.arg_avals)
+        for name, structure in zip(names, self.structures or ["leaf"] * len(names)):
+            leaves = []
+            for path in pytree.paths(structure):
+                v = Var(next(avals), _leaf_name(name, path))
+                params.append(v)
+                leaves.append(T(v))
+            self.env[name] = pytree.unflatten(structure, iter(leaves))
         return params
 
     def _body(self, node):
@@ -390,7 +396,17 @@ def _flatten(value, leaves):
     raise SrcdiffError(f"cannot return a {type(value).__name__} from a differentiated function")
 
 
-def lower(fn, arg_avals):
+def _leaf_name(name, path):
+    """params['W1'] is called W1 in the emitted code; other leaves name_0, name_key."""
+    if not path:
+        return name
+    last = path[-1]
+    if isinstance(last, str) and last.isidentifier():
+        return last
+    return "_".join([name] + [str(k) for k in path])
+
+
+def lower(fn, arg_avals, structures=None):
     """(Function, lowering) — the lowering keeps guards and the output structure."""
-    lowering = Lowering(fn, arg_avals)
+    lowering = Lowering(fn, arg_avals, structures=structures)
     return lowering.lower(), lowering
