@@ -139,24 +139,34 @@ def _stack_shape(avals, params):
     return Aval("array", Sym(), lst.dtype)
 
 
-STACK_LIST = Primitive("stack_list", emit=lambda a, p: f"np.stack({a[0]})", impl=np.stack, shape=_stack_shape)
+def _axis(p):
+    return f", axis={p['axis']}" if p.get("axis", 0) != 0 else ""
+
+
+STACK_LIST = Primitive("stack_list", emit=lambda a, p: f"np.stack({a[0]}{_axis(p)})",
+                       impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape)
 STACK_LIST.fresh = True
-UNSTACK = Primitive("unstack", emit=lambda a, p: f"list({a[0]})", impl=list,
+# list(g) splits along the first axis; along another, move it to the front first
+UNSTACK = Primitive("unstack", emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
+                    else f"list({a[0]})", impl=lambda g, axis=0: list(np.moveaxis(g, axis, 0)),
                     shape=lambda avals, p: Aval("list", Sym(), avals[0].dtype))
 UNSTACK.fresh = True
-STACK_LIST.defvjp(lambda g, out, ins, active: (current().apply(UNSTACK, [g]),))
-UNSTACK.defvjp(lambda g, out, ins, active: (current().apply(STACK_LIST, [g]),))
+STACK_LIST.defvjp(lambda g, out, ins, active, axis=0: (current().apply(UNSTACK, [g], axis=axis),))
+UNSTACK.defvjp(lambda g, out, ins, active, axis=0: (current().apply(STACK_LIST, [g], axis=axis),))
 
-CONCAT_LIST = Primitive("concatenate_list", emit=lambda a, p: f"np.concatenate({a[0]})", impl=np.concatenate,
+CONCAT_LIST = Primitive("concatenate_list", emit=lambda a, p: f"np.concatenate({a[0]}{_axis(p)})",
+                        impl=lambda xs, axis=0: np.concatenate(xs, axis=axis),
                         shape=lambda avals, p: Aval("array", Sym(), avals[0].dtype))
 CONCAT_LIST.fresh = True
 SPLIT_LIKE = Primitive(
-    "split_like", emit=lambda a, p: f"np.split({a[0]}, np.cumsum([len(x) for x in {a[1]}])[:-1])",
-    impl=lambda g, xs: np.split(g, np.cumsum([len(x) for x in xs])[:-1]),
+    "split_like",
+    emit=lambda a, p: f"np.split({a[0]}, np.cumsum([np.shape(x)[{p.get('axis', 0)}] for x in {a[1]}])[:-1]"
+                      f"{_axis(p)})",
+    impl=lambda g, xs, axis=0: np.split(g, np.cumsum([np.shape(x)[axis] for x in xs])[:-1], axis=axis),
     shape=lambda avals, p: Aval("list", Sym(), avals[0].dtype),
 )
-CONCAT_LIST.defvjp(lambda g, out, ins, active: (current().apply(SPLIT_LIKE, [g, ins[0]]),))
-SPLIT_LIKE.defvjp(lambda g, out, ins, active: (current().apply(CONCAT_LIST, [g]), None))
+CONCAT_LIST.defvjp(lambda g, out, ins, active, axis=0: (current().apply(SPLIT_LIKE, [g, ins[0]], axis=axis),))
+SPLIT_LIKE.defvjp(lambda g, out, ins, active, axis=0: (current().apply(CONCAT_LIST, [g], axis=axis), None))
 
 
 def is_list(x):
@@ -181,13 +191,8 @@ def length(xs):
 
 
 def stack(xs, axis=0):
-    if axis != 0:
-        raise current().error("np.stack of a list built in a loop supports axis=0 only",
-                               "stack, then move the axis with np.moveaxis or .T.")
-    return current().apply(STACK_LIST, [xs])
+    return current().apply(STACK_LIST, [xs], **({"axis": axis} if axis else {}))
 
 
 def concatenate(xs, axis=0):
-    if axis != 0:
-        raise current().error("np.concatenate of a list built in a loop supports axis=0 only")
-    return current().apply(CONCAT_LIST, [xs])
+    return current().apply(CONCAT_LIST, [xs], **({"axis": axis} if axis else {}))
