@@ -5,6 +5,7 @@ from .codegen import emit_module
 from .errors import SrcdiffError
 from .frontend import lower
 from .ir import print_function, verify
+from .ir.calls import targets
 from .transforms import grad_function, simplify
 
 
@@ -63,6 +64,8 @@ def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize, struct
     wrt = [fn.params[i].hint for i in argnums]
     gfn = grad_function(fn, argnums, with_value=with_value, aux=n_aux)
     verify(gfn)
+    for target in targets(gfn):  # functions a recursion calls, in forward and backward versions
+        target.function = verify(simplify(target.function)) if optimize else verify(target.function)
     if optimize:
         gfn = verify(simplify(gfn))
     gfn.doc = _docstring(fn, wrt, with_value)

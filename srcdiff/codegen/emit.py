@@ -12,6 +12,7 @@ import astor
 import numpy as np
 
 from ..ir import COND, FOR, WHILE, Const, Function, Var
+from ..ir.calls import targets
 from ..ir.regions import carried_count
 from ..prims.syntax import src
 from .plan import Plan
@@ -35,10 +36,15 @@ class Emitted:
 
 
 def emit_module(fn: Function) -> Emitted:
-    writer = _Writer(fn)
-    func = writer.function()
-    body = "import numpy as np\n\n\n" + "".join(h + "\n\n\n" for h in sorted(writer.helpers))
-    return Emitted(body + astor.to_source(func, pretty_source="".join), fn.name, writer.constants)
+    """The module: NumPy, the helpers used, the functions a recursion calls, then fn."""
+    functions, helpers, constants = [], set(), {}
+    for f in [t.function for t in targets(fn)] + [fn]:
+        writer = _Writer(f)
+        functions.append(astor.to_source(writer.function(), pretty_source="".join))
+        helpers |= writer.helpers
+        constants.update(writer.constants)
+    body = "import numpy as np\n\n\n" + "".join(h + "\n\n\n" for h in sorted(helpers))
+    return Emitted(body + "\n\n".join(functions), fn.name, constants)
 
 
 class _Writer:
@@ -165,7 +171,8 @@ class _Writer:
         if len(eqn.outs) == 1:
             name = self.bind(out, out.hint or self.temp_name(eqn), at)
             return [ast.Assign([ast.Name(name, ast.Store())], expr)]
-        names = [self.bind(o, o.hint or f"{prim.name}_out", at) for o in eqn.outs]
+        names = [self.bind(o, self.var_name(o, f"{prim.name}_out" if self.plan.use_count.get(o.id) else "_"), at)
+                 for o in eqn.outs]
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         return [ast.Assign([target], expr)]
 
@@ -251,7 +258,7 @@ class _Writer:
             first_residual = len(eqn.outs) - eqn.params.get("residuals", 0)
             pairs = [(names[j], r) for j, r in enumerate(b.results)
                      if not (isinstance(r, Var) and self.names.get(r.id) == names[j])
-                     and not (j >= first_residual and _is_none(r) and not self._read_anyway(eqn.outs[j]))]
+                     and not (j >= first_residual and _is_none(r) and not self._read_anyway(eqn.outs[j], eqn.ins[0]))]
             branches.append(stmts + self.assign_all(pairs))
         then, orelse = branches
         if not then and not orelse:
@@ -260,10 +267,13 @@ class _Writer:
             return [ast.If(ast.UnaryOp(ast.Not(), test), orelse, [])]
         return [ast.If(test, then, orelse)]
 
-    def _read_anyway(self, out):
-        """Whether a residual is read outside the backward branch that made it (a loop
-        records it, or an enclosing branch passes it on), so the other branch must bind it."""
-        return out.id in self.plan.saved or out.id in self.plan.yielded
+    def _read_anyway(self, out, pred):
+        """Whether a residual is read other than under a cond on the same predicate (a loop
+        records it, a tape packs it, a branch passes it on): then the other branch binds it."""
+        if out.id in self.plan.saved or out.id in self.plan.yielded:
+            return True
+        return not all(any(r.prim is COND and r.ins[0] is pred for r in chain)
+                       for _, chain, _ in self.plan.uses.get(out.id, ()))
 
     def loop(self, eqn):
         at = self.plan.pos[id(eqn)]

@@ -10,6 +10,44 @@ from .source import parse_function
 MAX_DEPTH = 64
 
 
+def signature(values):
+    """What a call's arguments are known to be (kinds, shapes, known values): a call that
+    recurs with the same signature would be inlined forever."""
+    from ..prims import T
+
+    def one(v):
+        if isinstance(v, T):
+            a = v.aval
+            shape = a.shape if isinstance(a.shape, tuple) else "?"
+            value = a.value if a.has_value and isinstance(a.value, (int, float, bool, str, tuple)) else None
+            return (a.kind, shape, str(a.dtype), value)
+        if isinstance(v, (list, tuple)):
+            return (type(v).__name__, tuple(one(x) for x in v))
+        if isinstance(v, dict):
+            return ("dict", tuple((k, one(x)) for k, x in v.items()))
+        return ("object", id(v))
+
+    return tuple(one(v) for v in values)
+
+
+def _unique(name, functions):
+    taken = {t.name for t in functions.values()}
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
+def _same(a, b):
+    return a.kind == b.kind and a.dtype == b.dtype and (a.shape is b.shape or a.shape == b.shape)
+
+
+# What a recursive call returns before the function has been lowered once: a value
+# that merges into anything (as None does), so the base case decides the first guess.
+_NOT_YET = __import__("srcdiff.ir", fromlist=["Aval"]).Aval("static", None, None, None, True)
+
+
 class LocalFunction:
     """A def or lambda inside the function being lowered: its node, the frame that
     defined it (free names are looked up there when it is called, as Python does) and
@@ -42,17 +80,13 @@ class Calls:
         return values
 
     def call_function(self, fn, args, kwargs, node):
-        """Inline a call to fn, a Python function with source or a LocalFunction."""
+        """Inline a call to fn, a Python function with source or a LocalFunction; a call
+        that recurs with arguments of the same kind becomes a call to a function of its own."""
         key = fn.node if isinstance(fn, LocalFunction) else getattr(fn, "__code__", fn)
-        if key in self.stack:
-            raise UnsupportedSyntaxError(
-                f"recursive call to {fn.__name__}() is not supported yet", self.parsed.loc(node),
-                "hint: write the recursion as a loop.",
-            )
         if len(self.stack) >= MAX_DEPTH:
             raise UnsupportedSyntaxError(f"calls nested more than {MAX_DEPTH} deep", self.parsed.loc(node))
         if isinstance(fn, LocalFunction):
-            frame = type(self)(fn.frame.fn, None, parsed=fn.frame.parsed, outer=fn.frame, caller=self, key=key)
+            frame = type(self)(fn.frame.fn, None, parsed=fn.frame.parsed, outer=fn.frame, caller=self)
             fn_node = fn.node
             env = _bind(fn_node.args, args, kwargs, fn.defaults, fn.__name__, self, node)
         else:
@@ -61,7 +95,7 @@ class Calls:
             except SourceUnavailableError as e:
                 raise NonDifferentiableError(f"cannot read the source of {fn.__qualname__}, called here",
                                              self.parsed.loc(node), e.message) from None
-            frame = type(self)(fn, None, parsed=parsed, caller=self, key=key)
+            frame = type(self)(fn, None, parsed=parsed, caller=self)
             fn_node = parsed.node
             try:
                 bound = inspect.signature(fn).bind(*args, **kwargs)
@@ -70,9 +104,46 @@ class Calls:
             bound.apply_defaults()
             env = {k: self._static(v) for k, v in bound.arguments.items()}
             _reject_star(fn_node, self, node)
+        frame_key = (key, signature(env.values()))
+        if frame_key in self.stack:
+            return self.recursive_call(fn, frame, fn_node, env, frame_key, node)
+        frame.stack = self.stack + (frame_key,)
         frame.env.update(env)
         with frame.builder.at(frame.parsed.loc(fn_node)):
             return frame._body(fn_node)
+
+    def recursive_call(self, fn, frame, fn_node, env, frame_key, node):
+        """A call to a function already being lowered with arguments of the same kinds (its
+        depth depends on the data): lower it once as a function of its own and call it."""
+        from ..ir import CALL, CallTarget, Eqn, Var
+        from ..prims import T
+        from .control import _forget
+
+        values = list(env.values())
+        if not all(isinstance(v, T) for v in values):
+            raise UnsupportedSyntaxError(
+                f"recursive call to {fn.__name__}() with a tuple, list or dict argument is not supported",
+                self.parsed.loc(node), "hint: pass arrays and numbers, or write the recursion as a loop.")
+        target = self.functions.get(frame_key)
+        if target is None:
+            target = CallTarget(_unique(fn.__name__, self.functions))
+            target.out_avals = None  # unknown until the function has been lowered once
+            self.functions[frame_key] = target
+            for _ in range(3):
+                callee = type(self)(frame.fn, [_forget(v.aval) for v in values], parsed=frame.parsed,
+                                    outer=frame.outer, functions=self.functions, stack=(frame_key,), node=fn_node)
+                target.function = callee.lower()
+                avals = [r.aval for r in target.function.results]
+                if not isinstance(callee.out_tree, int):
+                    raise UnsupportedSyntaxError(f"recursive function {fn.__name__}() must return one value",
+                                                 self.parsed.loc(node), "hint: return a single array or number.")
+                if target.out_avals is not None and all(_same(a, b) for a, b in zip(avals, target.out_avals)):
+                    break
+                target.out_avals = [_forget(a) for a in avals]  # lower again, now knowing what calls return
+        out_aval = target.out_avals[0] if target.out_avals else _NOT_YET
+        out = Var(out_aval, "")
+        self.builder.append(Eqn(CALL, [v.atom for v in values], [out], {"function": target}, self.builder.loc))
+        return T(out)
 
     def _static(self, value):
         from .lower import static_value

@@ -14,7 +14,7 @@ from .. import pytree
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
-from .calls import Calls, LocalFunction
+from .calls import Calls, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .source import parse_function
@@ -63,9 +63,11 @@ class Lowering(ControlFlow, Calls, Containers):
     """Lowers one function body. A call to another user function gets a frame of its own
     (its own names) that writes into the caller's current block: the call is inlined."""
 
-    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, key=None, structures=None):
+    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, structures=None, functions=None,
+                 stack=None, node=None):
         self.fn = fn
         self.parsed = parsed or parse_function(fn)
+        self.node = node or self.parsed.node  # a nested def's own node when it is lowered on its own
         self.env = {}
         self.arg_avals = arg_avals  # one per leaf of the arguments
         self.structures = structures  # per argument: "leaf", or the dict/list/tuple it is
@@ -73,19 +75,24 @@ class Lowering(ControlFlow, Calls, Containers):
         if caller is None:
             self.builder = Builder()
             self.guards = []  # (namespace, name, value): what the compiled code assumed
-            self.stack = (getattr(fn, "__code__", fn),)
+            self.functions = {} if functions is None else functions  # recursive functions, by call signature
+            self.stack = stack  # (function, argument signature) of each call being inlined
         else:
             self.builder = caller.builder
             self.guards = caller.guards
-            self.stack = caller.stack + (key,)
+            self.functions = caller.functions
+            self.stack = caller.stack
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
 
     # -- entry -----------------------------------------------------------------
 
     def lower(self) -> Function:
-        node = self.parsed.node
+        node = self.node
         params = self._params(node)
+        if self.stack is None:
+            key = node if node is not self.parsed.node else getattr(self.fn, "__code__", self.fn)
+            self.stack = ((key, signature(self.env[n] for n in _param_names(node))),)
         with self.builder.active():
             out = self._body(node)
         leaves = []
@@ -394,6 +401,11 @@ def _flatten(value, leaves):
     if isinstance(value, (tuple, list)):
         return type(value)(_flatten(v, leaves) for v in value)
     raise SrcdiffError(f"cannot return a {type(value).__name__} from a differentiated function")
+
+
+def _param_names(node):
+    args = node.args
+    return [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
 
 
 def _leaf_name(name, path):

@@ -13,11 +13,12 @@ backward loop indexes."""
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Function, Var
+from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
 from ..ir.regions import carried_count
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import current
+from ..prims.indexing import MAKE_TUPLE
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate
 from ..prims.shaping import COPY
 from .activity import _all_vars, active
@@ -56,10 +57,11 @@ def _one(dtype):
 
 
 class _Reverse:
-    def __init__(self, act, variables):
+    def __init__(self, act, variables, pairs=None):
         self.act = act
         self.vars = variables  # id -> Var, every variable of the forward function
         self.primal_ids = set(variables)
+        self.pairs = {} if pairs is None else pairs  # id(call target) -> (forward, backward) targets
 
     def is_active(self, a):
         return isinstance(a, Var) and a.id in self.act
@@ -99,6 +101,8 @@ class _Reverse:
                 self.cond(eqn, adjoint, builder)
             elif eqn.prim in (FOR, WHILE):
                 self.loop(eqn, adjoint, builder)
+            elif eqn.prim is CALL:
+                self.call(eqn, adjoint, builder)
             else:
                 self.primitive(eqn, adjoint, builder)
 
@@ -181,6 +185,64 @@ class _Reverse:
             _substitute(bwd, mapping)
         if len(eqn.outs) > n_before:
             eqn.params["residuals"] = eqn.params.get("residuals", 0) + len(eqn.outs) - n_before
+
+    # -- calls (recursion) -------------------------------------------------------
+
+    def call(self, eqn, adjoint, builder):
+        """The call becomes a call of the callee's forward version, which also returns its
+        tape; the backward sweep calls the backward version with that tape."""
+        if not any(self.is_active(a) for a in eqn.ins):
+            return
+        fwd, bwd = self.pair(eqn.params["function"])
+        tape = Var(Aval("static"), eqn.params["function"].name + "_tape")
+        eqn.params = {"function": fwd}
+        eqn.outs.append(tape)
+        with builder.active():
+            gs = [_adjoint_or_zero(adjoint, o).atom for o in eqn.outs[:-1]]
+        outs = [_adjoint_var(a) if isinstance(a, Var) else Var(a.aval) for a in eqn.ins]
+        builder.append(Eqn(CALL, [tape, *gs], outs, {"function": bwd}, eqn.loc))
+        for a, o in zip(eqn.ins, outs):
+            if self.is_active(a):
+                self.accumulate(adjoint, a, T(o))
+
+    def pair(self, target):
+        if id(target) in self.pairs:
+            return self.pairs[id(target)]
+        fwd, bwd = CallTarget(target.name + "_fwd"), CallTarget(target.name + "_bwd")
+        self.pairs[id(target)] = (fwd, bwd)
+        fn = target.function
+        params, outs = fn.params, fn.results
+        act = active(fn.body, params, outs)
+        rev = _Reverse(act, _all_vars(fn.body, {}), self.pairs)
+        g_params = [Var(r.aval, "g") for r in outs]
+        backward = Builder(peephole=peephole)
+        adjoint = {}
+        with backward.active():
+            for r, gp in zip(outs, g_params):
+                if rev.is_active(r):
+                    rev.accumulate(adjoint, r, T(gp))
+            rev.block(fn.body.eqns, adjoint, backward)
+            results = [_adjoint_or_zero(adjoint, p).atom if p.aval.differentiable else Const(None) for p in params]
+        bwd_block = Block([], backward.eqns, results)
+        given = {g.id for g in g_params}
+        needed = [v for v in _free_uses(bwd_block) if v.id not in given]
+        forward = Builder(list(fn.body.eqns))
+        with forward.active():
+            tape = forward.apply(MAKE_TUPLE, needed).atom
+        fwd.function = Function(fwd.name, Block(list(params), forward.eqns, list(outs) + [tape]), fn.filename,
+                                fn.lineno)
+        tape_param = Var(Aval("static"), "tape")
+        unpack = Builder()
+        mapping = {}
+        with unpack.active():
+            for i, v in enumerate(needed):
+                u = unpack.apply(LIST_ITEM, [tape_param, Const(i)]).atom
+                u.aval, u.hint = v.aval, v.hint
+                mapping[v.id] = u
+        _substitute(bwd_block, mapping)
+        bwd.function = Function(bwd.name, Block([tape_param, *g_params], unpack.eqns + bwd_block.eqns,
+                                                bwd_block.results), fn.filename, fn.lineno)
+        return fwd, bwd
 
     # -- loops -------------------------------------------------------------------
 
