@@ -136,6 +136,7 @@ class Builder:
                 return T(same)
         avals = prim.shape([a.aval for a in atoms], params) if prim.shape else Aval()
         if prim.nout == 1:
+            avals = _known_value(prim, atoms, params, avals)
             outs = [Var(avals, hint)]
         else:
             outs = [Var(av, hint) for av in avals]
@@ -167,6 +168,23 @@ class Builder:
 
     def error(self, message, hint=""):
         return NonDifferentiableError(message, self.loc, hint)
+
+
+def _known_value(prim, atoms, params, aval):
+    """An integer or boolean computed from values known when compiling (shapes) is known
+    too: `if x.shape[0] == 0` is then decided when compiling, as the shapes are."""
+    if prim.impl is None or aval.has_value or not atoms or not all(a.aval.has_value for a in atoms):
+        return aval
+    try:
+        with np.errstate(all="ignore"):
+            value = prim.impl(*[a.aval.value for a in atoms], **params)
+    except Exception:
+        return aval
+    if isinstance(value, np.generic) and value.dtype.kind in "biu":
+        value = value.item()
+    if isinstance(value, (bool, int)) or (isinstance(value, tuple) and all(isinstance(v, int) for v in value)):
+        return Aval(aval.kind, aval.shape, aval.dtype, value, True)
+    return aval
 
 
 def current() -> Builder:
