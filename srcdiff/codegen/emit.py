@@ -123,13 +123,28 @@ class _Writer:
         return fallback
 
     def temp_name(self, eqn):
-        named = self.var_name(eqn.outs[0], "")
+        named = self.var_name(eqn.outs[0], "") or self.prim_name(eqn)
         if named:
             return named
         operand = next((a for a in eqn.ins if isinstance(a, Var) and a.id in self.names), None)
         if operand is not None:
             return f"{eqn.prim.name}_{self.names[operand.id]}"
         return eqn.prim.name
+
+    def prim_name(self, eqn):
+        """Names a person would give: X_t for X[t], n for X.shape[0], the forward name for a
+        value a loop recorded and the backward sweep reads back."""
+        name = eqn.prim.name
+        ins = eqn.ins
+        if name == "list_item" and "_of" in eqn.params:
+            return self.names.get(eqn.params["_of"].id, "")
+        if name == "tuple_item" and isinstance(ins[0], Var) and ins[0].aval.kind == "tuple":
+            return {0: "n", 1: "d"}.get(eqn.params["i"], f"dim{eqn.params['i']}")
+        if name == "getitem" and isinstance(ins[0], Var) and ins[0].id in self.names and len(ins) == 2:
+            index = ins[1]
+            if isinstance(index, Var) and index.id in self.names and index.aval.ndim == 0:
+                return f"{self.names[ins[0].id]}_{self.names[index.id]}"
+        return ""
 
     # -- blocks ------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ def _item_shape(avals, params):
 
 
 # xs[i] (also a loop's saved[k])
-LIST_ITEM = Primitive("list_item", emit=lambda a, p: f"{a[0]}[{a[1]}]", impl=lambda xs, k: xs[k],
+LIST_ITEM = Primitive("list_item", emit=lambda a, p: f"{a[0]}[{a[1]}]", impl=lambda xs, k, _of=None: xs[k],
                       shape=_item_shape)
 
 
@@ -96,7 +96,7 @@ class ListUpdate:
 
 
 @LIST_ITEM.defvjp
-def _(g, out, ins, active):
+def _(g, out, ins, active, _of=None):
     return (ListUpdate(ins[1], g) if active[0] else None, None)
 
 

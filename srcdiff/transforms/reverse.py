@@ -298,16 +298,23 @@ class _Reverse:
             mapping[forward_index.id] = index  # the backward loop runs over the same i
         needed = [v for v in _free_uses(backward_body) if v.id in inside and v.id not in mapping]
         saves = eqn.params.setdefault("saves", [])
+        made = {o.id: e for e in eqn.blocks[-1].eqns for o in e.outs}
         restore = Builder(peephole=peephole, parent=builder)
         with restore.active(), restore.at(eqn.loc):
             if is_for:
                 start, stop, step = eqn.ins[:3]
                 k = (T(index) - T(start)) // T(step)
             for v in needed:
+                source = made.get(v.id)
+                if _recomputable(source, inside, mapping):
+                    # X[t] is read again rather than recorded: the backward has X and t
+                    ins = [mapping.get(a.id, a) if isinstance(a, Var) else a for a in source.ins]
+                    mapping[v.id] = restore.apply(source.prim, ins, **source.params).atom
+                    continue
                 stack = Var(Aval("static"), v.hint + "_saved" if v.hint else "saved")
                 saves.append(v)
                 eqn.outs.append(stack)
-                mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k]).atom
+                mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom
                 mapping[v.id].hint = v.hint
         _substitute(backward_body, mapping)
         backward_body.eqns[:0] = restore.eqns
@@ -336,6 +343,13 @@ class _Reverse:
         eqn.params.setdefault("saves", []).append(counter)
         eqn.outs.append(stack)
         return stack
+
+
+def _recomputable(eqn, inside, mapping):
+    """A cheap read (an item of an array from outside the loop, at the loop's index) that
+    the backward loop can do again instead of keeping a copy per iteration."""
+    return (eqn is not None and eqn.prim.name in ("getitem", "shape", "tuple_item")
+            and all(not isinstance(a, Var) or a.id not in inside or a.id in mapping for a in eqn.ins))
 
 
 def _defined_in(block):
