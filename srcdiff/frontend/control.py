@@ -181,7 +181,9 @@ class ControlFlow:
             raise self.unsupported(node, "for/else", "set a flag before break instead")
         iterable = self.iteration(node.iter)
         if iterable is None:
-            items = self.expr(node.iter)
+            items = self._iterated
+            if isinstance(items, dict):
+                items = list(items)  # for key in params: the keys are known
             if isinstance(items, (tuple, list)):
                 return self.unrolled(node, items)
             raise NonDifferentiableError(f"cannot iterate over {type(items).__name__}", self.parsed.loc(node.iter),

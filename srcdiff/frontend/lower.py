@@ -28,6 +28,8 @@ CMPOPS = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne,
 }
 
+CONTAINER_METHODS = {"keys", "values", "items", "index", "count", "copy", "get"}
+
 # Constructs outside the subset, with what to do instead.
 UNSUPPORTED = {
     ast.Try: ("try/except", "move error handling outside the differentiated function"),
@@ -300,6 +302,10 @@ class Lowering(ControlFlow, Calls, Containers):
             kwargs[kw.arg] = self.expr(kw.value)
         if isinstance(func, _Method):
             return func(*args, **kwargs)
+        owner = getattr(func, "__self__", None)
+        if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
+            result = func(*args, **kwargs)  # params.items(), .keys(), .values(): the structure is static
+            return list(result) if not isinstance(result, (int, type(None))) else result
         if isinstance(func, T):
             raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
