@@ -315,7 +315,7 @@ class _Reverse:
                 saves.append(v)
                 eqn.outs.append(stack)
                 mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom
-                mapping[v.id].hint = v.hint
+                mapping[v.id].hint, mapping[v.id].aval = v.hint, v.aval
         _substitute(backward_body, mapping)
         backward_body.eqns[:0] = restore.eqns
         if is_for:
