@@ -65,3 +65,27 @@ def test_grammar_ir_examples_are_current():
     grammar = _read("grammar.md")
     for text in (compiled.ir_before, compiled.ir_after):
         assert text.strip() in grammar
+
+
+def relax(a, x):
+    s = 0.0
+    for i in range(100):
+        x = x - 0.01 * (x ** 3 - a)
+        s = s + x ** 2
+    return s
+
+
+def test_grammar_loop_example_is_current():
+    compiled = srcdiff.grad(relax).compiled(2.0, 1.0)
+    grammar = _read("grammar.md")
+    assert compiled.ir_after.strip() in grammar
+    assert _function_source(compiled.source, "grad_relax").strip() in grammar
+
+
+def test_readme_rnn_source_is_current():
+    from .test_models import rnn_loss
+
+    rng = np.random.default_rng(0)
+    W, U, X = rng.standard_normal((4, 4)), rng.standard_normal((4, 3)), rng.standard_normal((6, 3))
+    emitted = srcdiff.source(srcdiff.grad(rnn_loss, argnums=(0, 1)), W, U, X)
+    assert _block(_read("README.md"), "def grad_rnn_loss(") == _function_source(emitted, "grad_rnn_loss")
