@@ -4,7 +4,6 @@ import math
 import numpy as np
 import pytest
 
-import srcdiff
 from srcdiff import grad, value_and_grad
 
 

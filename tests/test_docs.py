@@ -1,6 +1,5 @@
 """The README and grammar.md show what the code emits today."""
 import os
-import re
 import runpy
 import sys
 

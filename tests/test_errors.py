@@ -5,7 +5,6 @@ import os
 import numpy as np
 import pytest
 
-import srcdiff
 from srcdiff import SrcdiffError, UnknownCallableError, UnsupportedSyntaxError, grad
 
 HERE = os.path.basename(__file__)

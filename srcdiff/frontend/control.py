@@ -12,7 +12,7 @@ import contextlib
 
 import numpy as np
 
-from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var
 from ..prims import Builder, T
 from ..prims import lists

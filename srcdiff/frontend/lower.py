@@ -52,10 +52,8 @@ UNSUPPORTED = {
     ast.Starred: ("starred argument", "pass the arguments one by one"),
     ast.Set: ("set literal", "use a tuple or a list"),
     ast.SetComp: ("set comprehension", "use a list"),
-}
-LATER = {
-    ast.AsyncFor: "async for", ast.ListComp: "list comprehension", ast.GeneratorExp: "generator expression",
-    ast.DictComp: "dict comprehension", ast.Dict: "dict literal",
+    ast.DictComp: ("dict comprehension", "build the dict with a loop, or a literal"),
+    ast.AsyncFor: ("async for", "differentiate a plain synchronous function"),
 }
 if hasattr(ast, "Match"):
     UNSUPPORTED[ast.Match] = ("match statement", "use if/elif")
@@ -357,19 +355,11 @@ class Lowering(ControlFlow, Calls, Containers):
 
     def unsupported_node(self, node):
         kind = type(node)
-        if kind in LATER:
-            return self.later(node, LATER[kind])
         what, hint = UNSUPPORTED.get(kind, (kind.__name__, "rewrite it with the constructs grammar.md lists"))
         return self.unsupported(node, what, hint)
 
     def unsupported(self, node, what, hint):
         return UnsupportedSyntaxError(f"{what} is not supported", self.parsed.loc(node), f"hint: {hint}.")
-
-    def later(self, node, what):
-        return UnsupportedSyntaxError(
-            f"{what} is not supported yet", self.parsed.loc(node),
-            "hint: this release differentiates straight-line code; see grammar.md for the subset.",
-        )
 
 
 class _Method:

@@ -7,7 +7,6 @@ import numpy as np
 from ..ir import Aval, Sym
 from .core import Primitive, binds, current, wrap
 from .helpers import attach
-from .syntax import call
 
 
 SUM_TO = Primitive(

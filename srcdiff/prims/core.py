@@ -8,12 +8,12 @@ primitives that themselves have rules (so derivatives can be differentiated).
 """
 import contextlib
 import numbers
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
 
 import numpy as np
 
 from ..errors import NonDifferentiableError, UnknownCallableError
-from ..ir import Aval, Const, Eqn, Sym, Var, aval_of_value
+from ..ir import Aval, Const, Eqn, Var
 
 
 class Primitive:

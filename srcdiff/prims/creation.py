@@ -8,7 +8,7 @@ from .shapes import FLOAT, INT
 from . import lists
 from .lists import is_list
 from .shaping import STACK
-from .syntax import call, src
+from .syntax import call
 
 
 def _filled_shape(avals, params):

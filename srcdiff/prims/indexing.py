@@ -222,7 +222,7 @@ INDEX_UPDATE.fresh = True
 def _(g, out, ins, active, index, as_tuple):
     from .broadcasting import unbroadcast
 
-    x, v, dyn = ins[0], ins[1], ins[2:]
+    v, dyn = ins[1], ins[2:]
     params = dict(index=index, as_tuple=as_tuple)
     dx = current().apply(INDEX_UPDATE, [g, 0.0, *dyn], **params) if active[0] else None
     dv = unbroadcast(current().apply(GETITEM, [g, *dyn], **params), v) if active[1] else None

@@ -8,7 +8,7 @@ from .broadcasting import shape_of, unbroadcast
 from .core import Primitive, attribute, binds, current, is_known_array, method, static, wrap
 from .helpers import attach
 from .shapes import result_dtype
-from .syntax import call, src
+from .syntax import src
 
 
 def _product_shape(avals, params):

@@ -4,7 +4,7 @@ import numpy as np
 from ..ir import Aval
 from .broadcasting import BROADCAST_TO, shape_of, shape_operand
 from .core import Primitive, binds, current, method, static, wrap
-from .shapes import FLOAT, normalize_axis, reduced_shape, result_dtype
+from .shapes import normalize_axis, reduced_shape, result_dtype
 from .syntax import call
 
 _DEFAULTS = {"axis": None, "keepdims": False, "ddof": 0}

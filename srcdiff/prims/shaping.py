@@ -7,7 +7,7 @@ from .core import Primitive, T, binds, current, is_known_array, method, static, 
 from . import lists
 from .indexing import GETITEM, Slot
 from .lists import is_list
-from .shapes import example_shape, normalize_axis, result_dtype
+from .shapes import example_shape, result_dtype
 from .syntax import call, src
 
 
