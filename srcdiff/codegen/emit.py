@@ -117,9 +117,9 @@ class _Writer:
         """The user's name, d<name> for an adjoint, else the fallback."""
         if var.hint:
             return var.hint
-        primal = var.adjoint_of or var.partial_of
-        if primal is not None and (primal.id in self.names or primal.hint):
-            return "d" + self.names.get(primal.id, primal.hint)
+        for primal in (var.adjoint_of, var.partial_of):
+            if primal is not None and (primal.id in self.names or primal.hint):
+                return "d" + self.names.get(primal.id, primal.hint)
         return fallback
 
     def temp_name(self, eqn):

@@ -5,15 +5,25 @@ import ast
 import inspect
 
 from ..errors import NonDifferentiableError, SourceUnavailableError, UnsupportedSyntaxError
+from ..prims import T
 from .source import parse_function
 
 MAX_DEPTH = 64
+LARGE = 400  # AST nodes: a callee bigger than this is emitted as a function of its own, not inlined
+
+
+def _size(fn_node):
+    return sum(1 for _ in ast.walk(fn_node))
+
+
+def _returns_one_value(fn_node):
+    returns = [n for n in ast.walk(fn_node) if isinstance(n, ast.Return)]
+    return bool(returns) and not any(isinstance(r.value, (ast.Tuple, ast.List, ast.Dict)) for r in returns)
 
 
 def signature(values):
     """What a call's arguments are known to be (kinds, shapes, known values): a call that
     recurs with the same signature would be inlined forever."""
-    from ..prims import T
 
     def one(v):
         if isinstance(v, T):
@@ -105,7 +115,8 @@ class Calls:
             env = {k: self._static(v) for k, v in bound.arguments.items()}
             _reject_star(fn_node, self, node)
         frame_key = (key, signature(env.values()))
-        if frame_key in self.stack:
+        if frame_key in self.stack or (_size(fn_node) > LARGE and _returns_one_value(fn_node)
+                                       and all(isinstance(v, T) for v in env.values())):
             return self.recursive_call(fn, frame, fn_node, env, frame_key, node)
         frame.stack = self.stack + (frame_key,)
         frame.env.update(env)
@@ -114,9 +125,9 @@ class Calls:
 
     def recursive_call(self, fn, frame, fn_node, env, frame_key, node):
         """A call to a function already being lowered with arguments of the same kinds (its
-        depth depends on the data): lower it once as a function of its own and call it."""
+        depth depends on the data), or to a large one: lower it once as a function of its own
+        and call it."""
         from ..ir import CALL, CallTarget, Eqn, Var
-        from ..prims import T
         from .control import _forget
 
         values = list(env.values())
@@ -141,7 +152,7 @@ class Calls:
                     break
                 target.out_avals = [_forget(a) for a in avals]  # lower again, now knowing what calls return
         out_aval = target.out_avals[0] if target.out_avals else _NOT_YET
-        out = Var(out_aval, "")
+        out = Var(out_aval, target.name)
         self.builder.append(Eqn(CALL, [v.atom for v in values], [out], {"function": target}, self.builder.loc))
         return T(out)
 
@@ -152,8 +163,6 @@ class Calls:
 
 
 def _is_lowered(value):
-    from ..prims import T
-
     return isinstance(value, (T, tuple, list, dict, LocalFunction))
 
 

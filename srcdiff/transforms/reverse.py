@@ -193,13 +193,16 @@ class _Reverse:
         tape; the backward sweep calls the backward version with that tape."""
         if not any(self.is_active(a) for a in eqn.ins):
             return
-        fwd, bwd = self.pair(eqn.params["function"])
-        tape = Var(Aval("static"), eqn.params["function"].name + "_tape")
+        target = eqn.params["function"]
+        fwd, bwd = self.pair(target)
+        tape = Var(Aval("static"), target.name + "_tape")
         eqn.params = {"function": fwd}
         eqn.outs.append(tape)
         with builder.active():
             gs = [_adjoint_or_zero(adjoint, o).atom for o in eqn.outs[:-1]]
         outs = [_adjoint_var(a) if isinstance(a, Var) else Var(a.aval) for a in eqn.ins]
+        for o, p in zip(outs, target.function.params):
+            o.partial_of = p  # named after the callee's parameter when the argument has no name
         builder.append(Eqn(CALL, [tape, *gs], outs, {"function": bwd}, eqn.loc))
         for a, o in zip(eqn.ins, outs):
             if self.is_active(a):
