@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+import srcdiff
 from srcdiff import grad, value_and_grad
 
 from .numeric import assert_matches_differences, central_difference
@@ -333,3 +334,85 @@ def test_builtin_max_of_three():
     assert grad(max_of_three, argnums=(0, 1, 2))(3.0, 1.0, 2.0) == pytest.approx((6.0, 0.0, 0.0))
     assert grad(max_of_three, argnums=(0, 1, 2))(1.0, 5.0, 2.0) == pytest.approx((0.0, 1.0, 0.0))
     assert grad(max_of_three, argnums=(0, 1, 2))(1.0, 2.0, 4.0) == pytest.approx((0.0, 0.0, 2.0))
+
+
+# ---------------------------------------------------------------------------
+# a large helper is emitted as a function of its own (forward and backward), not inlined
+
+
+def large_helper(x, w):
+    x = x + 0.05 * np.tanh(x * w + -30.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -29.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -28.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -27.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -26.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -25.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -24.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -23.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -22.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -21.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -20.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -19.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -18.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -17.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -16.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -15.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -14.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -13.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -12.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -11.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -10.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -9.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -8.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -7.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -6.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -5.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -4.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -3.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -2.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + -1.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 0.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 1.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 2.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 3.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 4.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 5.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 6.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 7.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 8.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 9.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 10.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 11.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 12.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 13.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 14.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 15.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 16.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 17.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 18.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 19.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 20.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 21.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 22.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 23.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 24.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 25.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 26.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 27.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 28.0 / 60)
+    x = x + 0.05 * np.tanh(x * w + 29.0 / 60)
+    return np.sum(x ** 2)
+
+
+def calls_large_helper(x, w):
+    return large_helper(x, w) * large_helper(0.5 * x, w)
+
+
+def test_large_callee_is_its_own_function():
+    x, w = np.array([0.3, -0.2]), 0.9
+    g = grad(calls_large_helper, argnums=(0, 1))
+    source = srcdiff.source(g, x, w)
+    assert 'def large_helper_fwd(' in source and 'def large_helper_bwd(' in source
+    gx, gw = g(x, w)
+    np.testing.assert_allclose(gx, central_difference(calls_large_helper, (x, w), 0), rtol=1e-6)
+    assert gw == pytest.approx(central_difference(calls_large_helper, (x, w), 1), rel=1e-6)
