@@ -56,7 +56,7 @@ def source(transformed, *example_args, **example_kwargs):
 class Gradient:
     """A function transformed by grad/value_and_grad. Compiles per argument kind, once."""
 
-    def __init__(self, fun, argnums, has_aux, with_value):
+    def __init__(self, fun, argnums, has_aux, with_value, optimize=True):
         if not callable(fun):
             raise TypeError(f"grad expects a function, not {type(fun).__name__}")
         if isinstance(fun, Gradient):
@@ -71,6 +71,7 @@ class Gradient:
         self.argnums = argnums
         self.has_aux = has_aux
         self.with_value = with_value
+        self.optimize = optimize  # False shows the derivative before simplification (srcdiff --no-simplify)
         self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
         self._signature = inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
@@ -125,10 +126,10 @@ class Gradient:
         return entry
 
     def _lookup(self, arg_key, indices, avals, structures):
-        key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value), arg_key)
+        key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value, self.optimize), arg_key)
         return cache.get_or_compile(
             key, lambda: compile_grad(self.fun, avals, indices, self.has_aux, self.with_value,
-                                      structures=structures)
+                                      optimize=self.optimize, structures=structures)
         )
 
     def __call__(self, *args, **kwargs):

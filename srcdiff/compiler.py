@@ -12,9 +12,10 @@ from .transforms import grad_function, simplify
 class Compiled:
     """One compiled derivative: the callable, its source, and the IR it came from."""
 
-    def __init__(self, fn, source, ir_before, ir_after, guards, out_tree):
+    def __init__(self, fn, emitted, ir_before, ir_after, guards, out_tree):
         self.fn = fn
-        self.source = source
+        self.emitted = emitted
+        self.source = emitted.source
         self.ir_before = ir_before
         self.ir_after = ir_after
         self.guards = guards
@@ -70,7 +71,7 @@ def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize, struct
         gfn = verify(simplify(gfn))
     gfn.doc = _docstring(fn, wrt, with_value)
     emitted = emit_module(gfn)
-    return Compiled(emitted.load(), emitted.source, ir_before, print_function(gfn), lowering.guards,
+    return Compiled(emitted.load(), emitted, ir_before, print_function(gfn), lowering.guards,
                     (aux_tree, n_aux))
 
 

@@ -6,7 +6,9 @@ value is no longer needed is given to the next value of the same name, so a
 loop reads `x = x - 0.01 * (x ** 3 - a)` rather than juggling versions."""
 import ast
 import builtins
+import inspect
 import keyword
+import textwrap
 
 import astor
 import numpy as np
@@ -33,6 +35,22 @@ class Emitted:
         namespace = dict(self.constants)
         exec(compile(self.source, f"<srcdiff {self.name}>", "exec"), namespace)
         return namespace[self.name]
+
+    def standalone(self):
+        """The module with what it refers to by name written into it: a global array as a
+        literal, a custom rule's functions by their source. Runs with only NumPy."""
+        parts = []
+        for name, value in self.constants.items():
+            if isinstance(value, np.ndarray):
+                parts.append(f"{name} = np.array({value.tolist()!r}, dtype=np.{value.dtype.name})")
+            elif callable(value):
+                parts.append(textwrap.dedent(inspect.getsource(value)).strip())
+            else:
+                parts.append(f"{name} = {value!r}")
+        if not parts:
+            return self.source
+        head, rest = self.source.split("\n\n\n", 1)
+        return head + "\n\n\n" + "\n\n\n".join(parts) + "\n\n\n" + rest
 
 
 def emit_module(fn: Function) -> Emitted:

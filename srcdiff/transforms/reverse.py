@@ -10,6 +10,8 @@ from outside the loop are summed across iterations. What a backward block reads
 from its forward block is passed out explicitly: a cond yields it as extra outs
 (residuals), a loop records it at every iteration (saves) in a list that the
 backward loop indexes."""
+import os
+
 import numpy as np
 
 from ..errors import NonDifferentiableError
@@ -232,8 +234,9 @@ class _Reverse:
         forward = Builder(list(fn.body.eqns))
         with forward.active():
             tape = forward.apply(MAKE_TUPLE, needed).atom
+        where = f"{os.path.basename(fn.filename)}:{fn.lineno}"
         fwd.function = Function(fwd.name, Block(list(params), forward.eqns, list(outs) + [tape]), fn.filename,
-                                fn.lineno)
+                                fn.lineno, f"{target.name} and the tape {bwd.name} needs, from {where}.")
         tape_param = Var(Aval("static"), "tape")
         unpack = Builder()
         mapping = {}
@@ -243,8 +246,10 @@ class _Reverse:
                 u.aval, u.hint = v.aval, v.hint
                 mapping[v.id] = u
         _substitute(bwd_block, mapping)
+        wrt = ", ".join(p.hint for p in params)
         bwd.function = Function(bwd.name, Block([tape_param, *g_params], unpack.eqns + bwd_block.eqns,
-                                                bwd_block.results), fn.filename, fn.lineno)
+                                                bwd_block.results), fn.filename, fn.lineno,
+                                f"d({target.name})/d({wrt}) times g, from the tape of {fwd.name}.")
         return fwd, bwd
 
     # -- loops -------------------------------------------------------------------
