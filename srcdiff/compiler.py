@@ -6,7 +6,10 @@ from .errors import SrcdiffError
 from .frontend import lower
 from .ir import print_function, verify
 from .ir.calls import targets
+from .ir import CallTarget
 from .transforms import grad_function, simplify
+from .transforms.forward import jvp_function
+from .transforms.reverse import pair_of
 
 
 class Compiled:
@@ -22,14 +25,15 @@ class Compiled:
         self.out_tree = out_tree
 
 
-def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):
-    """arg_avals: one per leaf of the arguments; argnums: the leaves to differentiate."""
+def guarded(fun, build):
+    """Run a compile step; a bug in srcdiff surfaces as a SrcdiffError saying so."""
     try:
-        return _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize, structures)
+        return build()
     except (SrcdiffError, TypeError, ValueError):
         raise
-    except Exception as e:  # a bug in srcdiff: say so, with where in the user's code
-        where = f"{getattr(fun, '__code__', None) and fun.__code__.co_filename}:{getattr(getattr(fun, '__code__', None), 'co_firstlineno', '?')}"
+    except Exception as e:
+        code = getattr(fun, "__code__", None)
+        where = f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fun)
         raise SrcdiffError(
             f"internal error while differentiating {getattr(fun, '__qualname__', fun)} ({where}): "
             f"{type(e).__name__}: {e}",
@@ -38,13 +42,36 @@ def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optim
         ) from e
 
 
-def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize, structures):
+class Lowered:
+    """A function's IR with what the cache and the API need about it."""
+
+    def __init__(self, fn, out_tree, guards, ir_before):
+        self.fn, self.out_tree, self.guards, self.ir_before = fn, out_tree, guards, ir_before
+
+
+def lower_ir(fun, arg_avals, structures, optimize):
+    """The IR of fun: its source lowered, or, for a function srcdiff made (grad of grad),
+    the IR of the derivative it computes."""
+    if hasattr(fun, "derivative_ir"):
+        return fun.derivative_ir(arg_avals, structures, optimize)
     fn, lowering = lower(fun, arg_avals, structures)
     verify(fn)
     ir_before = print_function(fn)
     if optimize:
         fn = verify(simplify(fn))
-    out_tree = lowering.out_tree
+    return Lowered(fn, lowering.out_tree, lowering.guards, ir_before)
+
+
+def _finish(fn, optimize):
+    for target in targets(fn):  # functions a recursion calls, in forward and backward versions
+        target.function = verify(simplify(target.function)) if optimize else verify(target.function)
+    return verify(simplify(fn)) if optimize else verify(fn)
+
+
+def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):
+    """(Lowered of the gradient function, aux structure, number of aux leaves)."""
+    low = lower_ir(fun, arg_avals, structures, optimize)
+    fn, out_tree = low.fn, low.out_tree
     if has_aux:
         if not (isinstance(out_tree, tuple) and len(out_tree) == 2):
             raise TypeError(f"{fn.name} was differentiated with has_aux=True, so it must return a pair (output, aux)")
@@ -63,16 +90,59 @@ def _compile_grad(fun, arg_avals, argnums, has_aux, with_value, optimize, struct
         raise TypeError(f"{fn.name}: the differentiated output must come first")
     n_aux = len(fn.results) - 1
     wrt = [fn.params[i].hint for i in argnums]
-    gfn = grad_function(fn, argnums, with_value=with_value, aux=n_aux)
-    verify(gfn)
-    for target in targets(gfn):  # functions a recursion calls, in forward and backward versions
-        target.function = verify(simplify(target.function)) if optimize else verify(target.function)
-    if optimize:
-        gfn = verify(simplify(gfn))
+    gfn = verify(grad_function(fn, argnums, with_value=with_value, aux=n_aux))
+    gfn = _finish(gfn, optimize)
     gfn.doc = _docstring(fn, wrt, with_value)
-    emitted = emit_module(gfn)
-    return Compiled(emitted.load(), emitted, ir_before, print_function(gfn), lowering.guards,
-                    (aux_tree, n_aux))
+    return Lowered(gfn, None, low.guards, low.ir_before), aux_tree, n_aux
+
+
+def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):
+    """arg_avals: one per leaf of the arguments; argnums: the leaves to differentiate."""
+    def build():
+        low, aux_tree, n_aux = grad_ir(fun, arg_avals, argnums, has_aux, with_value, optimize, structures)
+        emitted = emit_module(low.fn)
+        return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards,
+                        (aux_tree, n_aux))
+
+    return guarded(fun, build)
+
+
+def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None):
+    """Forward mode: (leaves..., tangents of leaves[argnums]...) -> (results..., their tangents...)."""
+    def build():
+        low = lower_ir(fun, arg_avals, structures, optimize)
+        jfn = _finish(verify(jvp_function(low.fn, argnums)), optimize)
+        wrt = ", ".join(low.fn.params[i].hint for i in argnums)
+        jfn.doc = (f"{low.fn.name} and its derivative along ({wrt})_dot, from "
+                   f"{os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
+        emitted = emit_module(jfn)
+        compiled = Compiled(emitted.load(), emitted, low.ir_before, print_function(jfn), low.guards, low.out_tree)
+        compiled.n_results = len(low.fn.results)
+        return compiled
+
+    return guarded(fun, build)
+
+
+def compile_vjp(fun, arg_avals, optimize=True, structures=None):
+    """Reverse mode split in two: NAME_fwd(leaves...) -> (results, tape) and
+    NAME_bwd(tape, cotangents...) -> adjoints of every leaf."""
+    def build():
+        low = lower_ir(fun, arg_avals, structures, optimize)
+        target = CallTarget(low.fn.name)
+        target.function = low.fn
+        fwd, bwd = pair_of(target)
+        fwd.function = _finish(verify(fwd.function), optimize)
+        bwd.function = _finish(verify(bwd.function), optimize)
+        emitted = emit_module(bwd.function, also=[fwd.function])
+        namespace = emitted.namespace()
+        compiled = Compiled(namespace[bwd.name], emitted, low.ir_before,
+                            print_function(fwd.function) + "\n" + print_function(bwd.function), low.guards,
+                            low.out_tree)
+        compiled.forward = namespace[fwd.name]
+        compiled.n_results = len(low.fn.results)
+        return compiled
+
+    return guarded(fun, build)
 
 
 def _docstring(fn, wrt, with_value):

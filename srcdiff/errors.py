@@ -16,13 +16,18 @@ class Loc:
         return f"{self.filename}:{self.line}"
 
 
+DEFAULT_HINT = "hint: grammar.md lists what srcdiff differentiates, and how to rewrite the rest."
+
+
 class SrcdiffError(Exception):
     """Base class: the message names file, line and construct and says what to do."""
 
     def __init__(self, message: str, loc: Optional[Loc] = None, hint: str = ""):
         self.message = message
         self.loc = loc
-        self.hint = hint
+        if hint and not hint.startswith("hint:"):
+            hint = "hint: " + hint
+        self.hint = hint or (DEFAULT_HINT if loc is not None else "")
         super().__init__(self._render())
 
     def _render(self):

@@ -32,9 +32,12 @@ class Emitted:
         self.constants = constants
 
     def load(self):
+        return self.namespace()[self.name]
+
+    def namespace(self):
         namespace = dict(self.constants)
         exec(compile(self.source, f"<srcdiff {self.name}>", "exec"), namespace)
-        return namespace[self.name]
+        return namespace
 
     def standalone(self):
         """The module with what it refers to by name written into it: a global array as a
@@ -53,10 +56,16 @@ class Emitted:
         return head + "\n\n\n" + "\n\n\n".join(parts) + "\n\n\n" + rest
 
 
-def emit_module(fn: Function) -> Emitted:
-    """The module: NumPy, the helpers used, the functions a recursion calls, then fn."""
+def emit_module(fn: Function, also=()) -> Emitted:
+    """The module: NumPy, the helpers used, the functions a recursion calls, then `also`
+    and fn."""
     functions, helpers, constants = [], set(), {}
-    for f in [t.function for t in targets(fn)] + [fn]:
+    called = [t.function for root in [*also, fn] for t in targets(root)]
+    seen = set()
+    for f in called + list(also) + [fn]:
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
         writer = _Writer(f)
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
@@ -84,7 +93,7 @@ class _Writer:
 
     def function(self):
         fn = self.fn
-        args = [self.bind(p, p.hint or "arg", at=-1) for p in fn.params]
+        args = [self.bind(p, self.var_name(p, "arg"), at=-1) for p in fn.params]
         body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
         body += self.block(fn.body.eqns)
         results = [self.atom(r) for r in fn.body.results]
@@ -138,6 +147,9 @@ class _Writer:
         for primal in (var.adjoint_of, var.partial_of):
             if primal is not None and (primal.id in self.names or primal.hint):
                 return "d" + self.names.get(primal.id, primal.hint)
+        primal = var.tangent_of
+        if primal is not None and (primal.id in self.names or primal.hint):
+            return self.names.get(primal.id, primal.hint) + "_dot"
         return fallback
 
     def temp_name(self, eqn):

@@ -99,9 +99,10 @@ class Plan:
 
     def _named_adjoint(self, v):
         """An adjoint whose primal has a name in the code is a statement named after it."""
-        primal = v.adjoint_of
-        return primal is not None and (
-            bool(primal.hint) or (primal.id in self.def_pos and primal.id not in self.inline))
+        for primal in (v.adjoint_of, v.tangent_of):
+            if primal is not None and (bool(primal.hint) or (primal.id in self.def_pos and primal.id not in self.inline)):
+                return True
+        return False
 
     def _same_level(self, eqn, chain, consumer):
         """Inline only where the value is used in the same block (not into a loop body,

@@ -252,7 +252,9 @@ class Lowering(ControlFlow, Calls, Containers):
             return static_value(value, name)
         if hasattr(builtins, name):
             return getattr(builtins, name)
-        raise NonDifferentiableError(f"name {name!r} is not defined", self.parsed.loc(node))
+        raise NonDifferentiableError(f"name {name!r} is not defined", self.parsed.loc(node),
+                                     "hint: define it before this line, or at module level (srcdiff looks names up "
+                                     "in the function's module when it compiles).")
 
     def expr_BinOp(self, node):
         op = BINOPS.get(type(node.op))

@@ -78,7 +78,7 @@ class Var:
     """An SSA variable. hint is the user's name for it, kept for the emitted code;
     adjoint_of names a derivative after its primal when the primal has no user name."""
 
-    __slots__ = ("id", "hint", "aval", "adjoint_of", "partial_of")
+    __slots__ = ("id", "hint", "aval", "adjoint_of", "partial_of", "tangent_of")
 
     def __init__(self, aval: Aval, hint: str = ""):
         self.id = next(_ids)
@@ -86,6 +86,7 @@ class Var:
         self.aval = aval
         self.adjoint_of = None
         self.partial_of = None  # part of an adjoint that later contributions add to
+        self.tangent_of = None  # forward mode: the value this is the derivative of (x_dot)
 
     def __repr__(self):
         return f"%{self.hint or 'v'}{self.id}"

@@ -229,6 +229,14 @@ def _(g, out, ins, active, index, as_tuple):
     return (dx, dv) + (None,) * len(dyn)
 
 
+@INDEX_UPDATE.defjvp
+def _(t, out, ins, index, as_tuple):
+    x, v, dyn = ins[0], ins[1], ins[2:]
+    tx = t[0] if t[0] is not None else np.zeros_like(x)
+    tv = t[1] if t[1] is not None else 0.0
+    return current().apply(INDEX_UPDATE, [tx, tv, *dyn], index=index, as_tuple=as_tuple)
+
+
 def update(x, idx, value):
     """x with x[idx] = value, as a new value."""
     template, operands, as_tuple = split_index(idx)

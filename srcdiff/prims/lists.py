@@ -196,3 +196,26 @@ def stack(xs, axis=0):
 
 def concatenate(xs, axis=0):
     return current().apply(CONCAT_LIST, [xs], **({"axis": axis} if axis else {}))
+
+
+# Forward mode: every list operation is linear in its list and element operands, so the
+# tangent is the same operation on the tangents (zeros where an operand has none).
+
+def _or_zeros(t, x):
+    if t is not None:
+        return t
+    if x.aval.kind == "list":
+        return current().apply(LIST_ZEROS, [x])
+    return np.zeros_like(x) if x.aval.kind != "scalar" else 0.0
+
+
+LIST_FROM.defjvp(lambda t, out, ins: current().apply(LIST_FROM, [_or_zeros(ti, x) for ti, x in zip(t, ins)]))
+LIST_APPEND.defjvp(lambda t, out, ins: current().apply(LIST_APPEND, [_or_zeros(t[0], ins[0]), _or_zeros(t[1], ins[1])]))
+LIST_ITEM.defjvp(lambda t, out, ins, _of=None: list_item(t[0], ins[1]))
+LIST_ADD.defjvp(lambda t, out, ins: current().apply(LIST_ADD, [_or_zeros(t[0], ins[0]), _or_zeros(t[1], ins[1])]))
+LIST_ADD_AT.defjvp(lambda t, out, ins: current().apply(
+    LIST_ADD_AT, [_or_zeros(t[0], ins[0]), ins[1], _or_zeros(t[2], ins[2])]))
+STACK_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(STACK_LIST, [t[0]], **({"axis": axis} if axis else {})))
+UNSTACK.defjvp(lambda t, out, ins, axis=0: current().apply(UNSTACK, [t[0]], axis=axis))
+CONCAT_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(CONCAT_LIST, [t[0]], **({"axis": axis} if axis else {})))
+SPLIT_LIKE.defjvp(lambda t, out, ins, axis=0: current().apply(SPLIT_LIKE, [t[0], ins[1]], axis=axis))

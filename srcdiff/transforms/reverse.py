@@ -51,6 +51,11 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
 
 
+def pair_of(target):
+    """Forward (value and tape) and backward (tape and cotangents) versions of a function."""
+    return _Reverse(set(), {}).pair(target)
+
+
 def _one(dtype):
     """The seed: 1.0 in the output's precision, so float32 code stays float32."""
     if dtype is None or dtype == np.float64 or dtype.kind not in "fc":

@@ -1,0 +1,190 @@
+"""Forward mode: each equation is followed by the equation(s) of its tangent (JVP),
+so the emitted code computes a value and its derivative along one direction side by
+side (x_dot, h_dot, ...), one pass per input direction.
+
+Regions stay regions: a cond's branches also yield the tangents of what they yield;
+a loop also carries the tangents of what it carries, and records the tangent of each
+value it records (so forward mode over reverse mode, a Hessian, needs nothing more)."""
+import numpy as np
+
+from ..errors import NonDifferentiableError
+from ..ir import CALL, COND, FOR, WHILE, Aval, Block, Eqn, Function, Var
+from ..ir.regions import carried_count
+from ..prims import Builder, T
+from ..prims.core import current
+from ..prims.lists import LIST_ZEROS
+from ..prims.shaping import COPY
+from .activity import _all_vars, _reach, dependencies
+from .simplify import peephole
+
+
+def jvp_function(fn: Function, argnums) -> Function:
+    """(params..., tangents of params[argnums]...) -> (results..., tangents of results...)."""
+    wrt = [fn.params[i] for i in argnums]
+    variables = _all_vars(fn.body, {})
+    varied = _reach(dependencies(fn.body), [v.id for v in wrt if v.aval.differentiable],
+                    lambda i: variables[i].aval.differentiable)
+    tangent_params = [_tangent_var(p) for p in wrt]
+    tangents = {p.id: T(t) for p, t in zip(wrt, tangent_params)}
+    builder = Builder(peephole=peephole)
+    fwd = _Forward(varied)
+    with builder.active():
+        fwd.block(fn.body.eqns, tangents, builder)
+        outs = [_tangent_or_zero(tangents, r).atom for r in fn.results]
+    name = "jvp_" + fn.name
+    return Function(name, Block(list(fn.params) + tangent_params, builder.eqns, list(fn.results) + outs),
+                    fn.filename, fn.lineno, fn.doc)
+
+
+def _tangent_var(v):
+    t = Var(v.aval)
+    t.tangent_of = v
+    return t
+
+
+def _tangent_or_zero(tangents, a):
+    t = tangents.get(a.id) if isinstance(a, Var) else None
+    return _zero(a) if t is None else t
+
+
+def _zero(a):
+    aval = a.aval
+    if aval.kind == "scalar" or aval.kind in ("static", "tuple"):
+        return T(_const(0.0))
+    if aval.kind == "list":
+        return current().apply(LIST_ZEROS, [a])
+    return np.zeros_like(T(a))
+
+
+def _const(v):
+    from ..ir import Const
+
+    return Const(v)
+
+
+class _Forward:
+    def __init__(self, varied):
+        self.varied = varied
+
+    def block(self, eqns, tangents, builder):
+        for eqn in eqns:
+            if not eqn.blocks:
+                builder.append(eqn)  # a primitive's tangent is computed after it, from its output
+            if eqn.blocks or any(isinstance(a, Var) and a.id in tangents for a in eqn.ins):
+                with builder.at(eqn.loc):
+                    if eqn.prim is COND:
+                        self.cond(eqn, tangents, builder)
+                    elif eqn.prim in (FOR, WHILE):
+                        self.loop(eqn, tangents, builder)
+                    elif eqn.prim is CALL:
+                        raise NonDifferentiableError("forward mode through a recursive function is not supported "
+                                                     "yet", eqn.loc, "use reverse mode (grad, vjp, jacrev) here.")
+                    else:
+                        self.primitive(eqn, tangents)
+            if eqn.blocks:
+                builder.append(eqn)  # a region is extended in place, after the tangents it starts from
+
+    def primitive(self, eqn, tangents):
+        prim = eqn.prim
+        if not prim.differentiable:
+            return
+        if prim.jvp is None:
+            raise NonDifferentiableError(f"no forward-mode rule for primitive {prim.name}", eqn.loc,
+                                         "use reverse mode, or give the function a rule with custom_jvp.")
+        ts = [tangents.get(a.id) if isinstance(a, Var) else None for a in eqn.ins]
+        ins = [T(a) for a in eqn.ins]
+        out = T(eqn.outs[0]) if prim.nout == 1 else [T(o) for o in eqn.outs]
+        result = prim.jvp(ts, out, ins, **eqn.params)
+        results = result if isinstance(result, (tuple, list)) and prim.nout > 1 else [result]
+        for o, t in zip(eqn.outs, results):
+            if t is not None and o.id in self.varied:
+                t = t if isinstance(t, T) else T(_const(t))
+                _name_tangent(t, o)
+                tangents[o.id] = t
+
+    def cond(self, eqn, tangents, builder):
+        """Both branches also yield the tangents of the outs that vary."""
+        varying = [j for j, o in enumerate(eqn.outs) if o.id in self.varied]
+        if not varying:
+            return
+        blocks = []
+        for branch in eqn.blocks:
+            sub = Builder(peephole=peephole, parent=builder)
+            local = dict(tangents)
+            with sub.active():
+                self.block(branch.eqns, local, sub)
+                extra = [_tangent_or_zero(local, branch.results[j]).atom for j in varying]
+            blocks.append(Block([], sub.eqns, _before_residuals(eqn, list(branch.results), extra)))
+        outs = [_tangent_var(eqn.outs[j]) for j in varying]
+        _replace(eqn, blocks=tuple(blocks), outs=_before_residuals(eqn, list(eqn.outs), outs))
+        for j, t in zip(varying, outs):
+            tangents[eqn.outs[j].id] = T(t)
+
+    def loop(self, eqn, tangents, builder):
+        """Carried values that vary carry a tangent too; recorded values that vary record
+        their tangent alongside."""
+        is_for = eqn.prim is FOR
+        n = carried_count(eqn)
+        body = eqn.blocks[-1]
+        carried = body.params[1:] if is_for else body.params
+        inits = eqn.ins[3:] if is_for else eqn.ins
+        slots = [j for j in range(n) if carried[j].id in self.varied]
+        saves = list(eqn.params.get("saves", ()))
+        varied_saves = [k for k, v in enumerate(saves) if v.id in self.varied]
+        if not slots and not varied_saves:
+            return
+        t_params = [_tangent_var(carried[j]) for j in slots]
+        local = dict(tangents)
+        local.update({carried[j].id: T(t) for j, t in zip(slots, t_params)})
+        sub = Builder(peephole=peephole, parent=builder)
+        with sub.active():
+            self.block(body.eqns, local, sub)
+            t_results = [_tangent_or_zero(local, body.results[j]).atom for j in slots]
+            t_saves = [_tangent_or_zero(local, saves[k]) for k in varied_saves]
+        # tangents of recorded values must be variables of the body, recorded like them
+        t_save_vars = [t.atom if isinstance(t.atom, Var) else _materialize(sub, t) for t in t_saves]
+        with builder.active():
+            t_inits = [_tangent_or_zero(tangents, inits[j]).atom for j in slots]
+        new_body = Block(list(body.params) + t_params, sub.eqns, list(body.results) + t_results)
+        blocks = (new_body,)
+        if eqn.prim is WHILE:
+            cond = eqn.blocks[0]
+            blocks = (Block(list(cond.params) + [_tangent_var(cond.params[j]) for j in slots], cond.eqns,
+                            cond.results), new_body)
+        t_outs = [_tangent_var(eqn.outs[j]) for j in slots]
+        stacks = eqn.outs[n:]
+        t_stacks = [Var(Aval("static"), (stacks[k].hint or "saved") + "_dot") for k in varied_saves]
+        lead = list(eqn.ins[:3]) if is_for else []
+        params = dict(eqn.params)
+        if saves:
+            params["saves"] = saves + t_save_vars
+        _replace(eqn, ins=lead + list(inits) + t_inits, outs=list(eqn.outs[:n]) + t_outs + list(stacks) + t_stacks,
+                 blocks=blocks, params=params)
+        for j, t in zip(slots, t_outs):
+            tangents[eqn.outs[j].id] = T(t)
+        for k, ts in zip(varied_saves, t_stacks):
+            tangents[stacks[k].id] = T(ts)  # reading a record's item k reads its tangent's item k
+
+
+def _materialize(builder, t):
+    """A constant tangent as a variable bound in the body (a loop records variables)."""
+    with builder.active():
+        v = builder.apply(COPY, [t.atom])
+    return v.atom
+
+
+def _before_residuals(eqn, items, new):
+    """A cond's residuals stay its last outs (and its branches' last results)."""
+    n_res = eqn.params.get("residuals", 0)
+    cut = len(items) - n_res
+    return items[:cut] + new + items[cut:]
+
+
+def _replace(eqn, **fields):
+    for k, v in fields.items():
+        setattr(eqn, k, v)
+
+
+def _name_tangent(t, primal):
+    if isinstance(t.atom, Var) and not t.atom.hint and getattr(t.atom, "tangent_of", None) is None:
+        t.atom.tangent_of = primal
