@@ -4,6 +4,8 @@
 reverse mode, and emits a plain NumPy function you can print, read and save.
 """
 from .api import grad, source, value_and_grad
+from .modes import check_grads, hessian, jacfwd, jacobian, jacrev, jvp, vjp
+from .prims.shaping import stop_gradient
 from .prims import custom_vjp
 from .errors import (NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnknownCallableError,
                      UnsupportedSyntaxError)
@@ -11,6 +13,7 @@ from .errors import (NonDifferentiableError, SourceUnavailableError, SrcdiffErro
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "source", "custom_vjp", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
+    "grad", "value_and_grad", "source", "custom_vjp", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian",
+    "check_grads", "stop_gradient", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
     "NonDifferentiableError", "SourceUnavailableError", "__version__",
 ]

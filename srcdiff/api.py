@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import cache, pytree
-from .compiler import compile_grad
+from .compiler import compile_grad, grad_ir
 from .ir import aval_of_argument, unknown_aval
 
 
@@ -59,8 +59,6 @@ class Gradient:
     def __init__(self, fun, argnums, has_aux, with_value, optimize=True):
         if not callable(fun):
             raise TypeError(f"grad expects a function, not {type(fun).__name__}")
-        if isinstance(fun, Gradient):
-            raise NotImplementedError("grad of a srcdiff-transformed function (higher order) is not supported yet")
         if not isinstance(argnums, (int, tuple)) or isinstance(argnums, bool) or (
             isinstance(argnums, tuple) and not all(isinstance(i, int) and not isinstance(i, bool) for i in argnums)
         ):
@@ -77,7 +75,20 @@ class Gradient:
         self._nparams = len(self._signature.parameters)
         self._simple = isinstance(argnums, int) and not has_aux and not with_value  # one array out
         self._entries = {}  # argument kinds -> compiled, the per-call fast path
-        functools.update_wrapper(self, fun)
+        functools.update_wrapper(self, fun, updated=())  # not the wrapped object's __dict__
+
+    def derivative_ir(self, arg_avals, structures, optimize):
+        """The IR of this gradient, for a transformation applied on top (grad of grad, jacfwd of grad)."""
+        if self.has_aux or self.with_value:
+            raise TypeError("differentiating value_and_grad or has_aux=True is not supported: use grad")
+        n = len(structures) if structures else len(arg_avals)
+        indices = self._indices_for(n)
+        low, _, _ = grad_ir(self.fun, arg_avals, _leaf_indices(structures, indices), optimize=optimize,
+                            structures=structures)
+        counter = iter(range(len(low.fn.results)))
+        trees = [_leaf_tree("leaf" if structures is None else structures[i], counter) for i in indices]
+        low.out_tree = tuple(trees) if isinstance(self.argnums, tuple) else trees[0]
+        return low
 
     def __repr__(self):
         kind = "value_and_grad" if self.with_value else "grad"
@@ -172,6 +183,17 @@ class Gradient:
         if self.with_value:
             return value, g
         return g
+
+
+def _leaf_tree(structure, counter):
+    """An argument's structure with its leaves numbered, as the frontend describes outputs."""
+    if structure == "leaf":
+        return next(counter)
+    kind, keys, subs = structure
+    if kind == "dict":
+        raise TypeError("a derivative of a derivative wrt a dict argument is not supported: pass arrays")
+    values = [_leaf_tree(s, counter) for s in subs]
+    return tuple(values) if kind == "tuple" else list(values)
 
 
 def _flatten_args(args):

@@ -57,6 +57,9 @@ class Aval:
             return "tuple"
         if self.kind == "static":
             return "static"
+        if self.kind == "list":
+            element = Aval("scalar" if self.shape == () else "array", self.shape, self.dtype)
+            return f"list[{element}]"
         if self.kind == "scalar":
             return dt
         if isinstance(self.shape, tuple):

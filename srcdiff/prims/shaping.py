@@ -356,3 +356,13 @@ def _copy(x):
     if x.aval.kind == "scalar":
         return x
     return current().apply(COPY, [x])
+
+
+def stop_gradient(x):
+    """x, as a value no derivative flows through: srcdiff treats it as a constant."""
+    return x
+
+
+STOP_GRADIENT = Primitive("stop_gradient", emit=lambda a, p: a[0], impl=lambda x: x,
+                          shape=lambda avals, p: avals[0], differentiable=False)
+binds(stop_gradient)(lambda x: current().apply(STOP_GRADIENT, [x]))

@@ -40,6 +40,9 @@ def _collect(block, edges):
                 _link(edges, result, param)
                 _link(edges, result, out)
                 _link(edges, init, out)  # zero trips
+            n = len(body.results)
+            for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:]):
+                _link(edges, v, stack)  # a record of v's values varies with v
         elif eqn.prim.differentiable:
             for a in eqn.ins:
                 for o in eqn.outs:

@@ -12,7 +12,7 @@ from ..ir import CALL, COND, FOR, WHILE, Aval, Block, Eqn, Function, Var
 from ..ir.regions import carried_count
 from ..prims import Builder, T
 from ..prims.core import current
-from ..prims.lists import LIST_ZEROS
+from ..prims.lists import LIST_ZEROS, list_aval
 from ..prims.shaping import COPY
 from .activity import _all_vars, _reach, dependencies
 from .simplify import peephole
@@ -115,10 +115,11 @@ class _Forward:
                 self.block(branch.eqns, local, sub)
                 extra = [_tangent_or_zero(local, branch.results[j]).atom for j in varying]
             blocks.append(Block([], sub.eqns, _before_residuals(eqn, list(branch.results), extra)))
-        outs = [_tangent_var(eqn.outs[j]) for j in varying]
-        _replace(eqn, blocks=tuple(blocks), outs=_before_residuals(eqn, list(eqn.outs), outs))
+        primal_outs = list(eqn.outs)
+        outs = [_tangent_var(primal_outs[j]) for j in varying]
+        _replace(eqn, blocks=tuple(blocks), outs=_before_residuals(eqn, primal_outs, outs))
         for j, t in zip(varying, outs):
-            tangents[eqn.outs[j].id] = T(t)
+            tangents[primal_outs[j].id] = T(t)
 
     def loop(self, eqn, tangents, builder):
         """Carried values that vary carry a tangent too; recorded values that vary record
@@ -153,7 +154,7 @@ class _Forward:
                             cond.results), new_body)
         t_outs = [_tangent_var(eqn.outs[j]) for j in slots]
         stacks = eqn.outs[n:]
-        t_stacks = [Var(Aval("static"), (stacks[k].hint or "saved") + "_dot") for k in varied_saves]
+        t_stacks = [Var(list_aval(saves[k].aval), (stacks[k].hint or "saved") + "_dot") for k in varied_saves]
         lead = list(eqn.ins[:3]) if is_for else []
         params = dict(eqn.params)
         if saves:

@@ -21,7 +21,7 @@ from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import current
 from ..prims.indexing import MAKE_TUPLE
-from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate
+from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
 from ..prims.shaping import COPY
 from .activity import _all_vars, active
 from .simplify import peephole
@@ -266,6 +266,10 @@ class _Reverse:
         carried = body.params[1:] if is_for else body.params
         inits = eqn.ins[3:] if is_for else eqn.ins
         slots = [j for j in range(n) if carried[j].id in self.act]
+        if any(o.id in adjoint for o in eqn.outs[n:]):
+            raise NonDifferentiableError(
+                "reverse mode over a derivative that has loops (grad of grad, jacrev of grad) is not supported",
+                eqn.loc, "use forward mode over reverse mode: srcdiff.hessian(f) or srcdiff.jacfwd(srcdiff.grad(f)).")
         if not slots:
             return
         sub = Builder(peephole=peephole, parent=builder)
@@ -324,7 +328,7 @@ class _Reverse:
                     ins = [mapping.get(a.id, a) if isinstance(a, Var) else a for a in source.ins]
                     mapping[v.id] = restore.apply(source.prim, ins, **source.params).atom
                     continue
-                stack = Var(Aval("static"), v.hint + "_saved" if v.hint else "saved")
+                stack = Var(list_aval(v.aval), v.hint + "_saved" if v.hint else "saved")
                 saves.append(v)
                 eqn.outs.append(stack)
                 mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom
@@ -352,7 +356,7 @@ class _Reverse:
         with Builder(body.eqns).active():
             body.results.append((T(counter) + 1).atom)
         eqn.outs.insert(n, Var(INT, "trip"))
-        stack = Var(Aval("static"), "trips_saved")
+        stack = Var(list_aval(INT), "trips_saved")
         eqn.params.setdefault("saves", []).append(counter)
         eqn.outs.append(stack)
         return stack
