@@ -6,14 +6,14 @@ reverse mode, and emits a plain NumPy function you can print, read and save.
 from .api import grad, source, value_and_grad
 from .modes import check_grads, hessian, jacfwd, jacobian, jacrev, jvp, vjp
 from .prims.shaping import stop_gradient
-from .prims import custom_vjp
+from .prims import custom_jvp, custom_vjp
 from .errors import (NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnknownCallableError,
                      UnsupportedSyntaxError)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "source", "custom_vjp", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian",
+    "grad", "value_and_grad", "source", "custom_vjp", "custom_jvp", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian",
     "check_grads", "stop_gradient", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
     "NonDifferentiableError", "SourceUnavailableError", "__version__",
 ]

@@ -8,7 +8,9 @@ import sys
 import numpy as np
 
 from .api import Gradient
+from .compiler import compile_jvp, compile_vjp
 from .errors import Loc, SrcdiffError
+from .ir import aval_of_argument, unknown_aval
 
 EXAMPLES = """\
 examples:
@@ -20,6 +22,8 @@ examples:
                                                       specialised to those shapes: reads like hand-written backprop
   srcdiff examples/survey.py:f --args "2.0, 5.0" --check
                                                       compare with central differences at (2, 5)
+  srcdiff examples/survey.py:f --mode fwd             forward mode: jvp_f(x1, x2, x1_dot)
+  srcdiff examples/survey.py:f --mode vjp             f_fwd (value and tape) and f_bwd (cotangents)
   srcdiff examples/survey.py:f --ir                   the IR before and after differentiation
   srcdiff examples/survey.py:f -o grad_f.py           a module that runs with only NumPy
 
@@ -40,7 +44,9 @@ def parser():
     which.add_argument("--argnums", metavar="N[,N...]", help="positions of the arguments to differentiate (default 0)")
     which.add_argument("--wrt", metavar="NAME[,NAME...]", help="the same, by parameter name")
     p.add_argument("--mode", choices=["rev", "fwd", "vjp"], default="rev",
-                   help="rev: the reverse-mode gradient (default); fwd and vjp come with forward mode")
+                   help="rev: the reverse-mode gradient grad_FUNC (default); fwd: the forward-mode jvp_FUNC, "
+                        "which also takes a tangent per differentiated argument (NAME_dot); vjp: FUNC_fwd "
+                        "(value and tape) and FUNC_bwd (tape and output cotangent to input cotangents)")
     p.add_argument("--args", metavar="EXPR",
                    help='example arguments, a Python expression with np in scope ("2.0, 5.0" or '
                         '"np.ones((3, 4)), 0.5"): the code is specialised to their shapes and dtypes')
@@ -65,18 +71,15 @@ def main(argv=None):
         p.error(f"expected FILE.py:FUNC, got {opts.target!r}")
     if opts.check and opts.args is None:
         p.error("--check needs example arguments: --args \"...\"")
-    if opts.mode != "rev":
-        p.error(f"--mode {opts.mode} needs forward mode, which this version does not have yet")
     path, func = opts.target.rsplit(":", 1)
     color = opts.color == "always" or (opts.color == "auto" and sys.stderr.isatty())
     try:
         fn = load(path, func)
         argnums = _argnums(p, opts, fn)
         args = _example_args(p, opts.args)
-        grad = Gradient(fn, argnums, has_aux=False, with_value=False, optimize=not opts.no_simplify)
-        compiled = grad.compiled(*args)
         if opts.check:
-            return check(grad, fn, args, argnums, opts)
+            return check(fn, args, argnums, opts)
+        compiled = _compile(fn, args, argnums, opts)
         if opts.ir:
             text = f"# IR of {func}\n{compiled.ir_before}\n# IR of its derivative\n{compiled.ir_after}"
         else:
@@ -94,6 +97,19 @@ def main(argv=None):
         print(_paint("srcdiff: error: ", "31;1", color) + str(e), file=sys.stderr)
         return 1
     return 0
+
+
+def _compile(fn, args, argnums, opts):
+    """What the chosen mode emits, for these example arguments (any shapes without)."""
+    optimize = not opts.no_simplify
+    if opts.mode == "rev":
+        return Gradient(fn, argnums, has_aux=False, with_value=False, optimize=optimize).compiled(*args)
+    n = len(inspect.signature(fn).parameters)
+    avals = [aval_of_argument(a) for a in args] if args else [unknown_aval() for _ in range(n)]
+    if opts.mode == "fwd":
+        indices = argnums if isinstance(argnums, tuple) else (argnums,)
+        return compile_jvp(fn, avals, tuple(i % n for i in indices), optimize=optimize)
+    return compile_vjp(fn, avals, optimize=optimize)
 
 
 def load(path, func):
@@ -152,13 +168,20 @@ def _example_args(p, text):
     return value if isinstance(value, tuple) else (value,)
 
 
-def check(grad, fn, args, argnums, opts):
-    """Compare each gradient with central differences; one line per argument."""
+def check(fn, args, argnums, opts):
+    """Compare each derivative (the gradient, or the Jacobian by the chosen mode) with
+    central differences; one line per argument."""
+    from .modes import jacfwd, jacrev
     from .testing import central_difference
 
-    got = grad(*args)
     indices = argnums if isinstance(argnums, tuple) else (argnums,)
-    got = got if isinstance(argnums, tuple) else (got,)
+    if opts.mode == "rev":
+        grad = Gradient(fn, argnums, has_aux=False, with_value=False, optimize=not opts.no_simplify)
+        got = grad(*args)
+        got = got if isinstance(argnums, tuple) else (got,)
+    else:
+        jac = jacfwd if opts.mode == "fwd" else jacrev
+        got = [jac(fn, argnums=i)(*args) for i in indices]
     names = list(inspect.signature(fn).parameters)
     failed = False
     for i, g in zip(indices, got):

@@ -1,7 +1,7 @@
 """Primitives: evaluation, JVP and VJP side by side, and the table from Python callables to them."""
 from . import broadcasting, control, creation, elementwise, indexing, linalg, lists, reductions, shaping  # noqa: F401,E501  (registers)
 from .control import AND, NOT, OR
-from .custom import custom_vjp
+from .custom import custom_jvp, custom_vjp
 from .elementwise import ADD, BINARY, NEG, NONDIFF, SUB, UNARY
 from .indexing import MAKE_TUPLE, NDIM, SHAPE, SIZE, TUPLE_ITEM
 from .creation import ARANGE, EYE, LINSPACE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
@@ -18,7 +18,7 @@ for _prim in [SHAPE, SIZE, NDIM, TUPLE_ITEM, MAKE_TUPLE, LIST_LEN, AND, OR, NOT,
     _prim.hoistable = True
 from .core import ATTRIBUTES, CALLABLES, METHODS, Builder, Primitive, T, lookup, wrap
 
-__all__ = ["custom_vjp", "ATTRIBUTES", "CALLABLES", "METHODS", "Builder", "Primitive", "T", "lookup", "wrap"]
+__all__ = ["custom_jvp", "custom_vjp", "ATTRIBUTES", "CALLABLES", "METHODS", "Builder", "Primitive", "T", "lookup", "wrap"]
 
 
 # Operations whose result is a new array no one else holds, so the emitted code may
