@@ -167,19 +167,25 @@ class _Jacobian:
         return self._forward(args, i) if mode == "fwd" else self._reverse(args, i, *vjp(self.fun, *args))
 
     def _forward(self, args, i):
-        x = np.asarray(args[i], dtype=float)
-        zeros = [np.zeros_like(a, dtype=float) if isinstance(a, np.ndarray) else 0.0 for a in args]
+        """One forward-mode pass per element of args[i], calling the compiled code directly."""
+        compiled, leaves, _, _ = _compiled("jvp", self.fun, args, (i,))
+        n = compiled.n_results
+        if n != 1:
+            raise TypeError("jacfwd needs a function with one array (or float) output")
+        x = args[i]
+        size = int(np.size(x))
         columns = []
-        for k in range(x.size):
-            direction = np.zeros(x.size)
-            direction[k] = 1.0
-            tangents = list(zeros)
-            tangents[i] = direction.reshape(x.shape) if isinstance(args[i], np.ndarray) else 1.0
-            out, column = jvp(self.fun, args, tuple(tangents))
+        for k in range(size):
+            if isinstance(x, np.ndarray):
+                direction = np.zeros(size)
+                direction[k] = 1.0
+                direction = direction.reshape(x.shape)
+            else:
+                direction = 1.0
+            out, column = compiled.fn(*leaves, direction)
             columns.append(np.asarray(column, dtype=float))
         out_shape = np.shape(out)
-        return np.stack(columns, axis=-1).reshape(out_shape + np.shape(args[i])) if columns else \
-            np.zeros(out_shape + np.shape(args[i]))
+        return np.stack(columns, axis=-1).reshape(out_shape + np.shape(x))
 
     def _reverse(self, args, i, out, pullback):
         out_shape = np.shape(out)
