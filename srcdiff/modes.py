@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 
 from . import cache, pytree
-from .api import Gradient, _arg_key, _check_differentiable, _flatten_args, _leaf_indices, grad
+from .api import _arg_key, _check_differentiable, _flatten_args, _leaf_indices, grad
 from .compiler import compile_jvp, compile_vjp
 from .ir import aval_of_argument
 

@@ -1,4 +1,7 @@
 """Central differences, the reference every derivative test compares against."""
+import os
+import sys
+
 import numpy as np
 
 from srcdiff.testing import central_difference  # noqa: F401  (the tests' reference too)
@@ -12,3 +15,15 @@ def assert_matches_differences(g, f, args, argnums=(0,), rtol=1e-5, atol=1e-7):
         expected = central_difference(f, args, i)
         assert np.shape(value) == np.shape(args[i]), f"gradient {i} has shape {np.shape(value)}, argument {np.shape(args[i])}"
         np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, err_msg=f"argument {i}")
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def example(name):
+    """A module from examples/, imported by name."""
+    sys.path.insert(0, EXAMPLES)
+    try:
+        return __import__(name)
+    finally:
+        sys.path.remove(EXAMPLES)

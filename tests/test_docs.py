@@ -1,11 +1,12 @@
 """The README and grammar.md show what the code emits today."""
 import os
 import runpy
-import sys
 
 import numpy as np
 
 import srcdiff
+
+from .numeric import example
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -22,20 +23,13 @@ def _block(text, start):
     return text[i:text.index("```", i)]
 
 
-def _example(name):
-    sys.path.insert(0, EXAMPLES)
-    try:
-        return __import__(name)
-    finally:
-        sys.path.remove(EXAMPLES)
-
 
 def _function_source(module_source, name):
     return module_source[module_source.index(f"def {name}("):]
 
 
 def test_readme_two_layer_source_is_current():
-    net = _example("two_layer_net")
+    net = example("two_layer_net")
     X, y = net.spiral()
     rng = np.random.default_rng(1)
     params = [0.01 * rng.standard_normal((2, 100)), np.zeros(100), 0.01 * rng.standard_normal((100, 3)), np.zeros(3)]
@@ -44,7 +38,7 @@ def test_readme_two_layer_source_is_current():
 
 
 def test_readme_survey_source_is_current():
-    survey = _example("survey")
+    survey = example("survey")
     emitted = srcdiff.source(srcdiff.grad(survey.f, argnums=(0, 1)), 2.0, 5.0)
     assert _block(_read("README.md"), "import numpy as np\n\n\ndef grad_f(") == emitted
 
@@ -59,7 +53,7 @@ def test_readme_quick_start_numbers(capsys):
 
 
 def test_grammar_ir_examples_are_current():
-    survey = _example("survey")
+    survey = example("survey")
     compiled = srcdiff.grad(survey.f, argnums=(0, 1)).compiled(2.0, 5.0)
     grammar = _read("grammar.md")
     for text in (compiled.ir_before, compiled.ir_after):

@@ -3,33 +3,26 @@ writes shows up in review as a diff of tests/golden/*.py.
 
 After an intended change, regenerate with: SRCDIFF_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py"""
 import os
-import sys
 
 import numpy as np
 import pytest
 
 import srcdiff
 
+from .numeric import example
+
 from .test_models import rnn_loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-EXAMPLES = os.path.join(os.path.dirname(HERE), "examples")
 
-
-def _example(name):
-    sys.path.insert(0, EXAMPLES)
-    try:
-        return __import__(name)
-    finally:
-        sys.path.remove(EXAMPLES)
 
 
 def survey():
-    return srcdiff.grad(_example("survey").f, argnums=(0, 1)), (2.0, 5.0)
+    return srcdiff.grad(example("survey").f, argnums=(0, 1)), (2.0, 5.0)
 
 
 def two_layer():
-    net = _example("two_layer_net")
+    net = example("two_layer_net")
     rng = np.random.default_rng(0)
     args = (rng.standard_normal((4, 5)), np.zeros(5), rng.standard_normal((5, 3)), np.zeros(3),
             rng.standard_normal((8, 4)), rng.integers(0, 3, 8), 1e-3)

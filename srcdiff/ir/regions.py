@@ -49,6 +49,14 @@ def body_of(eqn):
     return eqn.blocks[-1]
 
 
+def loop_parts(eqn):
+    """(body, carried body parameters, initial values) of a for or while equation."""
+    body = eqn.blocks[-1]
+    if eqn.prim is FOR:
+        return body, body.params[1:], eqn.ins[3:]
+    return body, body.params, eqn.ins
+
+
 def iterate_blocks(block):
     """Every block nested in this one, depth first (not including itself)."""
     for eqn in block.eqns:

@@ -9,7 +9,24 @@ from ..ir import Aval, Const, unknown_aval
 from .core import Primitive, binds, current, wrap
 
 
-class custom_vjp:
+class _CustomRule:
+    """A user function standing in the table as its own primitive (hashed by identity)."""
+
+    def __init__(self, fun):
+        self.fun = fun
+        functools.update_wrapper(self, fun)
+
+    def __call__(self, *args, **kwargs):
+        return self.fun(*args, **kwargs)
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+
+class custom_vjp(_CustomRule):
     """A function with a hand-written reverse-mode rule, as in JAX.
 
     >>> @custom_vjp
@@ -26,18 +43,8 @@ class custom_vjp:
     """
 
     def __init__(self, fun):
-        self.fun = fun
+        super().__init__(fun)
         self.fwd = self.bwd = None
-        functools.update_wrapper(self, fun)
-
-    def __call__(self, *args, **kwargs):
-        return self.fun(*args, **kwargs)
-
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
 
     def defvjp(self, fwd, bwd):
         """fwd(*args) -> (output, residuals); bwd(residuals, g) -> tuple with one cotangent per argument."""
@@ -106,7 +113,7 @@ def _like(c, x):
     return c
 
 
-class custom_jvp:
+class custom_jvp(_CustomRule):
     """A function with a hand-written forward-mode rule, as in JAX.
 
     >>> @custom_jvp
@@ -122,18 +129,8 @@ class custom_jvp:
     """
 
     def __init__(self, fun):
-        self.fun = fun
+        super().__init__(fun)
         self.rule = None
-        functools.update_wrapper(self, fun)
-
-    def __call__(self, *args, **kwargs):
-        return self.fun(*args, **kwargs)
-
-    def __hash__(self):
-        return id(self)
-
-    def __eq__(self, other):
-        return self is other
 
     def defjvp(self, rule):
         """rule(primals, tangents) -> (output, output tangent); returns rule, so it decorates."""

@@ -231,7 +231,7 @@ def _(g, out, ins, active, index, as_tuple):
 
 @INDEX_UPDATE.defjvp
 def _(t, out, ins, index, as_tuple):
-    x, v, dyn = ins[0], ins[1], ins[2:]
+    x, dyn = ins[0], ins[2:]
     tx = t[0] if t[0] is not None else np.zeros_like(x)
     tv = t[1] if t[1] is not None else 0.0
     return current().apply(INDEX_UPDATE, [tx, tv, *dyn], index=index, as_tuple=as_tuple)

@@ -8,8 +8,8 @@ value it records (so forward mode over reverse mode, a Hessian, needs nothing mo
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import CALL, COND, FOR, WHILE, Aval, Block, Eqn, Function, Var
-from ..ir.regions import carried_count
+from ..ir import CALL, COND, FOR, WHILE, Block, Function, Var
+from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.lists import LIST_ZEROS, list_aval
@@ -126,9 +126,7 @@ class _Forward:
         their tangent alongside."""
         is_for = eqn.prim is FOR
         n = carried_count(eqn)
-        body = eqn.blocks[-1]
-        carried = body.params[1:] if is_for else body.params
-        inits = eqn.ins[3:] if is_for else eqn.ins
+        body, carried, inits = loop_parts(eqn)
         slots = [j for j in range(n) if carried[j].id in self.varied]
         saves = list(eqn.params.get("saves", ()))
         varied_saves = [k for k, v in enumerate(saves) if v.id in self.varied]

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
-from ..ir.regions import carried_count
+from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import current
@@ -262,9 +262,7 @@ class _Reverse:
     def loop(self, eqn, adjoint, builder):
         is_for = eqn.prim is FOR
         n = carried_count(eqn)
-        body = eqn.blocks[-1]
-        carried = body.params[1:] if is_for else body.params
-        inits = eqn.ins[3:] if is_for else eqn.ins
+        body, carried, inits = loop_parts(eqn)
         slots = [j for j in range(n) if carried[j].id in self.act]
         if any(o.id in adjoint for o in eqn.outs[n:]):
             raise NonDifferentiableError(
