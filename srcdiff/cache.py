@@ -12,8 +12,8 @@ _lock = threading.Lock()
 
 def key_of(fun, options, arg_key):
     code = getattr(fun, "__code__", None)
-    if code is None:  # a function srcdiff made (grad of grad): the object itself
-        return (id(fun), options, arg_key)
+    if code is None:  # a function srcdiff made (grad of grad): the object itself, kept alive by the key
+        return (fun, options, arg_key)
     closure = tuple(id(c) for c in (getattr(fun, "__closure__", None) or ()))
     return (code, id(fun.__globals__), closure, options, arg_key)
 

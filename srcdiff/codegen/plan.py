@@ -64,8 +64,8 @@ class Plan:
                 self._walk(b, inner)
             self.end[id(eqn)] = self._count - 1
             for b in eqn.blocks:
-                for r in b.results:
-                    self._use(r, self.end[id(eqn)], inner, None)
+                for r in b.results:  # read after the block's last statement
+                    self._use(r, self.end[id(eqn)] + 0.5, inner, None)
                     if isinstance(r, Var):
                         self.yielded.add(r.id)
             for o in eqn.outs:
