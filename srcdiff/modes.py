@@ -15,6 +15,9 @@ from .ir import aval_of_argument
 def _compiled(kind, fun, args, argnums=None):
     """Compile fun's forward-mode (kind "jvp") or split reverse-mode ("vjp") version for
     arguments of these kinds, once."""
+    if isinstance(fun, _Jacobian):
+        raise TypeError("a Jacobian of a Jacobian (jacfwd(jacrev(f))) is not supported yet: for a scalar f use "
+                        "srcdiff.hessian(f) or srcdiff.jacfwd(srcdiff.grad(f))")
     leaves, structures = _flatten_args(args)
     indices = tuple(range(len(args))) if argnums is None else argnums
     leaf_indices = _leaf_indices(structures, indices)

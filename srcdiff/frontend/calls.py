@@ -191,3 +191,71 @@ def _bind(arguments, args, kwargs, defaults, name, frame, node):
                 raise NonDifferentiableError(f"{name}() missing argument {k!r}", frame.parsed.loc(node))
             env[k] = defaults[k]
     return env
+
+
+class Derivatives:
+    """Mixed into Lowering: calls of srcdiff's own transformations inside a function being
+    differentiated (grad of a jvp, a gradient used in a loss) are inlined as their IR,
+    which is made of primitives like any other code."""
+
+    def call_derivative(self, func, args, kwargs, node):
+        from .. import modes
+        from ..compiler import lower_ir
+        from ..transforms.forward import jvp_function
+        from .control import _forget
+
+        if kwargs:
+            raise NonDifferentiableError("pass the arguments of a derivative by position here", self.parsed.loc(node))
+        if func is modes.jvp:
+            if len(args) != 3 or not all(isinstance(a, (tuple, list)) for a in args[1:]):
+                raise NonDifferentiableError("jvp(fun, primals, tangents) takes a function and two tuples",
+                                             self.parsed.loc(node))
+            fun, primals, tangents = args[0], list(args[1]), list(args[2])
+            _all_values(primals + tangents, self, node)
+            low = lower_ir(fun, [_forget(p.aval) for p in primals], None, True)
+            wrt = [i for i, p in enumerate(low.fn.params) if p.aval.differentiable]
+            fn = jvp_function(low.fn, wrt)
+            outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
+            n = len(low.fn.results)
+            return _tree(low.out_tree, outs[:n]), _tree(low.out_tree, outs[n:])
+        _all_values(args, self, node)
+        low = func.derivative_ir([_forget(a.aval) for a in args], None, True)
+        return _tree(low.out_tree, self.inline_function(low.fn, list(args), low.guards))
+
+    def inline_function(self, fn, args, guards):
+        """fn's equations, written into the current block with its parameters bound to args."""
+        from ..ir import Var
+        from ..ir.calls import targets
+
+        if targets(fn):
+            raise UnsupportedSyntaxError("a derivative of a recursive function inside a derivative is not supported",
+                                         self.builder.loc)
+        mapping = {p.id: a.atom for p, a in zip(fn.params, args)}
+
+        def get(a):
+            return mapping.get(a.id, a) if isinstance(a, Var) else a
+
+        def rewrite(block):
+            for e in block.eqns:
+                e.ins = [get(a) for a in e.ins]
+                for b in e.blocks:
+                    rewrite(b)
+                    b.results[:] = [get(r) for r in b.results]
+
+        rewrite(fn.body)
+        for e in fn.body.eqns:
+            self.builder.append(e)
+        self.guards.extend(guards)
+        return [T(get(r)) for r in fn.body.results]
+
+
+def _all_values(values, frame, node):
+    if not all(isinstance(v, T) for v in values):
+        raise UnsupportedSyntaxError("a derivative called inside a differentiated function takes arrays and numbers",
+                                     frame.parsed.loc(node), "hint: pass the arrays themselves, not containers.")
+
+
+def _tree(tree, leaves):
+    if isinstance(tree, int):
+        return leaves[tree]
+    return type(tree)(_tree(t, leaves) for t in tree)

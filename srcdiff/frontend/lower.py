@@ -14,7 +14,7 @@ from .. import pytree
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
-from .calls import Calls, LocalFunction, signature
+from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .source import parse_function
@@ -59,7 +59,7 @@ if hasattr(ast, "Match"):
     UNSUPPORTED[ast.Match] = ("match statement", "use if/elif")
 
 
-class Lowering(ControlFlow, Calls, Containers):
+class Lowering(ControlFlow, Calls, Containers, Derivatives):
     """Lowers one function body. A call to another user function gets a frame of its own
     (its own names) that writes into the caller's current block: the call is inlined."""
 
@@ -308,6 +308,8 @@ class Lowering(ControlFlow, Calls, Containers):
             return list(result) if not isinstance(result, (int, type(None))) else result
         if isinstance(func, T):
             raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
+        if _is_derivative(func):
+            return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
             return self.call_function(func, args, kwargs, node)
         return self.builder.call(func, args, kwargs)
@@ -381,6 +383,13 @@ def static_value(value, name=None):
     if isinstance(value, np.ndarray):
         return T(Const(value, name=name))
     return value
+
+
+def _is_derivative(fn):
+    """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code."""
+    from .. import modes
+
+    return fn is modes.jvp or hasattr(fn, "derivative_ir")
 
 
 def _has_source(fn):

@@ -1,0 +1,46 @@
+"""srcdiff's own transformations called inside differentiated code: grad of a jvp, a
+gradient used in a loss. They are inlined as IR, so they are differentiated like code."""
+import numpy as np
+import pytest
+
+import srcdiff
+from srcdiff import grad
+
+from .numeric import central_difference
+
+
+def curve(x):
+    return np.sin(x) * x ** 2
+
+
+def slope(x):
+    value, tangent = srcdiff.jvp(curve, (x,), (1.0,))
+    return tangent
+
+
+d_curve = grad(curve)
+
+
+def slope_times_x(x):
+    return d_curve(x) * x
+
+
+@pytest.mark.parametrize("x", [-1.3, 0.2, 0.7, 2.5])
+def test_grad_of_a_jvp_is_the_second_derivative(x):
+    exact = 2 * np.sin(x) + 4 * x * np.cos(x) - x ** 2 * np.sin(x)
+    assert grad(slope)(x) == pytest.approx(exact, rel=1e-12)
+    assert grad(slope)(x) == pytest.approx(central_difference(slope, (x,), 0), rel=1e-7)
+
+
+@pytest.mark.parametrize("x", [-0.4, 1.1])
+def test_a_gradient_inside_a_loss(x):
+    assert grad(slope_times_x)(x) == pytest.approx(central_difference(slope_times_x, (x,), 0), rel=1e-7)
+
+
+def vector(x):
+    return np.sin(x) * x
+
+
+def test_jacobian_of_a_jacobian_is_refused_with_a_way_out():
+    with pytest.raises(TypeError, match="hessian"):
+        srcdiff.jacfwd(srcdiff.jacrev(vector))(np.ones(2))
