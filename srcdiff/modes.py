@@ -8,16 +8,13 @@ import inspect
 import numpy as np
 
 from . import cache, pytree
-from .api import _arg_key, _check_differentiable, _flatten_args, _leaf_indices, grad
+from .api import Gradient, _arg_key, _check_differentiable, _flatten_args, _leaf_indices, grad
 from .compiler import compile_jvp, compile_vjp
 from .ir import aval_of_argument
 
 def _compiled(kind, fun, args, argnums=None):
     """Compile fun's forward-mode (kind "jvp") or split reverse-mode ("vjp") version for
     arguments of these kinds, once."""
-    if isinstance(fun, _Jacobian):
-        raise TypeError("a Jacobian of a Jacobian (jacfwd(jacrev(f))) is not supported yet: for a scalar f use "
-                        "srcdiff.hessian(f) or srcdiff.jacfwd(srcdiff.grad(f))")
     leaves, structures = _flatten_args(args)
     indices = tuple(range(len(args))) if argnums is None else argnums
     leaf_indices = _leaf_indices(structures, indices)
@@ -154,6 +151,15 @@ class _Jacobian:
         self.fun, self.argnums, self.mode = fun, argnums, mode
         self.__name__ = f"jacobian of {getattr(fun, '__name__', fun)}"
         self.__wrapped__ = fun
+
+    def derivative_ir(self, arg_avals, structures, optimize):
+        """For a transformation on top (jacfwd(jacrev(f))): the Jacobian of a scalar function is
+        its gradient, whichever mode computes it. A vector function's is not supported yet."""
+        try:
+            return Gradient(self.fun, self.argnums, False, False).derivative_ir(arg_avals, structures, optimize)
+        except TypeError as e:
+            raise TypeError(f"a Jacobian of the Jacobian of a vector-valued function is not supported yet ({e}); "
+                            "for a scalar function use srcdiff.hessian(f)") from None
 
     def __call__(self, *args):
         i = self.argnums % len(args)

@@ -41,6 +41,18 @@ def vector(x):
     return np.sin(x) * x
 
 
-def test_jacobian_of_a_jacobian_is_refused_with_a_way_out():
+def test_jacobian_of_a_jacobian_of_a_vector_function_is_refused_with_a_way_out():
     with pytest.raises(TypeError, match="hessian"):
         srcdiff.jacfwd(srcdiff.jacrev(vector))(np.ones(2))
+
+
+def bowl(x):
+    return np.sum(np.cos(x) * x ** 2) + x[0] * x[1]
+
+
+def test_jacfwd_of_jacrev_of_a_scalar_function_is_its_hessian():
+    x = np.array([0.3, -1.1, 0.8])
+    H = srcdiff.jacfwd(srcdiff.jacrev(bowl))(x)
+    np.testing.assert_allclose(H, srcdiff.hessian(bowl)(x), rtol=1e-12)
+    np.testing.assert_allclose(H, central_difference(grad(bowl), (x,), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(srcdiff.jacrev(srcdiff.jacfwd(bowl))(x), H, rtol=1e-12, atol=1e-12)
