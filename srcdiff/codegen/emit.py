@@ -288,15 +288,21 @@ class _Writer:
         at = self.plan.pos[id(eqn)]
         test = self.atom(eqn.ins[0])
         names = []
+        end = self.plan.end[id(eqn)]
         for j, out in enumerate(eqn.outs):
-            hint = self.var_name(out, next((r.hint for b in eqn.blocks for r in [b.results[j]]
-                                            if isinstance(r, Var) and r.hint), "value"))
-            name = self.bind(out, hint, at, strict=True)
+            hint = _identifier(self.var_name(out, next((r.hint for b in eqn.blocks for r in [b.results[j]]
+                                                        if isinstance(r, Var) and r.hint), "value")))
+            old = self.holder.get(hint)
+            if old is not None and hint not in names and self.plan.last_use.get(old, -1) <= end + 0.5:
+                # the value holding this name is not needed after the if: `dx = dx + g` inside it
+                name = self._take(out, hint)
+            else:
+                name, old = self.bind(out, hint, at, strict=True), None
             names.append(name)
             for b in eqn.blocks:
                 r = b.results[j]
                 if isinstance(r, Var) and r.id not in self.names and r.id not in self.plan.inline:
-                    self.preferred[r.id] = (name, out.id, None)  # the out is only written at the end
+                    self.preferred[r.id] = (name, out.id, old)  # written early only once `old` is dead
         branches = []
         for b in eqn.blocks:
             stmts = self.block(b.eqns)

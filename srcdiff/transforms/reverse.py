@@ -152,18 +152,24 @@ class _Reverse:
     # -- cond --------------------------------------------------------------------
 
     def cond(self, eqn, adjoint, builder):
+        """The branches of the backward cond start from the adjoints accumulated so far for
+        the outer values they read, so a branch that adds nothing passes them on unchanged
+        (rather than yielding zeros to be added)."""
         gs = [adjoint.get(o.id) for o in eqn.outs]
         reversed_branches = []
+        read = [v for b in eqn.blocks for v in _free_uses(b) if self.is_active(v)]
+        seeds = {v.id: adjoint[v.id] for v in read if v.id in adjoint}
         for branch in eqn.blocks:
             sub = Builder(peephole=peephole, parent=builder)
-            local = {}
+            local = dict(seeds)
             with sub.active(), sub.at(eqn.loc):
                 for r, g in zip(branch.results, gs):
                     if g is not None and self.is_active(r):
                         self.accumulate(local, r, g)
                 self.block(branch.eqns, local, sub)
             reversed_branches.append((sub, local, _defined_in(branch)))
-        free = self._ordered_free(reversed_branches)
+        free = [v for v in self._ordered_free(reversed_branches)
+                if v.id not in seeds or any(local[v.id] is not seeds[v.id] for _, local, _ in reversed_branches)]
         if not free:
             return
         blocks = []
@@ -175,7 +181,10 @@ class _Reverse:
         outs = [_adjoint_var(v) for v in free]
         builder.append(Eqn(COND, [eqn.ins[0]], outs, {}, eqn.loc, tuple(blocks)))
         for v, o in zip(free, outs):
-            self.accumulate(adjoint, v, T(o))
+            if v.id in seeds:
+                adjoint[v.id] = T(o)  # the branches already added to what was there
+            else:
+                self.accumulate(adjoint, v, T(o))
 
     def _pass_residuals(self, eqn, backward_blocks, inside_sets):
         """Forward values a backward branch reads leave the forward cond as extra outs."""
