@@ -41,16 +41,34 @@ def value_and_grad(fun=None, argnums=0, has_aux=False):
     return Gradient(fun, argnums, has_aux, with_value=True)
 
 
-def source(transformed, *example_args, **example_kwargs):
-    """The emitted Python module of a gradient function, as a string.
+def source(fun, *example_args, mode=None):
+    """The emitted Python module of a derivative, as a string.
 
-    With example arguments the source is specialised to their shapes and
-    dtypes (what a call with them runs); without, it works for any shapes.
+    ``source(grad(f), *args)`` shows the gradient; ``source(f, *args, mode="jvp")``
+    the forward-mode derivative (one tangent per float argument); ``mode="vjp"``
+    the forward and backward halves of reverse mode. With example arguments the
+    code is specialised to their shapes and dtypes; without, it works for any.
+
+    >>> print(srcdiff.source(srcdiff.grad(f), 2.0, 5.0))   # doctest: +SKIP
+    import numpy as np
+    ...
     """
-    if not isinstance(transformed, Gradient):
-        raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad or value_and_grad, "
-                        f"not {type(transformed).__name__}")
-    return transformed.compiled(*example_args, **example_kwargs).source
+    if mode is None:
+        if getattr(fun, "source", None) is not None and not isinstance(fun, Gradient):
+            return fun.source  # a vjp_fn
+        if not isinstance(fun, Gradient):
+            raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad or value_and_grad, or "
+                            f"mode='jvp'/'vjp' with a plain function, not {type(fun).__name__}")
+        return fun.compiled(*example_args).source
+    from . import modes
+
+    if mode not in ("jvp", "vjp"):
+        raise ValueError(f"mode is 'jvp' or 'vjp', not {mode!r}")
+    if not example_args:
+        raise TypeError(f"source(..., mode={mode!r}) needs example arguments")
+    differentiable = tuple(i for i, a in enumerate(example_args) if modes._is_float_tree(a))
+    kind_args = (differentiable,) if mode == "jvp" else ()
+    return modes._compiled(mode, fun, example_args, *kind_args)[0].source
 
 
 class Gradient:
