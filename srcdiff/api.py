@@ -32,9 +32,12 @@ def grad(fun=None, argnums=0, has_aux=False):
 
 
 def value_and_grad(fun=None, argnums=0, has_aux=False):
-    """Like :func:`grad`, but the function returns ``(value, gradient)``.
+    """Like :func:`grad`, but the function returns ``(value, gradient)``, computed in one pass.
 
     With ``has_aux=True`` it returns ``((value, aux), gradient)``, as JAX does.
+
+    >>> loss_and_grads = srcdiff.value_and_grad(loss, argnums=(0, 1))   # doctest: +SKIP
+    >>> value, (dW, db) = loss_and_grads(W, b, X, y)                   # doctest: +SKIP
     """
     if fun is None:
         return lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux)

@@ -59,7 +59,11 @@ def jvp(fun, primals, tangents):
 
 def vjp(fun, *primals):
     """(fun(*primals), vjp_fn): vjp_fn(cotangent) gives the cotangent of every primal, as a
-    tuple, by reverse mode. The forward sweep runs once; vjp_fn can be called many times."""
+    tuple, by reverse mode. The forward sweep runs once; vjp_fn can be called many times.
+
+    >>> y, pullback = srcdiff.vjp(f, x)      # doctest: +SKIP
+    >>> (dx,) = pullback(np.ones_like(y))                # doctest: +SKIP
+    """
     compiled, leaves, structures, _ = _compiled("vjp", fun, primals)
     result = compiled.forward(*leaves)
     n = compiled.n_results
@@ -124,23 +128,37 @@ def _is_float_tree(p):
 
 
 def jacfwd(fun, argnums=0):
-    """The Jacobian by forward mode: one pass per input element, shape out.shape + in.shape."""
+    """The Jacobian by forward mode: one pass per input element, shape out.shape + in.shape.
+
+    >>> srcdiff.jacfwd(f)(np.array([1.0, 2.0, 3.0])).shape   # doctest: +SKIP
+    (1000, 3)
+    """
     return _Jacobian(fun, argnums, "fwd")
 
 
 def jacrev(fun, argnums=0):
-    """The Jacobian by reverse mode: one forward sweep, one backward pass per output element."""
+    """The Jacobian by reverse mode: one forward sweep, one backward pass per output element.
+
+    >>> srcdiff.jacrev(f, argnums=1)(x, W)                   # doctest: +SKIP
+    """
     return _Jacobian(fun, argnums, "rev")
 
 
 def jacobian(fun, argnums=0):
     """The Jacobian, by forward mode when the input has fewer elements than the output and
-    by reverse mode otherwise (each pass gives a column, resp. a row)."""
+    by reverse mode otherwise (each pass gives a column, resp. a row).
+
+    >>> J = srcdiff.jacobian(f)(x)                           # doctest: +SKIP
+    """
     return _Jacobian(fun, argnums, "auto")
 
 
 def hessian(fun, argnums=0):
-    """The Hessian of a scalar function: forward mode over the reverse-mode gradient."""
+    """The Hessian of a scalar function: forward mode over the reverse-mode gradient.
+
+    >>> srcdiff.hessian(energy)(np.zeros(100)).shape   # doctest: +SKIP
+    (100, 100)
+    """
     return _Jacobian(grad(fun, argnums=argnums), argnums, "fwd")
 
 
@@ -214,7 +232,10 @@ def check_grads(fun, args, order=1, modes=("fwd", "rev"), eps=1e-6, rtol=1e-5, a
     """Compare srcdiff's derivatives of fun at args with central differences; raise an
     AssertionError naming the argument, the element and the difference when they disagree.
 
-    order=2 also checks the derivatives of the gradient (a scalar fun)."""
+    order=2 also checks the derivatives of the gradient (a scalar fun).
+
+    >>> srcdiff.check_grads(loss, (W, b), order=2)           # doctest: +SKIP
+    """
     from .testing import central_difference
 
     args = tuple(args)

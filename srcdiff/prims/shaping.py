@@ -359,7 +359,11 @@ def _copy(x):
 
 
 def stop_gradient(x):
-    """x, as a value no derivative flows through: srcdiff treats it as a constant."""
+    """x, as a value no derivative flows through: srcdiff treats it as a constant.
+
+    >>> def f(x):
+    ...     return x * srcdiff.stop_gradient(x)    # grad(f)(3.0) is 3.0, not 6.0
+    """
     return x
 
 
