@@ -168,8 +168,10 @@ class _Writer:
         ins = eqn.ins
         if name == "list_item" and "_of" in eqn.params:
             return self.names.get(eqn.params["_of"].id, "")
+        if name == "transpose" and isinstance(ins[0], Var) and ins[0].id in self.names:
+            return f"{self.names[ins[0].id]}_T"
         if name == "tuple_item" and isinstance(ins[0], Var) and ins[0].aval.kind == "tuple":
-            return {0: "n", 1: "d"}.get(eqn.params["i"], f"dim{eqn.params['i']}")
+            return {0: "n", 1: "m"}.get(eqn.params["i"], f"dim{eqn.params['i']}")
         if name == "getitem" and isinstance(ins[0], Var) and ins[0].id in self.names and len(ins) == 2:
             index = ins[1]
             if isinstance(index, Var) and index.id in self.names and index.aval.ndim == 0:

@@ -6,14 +6,14 @@ from .elementwise import ADD, BINARY, NEG, NONDIFF, SUB, UNARY
 from .indexing import MAKE_TUPLE, NDIM, SHAPE, SIZE, TUPLE_ITEM
 from .creation import ARANGE, EYE, LINSPACE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from .indexing import INDEX_PUT
-from .linalg import DOT, MATMUL, OUTER, TRACE
+from .linalg import DOT, MATMUL, OUTER, TRACE, TRANSPOSE
 from .lists import LIST_LEN
 from .reductions import MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
 from .shaping import ASTYPE, CONCATENATE, COPY, STACK, TILE
 
 # Operations that cannot raise (no division, no indexing, no shape checks left to run
 # time), so a loop-invariant one may be computed before a loop that might not run.
-for _prim in [SHAPE, SIZE, NDIM, TUPLE_ITEM, MAKE_TUPLE, LIST_LEN, AND, OR, NOT, ADD, SUB, NEG, BINARY["mul"],
+for _prim in [SHAPE, SIZE, NDIM, TUPLE_ITEM, MAKE_TUPLE, LIST_LEN, AND, OR, NOT, ADD, SUB, NEG, BINARY["mul"], TRANSPOSE,
               *UNARY.values(), *(NONDIFF[k] for k in ("gt", "ge", "lt", "le", "eq", "ne", "logical_not"))]:
     _prim.hoistable = True
 from .core import ATTRIBUTES, CALLABLES, METHODS, Builder, Primitive, T, lookup, wrap

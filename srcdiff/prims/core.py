@@ -131,7 +131,7 @@ class Builder:
             if folded is not None:
                 return T(folded)
         if self.peephole is not None:
-            prim, atoms, same = self.peephole(prim, atoms, self.producer)
+            prim, atoms, same = self.peephole(prim, atoms, self.producer, params)
             if same is not None:
                 return T(same)
         avals = prim.shape([a.aval for a in atoms], params) if prim.shape else Aval()

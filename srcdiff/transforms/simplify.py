@@ -9,6 +9,7 @@ from ..ir.regions import carried_count
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
 from ..prims.indexing import INDEX_PUT
+from ..prims.linalg import TRANSPOSE
 from ..prims.shaping import COPY
 
 MUL, DIV, POW = BINARY["mul"], BINARY["div"], BINARY["pow"]
@@ -70,15 +71,27 @@ _NEUTRAL = {ADD: (0, True, _always), SUB: (0, False, _always), MUL: (1, True, _f
             DIV: (1, False, _stays_float), POW: (1, False, _always), NONDIFF["floordiv"]: (1, False, _is_int)}
 
 
-def peephole(prim, atoms, producer):
+def params_free_transpose(atoms, producer):
+    made = producer(atoms[0]) if isinstance(atoms[0], Var) else None
+    return made is not None and made.prim is TRANSPOSE and made.params.get("axes") is None
+
+
+def peephole(prim, atoms, producer, params=None):
     """What rules get for free while they build: (primitive and operands to use, or an
     atom that is the result). -1.0 * x becomes -x."""
     atoms = unbroadcast_operands(prim, atoms, producer)
+    if prim is TRANSPOSE and (params or {}).get("axes") is None and params_free_transpose(atoms, producer):
+        return prim, atoms, producer(atoms[0]).ins[0]  # (x.T).T is x
     if prim is ADD and isinstance(atoms[0], Var) and atoms[0] is atoms[1]:
         return MUL, [Const(2), atoms[0]], None
     if prim is MUL:
         for i in (0, 1):
             a, other = atoms[i], atoms[1 - i]
+            made = producer(a) if isinstance(a, Var) else None
+            if (made is not None and made.prim is BROADCAST_TO and isinstance(made.ins[0], Const)
+                    and isinstance(other, Const) and other.aval.shape == () and made.ins[0].aval.shape == ()):
+                # broadcast_to(1.0, s) * 100.0 is broadcast_to(100.0, s): the scale moves inside
+                return BROADCAST_TO, [Const(made.ins[0].value * other.value), made.ins[1]], None
             if _is(a, -1) and _float_safe(other, a):
                 return NEG, [other], None
             made = producer(a) if isinstance(a, Var) else None

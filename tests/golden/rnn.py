@@ -12,6 +12,7 @@ def grad_rnn_loss(W, U, X):
         h = np.tanh(W @ h + U @ X[t])
         h_saved.append(h)
     dh = 2 * h
+    W_T = W.T
     dW = np.zeros_like(W)
     dU = np.zeros_like(U)
     for t in reversed(range(n)):
@@ -19,6 +20,6 @@ def grad_rnn_loss(W, U, X):
         h_1 = h_saved_1[t]
         mul_dh = dh * (1 - h * h)
         dU = dU + np.outer(mul_dh, X[t])
-        dh = W.T @ mul_dh
+        dh = W_T @ mul_dh
         dW = dW + np.outer(mul_dh, h_1)
     return dW, dU
