@@ -3,6 +3,7 @@ import os
 import runpy
 
 import numpy as np
+import pytest
 
 import srcdiff
 
@@ -76,3 +77,43 @@ def test_readme_rnn_source_is_current():
     W, U, X = rng.standard_normal((4, 4)), rng.standard_normal((4, 3)), rng.standard_normal((6, 3))
     emitted = srcdiff.source(srcdiff.grad(rnn_loss, argnums=(0, 1)), W, U, X)
     assert _block(_read("README.md"), "def grad_rnn_loss(") == _function_source(emitted, "grad_rnn_loss")
+
+
+def _printed(name, *args, **kwargs):
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        example(name).main(*args, **kwargs)
+    return out.getvalue()
+
+
+def _quoted(printed, readme, prefix):
+    """The line starting with prefix, as printed and as quoted, carry the same numbers (to the
+    digits shown: another BLAS may round the last one differently)."""
+    import re
+
+    def numbers(text):
+        line = next(ln for ln in text.splitlines() if prefix in ln)
+        tail = line[line.index(prefix) + len(prefix):].split("`")[0]
+        return [float(v) for v in re.findall(r"-?\d+\.\d+(?:e-?\d+)?", tail)]
+
+    got, quoted = numbers(printed), numbers(readme)
+    assert quoted and len(got) >= len(quoted), prefix  # the printed line may go on (a timing)
+    for g, q in zip(got, quoted):
+        assert g == pytest.approx(q, rel=2e-2, abs=1e-12), (prefix, got, quoted)
+
+
+def test_readme_quotes_what_the_examples_print(tmp_path):
+    readme = _read("README.md")
+    homework = _printed("homework", out_dir=str(tmp_path))
+    for prefix in ("output at (2, -2)", "d output / d(x1, x2) there", "grid RMS error against"):
+        _quoted(homework, readme, prefix)
+    _quoted(_printed("rnn"), readme, "loss: initial")
+    _quoted(_printed("two_layer_net"), readme, "training accuracy:")
+    try:
+        import scipy  # noqa: F401
+    except ImportError:
+        return
+    _quoted(_printed("rosenbrock"), readme, "L-BFGS-B: f =")
