@@ -12,6 +12,7 @@ from .api import Gradient, _arg_key, _check_differentiable, _flatten_args, _leaf
 from .compiler import compile_jvp, compile_vjp
 from .ir import aval_of_argument
 
+
 def _compiled(kind, fun, args, argnums=None):
     """Compile fun's forward-mode (kind "jvp") or split reverse-mode ("vjp") version for
     arguments of these kinds, once."""
@@ -20,15 +21,14 @@ def _compiled(kind, fun, args, argnums=None):
     leaf_indices = _leaf_indices(structures, indices)
     arg_key = (structures, tuple(map(_arg_key, leaves)))
     key = cache.key_of(fun, (kind, leaf_indices), arg_key)
-    entry = cache.get(key)
-    if entry is None:
+
+    def build():
         avals = tuple(aval_of_argument(a) for a in leaves)
         if kind == "jvp":
-            build = lambda: compile_jvp(fun, avals, leaf_indices, structures=structures)  # noqa: E731
-        else:
-            build = lambda: compile_vjp(fun, avals, structures=structures)  # noqa: E731
-        entry = cache.get_or_compile(key, build)
-    return entry, leaves, structures, leaf_indices
+            return compile_jvp(fun, avals, leaf_indices, structures=structures)
+        return compile_vjp(fun, avals, structures=structures)
+
+    return cache.get_or_compile(key, build), leaves, structures, leaf_indices
 
 
 def jvp(fun, primals, tangents):
