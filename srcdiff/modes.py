@@ -232,7 +232,7 @@ def check_grads(fun, args, order=1, modes=("fwd", "rev"), eps=1e-6, rtol=1e-5, a
     """Compare srcdiff's derivatives of fun at args with central differences; raise an
     AssertionError naming the argument, the element and the difference when they disagree.
 
-    order=2 also checks the derivatives of the gradient (a scalar fun).
+    order=2 also checks the derivatives of the gradient wrt the first argument (fun scalar).
 
     >>> srcdiff.check_grads(loss, (W, b), order=2)           # doctest: +SKIP
     """
