@@ -267,6 +267,11 @@ def _check_differentiable(fun, args, indices):
 
 
 def _check_leaf(fun, i, name, a):
+    if isinstance(a, complex) or (isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "c"):
+        raise TypeError(
+            f"argument {i} ({name}) of {fun.__name__} is complex; srcdiff differentiates real inputs only "
+            "(split it into real and imaginary parts, or leave it out of argnums)"
+        )
     if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
         raise TypeError(
             f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
