@@ -1,0 +1,311 @@
+"""srcdiff against hand-written NumPy gradients (and autograd, JAX, PyTorch when installed).
+
+    python -m benchmarks.run [--quick] [--only NAME]
+
+First every system's gradient is checked against the hand-written one for every workload
+(np.testing.assert_allclose, rtol=1e-8, atol=1e-10); a system that fails the check (an error
+or a mismatch) is reported with the error and not timed, the others go on, and the run exits
+with status 1. Then each workload is timed, in microseconds per call (median of repeats after a
+warm-up, benchmarks.timing.per_call_us), with srcdiff's time to first gradient, and the table
+is printed. See benchmarks/README.md for the columns.
+"""
+import argparse
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import srcdiff
+
+from .timing import per_call_us
+from .workloads import WORKLOADS, rebind
+
+RTOL, ATOL = 1e-8, 1e-10
+
+
+# ---------------------------------------------------------------------------
+# systems: each sets up a zero-argument call computing the gradient for one workload,
+# and a function turning what the call returns into a tuple of NumPy values to check
+
+
+def _version(dist):
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+class System:
+    def __init__(self, name, setup, version=None):
+        self.name = name
+        self.setup = setup  # (workload, args) -> (call, to_numpy)
+        self.version = version
+
+
+def _packed(indices, args):
+    params = tuple(args[i] for i in indices)
+
+    def full(params):
+        a = list(args)
+        for i, p in zip(indices, params):
+            a[i] = p
+        return a
+
+    return params, full
+
+
+def setup_srcdiff(w, args):
+    g = srcdiff.grad(w.objective, argnums=w.argnums)
+    return (lambda: g(*args)), tuple
+
+
+def make_autograd():
+    autograd = importlib.import_module("autograd")
+    anp = importlib.import_module("autograd.numpy")
+
+    def setup(w, args):
+        f = rebind(w.objective, anp)
+        params, full = _packed(w.argnums, args)
+        dloss = autograd.grad(lambda params: f(*full(params)))  # gradient wrt the tuple of parameters
+        return (lambda: dloss(params)), tuple
+
+    return System("autograd", setup, _version("autograd"))
+
+
+def make_jax(jit):
+    jax = importlib.import_module("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = importlib.import_module("jax.numpy")
+
+    def setup(w, args):
+        gf = jax.grad(rebind(w.objective, jnp), argnums=w.argnums)
+        if jit:
+            gf = jax.jit(gf)
+        jargs = tuple(jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args)
+        return (lambda: jax.block_until_ready(gf(*jargs))), (lambda out: tuple(np.asarray(g) for g in out))
+
+    return System("jax.jit" if jit else "jax", setup, jax.__version__)
+
+
+def make_torch():
+    torch = importlib.import_module("torch")
+    from .torch_workloads import OBJECTIVES
+
+    def setup(w, args):
+        f = OBJECTIVES[w.objective.__name__]
+        base = [torch.tensor(args[i], dtype=torch.float64) for i in w.argnums]
+        rest = [torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+
+        def call():
+            leaves = [b.detach().requires_grad_() for b in base]  # fresh leaves sharing the data
+            full = list(rest)
+            for i, leaf in zip(w.argnums, leaves):
+                full[i] = leaf
+            f(*full).backward()
+            return tuple(leaf.grad for leaf in leaves)
+
+        return call, (lambda out: tuple(g.numpy() for g in out))
+
+    return System("torch", setup, torch.__version__)
+
+
+def peers():
+    """The optional peers that are installed, and a note on each one that is not."""
+    systems, notes = [], []
+    for module, makers in (("autograd", [make_autograd]), ("jax", [lambda: make_jax(False), lambda: make_jax(True)]),
+                           ("torch", [make_torch])):
+        if importlib.util.find_spec(module) is None:
+            notes.append(f"{module}: not installed, skipped")
+            continue
+        try:
+            systems += [make() for make in makers]
+        except Exception as e:  # installed but broken (jax without jaxlib, ...)
+            notes.append(f"{module}: cannot be imported ({type(e).__name__}: {e}), skipped")
+    return systems, notes
+
+
+# ---------------------------------------------------------------------------
+# checking
+
+
+class Failure(Exception):
+    pass
+
+
+def check(system, w, got, hand):
+    names = list(inspect.signature(w.objective).parameters)
+    if len(got) != len(hand):
+        raise Failure(f"{system.name} returned {len(got)} gradient(s) for {w.name}, expected {len(hand)}")
+    for argnum, g, h in zip(w.argnums, got, hand):
+        what = f"{system.name} gradient of {w.objective.__name__} wrt {names[argnum]} (argument {argnum})"
+        if np.shape(g) != np.shape(h):
+            raise Failure(f"{what} has shape {np.shape(g)}, the hand-written one {np.shape(h)}")
+        try:
+            np.testing.assert_allclose(np.asarray(g, dtype=float), h, rtol=RTOL, atol=ATOL)
+        except AssertionError as e:
+            diff = np.abs(np.asarray(g, dtype=float) - h)
+            raise Failure(f"{what} differs from the hand-written gradient (largest absolute difference "
+                          f"{np.max(diff):.3g}, relative {np.max(diff / np.maximum(np.abs(h), 1e-300)):.3g}):{e}") from None
+
+
+def describe(e):
+    if isinstance(e, Failure):
+        return str(e)
+    return f"{type(e).__name__}: {e}"
+
+
+# ---------------------------------------------------------------------------
+# formatting
+
+
+def fmt_us(v):
+    return f"{v:,.2f}" if v < 10 else f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
+
+
+def fmt_ms(v):
+    return f"{v:,.2f}" if v < 10 else f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
+
+
+def print_table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    line = lambda cells: "| " + " | ".join(
+        str(c).ljust(wd) if i == 0 else str(c).rjust(wd) for i, (c, wd) in enumerate(zip(cells, widths))) + " |"
+    print(line(header))
+    print("| " + " | ".join(("-" * wd) if i == 0 else ("-" * (wd - 1) + ":") for i, wd in enumerate(widths)) + " |")
+    for r in rows:
+        print(line(r))
+
+
+# ---------------------------------------------------------------------------
+
+
+def select(only):
+    if not only:
+        return WORKLOADS
+    exact = [w for w in WORKLOADS if w.name == only]
+    chosen = exact or [w for w in WORKLOADS if only in w.name]
+    if not chosen:
+        sys.exit(f"no workload named {only!r}; workloads: {', '.join(w.name for w in WORKLOADS)}")
+    return chosen
+
+
+def first_gradient_seconds(w, args, trials):
+    """Parse, transform, emit and exec, then one call: a fresh grad object on an empty cache."""
+    times = []
+    for _ in range(trials):
+        srcdiff.cache.clear()
+        g = srcdiff.grad(w.objective, argnums=w.argnums)
+        start = time.perf_counter()
+        g(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer and shorter repeats: a fast sanity run")
+    parser.add_argument("--only", metavar="NAME", help="one workload (or the workloads whose name contains NAME)")
+    opts = parser.parse_args(argv)
+    repeats, min_time, trials = (3, 0.01, 1) if opts.quick else (7, 1.0, 5)
+    workloads = select(opts.only)
+
+    peer_systems, notes = peers()
+    systems = [System("srcdiff", setup_srcdiff, getattr(srcdiff, "__version__", "?"))] + peer_systems
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cores, "
+          f"{platform.machine()}; srcdiff {systems[0].version}"
+          + "".join(f", {s.name} {s.version}" for s in peer_systems if s.name != "jax.jit"))
+    for note in notes:
+        print(f"  {note}")
+
+    # 1. check every system against the hand-written gradient
+    print(f"\nchecking gradients against the hand-written ones (rtol={RTOL:g}, atol={ATOL:g}):")
+    failures = []  # (workload, system, message)
+    calls = {}     # (workload name, system name) -> zero-argument gradient call
+    first_call = {}
+    inputs = {}
+    for w in workloads:
+        args = w.inputs()
+        inputs[w.name] = args
+        hand = w.hand_grad(*args)
+        status = []
+        for s in systems:
+            try:
+                call, to_numpy = s.setup(w, args)
+                start = time.perf_counter()
+                out = call()
+                first_call[w.name, s.name] = time.perf_counter() - start
+                check(s, w, to_numpy(out), hand)
+            except Exception as e:
+                failures.append((w.name, s.name, describe(e)))
+                status.append(f"{s.name} FAILED")
+                continue
+            calls[w.name, s.name] = call
+            status.append(f"{s.name} ok")
+        print(f"  {w.name:18} " + ", ".join(status))
+    for wname, sname, message in failures:
+        print(f"\nFAILED: {sname} on {wname}:\n  " + message.replace("\n", "\n  "))
+
+    # 2. time
+    print(f"\ntiming ({'quick: ' if opts.quick else ''}median of {repeats} repeats, each at least "
+          f"{min_time / repeats * 1e3:.1f} ms of calls, after a warm-up) ...", flush=True)
+    header = ["workload", "objective µs", "hand µs", "srcdiff µs", "srcdiff/hand", "srcdiff/objective",
+              "first gradient ms"]
+    for s in peer_systems:
+        header.append(f"{s.name} µs")
+        if s.name == "jax.jit":
+            header.append("jax.jit compile ms")
+    rows = []
+    for w in workloads:
+        args = inputs[w.name]
+        t_obj = per_call_us(lambda: w.objective(*args), repeats, min_time)
+        t_hand = per_call_us(lambda: w.hand_grad(*args), repeats, min_time)
+        row = [w.name, fmt_us(t_obj), fmt_us(t_hand)]
+        if (w.name, "srcdiff") in calls:
+            t_src = per_call_us(calls[w.name, "srcdiff"], repeats, min_time)
+            first = first_gradient_seconds(w, args, trials) - t_src * 1e-6
+            row += [fmt_us(t_src), f"{t_src / t_hand:.2f}x", f"{t_src / t_obj:.2f}x", fmt_ms(first * 1e3)]
+        else:
+            row += ["FAILED", "-", "-", "-"]
+        for s in peer_systems:
+            call = calls.get((w.name, s.name))
+            t = per_call_us(call, repeats, min_time) if call else None
+            row.append(fmt_us(t) if call else "FAILED")
+            if s.name == "jax.jit":
+                row.append(fmt_ms((first_call[w.name, s.name] - t * 1e-6) * 1e3) if call else "-")
+        rows.append(row)
+        print(f"  {w.name} done", file=sys.stderr, flush=True)
+    print()
+    print_table(header, rows)
+
+    # 3. the cost of srcdiff's cached call path over calling the emitted function directly
+    survey = [w for w in workloads if w.name == "survey"]
+    if survey and ("survey", "srcdiff") in calls:
+        w = survey[0]
+        args = inputs[w.name]
+        g = srcdiff.grad(w.objective, argnums=w.argnums)
+        compiled = g.compiled(*args)
+        r = max(repeats, 15) if not opts.quick else repeats
+        t_g = per_call_us(lambda: g(*args), r, min_time)
+        t_fn = per_call_us(lambda: compiled.fn(*args), r, min_time)
+        print(f"\ncached-call overhead (survey at {args}): srcdiff.grad(f, argnums={w.argnums})(...) {t_g:.2f} µs, "
+              f"emitted function called directly {t_fn:.2f} µs: {t_g - t_fn:.2f} µs per call")
+    elif survey:
+        print("\ncached-call overhead: not measured, srcdiff failed on the survey workload")
+
+    if failures:
+        print(f"\n{len(failures)} failure(s):")
+        for wname, sname, message in failures:
+            print(f"  {sname} on {wname}: {message.splitlines()[0]}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
