@@ -95,6 +95,8 @@ class Gradient:
         self._signature = inspect.signature(fun)
         self._nparams = len(self._signature.parameters)
         self._simple = isinstance(argnums, int) and not has_aux and not with_value  # one array out
+        self._normalized = self._indices_for(self._nparams) if all(
+            -self._nparams <= i < self._nparams for i in self._indices) else self._indices
         self._entries = {}  # argument kinds -> compiled, the per-call fast path
         functools.update_wrapper(self, fun, updated=())  # not the wrapped object's __dict__
 
@@ -179,21 +181,17 @@ class Gradient:
 
     def _package(self, outs, args, structures, compiled):
         outs = outs if isinstance(outs, tuple) else (outs,)
-        indices = self._indices_for(len(args))
+        indices = self._normalized if len(args) == self._nparams else self._indices_for(len(args))
         aux_tree, n_aux = compiled.out_tree
         pos = 0
         value = None
         if self.with_value:
             value, pos = outs[0], 1
-        grads = []
-        for i in indices:
-            structure = "leaf" if structures is None else structures[i]
-            n = pytree.count(structure)
-            leaf_args = []
-            pytree.flatten(args[i], leaf_args)
-            leaf_grads = [_like(g, a) for g, a in zip(outs[pos:pos + n], leaf_args)]
-            grads.append(pytree.unflatten(structure, iter(leaf_grads)))
-            pos += n
+        if structures is None:  # the common case: arrays and floats, one output each
+            grads = [_like(g, args[i]) for g, i in zip(outs[pos:pos + len(indices)], indices)]
+            pos += len(indices)
+        else:
+            grads, pos = self._regroup(outs, pos, args, structures, indices)
         aux_leaves = outs[pos:]
         g = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
         if self.has_aux:
@@ -204,6 +202,20 @@ class Gradient:
         if self.with_value:
             return value, g
         return g
+
+    @staticmethod
+    def _regroup(outs, pos, args, structures, indices):
+        """Leaf gradients back into each argument's dict/list/tuple structure."""
+        grads = []
+        for i in indices:
+            structure = structures[i]
+            n = pytree.count(structure)
+            leaf_args = []
+            pytree.flatten(args[i], leaf_args)
+            leaf_grads = [_like(g, a) for g, a in zip(outs[pos:pos + n], leaf_args)]
+            grads.append(pytree.unflatten(structure, iter(leaf_grads)))
+            pos += n
+        return grads, pos
 
 
 def _leaf_tree(structure, counter):

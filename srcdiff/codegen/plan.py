@@ -84,8 +84,9 @@ class Plan:
         for eqn in block.eqns:
             for b in eqn.blocks:
                 self._choose_inline(b)
-            if len(eqn.outs) != 1 or eqn.blocks or getattr(eqn.prim, "emit_stmts", None) is not None:
-                continue
+            if (len(eqn.outs) != 1 or eqn.blocks or getattr(eqn.prim, "emit_stmts", None) is not None
+                    or getattr(eqn.prim, "inplace", None) is not None):
+                continue  # statements, not expressions
             v = eqn.outs[0]
             if self.use_count[v.id] != 1 or v.hint or v.id in self.saved or self._named_adjoint(v):
                 continue
@@ -171,7 +172,7 @@ def _owned(fn, plan):
         for eqn in regions:
             start, end = plan.pos[id(eqn)], plan.end[id(eqn)]
             if eqn.prim is COND:
-                pairs = [(o, [(b.results[j], end) for b in eqn.blocks]) for j, o in enumerate(eqn.outs)]
+                pairs = [(o, [(b.results[j], end + 0.5) for b in eqn.blocks]) for j, o in enumerate(eqn.outs)]
             else:
                 body = eqn.blocks[-1]
                 n = len(body.results)
@@ -179,7 +180,7 @@ def _owned(fn, plan):
                 inits = eqn.ins[3:] if eqn.prim is FOR else eqn.ins
                 pairs = []
                 for j in range(n):
-                    sources = [(inits[j], start), (body.results[j], end)]
+                    sources = [(inits[j], start), (body.results[j], end + 0.5)]
                     pairs.append((eqn.outs[j], sources))
                     pairs.append((params[j], sources))
                     if eqn.prim is WHILE:
