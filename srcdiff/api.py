@@ -174,7 +174,9 @@ class Gradient:
         else:
             leaves, structures = args, None
         compiled = self._compiled_for(args, leaves, structures)
-        outs = compiled.fn(*leaves)
+        # Python floats run as NumPy scalars, so 1 / 0.0 is inf (with NumPy's warning), as it is
+        # for arrays, rather than a ZeroDivisionError from inside the derivative
+        outs = compiled.fn(*[np.float64(a) if type(a) is float else a for a in leaves])
         if self._simple and structures is None:
             return _like(outs, args[self._indices[0]])
         return self._package(outs, args, structures, compiled)

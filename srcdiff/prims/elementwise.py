@@ -188,14 +188,21 @@ def _power_dx(x, y, z):
         return 2 * x
     if const_equals(y, 1):
         return 1.0
+    if const_equals(y, 0):
+        return 0.0  # x ** 0 is 1 everywhere, also at x = 0 (where y * x ** -1 would be nan)
     return y * x ** (y - 1)
+
+
+def _power_dy(x, y, z):
+    """d(x ** y)/dy = x ** y * ln x, taken as 0 at x = 0 (where x ** y is flat in y for y > 0)."""
+    return z * np.log(np.where(x == 0, 1.0, x))
 
 
 POW = binary(
     "pow",
     [np.power, operator.pow, math.pow, builtins.pow],
     template("{0} ** {1}"),
-    (_power_dx, lambda x, y, z: z * np.log(x)),
+    (_power_dx, _power_dy),
 )
 binary("arctan2", [np.arctan2, math.atan2], template("np.arctan2({0}, {1})"),
        (lambda x, y, z: y / (x * x + y * y), lambda x, y, z: -x / (x * x + y * y)), floating=True)

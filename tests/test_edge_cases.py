@@ -1,0 +1,72 @@
+"""Numerical edge cases: what srcdiff gives at kinks, zeros and infinities (see README)."""
+import numpy as np
+import pytest
+
+from srcdiff import grad
+
+
+def power_zero(x):
+    return x ** 0
+
+
+def zero_power(y, x):
+    return x ** y
+
+
+def root(x):
+    return np.sqrt(x)
+
+
+def logarithm(x):
+    return np.log(x)
+
+
+def absolute(x):
+    return np.abs(x)
+
+
+def relu(x):
+    return np.sum(np.maximum(x, 0.0))
+
+
+def tie(x, y):
+    return np.maximum(x, y)
+
+
+def test_x_to_the_zero_has_derivative_zero_even_at_zero():
+    assert grad(power_zero)(0.0) == 0.0
+    assert grad(power_zero)(2.5) == 0.0
+
+
+def test_zero_to_the_y_has_derivative_zero_in_y():
+    assert grad(zero_power)(2.0, 0.0) == 0.0
+    assert grad(zero_power)(2.0, 3.0) == pytest.approx(9.0 * np.log(3.0), rel=1e-14)
+
+
+def test_sqrt_and_log_at_zero_are_infinite_as_in_numpy():
+    with np.errstate(divide="ignore"):
+        assert grad(root)(0.0) == np.inf
+        assert grad(logarithm)(0.0) == np.inf
+
+
+def test_kinks_take_the_course_convention():
+    assert grad(absolute)(0.0) == 0.0
+    np.testing.assert_array_equal(grad(relu)(np.array([-1.0, 0.0, 2.0])), [0.0, 0.0, 1.0])
+    assert grad(tie, argnums=(0, 1))(1.0, 1.0) == (0.5, 0.5)
+
+
+def test_inf_and_nan_inputs_propagate():
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(grad(root)(np.nan))
+        assert grad(root)(np.inf) == 0.0
+
+
+def test_float32_stays_float32():
+    x = np.array([0.5, 2.0], dtype=np.float32)
+    g = grad(sin_sum)(x)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, np.cos(x), rtol=1e-6)
+
+
+def sin_sum(x):
+    return np.sum(np.sin(x))
