@@ -295,7 +295,7 @@ class _Writer:
             hint = _identifier(self.var_name(out, next((r.hint for b in eqn.blocks for r in [b.results[j]]
                                                         if isinstance(r, Var) and r.hint), "value")))
             old = self.holder.get(hint)
-            if old is not None and hint not in names and self.plan.last_use.get(old, -1) <= end + 0.5:
+            if old is not None and hint not in names and self._dead_after(old, eqn, end):
                 # the value holding this name is not needed after the if: `dx = dx + g` inside it
                 name = self._take(out, hint)
             else:
@@ -319,6 +319,15 @@ class _Writer:
         if not then:
             return [ast.If(ast.UnaryOp(ast.Not(), test), orelse, [])]
         return [ast.If(test, then, orelse)]
+
+    def _dead_after(self, var_id, eqn, end):
+        """Nothing reads var after this cond, except its own branches passing it on as a result."""
+        for position, chain, consumer in self.plan.uses.get(var_id, ()):
+            if position <= end:
+                continue
+            if not (position == end + 0.5 and consumer is None and chain and chain[-1] is eqn):
+                return False
+        return True
 
     def _read_anyway(self, out, pred):
         """Whether a residual is read other than under a cond on the same predicate (a loop

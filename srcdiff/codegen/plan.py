@@ -69,7 +69,7 @@ class Plan:
                     if isinstance(r, Var):
                         self.yielded.add(r.id)
             for o in eqn.outs:
-                self.def_pos[o.id] = p if not eqn.blocks else self.end[id(eqn)]
+                self.def_pos[o.id] = p if not eqn.blocks else self.end[id(eqn)] + 0.75  # after its results
                 self.owner[o.id] = eqn
                 self._var_chain[o.id] = chain
 
