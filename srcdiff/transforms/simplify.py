@@ -76,6 +76,31 @@ def params_free_transpose(atoms, producer):
     return made is not None and made.prim is TRANSPOSE and made.params.get("axes") is None
 
 
+def _scaled(atom, producer):
+    """(c, z) when atom is c * z with c a Python number, else None."""
+    made = producer(atom) if isinstance(atom, Var) else None
+    if made is None or made.prim is not MUL:
+        return None
+    for i in (0, 1):
+        c = made.ins[i]
+        if isinstance(c, Const) and type(c.value) in (int, float):
+            return c.value, made.ins[1 - i]
+    return None
+
+
+def _fold_scales(atoms, producer):
+    """(c * z) * (k * w) is ((c k) * z) * w: 0.5 * reg * (2 * W) becomes reg * W."""
+    left, right = _scaled(atoms[0], producer), _scaled(atoms[1], producer)
+    if left is None or right is None:
+        return None
+    c, z = left
+    k, w = right
+    scale = c * k
+    if scale == 1 and _float_safe(z, Const(1.0)):
+        return MUL, [z, w], None
+    return None
+
+
 def peephole(prim, atoms, producer, params=None):
     """What rules get for free while they build: (primitive and operands to use, or an
     atom that is the result). -1.0 * x becomes -x."""
@@ -85,6 +110,9 @@ def peephole(prim, atoms, producer, params=None):
     if prim is ADD and isinstance(atoms[0], Var) and atoms[0] is atoms[1]:
         return MUL, [Const(2), atoms[0]], None
     if prim is MUL:
+        folded = _fold_scales(atoms, producer)
+        if folded is not None:
+            return folded
         for i in (0, 1):
             a, other = atoms[i], atoms[1 - i]
             made = producer(a) if isinstance(a, Var) else None

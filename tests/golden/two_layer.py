@@ -10,7 +10,6 @@ def grad_loss(W1, b1, W2, b2, X, y, reg):
     max_scores = np.max(scores, axis=1, keepdims=True)
     scores_1 = scores - max_scores
     exp_scores_1 = np.exp(scores_1)
-    mul_reg = 0.5 * reg
     dlog_probs = np.zeros((8, 3))
     dlog_probs[np.arange(N), y] = -(1.0 / N)
     dscores_1 = dlog_probs + -np.sum(dlog_probs, axis=1, keepdims=True) / np.sum(exp_scores_1, axis=1, keepdims=True) * exp_scores_1
@@ -19,8 +18,8 @@ def grad_loss(W1, b1, W2, b2, X, y, reg):
     dscores = dscores_1 + dmax_scores * (eq_scores / np.sum(eq_scores, axis=1, keepdims=True))
     db2 = np.sum(dscores, axis=0)
     dh = dscores.dot(W2.T)
-    dW2 = mul_reg * (2 * W2) + h.T.dot(dscores)
+    dW2 = reg * W2 + h.T.dot(dscores)
     dadd_b1 = dh * (add_b1 > 0)
     db1 = np.sum(dadd_b1, axis=0)
-    dW1 = mul_reg * (2 * W1) + X.T.dot(dadd_b1)
+    dW1 = reg * W1 + X.T.dot(dadd_b1)
     return dW1, db1, dW2, db2
