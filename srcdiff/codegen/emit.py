@@ -83,7 +83,7 @@ class _Writer:
         self.exprs = {}  # var id -> expression AST, for values written inline
         self.names = {}  # var id -> name
         self.holder = {}  # name -> id of the variable whose value it holds now
-        self.preferred = {}  # var id -> (name, id of its holder now, id of a variable that must be dead first)
+        self.preferred = {}  # var id -> (name, its holder now, a variable that must be dead first, keep holder)
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.reserved = set(RESERVED)
         for eqn in _all_eqns(fn.body):
@@ -122,9 +122,9 @@ class _Writer:
         that assign before they finish reading)."""
         pref = self.preferred.pop(var.id, None)
         if pref is not None:
-            name, giver, live = pref
+            name, giver, live, keep = pref
             if self.holder.get(name) == giver and (live is None or self.plan.last_use.get(live, -1) <= at):
-                if live is None:  # a branch writes the cond's out early: the out keeps holding the name
+                if keep:  # a branch writes the cond's out early: the out keeps holding the name
                     self.names[var.id] = name
                     return name
                 return self._take(var, name)
@@ -304,7 +304,7 @@ class _Writer:
             for b in eqn.blocks:
                 r = b.results[j]
                 if isinstance(r, Var) and r.id not in self.names and r.id not in self.plan.inline:
-                    self.preferred[r.id] = (name, out.id, old)  # written early only once `old` is dead
+                    self.preferred[r.id] = (name, out.id, old, True)  # written early only once `old` is dead
         branches = []
         for b in eqn.blocks:
             stmts = self.block(b.eqns)
@@ -360,7 +360,7 @@ class _Writer:
             before.append(ast.parse(f"{stack_name} = []").body[0])
         for param, result, name in zip(params, body.results, names):
             if isinstance(result, Var) and result.id not in self.names and result.id not in self.plan.inline:
-                self.preferred[result.id] = (name, param.id, param.id)
+                self.preferred[result.id] = (name, param.id, param.id, False)
         header = self._header(eqn, at) if is_for else None
         stmts = [s for p in body.params for s in self.record(p)]
         stmts += self.block(body.eqns)

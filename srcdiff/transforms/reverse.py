@@ -272,7 +272,9 @@ class _Reverse:
         is_for = eqn.prim is FOR
         n = carried_count(eqn)
         body, carried, inits = loop_parts(eqn)
-        slots = [j for j in range(n) if carried[j].id in self.act]
+        # a slot carries an adjoint when its value at the end of an iteration depends on
+        # what is differentiated (even if the next iteration does not read it back)
+        slots = [j for j in range(n) if carried[j].id in self.act or self.is_active(body.results[j])]
         if any(o.id in adjoint for o in eqn.outs[n:]):
             raise NonDifferentiableError(
                 "reverse mode over a derivative that has loops (grad of grad, jacrev of grad) is not supported",
