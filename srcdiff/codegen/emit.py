@@ -323,9 +323,10 @@ class _Writer:
     def _dead_after(self, var_id, eqn, end):
         """Nothing reads var after this cond, except its own branches passing it on as a result."""
         for position, chain, consumer in self.plan.uses.get(var_id, ()):
-            if position <= end:
+            effective = self.plan.effective(var_id, position, chain, consumer)
+            if effective <= end:
                 continue
-            if not (position == end + 0.5 and consumer is None and chain and chain[-1] is eqn):
+            if not (effective == position == end + 0.5 and consumer is None and chain and chain[-1] is eqn):
                 return False
         return True
 

@@ -119,6 +119,11 @@ class Plan:
             last = max(last, self._effective(var_id, position, chain, consumer))
         return last
 
+    def effective(self, var_id, position, chain, consumer):
+        """Where a use really reads the value: later if its consumer is written inline elsewhere,
+        at the loop's end if it is inside a loop the value comes from outside of."""
+        return self._effective(var_id, position, chain, consumer)
+
     def _effective(self, var_id, position, chain, consumer):
         if position == FOREVER:
             return FOREVER
