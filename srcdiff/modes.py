@@ -54,7 +54,11 @@ def jvp(fun, primals, tangents):
     outs = compiled.fn(*leaves, *tangent_leaves)
     outs = outs if isinstance(outs, tuple) else (outs,)
     n = compiled.n_results
-    return _unflatten_out(compiled.out_tree, outs[:n]), _unflatten_out(compiled.out_tree, outs[n:])
+    values, tangents_out = outs[:n], outs[n:]
+    # a tangent that is zero by construction comes back as 0.0: give it its output's shape
+    tangents_out = [t if np.shape(t) == np.shape(v) else np.zeros(np.shape(v)) + t
+                    for v, t in zip(values, tangents_out)]
+    return _unflatten_out(compiled.out_tree, values), _unflatten_out(compiled.out_tree, tangents_out)
 
 
 def vjp(fun, *primals):
@@ -210,7 +214,8 @@ class _Jacobian:
             else:
                 direction = 1.0
             out, column = compiled.fn(*leaves, direction)
-            columns.append(np.asarray(column, dtype=float))
+            # a tangent that is zero by construction comes back as a plain 0.0
+            columns.append(np.broadcast_to(np.asarray(column, dtype=float), np.shape(out)))
         out_shape = np.shape(out)
         return np.stack(columns, axis=-1).reshape(out_shape + np.shape(x))
 

@@ -144,6 +144,7 @@ def unbroadcast_operands(prim, atoms, producer):
         other = atoms[1 - i]
         if eqn is not None and eqn.prim is BROADCAST_TO and _same_shape(a, other):
             out[i] = eqn.ins[0]
+            return out  # one side only: the other keeps the result's shape
     return out
 
 
