@@ -89,6 +89,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
 
     def lower(self) -> Function:
         node = self.node
+        if isinstance(node, ast.AsyncFunctionDef):
+            raise self.unsupported(node, "async def", "differentiate a plain synchronous function")
         params = self._params(node)
         if self.stack is None:
             key = node if node is not self.parsed.node else getattr(self.fn, "__code__", self.fn)
@@ -96,7 +98,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         with self.builder.active():
             out = self._body(node)
         leaves = []
-        self.out_tree = _flatten(out, leaves)
+        try:
+            self.out_tree = _flatten(out, leaves)
+        except SrcdiffError as e:
+            raise NonDifferentiableError(e.message, self.parsed.loc(node),
+                                         "return numbers and arrays (or tuples and lists of them).") from None
         results = [leaf.atom for leaf in leaves]
         name = getattr(self.fn, "__name__", "f")
         fn = Function(
