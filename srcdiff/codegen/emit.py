@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ir import COND, FOR, WHILE, Const, Function, Var
 from ..ir.calls import targets
-from ..ir.regions import carried_count
+from ..ir.regions import carried_count, loop_parts
 from ..prims.syntax import src
 from .plan import Plan
 
@@ -341,10 +341,8 @@ class _Writer:
     def loop(self, eqn):
         at = self.plan.pos[id(eqn)]
         is_for = eqn.prim is FOR
-        body = eqn.blocks[-1]
+        body, params, inits = loop_parts(eqn)
         n = carried_count(eqn)
-        params = body.params[1:] if is_for else body.params
-        inits = eqn.ins[3:] if is_for else eqn.ins
         before = []
         names = []
         for param, init in zip(params, inits):

@@ -9,6 +9,7 @@ consumer is written."""
 from collections import defaultdict
 
 from ..ir import COND, FOR, WHILE, Var
+from ..ir.regions import loop_parts
 
 FOREVER = float("inf")
 
@@ -179,10 +180,8 @@ def _owned(fn, plan):
             if eqn.prim is COND:
                 pairs = [(o, [(b.results[j], end + 0.5) for b in eqn.blocks]) for j, o in enumerate(eqn.outs)]
             else:
-                body = eqn.blocks[-1]
+                body, params, inits = loop_parts(eqn)
                 n = len(body.results)
-                params = body.params[1:] if eqn.prim is FOR else body.params
-                inits = eqn.ins[3:] if eqn.prim is FOR else eqn.ins
                 pairs = []
                 for j in range(n):
                     sources = [(inits[j], start), (body.results[j], end + 0.5)]

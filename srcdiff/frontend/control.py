@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var
 from ..prims import Builder, T
+from ..prims.core import as_atom, wrap
 from ..prims import lists
 from ..prims.control import AND, NOT, OR, RANGE_LEN
 
@@ -431,14 +432,6 @@ class _Side:
     @property
     def eqns(self):
         return self.builder.eqns
-
-
-def wrap(x):
-    return x if isinstance(x, T) else T(x if isinstance(x, (Var, Const)) else Const(x))
-
-
-def as_atom(x):
-    return x.atom if isinstance(x, T) else (x if isinstance(x, (Var, Const)) else Const(x))
 
 
 def _static_truth(value):

@@ -45,21 +45,9 @@ def carried_count(eqn):
     return len(eqn.outs) - len(eqn.params.get("saves", ()))
 
 
-def body_of(eqn):
-    return eqn.blocks[-1]
-
-
 def loop_parts(eqn):
     """(body, carried body parameters, initial values) of a for or while equation."""
     body = eqn.blocks[-1]
     if eqn.prim is FOR:
         return body, body.params[1:], eqn.ins[3:]
     return body, body.params, eqn.ins
-
-
-def iterate_blocks(block):
-    """Every block nested in this one, depth first (not including itself)."""
-    for eqn in block.eqns:
-        for sub in eqn.blocks:
-            yield sub
-            yield from iterate_blocks(sub)

@@ -8,6 +8,7 @@ the loop's out. Loops need no fixed point: the back edge is just an edge."""
 from collections import defaultdict
 
 from ..ir import COND, FOR, WHILE, Var
+from ..ir.regions import loop_parts
 
 
 def dependencies(block):
@@ -30,11 +31,9 @@ def _collect(block, edges):
                 for r, o in zip(branch.results, eqn.outs):
                     _link(edges, r, o)
         elif eqn.prim in (FOR, WHILE):
-            body = eqn.blocks[-1]
+            body, carried, inits = loop_parts(eqn)
             for b in eqn.blocks:
                 _collect(b, edges)
-            carried = body.params[1:] if eqn.prim is FOR else body.params
-            inits = eqn.ins[3:] if eqn.prim is FOR else eqn.ins
             for init, param, result, out in zip(inits, carried, body.results, eqn.outs):
                 _link(edges, init, param)
                 _link(edges, result, param)

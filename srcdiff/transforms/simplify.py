@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..ir import COND, FOR, WHILE, Block, Const, Function, Var
-from ..ir.regions import carried_count
+from ..ir.regions import carried_count, loop_parts
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
 from ..prims.indexing import INDEX_PUT
@@ -306,8 +306,7 @@ def _prune_loop(eqn, need):
     saves = list(eqn.params.get("saves", ()))
     stacks = eqn.outs[n:]
     keep_saves = [k for k, s in enumerate(stacks) if s.id in need]
-    body = eqn.blocks[-1]
-    carried = body.params[1:] if is_for else body.params
+    body, carried, inits = loop_parts(eqn)
     slots = {j for j in range(n) if eqn.outs[j].id in need}
     while True:
         roots = [body.results[j] for j in sorted(slots)] + [saves[k] for k in keep_saves]
@@ -326,7 +325,6 @@ def _prune_loop(eqn, need):
         return None
     slots = sorted(slots)
     lead = list(eqn.ins[:3]) if is_for else []
-    inits = eqn.ins[3:] if is_for else eqn.ins
     new_body = Block(([body.params[0]] if is_for else []) + [carried[j] for j in slots], body_eqns,
                      [body.results[j] for j in slots])
     blocks = (new_body,)
