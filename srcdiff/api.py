@@ -255,11 +255,14 @@ def _unflatten(tree, leaves):
 
 
 def _like(g, arg):
-    """The gradient in the argument's own type: a float for a float, an array for an array."""
+    """The gradient in the argument's own type: a float for a float, an array of its shape
+    for an array (zeros where nothing reached it, as vjp gives for an integer argument)."""
+    if g is None:
+        return np.zeros_like(arg, dtype=float) if isinstance(arg, np.ndarray) else 0.0
     if type(arg) is float:
         return float(g)
-    if isinstance(arg, np.ndarray) and not isinstance(g, np.ndarray):
-        return np.asarray(g, dtype=arg.dtype)
+    if isinstance(arg, np.ndarray) and (not isinstance(g, np.ndarray) or g.shape != arg.shape):
+        return np.broadcast_to(g, arg.shape).astype(arg.dtype)
     return g
 
 

@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 
 from . import cache, pytree
-from .api import Gradient, _arg_key, _check_differentiable, _flatten_args, _leaf_indices, grad
+from .api import Gradient, _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, grad
 from .compiler import compile_jvp, compile_vjp
 from .ir import aval_of_argument
 
@@ -99,16 +99,6 @@ class VJPFunction:
     @property
     def source(self):
         return self.compiled.source
-
-
-def _like(g, primal):
-    if g is None:
-        return np.zeros_like(primal, dtype=float) if isinstance(primal, np.ndarray) else 0.0
-    if isinstance(primal, float):
-        return float(g)
-    if isinstance(primal, np.ndarray) and np.shape(g) != primal.shape:
-        return np.broadcast_to(g, primal.shape).astype(primal.dtype)
-    return g
 
 
 def _unflatten_out(tree, leaves):
