@@ -7,6 +7,7 @@ import numpy as np
 
 from . import cache, pytree
 from .compiler import compile_grad, grad_ir
+from .dispatch import make_dispatcher
 from .ir import aval_of_argument, unknown_aval
 
 
@@ -97,7 +98,8 @@ class Gradient:
         self._simple = isinstance(argnums, int) and not has_aux and not with_value  # one array out
         self._normalized = self._indices_for(self._nparams) if all(
             -self._nparams <= i < self._nparams for i in self._indices) else self._indices
-        self._entries = {}  # argument kinds -> compiled, the per-call fast path
+        self._entries = {}  # argument kinds -> compiled
+        self._dispatchers = {}  # argument kinds -> (compiled, its fast path)
         functools.update_wrapper(self, fun, updated=())  # not the wrapped object's __dict__
 
     def derivative_ir(self, arg_avals, structures, optimize):
@@ -143,8 +145,7 @@ class Gradient:
             avals = tuple(unknown_aval() for _ in range(self._nparams))
             return self._lookup("generic", indices, avals, None)
         args = self._bind(args, kwargs)
-        leaves, structures = _flatten_args(args)
-        return self._compiled_for(args, leaves, structures)
+        return self._compiled_for(args, *_leaves_of(args))
 
     def _compiled_for(self, args, leaves, structures):
         arg_key = (structures, tuple(map(_arg_key, leaves)))
@@ -166,20 +167,42 @@ class Gradient:
                                       optimize=self.optimize, structures=structures)
         )
 
+    def __new__(cls, *args, **kwargs):
+        # Each gradient has a class of its own, so that its __call__ can be the fast path
+        # made for the argument kinds it was last called with (srcdiff/dispatch.py): a call
+        # through the class is the cheapest a Python callable object gets.
+        own = type(cls.__name__, (cls,), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        return super().__new__(own)
+
     def __call__(self, *args, **kwargs):
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        """The general path: bind, flatten, find or compile the entry, and install the fast
+        path (srcdiff/dispatch.py) for arguments of these kinds."""
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        if any(isinstance(a, (dict, list, tuple)) for a in args):
-            leaves, structures = _flatten_args(args)
-        else:
-            leaves, structures = args, None
+        leaves, structures = _leaves_of(args)
         compiled = self._compiled_for(args, leaves, structures)
+        if structures is None:
+            type(self).__call__ = self._dispatcher(args, compiled)
         # Python floats run as NumPy scalars, so 1 / 0.0 is inf (with NumPy's warning), as it is
         # for arrays, rather than a ZeroDivisionError from inside the derivative
         outs = compiled.fn(*[np.float64(a) if type(a) is float else a for a in leaves])
         if self._simple and structures is None:
             return _like(outs, args[self._indices[0]])
         return self._package(outs, args, structures, compiled)
+
+    def _dispatcher(self, args, compiled):
+        key = tuple(map(_arg_key, args))
+        made = self._dispatchers.get(key)
+        if made is None or made[0] is not compiled:
+            package = (lambda outs, args: self._package(outs, args, None, compiled)) if self.has_aux else None
+            fast = make_dispatcher(self._signature, args, compiled, compiled.guards, Gradient._call, _like,
+                                   self._indices_for(len(args)), self.with_value,
+                                   isinstance(self.argnums, tuple), package)
+            made = self._dispatchers[key] = (compiled, fast)
+        return made[1]
 
     def _package(self, outs, args, structures, compiled):
         outs = outs if isinstance(outs, tuple) else (outs,)
@@ -229,6 +252,14 @@ def _leaf_tree(structure, counter):
         raise TypeError("a derivative of a derivative wrt a dict argument is not supported: pass arrays")
     values = [_leaf_tree(s, counter) for s in subs]
     return tuple(values) if kind == "tuple" else list(values)
+
+
+def _leaves_of(args):
+    """(leaves, structures), with structures None when no argument is a container: the
+    common case, which the fast path serves."""
+    if not any(isinstance(a, (dict, list, tuple)) for a in args):
+        return args, None
+    return _flatten_args(args)
 
 
 def _flatten_args(args):

@@ -1,0 +1,116 @@
+"""The cached-call fast path of a gradient: a small function generated per argument kinds.
+
+A call of a cached gradient must cost well under a microsecond on top of the derivative
+itself. Checking the argument kinds, the guards and packaging the result in straight-line
+code made for one entry is the cheapest Python offers; anything else (another kind of
+argument, a keyword, a rebound global) goes to the general path, which compiles or finds
+the entry and then installs its dispatcher.
+
+Python floats are passed through as they are, so scalar code runs at Python float speed.
+Where Python float arithmetic parts from NumPy's (1 / 0.0 raises instead of giving inf,
+x ** 0.5 of a negative x is complex), the call is run again on NumPy scalars, which is
+what the general path does; a derivative that raises an exception has no side effects to
+repeat.
+"""
+import ast
+
+import numpy as np
+
+# Python floats and NumPy scalars part ways only by raising (ZeroDivisionError, OverflowError,
+# a method NumPy scalars have) or, for **, by returning a complex number.
+_FLOAT_MISMATCH = (ArithmeticError, AttributeError, TypeError)
+
+
+def python_floats_safe(source):
+    """Whether the emitted code gives NumPy-scalar results on Python floats, or raises.
+    Only a float power of a negative base returns something else (a complex number)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub):
+                exponent = exponent.operand
+            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int):
+                return False
+    return True
+
+
+_INTERNAL = {"self", "fn", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "cell_holds", "outs", "args",
+             "kwargs", "float", "type", "len"}
+
+
+def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, with_value, as_tuple, package=None):
+    """A __call__(self, ...) calling compiled.fn when args are of the same kinds as these
+    args (arrays: type, shape and dtype; anything else: type) and guards hold, and
+    slow(self, args, kwargs) otherwise. With the function's own signature where it is
+    plain, Python binds keywords and defaults; otherwise it takes *args, **kwargs.
+
+    The result is the gradients wrt args[i] for i in grads_of, each made like its
+    argument by like(g, arg) (a float for a float), as a tuple when as_tuple, after the
+    value when with_value; or package(outs, args) when given (has_aux)."""
+    env = {"fn": compiled.fn, "slow": slow, "package": package, "like": like, "MISSING": object(),
+           "float64": np.float64, "MISMATCH": _FLOAT_MISMATCH, "cell_holds": _cell_holds}
+    names = _plain_parameters(signature, len(args), env)
+    if names is None:
+        names = [f"a{i}" for i in range(len(args))]
+        lines = ["def call(self, *args, **kwargs):",
+                 f"    if kwargs or len(args) != {len(args)}:",
+                 "        return slow(self, args, kwargs)",
+                 f"    {', '.join(names)}, = args"]
+    else:
+        header = ", ".join(f"{n}=DEFAULT_{n}" if f"DEFAULT_{n}" in env else n for n in names)
+        lines = [f"def call(self, {header}):", f"    args = ({', '.join(names)},)"]
+    checks = []
+    for i, (name, a) in enumerate(zip(names, args)):
+        env[f"T{i}"] = type(a)
+        checks.append(f"type({name}) is T{i}")
+        if type(a) is np.ndarray:
+            env[f"S{i}"], env[f"D{i}"] = a.shape, a.dtype
+            checks.append(f"{name}.shape == S{i} and {name}.dtype == D{i}")
+    unique = {(id(namespace), name, id(value)): (namespace, name, value) for namespace, name, value in guards}
+    for k, (namespace, name, value) in enumerate(unique.values()):
+        env[f"N{k}"], env[f"V{k}"] = namespace, value
+        # a closure cell (name None) is checked by a helper: an emptied cell raises
+        checks.append(f"cell_holds(N{k}, V{k})" if name is None else f"N{k}.get({name!r}, MISSING) is V{k}")
+    lines += [f"    if not ({' and '.join(checks) or 'True'}):", "        return slow(self, args, {})"]
+    floats = {name for name, a in zip(names, args) if type(a) is float}
+    as_numpy = ", ".join(f"float64({n})" if n in floats else n for n in names)
+    if floats and python_floats_safe(compiled.source):
+        lines += ["    try:", f"        outs = fn({', '.join(names)})",
+                  "    except MISMATCH:", f"        outs = fn({as_numpy})"]
+    else:
+        lines.append(f"    outs = fn({as_numpy})")
+    if package is not None:
+        lines.append("    return package(outs, args)")
+    else:
+        n_outs = len(grads_of) + bool(with_value)
+        outs = [f"o{k}" for k in range(n_outs)]
+        lines.append(f"    {', '.join(outs)}{',' if n_outs > 1 else ''} = outs")
+        grads = [f"float({o})" if type(args[i]) is float else f"like({o}, {names[i]})"
+                 for o, i in zip(outs[bool(with_value):], grads_of)]
+        result = f"({', '.join(grads)},)" if as_tuple else grads[0]
+        lines.append(f"    return {'o0, ' if with_value else ''}{result}")
+    exec(compile("\n".join(lines) + "\n", "<srcdiff dispatch>", "exec"), env)
+    return env["call"]
+
+
+def _plain_parameters(signature, n, env):
+    """The parameter names when every one is positional-or-keyword and none clashes with
+    the dispatcher's own names (their defaults go into env), else None."""
+    params = list(signature.parameters.values()) if signature is not None else []
+    if len(params) != n or any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params):
+        return None
+    names = [p.name for p in params]
+    if any(name in _INTERNAL or name[:1] in "TSDNVoa" and name[1:].isdigit() or name.startswith("DEFAULT_")
+           for name in names):
+        return None
+    for p in params:
+        if p.default is not p.empty:
+            env[f"DEFAULT_{p.name}"] = p.default
+    return names
+
+
+def _cell_holds(cell, value):
+    try:
+        return cell.cell_contents is value
+    except ValueError:
+        return False
