@@ -10,6 +10,7 @@ from .ir import CallTarget
 from .transforms import grad_function, simplify
 from .transforms.forward import jvp_function
 from .transforms.reverse import pair_of
+from .transforms.shift import drop_shift_gradients
 
 
 class Compiled:
@@ -58,7 +59,7 @@ def lower_ir(fun, arg_avals, structures, optimize):
     verify(fn)
     ir_before = print_function(fn)
     if optimize:
-        fn = verify(simplify(fn))
+        fn = verify(simplify(drop_shift_gradients(fn)))
     return Lowered(fn, lowering.out_tree, lowering.guards, ir_before)
 
 

@@ -7,15 +7,11 @@ def grad_loss(W1, b1, W2, b2, X, y, reg):
     add_b1 = X.dot(W1) + b1
     h = np.maximum(0, add_b1)
     scores = h.dot(W2) + b2
-    max_scores = np.max(scores, axis=1, keepdims=True)
-    scores_1 = scores - max_scores
-    exp_scores_1 = np.exp(scores_1)
+    scores = scores - np.max(scores, axis=1, keepdims=True)
+    exp_scores = np.exp(scores)
     dlog_probs = np.zeros((8, 3))
     dlog_probs[np.arange(N), y] = -(1.0 / N)
-    dscores_1 = dlog_probs + -np.sum(dlog_probs, axis=1, keepdims=True) / np.sum(exp_scores_1, axis=1, keepdims=True) * exp_scores_1
-    dmax_scores = -np.sum(dscores_1, axis=1, keepdims=True)
-    eq_scores = scores == max_scores
-    dscores = dscores_1 + dmax_scores * (eq_scores / np.sum(eq_scores, axis=1, keepdims=True))
+    dscores = dlog_probs + -np.sum(dlog_probs, axis=1, keepdims=True) / np.sum(exp_scores, axis=1, keepdims=True) * exp_scores
     db2 = np.sum(dscores, axis=0)
     dh = dscores.dot(W2.T)
     dW2 = reg * W2 + h.T.dot(dscores)

@@ -1,0 +1,148 @@
+"""The max a softmax or log-sum-exp subtracts for stability gets no derivative.
+
+`s - np.max(s, axis=1, keepdims=True)` followed by a log-softmax, a softmax or a
+log-sum-exp gives a result that does not change when the max changes: the derivative
+through the max is zero, and a hand-writer never computes it. Differentiating it anyway
+costs a reduction, a comparison and several full-size temporaries, and the sum it
+adds is zero only up to rounding.
+
+The max m is marked stop_gradient when every use of it provably cancels. The proof
+follows a shift c of m through its uses: a value moves by +c or -c (additive), or is
+scaled by exp(+c) or exp(-c) (multiplicative), or does not move at all (invariant);
+exp and log turn one kind into the other, x - y of two values that move alike and
+x / y of two that scale alike are invariant. Reductions may only run along axes where
+c is constant (m was reduced along them). Anything else, or a moving value leaving the
+block, and m keeps its derivative.
+"""
+from ..ir import COND, FOR, WHILE, Eqn, Var
+from ..prims.shaping import STOP_GRADIENT
+
+_SOURCES = ("max", "min")
+
+
+def drop_shift_gradients(fn):
+    """Mark stabilising maxima stop_gradient, in fn's body and every region. In place."""
+    _block(fn.body)
+    return fn
+
+
+def _block(block):
+    for eqn in block.eqns:
+        for b in eqn.blocks:
+            _block(b)
+    for k, eqn in enumerate(list(block.eqns)):
+        if eqn.prim.name in _SOURCES and _cancels(block, eqn):
+            m = eqn.outs[0]
+            held = Var(m.aval, m.hint)
+            for later in block.eqns[block.eqns.index(eqn) + 1:]:
+                later.ins = [held if a is m else a for a in later.ins]
+            block.eqns.insert(block.eqns.index(eqn) + 1, Eqn(STOP_GRADIENT, [m], [held], {}, eqn.loc))
+
+
+def _cancels(block, source):
+    m = source.outs[0]
+    shape = m.aval.shape
+    if not (isinstance(shape, tuple) and m.aval.dtype is not None and m.aval.dtype.kind == "f"):
+        return False
+    # a moving value: (kind, sign, where): kind "add" or "mul"; where, the axes (counted
+    # from the right) along which c varies, which no reduction may cross
+    moving = {m.id: ("add", 1, tuple(-len(shape) + i for i, d in enumerate(shape) if d != 1))}
+    start = block.eqns.index(source) + 1
+    for eqn in block.eqns[start:]:
+        touched = [moving.get(a.id) if isinstance(a, Var) else None for a in eqn.ins]
+        read_inside = eqn.blocks and _reads(eqn.blocks, moving)
+        if not any(touched) and not read_inside:
+            continue
+        if read_inside or eqn.prim in (COND, FOR, WHILE) or len(eqn.outs) != 1:
+            return False
+        moved = _rule(eqn, touched)
+        if moved is None:
+            return False
+        if moved != "invariant":
+            moving[eqn.outs[0].id] = moved
+    return not any(isinstance(a, Var) and a.id in moving for a in block.results)
+
+
+def _reads(blocks, moving):
+    for b in blocks:
+        for eqn in b.eqns:
+            if any(isinstance(a, Var) and a.id in moving for a in eqn.ins) or _reads(eqn.blocks, moving):
+                return True
+        if any(isinstance(a, Var) and a.id in moving for a in b.results):
+            return True
+    return False
+
+
+def _rule(eqn, touched):
+    """How eqn's output moves, "invariant", or None when it cannot be told."""
+    name = eqn.prim.name
+    out = eqn.outs[0].aval
+    if name in ("exp", "log", "neg") and len(touched) == 1:
+        kind, sign, where = touched[0]
+        if name == "neg":
+            return (kind, -sign, where) if kind == "add" else None
+        wanted, becomes = ("add", "mul") if name == "exp" else ("mul", "add")
+        return (becomes, sign, where) if kind == wanted else None
+    if name in ("add", "sub", "mul", "div") and len(touched) == 2:
+        return _binary(name, *touched)
+    if name in ("sum", "max", "min") and touched[0] is not None:
+        return _reduce(name, touched[0], eqn.params, eqn.ins[0].aval, out)
+    if name == "getitem" and len(eqn.ins) == 1:
+        return _basic_index(touched[0], eqn.params["index"], eqn.ins[0].aval)
+    return None
+
+
+def _basic_index(moved, index, before):
+    """x[:, 0]: whole slices, and integers along axes where c is constant."""
+    kind, sign, where = moved
+    index = index if isinstance(index, tuple) else (index,)
+    if not isinstance(before.shape, tuple) or len(index) > len(before.shape):
+        return None
+    ndim = len(before.shape)
+    dropped = set()
+    for axis, i in enumerate(index):
+        if isinstance(i, slice) and i == slice(None):
+            continue
+        if type(i) is not int or axis - ndim in where:
+            return None
+        dropped.add(axis - ndim)
+    return kind, sign, tuple(w + sum(1 for a in dropped if a > w) for w in where)
+
+
+def _binary(name, a, b):
+    if a is not None and b is not None:
+        (ka, sa, wa), (kb, sb, wb) = a, b
+        if wa != wb or ka != kb:
+            return None
+        cancel = {"add": ("sub", "add"), "mul": ("div", "mul")}[ka]
+        if (name == cancel[0] and sa == sb) or (name == cancel[1] and sa == -sb):
+            return "invariant"
+        return None
+    kind, sign, where = a if a is not None else b
+    if kind == "add":
+        if name == "add" or (name == "sub" and a is not None):
+            return kind, sign, where
+        if name == "sub":
+            return kind, -sign, where
+        return None
+    if name == "mul" or (name == "div" and a is not None):
+        return kind, sign, where
+    return None
+
+
+def _reduce(name, moved, params, before, after):
+    kind, sign, where = moved
+    if kind != ("mul" if name == "sum" else "add"):
+        return None  # a sum of values moved by c moves by a multiple of c; a max of scaled ones is unknown
+    if not (isinstance(before.shape, tuple) and isinstance(after.shape, tuple)):
+        return None
+    ndim = len(before.shape)
+    axis = params.get("axis")
+    axes = range(ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes = {a - ndim if a >= 0 else a for a in axes}
+    if axes & set(where):
+        return None
+    if params.get("keepdims"):
+        return moved
+    # the reduced axes go: an axis left of them moves closer to the right end
+    return kind, sign, tuple(w + sum(1 for a in axes if a > w) for w in where)

@@ -1,0 +1,99 @@
+"""A stabilising max gets no derivative exactly when the result cannot depend on it
+(srcdiff/transforms/shift.py); everywhere else it keeps its derivative."""
+import numpy as np
+import pytest
+
+import srcdiff
+from tests.numeric import assert_matches_differences
+
+rng = np.random.default_rng(3)
+S = rng.standard_normal((6, 4))
+W = rng.standard_normal((6, 4))
+
+
+def log_softmax_loss(s, w):
+    s = s - np.max(s, axis=1, keepdims=True)
+    log_probs = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return np.sum(log_probs * w)
+
+
+def softmax_loss(s, w):
+    e = np.exp(s - np.max(s, axis=-1, keepdims=True))
+    p = e / np.sum(e, axis=-1, keepdims=True)
+    return np.sum(p * w)
+
+
+def logsumexp_loss(s, w):
+    m = np.max(s, axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.sum(np.exp(s - m), axis=1))
+    return np.sum(lse * w[:, 0])
+
+
+def scalar_max_loss(s, w):
+    z = s[0] - np.max(s[0])
+    return np.log(np.sum(np.exp(z))) - z[1] + np.sum(w)
+
+
+def softmax_in_a_loop(s, w):
+    total = 0.0
+    for i in range(s.shape[0]):
+        e = np.exp(s[i] - np.max(s[i]))
+        total = total + np.sum(e / np.sum(e) * w[i])
+    return total
+
+
+@pytest.mark.parametrize("f", [log_softmax_loss, softmax_loss, logsumexp_loss, scalar_max_loss, softmax_in_a_loop])
+def test_the_max_cancels_and_gets_no_derivative(f):
+    g = srcdiff.grad(f, argnums=(0, 1))
+    assert_matches_differences(g, f, (S, W), argnums=(0, 1))
+    source = srcdiff.source(g, S, W)
+    assert "==" not in source  # no tie-splitting derivative of the max was written
+
+
+def squared_shift(s, w):
+    return np.sum((s - np.max(s, axis=1, keepdims=True)) ** 2 * w)
+
+
+def sum_over_the_varying_axis(s, w):
+    return np.log(np.sum(np.exp(s - np.max(s, axis=1, keepdims=True)))) + np.sum(w)
+
+
+def max_also_returned(s, w):
+    m = np.max(s, axis=1, keepdims=True)
+    return np.sum(np.log(np.sum(np.exp(s - m), axis=1, keepdims=True)) * w[:, :1]) + np.sum(m)
+
+
+def shifted_twice(s, w):
+    m = np.max(s, axis=1, keepdims=True)
+    z = s - m - m
+    return np.sum(np.log(np.sum(np.exp(z), axis=1, keepdims=True)) - z[:, :1])
+
+
+def max_inside_a_branch(s, w):
+    m = np.max(s, axis=1, keepdims=True)
+    if np.sum(w) > 0:
+        z = s - m
+    else:
+        z = s + m
+    return np.sum(np.exp(z) * w)
+
+
+@pytest.mark.parametrize("f", [squared_shift, sum_over_the_varying_axis, max_also_returned, shifted_twice,
+                               max_inside_a_branch])
+def test_a_max_that_does_not_cancel_keeps_its_derivative(f):
+    g = srcdiff.grad(f, argnums=(0, 1))
+    assert_matches_differences(g, f, (S, W), argnums=(0, 1))
+    assert "==" in srcdiff.source(g, S, W)
+
+
+def test_forward_mode_and_the_hessian_agree():
+    x = S.ravel()[:4].copy()
+
+    def f(v):
+        return log_softmax_loss(v.reshape(1, 4), W[:1])
+
+    jf = srcdiff.jacfwd(srcdiff.grad(f))(x)
+    jr = np.array([srcdiff.jvp(srcdiff.grad(f), (x,), (e,))[1] for e in np.eye(4)])
+    np.testing.assert_allclose(jf, jr, atol=1e-12)
+    p = np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)))
+    np.testing.assert_allclose(srcdiff.hessian(f)(x), -np.sum(W[:1]) * (np.diag(p) - np.outer(p, p)), atol=1e-12)
