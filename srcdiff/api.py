@@ -1,6 +1,5 @@
 """The user-facing transformations, with JAX's names and argument conventions."""
 import functools
-import inspect
 import numbers
 
 import numpy as np
@@ -8,6 +7,7 @@ import numpy as np
 from . import cache, pytree
 from .compiler import compile_grad, grad_ir
 from .dispatch import make_dispatcher
+from .frontend import own_signature
 from .ir import aval_of_argument, unknown_aval
 
 
@@ -93,7 +93,7 @@ class Gradient:
         self.with_value = with_value
         self.optimize = optimize  # False shows the derivative before simplification (srcdiff --no-simplify)
         self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
-        self._signature = inspect.signature(fun)
+        self._signature = own_signature(fun)
         self._nparams = len(self._signature.parameters)
         self._simple = isinstance(argnums, int) and not has_aux and not with_value  # one array out
         self._normalized = self._indices_for(self._nparams) if all(
@@ -305,7 +305,7 @@ def _arg_key(a):
 
 
 def _check_differentiable(fun, args, indices):
-    names = list(inspect.signature(fun).parameters)
+    names = list(own_signature(fun).parameters)
     for i in indices:
         leaves = []
         structure = pytree.flatten(args[i], leaves)

@@ -1,7 +1,6 @@
 """srcdiff FILE.py:FUNC: print the derivative srcdiff writes for a function."""
 import argparse
 import importlib.util
-import inspect
 import os
 import sys
 
@@ -10,6 +9,7 @@ import numpy as np
 from .api import Gradient
 from .compiler import compile_jvp, compile_vjp
 from .errors import Loc, SrcdiffError
+from .frontend import own_signature
 from .ir import aval_of_argument, unknown_aval
 
 EXAMPLES = """\
@@ -104,7 +104,7 @@ def _compile(fn, args, argnums, opts):
     optimize = not opts.no_simplify
     if opts.mode == "rev":
         return Gradient(fn, argnums, has_aux=False, with_value=False, optimize=optimize).compiled(*args)
-    n = len(inspect.signature(fn).parameters)
+    n = len(own_signature(fn).parameters)
     avals = [aval_of_argument(a) for a in args] if args else [unknown_aval() for _ in range(n)]
     if opts.mode == "fwd":
         indices = argnums if isinstance(argnums, tuple) else (argnums,)
@@ -142,7 +142,7 @@ def load(path, func):
 
 def _argnums(p, opts, fn):
     if opts.wrt:
-        names = list(inspect.signature(fn).parameters)
+        names = list(own_signature(fn).parameters)
         nums = []
         for name in opts.wrt.split(","):
             if name.strip() not in names:
@@ -182,7 +182,7 @@ def check(fn, args, argnums, opts):
     else:
         jac = jacfwd if opts.mode == "fwd" else jacrev
         got = [jac(fn, argnums=i)(*args) for i in indices]
-    names = list(inspect.signature(fn).parameters)
+    names = list(own_signature(fn).parameters)
     failed = False
     for i, g in zip(indices, got):
         expected = central_difference(fn, args, i, opts.eps)

@@ -2,11 +2,10 @@
 are read from their source and inlined at the call, so the derivative flows through
 them like through any other code (and reads as one function)."""
 import ast
-import inspect
 
 from ..errors import NonDifferentiableError, SourceUnavailableError, UnsupportedSyntaxError
 from ..prims import T
-from .source import parse_function
+from .source import own_signature, parse_function
 
 MAX_DEPTH = 64
 LARGE = 400  # AST nodes: a callee bigger than this is emitted as a function of its own, not inlined
@@ -108,7 +107,7 @@ class Calls:
             frame = type(self)(fn, None, parsed=parsed, caller=self)
             fn_node = parsed.node
             try:
-                bound = inspect.signature(fn).bind(*args, **kwargs)
+                bound = own_signature(fn).bind(*args, **kwargs)
             except TypeError as e:
                 raise NonDifferentiableError(f"{fn.__name__}(): {e}", self.parsed.loc(node)) from None
             bound.apply_defaults()

@@ -97,18 +97,36 @@ class ControlFlow:
         return self.env.pop("<ifexp>")
 
     def expr_BoolOp(self, node):
-        """and/or on conditions: scalars with Python's operators, arrays elementwise."""
-        values = [self.condition(v) for v in node.values]
-        op = AND if isinstance(node.op, ast.And) else OR
-        result = values[0]
-        for v in values[1:]:
+        """and/or: bools with Python's operators (arrays elementwise); any other value as
+        Python gives it, `a and b` being `b if a else a`. An operand whose truth is known
+        when compiling decides, and what Python would skip is not lowered."""
+        is_and = isinstance(node.op, ast.And)
+        result = self.condition(node.values[0])
+        for right in node.values[1:]:
             known = _static_truth(result)
             if known is not None:
-                result = v if known == (op is AND) else result
+                if known != is_and:
+                    return result  # False and …, True or …
+                result = self.condition(right)
                 continue
-            result = self.builder.apply(op, [result, v]) if _static_truth(v) is None else (
-                result if _static_truth(v) == (op is AND) else T(Const(op is OR)))
+            value = self.condition(right)
+            if _is_bool(result) and _is_bool(value):
+                right_known = _static_truth(value)
+                result = self.builder.apply(AND if is_and else OR, [result, value]) if right_known is None else (
+                    result if right_known == is_and else T(Const(not is_and)))
+            else:
+                result = self.select(result, value, result, node) if is_and else self.select(result, result, value, node)
         return result
+
+    def select(self, test, then, orelse, node):
+        """then if test else orelse, of values already lowered."""
+        def side(v):
+            def run():
+                self.env["<ifexp>"] = v
+            return run
+
+        self.branch(test, side(then), side(orelse), node)
+        return self.env.pop("<ifexp>")
 
     def condition(self, node):
         value = self.expr(node)
@@ -432,6 +450,12 @@ class _Side:
     @property
     def eqns(self):
         return self.builder.eqns
+
+
+def _is_bool(value):
+    if isinstance(value, T):
+        return value.aval.dtype is not None and value.aval.dtype.kind == "b"
+    return isinstance(value, (bool, np.bool_))
 
 
 def _static_truth(value):

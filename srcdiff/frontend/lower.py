@@ -17,7 +17,7 @@ from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
 from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
-from .source import parse_function
+from .source import parse_function, unwrap
 
 BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -173,6 +173,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         current = self.expr(ast.copy_location(ast.Subscript(node.target.value, node.target.slice, ast.Load()), node)
                             if isinstance(node.target, ast.Subscript) else node.target)
         value = self.builder.call(op, (current, self.expr(node.value)), {})
+        if isinstance(node.target, ast.Name) and isinstance(current, T) and current.aval.kind == "array" \
+                and current.aval.known_shape and current.aval.shape != ():
+            # NumPy's x += e writes into the array, so every name bound to it sees the change
+            self.refuse_view(current, node.target.id, node)
+            self.rebind(current, value)
         self.assign(node.target, value)
 
     def stmt_Expr(self, node):
@@ -275,6 +280,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(node.op, ast.USub):
             return self.builder.call(operator.neg, (operand,), {})
         if isinstance(node.op, ast.Not):
+            known = _static_truth(operand)
+            if known is not None:
+                return not known  # not of a container or a constant is known when compiling
             return self.builder.call(operator.not_, (operand,), {})
         raise self.unsupported(node, "operator ~", "use np.logical_not on booleans")
 
@@ -433,5 +441,5 @@ def _leaf_name(name, path):
 
 def lower(fn, arg_avals, structures=None):
     """(Function, lowering) — the lowering keeps guards and the output structure."""
-    lowering = Lowering(fn, arg_avals, structures=structures)
+    lowering = Lowering(unwrap(fn), arg_avals, structures=structures)
     return lowering.lower(), lowering

@@ -1,5 +1,6 @@
 """Reading a function's source with its true file name and line numbers."""
 import ast
+import functools
 import inspect
 import linecache
 import textwrap
@@ -29,12 +30,33 @@ def _dedent_width(filename, firstlineno):
     return len(first) - len(first.lstrip())
 
 
+def unwrap(fn):
+    """The function whose code runs: through functools caches (which return what the
+    function returns), not through functools.wraps, which only copies a name and a doc."""
+    while isinstance(fn, functools._lru_cache_wrapper):
+        fn = fn.__wrapped__
+    return fn
+
+
+def own_signature(fn):
+    """fn's own parameters: for a Python function, those of its code, not of the function
+    functools.wraps copied a name from; for srcdiff's own transformations, the function's."""
+    fn = unwrap(fn)
+    return inspect.signature(fn, follow_wrapped=not hasattr(fn, "__code__"))
+
+
 def parse_function(fn) -> ParsedFunction:
+    fn = unwrap(fn)
     code = getattr(fn, "__code__", None)
     name = getattr(fn, "__qualname__", repr(fn))
+    if code is None:
+        raise SourceUnavailableError(
+            f"cannot read the source of {name}: it is a {type(fn).__name__}, not a Python function", None,
+            "pass a function defined with def or lambda in a .py file, or give it a rule with srcdiff.custom_vjp.")
     try:
-        lines, firstlineno = inspect.getsourcelines(fn)
-        filename = inspect.getsourcefile(fn) or code.co_filename
+        # by the code object, which is what runs: functools.wraps(g) makes inspect show g's source
+        lines, firstlineno = inspect.getsourcelines(code)
+        filename = code.co_filename
     except (OSError, TypeError):
         raise SourceUnavailableError(
             f"cannot read the source of {name}",
@@ -60,7 +82,7 @@ def parse_function(fn) -> ParsedFunction:
 
 
 def _find(tree, fn, code):
-    target = getattr(fn, "__name__", None)
+    target = code.co_name
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == target:
             return node

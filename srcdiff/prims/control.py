@@ -48,6 +48,8 @@ def _extremum(prim, reduction, name):
     def bind(*args, **kwargs):
         if kwargs:
             raise current().error(f"{name}() with key= or default= is not supported")
+        if not args:
+            raise TypeError(f"{name} expected at least 1 argument, got 0")
         if len(args) == 1:
             return reduction(args[0])  # max(array) is its largest element
         result = args[0]

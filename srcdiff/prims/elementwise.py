@@ -3,14 +3,23 @@
 from it, VJP taking every adjoint back to its operand's shape."""
 import builtins
 import math
+import numbers
 import operator
 
 import numpy as np
 
+from ..ir import Const, Var
 from .broadcasting import unbroadcast
-from .core import Primitive, binds, const_equals, current
+from .core import Primitive, T, binds, const_equals, current
 from .shapes import BOOL, elementwise
 from .syntax import template
+
+
+def _operand(a, inside=False):
+    """A traced value, a number or an array; or a list of numbers, which NumPy takes as an array."""
+    if isinstance(a, (numbers.Number, np.ndarray, np.generic)) or (isinstance(a, (T, Var, Const)) and not inside):
+        return True
+    return isinstance(a, (list, tuple)) and all(_operand(x, True) for x in a)
 
 
 def _ufunc_binder(prim, n):
@@ -22,6 +31,10 @@ def _ufunc_binder(prim, n):
             )
         if len(args) != n:
             raise TypeError(f"{prim.name} takes {n} operand(s), got {len(args)}")
+        for a in args if any(isinstance(a, T) for a in args) else ():  # statics fold as in Python
+            if not _operand(a):
+                raise TypeError(f"unsupported operand for {prim.name}: {type(a).__name__} {a!r} is not a number "
+                                "or an array")
         return current().apply(prim, args)
 
     return bind
