@@ -354,3 +354,42 @@ def test_container_arguments_are_not_modified():
     assert set(params) == set(before)
     for k in before:
         np.testing.assert_array_equal(params[k], before[k])
+
+
+# ---------------------------------------------------------------------------
+# A list a loop appends to has a known length when the trip count is known, so what is
+# stacked from it has a known shape and the derivative is specialised to it.
+
+
+def stacked_columns(W, x):
+    cols = []
+    for k in range(W.shape[0]):
+        cols.append(np.tanh(W[k] * x))
+    L = np.stack(cols, axis=1)
+    m = np.max(L, axis=1, keepdims=True)
+    return np.sum(m[:, 0] + np.log(np.sum(np.exp(L - m), axis=1))) + len(cols)
+
+
+def test_a_stacked_loop_list_has_a_known_shape():
+    import srcdiff
+
+    W, x = np.linspace(-1.0, 1.0, 12).reshape(3, 4), np.linspace(0.5, 2.0, 4)
+    g = grad(stacked_columns, argnums=(0, 1))
+    assert_matches_differences(g, stacked_columns, (W, x), argnums=(0, 1))
+    compiled = g.compiled(W, x)
+    assert "f64[4,3] = stack_list" in compiled.ir_before
+    assert "_sum_to" not in compiled.source and "==" not in compiled.source
+
+
+def appended_when_positive(x):
+    out = []
+    for k in range(x.shape[0]):
+        if x[k] > 0:
+            out.append(x[k] * x[k])
+    out.append(x[0])
+    return np.sum(np.stack(out)) * len(out)
+
+
+def test_a_list_appended_to_under_a_condition_keeps_an_unknown_length():
+    x = np.array([0.5, -1.0, 2.0])
+    assert_matches_differences(grad(appended_when_positive), appended_when_positive, (x,), argnums=0)

@@ -366,7 +366,9 @@ class ControlFlow:
         leaked = [n for n in _assigned_names(node.body) if n not in structures and n in side.env]
         body_block = Block(([index] if kind is FOR else []) + params, side.eqns, [as_atom(r) for r in results])
         blocks = (body_block,) if cond_block is None else (cond_block, body_block)
-        outs = [Var(a, p.hint) for a, p in zip(avals, params)]
+        trips = _static_trips(lead) if kind is FOR else None
+        outs = [Var(_list_after(a, p, r, init, side.eqns, trips), p.hint)
+                for a, p, r, init in zip(avals, params, results, inits)]
         self.builder.append(Eqn(kind, [as_atom(x) for x in lead + inits], outs, {}, self.builder.loc, blocks))
         it = iter(outs)
         for name, structure in structures.items():
@@ -574,7 +576,7 @@ def _join(a, b):
     """An aval that covers both (the value of a merge or a loop-carried slot)."""
     a, b = (a.aval if isinstance(a, (Var, Const, T)) else a), (b.aval if isinstance(b, (Var, Const, T)) else b)
     if a.kind == b.kind == "list" and (a.dtype is None or b.dtype is None):
-        return b if a.dtype is None else a  # an empty list takes its elements' aval from what is appended
+        return _forget(b if a.dtype is None else a)  # an empty list takes its elements' aval from what is appended
     if a.kind == "static" and a.value is None:
         return _forget(b)
     if b.kind == "static" and b.value is None:
@@ -592,9 +594,33 @@ def _join(a, b):
     return Aval(kind, shape, dtype)
 
 
+def _static_trips(lead):
+    """The trip count of `for i in range(start, stop, step)` when known when compiling."""
+    bounds = [_static_value(x) for x in lead]
+    if all(type(b) is int for b in bounds) and bounds[2] != 0:
+        return len(range(*bounds))
+    return None
+
+
+def _list_after(aval, param, result, init, eqns, trips):
+    """A loop-carried list's aval after the loop: its length is known when the trip count
+    and the initial length are, and every iteration appends the same number of items."""
+    start = _aval(init).length
+    if aval.kind != "list" or trips is None or start is None:
+        return aval
+    made = {o.id: e for e in eqns for o in e.outs}
+    atom, appended = as_atom(result), 0
+    while isinstance(atom, Var) and atom is not param:
+        eqn = made.get(atom.id)
+        if eqn is None or eqn.prim is not lists.LIST_APPEND:
+            return aval
+        atom, appended = eqn.ins[0], appended + 1
+    return Aval("list", aval.shape, aval.dtype, length=start + appended * trips) if atom is param else aval
+
+
 def _forget(a):
-    """The same kind, shape and dtype, without a compile-time value (it varies)."""
-    if not a.has_value:
+    """The same kind, shape and dtype, without a compile-time value or length (they vary)."""
+    if not a.has_value and a.length is None:
         return a
     return Aval(a.kind, a.shape, a.dtype)
 

@@ -26,7 +26,8 @@ class Aval:
     """What is known about a value at compile time.
 
     kind: 'array' (ndarray or NumPy scalar), 'scalar' (Python number), 'tuple'
-    (shapes, index tuples), 'static' (anything else known exactly).
+    (shapes, index tuples), 'static' (anything else known exactly), 'list' (a list
+    value: shape and dtype are its items', length how many there are, when known).
     shape is a tuple, or a Sym when unknown. value holds the value when it is
     known exactly (shape integers, constants)."""
 
@@ -35,6 +36,7 @@ class Aval:
     dtype: Optional[np.dtype] = None
     value: Any = None
     has_value: bool = False
+    length: Any = None  # a list's number of items, when known
 
     @property
     def ndim(self):

@@ -12,8 +12,8 @@ from .core import Primitive, T, current
 from .shapes import INT, result_dtype
 
 
-def list_aval(element):
-    return Aval("list", element.shape, element.dtype)
+def list_aval(element, length=None):
+    return Aval("list", element.shape, element.dtype, length=length)
 
 
 def element_aval(lst):
@@ -22,18 +22,22 @@ def element_aval(lst):
     return unknown_aval()
 
 
-def _join_elements(avals):
+def _join_elements(avals, length):
     if not avals:
-        return Aval("list", Sym(), None)
+        return Aval("list", Sym(), None, length=length)
     first = avals[0]
     same = all(a.shape == first.shape or a.shape is first.shape for a in avals)
     return Aval("list", first.shape if same else Sym(), result_dtype(avals) if all(a.dtype is not None for a in avals)
-                else None)
+                else None, length=length)
+
+
+def _longer(lst, k):
+    return None if lst.length is None else lst.length + k
 
 
 # [a, b, c]
 LIST_FROM = Primitive("list", emit=lambda a, p: "[" + ", ".join(a) + "]", impl=lambda *xs: list(xs),
-                      shape=lambda avals, p: _join_elements(avals))
+                      shape=lambda avals, p: _join_elements(avals, len(avals)))
 LIST_FROM.arity = lambda eqn: 1
 LIST_FROM.fresh = True
 
@@ -49,8 +53,10 @@ def _append_stmts(name, a, p):
 
 # hs.append(h): a new list value in the IR, the same list object in the emitted code
 LIST_APPEND = Primitive("list_append", emit=None, impl=lambda xs, x: xs + [x],
-                        shape=lambda avals, p: _join_elements([element_aval(avals[0]), avals[1]])
-                        if avals[0].dtype is not None or avals[0].shape is not None else list_aval(avals[1]))
+                        # a list with no known items (empty, or a loop's list before the body is seen)
+                        # has items like the one appended
+                        shape=lambda avals, p: list_aval(avals[1], _longer(avals[0], 1)) if avals[0].dtype is None
+                        else _join_elements([element_aval(avals[0]), avals[1]], _longer(avals[0], 1)))
 LIST_APPEND.inplace = _append_stmts
 LIST_APPEND.copy = "list({0})"
 LIST_APPEND.fresh = True
@@ -63,7 +69,8 @@ def _(g, out, ins, active):
 
 
 def _pop_shape(avals, params):
-    return [avals[0], element_aval(avals[0])]
+    lst = avals[0]
+    return [Aval("list", lst.shape, lst.dtype, length=_longer(lst, -1)), element_aval(lst)]
 
 
 def _pop_stmts(names, a, p):
@@ -131,12 +138,25 @@ LIST_ADD.fresh = True
 LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if active[1] else None))
 
 LIST_LEN = Primitive("list_len", emit=lambda a, p: f"len({a[0]})", impl=len,
-                     shape=lambda avals, p: Aval("scalar", (), INT), differentiable=False)
+                     shape=lambda avals, p: Aval("scalar", (), INT) if avals[0].length is None
+                     else Aval("scalar", (), INT, value=avals[0].length, has_value=True), differentiable=False)
 
 
 def _stack_shape(avals, params):
     lst = avals[0]
-    return Aval("array", Sym(), lst.dtype)
+    if lst.length is None or not isinstance(lst.shape, tuple):
+        return Aval("array", Sym(), lst.dtype)
+    axis = params.get("axis", 0)
+    axis = axis + len(lst.shape) + 1 if axis < 0 else axis
+    return Aval("array", lst.shape[:axis] + (lst.length,) + lst.shape[axis:], lst.dtype)
+
+
+def _unstack_shape(avals, params):
+    a = avals[0]
+    if not a.known_shape or not a.shape:
+        return Aval("list", Sym(), a.dtype)
+    axis = params.get("axis", 0) % len(a.shape)
+    return Aval("list", a.shape[:axis] + a.shape[axis + 1:], a.dtype, length=a.shape[axis])
 
 
 def _axis(p):
@@ -149,7 +169,7 @@ STACK_LIST.fresh = True
 # list(g) splits along the first axis; along another, move it to the front first
 UNSTACK = Primitive("unstack", emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
                     else f"list({a[0]})", impl=lambda g, axis=0: list(np.moveaxis(g, axis, 0)),
-                    shape=lambda avals, p: Aval("list", Sym(), avals[0].dtype))
+                    shape=_unstack_shape)
 UNSTACK.fresh = True
 STACK_LIST.defvjp(lambda g, out, ins, active, axis=0: (current().apply(UNSTACK, [g], axis=axis),))
 UNSTACK.defvjp(lambda g, out, ins, active, axis=0: (current().apply(STACK_LIST, [g], axis=axis),))

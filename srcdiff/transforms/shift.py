@@ -6,7 +6,8 @@ through the max is zero, and a hand-writer never computes it. Differentiating it
 costs a reduction, a comparison and several full-size temporaries, and the sum it
 adds is zero only up to rounding.
 
-The max m is marked stop_gradient when every use of it provably cancels. The proof
+The max m is held (computed as written, with no derivative, as under stop_gradient)
+when every use of it provably cancels. The proof
 follows a shift c of m through its uses: a value moves by +c or -c (additive), or is
 scaled by exp(+c) or exp(-c) (multiplicative), or does not move at all (invariant);
 exp and log turn one kind into the other, x - y of two values that move alike and
@@ -14,14 +15,15 @@ x / y of two that scale alike are invariant. Reductions may only run along axes 
 c is constant (m was reduced along them). Anything else, or a moving value leaving the
 block, and m keeps its derivative.
 """
-from ..ir import COND, FOR, WHILE, Eqn, Var
-from ..prims.shaping import STOP_GRADIENT
+import copy
+
+from ..ir import COND, FOR, WHILE, Var
 
 _SOURCES = ("max", "min")
 
 
 def drop_shift_gradients(fn):
-    """Mark stabilising maxima stop_gradient, in fn's body and every region. In place."""
+    """Hold stabilising maxima, in fn's body and every region. In place."""
     _block(fn.body)
     return fn
 
@@ -30,13 +32,21 @@ def _block(block):
     for eqn in block.eqns:
         for b in eqn.blocks:
             _block(b)
-    for k, eqn in enumerate(list(block.eqns)):
-        if eqn.prim.name in _SOURCES and _cancels(block, eqn):
-            m = eqn.outs[0]
-            held = Var(m.aval, m.hint)
-            for later in block.eqns[block.eqns.index(eqn) + 1:]:
-                later.ins = [held if a is m else a for a in later.ins]
-            block.eqns.insert(block.eqns.index(eqn) + 1, Eqn(STOP_GRADIENT, [m], [held], {}, eqn.loc))
+        if eqn.prim.name in _SOURCES and eqn.prim.differentiable and _cancels(block, eqn):
+            eqn.prim = _held(eqn.prim)
+
+
+_HELD = {}
+
+
+def _held(prim):
+    """The same operation, written the same way, with no derivative: stop_gradient on
+    every use of its result, without a statement of its own in the emitted code."""
+    if prim not in _HELD:
+        held = copy.copy(prim)
+        held.differentiable, held.jvp, held.vjp = False, None, None
+        _HELD[prim] = held
+    return _HELD[prim]
 
 
 def _cancels(block, source):
