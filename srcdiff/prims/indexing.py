@@ -4,7 +4,7 @@ An index is a static template (ints, slices, None, Ellipsis) whose traced
 parts (index arrays, masks, loop counters) are the primitive's operands."""
 import numpy as np
 
-from ..ir import Aval, Sym
+from ..ir import Aval, Sym, Var
 from .core import Primitive, T, attribute, binds, current, method, wrap
 from .shapes import INT, example_shape
 from .syntax import call, src
@@ -187,6 +187,64 @@ def _(g, out, ins, active, index, as_tuple, accumulate, dtype=None):
 def _(t, out, ins, index, as_tuple, accumulate, dtype=None):
     params = dict(index=index, as_tuple=as_tuple, accumulate=accumulate)
     return current().apply(INDEX_PUT, [ins[0], t[1], *ins[2:]], **params, **({"dtype": dtype} if dtype else {}))
+
+
+def _add_stmts(name, a, p):
+    if p["accumulate"]:
+        return [f"np.add.at({name}, ({index_src(p['index'], a[2:], True, as_value=True)}), {a[1]})"]
+    return [f"{name}[{index_src(p['index'], a[2:], p['as_tuple'])}] += {a[1]}"]
+
+
+def _add_impl(x, v, *dyn, index, as_tuple, accumulate):
+    out = np.array(x, copy=True)
+    idx = fill(index, dyn)
+    idx = idx if as_tuple or len(idx) != 1 else idx[0]
+    if accumulate:
+        np.add.at(out, idx, v)
+    else:
+        out[idx] += v
+    return out
+
+
+# x[idx] += v: an adjoint that a read of x[idx] adds to, written in place when nothing else
+# reads the old total (a row update in a loop then costs a row, not a zeroed array)
+INDEX_ADD = Primitive("index_add", emit=None, impl=_add_impl,
+                      shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
+INDEX_ADD.inplace = _add_stmts
+INDEX_ADD.copy = "{0}.copy()"
+INDEX_ADD.fresh = True
+
+
+@INDEX_ADD.defvjp
+def _(g, out, ins, active, index, as_tuple, accumulate):
+    from .broadcasting import unbroadcast
+
+    v, dyn = ins[1], ins[2:]
+    dv = unbroadcast(current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple), v) if active[1] else None
+    return (g if active[0] else None, dv) + (None,) * len(dyn)
+
+
+@INDEX_ADD.defjvp
+def _(t, out, ins, index, as_tuple, accumulate):
+    params = dict(index=index, as_tuple=as_tuple, accumulate=accumulate)
+    if t[1] is None:
+        return t[0]
+    if t[0] is None:
+        return current().apply(INDEX_PUT, [out.aval.shape, t[1], *ins[2:]], dtype=out.aval.dtype, **params)
+    return current().apply(INDEX_ADD, [t[0], t[1], *ins[2:]], **params)
+
+
+def added_at(total, contribution, producer):
+    """total + contribution, where contribution is zeros with g put at an index (the adjoint
+    of a read x[idx]): total[idx] += g instead, or None when that is not the same."""
+    eqn = producer(contribution.atom) if isinstance(contribution, T) and isinstance(contribution.atom, Var) else None
+    if eqn is None or eqn.prim is not INDEX_PUT or eqn.params.get("dtype") is None:
+        return None
+    a = total.aval
+    if not (a.kind == "array" and a.known_shape and a.shape == eqn.outs[0].aval.shape and a.dtype == eqn.params["dtype"]):
+        return None
+    params = {k: eqn.params[k] for k in ("index", "as_tuple", "accumulate")}
+    return current().apply(INDEX_ADD, [total, eqn.ins[1], *eqn.ins[2:]], **params)
 
 
 def _unique_rows(index, dyn):

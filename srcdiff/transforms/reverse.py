@@ -20,7 +20,7 @@ from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import current
-from ..prims.indexing import MAKE_TUPLE
+from ..prims.indexing import MAKE_TUPLE, added_at
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
 from ..prims.shaping import COPY
 from .activity import _all_vars, active
@@ -89,7 +89,9 @@ class _Reverse:
             elif var.aval.kind == "list":
                 total = T(builder_apply(LIST_ADD, [previous, contribution]))
             else:
-                total = previous + contribution
+                total = added_at(previous, contribution, current().producer)
+                if total is None:
+                    total = previous + contribution
         if previous is not None and isinstance(previous.atom, Var) and previous.atom.adjoint_of is var:
             previous.atom.adjoint_of = None  # a partial sum now
             previous.atom.partial_of = var

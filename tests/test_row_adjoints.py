@@ -1,0 +1,48 @@
+"""The adjoint of a read x[i] is added into x's adjoint at i (dW[k] += …), in place,
+rather than as a zeroed array the size of x per read (srcdiff/prims/indexing.py INDEX_ADD)."""
+import numpy as np
+
+import srcdiff
+from tests.numeric import assert_matches_differences
+
+W = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+v = np.array([0.3, -0.2, 0.5])
+
+
+def rows_in_a_loop(W, v):
+    total = 0.0
+    for k in range(W.shape[0]):
+        total = total + np.sum(np.tanh(W[k] * v)) * (k + 1)
+    return total
+
+
+def repeated_rows(W, v):
+    idx = np.array([0, 2, 0])
+    return np.sum(np.sin(W[idx] * v)) + np.sum(W[1] * W[1]) + W[0, 1] * W[3, 2]
+
+
+def test_rows_read_in_a_loop_add_into_the_adjoint_in_place():
+    g = srcdiff.grad(rows_in_a_loop, argnums=(0, 1))
+    assert_matches_differences(g, rows_in_a_loop, (W, v), argnums=(0, 1))
+    source = srcdiff.source(g, W, v)
+    assert "dW[k] += " in source and "np.zeros((4, 3))" not in source.split("for k in reversed")[1]
+
+
+def test_repeated_and_scattered_reads_add_every_contribution():
+    g = srcdiff.grad(repeated_rows, argnums=(0, 1))
+    assert_matches_differences(g, repeated_rows, (W, v), argnums=(0, 1))
+    assert "np.add.at(" in srcdiff.source(g, W, v)
+
+
+def test_second_derivatives_through_added_rows():
+    x = W.ravel().copy()
+
+    def f(x):
+        return repeated_rows(x.reshape(4, 3), v)
+
+    h = srcdiff.hessian(f)(x)
+    gf = srcdiff.grad(f)
+    eps = 1e-6
+    numeric = np.array([(gf(x + eps * e) - gf(x - eps * e)) / (2 * eps) for e in np.eye(x.size)])
+    np.testing.assert_allclose(h, numeric, atol=1e-6)
+    np.testing.assert_allclose(srcdiff.jacrev(srcdiff.grad(f))(x), h, atol=1e-10)
