@@ -8,6 +8,7 @@ every name bound to the old one sees the new one, as Python's aliasing would hav
 it, and the emitted code writes in place when nothing reads the old value."""
 import ast
 import operator
+from collections.abc import Hashable
 
 from ..errors import NonDifferentiableError
 from ..ir import Const
@@ -42,11 +43,16 @@ class Containers:
         """Indexing a Python container: by a key known now, or (a list) by a traced int."""
         if isinstance(value, dict):
             key = index.const_value(_MISSING) if isinstance(index, T) else index
-            if key not in value:
+            if not isinstance(key, Hashable) or key not in value:
                 raise NonDifferentiableError(f"key {key!r} is not in the dict", self.parsed.loc(node))
             return value[key]
         if isinstance(value, (tuple, list)):
             i = index.const_value(_MISSING) if isinstance(index, T) else index
+            if isinstance(i, slice):
+                i = slice(*[b.const_value(_MISSING) if isinstance(b, T) else b for b in (i.start, i.stop, i.step)])
+                if not all(b is None or isinstance(b, int) for b in (i.start, i.stop, i.step)):
+                    raise NonDifferentiableError("a slice of a list or tuple needs bounds known when compiling",
+                                                 self.parsed.loc(node), "slice with integers, or use an array")
             if isinstance(i, (int, slice)) and i is not _MISSING:
                 try:
                     return value[i]
