@@ -11,6 +11,7 @@ from .transforms import grad_function, simplify
 from .transforms.forward import jvp_function
 from .transforms.reverse import pair_of
 from .transforms.shift import drop_shift_gradients
+from .transforms.sigmoid import fuse_sigmoids
 
 
 class Compiled:
@@ -59,7 +60,7 @@ def lower_ir(fun, arg_avals, structures, optimize):
     verify(fn)
     ir_before = print_function(fn)
     if optimize:
-        fn = verify(simplify(drop_shift_gradients(fn)))
+        fn = verify(simplify(fuse_sigmoids(drop_shift_gradients(fn))))
     return Lowered(fn, lowering.out_tree, lowering.guards, ir_before)
 
 

@@ -97,3 +97,41 @@ def test_forward_mode_and_the_hessian_agree():
     np.testing.assert_allclose(jf, jr, atol=1e-12)
     p = np.exp(x - np.max(x)) / np.sum(np.exp(x - np.max(x)))
     np.testing.assert_allclose(srcdiff.hessian(f)(x), -np.sum(W[:1]) * (np.diag(p) - np.outer(p, p)), atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 1 / (1 + exp(-z)) is recognised as the logistic function (srcdiff/transforms/sigmoid.py)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def gated(s, w):
+    return np.sum(sigmoid(s * w) * np.tanh(s))
+
+
+def exp_read_twice(s, w):
+    e = np.exp(-s)
+    return np.sum(1.0 / (1.0 + e) + e * w)
+
+
+def test_the_logistic_function_takes_its_derivative_from_its_output():
+    g = srcdiff.grad(gated, argnums=(0, 1))
+    assert_matches_differences(g, gated, (S, W), argnums=(0, 1))
+    source = srcdiff.source(g, S, W)
+    assert source.count("np.exp(") == 1 and "sigmoid = 1.0 / (1.0 + np.exp(-(s * w)))" in source
+    assert "sigmoid * (1 - sigmoid)" in source
+
+
+def test_an_exponential_read_elsewhere_is_not_fused_away():
+    g = srcdiff.grad(exp_read_twice, argnums=(0, 1))
+    assert_matches_differences(g, exp_read_twice, (S, W), argnums=(0, 1))
+    assert srcdiff.source(g, S, W).count("np.exp(") == 1
+
+
+def test_float32_stays_float32_through_the_logistic_function():
+    s = S.astype(np.float32)
+    d = srcdiff.grad(lambda s: np.sum(sigmoid(s)))(s)
+    assert d.dtype == np.float32
+    np.testing.assert_allclose(d, sigmoid(S) * (1 - sigmoid(S)), rtol=1e-6)

@@ -7,6 +7,7 @@ import numpy as np
 from ..ir import COND, FOR, WHILE, Block, Const, Function, Var
 from ..ir.regions import carried_count, loop_parts
 from ..prims.broadcasting import BROADCAST_TO
+from ..prims.creation import ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
 from ..prims.indexing import INDEX_PUT
 from ..prims.linalg import TRANSPOSE
@@ -183,7 +184,7 @@ def _simplify_eqns(eqns, alias, seen, saved):
             _alias(alias, eqn.outs[0], same)
             continue
         key = _key(eqn)
-        if key is not None and key in seen:
+        if key is not None and key in seen and not _own_names(eqn, seen[key]):
             for o, p in zip(eqn.outs, seen[key]):
                 _alias(alias, o, p)
             continue
@@ -191,6 +192,14 @@ def _simplify_eqns(eqns, alias, seen, saved):
             seen[key] = eqn.outs
         out.append(eqn)
     return out
+
+
+def _own_names(eqn, earlier):
+    """`h = np.zeros(H); c = np.zeros(H)`: two named arrays that only start out alike keep
+    their names (merging them would call the cell state h), as creating one costs little."""
+    hints = [o.hint for o in eqn.outs]
+    return (eqn.prim in (ZEROS, ONES, ZEROS_LIKE, ONES_LIKE) and all(hints)
+            and hints != [p.hint for p in earlier])
 
 
 def _simplify_block(block, alias, seen, saved):
