@@ -11,7 +11,7 @@ import operator
 from collections.abc import Hashable
 
 from ..errors import NonDifferentiableError
-from ..ir import Const
+from ..ir import Const, Var
 from ..prims import T
 from ..prims import lists
 from ..prims.indexing import VIEWS, update
@@ -88,6 +88,7 @@ class Containers:
                                    "append the values in order, or use an array")
         elif isinstance(container, T):
             self.refuse_view(container, base.id, target)
+            self.written.add(container.atom.id if isinstance(container.atom, Var) else None)
             new = update(container, index, value)
             if not new.atom.hint:
                 new.atom.hint = base.id

@@ -173,10 +173,15 @@ class ControlFlow:
                                              self.parsed.loc(node))
             results[0].extend(leaves_a)
             results[1].extend(leaves_b)
-        outs = [Var(_join(x, y), "") for x, y in zip(results[0], results[1])]
-        blocks = tuple(Block([], side.eqns, [as_atom(r) for r in rs]) for side, rs in zip(sides, results))
-        self.builder.append(Eqn(COND, [as_atom(test)], outs, {}, self.builder.loc, blocks))
-        it = iter(outs)
+        # names bound to one array in both branches stay bound to one array after the if
+        first, slot = {}, []
+        for k, (x, y) in enumerate(zip(results[0], results[1])):
+            slot.append(first.setdefault((id(as_atom(x)), id(as_atom(y))), k))
+        reps = sorted(set(slot))
+        outs = {k: Var(_join(results[0][k], results[1][k]), "") for k in reps}
+        blocks = tuple(Block([], side.eqns, [as_atom(rs[k]) for k in reps]) for side, rs in zip(sides, results))
+        self.builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, self.builder.loc, blocks))
+        it = iter([outs[k] for k in slot])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
 
@@ -328,10 +333,13 @@ class ControlFlow:
 
     def loop(self, kind, node, carried, body, lead, test=None):
         """Lower a loop body (and its test) into a region carrying `carried` names.
-        Avals the body changes (a float becoming an array) widen and the body is lowered again."""
+        Avals the body changes (a float becoming an array) widen and the body is lowered again.
+        Names bound to one array share one carried slot, so a write through one is seen
+        through all (z = x; for …: z[i] = v changes x), as long as the body keeps them one."""
         for name in carried:  # a list the body appends to becomes a list value the loop carries
             if isinstance(self.env.get(name), list) and name in _appended_names(node.body):
                 self.env[name] = lists.to_list(self.env[name])
+        carried = carried + self._aliases(carried, _written_names(node.body))
         before = dict(self.env)
         structures = {}
         inits = []
@@ -340,15 +348,21 @@ class ControlFlow:
             structures[name] = _structure(before[name], leaves, self, node)
             inits.extend(leaves)
         avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
-        for attempt in range(4):
-            params = [Var(a, _hint(name)) for a, name in zip(avals, _leaf_names(structures))]
+        split = set()  # arrays the body binds apart: no longer one slot
+        for attempt in range(6):
+            slot = _slots(inits, split)
+            reps = sorted(set(slot))
+            own = {k: Var(avals[k], _hint(name)) for k, name in zip(reps, [_leaf_names(structures)[k] for k in reps])}
+            params = [own[slot[k]] for k in range(len(inits))]
             index = Var(INT, _target_hint(node)) if kind is FOR else None
             cond_block = None
             if test is not None:
-                cond_params = [Var(a, p.hint) for a, p in zip(avals, params)]
-                with self.isolated(self._bound(before, structures, cond_params)) as side:
+                cond_own = {k: Var(avals[k], own[k].hint) for k in reps}
+                with self.isolated(self._bound(before, structures, [cond_own[slot[k]] for k in range(len(inits))])) \
+                        as side:
                     go = test()
-                cond_block = Block(cond_params, side.eqns, [as_atom(go)])
+                cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
+            written_before = set(self.written)
             with self.isolated(self._bound(before, structures, params)) as side:
                 body(T(index)) if kind is FOR else body()
                 results = []
@@ -359,23 +373,41 @@ class ControlFlow:
                         raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop",
                                                      self.parsed.loc(node))
                     results.extend(leaves)
+            apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
+            if apart:
+                if any(own[k].id in self.written for k in apart):
+                    names = sorted({n for n, k in zip(_leaf_names(structures), slot) if k in apart})
+                    raise NonDifferentiableError(
+                        f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
+                        "binds the names apart, so which one a later write reaches depends on the iteration",
+                        self.parsed.loc(node), f"take a copy before the loop: {names[-1]} = {names[-1]}.copy()")
+                split |= {id(as_atom(inits[k])) for k in apart}
+                self.written.intersection_update(written_before)
+                continue
             new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
             if all(_same_aval(a, b) for a, b in zip(avals, new_avals)):
                 break
             avals = new_avals
         leaked = [n for n in _assigned_names(node.body) if n not in structures and n in side.env]
-        body_block = Block(([index] if kind is FOR else []) + params, side.eqns, [as_atom(r) for r in results])
+        body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
+                           [as_atom(results[k]) for k in reps])
         blocks = (body_block,) if cond_block is None else (cond_block, body_block)
         trips = _static_trips(lead) if kind is FOR else None
-        outs = [Var(_list_after(a, p, r, init, side.eqns, trips), p.hint)
-                for a, p, r, init in zip(avals, params, results, inits)]
-        self.builder.append(Eqn(kind, [as_atom(x) for x in lead + inits], outs, {}, self.builder.loc, blocks))
-        it = iter(outs)
+        outs = {k: Var(_list_after(avals[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
+                for k in reps}
+        self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
+                                [outs[k] for k in reps], {}, self.builder.loc, blocks))
+        it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
         for name in leaked:
             self.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
                                              "but not before it; give it a value before the loop")
+
+    def _aliases(self, carried, written):
+        """Names bound to an array that a name the body writes into is bound to."""
+        arrays = {id(v.atom) for n in written if isinstance(v := self.env.get(n), T) and _is_array(v)}
+        return [n for n, v in self.env.items() if n not in carried and isinstance(v, T) and id(v.atom) in arrays]
 
     def _bound(self, before, structures, params):
         env = dict(before)
@@ -650,6 +682,44 @@ def _appended_names(stmts):
     return {n.func.value.id for s in stmts for n in ast.walk(s)
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend")
             and isinstance(n.func.value, ast.Name)}
+
+
+def _is_array(value):
+    a = value.aval
+    return a.kind == "array" and isinstance(value.atom, Var) and not (a.known_shape and a.shape == ())
+
+
+def _slots(inits, split):
+    """For each carried leaf, the first leaf bound to the same array (itself otherwise)."""
+    first, slot = {}, []
+    for k, v in enumerate(inits):
+        key = id(v.atom) if isinstance(v, T) and _is_array(v) and id(v.atom) not in split else ("leaf", k)
+        slot.append(first.setdefault(key, k))
+    return slot
+
+
+def _written_names(stmts):
+    """Names the statements write into (x[i] = v, x += v), not counting nested functions."""
+    names = []
+    for node in _walk_statements(stmts):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, ast.AugAssign) else []
+        for t in targets:
+            base = t
+            while isinstance(base, ast.Subscript):
+                base = base.value
+            if isinstance(base, ast.Name) and (base is not t or isinstance(node, ast.AugAssign)):
+                names.append(base.id)
+    return names
+
+
+def _walk_statements(stmts):
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            yield from _walk_statements(getattr(stmt, field, []) or [])
 
 
 def _assigned_names(stmts):

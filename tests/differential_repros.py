@@ -1,0 +1,116 @@
+"""Minimal programs, found by the random-program tester (tests/test_differential.py),
+that srcdiff differentiates wrongly or fails on. Each is an xfail(strict=True) test in
+test_differential.py; x = np.array([0.3, -0.5, 0.8]), y = 0.4 unless the test says."""
+import numpy as np
+
+
+def concat_list_literal(x, y):
+    # internal error: KeyError 'O' in ir/core.py _dtype_tag (the list [y] gets an object dtype)
+    return np.sum(np.concatenate([[y], x[1:]]))
+
+
+def alias_write_in_loop(x, y):
+    # a write through an alias inside a for loop is not seen through the other name:
+    # grad (1, 1, 1), 0 where it is (0, 1, 1), 1
+    z = x * 1.0
+    a = z
+    for i in range(1):
+        a[0] = y
+    return np.sum(z)
+
+
+def alias_of_argument_write_in_loop(x, y):
+    # the same with the alias bound to the argument: Python writes into x
+    a = x
+    for i in range(1):
+        a[-1] = 2.0
+    return np.sum(x)
+
+
+def outer_appended_in_loop(x, y):
+    # internal error: AttributeError 'NoneType' object has no attribute 'shape' (prims/shaping.py:18,
+    # reshape's shape rule, from the VJP of np.outer in prims/linalg.py:187)
+    l0 = []
+    for i in range(3):
+        l0.append(np.sum(np.outer(x, x), axis=0))
+    return np.sum(np.stack(l0))
+
+
+def builtin_sum_of_list(x, y):
+    # UnknownCallableError "no derivative rule for sum", though grammar.md lists builtin sum
+    return sum([x[0], y])
+
+
+def builtin_sum_of_loop_list(x, y):
+    lst = []
+    for i in range(3):
+        lst.append(x[i] * y)
+    return sum(lst)
+
+
+def dot_of_list_array(x, y):
+    # the emitted gradient raises numpy AxisError "axis -2 is out of bounds for array of
+    # dimension 1" in its _product_grad (np.expand_dims), called from grad_f
+    l2 = []
+    for i in range(3):
+        l2.append(x[i])
+    return np.dot(np.array(l2), np.array(l2))
+
+
+def hessian_of_list_items(x, y):
+    # hessian (forward over reverse) is 0 where it is 2 * I; grad and jacfwd are right
+    l0 = []
+    for i in range(2):
+        l0.append(x)
+    return np.sum(l0[-1] * l0[-1])
+
+
+def hessian_of_stacked_list(x, y):
+    # hessian 2 * I where it is 4 * I: the list's share of the second derivative is lost
+    l0 = []
+    for i in range(2):
+        l0.append(x)
+    return np.sum(np.stack(l0) * x)
+
+
+def jacfwd_alias_write_in_branch(x, y):
+    # jacfwd (4, 2, 0) where grad and central differences give (3, 2, 1) (y = 0.4 takes the if)
+    a = x
+    if y > 0.0:
+        a[1:] -= 0.5
+    else:
+        a = 2.0
+    w = a.copy()
+    w[1:] = w[:-1]
+    return np.sum(x + w)
+
+
+def loop_slice_mul(x, y):
+    # grad wrt y 0.24 where it is 0.6 (grad wrt x is right); with += instead of *= it is right
+    a = x.copy()
+    for i in range(1):
+        a[i:] *= y
+    return np.sum(a)
+
+
+def alias_write_in_two_branches(x, y):
+    # with a = x, the write in the second if (y = 0.4 takes its else) is lost:
+    # grad (1, 1, 1), 0 where it is (0, 1, 1), 1 (jacfwd agrees with grad)
+    a = x
+    if y < 0.3:
+        a[0] = y
+    if y < 0.3:
+        pass
+    else:
+        a[0] = y
+    return np.sum(x)
+
+
+def copy_write_dot_in_loop(x, y):
+    # grad (2, 0.78, 7.8) where central differences and jacfwd give (2, -2, 7.8)
+    a = x
+    for i in range(2):
+        a = a.copy()
+        a[i] = np.dot(x[1:], a[1:])
+        a = a + x
+    return np.sum(a)
