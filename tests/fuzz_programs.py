@@ -29,9 +29,9 @@ record how far each evaluation is from its kink (|a - t|, |a - b|, |a|, the gap
 between the two largest elements), so a test can skip inputs that sit too close to
 a kink for central differences to be meaningful.
 
-`KNOWN_BUGS` lists constructs that srcdiff currently gets wrong (each has a strict
-xfail test in test_differential.py); they are not generated unless the environment
-variable SRCDIFF_FUZZ_KNOWN_BUGS=1 is set.
+`KNOWN_BUGS` lists constructs that srcdiff currently gets wrong (each with a strict
+xfail test in test_differential.py), which are not generated while they are open.
+None is open now: the twelve the generator found are fixed and kept as tests.
 """
 import ast
 import hashlib
@@ -64,15 +64,7 @@ CONSTANTS = ["0.5", "1.3", "-0.7", "2.0", "0.25"]
 THRESHOLDS = ["0.3", "0.0", "-0.2", "0.7"]
 UNARY = ["sin", "cos", "tanh", "exp"]
 
-# Constructs srcdiff gets wrong today, kept out of the programs unless asked for
-# (SRCDIFF_FUZZ_KNOWN_BUGS=1); each is an xfail(strict=True) test in test_differential.py.
-KNOWN_BUGS = set() if os.environ.get("SRCDIFF_FUZZ_KNOWN_BUGS") == "1" else {
-    "builtin_sum_of_list",   # sum(lst) of a list value: UnknownCallableError "no derivative rule for sum"
-    "concat_list_literal",   # np.concatenate([[s], e]): internal KeyError 'O' (an object-dtype aval)
-    "dot_of_list_array",     # np.dot(np.array(lst), ...) of a list built in a loop: AxisError in the emitted code
-    "loop_slice_mul",        # for i in range(k): z[i:] *= y -- gradient wrt y wrong
-    "hessian_of_lists",      # hessian through a list built in a loop: second derivatives lost (check 4 skipped)
-}
+KNOWN_BUGS = set()  # none open; a bug found later goes here (by name) until it is fixed
 
 # The plain rendering of the kink markers.
 _PLAIN_CALLS = {"_max": "np.maximum", "_min": "np.minimum", "_abs": "np.abs", "_amax": "np.max",

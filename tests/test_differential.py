@@ -68,6 +68,7 @@ def _copying(f):
 # exception is a failure.
 DOCUMENTED_REFUSALS = [
     "forward mode through a recursive function is not supported",
+    "are one array before the loop, and the loop writes into it but binds the names apart",
 ]
 
 
@@ -88,7 +89,12 @@ def test_program(program, xy):
 def check(f, x, y, hessian=True):
     """The four checks on one program at one input (also used by tests/fuzz_survey.py)."""
     x_before = x.copy()
-    gx, gy = srcdiff.grad(f, argnums=(0, 1))(x, y)
+    try:
+        gx, gy = srcdiff.grad(f, argnums=(0, 1))(x, y)
+    except srcdiff.SrcdiffError as e:
+        if not _documented("grad", e):
+            raise
+        return
     np.testing.assert_array_equal(x, x_before, err_msg="grad(f) modified its argument")
     pf = _copying(f)
 
@@ -139,8 +145,6 @@ FIXED = [
     "alias_of_argument_write_in_loop",
     "alias_write_in_two_branches",
     "outer_appended_in_loop",
-]
-OPEN = [
     "concat_list_literal",
     "builtin_sum_of_list",
     "builtin_sum_of_loop_list",
@@ -151,6 +155,7 @@ OPEN = [
     "loop_slice_mul",
     "copy_write_dot_in_loop",
 ]
+OPEN = []
 
 
 @pytest.mark.parametrize("name", FIXED)
@@ -159,6 +164,6 @@ def test_found_bug_stays_fixed(name):
 
 
 @pytest.mark.xfail(strict=True, reason="srcdiff bug found by the random-program tester")
-@pytest.mark.parametrize("name", OPEN)
+@pytest.mark.parametrize("name", OPEN or [pytest.param("none", marks=pytest.mark.skip("no open bugs"))])
 def test_repro(name):
     check(getattr(_repros, name), np.array([0.3, -0.5, 0.8]), 0.4)

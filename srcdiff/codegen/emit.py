@@ -246,7 +246,7 @@ class _Writer:
         plan = self.plan
         return (isinstance(var, Var) and var.id in self.names and var.id in plan.owned
                 and var.id not in plan.saved and plan.last_use.get(var.id, -1) <= at
-                and all(plan.last_use.get(v, -1) <= at for v in plan.views.get(var.id, ())))
+                and all(plan.last_use.get(v, -1) <= at and v not in plan.saved for v in plan.views.get(var.id, ())))
 
     def atom(self, a):
         if isinstance(a, Var):

@@ -41,8 +41,8 @@ class Plan:
                 self.use_count[r.id] += 1
         self._choose_inline(fn.body)
         self.last_use = {v: self._last(v) for v in self.uses}
-        self.owned = _owned(fn, self)
         self.views = _views(fn)
+        self.owned = _owned(fn, self)
 
     # -- traversal ---------------------------------------------------------------
 
@@ -168,9 +168,27 @@ def _owned(fn, plan):
 
     walk(fn.body)
 
-    def ok(a, until):
-        """a's object may be handed over: owned, and not read after position `until`."""
-        return not isinstance(a, Var) or (a.id in owned and plan.last_use.get(a.id, -1) <= until)
+    def ok(a, until, region):
+        """a's object may be handed over to region: owned, and neither it nor anything else
+        that may be it (another region's out) is read after position `until`."""
+        if not isinstance(a, Var):
+            return True
+        own = {o.id for _, o in _passed_through(region)}
+        return a.id in owned and all(plan.last_use.get(v, -1) <= until
+                                     for v in {a.id} | (plan.views.get(a.id, set()) - own))
+
+    for eqn in regions:  # one object yielded to two outs (a = a_1 in a branch) is owned by neither
+        sources = [list(b.results) for b in eqn.blocks if b.results]
+        if eqn.prim is not COND:
+            sources.append(list(loop_parts(eqn)[2]))
+        for atoms in sources:
+            ids = [a.id for a in atoms if isinstance(a, Var)]
+            shared = {i for i in ids if ids.count(i) > 1}
+            for j, a in enumerate(atoms):
+                if isinstance(a, Var) and a.id in shared and j < len(eqn.outs):
+                    owned.discard(eqn.outs[j].id)
+                    if eqn.prim is not COND:
+                        owned.discard(loop_parts(eqn)[1][j].id)
 
     changed = True
     while changed:
@@ -190,13 +208,25 @@ def _owned(fn, plan):
                     if eqn.prim is WHILE:
                         pairs.append((eqn.blocks[0].params[j], sources))
             for var, sources in pairs:
-                if var.id in owned and not all(ok(s, until) for s, until in sources):
+                if var.id in owned and not all(ok(s, until, eqn) for s, until in sources):
                     owned.discard(var.id)
                     changed = True
     return owned
 
 
 VIEW_PRIMS = ("getitem", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "list_item")
+
+
+def _passed_through(eqn):
+    """(source, out) pairs of a region whose out may be the very object its source is."""
+    if not eqn.blocks:
+        return []
+    if eqn.prim is COND:
+        pairs = [(b.results[j], o) for b in eqn.blocks for j, o in enumerate(eqn.outs) if j < len(b.results)]
+    else:
+        body, params, inits = loop_parts(eqn)
+        pairs = [(a, o) for a, o in zip(inits, eqn.outs)] + list(zip(inits, params))
+    return [(a, o) for a, o in pairs if isinstance(a, Var)]
 
 
 def _views(fn):
@@ -211,6 +241,8 @@ def _views(fn):
             if eqn.prim.name in VIEW_PRIMS and eqn.ins and isinstance(eqn.ins[0], Var):
                 base = eqn.ins[0].id
                 views.setdefault(base, set()).update(o.id for o in eqn.outs)
+            for source, out in _passed_through(eqn):  # a loop that does not run gives back its init
+                views.setdefault(source.id, set()).add(out.id)
 
     walk(fn.body)
     changed = True

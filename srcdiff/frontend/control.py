@@ -380,7 +380,8 @@ class ControlFlow:
                     raise NonDifferentiableError(
                         f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
                         "binds the names apart, so which one a later write reaches depends on the iteration",
-                        self.parsed.loc(node), f"take a copy before the loop: {names[-1]} = {names[-1]}.copy()")
+                        self.parsed.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
+                        "reach the other names, or write through one name only")
                 split |= {id(as_atom(inits[k])) for k in apart}
                 self.written.intersection_update(written_before)
                 continue
@@ -535,7 +536,7 @@ def _merge_names(before, a, b):
 
 
 def _same_value(x, y):
-    if x is y:
+    if x is y or (isinstance(x, T) and isinstance(y, T) and x.atom is y.atom):
         return True
     if isinstance(x, T) and isinstance(y, T) and isinstance(x.atom, Const) and isinstance(y.atom, Const):
         u, v = x.atom.value, y.atom.value

@@ -1,5 +1,5 @@
 """Scalar logic for conditions and loop bounds: Python's and/or/not, range lengths,
-and the builtins min/max on scalars."""
+and the builtins min/max on scalars, and sum."""
 import builtins
 import operator
 
@@ -62,3 +62,22 @@ def _extremum(prim, reduction, name):
 
 binds(builtins.max)(_extremum(BINARY["maximum"], lambda x: np.max(x), "max"))
 binds(builtins.min)(_extremum(BINARY["minimum"], lambda x: np.min(x), "min"))
+
+
+@binds(builtins.sum)
+def _builtin_sum(iterable, start=0):
+    """sum([a, b]) is start + a + b; sum(xs) of a list a loop built, the sum of its stacked items
+    (sum(generator) is a loop the frontend writes)."""
+    from . import lists
+
+    if lists.is_list(iterable):
+        if not iterable.aval.known_shape:
+            raise current().error("sum of a list built in a loop needs items of one known shape",
+                                  "sum them in the loop instead: total = total + item")
+        return start + np.sum(lists.stack(iterable), axis=0)
+    if not isinstance(iterable, (list, tuple)):
+        raise TypeError(f"sum() takes a list or tuple here, not {type(iterable).__name__}")
+    total = wrap(start)
+    for item in iterable:
+        total = total + item
+    return total

@@ -185,6 +185,8 @@ def _(g, out, ins, active, index, as_tuple, accumulate, dtype=None):
 
 @INDEX_PUT.defjvp
 def _(t, out, ins, index, as_tuple, accumulate, dtype=None):
+    if t[1] is None:
+        return None  # operand 0 only gives the shape
     params = dict(index=index, as_tuple=as_tuple, accumulate=accumulate)
     return current().apply(INDEX_PUT, [ins[0], t[1], *ins[2:]], **params, **({"dtype": dtype} if dtype else {}))
 

@@ -77,9 +77,9 @@ def _pop_stmts(names, a, p):
     return [f"{names[1]} = {names[0]}.pop()"]
 
 
-# (rest, last) = pop(list): the adjoint of an append, in reverse order
-LIST_POP = Primitive("list_pop", emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2,
-                     differentiable=False)
+# (rest, last) = pop(list): the adjoint of an append, in reverse order. Linear, so forward
+# mode over a gradient (hessian) pops the tangents alongside.
+LIST_POP = Primitive("list_pop", emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2)
 LIST_POP.inplace = _pop_stmts
 LIST_POP.copy = "list({0})"
 LIST_POP.fresh = True
@@ -232,6 +232,7 @@ def _or_zeros(t, x):
 LIST_FROM.defjvp(lambda t, out, ins: current().apply(LIST_FROM, [_or_zeros(ti, x) for ti, x in zip(t, ins)]))
 LIST_APPEND.defjvp(lambda t, out, ins: current().apply(LIST_APPEND, [_or_zeros(t[0], ins[0]), _or_zeros(t[1], ins[1])]))
 LIST_ITEM.defjvp(lambda t, out, ins, _of=None: list_item(t[0], ins[1]))
+LIST_POP.defjvp(lambda t, out, ins: current().apply(LIST_POP, [t[0]]))
 LIST_ADD.defjvp(lambda t, out, ins: current().apply(LIST_ADD, [_or_zeros(t[0], ins[0]), _or_zeros(t[1], ins[1])]))
 LIST_ADD_AT.defjvp(lambda t, out, ins: current().apply(
     LIST_ADD_AT, [_or_zeros(t[0], ins[0]), ins[1], _or_zeros(t[2], ins[2])]))

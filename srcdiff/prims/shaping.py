@@ -216,7 +216,9 @@ def _(t, out, ins, axis=0):
 def _sequence(arrays, what):
     if isinstance(arrays, T) or not isinstance(arrays, (list, tuple)):
         raise current().error(f"{what} needs a list or tuple of arrays written out in the call")
-    return list(arrays)
+    from .creation import _array
+
+    return [_array(a) if isinstance(a, (list, tuple)) else a for a in arrays]  # [[y], x] is [np.array([y]), x]
 
 
 @binds(np.concatenate)
