@@ -229,3 +229,50 @@ def test_callers_arrays_are_not_modified(f, args, argnums):
         np.testing.assert_allclose(b, a, rtol=1e-14, atol=1e-15)
         np.testing.assert_array_equal(c, a)
     assert value == pytest.approx(f(*copies), rel=1e-14)
+
+
+# ---------------------------------------------------------------------------
+# Aliases through loops and branches (found by the random-program tester)
+
+
+def write_through_alias_in_loop(x, y):
+    a = x
+    for i in range(2):
+        a[i] = y * a[i]
+    return np.sum(x)
+
+
+def alias_on_one_path(x, y):
+    if y > 0:
+        a = x
+    else:
+        a = x + 1.0
+    a[0] = y
+    return np.sum(x)
+
+
+def alias_split_inside_loop(x, y):
+    a = x
+    for i in range(2):
+        a[0] = y
+        a = a + x
+    return np.sum(x) + np.sum(a)
+
+
+def test_a_write_through_an_alias_in_a_loop_reaches_the_other_name():
+    from srcdiff import grad
+
+    x, y = np.array([0.3, -0.5, 0.8]), 0.4
+    dx, dy = grad(write_through_alias_in_loop, argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(dx, [y, y, 1.0])
+    np.testing.assert_allclose(dy, x[0] + x[1])
+
+
+@pytest.mark.parametrize("f, words", [(alias_on_one_path, "on some paths through the if"),
+                                      (alias_split_inside_loop, "binds the names apart")])
+def test_an_alias_that_depends_on_the_path_is_refused_with_its_line(f, words):
+    from srcdiff import SrcdiffError, grad
+
+    with pytest.raises(SrcdiffError, match=words) as info:
+        grad(f, argnums=(0, 1))(np.array([0.3, -0.5, 0.8]), 0.4)
+    assert info.value.loc.filename.endswith("test_mutation.py") and info.value.loc.line > 0

@@ -85,6 +85,7 @@ class _Writer:
         self.holder = {}  # name -> id of the variable whose value it holds now
         self.preferred = {}  # var id -> (name, its holder now, a variable that must be dead first, keep holder)
         self.save_to = {}  # var id -> names of the lists a loop records it in
+        self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
         self.reserved = set(RESERVED)
         for eqn in _all_eqns(fn.body):
             for a in eqn.ins:
@@ -204,6 +205,9 @@ class _Writer:
         at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}
+        if eqn.ins and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
+            index = PLACEHOLDER.format(1)
+            operands[index] = ast.BinOp(operands[index], ast.Add(), ast.Constant(self.offsets[eqn.ins[0].id]))
         out = eqn.outs[0]
         if getattr(prim, "inplace", None) is not None:
             return self.in_place(eqn, args, operands, at)
@@ -353,10 +357,19 @@ class _Writer:
         if not is_for:
             for p, name in zip(eqn.blocks[0].params, names):
                 self.names[p.id] = name
+        saves = dict(zip((v.id for v in eqn.params.get("saves", ())), eqn.outs[n:]))
+        merged = self._merged_saves(params, body.results, saves)
         for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:]):
+            if v.id in merged:
+                continue
             stack_name = self.bind(stack, stack.hint or "saved", at, strict=True)
             self.save_to.setdefault(v.id, []).append(stack_name)
-            before.append(ast.parse(f"{stack_name} = []").body[0])
+            start = next((name for p, name in zip(params, names) if merged.get(p.id) == v.id), None)
+            before.append(ast.parse(f"{stack_name} = [{start}]" if start else f"{stack_name} = []").body[0])
+            if start:
+                param = next(p for p in params if merged.get(p.id) == v.id)
+                self.names[saves[param.id].id] = stack_name  # stack[k]: the value an iteration starts from
+                self.offsets[stack.id] = 1  # stack[k + 1]: the value it ends with
         for param, result, name in zip(params, body.results, names):
             if isinstance(result, Var) and result.id not in self.names and result.id not in self.plan.inline:
                 self.preferred[result.id] = (name, param.id, param.id, False)
@@ -379,6 +392,21 @@ class _Writer:
             return before + [ast.While(test, stmts or [ast.Pass()], [])]
         stop = ast.If(ast.UnaryOp(ast.Not(), test), [ast.Break()], [])
         return before + [ast.While(ast.Constant(True), cond_stmts + [stop] + stmts, [])]
+
+    def _merged_saves(self, params, results, saves):
+        """{param id: result id} for a carried value recorded both as an iteration starts and
+        as it ends: one list, [initial value] + each iteration's result, serves both, read at
+        k and k + 1 (as a hand-writer keeps hs = [h0] and reads hs[t] and hs[t + 1])."""
+        merged = {}
+        for p, r in zip(params, results):
+            if (isinstance(r, Var) and p.id in saves and r.id in saves and r.id != p.id and r.id not in merged.values()
+                    and all(self._only_items(saves[v]) for v in (p.id, r.id))):
+                merged[p.id] = r.id
+        return merged
+
+    def _only_items(self, stack):
+        return all(consumer is not None and consumer.prim.name == "list_item"
+                   for _, _, consumer in self.plan.uses.get(stack.id, ()))
 
     def _carried_name(self, param, init, at, taken):
         """The carried value keeps its initial value's name when nothing else needs that value."""

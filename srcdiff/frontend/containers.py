@@ -88,6 +88,7 @@ class Containers:
                                    "append the values in order, or use an array")
         elif isinstance(container, T):
             self.refuse_view(container, base.id, target)
+            self.refuse_maybe_alias(container, base.id, target)
             self.written.add(container.atom.id if isinstance(container.atom, Var) else None)
             new = update(container, index, value)
             if not new.atom.hint:
@@ -104,6 +105,17 @@ class Containers:
                 "array too, which srcdiff does not follow", self.parsed.loc(node),
                 f"write into the original array, or take a copy first: {name} = {name}.copy()",
             )
+
+    def refuse_maybe_alias(self, array, name, node):
+        """A write into an array that is another name's array on some paths only."""
+        ids, where = self.may_alias.get(id(array.atom), (set(), ""))
+        others = sorted(n for n, v in self.env.items() if n != name and isinstance(v, T) and id(v.atom) in ids)
+        if others:
+            raise NonDifferentiableError(
+                f"{name} is the same array as {', '.join(others)} on some paths through the {where} and not "
+                "on others, so whether this write changes it depends on the path taken", self.parsed.loc(node),
+                f"take a copy where {name} is bound to it ({name} = {others[0]}.copy()), or write into it "
+                "on every path")
 
     def rebind(self, old, new):
         """Every name bound to the old object now sees the new one."""

@@ -181,6 +181,11 @@ class ControlFlow:
         outs = {k: Var(_join(results[0][k], results[1][k]), "") for k in reps}
         blocks = tuple(Block([], side.eqns, [as_atom(rs[k]) for k in reps]) for side, rs in zip(sides, results))
         self.builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, self.builder.loc, blocks))
+        earlier = {id(as_atom(v)) for v in before.values() if isinstance(v, T)}
+        for k in reps:  # an out that is an array from before the if on one path only
+            sources = {id(as_atom(results[0][k])), id(as_atom(results[1][k]))}
+            if len(sources) > 1 and sources & earlier:
+                self.may_alias[id(outs[k])] = (sources & earlier, f"if at line {node.lineno}")
         it = iter([outs[k] for k in slot])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
@@ -398,6 +403,10 @@ class ControlFlow:
                 for k in reps}
         self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
                                 [outs[k] for k in reps], {}, self.builder.loc, blocks))
+        if not trips:  # a loop that may not run gives back what it started from
+            for k in reps:
+                if as_atom(results[k]) is not own[k] and isinstance(as_atom(inits[k]), Var):
+                    self.may_alias[id(outs[k])] = ({id(as_atom(inits[k]))}, f"loop at line {node.lineno}")
         it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)

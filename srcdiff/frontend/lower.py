@@ -76,12 +76,14 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.builder = Builder()
             self.guards = []  # (namespace, name, value): what the compiled code assumed
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
+            self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
             self.functions = {} if functions is None else functions  # recursive functions, by call signature
             self.stack = stack  # (function, argument signature) of each call being inlined
         else:
             self.builder = caller.builder
             self.guards = caller.guards
             self.written = caller.written
+            self.may_alias = caller.may_alias
             self.functions = caller.functions
             self.stack = caller.stack
         code = fn.__code__
@@ -179,6 +181,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 and current.aval.known_shape and current.aval.shape != ():
             # NumPy's x += e writes into the array, so every name bound to it sees the change
             self.refuse_view(current, node.target.id, node)
+            self.refuse_maybe_alias(current, node.target.id, node)
             self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
             self.rebind(current, value)
         self.assign(node.target, value)

@@ -233,7 +233,12 @@ def _(t, out, ins, index, as_tuple, accumulate):
         return t[0]
     if t[0] is None:
         return current().apply(INDEX_PUT, [out.aval.shape, t[1], *ins[2:]], dtype=out.aval.dtype, **params)
-    return current().apply(INDEX_ADD, [t[0], t[1], *ins[2:]], **params)
+    base = t[0]
+    if not (base.aval.known_shape and base.aval.shape == out.aval.shape):
+        from .broadcasting import shape_of
+
+        base = np.broadcast_to(base, shape_of(out))  # a tangent may come unbroadcast (x[0] / 3 + ones(3))
+    return current().apply(INDEX_ADD, [base, t[1], *ins[2:]], **params)
 
 
 def added_at(total, contribution, producer):

@@ -5,10 +5,8 @@ def grad_rnn_loss(W, U, X):
     """d(rnn_loss)/d(W, U), from test_models.py:14."""
     h = np.zeros(W.shape[0])
     n = X.shape[0]
-    h_saved = []
-    h_saved_1 = []
+    h_saved = [h]
     for t in range(n):
-        h_saved_1.append(h)
         h = np.tanh(W @ h + U @ X[t])
         h_saved.append(h)
     dh = 2 * h
@@ -16,8 +14,8 @@ def grad_rnn_loss(W, U, X):
     dW = np.zeros_like(W)
     dU = np.zeros_like(U)
     for t in reversed(range(n)):
-        h = h_saved[t]
-        h_1 = h_saved_1[t]
+        h = h_saved[t + 1]
+        h_1 = h_saved[t]
         mul_dh = dh * (1 - h * h)
         dU = dU + np.outer(mul_dh, X[t])
         dh = W_T @ mul_dh
