@@ -114,3 +114,29 @@ def copy_write_dot_in_loop(x, y):
         a[i] = np.dot(x[1:], a[1:])
         a = a + x
     return np.sum(a)
+
+
+# Found by a 1,500-program run after the fixes above (tests/fuzz_survey.py).
+
+
+def name_of_a_cond_out_reused(x, y):
+    # the cond's out (named dx) lost its name to a later zeros while still needed: grad 0
+    a = np.abs(np.concatenate([np.array([-0.7]), x[:-1]])) / (1.0 + np.sum(x[::2] * x[:-1]) ** 2)
+    for i in range(2):
+        a = a * np.tanh(y * x * np.sin(x[2]))
+    if (a - x).sum() > 0.0:
+        a[::-1] = np.cos(x / (1.5 + np.cos(x)))
+        a = x
+    else:
+        a[::2] = np.exp(np.tanh(np.where(x[1:] > 0.0, x[:-1], 0.25)))
+        a = np.where(x ** 2.0 > 0.0, np.concatenate([np.array([2.0]), a[:-1]]), x[2])
+    return np.sum(a[1:]) + np.sin(a[2])
+
+
+def unbroadcast_tangent_written_into(x, y):
+    # the tangent of s / 3 + ones(3) came back a scalar, and x[i] = v on it failed (hessian)
+    a = x
+    a[1] = np.sum(x)
+    for i in range(1):
+        a[::-1] = np.array([a[i], np.cos(-0.7), x[1]])
+    return np.sum(x) + np.sin(a.mean())

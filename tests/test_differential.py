@@ -155,6 +155,8 @@ FIXED = [
     "jacfwd_alias_write_in_branch",
     "loop_slice_mul",
     "copy_write_dot_in_loop",
+    "name_of_a_cond_out_reused",
+    "unbroadcast_tangent_written_into",
 ]
 OPEN = []
 

@@ -276,3 +276,31 @@ def test_an_alias_that_depends_on_the_path_is_refused_with_its_line(f, words):
     with pytest.raises(SrcdiffError, match=words) as info:
         grad(f, argnums=(0, 1))(np.array([0.3, -0.5, 0.8]), 0.4)
     assert info.value.loc.filename.endswith("test_mutation.py") and info.value.loc.line > 0
+
+
+def argument_written_while_an_alias_may_hold_it(x, y):
+    if y > 0:
+        b = x
+    else:
+        b = x * 2.0
+    x[1] = y
+    return np.sum(b)
+
+
+def alias_from_a_branch_written_in_a_loop(x, y):
+    a = x
+    if y > 0:
+        a = x * 2.0
+    i = 0
+    while i < 1:
+        a[2] = y
+        a = a + a
+        i = i + 1
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("f", [argument_written_while_an_alias_may_hold_it, alias_from_a_branch_written_in_a_loop])
+def test_a_write_reaching_an_alias_on_some_paths_only_is_refused(f):
+    with pytest.raises(SrcdiffError, match="on some paths through the") as info:
+        grad(f, argnums=(0, 1))(np.array([0.3, -0.5, 0.8]), -0.4)
+    assert info.value.loc.filename.endswith("test_mutation.py")

@@ -317,6 +317,9 @@ class _Writer:
                      if not (isinstance(r, Var) and self.names.get(r.id) == names[j])
                      and not (j >= first_residual and _is_none(r) and not self._read_anyway(eqn.outs[j], eqn.ins[0]))]
             branches.append(stmts + self.assign_all(pairs))
+        for out, name in zip(eqn.outs, names):  # after the if, the name holds the out, whatever a branch did
+            if self.names.get(out.id) == name:
+                self.holder[name] = out.id
         then, orelse = branches
         if not then and not orelse:
             return []

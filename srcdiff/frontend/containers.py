@@ -110,6 +110,11 @@ class Containers:
         """A write into an array that is another name's array on some paths only."""
         ids, where = self.may_alias.get(id(array.atom), (set(), ""))
         others = sorted(n for n, v in self.env.items() if n != name and isinstance(v, T) and id(v.atom) in ids)
+        if not others:  # the other way round: a name bound to an array that may be this one
+            for n, v in self.env.items():
+                if n != name and isinstance(v, T) and id(array.atom) in self.may_alias.get(id(v.atom), ((), ""))[0]:
+                    others, where = [n], self.may_alias[id(v.atom)][1]
+                    break
         if others:
             raise NonDifferentiableError(
                 f"{name} is the same array as {', '.join(others)} on some paths through the {where} and not "

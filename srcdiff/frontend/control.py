@@ -345,55 +345,65 @@ class ControlFlow:
             if isinstance(self.env.get(name), list) and name in _appended_names(node.body):
                 self.env[name] = lists.to_list(self.env[name])
         carried = carried + self._aliases(carried, _written_names(node.body))
-        before = dict(self.env)
-        structures = {}
-        inits = []
-        for name in carried:
-            leaves = []
-            structures[name] = _structure(before[name], leaves, self, node)
-            inits.extend(leaves)
-        avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
-        split = set()  # arrays the body binds apart: no longer one slot
-        for attempt in range(6):
-            slot = _slots(inits, split)
-            reps = sorted(set(slot))
-            own = {k: Var(avals[k], _hint(name)) for k, name in zip(reps, [_leaf_names(structures)[k] for k in reps])}
-            params = [own[slot[k]] for k in range(len(inits))]
-            index = Var(INT, _target_hint(node)) if kind is FOR else None
-            cond_block = None
-            if test is not None:
-                cond_own = {k: Var(avals[k], own[k].hint) for k in reps}
-                with self.isolated(self._bound(before, structures, [cond_own[slot[k]] for k in range(len(inits))])) \
-                        as side:
-                    go = test()
-                cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
-            written_before = set(self.written)
-            with self.isolated(self._bound(before, structures, params)) as side:
-                body(T(index)) if kind is FOR else body()
-                results = []
-                for name, structure in structures.items():
-                    value = self.env.get(name, before[name])
-                    leaves = []
-                    if _structure(value, leaves, self, node) != structure:
-                        raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop",
-                                                     self.parsed.loc(node))
-                    results.extend(leaves)
-            apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
-            if apart:
-                if any(own[k].id in self.written for k in apart):
-                    names = sorted({n for n, k in zip(_leaf_names(structures), slot) if k in apart})
-                    raise NonDifferentiableError(
-                        f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
-                        "binds the names apart, so which one a later write reaches depends on the iteration",
-                        self.parsed.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
-                        "reach the other names, or write through one name only")
-                split |= {id(as_atom(inits[k])) for k in apart}
-                self.written.intersection_update(written_before)
-                continue
-            new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
-            if all(_same_aval(a, b) for a, b in zip(avals, new_avals)):
+        while True:  # again, carrying more names, if the body wrote through an alias made inside it
+            before = dict(self.env)
+            structures = {}
+            inits = []
+            for name in carried:
+                leaves = []
+                structures[name] = _structure(before[name], leaves, self, node)
+                inits.extend(leaves)
+            avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
+            split = set()  # arrays the body binds apart: no longer one slot
+            for attempt in range(6):
+                slot = _slots(inits, split)
+                reps = sorted(set(slot))
+                own = {k: Var(avals[k], _hint(name)) for k, name in zip(reps, [_leaf_names(structures)[k] for k in reps])}
+                params = [own[slot[k]] for k in range(len(inits))]
+                for k in reps:  # the first iteration starts from the init, which may be another name's array
+                    if id(as_atom(inits[k])) in self.may_alias:
+                        self.may_alias[id(own[k])] = self.may_alias[id(as_atom(inits[k]))]
+                index = Var(INT, _target_hint(node)) if kind is FOR else None
+                cond_block = None
+                if test is not None:
+                    cond_own = {k: Var(avals[k], own[k].hint) for k in reps}
+                    with self.isolated(self._bound(before, structures, [cond_own[slot[k]] for k in range(len(inits))])) \
+                            as side:
+                        go = test()
+                    cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
+                written_before = set(self.written)
+                with self.isolated(self._bound(before, structures, params)) as side:
+                    body(T(index)) if kind is FOR else body()
+                    results = []
+                    for name, structure in structures.items():
+                        value = self.env.get(name, before[name])
+                        leaves = []
+                        if _structure(value, leaves, self, node) != structure:
+                            raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop",
+                                                         self.parsed.loc(node))
+                        results.extend(leaves)
+                apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
+                if apart:
+                    if any(own[k].id in self.written for k in apart):
+                        names = sorted({n for n, k in zip(_leaf_names(structures), slot) if k in apart})
+                        raise NonDifferentiableError(
+                            f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
+                            "binds the names apart, so which one a later write reaches depends on the iteration",
+                            self.parsed.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
+                            "reach the other names, or write through one name only")
+                    split |= {id(as_atom(inits[k])) for k in apart}
+                    self.written.intersection_update(written_before)
+                    continue
+                new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
+                if all(_same_aval(a, b) for a, b in zip(avals, new_avals)):
+                    break
+                avals = new_avals
+            missed = [n for n, v in side.env.items() if n not in structures and isinstance(before.get(n), T)
+                      and isinstance(v, T) and v.atom is not before[n].atom]
+            if not missed:
                 break
-            avals = new_avals
+            carried = carried + missed
+            self.written.intersection_update(written_before)
         leaked = [n for n in _assigned_names(node.body) if n not in structures and n in side.env]
         body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
                            [as_atom(results[k]) for k in reps])
