@@ -170,6 +170,8 @@ def _simplify_eqns(eqns, alias, seen, saved):
     out = []
     for eqn in eqns:
         eqn = replace(eqn, ins=[_resolve(alias, a) for a in eqn.ins])
+        if eqn.prim in (FOR, WHILE):
+            eqn = _drop_invariant_carries(eqn, alias, saved)
         if eqn.blocks:
             eqn.blocks = tuple(_simplify_block(b, alias, dict(seen), saved) for b in eqn.blocks)
             if "saves" in eqn.params:
@@ -307,6 +309,32 @@ def _prune_region(eqn, need):
         )
         return replace(eqn, outs=[eqn.outs[j] for j in keep], blocks=blocks, params=params)
     return _prune_loop(eqn, need)
+
+
+def _drop_invariant_carries(eqn, alias, saved):
+    """A carried value the body yields back unchanged (ds = 1.0 in a backward loop that never
+    adds to it) is its initial value throughout: read that, and carry one value less."""
+    n = carried_count(eqn)
+    body, carried, inits = loop_parts(eqn)
+    same = [j for j in range(n) if body.results[j] is carried[j] and carried[j].id not in saved]
+    if not same:
+        return eqn
+    for j in same:
+        _alias(alias, carried[j], inits[j])
+        _alias(alias, eqn.outs[j], inits[j])
+        if eqn.prim is WHILE:
+            _alias(alias, eqn.blocks[0].params[j], inits[j])
+    keep = [j for j in range(n) if j not in same]
+    is_for = eqn.prim is FOR
+    lead = list(eqn.ins[:3]) if is_for else []
+    new_body = Block(([body.params[0]] if is_for else []) + [carried[j] for j in keep], body.eqns,
+                     [body.results[j] for j in keep])
+    blocks = (new_body,)
+    if eqn.prim is WHILE:
+        cond = eqn.blocks[0]
+        blocks = (Block([cond.params[j] for j in keep], cond.eqns, cond.results), new_body)
+    return replace(eqn, ins=lead + [inits[j] for j in keep], outs=[eqn.outs[j] for j in keep] + eqn.outs[n:],
+                   blocks=blocks)
 
 
 def _prune_loop(eqn, need):
