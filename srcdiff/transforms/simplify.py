@@ -110,6 +110,11 @@ def peephole(prim, atoms, producer, params=None):
         return prim, atoms, producer(atoms[0]).ins[0]  # (x.T).T is x
     if prim is ADD and isinstance(atoms[0], Var) and atoms[0] is atoms[1]:
         return MUL, [Const(2), atoms[0]], None
+    if prim is ADD:
+        for i in (1, 0):  # a + -b is a - b (and -a + b is b - a)
+            made = producer(atoms[i]) if isinstance(atoms[i], Var) else None
+            if made is not None and made.prim is NEG and _same_shape(made.outs[0], made.ins[0]):
+                return SUB, [atoms[1 - i], made.ins[0]], None
     if prim is MUL:
         folded = _fold_scales(atoms, producer)
         if folded is not None:
