@@ -140,3 +140,15 @@ def unbroadcast_tangent_written_into(x, y):
     for i in range(1):
         a[::-1] = np.array([a[i], np.cos(-0.7), x[1]])
     return np.sum(x) + np.sin(a.mean())
+
+
+def tangent_appended_then_written(x, y):
+    # forward mode wrote a[2] into the tangent it had appended to the list's tangents (jacfwd)
+    a = np.zeros(3)
+    l1 = []
+    for i in range(2):
+        a = a - np.tanh(x)
+        l1.append(a)
+    a = a.copy()
+    a[2] = x[2] ** 3
+    return np.sum(a) + l1[-1][2]

@@ -157,6 +157,7 @@ FIXED = [
     "copy_write_dot_in_loop",
     "name_of_a_cond_out_reused",
     "unbroadcast_tangent_written_into",
+    "tangent_appended_then_written",
 ]
 OPEN = []
 

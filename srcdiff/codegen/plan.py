@@ -167,6 +167,7 @@ def _owned(fn, plan):
                 owned.update(o.id for o in eqn.outs)
 
     walk(fn.body)
+    owned -= _stored(fn.body)
 
     def ok(a, until, region):
         """a's object may be handed over to region: owned, and neither it nor anything else
@@ -215,6 +216,19 @@ def _owned(fn, plan):
 
 
 VIEW_PRIMS = ("getitem", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "list_item")
+
+
+def _stored(block):
+    """Ids of values put into a list (hs.append(h), [a, b]): the list holds the same object,
+    so changing it in place would change the list's item too."""
+    ids = set()
+    for eqn in block.eqns:
+        if eqn.prim.name in ("list_append", "list"):
+            ids.update(a.id for a in (eqn.ins[1:] if eqn.prim.name == "list_append" else eqn.ins)
+                       if isinstance(a, Var))
+        for b in eqn.blocks:
+            ids |= _stored(b)
+    return ids
 
 
 def _passed_through(eqn):
