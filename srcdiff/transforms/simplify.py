@@ -119,6 +119,12 @@ def peephole(prim, atoms, producer, params=None):
         folded = _fold_scales(atoms, producer)
         if folded is not None:
             return folded
+        for i in (0, 1):  # -x * 0.01 is x * -0.01
+            made = producer(atoms[i]) if isinstance(atoms[i], Var) else None
+            c = atoms[1 - i]
+            if (made is not None and made.prim is NEG and isinstance(c, Const) and type(c.value) in (int, float)
+                    and _same_shape(made.outs[0], made.ins[0])):
+                return MUL, [made.ins[0], Const(-c.value)], None
         for i in (0, 1):
             a, other = atoms[i], atoms[1 - i]
             made = producer(a) if isinstance(a, Var) else None
