@@ -304,3 +304,44 @@ def test_a_write_reaching_an_alias_on_some_paths_only_is_refused(f):
     with pytest.raises(SrcdiffError, match="on some paths through the") as info:
         grad(f, argnums=(0, 1))(np.array([0.3, -0.5, 0.8]), -0.4)
     assert info.value.loc.filename.endswith("test_mutation.py")
+
+
+# A helper that writes into the array it is given writes into the caller's array
+# (found by the frontend fuzzer: `u /= …` in a helper was not seen by the caller).
+
+
+def _scale_in_place(u):
+    u /= 1.5 + np.cos(u * 2.0)
+    return -u
+
+
+def _put(u):
+    u[0] = 3.0 * u[1]
+
+
+def helper_divides_in_place(x):
+    v = _scale_in_place(x)
+    return np.sum(x * x) + np.sum(v)
+
+
+def helper_writes_an_item(x):
+    _put(x)
+    return np.sum(x * x)
+
+
+def closure_writes_an_item(x):
+    z = x * 1.0
+
+    def put():
+        z[2] = z[0] * z[1]
+
+    put()
+    return np.sum(z * z)
+
+
+@pytest.mark.parametrize("f", [helper_divides_in_place, helper_writes_an_item, closure_writes_an_item])
+def test_a_helper_writing_into_an_array_writes_into_the_callers(f):
+    x = np.array([-0.077, 0.037, -0.51])
+    before = x.copy()
+    assert_matches_differences(grad(f), lambda a: f(a.copy()), (x,), argnums=0)
+    np.testing.assert_array_equal(x, before)

@@ -122,11 +122,20 @@ class Containers:
                 f"take a copy where {name} is bound to it ({name} = {others[0]}.copy()), or write into it "
                 "on every path")
 
-    def rebind(self, old, new):
-        """Every name bound to the old object now sees the new one."""
+    def rebind(self, old, new, seen=None):
+        """Every name bound to the old object now sees the new one: here, in the frames
+        this function is inlined into (an argument written into is the caller's array) and
+        in the frame it was defined in (a closure's array)."""
+        seen = set() if seen is None else seen
+        if id(self) in seen:
+            return
+        seen.add(id(self))
         for k, v in list(self.env.items()):
             if v is old or (isinstance(v, T) and isinstance(old, T) and v.atom is old.atom):
                 self.env[k] = new
+        for frame in (self.caller, self.outer):
+            if frame is not None:
+                frame.rebind(old, new, seen)
 
     # -- xs.append(v) ----------------------------------------------------------------
 

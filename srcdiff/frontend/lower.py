@@ -72,6 +72,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.arg_avals = arg_avals  # one per leaf of the arguments
         self.structures = structures  # per argument: "leaf", or the dict/list/tuple it is
         self.outer = outer  # the frame a nested def or lambda was defined in
+        self.caller = caller  # the frame this one is inlined into
         if caller is None:
             self.builder = Builder()
             self.guards = []  # (namespace, name, value): what the compiled code assumed
@@ -146,6 +147,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 f"{node.name} does not return a value on every path", self.parsed.loc(node),
                 "end every path with a return (Python would return None there).",
             )
+        if self.caller is not None:
+            return None  # a helper called for what it does (writes into an array it was given)
         raise NonDifferentiableError(
             f"{node.name} returns nothing", self.parsed.loc(node), "return the value to differentiate."
         )
