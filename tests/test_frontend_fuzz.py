@@ -306,6 +306,19 @@ FOUND = {
             a = [x, 2 * x, 3 * x][::-1]
             return (np.sin(x) if not ([1.0, 2.0, 3.0][1:]) else x) + a[0] + a[2]
         """, "grad"),
+    # Found by a later 2,000-program run (5 programs): a helper's `u /= …` on the array it was
+    # given did not reach the caller's name for it.
+    "helper-writes-into-its-argument": ("""
+        # x: array
+        def g1(u):
+            u /= 1.5 + np.cos(u * 2.0)
+            return -u
+
+
+        def f(x):
+            v = g1([x, 0.0][0])
+            return np.sum(x * x) + np.sum(v)
+        """, "grad"),
     "and-of-values": ("""
         def f(x):
             return (x * 3.0) and x
