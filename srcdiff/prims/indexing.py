@@ -197,10 +197,23 @@ def _add_stmts(name, a, p):
     return [f"{name}[{index_src(p['index'], a[2:], p['as_tuple'])}] += {a[1]}"]
 
 
-def _add_impl(x, v, *dyn, index, as_tuple, accumulate):
-    out = np.array(x, copy=True)
+def _copy_and_index(x, dyn, index, as_tuple):
     idx = fill(index, dyn)
-    idx = idx if as_tuple or len(idx) != 1 else idx[0]
+    return np.array(x, copy=True), (idx if as_tuple or len(idx) != 1 else idx[0])
+
+
+def _writer(name, impl, stmts):
+    """A primitive that changes its first operand: a new value in the IR, written in place
+    when nothing reads the old one, on a copy otherwise (codegen decides)."""
+    prim = Primitive(name, emit=None, impl=impl, shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
+    prim.inplace = stmts
+    prim.copy = "{0}.copy()"
+    prim.fresh = True
+    return prim
+
+
+def _add_impl(x, v, *dyn, index, as_tuple, accumulate):
+    out, idx = _copy_and_index(x, dyn, index, as_tuple)
     if accumulate:
         np.add.at(out, idx, v)
     else:
@@ -210,11 +223,7 @@ def _add_impl(x, v, *dyn, index, as_tuple, accumulate):
 
 # x[idx] += v: an adjoint that a read of x[idx] adds to, written in place when nothing else
 # reads the old total (a row update in a loop then costs a row, not a zeroed array)
-INDEX_ADD = Primitive("index_add", emit=None, impl=_add_impl,
-                      shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
-INDEX_ADD.inplace = _add_stmts
-INDEX_ADD.copy = "{0}.copy()"
-INDEX_ADD.fresh = True
+INDEX_ADD = _writer("index_add", _add_impl, _add_stmts)
 
 
 @INDEX_ADD.defvjp
@@ -269,18 +278,13 @@ def _update_stmts(name, a, p):
 
 
 def _update_impl(x, v, *dyn, index, as_tuple):
-    out = np.array(x, copy=True)
-    idx = fill(index, dyn)
-    out[idx if as_tuple or len(idx) != 1 else idx[0]] = v
+    out, idx = _copy_and_index(x, dyn, index, as_tuple)
+    out[idx] = v
     return out
 
 
 # x[idx] = v: a new array value in the IR, written in place when nothing reads the old one
-INDEX_UPDATE = Primitive("index_update", emit=None, impl=_update_impl,
-                         shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
-INDEX_UPDATE.inplace = _update_stmts
-INDEX_UPDATE.copy = "{0}.copy()"
-INDEX_UPDATE.fresh = True
+INDEX_UPDATE = _writer("index_update", _update_impl, _update_stmts)
 
 
 @INDEX_UPDATE.defvjp
