@@ -21,8 +21,9 @@ With SRCDIFF_FUZZ_FRONTEND_LOG=FILE, every program's outcome is appended to FILE
 JSON object a line) and contract violations are logged instead of failing the test, so
 that one run collects all of them.
 
-The bugs this fuzzer found (nine in a first 6,741 programs, one more in the next
-2,000) are fixed; their minimal reproductions stay below as regression tests (`FOUND`).
+The bugs this fuzzer found (nine in a first 6,741 programs, then one, one and two in
+later runs of 2,000 to 3,000) are fixed; their minimal reproductions stay below as
+regression tests (`FOUND`).
 """
 import ast
 import json
@@ -319,6 +320,22 @@ FOUND = {
             v = g1([x, 0.0][0])
             return np.sum(x * x) + np.sum(v)
         """, "grad"),
+    # Found by a 3,000-program run in random mode: minus of a comparison (a NumPy bool in
+    # srcdiff, a Python bool in f) raised inside the emitted code; minus of a module reached
+    # codegen ("no source form").
+    "minus-of-a-comparison": ("""
+        K = 3
+
+
+        def f(x):
+            return x if -(x == x >= K == True) else x * 2.0
+        """, "grad"),
+    "minus-of-a-module": ("""
+        def f(x):
+            if -np:
+                return x
+            return x * 2.0
+        """, "refuse"),
     "and-of-values": ("""
         def f(x):
             return (x * 3.0) and x

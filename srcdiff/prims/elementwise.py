@@ -5,6 +5,7 @@ import builtins
 import math
 import numbers
 import operator
+import types
 
 import numpy as np
 
@@ -22,6 +23,11 @@ def _operand(a, inside=False):
     return isinstance(a, (list, tuple)) and all(_operand(x, True) for x in a)
 
 
+def _is_bool_scalar(a):
+    aval = a.aval
+    return aval.dtype is not None and aval.dtype.kind == "b" and aval.known_shape and aval.shape == ()
+
+
 def _ufunc_binder(prim, n):
     def bind(*args, **kwargs):
         if kwargs:
@@ -31,10 +37,13 @@ def _ufunc_binder(prim, n):
             )
         if len(args) != n:
             raise TypeError(f"{prim.name} takes {n} operand(s), got {len(args)}")
-        for a in args if any(isinstance(a, T) for a in args) else ():  # statics fold as in Python
-            if not _operand(a):
+        traced = any(isinstance(a, T) for a in args)
+        for a in args:  # numbers, arrays and (between constants only) what Python compares
+            if not _operand(a) and (traced or callable(a) or isinstance(a, types.ModuleType)):
                 raise TypeError(f"unsupported operand for {prim.name}: {type(a).__name__} {a!r} is not a number "
                                 "or an array")
+        if prim is NEG and traced and _is_bool_scalar(args[0]):
+            return current().apply(BINARY["mul"], [-1, args[0]])  # -(a < b) is -1 or 0, as in Python
         return current().apply(prim, args)
 
     return bind
