@@ -152,3 +152,15 @@ def tangent_appended_then_written(x, y):
     a = a.copy()
     a[2] = x[2] ** 3
     return np.sum(a) + l1[-1][2]
+
+
+def dot_of_lists_built_under_a_branch(x, y):
+    # a list appended to in both branches has no known length, so np.dot of it is generic:
+    # _product_grad failed for vector . vector (AxisError), and had no forward-mode rule (hessian)
+    l1 = []
+    for i in range(3):
+        if x[i] > 0.0:
+            l1.append(x[i] * y)
+        else:
+            l1.append(np.sin(x[i]))
+    return np.dot(np.array(l1), np.array(l1))

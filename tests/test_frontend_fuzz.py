@@ -336,6 +336,10 @@ FOUND = {
                 return x
             return x * 2.0
         """, "refuse"),
+    "dict-plus-dict": ("""
+        def f(x):
+            return x if {'k': 3} + {} else x * 2.0
+        """, "refuse"),
     "and-of-values": ("""
         def f(x):
             return (x * 3.0) and x

@@ -185,7 +185,7 @@ class ControlFlow:
         for k in reps:  # an out that is an array from before the if on one path only
             sources = {id(as_atom(results[0][k])), id(as_atom(results[1][k]))}
             if len(sources) > 1 and sources & earlier:
-                self.may_alias[id(outs[k])] = (sources & earlier, f"if at line {node.lineno}")
+                self.may_alias[id(outs[k])] = (self._reach(sources & earlier), f"if at line {node.lineno}")
         it = iter([outs[k] for k in slot])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
@@ -341,6 +341,12 @@ class ControlFlow:
         Avals the body changes (a float becoming an array) widen and the body is lowered again.
         Names bound to one array share one carried slot, so a write through one is seen
         through all (z = x; for …: z[i] = v changes x), as long as the body keeps them one."""
+        if kind is FOR and _static_trips(lead) == 0:  # for … in range(0): Python never runs the body
+            for name in _assigned_names(node.body):
+                if name not in self.env:
+                    self.env[name] = Undefined(name, f"{_show(name)} is assigned only inside the loop at line "
+                                                     f"{node.lineno}, which runs no iterations")
+            return
         for name in carried:  # a list the body appends to becomes a list value the loop carries
             if isinstance(self.env.get(name), list) and name in _appended_names(node.body):
                 self.env[name] = lists.to_list(self.env[name])
@@ -416,13 +422,22 @@ class ControlFlow:
         if not trips:  # a loop that may not run gives back what it started from
             for k in reps:
                 if as_atom(results[k]) is not own[k] and isinstance(as_atom(inits[k]), Var):
-                    self.may_alias[id(outs[k])] = ({id(as_atom(inits[k]))}, f"loop at line {node.lineno}")
+                    self.may_alias[id(outs[k])] = (self._reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
         it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
         for name in leaked:
             self.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
                                              "but not before it; give it a value before the loop")
+
+    def _reach(self, ids):
+        """These arrays and every array they may be in turn."""
+        ids, todo = set(ids), list(ids)
+        while todo:
+            for more in self.may_alias.get(todo.pop(), (set(), ""))[0] - ids:
+                ids.add(more)
+                todo.append(more)
+        return ids
 
     def _aliases(self, carried, written):
         """Names bound to an array that a name the body writes into is bound to."""

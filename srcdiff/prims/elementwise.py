@@ -5,7 +5,6 @@ import builtins
 import math
 import numbers
 import operator
-import types
 
 import numpy as np
 
@@ -21,6 +20,13 @@ def _operand(a, inside=False):
     if isinstance(a, (numbers.Number, np.ndarray, np.generic)) or (isinstance(a, (T, Var, Const)) and not inside):
         return True
     return isinstance(a, (list, tuple)) and all(_operand(x, True) for x in a)
+
+
+def _plain(a):
+    """A constant Python compares or combines itself ('l2' == MODE), not an object in disguise."""
+    if isinstance(a, (list, tuple)):
+        return all(_plain(x) for x in a)
+    return isinstance(a, (str, bytes, numbers.Number, type(None)))
 
 
 def _is_bool_scalar(a):
@@ -39,7 +45,7 @@ def _ufunc_binder(prim, n):
             raise TypeError(f"{prim.name} takes {n} operand(s), got {len(args)}")
         traced = any(isinstance(a, T) for a in args)
         for a in args:  # numbers, arrays and (between constants only) what Python compares
-            if not _operand(a) and (traced or callable(a) or isinstance(a, types.ModuleType)):
+            if not _operand(a) and (traced or not _plain(a)):
                 raise TypeError(f"unsupported operand for {prim.name}: {type(a).__name__} {a!r} is not a number "
                                 "or an array")
         if prim is NEG and traced and _is_bool_scalar(args[0]):

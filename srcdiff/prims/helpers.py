@@ -20,8 +20,8 @@ def _product_grad(g, a, b, side):
     """Adjoint of a @ b wrt a (side 0) or b (side 1), for operands of any rank."""
     ea = a[None, :] if np.ndim(a) == 1 else a
     eb = b[:, None] if np.ndim(b) == 1 else b
-    eg = np.expand_dims(g, -2) if np.ndim(a) == 1 else g
-    eg = np.expand_dims(eg, -1) if np.ndim(b) == 1 else eg
+    eg = np.expand_dims(g, -1) if np.ndim(b) == 1 else g  # the column first: a 0-d g (vector . vector)
+    eg = np.expand_dims(eg, -2) if np.ndim(a) == 1 else eg  # has no axis -2 to insert before
     if side == 0:
         d = eg @ np.swapaxes(eb, -1, -2)
         d, shape = (d[..., 0, :] if np.ndim(a) == 1 else d), np.shape(a)

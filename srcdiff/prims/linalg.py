@@ -152,6 +152,23 @@ PRODUCT_GRAD = Primitive(
 attach(PRODUCT_GRAD, "product_grad")
 
 
+@PRODUCT_GRAD.defjvp
+def _(t, out, ins, side):
+    """Bilinear in g and the other operand (the operand on `side` gives only its shape)."""
+    g, a, b = ins
+    other = 2 - side  # the adjoint wrt a reads b, wrt b reads a
+    terms = []
+    if t[0] is not None:
+        terms.append(current().apply(PRODUCT_GRAD, [t[0], a, b], side=side))
+    if t[other] is not None:
+        operands = [g, a, b]
+        operands[other] = t[other]
+        terms.append(current().apply(PRODUCT_GRAD, operands, side=side))
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
 @binds(np.matmul)
 def _matmul(a, b):
     return current().apply(MATMUL, [a, b])
