@@ -164,3 +164,28 @@ def dot_of_lists_built_under_a_branch(x, y):
         else:
             l1.append(np.sin(x[i]))
     return np.dot(np.array(l1), np.array(l1))
+
+
+def alias_on_one_path_written_in_a_loop(x, y):
+    # a may be x (one branch); a loop then wrote into x: refused now (it gave a wrong gradient)
+    if np.sum(x) > 0.0:
+        a = x * 2.0
+    else:
+        a = x
+    for i in range(2):
+        x[-1] = x[0]
+    return np.sum(a * a)
+
+
+def hessian_through_a_branch_and_outer(x, y):
+    # the Hessian's forward pass reshaped a value of unknown dtype: internal error
+    a = x
+    for i in range(1):
+        if y > 0.3:
+            a = x
+        else:
+            a = np.array([y, x[i], abs(y)])
+        for j in range(2):
+            a = a * np.tanh(np.mean(np.outer(a, x), axis=-1))
+        a = a + x
+    return np.sum(a)

@@ -110,17 +110,19 @@ class Containers:
         """A write into an array that is another name's array on some paths only."""
         ids, where = self.may_alias.get(id(array.atom), (set(), ""))
         others = sorted(n for n, v in self.env.items() if n != name and isinstance(v, T) and id(v.atom) in ids)
+        holder = name  # the name bound to the array on some paths only
         if not others:  # the other way round: a name bound to an array that may be this one
             for n, v in self.env.items():
                 if n != name and isinstance(v, T) and id(array.atom) in self.may_alias.get(id(v.atom), ((), ""))[0]:
-                    others, where = [n], self.may_alias[id(v.atom)][1]
+                    others, where, holder = [n], self.may_alias[id(v.atom)][1], n
                     break
         if others:
+            original = others[0] if holder == name else name
             raise NonDifferentiableError(
                 f"{name} is the same array as {', '.join(others)} on some paths through the {where} and not "
                 "on others, so whether this write changes it depends on the path taken", self.parsed.loc(node),
-                f"take a copy where {name} is bound to it ({name} = {others[0]}.copy()), or write into it "
-                "on every path")
+                f"take a copy on the path that binds {holder} to {original} ({holder} = {original}.copy()), or "
+                "write into it on every path")
 
     def rebind(self, old, new, seen=None):
         """Every name bound to the old object now sees the new one: here, in the frames
@@ -133,6 +135,8 @@ class Containers:
         for k, v in list(self.env.items()):
             if v is old or (isinstance(v, T) and isinstance(old, T) and v.atom is old.atom):
                 self.env[k] = new
+        if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
+            _same_object(self.may_alias, id(old.atom), id(new.atom))
         for frame in (self.caller, self.outer):
             if frame is not None:
                 frame.rebind(old, new, seen)
@@ -253,6 +257,15 @@ class Containers:
             return _MISSING
         start = self.expr(node.args[1]) if len(node.args) == 2 else T(Const(0))
         return self.comprehension(node.args[0], accumulate=start)
+
+
+def _same_object(may_alias, old, new):
+    """What may be the old array may be the new one, and the new one may be what the old may be."""
+    for ids, _ in may_alias.values():
+        if old in ids:
+            ids.add(new)
+    if old in may_alias:
+        may_alias[new] = may_alias[old]
 
 
 class _Bound:

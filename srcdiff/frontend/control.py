@@ -369,6 +369,9 @@ class ControlFlow:
                 for k in reps:  # the first iteration starts from the init, which may be another name's array
                     if id(as_atom(inits[k])) in self.may_alias:
                         self.may_alias[id(own[k])] = self.may_alias[id(as_atom(inits[k]))]
+                    for ids, _ in list(self.may_alias.values()):
+                        if id(as_atom(inits[k])) in ids:
+                            ids.add(id(own[k]))
                 index = Var(INT, _target_hint(node)) if kind is FOR else None
                 cond_block = None
                 if test is not None:
@@ -419,6 +422,10 @@ class ControlFlow:
                 for k in reps}
         self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
                                 [outs[k] for k in reps], {}, self.builder.loc, blocks))
+        for k in reps:  # a carried array written in place is still the object it started as
+            for ids, _ in self.may_alias.values():
+                if id(as_atom(inits[k])) in ids:
+                    ids.add(id(outs[k]))
         if not trips:  # a loop that may not run gives back what it started from
             for k in reps:
                 if as_atom(results[k]) is not own[k] and isinstance(as_atom(inits[k]), Var):

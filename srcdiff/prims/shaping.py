@@ -14,8 +14,9 @@ from .syntax import call, src
 def _reshape_shape(avals, params):
     x, shp = avals
     if shp.has_value and x.known_shape:
-        found = example_shape(np.reshape, [x, shp], {})
-        return Aval("array", found.shape, x.dtype)
+        found = example_shape(np.reshape, [x, shp], {})  # None when x's dtype is not known
+        if found is not None:
+            return Aval("array", found.shape, x.dtype)
     if shp.has_value and -1 not in shp.value:
         return Aval("array", tuple(shp.value), x.dtype)
     return Aval("array", Sym(), x.dtype)
@@ -46,7 +47,7 @@ def _(g, out, ins, active, **spelling):
 
 @RESHAPE.defjvp
 def _(t, out, ins, **spelling):
-    return reshape(t[0], ins[1])
+    return None if t[0] is None else reshape(t[0], ins[1])  # the shape operand has no tangent
 
 
 @binds(np.reshape)

@@ -8,10 +8,11 @@ value it records (so forward mode over reverse mode, a Hessian, needs nothing mo
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import CALL, COND, FOR, WHILE, Block, Function, Var
+from ..ir import CALL, COND, FOR, WHILE, Block, Const, Function, Var
 from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.core import current
+from ..prims.broadcasting import shape_of
 from ..prims.lists import LIST_ZEROS, list_aval
 from ..prims.shaping import COPY
 from .activity import _all_vars, _reach, dependencies
@@ -92,7 +93,10 @@ class _Forward:
             raise NonDifferentiableError(f"no forward-mode rule for primitive {prim.name}", eqn.loc,
                                          "use reverse mode, or give the function a rule with custom_jvp.")
         ts = [tangents.get(a.id) if isinstance(a, Var) else None for a in eqn.ins]
+        # a branch's placeholder for a residual only the other branch makes has no tangent
+        ts = [None if t is not None and isinstance(t.atom, Const) and t.atom.value is None else t for t in ts]
         ins = [T(a) for a in eqn.ins]
+        ts = [_like_primal(t, x) for t, x in zip(ts, ins)]
         out = T(eqn.outs[0]) if prim.nout == 1 else [T(o) for o in eqn.outs]
         result = prim.jvp(ts, out, ins, **eqn.params)
         results = result if isinstance(result, (tuple, list)) and prim.nout > 1 else [result]
@@ -187,3 +191,12 @@ def _replace(eqn, **fields):
 def _name_tangent(t, primal):
     if isinstance(t.atom, Var) and not t.atom.hint and getattr(t.atom, "tangent_of", None) is None:
         t.atom.tangent_of = primal
+
+
+def _like_primal(t, x):
+    """A tangent with its primal's shape (a rule may give x + c's tangent as x's alone)."""
+    if t is None or not (t.aval.known_shape and x.aval.known_shape) or t.aval.shape == x.aval.shape:
+        return t
+    if x.aval.kind not in ("array", "scalar"):
+        return t
+    return np.broadcast_to(t, shape_of(x))
