@@ -361,16 +361,16 @@ class _Writer:
             for p, name in zip(eqn.blocks[0].params, names):
                 self.names[p.id] = name
         saves = dict(zip((v.id for v in eqn.params.get("saves", ())), eqn.outs[n:]))
-        merged = self._merged_saves(params, body.results, saves)
+        merged = self._merged_saves(params, body.results, names, saves)
+        starts = {p.id for p, _ in merged.values()}
         for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:]):
-            if v.id in merged:
-                continue
+            if v.id in starts:
+                continue  # recorded in its result's list
             stack_name = self.bind(stack, stack.hint or "saved", at, strict=True)
             self.save_to.setdefault(v.id, []).append(stack_name)
-            start = next((name for p, name in zip(params, names) if merged.get(p.id) == v.id), None)
-            before.append(ast.parse(f"{stack_name} = [{start}]" if start else f"{stack_name} = []").body[0])
-            if start:
-                param = next(p for p in params if merged.get(p.id) == v.id)
+            param, start = merged.get(v.id, (None, ""))
+            before.append(ast.parse(f"{stack_name} = [{start}]").body[0])
+            if param is not None:
                 self.names[saves[param.id].id] = stack_name  # stack[k]: the value an iteration starts from
                 self.offsets[stack.id] = 1  # stack[k + 1]: the value it ends with
         for param, result, name in zip(params, body.results, names):
@@ -396,15 +396,16 @@ class _Writer:
         stop = ast.If(ast.UnaryOp(ast.Not(), test), [ast.Break()], [])
         return before + [ast.While(ast.Constant(True), cond_stmts + [stop] + stmts, [])]
 
-    def _merged_saves(self, params, results, saves):
-        """{param id: result id} for a carried value recorded both as an iteration starts and
-        as it ends: one list, [initial value] + each iteration's result, serves both, read at
-        k and k + 1 (as a hand-writer keeps hs = [h0] and reads hs[t] and hs[t + 1])."""
+    def _merged_saves(self, params, results, names, saves):
+        """{result id: (param, its carried name)} for a carried value recorded both as an
+        iteration starts and as it ends: one list, [initial value] + each iteration's result,
+        serves both, read at k and k + 1 (as a hand-writer keeps hs = [h0], reads hs[t] and
+        hs[t + 1])."""
         merged = {}
-        for p, r in zip(params, results):
-            if (isinstance(r, Var) and p.id in saves and r.id in saves and r.id != p.id and r.id not in merged.values()
+        for p, r, name in zip(params, results, names):
+            if (isinstance(r, Var) and p.id in saves and r.id in saves and r.id != p.id and r.id not in merged
                     and all(self._only_items(saves[v]) for v in (p.id, r.id))):
-                merged[p.id] = r.id
+                merged[r.id] = (p, name)
         return merged
 
     def _only_items(self, stack):
