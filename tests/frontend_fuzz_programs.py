@@ -13,11 +13,12 @@ Every program compiles (programs that do not are discarded by the strategy).
 """
 import ast
 import hashlib
-import importlib.util
 import os
 import sys
 
 from hypothesis import strategies as st
+
+from .numeric import import_file
 
 PRELUDE = '''\
 """A generated module (tests/frontend_fuzz_programs.py)."""
@@ -740,13 +741,7 @@ class FuzzProgram:
     def load(self, directory):
         """(f, path) with f imported from DIRECTORY/ffz_<hash>.py."""
         path = os.path.join(directory, self.name + ".py")
-        if not os.path.exists(path):
-            with open(path, "w") as fh:
-                fh.write(self.source)
-        spec = importlib.util.spec_from_file_location(self.name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module.f, path
+        return import_file(path, None if os.path.exists(path) else self.source).f, path
 
     def f_source(self):
         return self.source[self.source.index("\n\n\n# f\n") + 6:]

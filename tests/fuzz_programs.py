@@ -35,12 +35,13 @@ None is open now: the twelve the generator found are fixed and kept as tests.
 """
 import ast
 import hashlib
-import importlib.util
 import os
 import re
 
 import numpy as np
 from hypothesis import strategies as st
+
+from .numeric import import_file
 
 HELPERS = '''\
 def h(u):
@@ -172,13 +173,7 @@ class Program:
 
 
 def _import(directory, name, src):
-    path = os.path.join(directory, name + ".py")
-    with open(path, "w") as fh:
-        fh.write(src)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_file(os.path.join(directory, name + ".py"), src)
 
 
 # Statements are tuples:

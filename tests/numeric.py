@@ -17,6 +17,21 @@ def assert_matches_differences(g, f, args, argnums=(0,), rtol=1e-5, atol=1e-7):
         np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, err_msg=f"argument {i}")
 
 
+def import_file(path, source=None, name=None):
+    """The module in the file at path (written first when source is given): srcdiff reads a
+    function's source from its file, so test functions live in real files."""
+    import importlib.util
+
+    if source is not None:
+        with open(path, "w") as fh:
+            fh.write(source)
+    name = name or os.path.splitext(os.path.basename(str(path)))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 

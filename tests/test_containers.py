@@ -371,8 +371,6 @@ def stacked_columns(W, x):
 
 
 def test_a_stacked_loop_list_has_a_known_shape():
-    import srcdiff
-
     W, x = np.linspace(-1.0, 1.0, 12).reshape(3, 4), np.linspace(0.5, 2.0, 4)
     g = grad(stacked_columns, argnums=(0, 1))
     assert_matches_differences(g, stacked_columns, (W, x), argnums=(0, 1))

@@ -42,7 +42,7 @@ import srcdiff
 from srcdiff import SrcdiffError
 
 from .frontend_fuzz_programs import FuzzProgram, sources
-from .numeric import central_difference
+from .numeric import central_difference, import_file
 
 EXAMPLES = int(os.environ.get("SRCDIFF_FUZZ_FRONTEND_EXAMPLES", "60"))
 LOG = os.environ.get("SRCDIFF_FUZZ_FRONTEND_LOG")
@@ -350,13 +350,7 @@ FOUND = {
 def _write(tmp_path, name, body):
     program = FuzzProgram("import numpy as np\nimport functools\nimport math\n\n\n" + textwrap.dedent(body), "scal", 0)
     path = tmp_path / f"{name}.py"
-    path.write_text(program.source)
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"known_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f, str(path)
+    return import_file(path, program.source, f"known_{name}").f, str(path)
 
 
 @pytest.mark.parametrize("name", sorted(FOUND))

@@ -1,13 +1,12 @@
 """Unusual and unsupported source: srcdiff either differentiates it correctly or raises a
 SrcdiffError with a location, never an internal exception."""
-import importlib.util
 import textwrap
 
-import numpy as np
 import pytest
 
-import srcdiff
 from srcdiff import SrcdiffError, grad
+
+from .numeric import import_file
 
 # (source of f(x) with x a float, expected derivative at 0.5, or None when it must be refused)
 CASES = {
@@ -42,11 +41,7 @@ CASES = {
 
 def _load(tmp_path, name, body):
     path = tmp_path / (name.replace(" ", "_").replace("-", "_") + ".py")
-    path.write_text("import numpy as np\n\n\n" + textwrap.dedent(body) + "\n")
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f, str(path)
+    return import_file(path, "import numpy as np\n\n\n" + textwrap.dedent(body) + "\n").f, str(path)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
