@@ -220,12 +220,27 @@ class _Writer:
             self.exprs[out.id] = expr
             return []
         if len(eqn.outs) == 1:
+            if self._accumulates(eqn, at):  # dW = dW + g on an array no one else holds: dW += g
+                name = self.bind(out, out.hint or self.temp_name(eqn), at)
+                return [ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), operands[PLACEHOLDER.format(1)])]
             name = self.bind(out, out.hint or self.temp_name(eqn), at)
             return [ast.Assign([ast.Name(name, ast.Store())], expr)]
         names = [self.bind(o, self.var_name(o, f"{prim.name}_out" if self.plan.use_count.get(o.id) else "_"), at)
                  for o in eqn.outs]
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         return [ast.Assign([target], expr)]
+
+    def _accumulates(self, eqn, at):
+        """a + b whose result takes a's name (a loop's running total) and may overwrite a's
+        array: same shape and dtype, and a is owned and not read afterwards."""
+        if eqn.prim.name != "add":
+            return False
+        a, out = eqn.ins[0], eqn.outs[0]
+        pref = self.preferred.get(out.id)
+        return (isinstance(a, Var) and pref is not None and pref[0] == self.names.get(a.id)
+                and self.holder.get(pref[0]) == pref[1] and a.aval.kind == "array" and a.aval.known_shape
+                and a.aval.shape != () and a.aval.shape == out.aval.shape and a.aval.dtype is not None
+                and a.aval.dtype == out.aval.dtype and self.can_mutate(a, at))
 
     def in_place(self, eqn, args, operands, at):
         """An operation that changes its first operand: done on that very object when

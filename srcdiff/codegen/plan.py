@@ -175,8 +175,9 @@ def _owned(fn, plan):
         if not isinstance(a, Var):
             return True
         own = {o.id for _, o in _passed_through(region)}
-        return a.id in owned and all(plan.last_use.get(v, -1) <= until
-                                     for v in {a.id} | (plan.views.get(a.id, set()) - own))
+        others = plan.views.get(a.id, set()) - own
+        return (a.id in owned and plan.last_use.get(a.id, -1) <= until
+                and all(plan.last_use.get(v, -1) <= until and v not in plan.saved for v in others))
 
     for eqn in regions:  # one object yielded to two outs (a = a_1 in a branch) is owned by neither
         sources = [list(b.results) for b in eqn.blocks if b.results]

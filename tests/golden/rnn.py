@@ -17,7 +17,7 @@ def grad_rnn_loss(W, U, X):
         h = h_saved[t + 1]
         h_1 = h_saved[t]
         mul_dh = dh * (1 - h * h)
-        dU = dU + np.outer(mul_dh, X[t])
+        dU += np.outer(mul_dh, X[t])
         dh = W_T @ mul_dh
-        dW = dW + np.outer(mul_dh, h_1)
+        dW += np.outer(mul_dh, h_1)
     return dW, dU
