@@ -220,10 +220,10 @@ class _Writer:
             self.exprs[out.id] = expr
             return []
         if len(eqn.outs) == 1:
-            if self._accumulates(eqn, at):  # dW = dW + g on an array no one else holds: dW += g
-                name = self.bind(out, out.hint or self.temp_name(eqn), at)
-                return [ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), operands[PLACEHOLDER.format(1)])]
+            accumulates = self._accumulates(eqn, at)  # before bind takes out's preferred name
             name = self.bind(out, out.hint or self.temp_name(eqn), at)
+            if accumulates:  # dW = dW + g on an array no one else holds: dW += g
+                return [ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), operands[PLACEHOLDER.format(1)])]
             return [ast.Assign([ast.Name(name, ast.Store())], expr)]
         names = [self.bind(o, self.var_name(o, f"{prim.name}_out" if self.plan.use_count.get(o.id) else "_"), at)
                  for o in eqn.outs]

@@ -124,6 +124,15 @@ class Containers:
                 f"take a copy on the path that binds {holder} to {original} ({holder} = {original}.copy()), or "
                 "write into it on every path")
 
+    def same_object(self, old, new):
+        """Value new is the array value old is (ids of their atoms): what may be the old
+        array may be the new one, and the new one may be what the old may be."""
+        for ids, _ in self.may_alias.values():
+            if old in ids:
+                ids.add(new)
+        if old in self.may_alias:
+            self.may_alias[new] = self.may_alias[old]
+
     def rebind(self, old, new, seen=None):
         """Every name bound to the old object now sees the new one: here, in the frames
         this function is inlined into (an argument written into is the caller's array) and
@@ -136,7 +145,7 @@ class Containers:
             if v is old or (isinstance(v, T) and isinstance(old, T) and v.atom is old.atom):
                 self.env[k] = new
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
-            _same_object(self.may_alias, id(old.atom), id(new.atom))
+            self.same_object(id(old.atom), id(new.atom))
         for frame in (self.caller, self.outer):
             if frame is not None:
                 frame.rebind(old, new, seen)
@@ -257,15 +266,6 @@ class Containers:
             return _MISSING
         start = self.expr(node.args[1]) if len(node.args) == 2 else T(Const(0))
         return self.comprehension(node.args[0], accumulate=start)
-
-
-def _same_object(may_alias, old, new):
-    """What may be the old array may be the new one, and the new one may be what the old may be."""
-    for ids, _ in may_alias.values():
-        if old in ids:
-            ids.add(new)
-    if old in may_alias:
-        may_alias[new] = may_alias[old]
 
 
 class _Bound:

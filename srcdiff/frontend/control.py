@@ -341,7 +341,8 @@ class ControlFlow:
         Avals the body changes (a float becoming an array) widen and the body is lowered again.
         Names bound to one array share one carried slot, so a write through one is seen
         through all (z = x; for …: z[i] = v changes x), as long as the body keeps them one."""
-        if kind is FOR and _static_trips(lead) == 0:  # for … in range(0): Python never runs the body
+        trips = _static_trips(lead) if kind is FOR else None
+        if trips == 0:  # for … in range(0): Python never runs the body
             for name in _assigned_names(node.body):
                 if name not in self.env:
                     self.env[name] = Undefined(name, f"{_show(name)} is assigned only inside the loop at line "
@@ -360,18 +361,15 @@ class ControlFlow:
                 structures[name] = _structure(before[name], leaves, self, node)
                 inits.extend(leaves)
             avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
+            leaf_names = _leaf_names(structures)
             split = set()  # arrays the body binds apart: no longer one slot
             for attempt in range(6):
                 slot = _slots(inits, split)
                 reps = sorted(set(slot))
-                own = {k: Var(avals[k], _hint(name)) for k, name in zip(reps, [_leaf_names(structures)[k] for k in reps])}
+                own = {k: Var(avals[k], _hint(leaf_names[k])) for k in reps}
                 params = [own[slot[k]] for k in range(len(inits))]
                 for k in reps:  # the first iteration starts from the init, which may be another name's array
-                    if id(as_atom(inits[k])) in self.may_alias:
-                        self.may_alias[id(own[k])] = self.may_alias[id(as_atom(inits[k]))]
-                    for ids, _ in list(self.may_alias.values()):
-                        if id(as_atom(inits[k])) in ids:
-                            ids.add(id(own[k]))
+                    self.same_object(id(as_atom(inits[k])), id(own[k]))
                 index = Var(INT, _target_hint(node)) if kind is FOR else None
                 cond_block = None
                 if test is not None:
@@ -394,7 +392,7 @@ class ControlFlow:
                 apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
                 if apart:
                     if any(own[k].id in self.written for k in apart):
-                        names = sorted({n for n, k in zip(_leaf_names(structures), slot) if k in apart})
+                        names = sorted({n for n, k in zip(leaf_names, slot) if k in apart})
                         raise NonDifferentiableError(
                             f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
                             "binds the names apart, so which one a later write reaches depends on the iteration",
@@ -417,7 +415,6 @@ class ControlFlow:
         body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
                            [as_atom(results[k]) for k in reps])
         blocks = (body_block,) if cond_block is None else (cond_block, body_block)
-        trips = _static_trips(lead) if kind is FOR else None
         outs = {k: Var(_list_after(avals[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
                 for k in reps}
         self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],

@@ -336,20 +336,29 @@ def _drop_invariant_carries(eqn, alias, saved):
         if eqn.prim is WHILE:
             _alias(alias, eqn.blocks[0].params[j], inits[j])
     keep = [j for j in range(n) if j not in same]
-    is_for = eqn.prim is FOR
-    lead = list(eqn.ins[:3]) if is_for else []
-    new_body = Block(([body.params[0]] if is_for else []) + [carried[j] for j in keep], body.eqns,
-                     [body.results[j] for j in keep])
+    return _with_slots(eqn, keep, body.eqns, range(len(eqn.outs) - n))
+
+
+def _with_slots(eqn, slots, body_eqns, kept_saves):
+    """The loop carrying only the values in `slots` (their positions), with body_eqns as
+    its body and the recorded values at positions kept_saves."""
+    n = carried_count(eqn)
+    body, carried, inits = loop_parts(eqn)
+    lead = list(eqn.ins[:3]) if eqn.prim is FOR else []
+    new_body = Block(body.params[:len(body.params) - n] + [carried[j] for j in slots], body_eqns,
+                     [body.results[j] for j in slots])
     blocks = (new_body,)
     if eqn.prim is WHILE:
         cond = eqn.blocks[0]
-        blocks = (Block([cond.params[j] for j in keep], cond.eqns, cond.results), new_body)
-    return replace(eqn, ins=lead + [inits[j] for j in keep], outs=[eqn.outs[j] for j in keep] + eqn.outs[n:],
-                   blocks=blocks)
+        blocks = (Block([cond.params[j] for j in slots], cond.eqns, cond.results), new_body)
+    params = dict(eqn.params)
+    if "saves" in params:
+        params["saves"] = [params["saves"][k] for k in kept_saves]
+    return replace(eqn, ins=lead + [inits[j] for j in slots], outs=[eqn.outs[j] for j in slots] +
+                   [eqn.outs[n + k] for k in kept_saves], blocks=blocks, params=params)
 
 
 def _prune_loop(eqn, need):
-    is_for = eqn.prim is FOR
     n = carried_count(eqn)
     saves = list(eqn.params.get("saves", ()))
     stacks = eqn.outs[n:]
@@ -371,19 +380,7 @@ def _prune_loop(eqn, need):
         slots |= more
     if not slots and not keep_saves:
         return None
-    slots = sorted(slots)
-    lead = list(eqn.ins[:3]) if is_for else []
-    new_body = Block(([body.params[0]] if is_for else []) + [carried[j] for j in slots], body_eqns,
-                     [body.results[j] for j in slots])
-    blocks = (new_body,)
-    if eqn.prim is WHILE:
-        cond = eqn.blocks[0]
-        blocks = (Block([cond.params[j] for j in slots], cond.eqns, cond.results), new_body)
-    params = dict(eqn.params)
-    if saves:
-        params["saves"] = [saves[k] for k in keep_saves]
-    return replace(eqn, ins=lead + [inits[j] for j in slots], outs=[eqn.outs[j] for j in slots] +
-                   [stacks[k] for k in keep_saves], blocks=blocks, params=params)
+    return _with_slots(eqn, sorted(slots), body_eqns, keep_saves)
 
 
 def _free_ids(block):
