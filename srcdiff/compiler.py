@@ -11,6 +11,7 @@ from .transforms import grad_function, simplify
 from .transforms.forward import jvp_function
 from .transforms.reverse import pair_of
 from .transforms.shift import drop_shift_gradients
+from .transforms.accumulate import defer_outer_sums
 from .transforms.sigmoid import fuse_sigmoids
 
 
@@ -66,8 +67,8 @@ def lower_ir(fun, arg_avals, structures, optimize):
 
 def _finish(fn, optimize):
     for target in targets(fn):  # functions a recursion calls, in forward and backward versions
-        target.function = verify(simplify(target.function)) if optimize else verify(target.function)
-    return verify(simplify(fn)) if optimize else verify(fn)
+        target.function = verify(simplify(defer_outer_sums(target.function))) if optimize else verify(target.function)
+    return verify(simplify(defer_outer_sums(fn))) if optimize else verify(fn)
 
 
 def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):

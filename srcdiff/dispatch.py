@@ -58,7 +58,8 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
                  f"    {', '.join(names)}, = args"]
     else:
         header = ", ".join(f"{n}=DEFAULT_{n}" if f"DEFAULT_{n}" in env else n for n in names)
-        lines = [f"def call(self, {header}):", f"    args = ({', '.join(names)},)"]
+        lines = [f"def call(self, {header}):"]
+    args_tuple = f"({', '.join(names)},)"  # built only where needed: a tuple costs on a fast path
     checks = []
     for i, (name, a) in enumerate(zip(names, args)):
         env[f"T{i}"] = type(a)
@@ -71,20 +72,23 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
         env[f"N{k}"], env[f"V{k}"] = namespace, value
         # a closure cell (name None) is checked by a helper: an emptied cell raises
         checks.append(f"cell_holds(N{k}, V{k})" if name is None else f"N{k}.get({name!r}, MISSING) is V{k}")
-    lines += [f"    if not ({' and '.join(checks) or 'True'}):", "        return slow(self, args, {})"]
-    floats = {name for name, a in zip(names, args) if type(a) is float}
-    as_numpy = ", ".join(f"float64({n})" if n in floats else n for n in names)
-    if floats and python_floats_safe(compiled.source):
-        lines += ["    try:", f"        outs = fn({', '.join(names)})",
-                  "    except MISMATCH:", f"        outs = fn({as_numpy})"]
-    else:
-        lines.append(f"    outs = fn({as_numpy})")
+    lines += [f"    if not ({' and '.join(checks) or 'True'}):", f"        return slow(self, {args_tuple}, {{}})"]
     if package is not None:
-        lines.append("    return package(outs, args)")
+        target = "outs"
     else:
         n_outs = len(grads_of) + bool(with_value)
         outs = [f"o{k}" for k in range(n_outs)]
-        lines.append(f"    {', '.join(outs)}{',' if n_outs > 1 else ''} = outs")
+        target = ", ".join(outs)
+    floats = {name for name, a in zip(names, args) if type(a) is float}
+    as_numpy = ", ".join(f"float64({n})" if n in floats else n for n in names)
+    if floats and python_floats_safe(compiled.source):
+        lines += ["    try:", f"        {target} = fn({', '.join(names)})",
+                  "    except MISMATCH:", f"        {target} = fn({as_numpy})"]
+    else:
+        lines.append(f"    {target} = fn({as_numpy})")
+    if package is not None:
+        lines.append(f"    return package(outs, {args_tuple})")
+    else:
         grads = [f"float({o})" if type(args[i]) is float else f"like({o}, {names[i]})"
                  for o, i in zip(outs[bool(with_value):], grads_of)]
         result = f"({', '.join(grads)},)" if as_tuple else grads[0]

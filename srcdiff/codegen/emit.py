@@ -5,6 +5,7 @@ temporary used once is written inline where it is used, and a name whose
 value is no longer needed is given to the next value of the same name, so a
 loop reads `x = x - 0.01 * (x ** 3 - a)` rather than juggling versions."""
 import ast
+import re
 import builtins
 import inspect
 import keyword
@@ -16,6 +17,7 @@ import numpy as np
 from ..ir import COND, FOR, WHILE, Const, Function, Var
 from ..ir.calls import targets
 from ..ir.regions import carried_count, loop_parts
+from ..prims.lists import LIST_ITEM, STACK_LIST
 from ..prims.syntax import src
 from .plan import Plan
 
@@ -86,6 +88,7 @@ class _Writer:
         self.preferred = {}  # var id -> (name, its holder now, a variable that must be dead first, keep holder)
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
+        self.trims = {}  # list id -> the slice of its merged list that holds its items
         self.reserved = set(RESERVED)
         for eqn in _all_eqns(fn.body):
             for a in eqn.ins:
@@ -169,6 +172,17 @@ class _Writer:
         ins = eqn.ins
         if name == "list_item" and "_of" in eqn.params:
             return self.names.get(eqn.params["_of"].id, "")
+        if name == "stack_list":
+            return self._steps_name(ins[0])
+        if name == "getitem" and eqn.params.get("index") == (slice(None, None, -1),) and isinstance(ins[0], Var):
+            made = self.plan.owner.get(ins[0].id)  # X[::-1], np.stack(h_saved)[::-1]: X_reversed, h_reversed
+            rows = self.names.get(ins[0].id) or (made is not None and made.prim is STACK_LIST
+                                                 and self._steps_name(made.ins[0])[:-len("_steps")])
+            return rows and rows + "_reversed"
+        if name == "transpose" and isinstance(ins[0], Var) and ins[0].id not in self.names:
+            made = self.plan.owner.get(ins[0].id)
+            if made is not None and made.prim.name == "stack_list" and self._steps_name(made.ins[0]):
+                return self._steps_name(made.ins[0]) + "_T"
         if name == "transpose" and isinstance(ins[0], Var) and ins[0].id in self.names:
             return f"{self.names[ins[0].id]}_T"
         if name == "tuple_item" and isinstance(ins[0], Var) and ins[0].aval.kind == "tuple":
@@ -178,6 +192,11 @@ class _Writer:
             if isinstance(index, Var) and index.id in self.names and index.aval.ndim == 0:
                 return f"{self.names[ins[0].id]}_{self.names[index.id]}"
         return ""
+
+    def _steps_name(self, stack):
+        """h_steps for np.stack(h_saved): h at every step."""
+        match = re.fullmatch(r"(\w+)_saved(_\d+)?", self.names.get(getattr(stack, "id", None), ""))
+        return match[1] + "_steps" if match else ""
 
     # -- blocks ------------------------------------------------------------------
 
@@ -208,6 +227,9 @@ class _Writer:
         if eqn.ins and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
             index = PLACEHOLDER.format(1)
             operands[index] = ast.BinOp(operands[index], ast.Add(), ast.Constant(self.offsets[eqn.ins[0].id]))
+        if prim is STACK_LIST and eqn.ins[0].id in self.trims:
+            trimmed = f"{self.names[eqn.ins[0].id]}[{self.trims[eqn.ins[0].id]}]"
+            operands[PLACEHOLDER.format(0)] = ast.parse(trimmed, mode="eval").body
         out = eqn.outs[0]
         if getattr(prim, "inplace", None) is not None:
             return self.in_place(eqn, args, operands, at)
@@ -378,16 +400,20 @@ class _Writer:
         saves = dict(zip((v.id for v in eqn.params.get("saves", ())), eqn.outs[n:]))
         merged = self._merged_saves(params, body.results, names, saves)
         starts = {p.id for p, _ in merged.values()}
+        unnamed = []  # lists named after what they record, once the body has named it
         for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:]):
             if v.id in starts:
                 continue  # recorded in its result's list
             stack_name = self.bind(stack, stack.hint or "saved", at, strict=True)
+            if not stack.hint and v.id not in merged:
+                unnamed.append((v, stack))
             self.save_to.setdefault(v.id, []).append(stack_name)
             param, start = merged.get(v.id, (None, ""))
             before.append(ast.parse(f"{stack_name} = [{start}]").body[0])
             if param is not None:
                 self.names[saves[param.id].id] = stack_name  # stack[k]: the value an iteration starts from
                 self.offsets[stack.id] = 1  # stack[k + 1]: the value it ends with
+                self.trims[saves[param.id].id], self.trims[stack.id] = ":-1", "1:"  # all of them: stack[:-1], stack[1:]
         for param, result, name in zip(params, body.results, names):
             if isinstance(result, Var) and result.id not in self.names and result.id not in self.plan.inline:
                 self.preferred[result.id] = (name, param.id, param.id, False)
@@ -402,14 +428,29 @@ class _Writer:
         if is_for:
             index_name, iterator = header
             node = ast.For(ast.Name(index_name, ast.Store()), iterator, stmts or [ast.Pass()], [], None)
-            return before + [node]
+            return self._name_lists(unnamed, before + [node], at)
         cond_block = eqn.blocks[0]
         cond_stmts = self.block(cond_block.eqns)
         test = self.atom(cond_block.results[0])
         if not cond_stmts:
-            return before + [ast.While(test, stmts or [ast.Pass()], [])]
+            return self._name_lists(unnamed, before + [ast.While(test, stmts or [ast.Pass()], [])], at)
         stop = ast.If(ast.UnaryOp(ast.Not(), test), [ast.Break()], [])
-        return before + [ast.While(ast.Constant(True), cond_stmts + [stop] + stmts, [])]
+        return self._name_lists(unnamed, before + [ast.While(ast.Constant(True), cond_stmts + [stop] + stmts, [])], at)
+
+    def _name_lists(self, unnamed, stmts, at):
+        """x_saved for the list recording x, when no one has had that name."""
+        renamed = {}
+        for v, stack in unnamed:
+            name = f"{self.names.get(v.id)}_saved"
+            if v.id in self.names and name not in self.holder and self.available(name, at, True):
+                old = self.names[stack.id]
+                renamed[old] = self._take(stack, name)
+        if renamed:
+            for node in stmts:
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Name) and sub.id in renamed:
+                        sub.id = renamed[sub.id]
+        return stmts
 
     def _merged_saves(self, params, results, names, saves):
         """{result id: (param, its carried name)} for a carried value recorded both as an
@@ -424,7 +465,8 @@ class _Writer:
         return merged
 
     def _only_items(self, stack):
-        return all(consumer is not None and consumer.prim.name == "list_item"
+        """Whether a list is only read item by item, or stacked whole."""
+        return all(consumer is not None and consumer.prim in (LIST_ITEM, STACK_LIST)
                    for _, _, consumer in self.plan.uses.get(stack.id, ()))
 
     def _carried_name(self, param, init, at, taken):

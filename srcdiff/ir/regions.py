@@ -51,3 +51,12 @@ def loop_parts(eqn):
     if eqn.prim is FOR:
         return body, body.params[1:], eqn.ins[3:]
     return body, body.params, eqn.ins
+
+
+def static_trips(eqn):
+    """How many times a for equation runs, when its range is known when compiling; else None."""
+    bounds = eqn.ins[:3]
+    if eqn.prim is not FOR or not all(a.aval.has_value and type(a.aval.value) is int for a in bounds):
+        return None
+    start, stop, step = (a.aval.value for a in bounds)
+    return len(range(start, stop, step)) if step else None

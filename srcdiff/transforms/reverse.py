@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
-from ..ir.regions import carried_count, loop_parts
+from ..ir.regions import carried_count, loop_parts, static_trips
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import current
@@ -339,7 +339,7 @@ class _Reverse:
                     ins = [mapping.get(a.id, a) if isinstance(a, Var) else a for a in source.ins]
                     mapping[v.id] = restore.apply(source.prim, ins, **source.params).atom
                     continue
-                stack = Var(list_aval(v.aval), v.hint + "_saved" if v.hint else "saved")
+                stack = Var(list_aval(v.aval, length=static_trips(eqn)), v.hint and v.hint + "_saved")
                 saves.append(v)
                 eqn.outs.append(stack)
                 mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom

@@ -11,13 +11,13 @@ def grad_rnn_loss(W, U, X):
         h_saved.append(h)
     dh = 2 * h
     W_T = W.T
-    dW = np.zeros_like(W)
-    dU = np.zeros_like(U)
+    mul_dh_saved = []
     for t in reversed(range(n)):
         h = h_saved[t + 1]
-        h_1 = h_saved[t]
         mul_dh = dh * (1 - h * h)
-        dU += np.outer(mul_dh, X[t])
+        mul_dh_saved.append(mul_dh)
         dh = W_T @ mul_dh
-        dW += np.outer(mul_dh, h_1)
+    mul_dh_steps_T = np.stack(mul_dh_saved).T
+    dW = mul_dh_steps_T @ np.stack(h_saved[:-1])[::-1]
+    dU = mul_dh_steps_T @ X[::-1]
     return dW, dU
