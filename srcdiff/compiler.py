@@ -18,10 +18,16 @@ from .transforms.sigmoid import fuse_sigmoids
 class Compiled:
     """One compiled derivative: the callable, its source, and the IR it came from."""
 
-    def __init__(self, fn, emitted, ir_before, ir_after, guards, out_tree):
+    def __init__(self, fn, emitted, ir_before, ir_after, guards, out_tree, on_floats=None):
         self.fn = fn
         self.emitted = emitted
         self.source = emitted.source
+        # the same derivative for Python float arguments, calling math where fn calls NumPy on
+        # a float (None when that changes nothing); the cached call runs it, and fn where a
+        # float part from NumPy's semantics (math.log(0.0) raises, np.log(0.0) is -inf)
+        self.on_floats = on_floats and on_floats.load()
+        self.on_floats_source = on_floats and on_floats.source
+        self.float_results = on_floats.float_results if on_floats else ()
         self.ir_before = ir_before
         self.ir_after = ir_after
         self.guards = guards
@@ -104,8 +110,9 @@ def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optim
     def build():
         low, aux_tree, n_aux = grad_ir(fun, arg_avals, argnums, has_aux, with_value, optimize, structures)
         emitted = emit_module(low.fn)
+        on_floats = emit_module(low.fn, python_floats=True)
         return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards,
-                        (aux_tree, n_aux))
+                        (aux_tree, n_aux), on_floats)
 
     return guarded(fun, build)
 

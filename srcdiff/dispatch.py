@@ -6,19 +6,20 @@ code made for one entry is the cheapest Python offers; anything else (another ki
 argument, a keyword, a rebound global) goes to the general path, which compiles or finds
 the entry and then installs its dispatcher.
 
-Python floats are passed through as they are, so scalar code runs at Python float speed.
-Where Python float arithmetic parts from NumPy's (1 / 0.0 raises instead of giving inf,
-x ** 0.5 of a negative x is complex), the call is run again on NumPy scalars, which is
-what the general path does; a derivative that raises an exception has no side effects to
-repeat.
+Python floats are passed through as they are, so scalar code runs at Python float speed,
+in the derivative's variant that calls math.cos where NumPy would be called on a float.
+Where Python floats part from NumPy's scalars (1 / 0.0 raises instead of giving inf,
+math.log(0.0) raises instead of giving -inf, x ** 0.5 of a negative x is complex), the call
+is run again on NumPy scalars in the NumPy variant, which is what the general path does; a
+derivative that raises an exception has no side effects to repeat.
 """
 import ast
 
 import numpy as np
 
 # Python floats and NumPy scalars part ways only by raising (ZeroDivisionError, OverflowError,
-# a method NumPy scalars have) or, for **, by returning a complex number.
-_FLOAT_MISMATCH = (ArithmeticError, AttributeError, TypeError)
+# a method NumPy scalars have, math's domain errors) or, for **, by returning a complex number.
+_FLOAT_MISMATCH = (ArithmeticError, AttributeError, TypeError, ValueError)
 
 
 def python_floats_safe(source):
@@ -34,7 +35,7 @@ def python_floats_safe(source):
     return True
 
 
-_INTERNAL = {"self", "fn", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "cell_holds", "outs", "args",
+_INTERNAL = {"self", "fn", "on_floats", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "cell_holds", "outs", "args",
              "kwargs", "float", "type", "len"}
 
 
@@ -47,7 +48,7 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
     The result is the gradients wrt args[i] for i in grads_of, each made like its
     argument by like(g, arg) (a float for a float), as a tuple when as_tuple, after the
     value when with_value; or package(outs, args) when given (has_aux)."""
-    env = {"fn": compiled.fn, "slow": slow, "package": package, "like": like, "MISSING": object(),
+    env = {"fn": compiled.fn, "on_floats": compiled.on_floats, "slow": slow, "package": package, "like": like, "MISSING": object(),
            "float64": np.float64, "MISMATCH": _FLOAT_MISMATCH, "cell_holds": _cell_holds}
     names = _plain_parameters(signature, len(args), env)
     if names is None:
@@ -82,7 +83,11 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
     floats = {name for name, a in zip(names, args) if type(a) is float}
     as_numpy = ", ".join(f"float64({n})" if n in floats else n for n in names)
     if floats and python_floats_safe(compiled.source):
-        lines += ["    try:", f"        {target} = fn({', '.join(names)})",
+        fast = "on_floats" if compiled.on_floats is not None else "fn"
+        # gradients wrt floats that the float variant returns as floats, as the caller wants them
+        direct = (fast == "on_floats" and package is None and not with_value and as_tuple == (len(grads_of) > 1)
+                  and all(type(args[i]) is float and compiled.float_results[k] for k, i in enumerate(grads_of)))
+        lines += ["    try:", f"        {'return' if direct else target + ' ='} {fast}({', '.join(names)})",
                   "    except MISMATCH:", f"        {target} = fn({as_numpy})"]
     else:
         lines.append(f"    {target} = fn({as_numpy})")

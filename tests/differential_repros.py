@@ -189,3 +189,16 @@ def hessian_through_a_branch_and_outer(x, y):
             a = a * np.tanh(np.mean(np.outer(a, x), axis=-1))
         a = a + x
     return np.sum(a)
+
+
+def tangents_carried_from_one_value(x, y):
+    # jacfwd wrt x: the tangents of a and of x enter the loop as one array, and the
+    # codegen gave both carried values one name (jacfwd twice grad)
+    a = x + y
+    i = 0
+    while i < 1:
+        a = x
+        a[0] = y
+        a = a + x
+        i = i + 1
+    return np.sum(x * x) + a[2]

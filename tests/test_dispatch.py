@@ -77,6 +77,55 @@ def test_division_by_a_zero_float_gives_numpys_inf_not_zero_division_error():
     assert any(issubclass(w.category, RuntimeWarning) for w in caught)
 
 
+def survey(x1, x2):
+    return np.log(x1) + x1 * x2 - np.sin(x2)
+
+
+def test_at_python_floats_the_cached_call_runs_the_math_variant():
+    g = grad(survey, argnums=(0, 1))
+    for _ in range(2):  # compiling, then the installed fast path
+        d1, d2 = g(2.0, 5.0)
+        assert type(d1) is float and type(d2) is float
+        assert d1 == 1.0 / 2.0 + 5.0 and d2 == 2.0 - np.cos(5.0)
+    compiled = g.compiled(2.0, 5.0)
+    assert "math.cos(x2)" in compiled.on_floats_source and "np.cos(x2)" in compiled.source
+    assert compiled.on_floats(2.0, 5.0) == compiled.fn(2.0, 5.0)
+
+
+def test_where_math_raises_the_answer_is_numpys():
+    f = value_and_grad(natural_log)
+    f(1.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value, d = f(-1.0)  # math.log(-1.0) raises ValueError; np.log(-1.0) is nan
+    assert np.isnan(value) and d == -1.0
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
+    assert srcdiff.grad(natural_log)(0.0) == np.inf  # 1 / 0.0 raises ZeroDivisionError; NumPy's is inf
+
+
+def counted(x):
+    i = 0
+    while i < 3:
+        x = x * np.cos(x) + 2 * i
+        i = i + 1
+    for k in range(2):
+        x = x + np.sin(x) * k
+    return x
+
+
+def test_the_math_variant_keeps_int_counters_ints_and_makes_float_constants_floats():
+    g = grad(counted)
+    for _ in range(2):
+        assert abs(g(0.7) - (counted(0.7 + 1e-6) - counted(0.7 - 1e-6)) / 2e-6) < 1e-7
+    fast = g.compiled(0.7).on_floats_source
+    assert "math.cos(" in fast and "i = i + 1" in fast and "2 * i" in fast
+    assert "np." not in fast.split("def grad_counted")[1]
+
+
+def natural_log(x):
+    return np.log(x)
+
+
 def power(x, y):
     return x ** y
 

@@ -61,10 +61,13 @@ def _ufunc_binder(prim, n):
 UNARY = {}
 
 
-def unary(name, callables, derivative, emit=None, impl=None, floating=True):
+def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_floats=None):
     impl = impl or callables[0]
     prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl, elementwise(floating))
     UNARY[name] = prim
+    # the spelling for a Python float, where a NumPy call costs ten times more (math.cos)
+    prim.on_python_floats = on_floats or next(
+        (f"math.{c.__name__}" for c in callables if getattr(c, "__module__", None) == "math"), None)
 
     @prim.defjvp
     def jvp(tangents, out, ins):
@@ -97,7 +100,7 @@ unary("arctanh", [np.arctanh, math.atanh], lambda x, y: 1 / (1 - x * x))
 unary("exp", [np.exp, math.exp], lambda x, y: y)
 unary("exp2", [np.exp2], lambda x, y: y * math.log(2.0))
 unary("expm1", [np.expm1, math.expm1], lambda x, y: y + 1)
-unary("log", [np.log], lambda x, y: 1 / x)
+unary("log", [np.log], lambda x, y: 1 / x, on_floats="math.log")  # math.log binds below
 unary("log2", [np.log2, math.log2], lambda x, y: 1 / (x * math.log(2.0)))
 unary("log10", [np.log10, math.log10], lambda x, y: 1 / (x * math.log(10.0)))
 unary("log1p", [np.log1p, math.log1p], lambda x, y: 1 / (1 + x))
@@ -106,7 +109,8 @@ unary("cbrt", [np.cbrt], lambda x, y: 1 / (3 * y * y))
 unary("square", [np.square], lambda x, y: 2 * x, floating=False)
 unary("reciprocal", [np.reciprocal], lambda x, y: -y * y, floating=False)
 # |x|' = sign(x): 0 at 0, the subgradient the course material uses for ReLU-like kinks.
-unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False)
+unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False,
+      on_floats="abs")
 
 NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise())
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
