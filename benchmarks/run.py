@@ -6,8 +6,8 @@ First every system's gradient is checked against the hand-written one for every 
 (np.testing.assert_allclose, rtol=1e-8, atol=1e-10); a system that fails the check (an error
 or a mismatch) is reported with the error and not timed, the others go on, and the run exits
 with status 1. Then each workload is timed, in microseconds per call (median of repeats after a
-warm-up, benchmarks.timing.per_call_us), with srcdiff's time to first gradient, and the table
-is printed. See benchmarks/README.md for the columns.
+warm-up, benchmarks.timing; the objective, the hand-written gradient and srcdiff's are timed in
+turn within each repeat), with srcdiff's time to first gradient, and the table is printed. See benchmarks/README.md for the columns.
 """
 import argparse
 import importlib
@@ -24,7 +24,7 @@ import numpy as np
 
 import srcdiff
 
-from .timing import per_call_us
+from .timing import interleaved_us, per_call_us
 from .workloads import WORKLOADS, rebind
 
 RTOL, ATOL = 1e-8, 1e-10
@@ -265,11 +265,13 @@ def main(argv=None):
     hundred = []  # (workload, srcdiff ms, jax.jit ms) for the first 100 calls, compiling included
     for w in workloads:
         args = inputs[w.name]
-        t_obj = per_call_us(lambda: w.objective(*args), repeats, min_time)
-        t_hand = per_call_us(lambda: w.hand_grad(*args), repeats, min_time)
-        row = [w.name, fmt_us(t_obj), fmt_us(t_hand)]
+        own = [lambda: w.objective(*args), lambda: w.hand_grad(*args)]
         if (w.name, "srcdiff") in calls:
-            t_src = per_call_us(calls[w.name, "srcdiff"], repeats, min_time)
+            own.append(calls[w.name, "srcdiff"])
+        t_obj, t_hand, *t_own = interleaved_us(own, repeats, min_time)
+        row = [w.name, fmt_us(t_obj), fmt_us(t_hand)]
+        if t_own:
+            t_src = t_own[0]
             first = first_gradient_seconds(w, args, trials) - t_src * 1e-6
             row += [fmt_us(t_src), f"{t_src / t_hand:.2f}x", f"{t_src / t_obj:.2f}x", fmt_ms(first * 1e3)]
         else:
@@ -300,8 +302,8 @@ def main(argv=None):
         g = srcdiff.grad(w.objective, argnums=w.argnums)
         compiled = g.compiled(*args)
         r = max(repeats, 15) if not opts.quick else repeats
-        t_g = per_call_us(lambda: g(*args), r, min_time)
-        t_fn = per_call_us(lambda: compiled.fn(*args), r, min_time)
+        runs = compiled.on_floats or compiled.fn  # the variant the cached call runs on these arguments
+        t_g, t_fn = interleaved_us([lambda: g(*args), lambda: runs(*args)], r, min_time)
         print(f"\ncached-call overhead (survey at {args}): srcdiff.grad(f, argnums={w.argnums})(...) {t_g:.2f} µs, "
               f"emitted function called directly {t_fn:.2f} µs: {t_g - t_fn:.2f} µs per call")
     elif survey:
