@@ -202,3 +202,25 @@ def tangents_carried_from_one_value(x, y):
         a = a + x
         i = i + 1
     return np.sum(x * x) + a[2]
+
+
+def tangent_written_at_a_loop_s_end(x, y):
+    # jacfwd: the loop body's last statement wrote into a tangent made before the loop
+    # (the copy was dropped as if the value were dead), so later iterations read it changed
+    c = x * 1.0
+    for i in range(3):
+        w = (x * y).copy()
+        w[1:] = w[1:] * 0.5 + w[:-1]
+        c = c + w
+    return np.sum(c * c)
+
+
+def hessian_of_a_loop_sum(x, y):
+    # hessian: when the backward loop recorded each step's term of x's adjoint (to sum them
+    # after the loop), the term's tangent was made outside the loop and the forward pass
+    # recorded a value its body does not define (internal error). Terms of a plain vector
+    # total are no longer recorded; a tangent from outside a loop is now bound inside it.
+    a = x
+    for i in range(2):
+        a = a + x ** 2
+    return np.sum(a) + y

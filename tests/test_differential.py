@@ -166,6 +166,8 @@ FIXED = [
     "alias_on_one_path_written_in_a_loop",
     "hessian_through_a_branch_and_outer",
     "tangents_carried_from_one_value",
+    "tangent_written_at_a_loop_s_end",
+    "hessian_of_a_loop_sum",
 ]
 OPEN = []
 

@@ -237,11 +237,15 @@ class _Writer:
     def _spelling(self, eqn, operands):
         """prim.emit, or its math function on a Python float. Python float arithmetic stays
         Python float arithmetic, with float constants (2.0 * x: Python's float * float is
-        faster than int * float)."""
+        faster than int * float) and x * x for x ** 2."""
         if eqn.outs[0].id not in self.floats:
             return eqn.prim.emit
+        if eqn.prim is BINARY["pow"] and isinstance(eqn.ins[1], Const) and eqn.ins[1].value == 2 \
+                and isinstance(operands[PLACEHOLDER.format(0)], ast.Name):
+            self.specialised = True  # x * x: a third of x ** 2's time, and correctly rounded
+            return lambda args, params: f"{args[0]} * {args[0]}"
         if eqn.prim in ARITHMETIC:
-            operand_count = 1 if eqn.prim is BINARY["pow"] else len(eqn.ins)  # x ** 2 keeps its int exponent
+            operand_count = 1 if eqn.prim is BINARY["pow"] else len(eqn.ins)  # x ** 3 keeps its int exponent
             for i, a in enumerate(eqn.ins[:operand_count]):
                 if isinstance(a, Const) and type(a.value) is int and not a.name:
                     operands[PLACEHOLDER.format(i)] = ast.Constant(float(a.value))

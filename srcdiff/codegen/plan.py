@@ -134,7 +134,8 @@ class Plan:
         defined_in = self.owner.get(var_id)
         for region in chain:
             if region.prim in (FOR, WHILE) and not self._inside(defined_in, region):
-                position = max(position, self.end[id(region)])
+                # the next iteration reads it again: alive past the body's last statement too
+                position = max(position, self.end[id(region)] + 0.5)
         return position
 
     def _inside(self, eqn, region):

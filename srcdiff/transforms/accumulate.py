@@ -3,10 +3,10 @@
 Backpropagation through time adds np.outer(dz, h) into a weight's gradient at every step:
 T outer products and T additions of a whole matrix. Recording dz and h at each step and
 taking np.stack(dzs).T @ np.stack(hs) once after the loop is the same sum in one BLAS call,
-as fast LSTM implementations do it; a vector added at every step (a bias's gradient)
-becomes one np.sum over the recorded rows. A loop is rewritten so only when it surely runs
-at least once (np.stack of no rows fails) and the running total is read nowhere but in
-its own update."""
+as fast LSTM implementations do it; a vector added at every step beside such a product (a
+bias's gradient beside its weight's) becomes one np.sum over the rows recorded for it. A
+loop is rewritten so only when it surely runs at least once (np.stack of no rows fails)
+and the running total is read nowhere but in its own update."""
 from collections import Counter
 
 from ..ir import FOR, Var
@@ -57,6 +57,11 @@ def _defer(eqn, made):
         rows = _terms(carried[j], body.results[j], uses, local)
         if rows is not None:
             deferred[j] = rows
+    # a vector total is left to the end only beside an outer product of that vector (a bias
+    # beside its weight), whose rows are recorded anyway: recording T vectors to add one
+    # would take T times the memory of the running total
+    recorded = {v.id for rows in deferred.values() if len(rows) == 2 for v in rows}
+    deferred = {j: rows for j, rows in deferred.items() if len(rows) == 2 or rows[0].id in recorded}
     if not deferred:
         return eqn, []
     updates = {id(local[body.results[j].id]) for j in deferred}

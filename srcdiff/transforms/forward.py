@@ -144,8 +144,11 @@ class _Forward:
             self.block(body.eqns, local, sub)
             t_results = [_tangent_or_zero(local, body.results[j]).atom for j in slots]
             t_saves = [_tangent_or_zero(local, saves[k]) for k in varied_saves]
-        # tangents of recorded values must be variables of the body, recorded like them
-        t_save_vars = [t.atom if isinstance(t.atom, Var) else _materialize(sub, t) for t in t_saves]
+        # tangents of recorded values must be variables of the body, recorded like them (a
+        # tangent from outside the loop, or a constant, is bound in the body)
+        inside = {o.id for e in sub.eqns for o in e.outs} | {p.id for p in [*body.params, *t_params]}
+        t_save_vars = [t.atom if isinstance(t.atom, Var) and t.atom.id in inside else _materialize(sub, t)
+                       for t in t_saves]
         with builder.active():
             t_inits = [_tangent_or_zero(tangents, inits[j]).atom for j in slots]
         new_body = Block(list(body.params) + t_params, sub.eqns, list(body.results) + t_results)
@@ -170,7 +173,7 @@ class _Forward:
 
 
 def _materialize(builder, t):
-    """A constant tangent as a variable bound in the body (a loop records variables)."""
+    """A tangent as a variable bound in the body (a loop records the body's variables)."""
     with builder.active():
         v = builder.apply(COPY, [t.atom])
     return v.atom
