@@ -81,3 +81,12 @@ def test_second_derivatives_through_the_stacked_rows():
     eps = 1e-6
     numeric = np.array([(gf(x + eps * e) - gf(x - eps * e)) / (2 * eps) for e in np.eye(x.size)])
     np.testing.assert_allclose(h, numeric, atol=1e-6)
+
+
+def test_a_long_forward_loop_of_small_products_keeps_its_running_total():
+    # recording 200 rows of 4 + 3 numbers to save adding 200 4x3 products would take
+    # far more memory than the total: the user's loop stays as written
+    u, V = rng.standard_normal(4), rng.standard_normal((200, 3))
+    g = srcdiff.grad(total_outer, argnums=(0, 1))
+    assert_matches_differences(g, total_outer, (u, V), argnums=(0, 1))
+    assert "np.outer(" in srcdiff.source(g, u, V).split("for k in range")[1].split("for k in reversed")[0]

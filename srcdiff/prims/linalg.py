@@ -201,9 +201,18 @@ OUTER = Primitive("outer", emit=lambda a, p: f"np.outer({a[0]}, {a[1]})", impl=n
 def _(g, out, ins, active):
     a, b = ins
     return (
-        np.reshape(current().apply(DOT, [g, np.ravel(b)]), shape_of(a)) if active[0] else None,
-        np.reshape(current().apply(DOT, [np.ravel(a), g]), shape_of(b)) if active[1] else None,
+        _as_vector_of(current().apply(DOT, [g, _flat(b)]), a) if active[0] else None,
+        _as_vector_of(current().apply(DOT, [_flat(a), g]), b) if active[1] else None,
     )
+
+
+def _flat(x):
+    """np.outer flattens its operands; a vector already is flat."""
+    return x if x.aval.ndim == 1 else np.ravel(x)
+
+
+def _as_vector_of(v, x):
+    return v if x.aval.ndim == 1 and v.aval.shape == x.aval.shape else np.reshape(v, shape_of(x))
 
 
 @OUTER.defjvp

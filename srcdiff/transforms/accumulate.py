@@ -54,7 +54,7 @@ def _defer(eqn, made):
     local = {o.id: e for e in body.eqns for o in e.outs}
     deferred = {}  # slot -> the row vectors whose outer product (or the one vector) it adds up
     for j in range(n):
-        rows = _terms(carried[j], body.results[j], uses, local)
+        rows = _terms(carried[j], body.results[j], uses, local, trips, eqn.params.get("reverse", False))
         if rows is not None:
             deferred[j] = rows
     # a vector total is left to the end only beside an outer product of that vector (a bias
@@ -136,10 +136,12 @@ def _whole_rows(eqn, trips, builder):
     return whole
 
 
-def _terms(param, result, uses, local):
+def _terms(param, result, uses, local, trips, reverse):
     """[a, b] when the body's only use of param is result = param + np.outer(a, b), with a and
     b vectors the body computes; [v] for result = param + v with v a vector of param's
-    shape; else None."""
+    shape; else None. A backward loop's rows are the size of what its forward loop
+    recorded; a forward loop's are recorded only while they take no more than a few
+    times the memory of the total."""
     update = local.get(getattr(result, "id", None))
     shape = param.aval.shape
     if (update is None or update.prim is not ADD or uses[param.id] != 1 or uses[result.id] != 1
@@ -151,7 +153,8 @@ def _terms(param, result, uses, local):
     made = local[term.id]
     if made.prim is OUTER and len(shape) == 2:
         a, b = made.ins
-        if all(isinstance(v, Var) and v.id in local and v.aval.shape == (k,) for v, k in zip((a, b), shape)):
+        if all(isinstance(v, Var) and v.id in local and v.aval.shape == (k,) for v, k in zip((a, b), shape)) \
+                and (reverse or trips * sum(shape) <= 4 * shape[0] * shape[1]):
             return [a, b]
     if len(shape) == 1 and term.aval.shape == shape and term.aval.dtype == param.aval.dtype:
         return [term]
