@@ -42,7 +42,7 @@ def test_backprop_through_time_sums_the_weight_gradients_after_the_loop():
     source = srcdiff.source(g, W, U, b, X)
     backward = source.split("for t in reversed")[1]
     assert "np.outer" not in backward and "+=" not in backward
-    assert "_steps_T @ " in backward and "np.sum(" in backward
+    assert "_steps_T.dot(" in backward and "np.sum(" in backward
 
 
 def test_a_running_total_in_the_user_s_loop_keeps_its_initial_value():

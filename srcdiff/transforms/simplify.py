@@ -119,6 +119,10 @@ def peephole(prim, atoms, producer, params=None):
         folded = _fold_scales(atoms, producer)
         if folded is not None:
             return folded
+        for i in (0, 1):  # 0.0025 * (2 * d) is 0.005 * d
+            c, inner = atoms[i], _scaled(atoms[1 - i], producer)
+            if isinstance(c, Const) and type(c.value) in (int, float) and inner is not None:
+                return MUL, [Const(c.value * inner[0]), inner[1]], None
         for i in (0, 1):  # -x * 0.01 is x * -0.01
             made = producer(atoms[i]) if isinstance(atoms[i], Var) else None
             c = atoms[1 - i]

@@ -7,17 +7,17 @@ def grad_rnn_loss(W, U, X):
     n = X.shape[0]
     h_saved = [h]
     for t in range(n):
-        h = np.tanh(W @ h + U @ X[t])
+        h = np.tanh(W.dot(h) + U.dot(X[t]))
         h_saved.append(h)
-    dh = 2 * h
+    dh = 2.0 * h
     W_T = W.T
     mul_dh_saved = []
     for t in reversed(range(n)):
         h = h_saved[t + 1]
         mul_dh = dh * (1 - h * h)
         mul_dh_saved.append(mul_dh)
-        dh = W_T @ mul_dh
+        dh = W_T.dot(mul_dh)
     mul_dh_steps_T = np.stack(mul_dh_saved).T
-    dW = mul_dh_steps_T @ np.stack(h_saved[:-1])[::-1]
-    dU = mul_dh_steps_T @ X[::-1]
+    dW = mul_dh_steps_T.dot(np.stack(h_saved[:-1])[::-1])
+    dU = mul_dh_steps_T.dot(X[::-1])
     return dW, dU
