@@ -226,9 +226,18 @@ binary(
     "div",
     [np.true_divide, np.divide, operator.truediv],
     template("{0} / {1}"),
-    (lambda x, y, z: 1 / y, lambda x, y, z: -z / y),
+    (lambda x, y, z: 1 / y, lambda x, y, z: _negated_smaller(z, y)),
     floating=True,
 )
+
+
+def _negated_smaller(z, y):
+    """-z / y with the minus on the smaller operand: z / -y when y is a row of a matrix z."""
+    zs, ys = z.aval.shape, y.aval.shape
+    if (isinstance(zs, tuple) and isinstance(ys, tuple) and int(np.prod(ys)) < int(np.prod(zs))
+            and y.aval.dtype is not None and y.aval.dtype.kind in "fc"):  # -y of an unsigned y wraps
+        return z / -y
+    return -z / y
 
 
 def _power_dx(x, y, z):

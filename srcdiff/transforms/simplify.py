@@ -145,8 +145,8 @@ def peephole(prim, atoms, producer, params=None):
 
 
 def unbroadcast_operands(prim, atoms, producer):
-    """broadcast_to(c, s) * y is c * y when y already has shape s; an index assignment
-    broadcasts by itself."""
+    """broadcast_to(c, s) * y is c * y when c and y broadcast to s by themselves; an index
+    assignment broadcasts by itself."""
     if prim is INDEX_PUT:
         eqn = producer(atoms[1]) if isinstance(atoms[1], Var) else None
         if eqn is not None and eqn.prim is BROADCAST_TO:
@@ -158,10 +158,21 @@ def unbroadcast_operands(prim, atoms, producer):
     for i, a in enumerate(atoms):
         eqn = producer(a) if isinstance(a, Var) else None
         other = atoms[1 - i]
-        if eqn is not None and eqn.prim is BROADCAST_TO and _same_shape(a, other):
+        if eqn is not None and eqn.prim is BROADCAST_TO and (_same_shape(a, other) or _spreads_to(eqn.ins[0], other, a)):
             out[i] = eqn.ins[0]
             return out  # one side only: the other keeps the result's shape
     return out
+
+
+def _spreads_to(x, other, spread):
+    """Whether x and other broadcast together to spread's shape: (1000, 1) / (10,) is (1000, 10)."""
+    shapes = (x.aval.shape, other.aval.shape, spread.aval.shape)
+    if not all(isinstance(s, tuple) for s in shapes):
+        return False
+    try:
+        return np.broadcast_shapes(shapes[0], shapes[1]) == shapes[2]
+    except ValueError:
+        return False
 
 
 def simplify(fn: Function) -> Function:
