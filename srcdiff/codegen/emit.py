@@ -68,6 +68,8 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     and fn. With python_floats, fn's float arguments are Python floats, and functions of
     them are called from math (math.cos(x2)), ten times cheaper than NumPy on a float;
     None when that changes nothing."""
+    if python_floats and not any(p.aval.kind == "scalar" and p.aval.dtype == np.float64 for p in fn.params):
+        return None  # no float argument: nothing to write differently
     functions, helpers, constants = [], set(), {}
     uses_math = specialised = False
     called = [t.function for root in [*also, fn] for t in targets(root)]
