@@ -65,11 +65,12 @@ class Emitted:
 
 def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     """The module: NumPy, the helpers used, the functions a recursion calls, then `also`
-    and fn. With python_floats, fn's float arguments are Python floats, and functions of
-    them are called from math (math.cos(x2)), ten times cheaper than NumPy on a float;
-    None when that changes nothing."""
-    if python_floats and not any(p.aval.kind == "scalar" and p.aval.dtype == np.float64 for p in fn.params):
-        return None  # no float argument: nothing to write differently
+    and fn. With python_floats, fn's arguments are Python numbers, and functions of its
+    floats are called from math (math.cos(x2)), ten times cheaper than NumPy on a float;
+    None when that changes nothing or an argument is an array."""
+    if python_floats and not (any(p.aval.kind == "scalar" and p.aval.dtype == np.float64 for p in fn.params)
+                              and all(p.aval.kind == "scalar" for p in fn.params)):
+        return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
     functions, helpers, constants = [], set(), {}
     uses_math = specialised = False
     called = [t.function for root in [*also, fn] for t in targets(root)]
