@@ -98,9 +98,9 @@ def test_where_math_raises_the_answer_is_numpys():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         value, d = f(-1.0)  # math.log(-1.0) raises ValueError; np.log(-1.0) is nan
+        assert srcdiff.grad(natural_log)(0.0) == np.inf  # 1 / 0.0 raises ZeroDivisionError; NumPy's is inf
     assert np.isnan(value) and d == -1.0
-    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
-    assert srcdiff.grad(natural_log)(0.0) == np.inf  # 1 / 0.0 raises ZeroDivisionError; NumPy's is inf
+    assert sum(issubclass(w.category, RuntimeWarning) for w in caught) >= 2
 
 
 def counted(x):
