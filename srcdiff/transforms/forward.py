@@ -159,7 +159,7 @@ class _Forward:
                             cond.results), new_body)
         t_outs = [_tangent_var(eqn.outs[j]) for j in slots]
         stacks = eqn.outs[n:]
-        t_stacks = [Var(list_aval(saves[k].aval), (stacks[k].hint or "saved") + "_dot") for k in varied_saves]
+        t_stacks = [Var(list_aval(saves[k].aval), stacks[k].hint and stacks[k].hint + "_dot") for k in varied_saves]
         lead = list(eqn.ins[:3]) if is_for else []
         params = dict(eqn.params)
         if saves:
