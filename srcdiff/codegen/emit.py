@@ -204,12 +204,13 @@ class _Writer:
             rows = self.names.get(ins[0].id) or (made is not None and made.prim is STACK_LIST
                                                  and self._steps_name(made.ins[0])[:-len("_steps")])
             return rows and rows + "_reversed"
-        if name == "transpose" and isinstance(ins[0], Var) and ins[0].id not in self.names:
-            made = self.plan.owner.get(ins[0].id)
-            if made is not None and made.prim.name == "stack_list" and self._steps_name(made.ins[0]):
-                return self._steps_name(made.ins[0]) + "_T"
-        if name == "transpose" and isinstance(ins[0], Var) and ins[0].id in self.names:
-            return f"{self.names[ins[0].id]}_T"
+        if name == "transpose" and isinstance(ins[0], Var):
+            if ins[0].id in self.names:
+                return f"{self.names[ins[0].id]}_T"
+            made = self.plan.owner.get(ins[0].id)  # np.stack(h_saved).T written inline: h_steps_T
+            steps = made is not None and made.prim is STACK_LIST and self._steps_name(made.ins[0])
+            if steps:
+                return steps + "_T"
         if name == "tuple_item" and isinstance(ins[0], Var) and ins[0].aval.kind == "tuple":
             return {0: "n", 1: "m"}.get(eqn.params["i"], f"dim{eqn.params['i']}")
         if name == "getitem" and isinstance(ins[0], Var) and ins[0].id in self.names and len(ins) == 2:
@@ -241,8 +242,9 @@ class _Writer:
     def _spelling(self, eqn, operands):
         """prim.emit, or its math function on a Python float. Python float arithmetic stays
         Python float arithmetic, with float constants (2.0 * x: Python's float * float is
-        faster than int * float) and x * x for x ** 2. A @ B of vectors and matrices is
-        A.dot(B), the same product with a microsecond less of NumPy's overhead."""
+        faster than int * float; the int operands are respelled in `operands`) and x * x for
+        x ** 2. A @ B of vectors and matrices is A.dot(B), the same product with a
+        microsecond less of NumPy's overhead."""
         if eqn.prim is MATMUL and all(a.aval.kind == "array" and a.aval.ndim in (1, 2) for a in eqn.ins):
             return DOT.emit
         if eqn.outs[0].id not in self.floats:
@@ -493,8 +495,10 @@ class _Writer:
         """x_saved for the list recording x, when no one has had that name."""
         renamed = {}
         for v, stack in unnamed:
-            name = f"{self.names.get(v.id)}_saved"
-            if v.id in self.names and name not in self.holder and self.available(name, at, True):
+            if v.id not in self.names:
+                continue
+            name = f"{self.names[v.id]}_saved"
+            if name not in self.holder and self.available(name, at, True):
                 old = self.names[stack.id]
                 renamed[old] = self._take(stack, name)
         if renamed:
