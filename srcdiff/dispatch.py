@@ -35,8 +35,8 @@ def python_floats_safe(source):
     return True
 
 
-_INTERNAL = {"self", "fn", "on_floats", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "cell_holds", "outs", "args",
-             "kwargs", "float", "type", "len"}
+_INTERNAL = {"self", "fn", "on_floats", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "cell_holds",
+             "outs", "args", "kwargs", "float", "type", "len"}
 
 
 def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, with_value, as_tuple, package=None):
@@ -48,8 +48,8 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
     The result is the gradients wrt args[i] for i in grads_of, each made like its
     argument by like(g, arg) (a float for a float), as a tuple when as_tuple, after the
     value when with_value; or package(outs, args) when given (has_aux)."""
-    env = {"fn": compiled.fn, "on_floats": compiled.on_floats, "slow": slow, "package": package, "like": like, "MISSING": object(),
-           "float64": np.float64, "MISMATCH": _FLOAT_MISMATCH, "cell_holds": _cell_holds}
+    env = {"fn": compiled.fn, "on_floats": compiled.on_floats, "slow": slow, "package": package, "like": like,
+           "MISSING": object(), "float64": np.float64, "MISMATCH": _FLOAT_MISMATCH, "cell_holds": _cell_holds}
     names = _plain_parameters(signature, len(args), env)
     if names is None:
         names = [f"a{i}" for i in range(len(args))]

@@ -123,8 +123,8 @@ class _Writer:
         body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
         body += self.block(fn.body.eqns)
         # which results are Python floats (with python_floats), so a caller need not convert them
-        self.float_results = [isinstance(r, Var) and r.id in self.floats or isinstance(r, Const) and type(r.value) is float
-                              for r in fn.body.results]
+        self.float_results = [isinstance(r, Var) and r.id in self.floats
+                              or isinstance(r, Const) and type(r.value) is float for r in fn.body.results]
         results = [self.atom(r) for r in fn.body.results]
         value = results[0] if len(results) == 1 else ast.Tuple(results, ast.Load())
         body.append(ast.Return(value))

@@ -158,7 +158,8 @@ def unbroadcast_operands(prim, atoms, producer):
     for i, a in enumerate(atoms):
         eqn = producer(a) if isinstance(a, Var) else None
         other = atoms[1 - i]
-        if eqn is not None and eqn.prim is BROADCAST_TO and (_same_shape(a, other) or _spreads_to(eqn.ins[0], other, a)):
+        spread = eqn is not None and eqn.prim is BROADCAST_TO
+        if spread and (_same_shape(a, other) or _spreads_to(eqn.ins[0], other, a)):
             out[i] = eqn.ins[0]
             return out  # one side only: the other keeps the result's shape
     return out
