@@ -224,3 +224,23 @@ def hessian_of_a_loop_sum(x, y):
     for i in range(2):
         a = a + x ** 2
     return np.sum(a) + y
+
+
+def view_then_write_into_its_array(x, y):
+    # a view of x, then a write into x: Python's a sees the write; srcdiff's a did not
+    a = x[::-1]
+    x[0] = y
+    if y > 0.0:
+        x[2] = y * x[1]
+    return np.sum(a * a)
+
+
+def _writes_into(u, y):
+    u[1] = y * u[0]
+    return u
+
+
+def view_seen_through_a_helper_s_write(x, y):
+    a = x[1:]
+    _writes_into(x, y)
+    return np.sum(a * np.sin(a))

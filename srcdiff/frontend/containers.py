@@ -124,6 +124,35 @@ class Containers:
                 f"take a copy on the path that binds {holder} to {original} ({holder} = {original}.copy()), or "
                 "write into it on every path")
 
+    def view_of(self, value, array):
+        """When value is a view of array (x[::-1], x[1:], x.T, x.reshape(...), or a view of
+        such a view), a function making the same view of another array; else None. x[0] of a
+        vector and x[[0, 1]] are copies, not views."""
+        chain = []
+        atom = value.atom
+        while True:
+            eqn = self.builder.producer(atom)
+            if eqn is None or not _is_view(eqn):
+                return None
+            chain.append(eqn)
+            atom = eqn.ins[0]
+            if atom is array.atom:
+                break
+
+        def replay(new):
+            for eqn in reversed(chain):
+                new = self.builder.apply(eqn.prim, [new, *eqn.ins[1:]], **eqn.params)
+            return new
+
+        return replay
+
+    def view_written_in_loop(self, view, array, loc):
+        of = f"of {array}" if array else "of an array"
+        return NonDifferentiableError(
+            f"{view} is a view {of} that this loop writes into; the write changes {view} too, which srcdiff "
+            "follows outside loops but not inside them", loc,
+            f"take a copy where {view} is made ({view} = ....copy()), or make {view} after the writes")
+
     def same_object(self, old, new):
         """Value new is the array value old is (ids of their atoms): what may be the old
         array may be the new one, and the new one may be what the old may be."""
@@ -144,6 +173,12 @@ class Containers:
         for k, v in list(self.env.items()):
             if v is old or (isinstance(v, T) and isinstance(old, T) and v.atom is old.atom):
                 self.env[k] = new
+            elif isinstance(v, T) and isinstance(old, T) and isinstance(new, T):
+                seen_through = self.view_of(v, old)
+                if seen_through is not None:  # a view of the array sees the write: the same view of the new one
+                    if self.loops:
+                        raise self.view_written_in_loop(k, None, self.loops[-1])
+                    self.env[k] = seen_through(new)
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
             self.same_object(id(old.atom), id(new.atom))
         for frame in (self.caller, self.outer):
@@ -286,3 +321,14 @@ def _target_names(target):
 
 
 _MISSING = object()
+
+
+def _is_view(eqn):
+    """Whether eqn's result shares its first operand's memory, as NumPy makes it."""
+    if eqn.prim.name not in VIEWS or not eqn.ins or not isinstance(eqn.ins[0], Var):
+        return False
+    if eqn.prim.name != "getitem":
+        return True
+    out = eqn.outs[0].aval
+    index_arrays = any(a.aval.kind == "array" and a.aval.shape != () for a in eqn.ins[1:])
+    return out.known_shape and out.ndim >= 1 and not index_arrays

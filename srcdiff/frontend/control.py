@@ -351,7 +351,15 @@ class ControlFlow:
         for name in carried:  # a list the body appends to becomes a list value the loop carries
             if isinstance(self.env.get(name), list) and name in _appended_names(node.body):
                 self.env[name] = lists.to_list(self.env[name])
-        carried = carried + self._aliases(carried, _written_names(node.body))
+        carried = carried + self._aliases(carried, _written_names(node.body), node)
+        self.loops.append(self.parsed.loc(node))
+        try:
+            self._loop_body(kind, node, carried, body, lead, test)
+        finally:
+            self.loops.pop()
+
+    def _loop_body(self, kind, node, carried, body, lead, test):
+        trips = _static_trips(lead) if kind is FOR else None
         while True:  # again, carrying more names, if the body wrote through an alias made inside it
             before = dict(self.env)
             structures = {}
@@ -443,9 +451,16 @@ class ControlFlow:
                 todo.append(more)
         return ids
 
-    def _aliases(self, carried, written):
-        """Names bound to an array that a name the body writes into is bound to."""
-        arrays = {id(v.atom) for n in written if isinstance(v := self.env.get(n), T) and _is_array(v)}
+    def _aliases(self, carried, written, node):
+        """Names bound to an array that a name the body writes into is bound to. A view of
+        such an array (a = x[1:] before a loop writing x[2] = v) is refused: the loop would
+        have to carry it as a view."""
+        targets = {n: v for n in written if isinstance(v := self.env.get(n), T) and _is_array(v)}
+        for name, value in self.env.items():
+            for target, array in targets.items():
+                if isinstance(value, T) and self.view_of(value, array) is not None:
+                    raise self.view_written_in_loop(name, target, self.parsed.loc(node))
+        arrays = {id(v.atom) for v in targets.values()}
         return [n for n, v in self.env.items() if n not in carried and isinstance(v, T) and id(v.atom) in arrays]
 
     def _bound(self, before, structures, params):

@@ -78,6 +78,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.guards = []  # (namespace, name, value): what the compiled code assumed
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
             self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
+            self.loops = []  # locations of the loops being lowered, innermost last
             self.functions = {} if functions is None else functions  # recursive functions, by call signature
             self.stack = stack  # (function, argument signature) of each call being inlined
         else:
@@ -85,6 +86,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.guards = caller.guards
             self.written = caller.written
             self.may_alias = caller.may_alias
+            self.loops = caller.loops
             self.functions = caller.functions
             self.stack = caller.stack
         code = fn.__code__
