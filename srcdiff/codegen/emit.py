@@ -68,8 +68,8 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     and fn. With python_floats, fn's arguments are Python numbers, and functions of its
     floats are called from math (math.cos(x2)), ten times cheaper than NumPy on a float;
     None when that changes nothing or an argument is an array."""
-    if python_floats and not (any(p.aval.kind == "scalar" and p.aval.dtype == np.float64 for p in fn.params)
-                              and all(p.aval.kind == "scalar" for p in fn.params)):
+    floats = python_floats_of(fn) if python_floats else set()
+    if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
         return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
     functions, helpers, constants = [], set(), {}
     uses_math = specialised = False
@@ -79,7 +79,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
         if id(f) in seen:
             continue
         seen.add(id(f))
-        writer = _Writer(f, python_floats=python_floats and f is fn)
+        writer = _Writer(f, floats if f is fn else set())
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
         constants.update(writer.constants)
@@ -95,10 +95,9 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
 
 
 class _Writer:
-    def __init__(self, fn: Function, python_floats=False):
+    def __init__(self, fn: Function, floats=frozenset()):
         self.fn = fn
-        # ids of the values that are Python floats when the function runs, with python_floats
-        self.floats = python_floats_of(fn) if python_floats else set()
+        self.floats = floats  # ids of the values that are Python floats when the function runs
         self.uses_math = False
         self.specialised = False  # whether python_floats changed anything
         self.plan = Plan(fn)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var
+from ..ir.regions import range_length
 from ..prims import Builder, T
 from ..prims.core import as_atom, wrap
 from ..prims import lists
@@ -682,10 +683,7 @@ def _join(a, b):
 
 def _static_trips(lead):
     """The trip count of `for i in range(start, stop, step)` when known when compiling."""
-    bounds = [_static_value(x) for x in lead]
-    if all(type(b) is int for b in bounds) and bounds[2] != 0:
-        return len(range(*bounds))
-    return None
+    return range_length([_static_value(x) for x in lead])
 
 
 def _list_after(aval, param, result, init, eqns, trips):

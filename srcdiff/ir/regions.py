@@ -55,8 +55,13 @@ def loop_parts(eqn):
 
 def static_trips(eqn):
     """How many times a for equation runs, when its range is known when compiling; else None."""
-    bounds = eqn.ins[:3]
-    if eqn.prim is not FOR or not all(a.aval.has_value and type(a.aval.value) is int for a in bounds):
+    if eqn.prim is not FOR:
         return None
-    start, stop, step = (a.aval.value for a in bounds)
-    return len(range(start, stop, step)) if step else None
+    return range_length([a.aval.value if a.aval.has_value else None for a in eqn.ins[:3]])
+
+
+def range_length(bounds):
+    """len(range(start, stop, step)) for bounds known as ints; else None."""
+    if all(type(b) is int for b in bounds) and bounds[2] != 0:
+        return len(range(*bounds))
+    return None
