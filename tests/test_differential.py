@@ -72,6 +72,7 @@ DOCUMENTED_REFUSALS = [
     "are one array before the loop, and the loop writes into it but binds the names apart",
     "on some paths through the",
     "that this loop writes into; the write changes",
+    "is a view of another array",
 ]
 
 

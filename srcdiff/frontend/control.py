@@ -455,8 +455,11 @@ class ControlFlow:
     def _aliases(self, carried, written, node):
         """Names bound to an array that a name the body writes into is bound to. A view of
         such an array (a = x[1:] before a loop writing x[2] = v) is refused: the loop would
-        have to carry it as a view."""
+        have to carry it as a view; so is writing into a view made before the loop, which
+        inside the loop is no longer seen to be one."""
         targets = {n: v for n in written if isinstance(v := self.env.get(n), T) and _is_array(v)}
+        for name, array in targets.items():
+            self.refuse_view(array, name, written[name])
         for name, value in self.env.items():
             for target, array in targets.items():
                 if isinstance(value, T) and self.view_of(value, array) is not None:
@@ -751,8 +754,9 @@ def _slots(inits, split):
 
 
 def _written_names(stmts):
-    """Names the statements write into (x[i] = v, x += v), not counting nested functions."""
-    names = []
+    """Names the statements write into (x[i] = v, x += v), not counting nested functions,
+    each with its first write."""
+    names = {}
     for node in _walk_statements(stmts):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
             node, ast.AugAssign) else []
@@ -761,7 +765,7 @@ def _written_names(stmts):
             while isinstance(base, ast.Subscript):
                 base = base.value
             if isinstance(base, ast.Name) and (base is not t or isinstance(node, ast.AugAssign)):
-                names.append(base.id)
+                names.setdefault(base.id, t)
     return names
 
 
