@@ -12,6 +12,7 @@ from .transforms.forward import jvp_function
 from .transforms.reverse import pair_of
 from .transforms.shift import drop_shift_gradients
 from .transforms.accumulate import defer_outer_sums
+from .transforms.factor import factor_sums
 from .transforms.sigmoid import fuse_sigmoids
 
 
@@ -73,8 +74,12 @@ def lower_ir(fun, arg_avals, structures, optimize):
 
 def _finish(fn, optimize):
     for target in targets(fn):  # functions a recursion calls, in forward and backward versions
-        target.function = verify(simplify(defer_outer_sums(target.function))) if optimize else verify(target.function)
-    return verify(simplify(defer_outer_sums(fn))) if optimize else verify(fn)
+        target.function = _optimized(target.function) if optimize else verify(target.function)
+    return _optimized(fn) if optimize else verify(fn)
+
+
+def _optimized(fn):
+    return verify(simplify(factor_sums(defer_outer_sums(fn))))
 
 
 def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):

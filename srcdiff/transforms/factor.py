@@ -1,0 +1,243 @@
+"""Factors taken out of sums along one axis of a product of matrices, rows and columns.
+
+np.sum(g[:, None] / var * (2 * diff), axis=0) makes three (n, d) arrays to sum one down
+its rows; the same numbers are 2 * g.dot(diff) / var: one vector-matrix product, then work
+on d numbers. Reverse mode builds such sums wherever a per-sample adjoint meets a
+per-feature scale (a variance, a weight row broadcast against a batch), and the rules
+that build them see one operation at a time; this pass sees the whole product.
+
+In a sum along an axis, a factor that varies only along that axis (a column, for a sum
+down the rows) goes into the vector the matrix is multiplied by; one that varies only
+across it (a row, there) multiplies the sum. Only products nothing else reads are taken
+apart, so no work is done twice."""
+import numpy as np
+
+from ..ir import Const, Var
+from ..prims import Builder
+from ..prims.broadcasting import BROADCAST_TO
+from ..prims.core import wrap
+from ..prims.elementwise import ADD, BINARY, NEG, SUB
+from ..prims.indexing import GETITEM
+from ..prims.linalg import DOT, MATMUL
+from ..prims.reductions import SUM
+from ..prims.shaping import EXPAND_DIMS, RESHAPE
+from .accumulate import _uses
+from .simplify import dead_code
+
+MUL, DIV = BINARY["mul"], BINARY["div"]
+
+
+def factor_sums(fn):
+    """fn with its sums along an axis of products taken apart (in place)."""
+    fn.body.eqns[:] = dead_code(fn.body.eqns, fn.body.results)  # what is read, not what once was
+    _block(fn.body, _uses(fn.body))
+    return fn
+
+
+def _block(block, uses):
+    local = {o.id: e for e in block.eqns for o in e.outs}
+    negated = {e.ins[0].id: e for e in block.eqns
+               if e.prim is NEG and isinstance(e.ins[0], Var) and uses[e.ins[0].id] == 1}
+    out, dropped = [], set()
+    for eqn in block.eqns:
+        for b in eqn.blocks:
+            _block(b, uses)
+        if id(eqn) in dropped:
+            continue
+        neg = negated.get(eqn.outs[0].id) if len(eqn.outs) == 1 else None
+        built = _factored(eqn, local, uses, -1 if neg is not None else 1)
+        if built is None:
+            out.append(eqn)
+            continue
+        if neg is not None:
+            dropped.add(id(neg))  # -np.sum(...) is the factored sum with its sign
+        built[-1].outs[0] = (neg or eqn).outs[0]
+        out.extend(built)
+    block.eqns[:] = out
+
+
+def _factored(eqn, local, uses, sign):
+    """The equations computing eqn's value (times sign) with the factors taken out, or None."""
+    along = []
+    if eqn.prim is SUM and not eqn.params.get("keepdims"):
+        axis = eqn.params.get("axis")
+        axis = axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
+        product = eqn.ins[0]
+    elif eqn.prim in (DOT, MATMUL) and len(eqn.ins) == 2 and all(_shape(a) is not None for a in eqn.ins):
+        vector = [a for a in eqn.ins if len(_shape(a)) == 1]
+        if len(vector) != 1:
+            return None
+        axis = 0 if vector[0] is eqn.ins[0] else 1  # v.dot(P) sums down P's rows, P.dot(v) along them
+        product = eqn.ins[1 - axis]
+        along.append(vector[0])
+    else:
+        return None
+    shape = _shape(product)
+    if (axis not in (0, 1, -1) or not isinstance(product, Var) or shape is None or len(shape) != 2
+            or 1 in shape or uses[product.id] != 1 or product.id not in local):
+        return None
+    axis %= 2
+    if not along and local[product.id].prim in (ADD, SUB):
+        return _summed_terms(eqn, product, shape, axis, sign, local, uses)
+    parts = _parts(product, shape, axis, local, uses)
+    if parts is None:
+        return None
+    flip, matrices, leaves = parts
+    if len(matrices) != 1 or not (leaves or flip == -1):
+        return None
+    builder = Builder(loc=eqn.loc)
+    with builder.active():
+        total = _assemble(matrices[0], along, leaves, axis, sign * flip, local, builder)
+    if total.aval != eqn.outs[0].aval or builder.eqns[-1].outs[0] is not total.atom:
+        return None
+    return builder.eqns
+
+
+def _summed_terms(eqn, total, shape, axis, sign, local, uses):
+    """np.sum(M + row + c, axis=1) as np.sum(M, axis=1) + (np.sum(row) + d * c): a term that
+    does not vary along the axis is added once per element summed, one that varies only
+    along it adds its own sum to every result."""
+    terms = []
+
+    def walk(a, s):
+        made = local.get(a.id) if isinstance(a, Var) else None
+        if made is not None and _shape(a) == shape and uses[a.id] == 1 and made.prim in (ADD, SUB, NEG):
+            if made.prim is NEG:
+                return walk(made.ins[0], -s)
+            return walk(made.ins[0], s) and walk(made.ins[1], -s if made.prim is SUB else s)
+        kind = _kind(a, shape, axis)
+        terms.append((s, kind, a))
+        return kind is not None
+
+    if not walk(total, sign) or sum(kind == "matrix" for _, kind, _ in terms) != 1:
+        return None
+    builder = Builder(loc=eqn.loc)
+    count = shape[axis]
+    with builder.active():
+        (s, _, matrix), = [t for t in terms if t[1] == "matrix"]
+        result = builder.apply(SUM, [matrix], axis=axis, keepdims=False)
+        result = result if s == 1 else -result
+        extra = None
+        for s, kind, a in terms:
+            if kind == "matrix":
+                continue
+            if kind == "along":
+                term = np.sum(_as_vector(a, count, local))
+            else:
+                term = wrap(a) if kind == "scalar" else _as_vector(a, shape[1 - axis], local)
+                term = term * count
+            term = term if s == 1 else -term
+            extra = term if extra is None else extra + term
+        result = result + extra
+    if result.aval != eqn.outs[0].aval or builder.eqns[-1].outs[0] is not result.atom:
+        return None
+    return builder.eqns
+
+
+def _assemble(matrix, along, leaves, axis, sign, local, builder):
+    """vector.dot(matrix) (or matrix.dot(vector), or np.sum(matrix, axis)) times what varies
+    across the axis: the numbers in the order a hand-writer puts them."""
+    n = matrix.aval.shape[axis]
+    vector = None
+    for a in along + [x for role, x in leaves if role == ("along", MUL)]:
+        a = _as_vector(a, n, local)
+        vector = a if vector is None else vector * a
+    for q in (x for role, x in leaves if role == ("along", DIV)):
+        vector = (wrap(1.0) if vector is None else vector) / _as_vector(q, n, local)
+    if vector is None:
+        total = builder.apply(SUM, [matrix], axis=axis, keepdims=False)
+    else:
+        total = builder.apply(DOT, [vector, matrix] if axis == 0 else [matrix, vector])
+    scale = sign
+    for role, x in leaves:
+        if role == ("scalar", MUL) and isinstance(x, Const) and type(x.value) in (int, float):
+            scale *= x.value
+    if scale == -1:
+        total = -total
+    elif scale != 1:
+        total = builder.apply(MUL, [Const(scale), total])
+    m = matrix.aval.shape[1 - axis]
+    for role, x in leaves:
+        if role == ("across", MUL) or (role == ("scalar", MUL) and not isinstance(x, Const)):
+            total = total * (_as_vector(x, m, local) if role[0] == "across" else wrap(x))
+        elif role == ("across", DIV):
+            total = total / _as_vector(x, m, local)
+        elif role == ("scalar", DIV):
+            total = total / wrap(x)
+    return total
+
+
+def _parts(atom, shape, axis, local, uses):
+    """(sign, matrices, [((kind, MUL or DIV), leaf)]) of a product of shape (n, d) whose
+    (n, d) parts nothing else reads: kind "along" varies only along the axis, "across"
+    only across it, "scalar" not at all; a DIV leaf divides. None for anything else."""
+    sign, matrices, leaves = 1, [], []
+
+    def walk(a):
+        nonlocal sign
+        made = local.get(a.id) if isinstance(a, Var) else None
+        if made is not None and made.prim is BROADCAST_TO:  # a view: free to look through
+            return walk(made.ins[0])
+        if made is not None and _shape(a) == shape and uses[a.id] == 1:
+            if made.prim is NEG:
+                sign = -sign
+                return walk(made.ins[0])
+            if made.prim is MUL:
+                return walk(made.ins[0]) and walk(made.ins[1])
+            if made.prim is DIV:
+                return walk(made.ins[0]) and divisor(made.ins[1])
+        kind = _kind(a, shape, axis)
+        if kind == "matrix":
+            matrices.append(a)
+        elif kind is not None:
+            leaves.append(((kind, MUL), a))
+        return kind is not None
+
+    def divisor(q):
+        nonlocal sign
+        made = local.get(q.id) if isinstance(q, Var) else None
+        if made is not None and made.prim is NEG and uses[q.id] == 1:
+            sign = -sign
+            q = made.ins[0]
+        kind = _kind(q, shape, axis)
+        if kind in (None, "matrix"):
+            return False
+        leaves.append(((kind, DIV), q))
+        return True
+
+    if not walk(atom):
+        return None
+    return sign, matrices, leaves
+
+
+def _kind(a, shape, axis):
+    """How a broadcast operand of a product of shape (n, d) varies, seen from a sum along axis."""
+    s = _shape(a)
+    if s is None or a.aval.dtype is None or a.aval.dtype.kind not in "fiu":
+        return None
+    if s == shape:
+        return "matrix"
+    if s == ():
+        return "scalar"
+    if s == (shape[0], 1):
+        return "along" if axis == 0 else "across"
+    if s in (shape[1:], (1, shape[1])):
+        return "along" if axis == 1 else "across"
+    return None
+
+
+def _as_vector(a, n, local):
+    """A row or column of n numbers as a vector: v itself for v[:, None] or np.expand_dims(v, 0)."""
+    if _shape(a) == (n,):
+        return wrap(a)
+    made = local.get(a.id) if isinstance(a, Var) else None
+    if made is not None and _shape(made.ins[0]) == (n,) and (
+            made.prim in (EXPAND_DIMS, RESHAPE) or (made.prim is GETITEM and len(made.ins) == 1 and all(
+                t is None or t == slice(None) for t in made.params["index"]))):
+        return wrap(made.ins[0])
+    return np.reshape(wrap(a), (n,))
+
+
+def _shape(a):
+    s = a.aval.shape
+    return s if isinstance(s, tuple) else None

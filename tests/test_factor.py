@@ -1,0 +1,112 @@
+"""Per-column factors taken out of sums down the columns of a product
+(srcdiff/transforms/factor.py): np.sum(g[:, None] / var * (2 * diff), axis=0) is
+2 * g.dot(diff) / var, and v.dot(M / r) is v.dot(M) / r."""
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+import srcdiff
+from tests.numeric import assert_matches_differences, import_file
+
+rng = np.random.default_rng(11)
+X = rng.standard_normal((40, 5))
+w = rng.standard_normal(40)
+v = 0.3 * rng.standard_normal(5)
+
+
+def mixture_like(mu, log_var):
+    # the adjoint of mu sums (a column / var * (2 * diff)) down its 40 rows
+    diff = X - mu
+    return np.sum(np.log(1.0 + np.sum(diff ** 2 / np.exp(log_var), axis=1)))
+
+
+def scaled_rows(w, v):
+    # the user's own sum of a product, which the value computes the same way
+    total = np.sum(w[:, None] * (-2.0 * X) / np.exp(v), axis=0)
+    return np.sum(np.sin(total))
+
+
+def product_read_twice(w, v):
+    p = w[:, None] * X / np.exp(v)
+    return np.sum(np.sum(p, axis=0) ** 2) + np.sum(p * p)
+
+
+def test_the_adjoint_of_a_mean_is_a_vector_matrix_product():
+    g = srcdiff.grad(mixture_like, argnums=(0, 1))
+    mu, log_var = rng.standard_normal(5), 0.2 * rng.standard_normal(5)
+    assert_matches_differences(g, mixture_like, (mu, log_var), argnums=(0, 1))
+    source = srcdiff.source(g, mu, log_var)
+    assert "axis=0" not in source and source.count(".dot(") >= 2, source
+
+
+def test_a_sum_the_user_wrote_is_factored_and_keeps_its_value():
+    # wrt w only: the backward sweep does not read the product, so it need not be made
+    vg = srcdiff.value_and_grad(scaled_rows)
+    value, _ = vg(w, v)
+    assert abs(value - scaled_rows(w, v)) < 1e-12
+    assert_matches_differences(srcdiff.grad(scaled_rows), scaled_rows, (w, v), argnums=0)
+    assert "w.dot(mul) / exp_v" in srcdiff.source(vg, w, v), srcdiff.source(vg, w, v)
+
+
+def test_a_product_read_elsewhere_is_left_whole():
+    g = srcdiff.grad(product_read_twice, argnums=(0, 1))
+    assert_matches_differences(g, product_read_twice, (w, v), argnums=(0, 1))
+
+
+def log_densities(v):
+    # a row and a constant added to every element of a sum along the rows: summed once each
+    return np.sum(np.sin(np.sum(X ** 2 / np.exp(v) + v + 1.5, axis=1)))
+
+
+def weighted_columns(w, v):
+    # w[:, None]'s adjoint is a column summed along its rows: w's own shape, no zeros to fill
+    return np.sum(np.tanh(np.sum(w[:, None] * X * v, axis=1)))
+
+
+def test_terms_that_do_not_vary_along_a_sum_are_summed_alone():
+    vg = srcdiff.value_and_grad(log_densities)
+    value, _ = vg(v)
+    assert abs(value - log_densities(v)) < 1e-12
+    assert_matches_differences(srcdiff.grad(log_densities), log_densities, (v,), argnums=0)
+    assert "np.sum(v) + 7.5" in srcdiff.source(vg, v)
+
+
+def test_the_adjoint_of_a_new_axis_takes_the_axis_out():
+    g = srcdiff.grad(weighted_columns, argnums=(0, 1))
+    assert_matches_differences(g, weighted_columns, (w, v), argnums=(0, 1))
+    source = srcdiff.source(g, w, v)
+    assert "np.zeros" not in source and "[:, None] =" not in source, source
+
+
+# Random products of a column, rows, matrices and scalars, summed down their columns or
+# multiplied by a vector: whether or not the pass takes one apart, the value and the
+# gradient must be the same as NumPy's and the central differences'.
+LEAVES = ["w[:, None]", "v", "np.exp(v)", "X", "np.cos(X)", "2.0", "(w * w)[:, None]"]
+DIVISORS = ["np.exp(v)", "3.0", "(1.0 + v * v)", "(2.0 + np.cos(X))"]
+
+
+@st.composite
+def products(draw, depth=3):
+    if depth == 0 or draw(st.booleans()):
+        return draw(st.sampled_from(LEAVES))
+    kind = draw(st.sampled_from(["mul", "div", "neg"]))
+    left = draw(products(depth - 1))
+    if kind == "neg":
+        return f"-({left})"
+    if kind == "div":
+        divisor = draw(st.sampled_from(DIVISORS))
+        return f"({left}) / {('-' if draw(st.booleans()) else '')}{divisor}"
+    return f"({left}) * ({draw(products(depth - 1))})"
+
+
+@settings(max_examples=40, deadline=None)
+@given(product=products(), reduce=st.sampled_from(["np.sum({}, axis=0)", "w.dot({})"]))
+def test_factored_products_keep_their_values_and_gradients(tmp_path_factory, product, reduce):
+    body = reduce.format(f"({product}) * (1.0 + X * X)")
+    source = (f"import numpy as np\nX = np.asarray({X.tolist()})\n\n\n"
+              f"def f(w, v):\n    return np.sum(np.sin({body}))\n")
+    path = tmp_path_factory.mktemp("factor") / "product.py"
+    f = import_file(path, source).f
+    small = 0.5 * w  # w ** 8 stays near 1, where central differences hold
+    value, _ = srcdiff.value_and_grad(f, argnums=(0, 1))(small, v)
+    np.testing.assert_allclose(value, f(small, v), rtol=1e-10, atol=1e-12)
+    assert_matches_differences(srcdiff.grad(f, argnums=(0, 1)), f, (small, v), argnums=(0, 1))
