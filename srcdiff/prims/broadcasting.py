@@ -98,6 +98,9 @@ def _sum_before_spreading(g, xs):
     factor = int(np.prod([gs[i] for i in ones if ys[i] == 1]))
     z = y
     own = tuple(i for i in ones if ys[i] != 1)
+    if lead and all(d == 1 for d in ys[lead:]):  # all of y sums to one number, spread over xs
+        z = np.sum(_without_unit_axes(y)) * factor
+        return current().apply(BROADCAST_TO, [z, shape_operand(xs)])
     if own:
         z = np.sum(z, axis=own[0] if len(own) == 1 else own, keepdims=True)
     if lead:
@@ -105,6 +108,17 @@ def _sum_before_spreading(g, xs):
     if factor != 1:
         z = z * factor
     return z if z.aval.shape == xs else current().apply(BROADCAST_TO, [z, shape_operand(xs)])
+
+
+def _without_unit_axes(y):
+    """v for y = np.expand_dims(v, 1) (or v[:, None]): the same numbers, one call fewer."""
+    made = current().producer(y.atom)
+    if made is not None and made.prim.name in ("expand_dims", "reshape", "getitem") and len(made.ins) <= 2:
+        source = wrap(made.ins[0])
+        if source.aval.known_shape and np.prod(source.aval.shape, dtype=int) == np.prod(y.aval.shape, dtype=int) \
+                and (made.prim.name != "getitem" or all(t is None or t == slice(None) for t in made.params["index"])):
+            return source
+    return y
 
 
 def _column_times_matrix(g, xs):

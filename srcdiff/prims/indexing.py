@@ -159,8 +159,30 @@ INDEX_PUT.emit_stmts = _put_stmts
 @GETITEM.defvjp
 def _(g, out, ins, active, index, as_tuple):
     x, dyn = ins[0], ins[1:]
+    if not dyn and any(t is None for t in index) and all(t is None or t == slice(None) for t in index) \
+            and x.aval.known_shape:
+        return (_without_new_axes(g, x, index),)
     accumulate = may_repeat(index, [d.aval for d in dyn]) and not _unique_rows(index, dyn)
     return (put_into_zeros(x, g, dyn, index, as_tuple, accumulate),) + (None,) * len(dyn)
+
+
+def _without_new_axes(g, x, index):
+    """The adjoint of x[:, None]: g is x's numbers with length-1 axes put in, so it is g
+    with them taken out; a sum that kept them (keepdims=True) need not have."""
+    from .reductions import SUM
+    from .shaping import reshape
+
+    new_axes = tuple(i for i, t in enumerate(index) if t is None)
+    made = current().producer(g.atom)
+    if (made is not None and made.prim is SUM and made.params.get("keepdims") and g.aval.known_shape
+            and _axes(made.params.get("axis"), g.aval.ndim) == new_axes):
+        return current().apply(SUM, made.ins, **dict(made.params, keepdims=False))
+    return reshape(g, x.aval.shape)
+
+
+def _axes(axis, ndim):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % ndim for a in axes)) if axis is not None else None
 
 
 def put_into_zeros(x, g, dyn, index, as_tuple, accumulate):
