@@ -303,7 +303,20 @@ def test_a_write_through_an_alias_in_a_loop_reaches_the_other_name():
     np.testing.assert_allclose(dy, x[0] + x[1])
 
 
+def alias_made_inside_one_branch(x, y):
+    # on the first path a and x are one array made inside the branch (x written, then
+    # a = x): the write into a changes x there only. It used to reach a alone.
+    if y > 0:
+        x[0] = x[1]
+        a = x
+    else:
+        a = np.sin(x)
+    a[0] = y
+    return np.sum(x)
+
+
 @pytest.mark.parametrize("f, words", [(alias_on_one_path, "on some paths through the if"),
+                                      (alias_made_inside_one_branch, "on some paths through the if"),
                                       (alias_split_inside_loop, "binds the names apart")])
 def test_an_alias_that_depends_on_the_path_is_refused_with_its_line(f, words):
     from srcdiff import SrcdiffError, grad

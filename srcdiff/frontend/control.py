@@ -183,10 +183,13 @@ class ControlFlow:
         blocks = tuple(Block([], side.eqns, [as_atom(rs[k]) for k in reps]) for side, rs in zip(sides, results))
         self.builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, self.builder.loc, blocks))
         earlier = {id(as_atom(v)) for v in before.values() if isinstance(v, T)}
-        for k in reps:  # an out that is an array from before the if on one path only
+        shared = _shared_on_one_path(results, reps)
+        for k in reps:  # an out that is an array from before the if, or another out, on one path only
             sources = {id(as_atom(results[0][k])), id(as_atom(results[1][k]))}
-            if len(sources) > 1 and sources & earlier:
-                self.may_alias[id(outs[k])] = (self._reach(sources & earlier), f"if at line {node.lineno}")
+            ids = self._reach(sources & earlier) if len(sources) > 1 else set()
+            ids |= {id(outs[j]) for j in shared[k]}
+            if ids:
+                self.may_alias[id(outs[k])] = (ids, f"if at line {node.lineno}")
         it = iter([outs[k] for k in slot])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
@@ -751,6 +754,21 @@ def _slots(inits, split):
         key = id(v.atom) if isinstance(v, T) and _is_array(v) and id(v.atom) not in split else ("leaf", k)
         slot.append(first.setdefault(key, k))
     return slot
+
+
+def _shared_on_one_path(results, reps):
+    """For each out of a cond, the other outs that are one array with it in one branch
+    (x[0] = v; a = x on one side, a = np.sin(x) on the other): a write into one changes
+    the other on that path only."""
+    shared = {k: set() for k in reps}
+    for branch in results:
+        by_array = {}
+        for k in reps:
+            by_array.setdefault(id(as_atom(branch[k])), []).append(k)
+        for ks in by_array.values():
+            for k in ks:
+                shared[k].update(j for j in ks if j != k)
+    return shared
 
 
 def _written_names(stmts):
