@@ -244,3 +244,13 @@ def view_seen_through_a_helper_s_write(x, y):
     a = x[1:]
     _writes_into(x, y)
     return np.sum(a * np.sin(a))
+
+
+def array_of_its_own_item_in_a_loop(x, y):
+    # the backward loop put da[0] into fresh zeros it had already bound to the name da, so
+    # it read the zeros: the emitted code took the name over while the statement still
+    # read it (a wrong gradient, x[0]'s derivative 1 instead of 2)
+    a = np.ones(3)
+    for i in range(2):
+        a = np.array([a[0], 0.25, y]) + x
+    return np.sum(a)

@@ -172,6 +172,7 @@ FIXED = [
     "hessian_of_a_loop_sum",
     "view_then_write_into_its_array",
     "view_seen_through_a_helper_s_write",
+    "array_of_its_own_item_in_a_loop",
 ]
 OPEN = []
 

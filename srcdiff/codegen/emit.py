@@ -151,7 +151,8 @@ class _Writer:
         pref = self.preferred.pop(var.id, None)
         if pref is not None:
             name, giver, live, keep = pref
-            if self.holder.get(name) == giver and (live is None or self.plan.last_use.get(live, -1) <= at):
+            last = self.plan.last_use.get(live, -1) if live is not None else -1
+            if self.holder.get(name) == giver and (last < at or (last == at and not strict)):
                 if keep:  # a branch writes the cond's out early: the out keeps holding the name
                     self.names[var.id] = name
                     return name

@@ -80,8 +80,8 @@ def index_src(template, args, as_tuple, as_value=False):
         return src(t)
 
     parts = [one(t) for t in template]
-    if as_tuple and len(parts) == 1:
-        return parts[0] + ","
+    if as_tuple and len(parts) == 1 and isinstance(template[0], Slot):
+        return parts[0] + ","  # x[i,] for an operand i: x[(i,)], which for a tuple i is not x[i]
     return ", ".join(parts)
 
 
