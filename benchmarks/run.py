@@ -2,12 +2,14 @@
 
     python -m benchmarks.run [--quick] [--only NAME]
 
-First every system's gradient is checked against the hand-written one for every workload
+Every system's gradient is checked against the hand-written one for every workload
 (np.testing.assert_allclose, rtol=1e-8, atol=1e-10); a system that fails the check (an error
 or a mismatch) is reported with the error and not timed, the others go on, and the run exits
-with status 1. Then each workload is timed, in microseconds per call (median of repeats after a
+with status 1. Each workload is timed in microseconds per call (median of repeats after a
 warm-up, benchmarks.timing; the objective, the hand-written gradient and srcdiff's are timed in
-turn within each repeat), with srcdiff's time to first gradient, and the table is printed. See benchmarks/README.md for the columns.
+turn within each repeat), with srcdiff's time to first gradient, and the table is printed. The
+NumPy systems are checked and timed first, before any peer is imported. See benchmarks/README.md
+for the columns.
 """
 import argparse
 import importlib
@@ -24,7 +26,7 @@ import numpy as np
 
 import srcdiff
 
-from .timing import interleaved_us, per_call_us
+from .timing import interleaved_us, per_call_us, steady_allocator
 from .workloads import WORKLOADS, rebind
 
 RTOL, ATOL = 1e-8, 1e-10
@@ -215,67 +217,81 @@ def main(argv=None):
     opts = parser.parse_args(argv)
     repeats, min_time, trials = (3, 0.01, 1) if opts.quick else (7, 1.0, 5)
     workloads = select(opts.only)
-
-    peer_systems, notes = peers()
-    systems = [System("srcdiff", setup_srcdiff, getattr(srcdiff, "__version__", "?"))] + peer_systems
+    own = System("srcdiff", setup_srcdiff, getattr(srcdiff, "__version__", "?"))
+    steady = steady_allocator()
     print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cores, "
-          f"{platform.machine()}; srcdiff {systems[0].version}"
-          + "".join(f", {s.name} {s.version}" for s in peer_systems if s.name != "jax.jit"))
-    for note in notes:
-        print(f"  {note}")
-
-    # 1. check every system against the hand-written gradient
-    print(f"\nchecking gradients against the hand-written ones (rtol={RTOL:g}, atol={ATOL:g}):")
+          f"{platform.machine()}; srcdiff {own.version}; "
+          + ("freed memory kept in the process (benchmarks/README.md)" if steady else "default allocator"))
+    inputs = {w.name: w.inputs() for w in workloads}
+    hands = {w.name: w.hand_grad(*inputs[w.name]) for w in workloads}
     failures = []  # (workload, system, message)
     calls = {}     # (workload name, system name) -> zero-argument gradient call
     first_call = {}
-    inputs = {}
-    for w in workloads:
-        args = w.inputs()
-        inputs[w.name] = args
-        hand = w.hand_grad(*args)
-        status = []
-        for s in systems:
-            try:
-                call, to_numpy = s.setup(w, args)
-                start = time.perf_counter()
-                out = call()
-                first_call[w.name, s.name] = time.perf_counter() - start
-                check(s, w, to_numpy(out), hand)
-            except Exception as e:
-                failures.append((w.name, s.name, describe(e)))
-                status.append(f"{s.name} FAILED")
-                continue
-            calls[w.name, s.name] = call
-            status.append(f"{s.name} ok")
-        print(f"  {w.name:18} " + ", ".join(status))
-    for wname, sname, message in failures:
-        print(f"\nFAILED: {sname} on {wname}:\n  " + message.replace("\n", "\n  "))
 
-    # 2. time
+    def check_all(systems):
+        """Check every system against the hand-written gradient for every workload."""
+        print(f"\nchecking gradients against the hand-written ones (rtol={RTOL:g}, atol={ATOL:g}):")
+        for w in workloads:
+            args = inputs[w.name]
+            status = []
+            for s in systems:
+                try:
+                    call, to_numpy = s.setup(w, args)
+                    start = time.perf_counter()
+                    out = call()
+                    first_call[w.name, s.name] = time.perf_counter() - start
+                    check(s, w, to_numpy(out), hands[w.name])
+                except Exception as e:
+                    failures.append((w.name, s.name, describe(e)))
+                    status.append(f"{s.name} FAILED")
+                    continue
+                calls[w.name, s.name] = call
+                status.append(f"{s.name} ok")
+            print(f"  {w.name:18} " + ", ".join(status))
+
+    # 1. NumPy only: importing jax or torch changes how fast NumPy runs some expressions in
+    # this process (benchmarks/README.md), so the objective, the hand-written gradient and
+    # srcdiff's are checked and timed before any peer is imported
+    check_all([own])
     print(f"\ntiming ({'quick: ' if opts.quick else ''}median of {repeats} repeats, each at least "
           f"{min_time / repeats * 1e3:.1f} ms of calls, after a warm-up) ...", flush=True)
+    rows = {}
+    src_times = {}  # workload -> (first gradient s, per call µs)
+    for w in workloads:
+        args = inputs[w.name]
+        timed = [lambda: w.objective(*args), lambda: w.hand_grad(*args)]
+        if (w.name, "srcdiff") in calls:
+            timed.append(calls[w.name, "srcdiff"])
+        t_obj, t_hand, *t_own = interleaved_us(timed, repeats, min_time)
+        row = [w.name, fmt_us(t_obj), fmt_us(t_hand)]
+        if t_own:
+            t_src = t_own[0]
+            first = first_gradient_seconds(w, args, trials) - t_src * 1e-6
+            src_times[w.name] = first, t_src
+            row += [fmt_us(t_src), f"{t_src / t_hand:.2f}x", f"{t_src / t_obj:.2f}x", fmt_ms(first * 1e3)]
+        else:
+            row += ["FAILED", "-", "-", "-"]
+        rows[w.name] = row
+        print(f"  {w.name} done", file=sys.stderr, flush=True)
+
+    # 2. the peers, now imported
+    peer_systems, notes = peers()
+    if peer_systems:
+        print("\npeers: " + ", ".join(f"{s.name} {s.version}" for s in peer_systems if s.name != "jax.jit"))
+    for note in notes:
+        print(f"  {note}")
     header = ["workload", "objective µs", "hand µs", "srcdiff µs", "srcdiff/hand", "srcdiff/objective",
               "first gradient ms"]
     for s in peer_systems:
         header.append(f"{s.name} µs")
         if s.name == "jax.jit":
             header.append("jax.jit compile ms")
-    rows = []
     hundred = []  # (workload, srcdiff ms, jax.jit ms) for the first 100 calls, compiling included
+    if peer_systems:
+        check_all(peer_systems)
+        print("\ntiming the peers ...", flush=True)
     for w in workloads:
-        args = inputs[w.name]
-        own = [lambda: w.objective(*args), lambda: w.hand_grad(*args)]
-        if (w.name, "srcdiff") in calls:
-            own.append(calls[w.name, "srcdiff"])
-        t_obj, t_hand, *t_own = interleaved_us(own, repeats, min_time)
-        row = [w.name, fmt_us(t_obj), fmt_us(t_hand)]
-        if t_own:
-            t_src = t_own[0]
-            first = first_gradient_seconds(w, args, trials) - t_src * 1e-6
-            row += [fmt_us(t_src), f"{t_src / t_hand:.2f}x", f"{t_src / t_obj:.2f}x", fmt_ms(first * 1e3)]
-        else:
-            row += ["FAILED", "-", "-", "-"]
+        row = rows[w.name]
         for s in peer_systems:
             call = calls.get((w.name, s.name))
             t = per_call_us(call, repeats, min_time) if call else None
@@ -283,12 +299,13 @@ def main(argv=None):
             if s.name == "jax.jit":
                 compile_s = (first_call[w.name, s.name] - t * 1e-6) if call else None
                 row.append(fmt_ms(compile_s * 1e3) if call else "-")
-                if call and (w.name, "srcdiff") in calls:
+                if call and w.name in src_times:
+                    first, t_src = src_times[w.name]
                     hundred.append((w.name, (first + 100 * t_src * 1e-6) * 1e3, (compile_s + 100 * t * 1e-6) * 1e3))
-        rows.append(row)
-        print(f"  {w.name} done", file=sys.stderr, flush=True)
+    for wname, sname, message in failures:
+        print(f"\nFAILED: {sname} on {wname}:\n  " + message.replace("\n", "\n  "))
     print()
-    print_table(header, rows)
+    print_table(header, list(rows.values()))
     if hundred:
         print("\nthe first 100 calls, compiling included (first gradient, or jax.jit compile, plus 100 calls):\n")
         print_table(["workload", "srcdiff ms", "jax.jit ms", "jax.jit/srcdiff"],

@@ -3,6 +3,8 @@
 Calls that are compared are timed in turn within every repeat (interleaved), so a slow
 stretch of a shared machine falls on all of them alike and their ratios hold steadier
 than their absolute times."""
+import ctypes
+import ctypes.util
 import statistics
 import time
 
@@ -35,3 +37,20 @@ def _calls_needed(fn, duration):
         if time.perf_counter() - start >= duration or n >= 1 << 20:
             return n
         n *= 2
+
+
+def steady_allocator():
+    """Keep freed memory in the process (glibc's mallopt; elsewhere nothing is changed).
+
+    By default glibc gives arrays above 128 KiB back to the system when they are freed and
+    adjusts that threshold as the process runs: a large free raises it, and importing jax
+    or torch does. Where touching fresh pages is slow (this project's sandboxed machine),
+    the same NumPy expression then takes up to ten times longer before those imports than
+    after, and which systems are installed would decide the figures. Fixed thresholds make
+    every system run with its memory reused. Returns whether they were set."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):
+        return False
+    trim_threshold, mmap_threshold = -1, -3  # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD in malloc.h
+    return bool(mallopt(trim_threshold, 256 << 20)) and bool(mallopt(mmap_threshold, 32 << 20))
