@@ -46,3 +46,31 @@ def test_second_derivatives_through_added_rows():
     numeric = np.array([(gf(x + eps * e) - gf(x - eps * e)) / (2 * eps) for e in np.eye(x.size)])
     np.testing.assert_allclose(h, numeric, atol=1e-6)
     np.testing.assert_allclose(srcdiff.jacrev(srcdiff.grad(f))(x), h, atol=1e-10)
+
+
+S = np.linspace(-1.0, 2.0, 15).reshape(5, 3)
+labels = np.array([2, 0, 1, 1, 2])
+
+
+def picked_log_softmax(S):
+    # each row's picked entry, summed along the row in log-softmax's adjoint: one per row
+    log_probs = S - np.log(np.sum(np.exp(S), axis=1, keepdims=True))
+    return -np.sum(log_probs[np.arange(S.shape[0]), labels])
+
+
+def picked_from_fewer_rows(S):
+    # np.arange(3) picks three of the five rows: the rows left out hold nothing
+    log_probs = S - np.log(np.sum(np.exp(S), axis=1, keepdims=True))
+    return -np.sum(log_probs[np.arange(3), labels[:3]])
+
+
+def test_a_label_per_row_sums_to_its_value_without_summing():
+    g = srcdiff.grad(picked_log_softmax)
+    assert_matches_differences(g, picked_log_softmax, (S,), argnums=0)
+    assert "np.sum(dlog_probs" not in srcdiff.source(g, S)
+
+
+def test_labels_for_some_rows_are_summed():
+    g = srcdiff.grad(picked_from_fewer_rows)
+    assert_matches_differences(g, picked_from_fewer_rows, (S,), argnums=0)
+    assert "np.sum(dlog_probs" in srcdiff.source(g, S)

@@ -7,9 +7,11 @@ import numpy as np
 from ..ir import COND, FOR, WHILE, Block, Const, Function, Var
 from ..ir.regions import carried_count, loop_parts
 from ..prims.broadcasting import BROADCAST_TO
-from ..prims.creation import ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
+from ..prims.core import Builder, current
+from ..prims.creation import ARANGE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
-from ..prims.indexing import INDEX_PUT
+from ..prims.indexing import INDEX_PUT, Slot
+from ..prims.reductions import SUM
 from ..prims.linalg import TRANSPOSE
 from ..prims.shaping import COPY
 
@@ -106,6 +108,17 @@ def peephole(prim, atoms, producer, params=None):
     """What rules get for free while they build: (primitive and operands to use, or an
     atom that is the result). -1.0 * x becomes -x."""
     atoms = unbroadcast_operands(prim, atoms, producer)
+    if prim is NEG and isinstance(atoms[0], Var):
+        made = producer(atoms[0])
+        if made is not None and made.prim is NEG and _same_shape(made.ins[0], atoms[0]):
+            return prim, atoms, made.ins[0]  # --x is x
+        if made is not None and made.prim is BROADCAST_TO and made.ins[0].aval.shape == () and _building(producer):
+            # -np.broadcast_to(v, s) is np.broadcast_to(-v, s): one number negated
+            return BROADCAST_TO, [current().apply(NEG, [made.ins[0]]).atom, made.ins[1]], None
+    if prim is SUM:
+        row_values = _one_per_row(atoms[0], producer, params or {})
+        if row_values is not None:
+            return BROADCAST_TO, [row_values, Const(_reduced(atoms[0], params))], None
     if prim is TRANSPOSE and (params or {}).get("axes") is None and params_free_transpose(atoms, producer):
         return prim, atoms, producer(atoms[0]).ins[0]  # (x.T).T is x
     if prim is ADD and isinstance(atoms[0], Var) and atoms[0] is atoms[1]:
@@ -142,6 +155,30 @@ def peephole(prim, atoms, producer, params=None):
             if made is not None and made.prim is DIV and _is(made.ins[0], 1) and _float_safe(other, made.ins[0]):
                 return DIV, [other, made.ins[1]], None  # g * (1 / x) is g / x
     return prim, atoms, identity(prim, atoms)
+
+
+def _building(producer):
+    """Whether the builder asking is the current one, so a rewrite may add an equation to it."""
+    return bool(Builder._current) and current().producer == producer
+
+
+def _one_per_row(z, producer, params):
+    """v when z is zeros with the number v put at z[np.arange(N), y] and summed along its rows
+    (the adjoint of picking each row's label in a cross-entropy): every row holds one v."""
+    made = producer(z) if isinstance(z, Var) else None
+    shape = z.aval.shape
+    if (made is None or made.prim is not INDEX_PUT or made.params.get("accumulate")
+            or made.params.get("index") != (Slot(0), Slot(1)) or not isinstance(shape, tuple) or len(shape) != 2
+            or params.get("axis") not in (1, -1) or made.ins[1].aval.shape != ()):
+        return None
+    rows = producer(made.ins[2]) if isinstance(made.ins[2], Var) else None
+    if rows is None or rows.prim is not ARANGE or len(rows.ins) != 1 or made.ins[2].aval.shape != shape[:1]:
+        return None  # np.arange(N) of the rows' count: each row once
+    return made.ins[1]
+
+
+def _reduced(z, params):
+    return (z.aval.shape[0], 1) if params.get("keepdims") else (z.aval.shape[0],)
 
 
 def unbroadcast_operands(prim, atoms, producer):

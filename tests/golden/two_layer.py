@@ -11,7 +11,7 @@ def grad_loss(W1, b1, W2, b2, X, y, reg):
     exp_scores = np.exp(scores)
     dlog_probs = np.zeros((8, 3))
     dlog_probs[np.arange(N), y] = -(1.0 / N)
-    dscores = dlog_probs + -np.sum(dlog_probs, axis=1, keepdims=True) / np.sum(exp_scores, axis=1, keepdims=True) * exp_scores
+    dscores = dlog_probs + 1 / np.sum(exp_scores, axis=1, keepdims=True) / N * exp_scores
     db2 = np.sum(dscores, axis=0)
     dh = dscores.dot(W2.T)
     dW2 = reg * W2 + h.T.dot(dscores)
