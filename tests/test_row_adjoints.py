@@ -1,5 +1,6 @@
 """The adjoint of a read x[i] is added into x's adjoint at i (dW[k] += …), in place,
-rather than as a zeroed array the size of x per read (srcdiff/prims/indexing.py INDEX_ADD)."""
+rather than as a zeroed array the size of x per read (srcdiff/prims/indexing.py INDEX_ADD);
+and the row sums of an adjoint holding one entry per row are those entries, not a sum."""
 import numpy as np
 
 import srcdiff
