@@ -47,9 +47,11 @@ def test_a_sum_the_user_wrote_is_factored_and_keeps_its_value():
     assert "w.dot(mul) / exp_v" in srcdiff.source(vg, w, v), srcdiff.source(vg, w, v)
 
 
-def test_a_product_read_elsewhere_is_left_whole():
+def test_a_product_read_elsewhere_is_made_and_its_sum_is_a_vector_matrix_product():
     g = srcdiff.grad(product_read_twice, argnums=(0, 1))
     assert_matches_differences(g, product_read_twice, (w, v), argnums=(0, 1))
+    source = srcdiff.source(g, w, v)
+    assert "p = w[:, None] * X / exp_v" in source and "w.dot(X) / exp_v" in source, source
 
 
 def log_densities(v):
