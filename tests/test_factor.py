@@ -112,3 +112,30 @@ def test_factored_products_keep_their_values_and_gradients(tmp_path_factory, pro
     value, _ = srcdiff.value_and_grad(f, argnums=(0, 1))(small, v)
     np.testing.assert_allclose(value, f(small, v), rtol=1e-10, atol=1e-12)
     assert_matches_differences(srcdiff.grad(f, argnums=(0, 1)), f, (small, v), argnums=(0, 1))
+
+
+M3 = rng.standard_normal((3, 5))
+
+
+def per_component(mu, log_var):
+    # q is made for np.sum(q, axis=1), which becomes sq.dot(1.0 / var), and recorded for the
+    # backward sweep, where var is taken out of q's sums: sq is recorded instead
+    total = 0.0
+    for k in range(mu.shape[0]):
+        var = np.exp(log_var[k])
+        q = (X - mu[k]) ** 2 / var
+        total = total + np.sum(np.log(1.0 + np.sum(q, axis=1)))
+    return total
+
+
+def test_a_quotient_recorded_only_for_the_backward_sweep_is_not_made():
+    g = srcdiff.grad(per_component, argnums=(0, 1))
+    log_var = 0.2 * rng.standard_normal((3, 5))
+    assert_matches_differences(g, per_component, (M3, log_var), argnums=(0, 1))
+    source = srcdiff.source(g, M3, log_var)
+    forward = source.split("for k in reversed")[0]
+    assert forward.count("/ var") == 1 and ".dot(1.0 / var)" in forward and "q_saved" not in source, source
+    h = srcdiff.hessian(per_component, argnums=1)(M3, log_var)
+    fd = np.stack([(g(M3, log_var + e)[1] - g(M3, log_var - e)[1]) / 2e-6
+                   for e in np.eye(15).reshape(15, 3, 5) * 1e-6]).reshape(3, 5, 3, 5)
+    np.testing.assert_allclose(h, np.moveaxis(fd, (0, 1), (2, 3)), rtol=1e-5, atol=1e-6)

@@ -14,13 +14,15 @@ anyway; its sum is still taken apart when that turns it into a vector-matrix pro
 the product, only parts nothing else reads are taken apart, so no work is done twice."""
 import numpy as np
 
-from ..ir import Const, Var
+from ..ir import FOR, Const, Eqn, Var
+from ..ir.regions import carried_count
 from ..prims import Builder
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import wrap
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
 from ..prims.indexing import GETITEM
 from ..prims.linalg import DOT, MATMUL
+from ..prims.lists import LIST_ITEM
 from ..prims.reductions import SUM
 from ..prims.shaping import EXPAND_DIMS, RESHAPE
 from .accumulate import _uses
@@ -33,7 +35,82 @@ def factor_sums(fn):
     """fn with its sums along an axis of products taken apart (in place)."""
     fn.body.eqns[:] = dead_code(fn.body.eqns, fn.body.results)  # what is read, not what once was
     _block(fn.body, _uses(fn.body))
+    fn.body.eqns[:] = dead_code(fn.body.eqns, fn.body.results)
+    if _save_dividends(fn.body, _uses(fn.body)):
+        _block(fn.body, _uses(fn.body))  # the backward sweep's quotients, now in view
     return fn
+
+
+def _save_dividends(block, uses):
+    """A loop that makes z = x / y only to record it, with y recorded too, records x
+    instead, and the backward sweep divides: np.sum(q, axis=1) of q = sq / var became
+    sq.dot(1.0 / var), so the forward sweep no longer needs q, and where the backward one
+    takes var out of its sums it never makes q either. Whether or not it does, the
+    division is done once, in one sweep or the other. Whether any loop changed."""
+    changed = False
+    for i, eqn in enumerate(block.eqns):
+        for b in eqn.blocks:
+            changed |= _save_dividends(b, uses)
+        if eqn.prim is FOR and eqn.params.get("saves"):
+            changed |= _save_loop_dividends(eqn, block.eqns[i + 1:], uses)
+    return changed
+
+
+def _save_loop_dividends(loop, after, uses):
+    saves = loop.params["saves"]
+    lists = loop.outs[carried_count(loop):]
+    body = loop.blocks[-1]
+    local = {o.id: e for e in body.eqns for o in e.outs}
+    changed = False
+    for k, z in enumerate(saves):
+        made = local.get(z.id)
+        if made is None or made.prim is not DIV or uses[z.id] != 1:
+            continue
+        x, y = made.ins
+        if not (isinstance(x, Var) and x.aval == z.aval and any(v is y for v in saves)):
+            continue
+        y_list = lists[next(j for j, v in enumerate(saves) if v is y)]
+        reads = _item_reads(after, lists[k], y_list)
+        if reads is None or len(reads) != uses[lists[k].id]:
+            continue
+        recorded = [j for j, v in enumerate(saves) if v is x]
+        if recorded:  # x has a list already: read that one, and z's list goes unread
+            x_list = lists[recorded[0]]
+        else:
+            saves[k], x_list = x, lists[k]
+            x_list.hint = x.hint and x.hint + "_saved"  # not named after the quotient it no longer holds
+        for reader_block, read, divisor in reads:
+            item = Var(x.aval, x.hint)
+            at = max(reader_block.eqns.index(read), reader_block.eqns.index(divisor))
+            reader_block.eqns.insert(at + 1, Eqn(DIV, [item, divisor.outs[0]], [read.outs[0]], {}, read.loc))
+            reader_block.eqns[reader_block.eqns.index(read)] = Eqn(LIST_ITEM, [x_list, read.ins[1]], [item],
+                                                                   dict(read.params), read.loc)
+        changed = True
+    return changed
+
+
+def _item_reads(eqns, z_list, y_list):
+    """(block, z_list[i], y_list[i]) for every read of z_list in these equations and their
+    blocks, each beside a read of y_list at the same index in its block; None if a read
+    is anything else."""
+    found = []
+
+    def walk(block_eqns, block):
+        for e in block_eqns:
+            if any(a is z_list for a in e.ins):
+                if e.prim is not LIST_ITEM or e.ins[0] is not z_list or block is None:
+                    return False
+                divisor = next((d for d in block.eqns if d.prim is LIST_ITEM and d.ins[0] is y_list
+                                and d.ins[1] is e.ins[1]), None)
+                if divisor is None:
+                    return False
+                found.append((block, e, divisor))
+            for b in e.blocks:
+                if not walk(b.eqns, b):
+                    return False
+        return True
+
+    return found if walk(eqns, None) else None
 
 
 def _block(block, uses):
