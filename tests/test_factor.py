@@ -79,6 +79,19 @@ def test_the_adjoint_of_a_new_axis_takes_the_axis_out():
     assert "np.zeros" not in source and "[:, None] =" not in source, source
 
 
+def relu_layer(b, u):
+    # the bias's adjoint sums np.outer(r, u) * mask down its rows: r.dot(mask) * u
+    h = np.maximum(0.0, X + b)
+    return np.sum(h.dot(u) ** 2)
+
+
+def test_an_outer_product_under_a_mask_sums_as_a_product_with_the_mask():
+    g = srcdiff.grad(relu_layer, argnums=(0, 1))
+    assert_matches_differences(g, relu_layer, (0.3 * v, v), argnums=(0, 1))
+    source = srcdiff.source(g, 0.3 * v, v)
+    assert "axis=0" not in source and "np.outer" not in source, source
+
+
 # Random products of a column, rows, matrices and scalars, summed down their columns or
 # multiplied by a vector: whether or not the pass takes one apart, the value and the
 # gradient must be the same as NumPy's and the central differences'.

@@ -21,7 +21,7 @@ from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import wrap
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
 from ..prims.indexing import GETITEM
-from ..prims.linalg import DOT, MATMUL
+from ..prims.linalg import DOT, MATMUL, OUTER
 from ..prims.lists import LIST_ITEM
 from ..prims.reductions import SUM
 from ..prims.shaping import EXPAND_DIMS, RESHAPE
@@ -274,6 +274,10 @@ def _parts(atom, shape, axis, local, uses):
                 return walk(made.ins[0]) and walk(made.ins[1])
             if made.prim is DIV:
                 return walk(made.ins[0]) and divisor(made.ins[1])
+            if made.prim is OUTER and all(_shape(v) == (k,) for v, k in zip(made.ins, shape)):
+                # np.outer(u, w) is u as a column times w as a row
+                leaves.extend(((("along" if i == axis else "across"), MUL), v) for i, v in enumerate(made.ins))
+                return True
         kind = _kind(a, shape, axis)
         if kind == "matrix":
             matrices.append(a)
@@ -301,10 +305,12 @@ def _parts(atom, shape, axis, local, uses):
 def _kind(a, shape, axis):
     """How a broadcast operand of a product of shape (n, d) varies, seen from a sum along axis."""
     s = _shape(a)
-    if s is None or a.aval.dtype is None or a.aval.dtype.kind not in "fiu":
+    if s is None or a.aval.dtype is None or a.aval.dtype.kind not in "fiub":
         return None
     if s == shape:
-        return "matrix"
+        return "matrix"  # a mask too: v.dot(mask) is a float product
+    if a.aval.dtype.kind == "b":
+        return None
     if s == ():
         return "scalar"
     if s == (shape[0], 1):
