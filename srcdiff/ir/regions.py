@@ -14,6 +14,9 @@
     outs = while init... { cond(carried...) -> pred } { body(carried...) -> carried... }
         The same outs as for, with saves.
 """
+from collections import Counter
+
+from .core import Var
 
 
 class Region:
@@ -65,3 +68,19 @@ def range_length(bounds):
     if all(type(b) is int for b in bounds) and bounds[2] != 0:
         return len(range(*bounds))
     return None
+
+
+def read_counts(block):
+    """How often each variable is read in block, nested blocks and recorded values included."""
+    count = Counter()
+
+    def walk(b):
+        for e in b.eqns:
+            count.update(a.id for a in e.ins if isinstance(a, Var))
+            count.update(v.id for v in e.params.get("saves", ()))
+            for sub in e.blocks:
+                walk(sub)
+        count.update(r.id for r in b.results if isinstance(r, Var))
+
+    walk(block)
+    return count

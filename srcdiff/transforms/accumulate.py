@@ -7,10 +7,8 @@ as fast LSTM implementations do it; a vector added at every step beside such a p
 bias's gradient beside its weight's) becomes one np.sum over the rows recorded for it. A
 loop is rewritten so only when it surely runs at least once (np.stack of no rows fails)
 and the running total is read nowhere but in its own update."""
-from collections import Counter
-
 from ..ir import FOR, Var
-from ..ir.regions import carried_count, loop_parts, static_trips
+from ..ir.regions import carried_count, loop_parts, read_counts, static_trips
 from ..prims import Builder
 from ..prims.creation import ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD
@@ -50,7 +48,7 @@ def _defer(eqn, made):
         return eqn, []
     body, carried, inits = loop_parts(eqn)
     n = carried_count(eqn)
-    uses = _uses(body)
+    uses = read_counts(body)
     local = {o.id: e for e in body.eqns for o in e.outs}
     deferred = {}  # slot -> the row vectors whose outer product (or the one vector) it adds up
     for j in range(n):
@@ -165,19 +163,3 @@ def _zeros_like(init, out, made):
     """Whether a loop's initial value is zeros of its out's shape and dtype, which adds nothing."""
     e = made.get(getattr(init, "id", None))
     return e is not None and e.prim in (ZEROS, ZEROS_LIKE) and init.aval == out.aval
-
-
-def _uses(block):
-    """How often each variable is read in block, nested blocks and recorded values included."""
-    count = Counter()
-
-    def walk(b):
-        for e in b.eqns:
-            count.update(a.id for a in e.ins if isinstance(a, Var))
-            count.update(v.id for v in e.params.get("saves", ()))
-            for sub in e.blocks:
-                walk(sub)
-        count.update(r.id for r in b.results if isinstance(r, Var))
-
-    walk(block)
-    return count

@@ -15,7 +15,7 @@ the product, only parts nothing else reads are taken apart, so no work is done t
 import numpy as np
 
 from ..ir import FOR, Const, Eqn, Var
-from ..ir.regions import carried_count
+from ..ir.regions import carried_count, read_counts
 from ..prims import Builder
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import wrap
@@ -25,7 +25,6 @@ from ..prims.linalg import DOT, MATMUL, OUTER
 from ..prims.lists import LIST_ITEM
 from ..prims.reductions import SUM
 from ..prims.shaping import EXPAND_DIMS, RESHAPE
-from .accumulate import _uses
 from .simplify import dead_code
 
 MUL, DIV = BINARY["mul"], BINARY["div"]
@@ -34,10 +33,10 @@ MUL, DIV = BINARY["mul"], BINARY["div"]
 def factor_sums(fn):
     """fn with its sums along an axis of products taken apart (in place)."""
     fn.body.eqns[:] = dead_code(fn.body.eqns, fn.body.results)  # what is read, not what once was
-    _block(fn.body, _uses(fn.body))
+    _block(fn.body, read_counts(fn.body))
     fn.body.eqns[:] = dead_code(fn.body.eqns, fn.body.results)
-    if _save_dividends(fn.body, _uses(fn.body)):
-        _block(fn.body, _uses(fn.body))  # the backward sweep's quotients, now in view
+    if _save_dividends(fn.body, read_counts(fn.body)):
+        _block(fn.body, read_counts(fn.body))  # the backward sweep's quotients, now in view
     return fn
 
 
