@@ -7,7 +7,8 @@ Every system's gradient is checked against the hand-written one for every worklo
 or a mismatch) is reported with the error and not timed, the others go on, and the run exits
 with status 1. Each workload is timed in microseconds per call (median of repeats after a
 warm-up, benchmarks.timing; the objective, the hand-written gradient and srcdiff's are timed in
-turn within each repeat), with srcdiff's time to first gradient, and the table is printed. The
+turn within each repeat, and their ratios are the medians of the per-repeat ratios), with
+srcdiff's time to first gradient, and the table is printed. The
 NumPy systems are checked and timed first, before any peer is imported. See benchmarks/README.md
 for the columns.
 """
@@ -26,7 +27,7 @@ import numpy as np
 
 import srcdiff
 
-from .timing import interleaved_us, per_call_us, steady_allocator
+from .timing import interleaved_samples, interleaved_us, median_ratio, per_call_us, steady_allocator
 from .workloads import WORKLOADS, rebind
 
 RTOL, ATOL = 1e-8, 1e-10
@@ -216,6 +217,7 @@ def main(argv=None):
     parser.add_argument("--only", metavar="NAME", help="one workload (or the workloads whose name contains NAME)")
     opts = parser.parse_args(argv)
     repeats, min_time, trials = (3, 0.01, 1) if opts.quick else (7, 1.0, 5)
+    own_repeats = repeats if opts.quick else 21  # shorter repeats, more of them: the ratios' medians
     workloads = select(opts.only)
     own = System("srcdiff", setup_srcdiff, getattr(srcdiff, "__version__", "?"))
     steady = steady_allocator()
@@ -253,8 +255,8 @@ def main(argv=None):
     # this process (benchmarks/README.md), so the objective, the hand-written gradient and
     # srcdiff's are checked and timed before any peer is imported
     check_all([own])
-    print(f"\ntiming ({'quick: ' if opts.quick else ''}median of {repeats} repeats, each at least "
-          f"{min_time / repeats * 1e3:.1f} ms of calls, after a warm-up) ...", flush=True)
+    print(f"\ntiming ({'quick: ' if opts.quick else ''}median of {own_repeats} repeats, each at least "
+          f"{min_time / own_repeats * 1e3:.1f} ms of calls, after a warm-up) ...", flush=True)
     rows = {}
     src_times = {}  # workload -> (first gradient s, per call µs)
     for w in workloads:
@@ -262,13 +264,15 @@ def main(argv=None):
         timed = [lambda: w.objective(*args), lambda: w.hand_grad(*args)]
         if (w.name, "srcdiff") in calls:
             timed.append(calls[w.name, "srcdiff"])
-        t_obj, t_hand, *t_own = interleaved_us(timed, repeats, min_time)
+        samples = interleaved_samples(timed, own_repeats, min_time)
+        t_obj, t_hand, *t_own = (statistics.median(s) for s in samples)
         row = [w.name, fmt_us(t_obj), fmt_us(t_hand)]
         if t_own:
             t_src = t_own[0]
             first = first_gradient_seconds(w, args, trials) - t_src * 1e-6
             src_times[w.name] = first, t_src
-            row += [fmt_us(t_src), f"{t_src / t_hand:.2f}x", f"{t_src / t_obj:.2f}x", fmt_ms(first * 1e3)]
+            row += [fmt_us(t_src), f"{median_ratio(samples[2], samples[1]):.2f}x",
+                    f"{median_ratio(samples[2], samples[0]):.2f}x", fmt_ms(first * 1e3)]
         else:
             row += ["FAILED", "-", "-", "-"]
         rows[w.name] = row

@@ -14,8 +14,13 @@ def per_call_us(fn, repeats=7, min_time=0.05):
 
 
 def interleaved_us(fns, repeats=7, min_time=0.05):
-    """Microseconds per call of each of fns: each repeat times every fn once, in turn,
-    over enough calls to take about min_time / repeats; the median of the repeats."""
+    """Microseconds per call of each of fns: the median of interleaved_samples."""
+    return [statistics.median(times) for times in interleaved_samples(fns, repeats, min_time)]
+
+
+def interleaved_samples(fns, repeats=7, min_time=0.05):
+    """Microseconds per call of each of fns in each repeat: every repeat times every fn
+    once, in turn, over enough calls to take about min_time / repeats."""
     counts = [_calls_needed(fn, min_time / repeats) for fn in fns]
     samples = [[] for _ in fns]
     for _ in range(repeats):
@@ -24,7 +29,13 @@ def interleaved_us(fns, repeats=7, min_time=0.05):
             for _ in range(n):
                 fn()
             times.append((time.perf_counter() - start) / n * 1e6)
-    return [statistics.median(times) for times in samples]
+    return samples
+
+
+def median_ratio(numerators, denominators):
+    """The median over repeats of one time over another taken beside it in the same repeat:
+    a slow stretch of the machine that falls on one repeat falls on both of its times."""
+    return statistics.median(a / b for a, b in zip(numerators, denominators))
 
 
 def _calls_needed(fn, duration):
