@@ -11,9 +11,10 @@ x, y ~ uniform(-1, 1):
 4. hessian(f, argnums=0) agrees with central differences of grad(f) in x
    (rtol 1e-4, atol 1e-5).
 
-CI runs 25 programs (and the minimal reproductions of known bugs, as strict xfails). For a large on-demand run:
+CI runs 25 programs, the same ones every run (tests/conftest.py), and the minimal
+reproductions of known bugs. For a large on-demand run of programs no run drew before:
 
-    SRCDIFF_FUZZ_EXAMPLES=1000 python -m pytest tests/test_differential.py -q
+    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_EXAMPLES=1000 python -m pytest tests/test_differential.py -q
 """
 import os
 import tempfile

@@ -13,9 +13,10 @@ a float array of shape (3,), `srcdiff.grad(f, argnums=0)(x)` must either
 never another exception, never an "internal error", never a hang (each call runs
 under a SIGALRM timer).
 
-CI runs a modest number of programs. For a large on-demand run:
+CI runs a modest number of programs, the same ones every run. For a large on-demand run
+of new ones:
 
-    SRCDIFF_FUZZ_FRONTEND_EXAMPLES=3000 python -m pytest tests/test_frontend_fuzz.py -q
+    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_FRONTEND_EXAMPLES=3000 python -m pytest tests/test_frontend_fuzz.py -q
 
 With SRCDIFF_FUZZ_FRONTEND_LOG=FILE, every program's outcome is appended to FILE (one
 JSON object a line) and contract violations are logged instead of failing the test, so
@@ -49,7 +50,7 @@ LOG = os.environ.get("SRCDIFF_FUZZ_FRONTEND_LOG")
 TIMEOUT = 5.0  # seconds for one call of f, or of grad(f)
 DIRECTORY = tempfile.mkdtemp(prefix="srcdiff_frontend_fuzz_")
 
-fuzz = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("SRCDIFF_FUZZ_FRONTEND_RANDOM"),
+fuzz = settings(max_examples=EXAMPLES, deadline=None,  # derandomized unless asked (tests/conftest.py)
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                        HealthCheck.data_too_large, HealthCheck.large_base_example])
 
