@@ -74,6 +74,7 @@ DOCUMENTED_REFUSALS = [
     "on some paths through the",
     "that this loop writes into; the write changes",
     "is a view of another array",
+    "only if the reshape made a view rather than a copy",
 ]
 
 

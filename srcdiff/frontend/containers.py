@@ -95,11 +95,11 @@ class Containers:
                 new.atom.hint = base.id
         else:
             raise NonDifferentiableError(f"cannot assign into a {type(container).__name__}", self.parsed.loc(target))
-        self.rebind(container, new)
+        self.rebind(container, new, loc=self.parsed.loc(target))
 
     def refuse_view(self, array, name, node):
         eqn = self.builder.producer(array.atom)
-        if eqn is not None and eqn.prim.name in VIEWS:
+        if eqn is not None and _is_view(eqn):
             raise NonDifferentiableError(
                 f"{name} is a view of another array ({eqn.prim.name}), and writing into it would change that "
                 "array too, which srcdiff does not follow", self.parsed.loc(node),
@@ -124,10 +124,12 @@ class Containers:
                 f"take a copy on the path that binds {holder} to {original} ({holder} = {original}.copy()), or "
                 "write into it on every path")
 
-    def view_of(self, value, array):
-        """When value is a view of array (x[::-1], x[1:], x.T, x.reshape(...), or a view of
-        such a view), a function making the same view of another array; else None. x[0] of a
-        vector and x[[0, 1]] are copies, not views."""
+    def view_of(self, value, array, loc=None, name="the array"):
+        """When value is a view of array (x[::-1], x[1:], x.T, or a view of such a view), a
+        function making the same view of another array; else None. x[0] of a vector,
+        x[[0, 1]] and x.flatten() are copies, not views. x.reshape(...) is a view only when
+        x's memory layout allows it (x.T * 1.0 is laid out as x.T is), which is not known
+        when compiling: a write into array at loc that would reach value through one is refused."""
         chain = []
         atom = value.atom
         while True:
@@ -138,6 +140,11 @@ class Containers:
             atom = eqn.ins[0]
             if atom is array.atom:
                 break
+        if loc is not None and any(eqn.prim.name == "reshape" for eqn in chain):
+            raise NonDifferentiableError(
+                f"{name} was reshaped from this array, and this write changes {name} only if the reshape made "
+                "a view rather than a copy, which depends on the array's memory layout", loc,
+                f"add .copy() where {name} is made, or make {name} after the write")
 
         def replay(new):
             for eqn in reversed(chain):
@@ -162,7 +169,7 @@ class Containers:
         if old in self.may_alias:
             self.may_alias[new] = self.may_alias[old]
 
-    def rebind(self, old, new, seen=None):
+    def rebind(self, old, new, seen=None, loc=None):
         """Every name bound to the old object now sees the new one: here, in the frames
         this function is inlined into (an argument written into is the caller's array) and
         in the frame it was defined in (a closure's array)."""
@@ -174,7 +181,7 @@ class Containers:
             if v is old or (isinstance(v, T) and isinstance(old, T) and v.atom is old.atom):
                 self.env[k] = new
             elif isinstance(v, T) and isinstance(old, T) and isinstance(new, T):
-                seen_through = self.view_of(v, old)
+                seen_through = self.view_of(v, old, loc, k)
                 if seen_through is not None:  # a view of the array sees the write: the same view of the new one
                     if self.loops:
                         raise self.view_written_in_loop(k, None, self.loops[-1])
@@ -183,7 +190,7 @@ class Containers:
             self.same_object(id(old.atom), id(new.atom))
         for frame in (self.caller, self.outer):
             if frame is not None:
-                frame.rebind(old, new, seen)
+                frame.rebind(old, new, seen, loc)
 
     # -- xs.append(v) ----------------------------------------------------------------
 
@@ -327,6 +334,8 @@ def _is_view(eqn):
     """Whether eqn's result shares its first operand's memory, as NumPy makes it."""
     if eqn.prim.name not in VIEWS or not eqn.ins or not isinstance(eqn.ins[0], Var):
         return False
+    if eqn.params.get("_spelling") == "flatten":
+        return False  # x.flatten() always copies
     if eqn.prim.name != "getitem":
         return True
     out = eqn.outs[0].aval

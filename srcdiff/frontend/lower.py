@@ -188,7 +188,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.refuse_view(current, node.target.id, node)
             self.refuse_maybe_alias(current, node.target.id, node)
             self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
-            self.rebind(current, value)
+            self.rebind(current, value, loc=self.parsed.loc(node))
         self.assign(node.target, value)
 
     def stmt_Expr(self, node):
