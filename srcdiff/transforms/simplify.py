@@ -11,8 +11,8 @@ from ..prims.core import Builder, current
 from ..prims.creation import ARANGE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
 from ..prims.indexing import INDEX_PUT, Slot
-from ..prims.reductions import SUM
 from ..prims.linalg import TRANSPOSE
+from ..prims.reductions import SUM
 from ..prims.shaping import COPY
 
 MUL, DIV, POW = BINARY["mul"], BINARY["div"], BINARY["pow"]
@@ -115,10 +115,10 @@ def peephole(prim, atoms, producer, params=None):
         if made is not None and made.prim is BROADCAST_TO and made.ins[0].aval.shape == () and _building(producer):
             # -np.broadcast_to(v, s) is np.broadcast_to(-v, s): one number negated
             return BROADCAST_TO, [current().apply(NEG, [made.ins[0]]).atom, made.ins[1]], None
-    if prim is SUM:
+    if prim is SUM and _building(producer):
         row_values = _one_per_row(atoms[0], producer, params or {})
         if row_values is not None:
-            return BROADCAST_TO, [row_values, Const(_reduced(atoms[0], params))], None
+            return prim, atoms, current().apply(BROADCAST_TO, [row_values, Const(_reduced(atoms[0], params))]).atom
     if prim is TRANSPOSE and (params or {}).get("axes") is None and params_free_transpose(atoms, producer):
         return prim, atoms, producer(atoms[0]).ins[0]  # (x.T).T is x
     if prim is ADD and isinstance(atoms[0], Var) and atoms[0] is atoms[1]:
