@@ -110,15 +110,25 @@ def _sum_before_spreading(g, xs):
     return z if z.aval.shape == xs else current().apply(BROADCAST_TO, [z, shape_operand(xs)])
 
 
+def unit_axes_source(eqn):
+    """The operand of eqn when eqn only puts in (or takes out) length-1 axes, as
+    np.expand_dims(v, 1), v[:, None] and v.reshape((n, 1)) do, else None: the same numbers
+    without them, one call fewer."""
+    if eqn is None or not eqn.ins:
+        return None
+    if eqn.prim.name == "getitem":
+        only_axes = len(eqn.ins) == 1 and all(t is None or t == slice(None) for t in eqn.params["index"])
+    else:
+        only_axes = eqn.prim.name in ("expand_dims", "reshape")
+    source, out = eqn.ins[0].aval, eqn.outs[0].aval
+    if not (only_axes and source.known_shape and out.known_shape):
+        return None
+    return eqn.ins[0] if [d for d in source.shape if d != 1] == [d for d in out.shape if d != 1] else None
+
+
 def _without_unit_axes(y):
-    """v for y = np.expand_dims(v, 1) (or v[:, None]): the same numbers, one call fewer."""
-    made = current().producer(y.atom)
-    if made is not None and made.prim.name in ("expand_dims", "reshape", "getitem") and len(made.ins) <= 2:
-        source = wrap(made.ins[0])
-        if source.aval.known_shape and np.prod(source.aval.shape, dtype=int) == np.prod(y.aval.shape, dtype=int) \
-                and (made.prim.name != "getitem" or all(t is None or t == slice(None) for t in made.params["index"])):
-            return source
-    return y
+    source = unit_axes_source(current().producer(y.atom))
+    return y if source is None else wrap(source)
 
 
 def _column_times_matrix(g, xs):
@@ -132,11 +142,8 @@ def _column_times_matrix(g, xs):
     for column, matrix in (made.ins, made.ins[::-1]):
         if column.aval.shape == (gs[0], 1) and matrix.aval.shape == gs:
             from .linalg import DOT
-            from .shaping import EXPAND_DIMS
-            built = current().producer(column)
-            if built is not None and built.prim is EXPAND_DIMS and built.ins[0].aval.shape == (gs[0],):
-                vector = wrap(built.ins[0])  # np.expand_dims(v, axis=1): v itself
-            else:
+            vector = _without_unit_axes(wrap(column))  # np.expand_dims(v, axis=1): v itself
+            if vector.aval.shape != (gs[0],):
                 vector = np.reshape(wrap(column), (gs[0],))
             return current().apply(DOT, [vector, matrix])
     return None

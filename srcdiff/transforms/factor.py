@@ -17,14 +17,12 @@ import numpy as np
 from ..ir import FOR, Const, Eqn, Var
 from ..ir.regions import carried_count, read_counts
 from ..prims import Builder
-from ..prims.broadcasting import BROADCAST_TO
+from ..prims.broadcasting import BROADCAST_TO, unit_axes_source
 from ..prims.core import wrap
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
-from ..prims.indexing import GETITEM
 from ..prims.linalg import DOT, MATMUL, OUTER
 from ..prims.lists import LIST_ITEM
 from ..prims.reductions import SUM
-from ..prims.shaping import EXPAND_DIMS, RESHAPE
 from .simplify import dead_code
 
 MUL, DIV = BINARY["mul"], BINARY["div"]
@@ -323,11 +321,9 @@ def _as_vector(a, n, local):
     """A row or column of n numbers as a vector: v itself for v[:, None] or np.expand_dims(v, 0)."""
     if _shape(a) == (n,):
         return wrap(a)
-    made = local.get(a.id) if isinstance(a, Var) else None
-    if made is not None and _shape(made.ins[0]) == (n,) and (
-            made.prim in (EXPAND_DIMS, RESHAPE) or (made.prim is GETITEM and len(made.ins) == 1 and all(
-                t is None or t == slice(None) for t in made.params["index"]))):
-        return wrap(made.ins[0])
+    source = unit_axes_source(local.get(a.id) if isinstance(a, Var) else None)
+    if source is not None and _shape(source) == (n,):
+        return wrap(source)
     return np.reshape(wrap(a), (n,))
 
 
