@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ir import Aval, Sym, Var
 from .core import Primitive, T, attribute, binds, current, method, wrap
-from .shapes import INT, example_shape
+from .shapes import INT, example_shape, normalize_axis
 from .syntax import call, src
 
 
@@ -174,15 +174,11 @@ def _without_new_axes(g, x, index):
 
     new_axes = tuple(i for i, t in enumerate(index) if t is None)
     made = current().producer(g.atom)
-    if (made is not None and made.prim is SUM and made.params.get("keepdims") and g.aval.known_shape
-            and _axes(made.params.get("axis"), g.aval.ndim) == new_axes):
-        return current().apply(SUM, made.ins, **dict(made.params, keepdims=False))
+    if made is not None and made.prim is SUM and made.params.get("keepdims") and g.aval.known_shape:
+        axes = normalize_axis(made.params.get("axis"), g.aval.ndim)
+        if (axes if isinstance(axes, tuple) else (axes,)) == new_axes:
+            return current().apply(SUM, made.ins, **dict(made.params, keepdims=False))
     return reshape(g, x.aval.shape)
-
-
-def _axes(axis, ndim):
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(sorted(a % ndim for a in axes)) if axis is not None else None
 
 
 def put_into_zeros(x, g, dyn, index, as_tuple, accumulate):
