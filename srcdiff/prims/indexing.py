@@ -196,8 +196,12 @@ def _(t, out, ins, index, as_tuple):
 
 @INDEX_PUT.defvjp
 def _(g, out, ins, active, index, as_tuple, accumulate, dtype=None):
+    from .broadcasting import unbroadcast
+
     dyn = ins[2:]
-    dg = current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple) if active[1] else None
+    # what was put may have been broadcast into the place (dx[1:] = dsum, a scalar): sum it back
+    dg = unbroadcast(current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple), ins[1]) \
+        if active[1] else None
     return (None, dg) + (None,) * len(dyn)
 
 
