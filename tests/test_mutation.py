@@ -4,9 +4,10 @@ import inspect
 import numpy as np
 import pytest
 
+import srcdiff
 from srcdiff import NonDifferentiableError, SrcdiffError, grad, value_and_grad
 
-from .numeric import assert_matches_differences
+from .numeric import assert_matches_differences, central_difference
 
 
 def fill_squares(x):
@@ -429,3 +430,44 @@ def test_a_helper_writing_into_an_array_writes_into_the_callers(f):
     before = x.copy()
     assert_matches_differences(grad(f), lambda a: f(a.copy()), (x,), argnums=0)
     np.testing.assert_array_equal(x, before)
+
+
+# ---------------------------------------------------------------------------
+# np.array copies, np.asarray does not (issue 14: np.array(x) was taken for x itself)
+
+
+def written_np_array_copy(x):
+    z = np.array(x)
+    z[0] = 0.0
+    return np.sum(x) + np.sum(z * z)
+
+
+def written_np_array_float_copy(x):
+    z = np.array(x, dtype=float)
+    z[1:] *= 2.0
+    return np.sum(x * x) + np.sum(z)
+
+
+def written_asarray_alias(x):
+    y = x * 1.0
+    z = np.asarray(y)
+    z[0] = 0.0
+    return np.sum(y * x)
+
+
+def written_copy_method(x):
+    z = x.copy()
+    z[-1] = z[0] * 3.0
+    return np.sum(x) * np.sum(z)
+
+
+@pytest.mark.parametrize("f", [written_np_array_copy, written_np_array_float_copy, written_asarray_alias,
+                               written_copy_method], ids=lambda f: f.__name__)
+def test_copies_and_views_are_numpy_s(f):
+    x = np.array([0.5, -1.0, 2.0])
+    value, _ = value_and_grad(f)(x)
+    assert value == pytest.approx(f(x.copy()), rel=1e-14)
+    assert_matches_differences(grad(f), lambda v: f(v.copy()), (x,), argnums=0)
+    np.testing.assert_array_equal(x, [0.5, -1.0, 2.0])
+    _, tangent = srcdiff.jvp(f, (x,), (np.ones(3),))
+    assert tangent == pytest.approx(np.sum(central_difference(lambda v: f(v.copy()), (x,), 0)), rel=1e-6)
