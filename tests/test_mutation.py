@@ -7,7 +7,7 @@ import pytest
 import srcdiff
 from srcdiff import NonDifferentiableError, SrcdiffError, grad, value_and_grad
 
-from .numeric import assert_matches_differences, central_difference
+from .numeric import assert_all_modes, assert_matches_differences, central_difference
 
 
 def fill_squares(x):
@@ -471,3 +471,55 @@ def test_copies_and_views_are_numpy_s(f):
     np.testing.assert_array_equal(x, [0.5, -1.0, 2.0])
     _, tangent = srcdiff.jvp(f, (x,), (np.ones(3),))
     assert tangent == pytest.approx(np.sum(central_difference(lambda v: f(v.copy()), (x,), 0)), rel=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Writes through index arrays that name a place twice: NumPy writes each place once, the
+# last write winning, and z[[0, 0]] += v adds v once (issue 14: reverse mode counted it twice)
+
+
+def repeated_augmented_write(x, v):
+    z = x * 1.0
+    z[[0, 0]] += v
+    return np.sum(z * z)
+
+
+def repeated_write_of_a_product(x, v):
+    z = x * 1.0
+    z[[0, 0]] = v * x[1]
+    return np.sum(z * z)
+
+
+def repeated_subtraction_of_a_vector(x, v):
+    z = x * 1.0
+    z[[1, 0, 1]] -= v * np.array([1.0, 2.0, 3.0])
+    return np.sum(z ** 3)
+
+
+def repeated_rows(X, v):
+    Z = X * 1.0
+    Z[[0, 0], :] += v
+    return np.sum(np.sin(Z))
+
+
+def repeated_index_argument(x, v, idx):
+    z = np.zeros(3)
+    z[idx] = x[: idx.shape[0]] * v
+    return np.sum(z * x)
+
+
+REPEATED = [
+    (repeated_augmented_write, (np.array([0.5, -1.0, 2.0]), 0.7)),
+    (repeated_write_of_a_product, (np.array([0.5, -1.0, 2.0]), 0.7)),
+    (repeated_subtraction_of_a_vector, (np.array([0.5, -1.0, 2.0]), 0.7)),
+    (repeated_rows, (np.arange(6.0).reshape(2, 3) / 5, np.array([0.1, 0.2, 0.3]))),
+    (repeated_index_argument, (np.array([0.5, -1.0, 2.0]), 0.7, np.array([2, 2, 0]))),
+]
+
+
+@pytest.mark.parametrize("f, args", REPEATED, ids=[c[0].__name__ for c in REPEATED])
+@pytest.mark.parametrize("argnum", [0, 1])
+def test_a_write_to_a_place_named_twice_lands_once(f, args, argnum):
+    value, _ = value_and_grad(f)(*args)
+    assert value == pytest.approx(f(*[np.copy(a) for a in args]), rel=1e-14)
+    assert_all_modes(f, args, argnum)
