@@ -282,7 +282,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         op = BINOPS.get(type(node.op))
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
-        return self.builder.call(op, (self.expr(node.left), self.expr(node.right)), {})
+        left, right = self.expr(node.left), self.expr(node.right)
+        sequence = _sequence_arithmetic(op, left, right)
+        if sequence is not None:
+            return sequence
+        return self.builder.call(op, (left, right), {})
 
     def expr_UnaryOp(self, node):
         operand = self.expr(node.operand)
@@ -408,6 +412,20 @@ def static_value(value, name=None):
     if isinstance(value, np.ndarray):
         return T(Const(value, name=name))
     return value
+
+
+def _sequence_arithmetic(op, left, right):
+    """Python's own + and * of lists and tuples, whose structure is known when compiling:
+    [a, b] + [c] is [a, b, c], (x,) * 2 is (x, x). None for anything else."""
+    seqs = (list, tuple)
+    if op is operator.add and isinstance(left, seqs) and type(left) is type(right):
+        return left + right
+    if op is operator.mul:
+        for seq, n in ((left, right), (right, left)):
+            count = n.const_value() if isinstance(n, T) else None
+            if isinstance(seq, seqs) and type(count) is int:
+                return seq * count
+    return None
 
 
 def _is_derivative(fn):
