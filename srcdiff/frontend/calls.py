@@ -119,6 +119,8 @@ class Calls:
             return self.recursive_call(fn, frame, fn_node, env, frame_key, node)
         frame.stack = self.stack + (frame_key,)
         frame.env.update(env)
+        if isinstance(fn, LocalFunction):
+            frame.bind_written_closures(fn_node)
         with frame.builder.at(frame.parsed.loc(fn_node)):
             return frame._body(fn_node)
 

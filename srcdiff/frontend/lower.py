@@ -73,11 +73,13 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.structures = structures  # per argument: "leaf", or the dict/list/tuple it is
         self.outer = outer  # the frame a nested def or lambda was defined in
         self.caller = caller  # the frame this one is inlined into
+        self.regions = 0  # how many of this frame's ifs and loops are being lowered
         if caller is None:
             self.builder = Builder()
             self.guards = []  # (namespace, name, value): what the compiled code assumed
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
             self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
+            self.changed_from = {}  # id of an array value changed in place -> (it, the value it changed)
             self.loops = []  # locations of the loops being lowered, innermost last
             self.functions = {} if functions is None else functions  # recursive functions, by call signature
             self.stack = stack  # (function, argument signature) of each call being inlined
@@ -86,6 +88,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.guards = caller.guards
             self.written = caller.written
             self.may_alias = caller.may_alias
+            self.changed_from = caller.changed_from
             self.loops = caller.loops
             self.functions = caller.functions
             self.stack = caller.stack
