@@ -253,13 +253,21 @@ def _negated_smaller(z, y):
 
 
 def _power_dx(x, y, z):
+    """y * x ** (y - 1), and 0 where y is 0: x ** 0 is 1 everywhere, also at x = 0, where
+    0 * 0 ** -1 would be nan (and a ZeroDivisionError on Python floats). An exponent not
+    known when compiling (a loop counter, x ** k) is lowered by one only where it is not 0."""
     if const_equals(y, 2):
         return 2 * x
     if const_equals(y, 1):
         return 1.0
     if const_equals(y, 0):
-        return 0.0  # x ** 0 is 1 everywhere, also at x = 0 (where y * x ** -1 would be nan)
-    return y * x ** (y - 1)
+        return 0.0
+    k = y.const_value()
+    if isinstance(k, (int, float)):
+        return y * x ** (k - 1)
+    if isinstance(k, np.ndarray):
+        return y * x ** (k - (k != 0))
+    return y * x ** (y - (y != 0))
 
 
 def _power_dy(x, y, z):
