@@ -24,6 +24,7 @@ from ..prims.indexing import MAKE_TUPLE, added_at
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
 from ..prims import lists
 from ..prims.control import RANGE_LEN
+from ..prims.elementwise import known_zero
 from ..prims.shaping import COPY
 from .activity import _all_vars, active
 from .simplify import peephole
@@ -128,6 +129,8 @@ class _Reverse:
                 "rewrite the expression, or give the function a rule with @srcdiff.custom_vjp.",
             )
         gs = [adjoint.get(o.id) for o in eqn.outs]
+        if all(g is None or known_zero(g) for g in gs):
+            return  # what reaches the output through here is nothing (a value overwritten later)
         with builder.at(eqn.loc):
             g = gs[0] if prim.nout == 1 else gs
             ins = [T(a) for a in eqn.ins]
