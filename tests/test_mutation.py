@@ -523,3 +523,97 @@ def test_a_write_to_a_place_named_twice_lands_once(f, args, argnum):
     value, _ = value_and_grad(f)(*args)
     assert value == pytest.approx(f(*[np.copy(a) for a in args]), rel=1e-14)
     assert_all_modes(f, args, argnum)
+
+
+# ---------------------------------------------------------------------------
+# What a write reaches after loops and branches that rebind a name on some paths only (issue 14)
+
+
+def augmented_on_array_or_number(x, c):
+    if c > 0:
+        z = x
+    else:
+        z = 1.0
+    z += 1.0  # in place into x where z is x, a new number where it is 1.0
+    return np.sum(x * z)
+
+
+def rebound_under_an_if_in_a_loop(w, y):
+    a = w
+    for i in range(2):
+        if y > 5:
+            a = a * 2
+    a[0] = 0.0  # reaches w when y <= 5
+    return np.sum(w * w)
+
+
+def rebound_after_continue_in_a_loop(w, y):
+    a = w
+    for i in range(3):
+        if y > 5:
+            continue
+        a = a * y
+    a[0] = 0.0
+    return np.sum(w * w)
+
+
+@pytest.mark.parametrize("f", [augmented_on_array_or_number, rebound_under_an_if_in_a_loop,
+                               rebound_after_continue_in_a_loop], ids=lambda f: f.__name__)
+def test_a_write_whose_reach_depends_on_the_path_is_refused_after_loops_and_branches(f):
+    lines, first = inspect.getsourcelines(f)
+    line = first + next(i for i, text in enumerate(lines) if ("+=" in text or "[0] =" in text))
+    with pytest.raises(NonDifferentiableError, match=f"test_mutation.py:{line}: "):
+        grad(f)(np.array([0.3, 1.2, -0.7]), 3.0)
+
+
+def rows_written_while_iterated(x):
+    z = x * 1.0
+    s = 0.0
+    for v in z:  # Python reads z[i] when the loop reaches it, after the writes before
+        z[1] = z[1] + v
+        s = s + np.sum(v * v)
+    return s
+
+
+def rows_written_through_another_name_while_iterated(x):
+    z = x * 1.0
+    w = z
+    s = 0.0
+    for v in z:
+        w[2] = w[2] * v
+        s = s + v
+    return s
+
+
+def iterated_name_rebound_in_the_loop(x):
+    z = x * 1.0
+    s = 0.0
+    for v in z:  # the loop keeps iterating over the first z
+        z = z * 2.0
+        s = s + v * np.sum(z)
+    return s
+
+
+@pytest.mark.parametrize("f, x", [(rows_written_while_iterated, np.array([0.3, 1.2, -0.7])),
+                                  (rows_written_through_another_name_while_iterated, np.array([0.3, 1.2, -0.7])),
+                                  (iterated_name_rebound_in_the_loop, np.array([0.3, 1.2, -0.7]))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_a_loop_over_an_array_reads_each_item_when_it_gets_there(f, x):
+    value, _ = value_and_grad(f)(x)
+    assert value == pytest.approx(f(x.copy()), rel=1e-14)
+    assert_matches_differences(grad(f), lambda v: f(v.copy()), (x,), argnums=0)
+    np.testing.assert_allclose(srcdiff.hessian(f)(x), central_difference(grad(f), (x,), 0), rtol=1e-5, atol=1e-6)
+
+
+def iterating_over_a_view_being_written(x):
+    z = x * 1.0
+    s = 0.0
+    for v in z[::-1]:
+        z[1] = z[1] + v
+        s = s + v * v
+    return s
+
+
+def test_iterating_over_a_view_the_loop_writes_into_is_refused():
+    with pytest.raises(NonDifferentiableError, match="iterates over a view of z that its body writes into"):
+        grad(iterating_over_a_view_being_written)(np.array([0.3, 1.2, -0.7]))
