@@ -49,7 +49,7 @@ def split_index(idx):
         if isinstance(p, T) and p.is_const:
             return one(p.atom.value)
         if isinstance(p, (T, list)):
-            operands.append(wrap(np.asarray(p)) if isinstance(p, list) and not any(isinstance(v, T) for v in p) else p)
+            operands.append(wrap(np.asarray(p)) if isinstance(p, list) and not _traced_in(p) else p)
             return Slot(len(operands) - 1)
         if isinstance(p, np.ndarray):
             operands.append(wrap(p))
@@ -62,6 +62,11 @@ def split_index(idx):
 
     template = tuple(one(p) for p in parts)
     return template, operands, isinstance(idx, tuple)
+
+
+def _traced_in(items):
+    """Whether a list (of lists) has a traced value in it: x[[[0], [2]], [1, 2]] has none."""
+    return any(_traced_in(v) if isinstance(v, list) else isinstance(v, T) for v in items)
 
 
 def index_src(template, args, as_tuple, as_value=False):
