@@ -68,6 +68,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     and fn. With python_floats, fn's arguments are Python numbers, and functions of its
     floats are called from math (math.cos(x2)), ten times cheaper than NumPy on a float;
     None when that changes nothing or an argument is an array."""
+    _distinct_names([*also, fn])
     floats = python_floats_of(fn) if python_floats else set()
     if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
         return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
@@ -92,6 +93,25 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
     return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, constants, writer.float_results)
+
+
+def _distinct_names(roots):
+    """Every function of the module under a name of its own, which its callers call it by:
+    functions made apart (a recursion's inner target and the function itself, a derivative
+    written inside another) may have been given the same name."""
+    taken = {f.name for f in roots}
+    seen = set()
+    for root in roots:
+        for t in targets(root):
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            base, k = t.name, 1
+            while t.name in taken:
+                k += 1
+                t.name = f"{base}_{k}"
+            taken.add(t.name)
+            t.function.name = t.name
 
 
 class _Writer:

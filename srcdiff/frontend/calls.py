@@ -222,13 +222,10 @@ class Derivatives:
         return _tree(low.out_tree, self.inline_function(low.fn, list(args), low.guards))
 
     def inline_function(self, fn, args, guards):
-        """fn's equations, written into the current block with its parameters bound to args."""
+        """fn's equations, written into the current block with its parameters bound to args.
+        The functions a recursion in fn calls stay its calls: the module emits them too."""
         from ..ir import Var
-        from ..ir.calls import targets
 
-        if targets(fn):
-            raise UnsupportedSyntaxError("a derivative of a recursive function inside a derivative is not supported",
-                                         self.builder.loc)
         mapping = {p.id: a.atom for p, a in zip(fn.params, args)}
 
         def get(a):

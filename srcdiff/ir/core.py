@@ -27,7 +27,9 @@ class Aval:
 
     kind: 'array' (ndarray or NumPy scalar), 'scalar' (Python number), 'tuple'
     (shapes, index tuples), 'static' (anything else known exactly), 'list' (a list
-    value: shape and dtype are its items', length how many there are, when known).
+    value: shape and dtype are its items', length how many there are, when known),
+    'tape' (what reverse mode's forward half of a called function keeps for its
+    backward half: layout says what each item is, prims/tapes.py).
     shape is a tuple, or a Sym when unknown. value holds the value when it is
     known exactly (shape integers, constants)."""
 
@@ -37,6 +39,7 @@ class Aval:
     value: Any = None
     has_value: bool = False
     length: Any = None  # a list's number of items, when known
+    layout: Any = None  # a tape's TapeLayout (a list's, when its items are tapes)
 
     @property
     def ndim(self):
@@ -48,9 +51,11 @@ class Aval:
 
     @property
     def differentiable(self):
-        """Integers, booleans, tuples and statics carry no derivative."""
+        """Integers, booleans, tuples and statics carry no derivative; a tape carries its items'."""
         if self.kind in ("tuple", "static"):
             return False
+        if self.kind == "tape" or self.layout is not None:
+            return True
         return self.dtype is None or self.dtype.kind in "fc"
 
     def __str__(self):
@@ -59,6 +64,10 @@ class Aval:
             return "tuple"
         if self.kind == "static":
             return "static"
+        if self.kind == "tape":
+            return f"tape[{self.layout}]"
+        if self.kind == "list" and self.layout is not None:
+            return f"list[tape[{self.layout}]]"
         if self.kind == "list":
             element = Aval("scalar" if self.shape == () else "array", self.shape, self.dtype)
             return f"list[{element}]"

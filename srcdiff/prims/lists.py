@@ -13,10 +13,13 @@ from .shapes import INT, result_dtype
 
 
 def list_aval(element, length=None):
-    return Aval("list", element.shape, element.dtype, length=length)
+    layout = element.layout  # a list of tapes (or of lists of them) keeps their layout
+    return Aval("list", element.shape, element.dtype, length=length, layout=layout)
 
 
 def element_aval(lst):
+    if lst.kind == "list" and lst.layout is not None:
+        return Aval("tape", layout=lst.layout)
     if lst.kind == "list":
         return Aval("array", lst.shape, lst.dtype)
     return unknown_aval()
@@ -224,6 +227,10 @@ def concatenate(xs, axis=0):
 def _or_zeros(t, x):
     if t is not None:
         return t
+    if x.aval.layout is not None:  # tapes, or lists of them
+        from .tapes import TAPE_ZEROS
+
+        return current().apply(TAPE_ZEROS, [x])
     if x.aval.kind == "list":
         return current().apply(LIST_ZEROS, [x])
     return np.zeros_like(x) if x.aval.kind != "scalar" else 0.0
