@@ -21,6 +21,7 @@ from ..prims.elementwise import BINARY
 from ..prims.linalg import DOT, MATMUL
 from ..prims.lists import LIST_ITEM, STACK_LIST
 from ..prims.syntax import src
+from ..prims.tapes import TAPE
 from .floats import ARITHMETIC
 from .floats import python_floats as python_floats_of
 from .plan import Plan
@@ -145,6 +146,7 @@ class _Writer:
         self.float_results = [isinstance(r, Var) and r.id in self.floats
                               or isinstance(r, Const) and type(r.value) is float for r in fn.body.results]
         results = [self.atom(r) for r in fn.body.results]
+        self._name_tape_items()
         value = results[0] if len(results) == 1 else ast.Tuple(results, ast.Load())
         body.append(ast.Return(value))
         arguments = ast.arguments(
@@ -152,6 +154,16 @@ class _Writer:
             kw_defaults=[], kwarg=None, defaults=[],
         )
         return ast.fix_missing_locations(ast.FunctionDef(fn.name, arguments, body, [], None))
+
+    def _name_tape_items(self):
+        """The names this function gives what it keeps on a tape, for the function that reads
+        the tape to call the items by (written after it: a call's forward version first)."""
+        for eqn in _all_eqns(self.fn.body):
+            out = eqn.outs[0] if eqn.outs else None
+            if (eqn.prim is TAPE and getattr(eqn.params["_layout"], "names", None) is None
+                    and out.adjoint_of is None and out.partial_of is None and out.tangent_of is None):
+                eqn.params["_layout"].names = [self.names.get(a.id) if isinstance(a, Var) else None
+                                               for a in eqn.ins]
 
     # -- names -------------------------------------------------------------------
 
@@ -217,6 +229,8 @@ class _Writer:
         ins = eqn.ins
         if name == "list_item" and "_of" in eqn.params:
             return self.names.get(eqn.params["_of"].id, "")
+        if name == "tape_item":
+            return self._tape_item_name(eqn)
         if name == "stack_list":
             return self._steps_name(ins[0])
         if name == "getitem" and eqn.params.get("index") == (slice(None, None, -1),) and isinstance(ins[0], Var):
@@ -238,6 +252,18 @@ class _Writer:
             if isinstance(index, Var) and index.id in self.names and index.aval.ndim == 0:
                 return f"{self.names[ins[0].id]}_{self.names[index.id]}"
         return ""
+
+    def _tape_item_name(self, eqn):
+        """tape[i] by the name the forward version gave item i (d<name> read from the tape's
+        adjoint, <name>_dot from its tangent)."""
+        names = getattr(eqn.params["_layout"], "names", None)
+        item = names and names[eqn.params["i"]]
+        tape = eqn.ins[0]
+        if not item or not isinstance(tape, Var):
+            return ""
+        if tape.adjoint_of is not None or tape.partial_of is not None:
+            return "d" + item
+        return item + "_dot" if tape.tangent_of is not None else item
 
     def _steps_name(self, stack):
         """h_steps for np.stack(h_saved): h at every step."""

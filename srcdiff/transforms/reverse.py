@@ -255,6 +255,9 @@ class _Reverse:
         act = active(fn.body, params, outs)
         rev = _Reverse(act, _all_vars(fn.body, {}), self.pairs)
         g_params = [Var(r.aval, _cotangent_name(k, r)) for k, r in enumerate(outs)]
+        for r, gp in zip(outs, g_params):
+            if is_tape(r.aval) and isinstance(r, Var):
+                gp.adjoint_of = r  # what is read from it are adjoints (codegen names them so)
         backward = Builder(peephole=peephole)
         adjoint = {}
         with backward.active():
