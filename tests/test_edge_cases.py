@@ -38,6 +38,36 @@ def test_x_to_the_zero_has_derivative_zero_even_at_zero():
     assert grad(power_zero)(2.5) == 0.0
 
 
+def power_series(x):
+    s = 0.0
+    for k in range(4):
+        s = s + x ** k
+    return s
+
+
+def power_by_argument(x, k):
+    return x ** k
+
+
+def powers_of_an_array(x):
+    return np.sum(x ** np.array([0, 1, 2, 3]))
+
+
+def test_x_to_a_power_not_known_when_compiling_has_derivative_zero_at_zero_where_the_power_is_zero():
+    # the k = 0 term: 0 * 0 ** -1 was nan, and a ZeroDivisionError for jvp on Python floats
+    import srcdiff
+
+    assert grad(power_series)(0.0) == 1.0
+    assert grad(power_series)(2.0) == 1.0 + 4.0 + 12.0
+    assert srcdiff.jvp(power_series, (0.0,), (1.0,))[1] == 1.0
+    assert srcdiff.hessian(power_series)(0.0) == 2.0
+    assert grad(grad(power_series))(0.0) == 2.0
+    assert grad(power_by_argument)(0.0, 0) == 0.0
+    assert grad(power_by_argument)(0.0, 1) == 1.0
+    assert grad(power_by_argument)(3.0, 2) == 6.0
+    np.testing.assert_array_equal(grad(powers_of_an_array)(np.zeros(4)), [0.0, 1.0, 0.0, 0.0])
+
+
 def test_zero_to_the_y_has_derivative_zero_in_y():
     assert grad(zero_power)(2.0, 0.0) == 0.0
     assert grad(zero_power)(2.0, 3.0) == pytest.approx(9.0 * np.log(3.0), rel=1e-14)

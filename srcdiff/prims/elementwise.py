@@ -10,7 +10,7 @@ import numpy as np
 
 from ..ir import Const, Var
 from .broadcasting import unbroadcast
-from .core import Primitive, T, binds, const_equals, current
+from .core import Primitive, T, array_operand, binds, const_equals, current
 from .shapes import BOOL, elementwise
 from .syntax import template
 
@@ -34,7 +34,9 @@ def _is_bool_scalar(a):
     return aval.dtype is not None and aval.dtype.kind == "b" and aval.known_shape and aval.shape == ()
 
 
-def _ufunc_binder(prim, n):
+def _ufunc_binder(prim, n, lists_are_arrays):
+    """The binder of an elementwise callable. NumPy's take a list or tuple of numbers and
+    values as an array (np.add([a, 1.0], x)); Python's operators and math's do not."""
     def bind(*args, **kwargs):
         if kwargs:
             raise current().error(
@@ -43,6 +45,8 @@ def _ufunc_binder(prim, n):
             )
         if len(args) != n:
             raise TypeError(f"{prim.name} takes {n} operand(s), got {len(args)}")
+        if lists_are_arrays:
+            args = [array_operand(a) if isinstance(a, (list, tuple)) else a for a in args]
         traced = any(isinstance(a, T) for a in args)
         for a in args:  # numbers, arrays and (between constants only) what Python compares
             if not _operand(a) and (traced or not _plain(a)):
@@ -53,6 +57,14 @@ def _ufunc_binder(prim, n):
         return current().apply(prim, args)
 
     return bind
+
+
+def bind_elementwise(prim, n, callables):
+    """Register the callables that compute prim (np.sin and math.sin)."""
+    numpy_ones = [c for c in callables if isinstance(c, np.ufunc) or getattr(c, "__module__", "") == "numpy"]
+    others = [c for c in callables if c not in numpy_ones]
+    binds(*numpy_ones)(_ufunc_binder(prim, n, lists_are_arrays=True))
+    binds(*others)(_ufunc_binder(prim, n, lists_are_arrays=False))
 
 
 # ---------------------------------------------------------------------------
@@ -77,7 +89,7 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
     def vjp(g, out, ins, active):
         return (g * derivative(ins[0], out),)
 
-    binds(*callables)(_ufunc_binder(prim, 1))
+    bind_elementwise(prim, 1, callables)
     return prim
 
 
@@ -115,7 +127,7 @@ unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sig
 NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise())
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
 NEG.defvjp(lambda g, out, ins, active: (-g,))
-binds(np.negative, operator.neg)(_ufunc_binder(NEG, 1))
+bind_elementwise(NEG, 1, [np.negative, operator.neg])
 
 
 @binds(math.log)
@@ -133,7 +145,7 @@ NONDIFF = {}
 def nondiff(name, callables, emit, impl=None, nargs=1, dtype=None):
     prim = Primitive(name, emit, impl or callables[0], elementwise(dtype=dtype), differentiable=False)
     NONDIFF[name] = prim
-    binds(*callables)(_ufunc_binder(prim, nargs))
+    bind_elementwise(prim, nargs, callables)
     return prim
 
 
@@ -191,7 +203,7 @@ def binary(name, callables, emit, partials, impl=None, floating=False):
             unbroadcast(g * d(*ins, out), ins[i]) if active[i] else None for i, d in enumerate(partials)
         )
 
-    binds(*callables)(_ufunc_binder(prim, 2))
+    bind_elementwise(prim, 2, callables)
     return prim
 
 
@@ -218,8 +230,8 @@ SUB.defvjp(
         -unbroadcast(g, ins[1]) if active[1] else None,
     )
 )
-binds(np.add, operator.add)(_ufunc_binder(ADD, 2))
-binds(np.subtract, operator.sub)(_ufunc_binder(SUB, 2))
+bind_elementwise(ADD, 2, [np.add, operator.add])
+bind_elementwise(SUB, 2, [np.subtract, operator.sub])
 
 binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x))
 binary(
@@ -241,13 +253,21 @@ def _negated_smaller(z, y):
 
 
 def _power_dx(x, y, z):
+    """y * x ** (y - 1), and 0 where y is 0: x ** 0 is 1 everywhere, also at x = 0, where
+    0 * 0 ** -1 would be nan (and a ZeroDivisionError on Python floats). An exponent not
+    known when compiling (a loop counter, x ** k) is lowered by one only where it is not 0."""
     if const_equals(y, 2):
         return 2 * x
     if const_equals(y, 1):
         return 1.0
     if const_equals(y, 0):
-        return 0.0  # x ** 0 is 1 everywhere, also at x = 0 (where y * x ** -1 would be nan)
-    return y * x ** (y - 1)
+        return 0.0
+    k = y.const_value()
+    if isinstance(k, (int, float)):
+        return y * x ** (k - 1)
+    if isinstance(k, np.ndarray):
+        return y * x ** (k - (k != 0))
+    return y * x ** (y - (y != 0))
 
 
 def _power_dy(x, y, z):
@@ -294,7 +314,7 @@ def _extremum(name, callables, strict, emit):
         w = weights(*ins, active)
         return tuple(unbroadcast(g * w[i], ins[i]) if active[i] else None for i in range(2))
 
-    binds(*callables)(_ufunc_binder(prim, 2))
+    bind_elementwise(prim, 2, callables)
     return prim
 
 

@@ -55,6 +55,15 @@ def _add_tapes(a, b):
         return a
     return a + b
 ''',
+    "last_writes": '''
+def _last_writes(shape, index):
+    """Which elements of x[index] = v land in x (shaped like x[index]): where the index
+    repeats a place, NumPy's last write there wins."""
+    slots = np.empty(shape, dtype=np.intp)
+    ids = np.arange(slots[index].size).reshape(slots[index].shape)
+    slots[index] = ids
+    return slots[index] == ids
+''',
 }
 
 
