@@ -240,12 +240,10 @@ def concatenate(xs, axis=0):
 def _or_zeros(t, x):
     if t is not None:
         return t
-    if x.aval.layout is not None:  # tapes, or lists of them
-        from .tapes import TAPE_ZEROS
+    if x.aval.kind == "list" or x.aval.layout is not None:  # (a list of tapes, or one read from a tape)
+        from .tapes import list_zeros
 
-        return current().apply(TAPE_ZEROS, [x])
-    if x.aval.kind == "list":
-        return current().apply(LIST_ZEROS, [x])
+        return list_zeros(x)
     return np.zeros_like(x) if x.aval.kind != "scalar" else 0.0
 
 

@@ -81,10 +81,18 @@ def tape_item(tape, i, layout):
     return current().apply(TAPE_ITEM, [tape], i=i, _layout=layout)
 
 
-def zero_like(x):
-    """The zero derivative of x: 0.0, zeros, a tape of zeros; None for what has none."""
+def list_zeros(x):
+    """Zeros like the list x. A list read from a tape (or the zero of one) may be an item
+    the path taken did not make, None there: the tapes' zeros take that."""
     from .lists import LIST_ZEROS
 
+    made = current().producer(wrap(x).atom)
+    from_tape = made is not None and made.prim in (TAPE_ITEM, TAPE_ZEROS)
+    return current().apply(TAPE_ZEROS if from_tape or is_tape(wrap(x).aval) else LIST_ZEROS, [x])
+
+
+def zero_like(x):
+    """The zero derivative of x: 0.0, zeros, a tape of zeros; None for what has none."""
     x = wrap(x)
     aval = x.aval
     if is_tape(aval):
@@ -92,7 +100,7 @@ def zero_like(x):
     if not aval.differentiable:
         return T(Const(None))
     if aval.kind == "list":
-        return current().apply(LIST_ZEROS, [x])
+        return list_zeros(x)
     if aval.kind == "scalar":
         return T(Const(0.0))
     return np.zeros_like(x)

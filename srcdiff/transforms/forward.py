@@ -16,9 +16,9 @@ from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.broadcasting import shape_of
-from ..prims.lists import LIST_ZEROS, list_aval
+from ..prims.lists import list_aval
 from ..prims.shaping import COPY
-from ..prims.tapes import TAPE_ZEROS, is_tape
+from ..prims.tapes import TAPE_ZEROS, is_tape, list_zeros
 from .activity import _all_vars, _reach, dependencies
 from .simplify import peephole
 
@@ -87,7 +87,7 @@ def _zero(a):
     if aval.kind == "scalar" or aval.kind in ("static", "tuple"):
         return T(_const(0.0))
     if aval.kind == "list":
-        return current().apply(LIST_ZEROS, [a])
+        return list_zeros(a)
     return np.zeros_like(T(a))
 
 

@@ -26,8 +26,8 @@ from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS
 from ..prims import lists
 from ..prims.control import RANGE_LEN
 from ..prims.shaping import COPY
-from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, make_tape, tape_aval,
-                           tape_item, updated, zero_like)
+from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_zeros, make_tape,
+                           tape_aval, tape_item, updated, zero_like)
 from .activity import _all_vars, active
 from .simplify import dead_code, peephole
 
@@ -260,7 +260,8 @@ class _Reverse:
         for r, gp in zip(outs, g_params):
             if is_tape(r.aval) and isinstance(r, Var):
                 gp.adjoint_of = r  # what is read from it are adjoints (codegen names them so)
-        backward = Builder(peephole=peephole)
+        # the backward sweep sees how the forward values were made (a tape's items, read back)
+        backward = Builder(peephole=peephole, parent=Builder(list(fn.body.eqns)))
         adjoint = {}
         with backward.active():
             for r, gp in zip(outs, g_params):
@@ -513,7 +514,7 @@ def _zero(v):
     if v.aval.kind == "scalar":
         return T(Const(0.0))
     if v.aval.kind == "list":
-        return current().apply(LIST_ZEROS, [v])
+        return list_zeros(v)
     return np.zeros_like(T(v))
 
 
