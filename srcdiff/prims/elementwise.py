@@ -209,21 +209,9 @@ def binary(name, callables, emit, partials, impl=None, floating=False):
 
 ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise())
 SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise())
-def _as_out(t, out):
-    """A tangent with its output's shape: x + c of a scalar x and an array c moves as x does
-    everywhere, and a later x[i] = v on that tangent needs the array."""
-    if t.aval.known_shape and out.aval.known_shape and t.aval.shape != out.aval.shape:
-        from .broadcasting import shape_of
-
-        return np.broadcast_to(t, shape_of(out))
-    return t
-
-
-ADD.defjvp(lambda t, out, ins: _as_out(t[1], out) if t[0] is None else _as_out(t[0], out) if t[1] is None
-           else t[0] + t[1])
+ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
 ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
-SUB.defjvp(lambda t, out, ins: _as_out(-t[1], out) if t[0] is None else _as_out(t[0], out) if t[1] is None
-           else t[0] - t[1])
+SUB.defjvp(lambda t, out, ins: -t[1] if t[0] is None else t[0] if t[1] is None else t[0] - t[1])
 SUB.defvjp(
     lambda g, out, ins, active: (
         unbroadcast(g, ins[0]) if active[0] else None,
