@@ -447,12 +447,13 @@ class _Writer:
                 if isinstance(r, Var) and r.id not in self.names and r.id not in self.plan.inline:
                     self.preferred[r.id] = (name, out.id, old, True)  # written early only once `old` is dead
         branches = []
-        for b in eqn.blocks:
+        for k, b in enumerate(eqn.blocks):
             stmts = self.block(b.eqns)
             first_residual = len(eqn.outs) - eqn.params.get("residuals", 0)
             pairs = [(names[j], r) for j, r in enumerate(b.results)
                      if not (isinstance(r, Var) and self.names.get(r.id) == names[j])
-                     and not (j >= first_residual and _is_none(r) and not self._read_anyway(eqn.outs[j], eqn.ins[0]))]
+                     and not (j >= first_residual and _is_none(r)
+                              and not self._read_anyway(eqn.outs[j], eqn.ins[0], made_in=1 - k))]
             branches.append(stmts + self.assign_all(pairs))
         for out, name in zip(eqn.outs, names):  # after the if, the name holds the out, whatever a branch did
             if self.names.get(out.id) == name:
@@ -474,13 +475,21 @@ class _Writer:
                 return False
         return True
 
-    def _read_anyway(self, out, pred):
-        """Whether a residual is read other than under a cond on the same predicate (a loop
-        records it, a tape packs it, a branch passes it on): then the other branch binds it."""
+    def _read_anyway(self, out, pred, made_in):
+        """Whether a residual is read other than in branch made_in (the one that makes it) of
+        a cond on the same predicate (a loop records it, a tape packs it, a branch passes it
+        on, the other branch makes the zero derivative of it): then the other branch binds it."""
         if out.id in self.plan.saved or out.id in self.plan.yielded:
             return True
-        return not all(any(r.prim is COND and r.ins[0] is pred for r in chain)
-                       for _, chain, _ in self.plan.uses.get(out.id, ()))
+        return not all(any(r.prim is COND and r.ins[0] is pred and self._branch_at(position, r) == made_in
+                           for r in chain)
+                       for position, chain, _ in self.plan.uses.get(out.id, ()))
+
+    def _branch_at(self, position, cond):
+        """Which branch of cond the statement at position is in."""
+        first = cond.blocks[0].eqns
+        end_of_first = self.plan.end[id(first[-1])] if first else self.plan.pos[id(cond)]
+        return 0 if position < end_of_first + 1 else 1
 
     def loop(self, eqn):
         at = self.plan.pos[id(eqn)]
