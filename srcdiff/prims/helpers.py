@@ -35,8 +35,8 @@ def _product_grad(g, a, b, side):
 ''',
     "zeros_like_tape": '''
 def _zeros_like_tape(tape):
-    """The zero derivative of a tape: zeros like each item (0.0 for an item the path taken
-    did not make, None)."""
+    """The zero derivative of a tape, or of a list: zeros like each item (0.0 for one the
+    path taken did not make, None)."""
     if isinstance(tape, (tuple, list)):
         return type(tape)(_zeros_like_tape(item) for item in tape)
     if isinstance(tape, (np.ndarray, np.generic)):

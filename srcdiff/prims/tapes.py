@@ -82,13 +82,15 @@ def tape_item(tape, i, layout):
 
 
 def list_zeros(x):
-    """Zeros like the list x. A list read from a tape (or the zero of one) may be an item
-    the path taken did not make, None there: the tapes' zeros take that."""
+    """Zeros like the list x. A list read from a tape (or the zero of one), or one a branch
+    makes, may be one the path taken did not make, None there (a second derivative makes
+    zeros of it on that path too): the tapes' zeros take that."""
+    from ..ir import COND
     from .lists import LIST_ZEROS
 
     made = current().producer(wrap(x).atom)
-    from_tape = made is not None and made.prim in (TAPE_ITEM, TAPE_ZEROS)
-    return current().apply(TAPE_ZEROS if from_tape or is_tape(wrap(x).aval) else LIST_ZEROS, [x])
+    maybe_none = made is not None and made.prim in (TAPE_ITEM, TAPE_ZEROS, COND)
+    return current().apply(TAPE_ZEROS if maybe_none or is_tape(wrap(x).aval) else LIST_ZEROS, [x])
 
 
 def zero_like(x):
