@@ -73,22 +73,74 @@ def q_and_grad(x, n):
     return q(x, n) * grad_q(x, n)
 
 
-SCALAR = {
-    "q": (fq, (1.1,)),
-    "fib": (ffib, (0.7,)),
-    "loop": (flp, (0.6,)),
-    "swap": (fsw, (0.6, 1.3)),
-    "jvp inside": (q_dot, (1.1,)),
-    "grad inside": (q_and_grad, (0.9,)),
+def even(x, n):
+    """Mutual recursion: even and odd call each other."""
+    if n <= 0:
+        return x
+    return odd(x * 1.1, n - 1) + 0.1
+
+
+def odd(x, n):
+    if n <= 0:
+        return np.sin(x)
+    return np.cos(even(x, n - 1)) * x
+
+
+def f_even(x, n):
+    return even(x, n) * 1.0
+
+
+def in_a_loop(x, n):
+    """The caller's loop calls the recursion: the loop records each call's tape."""
+    s = 0.0
+    k = 0
+    while k < 2:
+        s = s + q(x + s, n)
+        k = k + 1
+    return s
+
+
+def large(x, y):
+    """Large enough to be emitted as a function of its own, called like a recursion."""
+    a = x * y
+    b = np.sin(a) + np.cos(x) * y
+    c = b * b + a * x
+    d = np.tanh(c) * a + np.exp(-b * b)
+    e = d * x + c * y + a * b
+    f = np.sin(e) * np.cos(d) + np.tanh(a * b * c)
+    g = f * f + e * d + c * b * a
+    h = np.sin(g) + np.cos(f) * e + d * c
+    i = np.tanh(h) * g + f * e * d
+    j = i * h + g * f + e * d * c * b * a
+    k = np.sin(j) + np.cos(i) * h + g * f
+    m = k * j + i * h + g * f * e * d
+    o = np.tanh(m) + np.sin(k) * j + i * h * g
+    p = o * m + k * j + i * h * g * f * e
+    r = np.sin(p) + np.cos(o) * m + k * j * i
+    return r * 0.001 + np.sin(x) * np.cos(y)
+
+
+def f_large(x, y):
+    return large(x, y) + large(y, x) * 0.5
+
+
+SCALAR = {  # name: (function, its arguments at each depth)
+    "q": (fq, [(1.1, n) for n in (0, 1, 3)]),
+    "fib": (ffib, [(0.7, n) for n in (1, 2, 4)]),
+    "loop inside": (flp, [(0.6, n) for n in (0, 2)]),
+    "swap": (fsw, [(0.6, 1.3, n) for n in (0, 1, 3)]),
+    "mutual": (f_even, [(0.7, n) for n in (0, 1, 3)]),
+    "called in a loop": (in_a_loop, [(0.3, n) for n in (0, 2)]),
+    "jvp inside": (q_dot, [(1.1, n) for n in (0, 2)]),
+    "grad inside": (q_and_grad, [(0.9, n) for n in (0, 2)]),
+    "large callee": (f_large, [(0.7, 0.4)]),
 }
-DEPTHS = {"q": (0, 1, 3), "fib": (1, 2, 4), "loop": (0, 2), "swap": (0, 1, 3), "jvp inside": (0, 2),
-          "grad inside": (0, 2)}
-CASES = [(name, n) for name in SCALAR for n in DEPTHS[name]]
+CASES = [(name, k) for name, (_, at) in SCALAR.items() for k in range(len(at))]
 
 
-def _args(name, n):
-    f, floats = SCALAR[name]
-    return f, floats + (n,)
+def _args(name, k):
+    f, at = SCALAR[name]
+    return f, at[k]
 
 
 def _value(g):
@@ -101,11 +153,11 @@ def _agree(got, expected):
 
 # first order: forward mode through the recursion ------------------------------------
 
-@pytest.mark.parametrize("name, n", CASES)
-def test_first_order(name, n):
-    f, args = _args(name, n)
+@pytest.mark.parametrize("name, k", CASES)
+def test_first_order(name, k):
+    f, args = _args(name, k)
     expected = central_difference(f, args, 0)
-    tangents = (1.0,) + tuple(0.0 for _ in args[1:-1]) + (0,)
+    tangents = (1.0,) + tuple(0.0 if isinstance(a, float) else 0 for a in args[1:])
     _agree(srcdiff.jvp(f, args, tangents)[1], expected)
     _agree(srcdiff.jacfwd(f)(*args), expected)
     _agree(srcdiff.jacrev(f)(*args), expected)
@@ -123,10 +175,10 @@ SECOND = {
 }
 
 
-@pytest.mark.parametrize("name, n", CASES)
+@pytest.mark.parametrize("name, k", CASES)
 @pytest.mark.parametrize("composition", SECOND)
-def test_second_order(composition, name, n):
-    f, args = _args(name, n)
+def test_second_order(composition, name, k):
+    f, args = _args(name, k)
     expected = central_difference(_value(srcdiff.grad(f)), args, 0)
     _agree(SECOND[composition](f)(*args), expected)
 
@@ -139,11 +191,11 @@ THIRD = {
 }
 
 
-@pytest.mark.parametrize("name, n", [("q", 0), ("q", 3), ("fib", 3), ("loop", 1), ("swap", 2), ("jvp inside", 2),
-                                     ("grad inside", 2)])
+@pytest.mark.parametrize("name, k", [("q", 0), ("q", 2), ("fib", 1), ("loop inside", 1), ("swap", 2), ("mutual", 2),
+                                     ("called in a loop", 1), ("grad inside", 1)])
 @pytest.mark.parametrize("composition", THIRD)
-def test_third_order(composition, name, n):
-    f, args = _args(name, n)
+def test_third_order(composition, name, k):
+    f, args = _args(name, k)
     expected = central_difference(_value(srcdiff.grad(srcdiff.grad(f))), args, 0)
     _agree(THIRD[composition](f)(*args), expected)
 
@@ -248,6 +300,12 @@ def test_swapped_arguments_have_a_jvp_version_each():
     source = srcdiff.modes._compiled("jvp", fsw, (0.6, 1.3, 2), (0,))[0].source
     assert "def sw_jvp_y(x, y, n, y_dot):" in source and "def sw_jvp_x(x, y, n, x_dot):" in source
     assert "sw, sw_dot = sw_jvp_x(y, x * 0.5, n - 1, y_dot)" in source
+
+
+def test_a_large_callee_has_a_jvp_version():
+    source = srcdiff.source(f_large, 0.7, 0.4, mode="jvp")
+    assert "def large_jvp(x, y, x_dot, y_dot):" in source
+    assert "large_1, large_1_dot = large_jvp(y, x, y_dot, x_dot)" in source
 
 
 def test_vjp_of_the_recursive_function_itself():
