@@ -100,3 +100,53 @@ def test_float32_stays_float32():
 
 def sin_sum(x):
     return np.sum(np.sin(x))
+
+
+# A local derivative that is infinite where a value never reaches the output (the other side
+# of np.where, an element overwritten later) contributes 0, not 0 * inf = nan (issue 14)
+
+
+def root_then_overwritten(x):
+    z = np.sqrt(x)
+    z[0] = 1.0
+    return np.sum(z)
+
+
+def root_on_the_other_side_of_where(x):
+    return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+
+def logarithm_written_then_overwritten(x):
+    z = x * 1.0
+    z[0] = np.log(x[0])
+    z[0] = 2.0
+    return np.sum(z)
+
+
+def logarithm_partly_overwritten(x):
+    w = np.log(x) * 1.0
+    w[:2] = 0.0
+    return np.sum(w * x)
+
+
+def chain_under_where(x):
+    return np.sum(np.where(x > 0, np.log(x) * 2.0 + 1.0, x))
+
+
+NEVER_REACHED = [(root_then_overwritten, [0.0, 0.5, 0.25]), (root_on_the_other_side_of_where, [0.0, 0.5, 0.25]),
+                 (logarithm_written_then_overwritten, [0.0, 1.0, 1.0]),
+                 (logarithm_partly_overwritten, [0.0, 0.0, np.log(4.0) + 1.0]),
+                 (chain_under_where, [1.0, 2.0, 0.5])]
+
+
+@pytest.mark.parametrize("f, expected", NEVER_REACHED, ids=[f.__name__ for f, _ in NEVER_REACHED])
+def test_an_infinite_derivative_where_nothing_reaches_the_output_gives_zero(f, expected):
+    import srcdiff
+
+    x = np.array([0.0, 1.0, 4.0])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(grad(f)(x), expected, rtol=1e-14)
+        np.testing.assert_allclose(srcdiff.jacfwd(f)(x), expected, rtol=1e-14)
+        hessian = srcdiff.hessian(f)(x)
+        assert np.all(np.isfinite(hessian))
+        np.testing.assert_array_equal(hessian[0], 0.0)

@@ -6,11 +6,14 @@ constant), which the table in prims/ turns into primitives. Each resolved
 global is recorded as a guard so a rebinding is noticed (see cache.py)."""
 import ast
 import builtins
+import inspect
 import operator
+import types
 
 import numpy as np
 
 from .. import pytree
+from ..guards import CONTENTS, MISSING, snapshot
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
@@ -75,7 +78,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.caller = caller  # the frame this one is inlined into
         if caller is None:
             self.builder = Builder()
-            self.guards = []  # (namespace, name, value): what the compiled code assumed
+            self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)
+            self.outside = {}  # id -> a list, tuple or dict from outside the function (guarded)
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
             self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
             self.loops = []  # locations of the loops being lowered, innermost last
@@ -84,6 +88,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         else:
             self.builder = caller.builder
             self.guards = caller.guards
+            self.outside = caller.outside
             self.written = caller.written
             self.may_alias = caller.may_alias
             self.loops = caller.loops
@@ -91,6 +96,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.stack = caller.stack
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        if inspect.ismethod(fn):  # model.loss: self is the object it was taken from
+            self.fn = fn.__func__
+            self.env[_param_names(self.node)[0]] = self.external(fn.__self__)
 
     # -- entry -----------------------------------------------------------------
 
@@ -125,7 +133,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         for kind, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
-        names = [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
+        names = [n for n in _param_names(node) if n not in self.env]  # a method's self is bound already
         params = []
         avals = iter(self.arg_avals)
         for name, structure in zip(names, self.structures or ["leaf"] * len(names)):
@@ -295,12 +303,12 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             except ValueError:
                 raise NonDifferentiableError(f"free variable {name!r} is not bound yet", self.parsed.loc(node)) from None
             self.guards.append((cell, None, value))
-            return static_value(value)
+            return self.external(value)
         namespace = self.fn.__globals__
         if name in namespace:
             value = namespace[name]
             self.guards.append((namespace, name, value))
-            return static_value(value, name)
+            return self.external(value, name)
         if hasattr(builtins, name):
             return getattr(builtins, name)
         raise NonDifferentiableError(f"name {name!r} is not defined", self.parsed.loc(node),
@@ -363,7 +371,12 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         owner = getattr(func, "__self__", None)
         if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
             result = func(*args, **kwargs)  # params.items(), .keys(), .values(): the structure is static
-            return list(result) if not isinstance(result, (int, type(None))) else result
+            result = list(result) if not isinstance(result, (int, type(None))) else result
+            if id(owner) in self.outside and isinstance(result, list):  # items of a container from outside
+                result = [self.external(r) if not isinstance(r, tuple) else tuple(self.external(v) for v in r)
+                          for r in result]
+                self.outside[id(result)] = result
+            return result
         if isinstance(func, T):
             raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
         if _is_derivative(func):
@@ -385,10 +398,45 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 self.parsed.loc(node),
                 "supported: " + ", ".join(sorted(set(ATTRIBUTES) | {m for m in METHODS if not m.startswith("_")})),
             )
+        return self.attribute(value, attr, node)
+
+    def attribute(self, obj, attr, node):
+        """obj.attr of an object from outside the function, read now and guarded like a global:
+        rebinding it (model.w = ..., module.scale = ...) compiles again. A property's getter is
+        read as the code it is. NumPy's and the standard library's modules are not guarded."""
         try:
-            return static_value(getattr(value, attr))
+            value = getattr(obj, attr)
         except AttributeError:
-            raise NonDifferentiableError(f"{_describe(value)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+            raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+        if isinstance(obj, types.ModuleType):
+            if not _fixed_module(obj):
+                self.guards.append((vars(obj), attr, value))
+            return self.external(value)
+        own = getattr(obj, "__dict__", None)
+        if isinstance(own, dict) and attr in own:
+            self.guards.append((own, attr, value))
+            return self.external(value)
+        classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
+        holder = next((k for k in classes if attr in vars(k)), None)
+        if holder is not None and not _fixed_module_name(holder.__module__):
+            declared = vars(holder)[attr]
+            self.guards.append((vars(holder), attr, declared))
+            if isinstance(own, dict):
+                self.guards.append((own, attr, MISSING))  # and the object does not get one of its own
+            if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
+                return self.call_function(declared.fget, [self.external(obj)], {}, node)
+        return self.external(value)
+
+    def external(self, value, name=None):
+        """A value from outside the function (a global, a closure's, an attribute, an item of
+        a container from outside), as the lowering holds it: a number as a constant, an array
+        as an external constant (its elements are read when the derivative runs), a list or
+        dict with a guard on what it holds (srcdiff/guards.py)."""
+        if isinstance(value, (list, dict, tuple)) and id(value) not in self.outside:
+            self.outside[id(value)] = value
+            if not isinstance(value, tuple):
+                self.guards.append((value, CONTENTS, snapshot(value)))
+        return static_value(value, name)
 
     def expr_Subscript(self, node):
         value = self.expr(node.value)
@@ -439,7 +487,7 @@ def static_value(value, name=None):
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return T(Const(value.item() if isinstance(value, np.generic) else value))
     if isinstance(value, np.ndarray):
-        return T(Const(value, name=name))
+        return T(Const.external(value, name))
     return value
 
 
@@ -469,6 +517,18 @@ def _sequence_arithmetic(op, left, right):
             if isinstance(seq, seqs) and type(count) is int:
                 return seq * count
     return None
+
+
+_FIXED_MODULES = ("numpy", "math", "builtins", "operator", "srcdiff")
+
+
+def _fixed_module_name(name):
+    """Modules whose attributes no one rebinds (numpy's, the standard library's): not guarded."""
+    return (name or "").split(".")[0] in _FIXED_MODULES
+
+
+def _fixed_module(module):
+    return _fixed_module_name(module.__name__)
 
 
 def _is_derivative(fn):

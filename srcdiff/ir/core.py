@@ -123,7 +123,12 @@ class Var:
 
 
 class Const:
-    """A value known when compiling: a literal, a resolved global, a parameter default."""
+    """A value known when compiling: a literal, a resolved global, a parameter default.
+
+    An array from outside the function (a global, an attribute, a default) is external:
+    the same object at every call, whose elements the caller may change in place between
+    calls. Its shape and dtype are known when compiling, its values are not (aval has no
+    value), so nothing is computed from them then; the emitted code reads it by reference."""
 
     __slots__ = ("value", "aval", "name")
 
@@ -131,6 +136,15 @@ class Const:
         self.value = value
         self.aval = aval or aval_of_value(value)
         self.name = name  # the global it came from, so emitted code can say it by name
+
+    @classmethod
+    def external(cls, array, name=None):
+        return cls(array, Aval("array", tuple(array.shape), array.dtype), name)
+
+    @property
+    def known(self):
+        """Whether the value itself is known when compiling (not an external array)."""
+        return self.aval.has_value
 
     def __repr__(self):
         return f"Const({self.value!r})"

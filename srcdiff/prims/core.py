@@ -126,7 +126,7 @@ class Builder:
 
     def apply(self, prim: Primitive, ins, hint="", **params):
         atoms = [as_atom(a) for a in ins]
-        if prim.impl is not None and all(isinstance(a, Const) for a in atoms):
+        if prim.impl is not None and all(isinstance(a, Const) and a.known for a in atoms):
             folded = _fold(prim, atoms, params)
             if folded is not None:
                 return T(folded)
@@ -236,10 +236,11 @@ class T:
 
     @property
     def is_const(self):
-        return isinstance(self.atom, Const)
+        """A value known when compiling (an external array is not: its elements may change)."""
+        return isinstance(self.atom, Const) and self.atom.known
 
     def const_value(self, default=None):
-        if isinstance(self.atom, Const):
+        if isinstance(self.atom, Const) and self.atom.known:
             return self.atom.value
         if self.atom.aval.has_value:
             return self.atom.aval.value

@@ -9,8 +9,10 @@ import operator
 import numpy as np
 
 from ..ir import Const, Var
-from .broadcasting import unbroadcast
-from .core import Primitive, T, array_operand, binds, const_equals, current
+from .broadcasting import BROADCAST_TO, unbroadcast
+from .creation import ZEROS, ZEROS_LIKE
+from .indexing import INDEX_UPDATE
+from .core import Primitive, T, array_operand, as_atom, binds, const_equals, current, wrap
 from .shapes import BOOL, elementwise
 from .syntax import template
 
@@ -68,6 +70,51 @@ def bind_elementwise(prim, n, callables):
 
 
 # ---------------------------------------------------------------------------
+# Adjoints that are zero where a value never reached the output
+
+
+def known_zero(x):
+    """Whether x is zero, as far as can be told when compiling: 0, np.zeros(...),
+    np.zeros_like(...), a broadcast of 0."""
+    atom = as_atom(x)
+    if isinstance(atom, Const):
+        if not atom.known:
+            return False
+        v = atom.value
+        return isinstance(v, (int, float, np.number, np.ndarray)) and not isinstance(v, bool) and np.size(v) > 0 \
+            and not np.any(v)
+    made = current().producer(atom)
+    return made is not None and (made.prim in (ZEROS, ZEROS_LIKE) or (
+        made.prim is BROADCAST_TO and known_zero(made.ins[0])))
+
+
+def chain(g, derivative):
+    """g * derivative, an adjoint times a local derivative, zero wherever g is known to be:
+    where g comes from np.where(c, h, 0) or from writing zeros into h (the parts of a value
+    that never reach the output: the other side of a where, elements overwritten later), the
+    product is of h, zeroed the same way after, so an infinite local derivative there
+    (sqrt and log at 0) gives 0 rather than 0 * inf = nan."""
+    g = wrap(g)
+    if known_zero(g):
+        return g
+    product = g * derivative
+    made = current().producer(g.atom)
+    if made is None or not (product.aval.known_shape and product.aval.shape == g.aval.shape):
+        return product
+    if made.prim is WHERE:
+        c, a, b = (T(v) for v in made.ins)
+        if known_zero(b):
+            return np.where(c, chain(a, derivative), b)
+        if known_zero(a):
+            return np.where(c, a, chain(b, derivative))
+    if made.prim is INDEX_UPDATE and known_zero(made.ins[1]):
+        base = chain(T(made.ins[0]), derivative)
+        if base.aval.known_shape and base.aval.shape == g.aval.shape:
+            return current().apply(INDEX_UPDATE, [base, *made.ins[1:]], **made.params)
+    return product
+
+
+# ---------------------------------------------------------------------------
 # Unary: derivative as a function of the input x and the output y.
 
 UNARY = {}
@@ -87,7 +134,7 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
 
     @prim.defvjp
     def vjp(g, out, ins, active):
-        return (g * derivative(ins[0], out),)
+        return (chain(g, derivative(ins[0], out)),)
 
     bind_elementwise(prim, 1, callables)
     return prim
@@ -198,9 +245,9 @@ def binary(name, callables, emit, partials, impl=None, floating=False):
         if ins[0].atom is ins[1].atom and active[0]:
             # f(x, x): both partials at once, so x * x gives 2 * x * g, not x * g + x * g
             both = partials[0](*ins, out) + partials[1](*ins, out)
-            return unbroadcast(g * both, ins[0]), None
+            return unbroadcast(chain(g, both), ins[0]), None
         return tuple(
-            unbroadcast(g * d(*ins, out), ins[i]) if active[i] else None for i, d in enumerate(partials)
+            unbroadcast(chain(g, d(*ins, out)), ins[i]) if active[i] else None for i, d in enumerate(partials)
         )
 
     bind_elementwise(prim, 2, callables)

@@ -25,6 +25,7 @@ from ..prims.indexing import added_at
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
 from ..prims import lists
 from ..prims.control import RANGE_LEN
+from ..prims.elementwise import known_zero
 from ..prims.shaping import COPY
 from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_zeros, make_tape,
                            tape_aval, tape_item, updated, zero_like)
@@ -143,6 +144,8 @@ class _Reverse:
                 "rewrite the expression, or give the function a rule with @srcdiff.custom_vjp.",
             )
         gs = [adjoint.get(o.id) for o in eqn.outs]
+        if all(g is None or known_zero(g) for g in gs):
+            return  # what reaches the output through here is nothing (a value overwritten later)
         with builder.at(eqn.loc):
             g = gs[0] if prim.nout == 1 else gs
             ins = [T(a) for a in eqn.ins]
