@@ -124,6 +124,55 @@ def f_large(x, y):
     return large(x, y) + large(y, x) * 0.5
 
 
+def on_a_value(x, n):
+    """A branch on what the inner call returned."""
+    if n <= 0:
+        return x * x
+    y = on_a_value(x, n - 1)
+    if y > 0.5:
+        return y * 0.5 + x
+    return np.exp(y) - x
+
+
+def f_on_a_value(x, n):
+    return on_a_value(x, n) + 0.0
+
+
+def while_inside(x, n):
+    """A while loop whose trip count is the depth, before the inner call."""
+    if n == 0:
+        return np.sin(x)
+    s = x
+    k = 0
+    while k < n:
+        s = s * 0.9 + 0.1 * np.cos(s)
+        k = k + 1
+    return s * while_inside(x, n - 1)
+
+
+def f_while_inside(x, n):
+    return while_inside(x, n) * 1.0
+
+
+def _stacked(h, x):
+    hs = []
+    for i in range(2):
+        h = np.sin(h) + x
+        hs.append(h)
+    return np.sum(np.stack(hs)) * 0.5
+
+
+def list_inside(x, n):
+    """A list appended to and stacked after the inner call (the tape keeps the list)."""
+    if n <= 0:
+        return x
+    return _stacked(list_inside(x, n - 1), x)
+
+
+def f_list_inside(x, n):
+    return list_inside(x, n) + 0.0
+
+
 SCALAR = {  # name: (function, its arguments at each depth)
     "q": (fq, [(1.1, n) for n in (0, 1, 3)]),
     "fib": (ffib, [(0.7, n) for n in (1, 2, 4)]),
@@ -134,6 +183,9 @@ SCALAR = {  # name: (function, its arguments at each depth)
     "jvp inside": (q_dot, [(1.1, n) for n in (0, 2)]),
     "grad inside": (q_and_grad, [(0.9, n) for n in (0, 2)]),
     "large callee": (f_large, [(0.7, 0.4)]),
+    "branch on a value": (f_on_a_value, [(0.4, n) for n in (0, 1, 3)]),
+    "while inside": (f_while_inside, [(0.4, n) for n in (0, 2)]),
+    "list inside": (f_list_inside, [(0.4, n) for n in (0, 2)]),
 }
 CASES = [(name, k) for name, (_, at) in SCALAR.items() for k in range(len(at))]
 
@@ -192,7 +244,8 @@ THIRD = {
 
 
 @pytest.mark.parametrize("name, k", [("q", 0), ("q", 2), ("fib", 1), ("loop inside", 1), ("swap", 2), ("mutual", 2),
-                                     ("called in a loop", 1), ("grad inside", 1)])
+                                     ("called in a loop", 1), ("grad inside", 1), ("while inside", 1),
+                                     ("list inside", 1)])
 @pytest.mark.parametrize("composition", THIRD)
 def test_third_order(composition, name, k):
     f, args = _args(name, k)

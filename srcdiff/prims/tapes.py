@@ -81,16 +81,29 @@ def tape_item(tape, i, layout):
     return current().apply(TAPE_ITEM, [tape], i=i, _layout=layout)
 
 
-def list_zeros(x):
-    """Zeros like the list x. A list read from a tape (or the zero of one), or one a branch
-    makes, may be one the path taken did not make, None there (a second derivative makes
-    zeros of it on that path too): the tapes' zeros take that."""
+def may_be_missing(x):
+    """Whether the list x may be one the path taken did not make (None there, and its zero
+    derivative 0.0): read from a tape, the zero of one, or made by a branch (a second
+    derivative makes zeros of it, and adds them, on the other path too)."""
     from ..ir import COND
-    from .lists import LIST_ZEROS
 
     made = current().producer(wrap(x).atom)
-    maybe_none = made is not None and made.prim in (TAPE_ITEM, TAPE_ZEROS, COND)
-    return current().apply(TAPE_ZEROS if maybe_none or is_tape(wrap(x).aval) else LIST_ZEROS, [x])
+    return made is not None and made.prim in (TAPE_ITEM, TAPE_ZEROS, COND)
+
+
+def list_zeros(x):
+    """Zeros like the list x; the tapes' zeros when it may be missing (see may_be_missing)."""
+    from .lists import LIST_ZEROS
+
+    return current().apply(TAPE_ZEROS if is_tape(wrap(x).aval) or may_be_missing(x) else LIST_ZEROS, [x])
+
+
+def list_add(a, b, primal):
+    """Two derivatives of the list primal added item by item; by the tapes' helper when
+    primal may be missing (its derivatives 0.0 there: see may_be_missing)."""
+    from .lists import LIST_ADD
+
+    return current().apply(TAPE_ADD if is_tape(primal.aval) or may_be_missing(primal) else LIST_ADD, [a, b])
 
 
 def zero_like(x):
@@ -109,14 +122,11 @@ def zero_like(x):
 
 
 def add(a, b):
-    """a + b for derivatives, tapes added item by item."""
-    from .lists import LIST_ADD
-
+    """a + b for the derivatives of a tape's item: tapes, and lists (a tape's list may be one
+    the path taken did not make), added item by item."""
     a = wrap(a)
-    if is_tape(a.aval):
+    if is_tape(a.aval) or a.aval.kind == "list":
         return current().apply(TAPE_ADD, [a, b])
-    if a.aval.kind == "list":
-        return current().apply(LIST_ADD, [a, b])
     return a + b
 
 

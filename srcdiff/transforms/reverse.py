@@ -27,8 +27,8 @@ from ..prims import lists
 from ..prims.control import RANGE_LEN
 from ..prims.elementwise import known_zero
 from ..prims.shaping import COPY
-from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_zeros, make_tape,
-                           tape_aval, tape_item, updated, zero_like)
+from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
+                           make_tape, tape_aval, tape_item, updated, zero_like)
 from .activity import _all_vars, active
 from .simplify import dead_code, peephole
 
@@ -105,7 +105,7 @@ class _Reverse:
             elif is_tape(var.aval):
                 total = T(builder_apply(TAPE_ADD, [previous, contribution]))
             elif var.aval.kind == "list":
-                total = T(builder_apply(LIST_ADD, [previous, contribution]))
+                total = list_add(previous, contribution, T(var))
             else:
                 total = added_at(previous, contribution, current().producer)
                 if total is None:
