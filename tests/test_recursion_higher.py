@@ -369,3 +369,32 @@ def test_vjp_of_the_recursive_function_itself():
     assert len(definitions) == len(set(definitions)) == 4
     _, pullback = srcdiff.vjp(q, 1.1, 3)
     _agree(pullback(1.0)[0], central_difference(q, (1.1, 3), 0))
+
+
+# the same paths without recursion: a value only one side of an if makes -----------
+
+def sine_under_if(x, c):
+    if c > 0:
+        y = np.sin(x) * x
+    else:
+        y = x
+    return y * 2.0
+
+
+def loop_under_if(x, c):
+    s = 0.0
+    if c > 0:
+        for i in range(3):
+            s = s + np.cos(x * (i + 1))
+    return s * x
+
+
+@pytest.mark.parametrize("f", [sine_under_if, loop_under_if])
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_reverse_over_reverse_on_the_side_that_does_not_make_it(f, c):
+    """The second derivative's other side makes the zero derivative of what only the taken
+    side made (sin(x), the loop's records): it is bound there, and its zeros take None."""
+    g = srcdiff.grad(f)
+    expected = central_difference(_value(g), (0.6, c), 0)
+    _agree(srcdiff.grad(g)(0.6, c), expected)
+    _agree(srcdiff.jacrev(g)(0.6, c), expected)
