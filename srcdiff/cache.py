@@ -15,7 +15,25 @@ def key_of(fun, options, arg_key):
     if code is None:  # a function srcdiff made (grad of grad): the object itself, kept alive by the key
         return (fun, options, arg_key)
     closure = tuple(id(c) for c in (getattr(fun, "__closure__", None) or ()))
-    return (code, id(fun.__globals__), closure, options, arg_key)
+    # two functions of one code can differ in their defaults, which a call may leave out
+    defaults = (_Same(getattr(fun, "__defaults__", None)), _Same(getattr(fun, "__kwdefaults__", None)))
+    return (code, id(fun.__globals__), closure, defaults, options, arg_key)
+
+
+class _Same:
+    """A key part equal only to the very same object, which it keeps alive (so its id is
+    not reused while the entry lives)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.obj is self.obj
 
 
 def valid(guards):

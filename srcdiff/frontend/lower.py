@@ -126,16 +126,36 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
         names = [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
+        structures = self.structures if self.structures is not None else ["leaf"] * len(self.arg_avals)
+        if len(structures) > len(names):
+            raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() takes {len(names)} argument(s) "
+                            f"but {len(structures)} were given")
         params = []
         avals = iter(self.arg_avals)
-        for name, structure in zip(names, self.structures or ["leaf"] * len(names)):
+        for name, structure in zip(names, structures):
             leaves = []
             for path in pytree.paths(structure):
                 v = Var(next(avals), _leaf_name(name, path))
                 params.append(v)
                 leaves.append(T(v))
             self.env[name] = pytree.unflatten(structure, iter(leaves))
+        defaults = self._param_defaults(node)
+        for name in names[len(structures):]:
+            # a parameter the call leaves out is its default, read when compiling as a global is
+            if name not in defaults:
+                raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() missing argument {name!r}")
+            self.env[name] = static_value(defaults[name])
         return params
+
+    def _param_defaults(self, node):
+        """The default values of fn's parameters (its own, when node is fn's own def)."""
+        if node is not self.parsed.node or not hasattr(self.fn, "__code__"):
+            return {}
+        defaults = dict(getattr(self.fn, "__kwdefaults__", None) or {})
+        positional = self.fn.__code__.co_varnames[:self.fn.__code__.co_argcount]
+        values = getattr(self.fn, "__defaults__", None) or ()
+        defaults.update(zip(positional[len(positional) - len(values):], values))
+        return defaults
 
     def _body(self, node):
         if isinstance(node, ast.Lambda):

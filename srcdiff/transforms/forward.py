@@ -13,9 +13,9 @@ from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.broadcasting import shape_of
-from ..prims.lists import LIST_ZEROS, list_aval
+from ..prims.lists import LIST_ZEROS, empty_list, list_aval
 from ..prims.shaping import COPY
-from .activity import _all_vars, _reach, dependencies
+from .activity import _all_vars, _reach, active, dependencies, refuse_complex
 from .simplify import peephole
 
 
@@ -25,6 +25,7 @@ def jvp_function(fn: Function, argnums) -> Function:
     variables = _all_vars(fn.body, {})
     varied = _reach(dependencies(fn.body), [v.id for v in wrt if v.aval.differentiable],
                     lambda i: variables[i].aval.differentiable)
+    refuse_complex(fn.body, active(fn.body, wrt, fn.results))
     tangent_params = [_tangent_var(p) for p in wrt]
     tangents = {p.id: T(t) for p, t in zip(wrt, tangent_params)}
     builder = Builder(peephole=peephole)
@@ -53,7 +54,7 @@ def _zero(a):
     if aval.kind == "scalar" or aval.kind in ("static", "tuple"):
         return T(_const(0.0))
     if aval.kind == "list":
-        return current().apply(LIST_ZEROS, [a])
+        return empty_list() if aval.length == 0 else current().apply(LIST_ZEROS, [a])
     return np.zeros_like(T(a))
 
 
