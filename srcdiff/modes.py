@@ -203,7 +203,7 @@ def hessian(fun, argnums=0):
     >>> srcdiff.hessian(energy)(np.zeros(100)).shape   # doctest: +SKIP
     (100, 100)
     """
-    return _Jacobian(_Jacobian(fun, argnums, "rev"), argnums, "fwd")
+    return _Jacobian(_Jacobian(fun, argnums, "rev"), argnums, "fwd", kind="hessian")
 
 
 class _Jacobian:
@@ -211,7 +211,7 @@ class _Jacobian:
     compiled function (a loop over the input or output elements), whose IR a
     transformation on top differentiates again."""
 
-    def __init__(self, fun, argnums, mode):
+    def __init__(self, fun, argnums, mode, kind=None):
         if not callable(fun):
             raise TypeError(f"a Jacobian is taken of a function, not a {type(fun).__name__}")
         if not _is_argnums(argnums):
@@ -219,14 +219,24 @@ class _Jacobian:
         if argnums == ():
             raise ValueError("argnums is an empty tuple: name at least one argument to differentiate")
         self.fun, self.argnums, self.mode = fun, argnums, mode
+        self.kind = kind or {"fwd": "jacfwd", "rev": "jacrev", "auto": "jacobian"}[mode]
         self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
-        self.__name__ = f"jacobian of {getattr(fun, '__name__', fun)}"
+        inner = fun.fun if self.kind == "hessian" else fun
+        self.__name__ = f"{self.kind} of {getattr(inner, '__name__', inner)}"
         self.__wrapped__ = fun
         self._signature = own_signature(fun)
 
     def __repr__(self):
-        kind = {"fwd": "jacfwd", "rev": "jacrev", "auto": "jacobian"}[self.mode]
-        return f"<srcdiff.{kind} of {getattr(self.fun, '__qualname__', self.fun)}, argnums={self.argnums}>"
+        inner = self.fun.fun if self.kind == "hessian" else self.fun
+        return f"<srcdiff.{self.kind} of {getattr(inner, '__qualname__', inner)}, argnums={self.argnums}>"
+
+    def _name(self, inner):
+        """(jacfwd_f, "the Jacobian of f"): the emitted function's name and what it computes,
+        from the IR name of what it differentiates (hessian_f is the Jacobian of jacrev_f)."""
+        if self.kind == "hessian":
+            inner = inner[len("jacrev_"):]
+            return f"hessian_{inner}", f"the Hessian of {inner}"
+        return f"{self.kind}_{inner}", f"the Jacobian of {inner}"
 
     def _indices_for(self, n):
         indices = tuple(i + n if i < 0 else i for i in self._indices)
@@ -261,7 +271,7 @@ class _Jacobian:
         """The IR of the whole Jacobian, for a transformation on top (jacfwd(jacrev(f)))."""
         n = len(structures) if structures else len(arg_avals)
         wrt = self._wrt(structures, self._indices_for(n))
-        low, out_tree = jacobian_ir(self.fun, arg_avals, wrt, self.mode, optimize, structures)
+        low, out_tree = jacobian_ir(self.fun, arg_avals, wrt, self.mode, optimize, structures, self._name)
         low.out_tree = self._tree(out_tree)
         return low
 
@@ -296,7 +306,7 @@ class _Jacobian:
 
         def build():
             avals = tuple(aval_of_argument(a) for a in leaves)
-            return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures)
+            return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures, name=self._name)
 
         return cache.get_or_compile(key, build), leaves
 

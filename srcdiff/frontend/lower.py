@@ -353,6 +353,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return list(result) if not isinstance(result, (int, type(None))) else result
         if isinstance(func, T):
             raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
+        if _makes_derivative(func):
+            return self.make_derivative(func, args, kwargs, node)
         if _is_derivative(func):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
@@ -434,7 +436,16 @@ def _is_derivative(fn):
     """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code."""
     from .. import modes
 
-    return fn is modes.jvp or hasattr(fn, "derivative_ir")
+    return fn is modes.jvp or (hasattr(fn, "derivative_ir") and not isinstance(fn, type))
+
+
+def _makes_derivative(fn):
+    """srcdiff.grad, jacfwd, ...: called inside differentiated code, they make a derivative
+    when compiling (srcdiff.grad(f)(x))."""
+    from .. import api, modes
+
+    return any(fn is t for t in (api.grad, api.value_and_grad, modes.jacfwd, modes.jacrev, modes.jacobian,
+                                 modes.hessian))
 
 
 def _has_source(fn):

@@ -86,15 +86,21 @@ def _finish(jac, out, out_shape, x, dtype):
     """The Jacobian as the caller gets it: shaped out.shape + x.shape, in its dtype."""
     if _is_zero(jac):
         if out_shape is None:  # zeros like the output, with x's axes after its own
-            return np.zeros_like(T(out), dtype=dtype)[(Ellipsis,) + (None,) * x.aval.ndim] + np.zeros(
-                x.aval.shape, dtype=dtype)
-        return np.zeros(out_shape + x.aval.shape, dtype=dtype)
+            return np.zeros_like(T(out), dtype=dtype)[(Ellipsis,) + (None,) * x.aval.ndim] + _zeros(
+                x.aval.shape, dtype)
+        return _zeros(out_shape + x.aval.shape, dtype)
     jac = T(jac) if not isinstance(jac, T) else jac
     if out_shape is not None and (not jac.aval.known_shape or jac.aval.shape != out_shape + x.aval.shape):
         jac = np.reshape(jac, out_shape + x.aval.shape)
     if jac.aval.dtype != dtype:
         jac = jac.astype(dtype)
+    if isinstance(jac.atom, Const):  # the caller's own array, not one every call returns
+        jac = np.copy(jac)
     return jac
+
+
+def _zeros(shape, dtype):
+    return current().call(np.zeros, (shape,), {"dtype": dtype})
 
 
 # -- directions ---------------------------------------------------------------
@@ -240,7 +246,7 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
     else:
         stacked = _loop(builder, vfn.body.eqns, cotangents, avals, sizes, names, False, rows,
                         [lambda r: r] * len(rows), "rows", axis=0)
-        stacked = [r if r is not None else np.zeros((total,) + p.aval.shape, dtype=p.aval.dtype)
+        stacked = [r if r is not None else _zeros((total,) + p.aval.shape, p.aval.dtype)
                    for r, p in zip(stacked, params)]
     by_input = [_split(r, sizes, axis=0) for r in stacked]
     return [[by_input[i][j] for i in range(len(wrt))] for j in range(len(fn.results))]
