@@ -63,7 +63,7 @@ def source(fun, *example_args, mode=None):
         if isinstance(fun, Gradient):
             return fun.compiled(*example_args).source
         if hasattr(fun, "derivative_ir") and example_args:  # a Jacobian or Hessian
-            return fun.compiled(*example_args)[0].source
+            return fun.compiled(*example_args).source
         raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad, value_and_grad or (with "
                         f"example arguments) a Jacobian, or mode='jvp'/'vjp' with a plain function, not "
                         f"{type(fun).__name__}")

@@ -6,7 +6,7 @@ reverse mode one row per pass after one forward sweep (cheap with few outputs);
 import numpy as np
 
 from . import cache, pytree
-from .api import _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices
+from .api import _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, _leaves_of
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .frontend import own_signature
 from .ir import aval_of_argument
@@ -81,17 +81,16 @@ def vjp(fun, *primals):
 class VJPFunction:
     """The backward half of vjp: cotangent of the output -> cotangents of the inputs."""
 
-    def __init__(self, compiled, tape, primals, structures, outs=None):
+    def __init__(self, compiled, tape, primals, structures, outs):
         self.compiled, self.tape, self.primals, self.structures = compiled, tape, primals, structures
-        self.outs = outs
+        self.outs = outs  # the forward sweep's outputs: each cotangent is shaped and typed like its own
 
     def __call__(self, cotangent):
         leaves = []
         pytree.flatten(cotangent, leaves)
         if len(leaves) != self.compiled.n_results:
             raise TypeError(f"the cotangent has {len(leaves)} parts for {self.compiled.n_results} outputs")
-        if self.outs is not None:
-            leaves = [_like_value(g, out, "the cotangent") for g, out in zip(leaves, self.outs)]
+        leaves = [_like_value(g, out, "the cotangent") for g, out in zip(leaves, self.outs)]
         grads = self.compiled.fn(self.tape, *leaves)
         grads = grads if isinstance(grads, tuple) else (grads,)
         it = iter(grads)
@@ -291,15 +290,17 @@ class _Jacobian:
 
     def compiled(self, *args, **kwargs):
         """The compiled Jacobian for arguments of these kinds (its source: .source)."""
-        args = self._bind(args, kwargs)
+        return self._compiled_for(self._bind(args, kwargs))[0]
+
+    def _compiled_for(self, args):
+        """(the compiled Jacobian, the leaves of args to call it with)."""
         indices = self._indices_for(len(args))
         for i in indices:
             if isinstance(args[i], (dict, list, tuple)):
                 raise TypeError(f"the Jacobian is taken wrt floats and float arrays; argument {i} of "
                                 f"{getattr(self.fun, '__name__', self.fun)} is a {type(args[i]).__name__}")
         _check_differentiable(self.fun, args, indices)
-        leaves, structures = _flatten_args(args) if any(isinstance(a, (dict, list, tuple)) for a in args) \
-            else (args, None)
+        leaves, structures = _leaves_of(args)
         wrt = self._wrt(structures, indices)
         arg_key = (structures, tuple(map(_arg_key, leaves)))
         key = cache.key_of(self.fun, ("jacobian", self.mode, wrt), arg_key)
@@ -311,7 +312,7 @@ class _Jacobian:
         return cache.get_or_compile(key, build), leaves
 
     def __call__(self, *args, **kwargs):
-        compiled, leaves = self.compiled(*args, **kwargs)
+        compiled, leaves = self._compiled_for(self._bind(args, kwargs))
         outs = compiled.fn(*_as_numpy(leaves))
         outs = outs if isinstance(outs, tuple) else (outs,)
         # an array of its own, never a read-only broadcast view

@@ -121,14 +121,13 @@ def _directions(avals, sizes, k, names, as_tangent):
     total = sum(sizes)
     dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
     dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
-    single = len(avals) == 1 and avals[0].kind == "array" and avals[0].shape == (total,)
     hot = _one_hot(total, k, dtype)
     out, offset = [], 0
     for aval, size, name in zip(avals, sizes, names):
         if aval.kind == "scalar":
             d = hot[offset]
         else:
-            d = hot if single else hot[offset:offset + size]
+            d = hot if len(avals) == 1 else hot[offset:offset + size]
             if aval.shape != (size,):
                 d = d.reshape(aval.shape)
         if aval.dtype is not None and aval.dtype.kind == "f" and d.aval.dtype != aval.dtype:
