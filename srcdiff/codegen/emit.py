@@ -79,10 +79,9 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
         if id(f) in seen:
             continue
         seen.add(id(f))
-        writer = _Writer(f, floats if f is fn else set())
+        writer = _Writer(f, floats if f is fn else set(), constants)
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
-        constants.update(writer.constants)
         uses_math |= writer.uses_math
         specialised = writer.specialised
     if python_floats and not specialised:
@@ -95,14 +94,14 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
 
 
 class _Writer:
-    def __init__(self, fn: Function, floats=frozenset()):
+    def __init__(self, fn: Function, floats=frozenset(), constants=None):
         self.fn = fn
         self.floats = floats  # ids of the values that are Python floats when the function runs
         self.uses_math = False
         self.specialised = False  # whether python_floats changed anything
         self.plan = Plan(fn)
         self.helpers = set()
-        self.constants = {}
+        self.constants = {} if constants is None else constants  # name -> object, for the whole module
         self.exprs = {}  # var id -> expression AST, for values written inline
         self.names = {}  # var id -> name
         self.holder = {}  # name -> id of the variable whose value it holds now
@@ -110,11 +109,31 @@ class _Writer:
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
         self.trims = {}  # list id -> the slice of its merged list that holds its items
-        self.reserved = set(RESERVED)
+        self.reserved = set(RESERVED) | set(self.constants)
+        self.constant_names = {}  # id of an object the module refers to by name -> that name
         for eqn in _all_eqns(fn.body):
             for a in eqn.ins:
-                if isinstance(a, Const) and a.name:
-                    self.reserved.add(a.name)
+                if isinstance(a, Const) and _by_name(a):
+                    self._name_constant(a)
+
+    def _name_constant(self, c):
+        """The module-level name of an object the code reads by reference: its global's name,
+        numbered when two objects share one (W of this module and W of a helper's)."""
+        v = c.value
+        if id(v) in self.constant_names:
+            return
+        for name, value in self.constants.items():
+            if value is v:
+                self.constant_names[id(v)] = name
+                return
+        base = _identifier(c.name or "const")
+        name, n = base, 0
+        while name in self.constants or (name in self.reserved and name != c.name) or (c.name is None and n == 0):
+            n += 1
+            name = f"{base}_{n}"
+        self.constants[name] = v
+        self.reserved.add(name)
+        self.constant_names[id(v)] = name
 
     def function(self):
         fn = self.fn
@@ -351,18 +370,12 @@ class _Writer:
         return self.constant(a)
 
     def constant(self, c: Const):
-        v = c.value
-        if c.name:
-            self.constants[c.name] = v
-            return ast.Name(c.name, ast.Load())
-        if isinstance(v, np.ndarray):
-            if v.size <= 16 and v.dtype in (np.float64, np.int64, np.bool_):
-                return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
-            name = _identifier(f"const_{len(self.constants)}")
-            self.reserved.add(name)
-            self.constants[name] = v
-            return ast.Name(name, ast.Load())
-        return ast.parse(src(v), mode="eval").body
+        if _by_name(c):
+            self._name_constant(c)
+            return ast.Name(self.constant_names[id(c.value)], ast.Load())
+        if isinstance(c.value, np.ndarray):
+            return ast.parse(f"np.array({c.value.tolist()!r})", mode="eval").body
+        return ast.parse(src(c.value), mode="eval").body
 
     def assign_all(self, pairs):
         """name = value for each pair, as one tuple assignment when a later value reads
@@ -542,7 +555,7 @@ class _Writer:
         start, stop, step = (self.atom(a) for a in eqn.ins[:3])
         index = eqn.blocks[-1].params[0]
         used = self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved
-        name = self.bind(index, index.hint or "i", at, strict=True) if used else "_"
+        name = self.bind(index, index.hint if index.hint not in ("", "_") else "i", at, strict=True) if used else "_"
         if not used:
             self.names[index.id] = name
         if _is_const(eqn.ins[2], 1):
@@ -553,6 +566,14 @@ class _Writer:
         if eqn.params.get("reverse"):
             iterator = ast.Call(ast.Name("reversed", ast.Load()), [iterator], [])
         return name, iterator
+
+
+def _by_name(c):
+    """Whether the code reads a constant by a name the module binds to the object: a global,
+    an external array, or an array too big to write out."""
+    v = c.value
+    return bool(c.name) or (isinstance(v, np.ndarray) and not (
+        c.known and v.size <= 16 and v.dtype in (np.float64, np.int64, np.bool_)))
 
 
 def _is_none(a):
