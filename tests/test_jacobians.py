@@ -252,3 +252,83 @@ def test_a_jacobian_that_is_zero_is_an_array_of_the_caller_own():
 
 def prefix_constant(x):
     return np.array([1.0, 2.0]) + 0.0 * np.sum(np.floor(x))
+
+
+# ---------------------------------------------------------------------------
+# outputs whose shape is known only when running, recursion, custom rules, dict arguments
+
+
+def shape_known_when_running(x):
+    rows = []
+    for i in range(2):
+        if x[i, 0] > 0:
+            rows.append(x[i] * x[1 - i])
+        else:
+            rows.append(np.sin(x[i]))
+    return np.array(rows) * 2
+
+
+def zero_shape_known_when_running(x):
+    rows = []
+    for i in range(2):
+        if x[i, 0] > 0:
+            rows.append(np.floor(x[i]))
+        else:
+            rows.append(np.ones(2))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_matrix_input_when_the_output_shape_is_known_only_when_running(mode):
+    A = np.array([[0.3, -0.5], [-0.8, 0.2]])
+    got = mode(shape_known_when_running)(A)
+    assert got.shape == (2, 2, 2, 2)
+    np.testing.assert_allclose(got, central_difference(shape_known_when_running, (A,), 0), **LOOSE)
+    np.testing.assert_array_equal(mode(zero_shape_known_when_running)(A), np.zeros((2, 2, 2, 2)))
+
+
+def power_tower(x, n):
+    if n == 0:
+        return x
+    return np.sin(power_tower(x, n - 1)) * x
+
+
+def tower(x):
+    return power_tower(x, 3)
+
+
+@srcdiff.custom_vjp
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def softplus_fwd(x):
+    return softplus(x), x
+
+
+def softplus_bwd(x, g):
+    return (g / (1.0 + np.exp(-x)),)
+
+
+softplus.defvjp(softplus_fwd, softplus_bwd)
+
+
+def uses_softplus(x):
+    return softplus(x) * x
+
+
+def with_params(x, p):
+    return np.sum(np.sin(x) * p["a"]) + p["b"] * x[0] ** 3
+
+
+def test_reverse_mode_jacobians_through_recursion_and_custom_rules():
+    np.testing.assert_allclose(jacrev(tower)(X), central_difference(tower, (X,), 0), **LOOSE)
+    np.testing.assert_allclose(jacrev(uses_softplus)(X), central_difference(uses_softplus, (X,), 0), **LOOSE)
+
+
+def test_a_hessian_with_a_dict_argument_left_alone():
+    p = {"a": np.array([1.0, 2.0, 3.0]), "b": 2.0}
+    expected = central_difference(lambda x: grad(with_params)(x, p), (X,), 0)
+    np.testing.assert_allclose(hessian(with_params)(X, p), expected, **LOOSE)
+    with pytest.raises(TypeError, match="dict"):
+        jacfwd(with_params, argnums=1)(X, p)

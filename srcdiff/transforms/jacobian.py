@@ -257,13 +257,29 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
 def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hint, axis):
     """for k in range(total): the equations that depend on the seeds, with seed k, each
     item (column or row) appended to its list; the rest before the loop. Returns each
-    list stacked along axis (None for an item that is zero whatever the seed)."""
+    item stacked along axis: the list, or the item repeated when it does not depend on
+    the seed (None for one that is zero)."""
     total = sum(sizes)
-    before, inside = _partition(eqns, {s.id for s in seeds})
+    before, inside, depends = _partition(eqns, {s.id for s in seeds})
     for eqn in before:
         builder.append(eqn)
-    zero = [_is_zero(item) for item in items]
-    kept = [j for j, z in enumerate(zero) if not z]
+    stacked = [None] * len(items)
+    kept = []
+    for j, item in enumerate(items):
+        if _is_zero(item):
+            continue
+        if isinstance(item, Var) and item.id in depends:
+            kept.append(j)
+            continue
+        with builder.active():  # the same for every seed: repeated along the new axis
+            item = fix[j](T(item))
+            if axis == 0 and not item.aval.known_shape:
+                kept.append(j)
+                continue
+            ones = () if axis == -1 else (1,) * item.aval.ndim
+            stacked[j] = np.expand_dims(item, axis) + _zeros((total,) + ones, item.aval.dtype)
+    if not kept:
+        return stacked
     k = Var(INDEX, "k")
     body = Builder(peephole=peephole, parent=builder)
     with body.active():
@@ -273,18 +289,15 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
         grown, lists = [], []
         for j in kept:
             item = fix[j](T(_substituted(items[j], seeds, directions)))
-            element = item.aval
-            lst = Var(list_aval(element), hint)
+            lst = Var(list_aval(item.aval), hint)
             lists.append(lst)
             grown.append(append(T(lst), item).atom)
-    mapping = {s.id: d.atom for s, d in zip(seeds, directions)}
     block = Block([k] + lists, body.eqns, grown)
-    _substitute(block, mapping)
+    _substitute(block, {s.id: d.atom for s, d in zip(seeds, directions)})
     with builder.active():
         inits = [empty_list().atom for _ in kept]
     outs = [Var(Aval("list", lst.aval.shape, lst.aval.dtype, length=total), hint) for lst in lists]
     builder.append(Eqn(FOR, [Const(0), Const(total), Const(1), *inits], outs, {}, builder.loc, (block,)))
-    stacked = [None] * len(items)
     with builder.active():
         for j, out in zip(kept, outs):
             stacked[j] = stack(T(out), axis=axis)
@@ -293,7 +306,8 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
 
 
 def _partition(eqns, seeds):
-    """(equations that read none of the seeds, even through others; the rest), in order.
+    """(equations that read none of the seeds, even through others; the rest, in order;
+    the ids of the seeds and of what the rest make from them).
     A new list that only the rest reads is made in the loop, where it is appended to
     (made before it, each iteration would append to a copy)."""
     depends = set(seeds)
@@ -305,12 +319,9 @@ def _partition(eqns, seeds):
         else:
             before.append(eqn)
     read_before = set().union(*map(_reads, before)) if before else set()
-    made_inside = []
-    for eqn in before:
-        if not eqn.blocks and getattr(eqn.prim, "fresh", False) and all(o.aval.kind == "list" and o.id not in read_before
-                                                     for o in eqn.outs):
-            made_inside.append(eqn)
-    return [e for e in before if e not in made_inside], made_inside + inside
+    made_inside = [e for e in before if not e.blocks and getattr(e.prim, "fresh", False)
+                   and all(o.aval.kind == "list" and o.id not in read_before for o in e.outs)]
+    return [e for e in before if e not in made_inside], made_inside + inside, depends
 
 
 def _reads(eqn):
