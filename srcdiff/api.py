@@ -125,12 +125,7 @@ class Gradient:
     def _bind(self, args, kwargs):
         if not kwargs and len(args) == self._nparams:
             return args
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{self.fun.__name__}(): {e}") from None
-        bound.apply_defaults()
-        return tuple(bound.arguments.values())
+        return bind_given(self._signature, args, kwargs, self.fun)
 
     def _indices_for(self, n):
         indices = tuple(i + n if i < 0 else i for i in self._indices)
@@ -244,6 +239,22 @@ class Gradient:
             grads.append(pytree.unflatten(structure, iter(leaf_grads)))
             pos += n
         return grads, pos
+
+
+def bind_given(signature, args, kwargs, fun):
+    """The arguments of a call in parameter order, keywords bound by the signature as the
+    call binds them. Parameters after the last one given are left out: the lowering reads
+    their defaults when compiling, as it reads a global (a function, an int for a range)."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{getattr(fun, '__name__', fun)}(): {e}") from None
+    if not kwargs:
+        return tuple(args)
+    names = list(signature.parameters)
+    last = max(names.index(name) for name in bound.arguments)
+    bound.apply_defaults()
+    return tuple(bound.arguments[name] for name in names[:last + 1])
 
 
 def _leaf_tree(structure, counter):

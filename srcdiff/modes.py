@@ -6,7 +6,7 @@ reverse mode one row per pass after one forward sweep (cheap with few outputs);
 import numpy as np
 
 from . import cache, pytree
-from .api import _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, _leaves_of
+from .api import _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, _leaves_of, bind_given
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .frontend import own_signature
 from .ir import aval_of_argument
@@ -275,18 +275,7 @@ class _Jacobian:
         return low
 
     def _bind(self, args, kwargs):
-        """Keyword arguments bound by fun's signature, as a call binds them; parameters after
-        the last one given are left out (their defaults are read when compiling)."""
-        if not kwargs:
-            return args
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{getattr(self.fun, '__name__', self.fun)}(): {e}") from None
-        names = list(self._signature.parameters)
-        last = max(names.index(name) for name in bound.arguments)
-        bound.apply_defaults()
-        return tuple(bound.arguments[name] for name in names[:last + 1])
+        return bind_given(self._signature, args, kwargs, self.fun)
 
     def compiled(self, *args, **kwargs):
         """The compiled Jacobian for arguments of these kinds (its source: .source)."""

@@ -172,6 +172,25 @@ def needs_two(x, y):
     return x * y
 
 
+def with_function_and_count(x, steps=3, activation=np.tanh):
+    for _ in range(steps):
+        x = activation(x) * 1.5
+    return np.sum(x)
+
+
+def test_a_default_holding_a_function_or_a_loop_count_is_read_when_compiling():
+    for mode in (grad, jacfwd, jacrev):
+        np.testing.assert_allclose(mode(with_function_and_count)(X),
+                                   central_difference(with_function_and_count, (X,), 0), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(grad(with_function_and_count)(X, steps=1), 1.5 / np.cosh(X) ** 2, rtol=1e-14)
+    np.testing.assert_allclose(jacfwd(with_function_and_count)(X, 1), 1.5 / np.cosh(X) ** 2, rtol=1e-14)
+    np.testing.assert_allclose(hessian(with_function_and_count)(X),
+                               central_difference(grad(with_function_and_count), (X,), 0), rtol=1e-6, atol=1e-8)
+    value, g = value_and_grad(with_function_and_count)(X)
+    assert value == pytest.approx(with_function_and_count(X), rel=1e-14)
+    check_grads(with_function_and_count, (X,), order=2)
+
+
 def test_every_mode_reads_a_default_the_call_leaves_out():
     d1 = np.cos(X) * 0.5 + 2 * X  # d with_default / dx, elementwise
     d2 = -np.sin(X) * 0.5 + 2  # its second derivative
@@ -206,6 +225,8 @@ def test_a_missing_parameter_without_a_default_is_a_type_error_naming_it():
         jvp(needs_two, (X,), (X,))
     with pytest.raises(TypeError, match="'y'"):
         jacfwd(needs_two)(X)
+    with pytest.raises(TypeError, match="'y'"):
+        grad(needs_two)(0.5)
 
 
 # ---------------------------------------------------------------------------
