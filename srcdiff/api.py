@@ -60,10 +60,13 @@ def source(fun, *example_args, mode=None):
     if mode is None:
         if getattr(fun, "source", None) is not None and not isinstance(fun, Gradient):
             return fun.source  # a vjp_fn
-        if not isinstance(fun, Gradient):
-            raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad or value_and_grad, or "
-                            f"mode='jvp'/'vjp' with a plain function, not {type(fun).__name__}")
-        return fun.compiled(*example_args).source
+        if isinstance(fun, Gradient):
+            return fun.compiled(*example_args).source
+        if hasattr(fun, "derivative_ir") and example_args:  # a Jacobian or Hessian
+            return fun.compiled(*example_args).source
+        raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad, value_and_grad or (with "
+                        f"example arguments) a Jacobian, or mode='jvp'/'vjp' with a plain function, not "
+                        f"{type(fun).__name__}")
     from . import modes
 
     if mode not in ("jvp", "vjp"):
@@ -122,12 +125,7 @@ class Gradient:
     def _bind(self, args, kwargs):
         if not kwargs and len(args) == self._nparams:
             return args
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{self.fun.__name__}(): {e}") from None
-        bound.apply_defaults()
-        return tuple(bound.arguments.values())
+        return bind_given(self._signature, args, kwargs, self.fun)
 
     def _indices_for(self, n):
         indices = tuple(i + n if i < 0 else i for i in self._indices)
@@ -243,6 +241,22 @@ class Gradient:
         return grads, pos
 
 
+def bind_given(signature, args, kwargs, fun):
+    """The arguments of a call in parameter order, keywords bound by the signature as the
+    call binds them. Parameters after the last one given are left out: the lowering reads
+    their defaults when compiling, as it reads a global (a function, an int for a range)."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{getattr(fun, '__name__', fun)}(): {e}") from None
+    if not kwargs:
+        return tuple(args)
+    names = list(signature.parameters)
+    last = max(names.index(name) for name in bound.arguments)
+    bound.apply_defaults()
+    return tuple(bound.arguments[name] for name in names[:last + 1])
+
+
 def _leaf_tree(structure, counter):
     """An argument's structure with its leaves numbered, as the frontend describes outputs."""
     if structure == "leaf":
@@ -287,13 +301,19 @@ def _unflatten(tree, leaves):
 
 def _like(g, arg):
     """The gradient in the argument's own type: a float for a float, an array of its shape
-    for an array (zeros where nothing reached it, as vjp gives for an integer argument)."""
+    and dtype for an array (float32 stays float32 even where the function computes in
+    float64, as in JAX), zeros where nothing reached it (as vjp gives for an integer argument)."""
     if g is None:
         return np.zeros_like(arg, dtype=float) if isinstance(arg, np.ndarray) else 0.0
     if type(arg) is float:
         return float(g)
-    if isinstance(arg, np.ndarray) and (not isinstance(g, np.ndarray) or g.shape != arg.shape):
-        return np.broadcast_to(g, arg.shape).astype(arg.dtype)
+    if isinstance(arg, np.ndarray):
+        dtype = arg.dtype if arg.dtype.kind == "f" else np.dtype(np.float64)
+        if not isinstance(g, np.ndarray) or g.shape != arg.shape:
+            return np.broadcast_to(g, arg.shape).astype(dtype)
+        return g if g.dtype == dtype else g.astype(dtype)
+    if isinstance(arg, np.floating) and np.result_type(g) != arg.dtype:
+        return arg.dtype.type(g)
     return g
 
 
@@ -322,17 +342,17 @@ def _check_leaf(fun, i, name, a):
         )
     if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
         raise TypeError(
-            f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
+            f"differentiating requires float inputs, but argument {i} ({name}) of "
             f"{fun.__name__} is an integer ({a!r}); pass a float, e.g. {float(a)!r}, "
             "or leave it out of argnums"
         )
     if isinstance(a, (np.ndarray, np.generic)):
-        if a.dtype.kind not in "fc":
+        if a.dtype.kind != "f":
             raise TypeError(
-                f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
+                f"differentiating requires float inputs, but argument {i} ({name}) of "
                 f"{fun.__name__} has dtype {a.dtype}; cast it with .astype(float) or leave it out of argnums"
             )
-    elif not isinstance(a, (float, complex)):
+    elif not isinstance(a, float):
         raise TypeError(
             f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
             "floats and NumPy float arrays, and dicts, lists and tuples of them "

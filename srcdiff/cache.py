@@ -17,7 +17,9 @@ def key_of(fun, options, arg_key):
         return (fun, options, arg_key)
     closure = tuple(id(c) for c in (getattr(fun, "__closure__", None) or ()))
     owner = _Same(getattr(fun, "__self__", None))  # model.loss: one derivative per model
-    return (code, id(fun.__globals__), closure, owner, options, arg_key)
+    # two functions of one code can differ in their defaults, which a call may leave out
+    defaults = (_Same(getattr(fun, "__defaults__", None)), _Same(getattr(fun, "__kwdefaults__", None)))
+    return (code, id(fun.__globals__), closure, owner, defaults, options, arg_key)
 
 
 class _Same:

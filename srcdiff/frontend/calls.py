@@ -200,6 +200,25 @@ class Derivatives:
     differentiated (grad of a jvp, a gradient used in a loss) are inlined as their IR,
     which is made of primitives like any other code."""
 
+    def make_derivative(self, func, args, kwargs, node):
+        """srcdiff.grad(f, argnums=1) inside differentiated code: made when compiling, from a
+        function with source and options known then."""
+        def known(v):
+            if isinstance(v, T):
+                if not v.is_const:
+                    raise NonDifferentiableError(f"srcdiff.{func.__name__}() takes options known when compiling",
+                                                 self.parsed.loc(node))
+                return v.atom.value
+            if isinstance(v, (tuple, list)):
+                return type(v)(known(x) for x in v)
+            if isinstance(v, LocalFunction):
+                raise NonDifferentiableError(
+                    f"srcdiff.{func.__name__}() of a function defined inside the differentiated one",
+                    self.parsed.loc(node), "define the function at module level.")
+            return v
+
+        return func(*[known(a) for a in args], **{k: known(v) for k, v in kwargs.items()})
+
     def call_derivative(self, func, args, kwargs, node):
         from .. import modes
         from ..compiler import lower_ir
@@ -212,7 +231,7 @@ class Derivatives:
             if len(args) != 3 or not all(isinstance(a, (tuple, list)) for a in args[1:]):
                 raise NonDifferentiableError("jvp(fun, primals, tangents) takes a function and two tuples",
                                              self.parsed.loc(node))
-            fun, primals, tangents = args[0], list(args[1]), list(args[2])
+            fun, primals, tangents = args[0], _values(args[1]), _values(args[2])
             _all_values(primals + tangents, self, node)
             low = lower_ir(fun, [_forget(p.aval) for p in primals], None, True)
             wrt = [i for i, p in enumerate(low.fn.params) if p.aval.differentiable]
@@ -246,6 +265,14 @@ class Derivatives:
             self.builder.append(e)
         self.guards.extend(guards)
         return [T(get(r)) for r in fn.body.results]
+
+
+def _values(items):
+    """A tuple of primals or tangents: traced values, and numbers and arrays (a module-level
+    tuple of tangents) as constants."""
+    from .lower import static_value
+
+    return [v if isinstance(v, T) else static_value(v) for v in items]
 
 
 def _all_values(values, frame, node):

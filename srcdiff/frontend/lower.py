@@ -134,16 +134,36 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
         names = [n for n in _param_names(node) if n not in self.env]  # a method's self is bound already
+        structures = self.structures if self.structures is not None else ["leaf"] * len(self.arg_avals)
+        if len(structures) > len(names):
+            raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() takes {len(names)} argument(s) "
+                            f"but {len(structures)} were given")
         params = []
         avals = iter(self.arg_avals)
-        for name, structure in zip(names, self.structures or ["leaf"] * len(names)):
+        for name, structure in zip(names, structures):
             leaves = []
             for path in pytree.paths(structure):
                 v = Var(next(avals), _leaf_name(name, path))
                 params.append(v)
                 leaves.append(T(v))
             self.env[name] = pytree.unflatten(structure, iter(leaves))
+        defaults = self._param_defaults(node)
+        for name in names[len(structures):]:
+            # a parameter the call leaves out is its default, read when compiling as a global is
+            if name not in defaults:
+                raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() missing argument {name!r}")
+            self.env[name] = self.external(defaults[name])
         return params
+
+    def _param_defaults(self, node):
+        """The default values of fn's parameters (its own, when node is fn's own def)."""
+        if node is not self.parsed.node or not hasattr(self.fn, "__code__"):
+            return {}
+        defaults = dict(getattr(self.fn, "__kwdefaults__", None) or {})
+        positional = self.fn.__code__.co_varnames[:self.fn.__code__.co_argcount]
+        values = getattr(self.fn, "__defaults__", None) or ()
+        defaults.update(zip(positional[len(positional) - len(values):], values))
+        return defaults
 
     def _body(self, node):
         if isinstance(node, ast.Lambda):
@@ -379,6 +399,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return result
         if isinstance(func, T):
             raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
+        if _makes_derivative(func):
+            return self.make_derivative(func, args, kwargs, node)
         if _is_derivative(func):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
@@ -535,7 +557,16 @@ def _is_derivative(fn):
     """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code."""
     from .. import modes
 
-    return fn is modes.jvp or hasattr(fn, "derivative_ir")
+    return fn is modes.jvp or (hasattr(fn, "derivative_ir") and not isinstance(fn, type))
+
+
+def _makes_derivative(fn):
+    """srcdiff.grad, jacfwd, ...: called inside differentiated code, they make a derivative
+    when compiling (srcdiff.grad(f)(x))."""
+    from .. import api, modes
+
+    return any(fn is t for t in (api.grad, api.value_and_grad, modes.jacfwd, modes.jacrev, modes.jacobian,
+                                 modes.hessian))
 
 
 def _has_source(fn):

@@ -16,10 +16,10 @@ from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.broadcasting import shape_of
-from ..prims.lists import list_aval
+from ..prims.lists import empty_list, list_aval
 from ..prims.shaping import COPY
 from ..prims.tapes import TAPE_ZEROS, is_tape, list_zeros
-from .activity import _all_vars, _reach, dependencies
+from .activity import _all_vars, _reach, active, dependencies, refuse_complex
 from .simplify import peephole
 
 
@@ -34,6 +34,7 @@ def _jvp(fn, wrt, tangent_results, versions, name):
     variables = _all_vars(fn.body, {})
     varied = _reach(dependencies(fn.body), [v.id for v in wrt if v.aval.differentiable],
                     lambda i: variables[i].aval.differentiable)
+    refuse_complex(fn.body, active(fn.body, wrt, fn.results))
     tangent_params = [_tangent_var(p) for p in wrt]
     tangents = {p.id: T(t) for p, t in zip(wrt, tangent_params)}
     builder = Builder(peephole=peephole)
@@ -87,7 +88,7 @@ def _zero(a):
     if aval.kind == "scalar" or aval.kind in ("static", "tuple"):
         return T(_const(0.0))
     if aval.kind == "list":
-        return list_zeros(a)
+        return empty_list() if aval.length == 0 else list_zeros(a)
     return np.zeros_like(T(a))
 
 

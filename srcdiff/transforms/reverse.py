@@ -29,7 +29,7 @@ from ..prims.elementwise import known_zero
 from ..prims.shaping import COPY
 from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
                            make_tape, tape_aval, tape_item, updated, zero_like)
-from .activity import _all_vars, active
+from .activity import _all_vars, active, refuse_complex
 from .simplify import dead_code, peephole
 
 INT = Aval("scalar", (), np.dtype(np.int64))
@@ -42,6 +42,7 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     out = fn.results[0]
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, [out])
+    refuse_complex(fn.body, act)
     rev = _Reverse(act, _all_vars(fn.body, {}))
     builder = Builder(list(fn.body.eqns), peephole=peephole)
     adjoint = {}
@@ -55,6 +56,28 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     results = ([out] if with_value else []) + [g.atom for g in grads] + list(fn.results[1:1 + aux])
     name = ("value_and_grad_" if with_value else "grad_") + fn.name
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
+
+
+def vjp_function(fn: Function, argnums) -> Function:
+    """(params..., cotangents of the results...) -> the cotangents of params[argnums], in
+    one block: the forward equations, then the backward ones (which alone read the
+    cotangents, so a Jacobian can run them once per row)."""
+    params = fn.params
+    wrt = [params[i] for i in argnums]
+    act = active(fn.body, wrt, fn.results)
+    refuse_complex(fn.body, act)
+    rev = _Reverse(act, _all_vars(fn.body, {}))
+    cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), "g") for r in fn.results]
+    builder = Builder(list(fn.body.eqns), peephole=peephole)
+    adjoint = {}
+    with builder.active():
+        for r, g in zip(fn.results, cotangents):
+            if rev.is_active(r):
+                rev.accumulate(adjoint, r, T(g))
+        rev.block(fn.body.eqns, adjoint, builder)
+        grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
+    return Function("vjp_" + fn.name, Block(list(params) + cotangents, builder.eqns, [g.atom for g in grads]),
+                    fn.filename, fn.lineno, fn.doc)
 
 
 def pair_of(target):
@@ -258,6 +281,7 @@ class _Reverse:
         fn = copy_function(target.function)
         params, outs = fn.params, fn.results
         act = active(fn.body, params, outs)
+        refuse_complex(fn.body, act)
         rev = _Reverse(act, _all_vars(fn.body, {}), self.pairs)
         g_params = [Var(r.aval, _cotangent_name(k, r)) for k, r in enumerate(outs)]
         for r, gp in zip(outs, g_params):
