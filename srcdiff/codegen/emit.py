@@ -54,13 +54,28 @@ class Emitted:
             if isinstance(value, np.ndarray):
                 parts.append(f"{name} = np.array({value.tolist()!r}, dtype=np.{value.dtype.name})")
             elif callable(value):
-                parts.append(textwrap.dedent(inspect.getsource(value)).strip())
+                parts.append(_definition(name, value))
             else:
                 parts.append(f"{name} = {value!r}")
         if not parts:
             return self.source
         head, rest = self.source.split("\n\n\n", 1)
         return head + "\n\n\n" + "\n\n\n".join(parts) + "\n\n\n" + rest
+
+
+def _definition(name, fn):
+    """The source of a function the module calls, defining it under the module's name for
+    it: a def as written when the names agree, renamed when they do not, a lambda as
+    `name = lambda ...`."""
+    from ..frontend.source import parse_function
+
+    node = parse_function(fn).node
+    if isinstance(node, ast.Lambda):
+        return astor.to_source(ast.Assign([ast.Name(name, ast.Store())], node)).strip()
+    if node.name == name:
+        return textwrap.dedent(inspect.getsource(fn)).strip()
+    node.name = name
+    return astor.to_source(node).strip()
 
 
 def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
@@ -71,18 +86,15 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     floats = python_floats_of(fn) if python_floats else set()
     if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
         return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
-    functions, helpers, constants = [], set(), {}
+    functions, helpers = [], set()
     uses_math = specialised = False
     called = [t.function for root in [*also, fn] for t in targets(root)]
-    seen = set()
-    for f in called + list(also) + [fn]:
-        if id(f) in seen:
-            continue
-        seen.add(id(f))
-        writer = _Writer(f, floats if f is fn else set())
+    written = list({id(f): f for f in called + list(also) + [fn]}.values())
+    globals_ = _Globals(written)
+    for f in written:
+        writer = _Writer(f, floats if f is fn else set(), globals_)
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
-        constants.update(writer.constants)
         uses_math |= writer.uses_math
         specialised = writer.specialised
     if python_floats and not specialised:
@@ -91,18 +103,53 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
-    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, constants, writer.float_results)
+    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results)
+
+
+class _Globals:
+    """The module's names for the values its code refers to by name: a global array of the
+    user's (W), a custom rule's function, a constant array too large to write out. Each is
+    an identifier, each value has one, no two values share one (two modules' globals both
+    called W, two lambdas), and none is a name the module defines (its functions, its
+    helpers) or needs (np, math, the builtins)."""
+
+    def __init__(self, functions):
+        self.values = {}  # name -> value: the module's namespace beyond NumPy
+        self._names = {}  # id(value) -> name
+        self._taken = set(RESERVED) | {f.name for f in functions}
+        for f in functions:
+            for eqn in _all_eqns(f.body):
+                helper = getattr(eqn.prim, "helper_source", None)
+                if helper:
+                    self._taken.add(re.match(r"def (\w+)", helper)[1])
+        for f in functions:
+            for a in _all_atoms(f.body):
+                if isinstance(a, Const) and (a.name or _by_name(a.value)):
+                    self.name_of(a)
+
+    def name_of(self, c: Const):
+        name = self._names.get(id(c.value))
+        if name is None:
+            base = _identifier(c.name or "const")
+            name, n = base, 1
+            while name in self._taken or keyword.iskeyword(name):
+                n += 1
+                name = f"{base}_{n}"
+            self._taken.add(name)
+            self._names[id(c.value)] = name
+            self.values[name] = c.value
+        return name
 
 
 class _Writer:
-    def __init__(self, fn: Function, floats=frozenset()):
+    def __init__(self, fn: Function, floats=frozenset(), globals_=None):
         self.fn = fn
         self.floats = floats  # ids of the values that are Python floats when the function runs
         self.uses_math = False
         self.specialised = False  # whether python_floats changed anything
         self.plan = Plan(fn)
         self.helpers = set()
-        self.constants = {}
+        self.globals = globals_ or _Globals([fn])
         self.exprs = {}  # var id -> expression AST, for values written inline
         self.names = {}  # var id -> name
         self.holder = {}  # name -> id of the variable whose value it holds now
@@ -110,15 +157,12 @@ class _Writer:
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
         self.trims = {}  # list id -> the slice of its merged list that holds its items
-        self.reserved = set(RESERVED)
-        for eqn in _all_eqns(fn.body):
-            for a in eqn.ins:
-                if isinstance(a, Const) and a.name:
-                    self.reserved.add(a.name)
+        self.reserved = set(RESERVED) | set(self.globals.values)
 
     def function(self):
         fn = self.fn
-        args = [self.bind(p, self.var_name(p, "arg"), at=-1) for p in fn.params]
+        # strictly: an unused parameter's name is not free for the next one (def f_bwd(tape, g, g))
+        args = [self.bind(p, self.var_name(p, "arg"), at=-1, strict=True) for p in fn.params]
         body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
         body += self.block(fn.body.eqns)
         # which results are Python floats (with python_floats), so a caller need not convert them
@@ -352,16 +396,10 @@ class _Writer:
 
     def constant(self, c: Const):
         v = c.value
-        if c.name:
-            self.constants[c.name] = v
-            return ast.Name(c.name, ast.Load())
+        if c.name or _by_name(v):
+            return ast.Name(self.globals.name_of(c), ast.Load())
         if isinstance(v, np.ndarray):
-            if v.size <= 16 and v.dtype in (np.float64, np.int64, np.bool_):
-                return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
-            name = _identifier(f"const_{len(self.constants)}")
-            self.reserved.add(name)
-            self.constants[name] = v
-            return ast.Name(name, ast.Load())
+            return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
         return ast.parse(src(v), mode="eval").body
 
     def assign_all(self, pairs):
@@ -569,6 +607,21 @@ def _all_eqns(block):
         yield eqn
         for b in eqn.blocks:
             yield from _all_eqns(b)
+
+
+def _all_atoms(block):
+    """What a block and the blocks in it read, in the order they are written."""
+    for eqn in block.eqns:
+        yield from eqn.ins
+        for b in eqn.blocks:
+            yield from _all_atoms(b)
+    yield from block.results
+
+
+def _by_name(value):
+    """Whether an unnamed constant is referred to by a name rather than written out: an
+    array too large (or of a dtype) to read well as a literal."""
+    return isinstance(value, np.ndarray) and not (value.size <= 16 and value.dtype in (np.float64, np.int64, np.bool_))
 
 
 class _Substituter(ast.NodeTransformer):

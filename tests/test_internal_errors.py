@@ -1,0 +1,125 @@
+"""Issue 14's internal errors and misleading refusals: each construct, written as a user
+writes it, gives the right derivative (compared with exact values or central differences)
+or a located SrcdiffError saying what to do, never an internal exception."""
+import sys
+
+import numpy as np
+import pytest
+
+import srcdiff
+from srcdiff import (NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError, custom_jvp, custom_vjp, grad,
+                     hessian, jacfwd, jacrev, jvp, value_and_grad, vjp)
+
+from . import same_names
+from .numeric import central_difference
+
+POSITIONS = pytest.mark.skipif(sys.version_info < (3, 11), reason="code positions (co_positions) came in 3.11")
+
+
+# -- custom rules whose functions are lambdas, or share a name ---------------------------------------
+
+sine = custom_vjp(lambda x: np.sin(x))
+sine_fwd = lambda x: (np.sin(x), np.cos(x))  # noqa: E731
+sine_bwd = lambda c, g: (g * c,)  # noqa: E731
+sine.defvjp(sine_fwd, sine_bwd)
+
+cosine = custom_vjp(lambda x: np.cos(x))
+cosine.defvjp(lambda x: (np.cos(x), np.sin(x)), lambda s, g: (-g * s,))
+
+tangent_sine = custom_jvp(lambda x: np.sin(x))
+tangent_sine.defjvp(lambda primals, tangents: (np.sin(primals[0]), np.cos(primals[0]) * tangents[0]))
+
+
+def twice_sine(x):
+    return sine(x) * 2.0
+
+
+def sine_times_cosine(x):
+    return sine(x) * cosine(x)
+
+
+def twice_tangent_sine(x):
+    return tangent_sine(x) * 2.0
+
+
+@pytest.mark.parametrize("x", [-1.2, 0.3, 2.0])
+def test_custom_vjp_with_lambda_rules(x):
+    assert grad(twice_sine)(x) == pytest.approx(2 * np.cos(x), rel=1e-12)
+    assert grad(sine_times_cosine)(x) == pytest.approx(np.cos(2 * x), rel=1e-12)  # two lambdas, two names
+
+
+def test_custom_jvp_with_a_lambda_rule():
+    value, tangent = jvp(twice_tangent_sine, (0.3,), (1.5,))
+    assert value == pytest.approx(2 * np.sin(0.3), rel=1e-12)
+    assert tangent == pytest.approx(3 * np.cos(0.3), rel=1e-12)
+
+
+def test_a_lambda_rule_gets_a_readable_name_and_the_standalone_module_defines_it():
+    compiled = grad(twice_sine).compiled(0.3)
+    assert "custom_fwd(x)" in compiled.source and "<lambda>" not in compiled.source
+    namespace = {}
+    exec(compiled.emitted.standalone(), namespace)
+    assert namespace["grad_twice_sine"](0.3) == pytest.approx(2 * np.cos(0.3), rel=1e-12)
+
+
+@custom_vjp
+def square(x):
+    return x * x
+
+
+def shifted_square_fwd(x):  # named as vjp names the forward half of shifted_square
+    return x * x, x
+
+
+def shifted_square_bwd(x, g):
+    return (2.0 * x * g,)
+
+
+square.defvjp(shifted_square_fwd, shifted_square_bwd)
+
+
+def shifted_square(x):
+    return square(x) + 1.0
+
+
+def test_a_rule_named_like_the_emitted_function_is_still_called():
+    value, pullback = vjp(shifted_square, 0.3)
+    assert value == pytest.approx(1.09, rel=1e-12)
+    assert pullback(1.0) == pytest.approx((0.6,), rel=1e-12)
+    namespace = {}
+    exec(pullback.compiled.emitted.standalone(), namespace)
+    assert namespace["shifted_square_bwd"](namespace["shifted_square_fwd"](0.3)[1], 1.0) == pytest.approx(0.6)
+
+
+W = np.array([10.0, 20.0, 30.0])
+
+
+def two_modules_two_ws(x):
+    return np.sum(W * x * x) + same_names.weighted(x)
+
+
+def test_globals_of_one_name_from_two_modules_stay_apart():
+    x = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(grad(two_modules_two_ws)(x), 2 * W * x + same_names.W, rtol=1e-12)
+
+
+# -- distinct parameter names ------------------------------------------------------------------------
+
+def constant_first(x):
+    return 1.0, x * 2
+
+
+def unused_second(x, x_dot):
+    return x * 2.0
+
+
+def test_vjp_of_a_tuple_whose_first_item_is_a_constant():
+    value, pullback = vjp(constant_first, 0.5)
+    assert value == (1.0, 1.0)
+    assert pullback((1.0, 3.0)) == (6.0,)
+
+
+def test_a_tangent_does_not_take_the_name_of_an_unused_parameter():
+    assert jvp(unused_second, (1.5, 2.0), (1.0, 0.0)) == (3.0, 2.0)
+
+
