@@ -123,3 +123,67 @@ def test_a_tangent_does_not_take_the_name_of_an_unused_parameter():
     assert jvp(unused_second, (1.5, 2.0), (1.0, 0.0)) == (3.0, 2.0)
 
 
+# -- a 0-d value that may be a Python float: no .reshape on it ----------------------------------------
+
+def reshaped_branch(x):
+    y = np.reshape(x, ())
+    if x[0] > 0:
+        z = y * 3.0
+    else:
+        z = y * y
+    return z
+
+
+def squeezed_loop(x):
+    y = np.squeeze(x)
+    for i in range(3):
+        y = y * 2.0
+    return y
+
+
+def method_reshape(x):
+    return x.reshape(()) * 3.0
+
+
+def python_float_branch(x):
+    y = np.reshape(np.sin(x) * x, ())
+    if x > 0:
+        z = y * 3.0
+    else:
+        z = y * y
+    return z * x
+
+
+@pytest.mark.parametrize("x", [1.5, -1.5])
+def test_reshape_to_0d_under_a_branch(x):
+    a = np.array([x])
+    expected = np.array([3.0 if x > 0 else 2 * x])
+    np.testing.assert_allclose(grad(reshaped_branch)(a), expected, rtol=1e-12)
+    value, g = value_and_grad(reshaped_branch)(a)
+    np.testing.assert_allclose(g, expected, rtol=1e-12)
+    np.testing.assert_allclose(hessian(reshaped_branch)(a), [[0.0 if x > 0 else 2.0]], atol=1e-12)
+
+
+def test_squeeze_to_0d_under_a_loop():
+    a = np.array([[1.5]])
+    np.testing.assert_allclose(grad(squeezed_loop)(a), [[8.0]], rtol=1e-12)
+    np.testing.assert_allclose(vjp(squeezed_loop, a)[1](1.0)[0], [[8.0]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("x", [1.5, np.array(1.5), np.array([1.5])])
+def test_reshape_to_0d_with_float_tangents_and_cotangents(x):
+    assert jvp(method_reshape, (x,), (np.ones_like(x) if isinstance(x, np.ndarray) else 1.0,))[1] == 3.0
+    np.testing.assert_allclose(vjp(method_reshape, x)[1](1.0)[0], 3.0 * np.ones_like(x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("x", [0.7, -0.4])
+def test_reshape_to_0d_in_the_python_float_variant(x):
+    compiled = grad(python_float_branch).compiled(x)
+    expected = central_difference(python_float_branch, (x,), 0)
+    assert compiled.on_floats is not None
+    assert compiled.on_floats(x) == pytest.approx(expected, rel=1e-7)
+    assert grad(python_float_branch)(x) == pytest.approx(expected, rel=1e-7)
+    assert grad(grad(python_float_branch))(x) == pytest.approx(
+        central_difference(grad(python_float_branch), (x,), 0), rel=1e-6)
+
+

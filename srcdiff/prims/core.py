@@ -345,9 +345,12 @@ class T:
 
 
 def is_known_array(x):
-    """An ndarray for sure (not a Python float), so its methods can be spelled x.method()."""
+    """An ndarray for sure (not a Python float), so its methods can be spelled x.method(). Not
+    a 0-d value: that may be a Python float when the code runs (an if that yields 3.0 on one
+    side and a 0-d array on the other, a loop's running adjoint started at 1.0, a cotangent
+    passed as a float), and a Python float has no .reshape."""
     aval = as_atom(x).aval
-    return aval.kind == "array" and aval.known_shape
+    return aval.kind == "array" and aval.known_shape and aval.shape != ()
 
 
 def as_atom(x):
