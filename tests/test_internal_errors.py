@@ -187,3 +187,30 @@ def test_reshape_to_0d_in_the_python_float_variant(x):
         central_difference(grad(python_float_branch), (x,), 0), rel=1e-6)
 
 
+# -- a running total of outer products that the loss reads too ---------------------------------------
+
+def outer_total_read(W, h, xs):
+    acc = np.zeros_like(W)
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        acc = acc + np.outer(h, xs[t])
+    return np.sum(acc * W)
+
+
+def outer_total_read_swapped(W, h, xs):
+    acc = np.zeros_like(W)
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        acc = acc + np.outer(xs[t], h)
+    return np.sum(acc * W) + np.sum(h)
+
+
+@pytest.mark.parametrize("f", [outer_total_read, outer_total_read_swapped])
+@pytest.mark.parametrize("argnum", [0, 1, 2])
+def test_outer_total_read_after_the_loop(f, argnum):
+    rng = np.random.default_rng(3)
+    args = (rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(4, 3)))
+    np.testing.assert_allclose(grad(f, argnums=argnum)(*args), central_difference(f, args, argnum),
+                               rtol=1e-6, atol=1e-8)
+
+

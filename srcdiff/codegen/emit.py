@@ -321,7 +321,7 @@ class _Writer:
         at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}
-        if eqn.ins and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
+        if prim is LIST_ITEM and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
             index = PLACEHOLDER.format(1)
             operands[index] = ast.BinOp(operands[index], ast.Add(), ast.Constant(self.offsets[eqn.ins[0].id]))
         if prim is STACK_LIST and eqn.ins[0].id in self.trims:
