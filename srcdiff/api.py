@@ -8,7 +8,7 @@ from . import cache, pytree
 from .compiler import compile_grad, grad_ir
 from .dispatch import make_dispatcher
 from .frontend import own_signature
-from .ir import aval_of_argument, unknown_aval
+from .ir import aval_of_argument, is_function_argument, unknown_aval
 
 
 def grad(fun=None, argnums=0, has_aux=False):
@@ -298,10 +298,29 @@ def _like(g, arg):
 
 
 def _arg_key(a):
-    """What a compiled derivative depends on: the type, and for arrays shape and dtype."""
+    """What a compiled derivative depends on: the type, for arrays shape and dtype, and for a
+    function passed in (act=np.tanh) the function itself."""
     if type(a) is np.ndarray:
         return (a.shape, a.dtype)
+    if is_function_argument(a):
+        return _Same(a)
     return type(a)
+
+
+class _Same:
+    """An object as a key by identity (a function's, or a class's, own equality may be anything),
+    kept alive by the key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.value is self.value
 
 
 def _check_differentiable(fun, args, indices):

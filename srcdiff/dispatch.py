@@ -17,6 +17,8 @@ import ast
 
 import numpy as np
 
+from .ir import is_function_argument
+
 # Python floats and NumPy scalars part ways only by raising (ZeroDivisionError, OverflowError,
 # a method NumPy scalars have, math's domain errors) or, for **, by returning a complex number.
 _FLOAT_MISMATCH = (ArithmeticError, AttributeError, TypeError, ValueError)
@@ -68,6 +70,9 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
         if type(a) is np.ndarray:
             env[f"S{i}"], env[f"D{i}"] = a.shape, a.dtype
             checks.append(f"{name}.shape == S{i} and {name}.dtype == D{i}")
+        elif is_function_argument(a):  # compiled for this very function (act=np.tanh)
+            env[f"F{i}"] = a
+            checks.append(f"{name} is F{i}")
     unique = {(id(namespace), name, id(value)): (namespace, name, value) for namespace, name, value in guards}
     for k, (namespace, name, value) in enumerate(unique.values()):
         env[f"N{k}"], env[f"V{k}"] = namespace, value
@@ -109,7 +114,7 @@ def _plain_parameters(signature, n, env):
     if len(params) != n or any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params):
         return None
     names = [p.name for p in params]
-    if any(name in _INTERNAL or name[:1] in "TSDNVoa" and name[1:].isdigit() or name.startswith("DEFAULT_")
+    if any(name in _INTERNAL or name[:1] in "TSDFNVoa" and name[1:].isdigit() or name.startswith("DEFAULT_")
            for name in names):
         return None
     for p in params:

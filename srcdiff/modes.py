@@ -10,7 +10,7 @@ import numpy as np
 from . import cache, pytree
 from .api import Gradient, _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, grad
 from .compiler import compile_jvp, compile_vjp
-from .ir import aval_of_argument
+from .ir import aval_of_argument, is_function_argument
 
 
 def _compiled(kind, fun, args, argnums=None):
@@ -93,7 +93,9 @@ class VJPFunction:
         for p, s in zip(self.primals, self.structures):
             leaf_primals = []
             pytree.flatten(p, leaf_primals)
-            out.append(pytree.unflatten(s, iter([_like(next(it), a) for a in leaf_primals])))
+            cotangents = [(next(it), a) for a in leaf_primals]  # None for a function passed in (act=np.tanh)
+            out.append(pytree.unflatten(s, iter([None if is_function_argument(a) else _like(g, a)
+                                                 for g, a in cotangents])))
         return tuple(out)
 
     @property

@@ -214,3 +214,76 @@ def test_outer_total_read_after_the_loop(f, argnum):
                                rtol=1e-6, atol=1e-8)
 
 
+# -- dict.get, x[()], functions as arguments ----------------------------------------------------------
+
+def with_get(d, x):
+    return d.get("k", x) * x + d.get("w", 0.0)
+
+
+def with_copy(d):
+    e = d.copy()
+    return e["a"] * e["b"]
+
+
+def scalar_item(x):
+    return np.asarray(3.0)[()] * x + np.asarray(x)[()] * x
+
+
+def whole_item(x):
+    return np.sum(x[()] ** 2)
+
+
+def activated(x, act=np.tanh):
+    return act(x) * 2.0
+
+
+def cube(x):
+    return x ** 3
+
+
+def user_activated(x, act=cube):
+    return act(x) + x
+
+
+def test_dict_get_with_and_without_the_key():
+    assert grad(with_get, argnums=1)({"k": 2.0, "w": 1.0}, 0.5) == 2.0
+    assert grad(with_get, argnums=1)({"w": 1.0}, 0.5) == 1.0  # x * x
+    assert grad(with_get)({"k": 2.0}, 0.5) == {"k": 0.5}
+    assert jvp(with_get, ({"k": 2.0, "w": 1.0}, 0.5), ({"k": 1.0, "w": 1.0}, 1.0)) == (2.0, 3.5)  # x + k + 1
+    assert grad(with_copy)({"a": 2.0, "b": 3.0}) == {"a": 3.0, "b": 2.0}
+
+
+@pytest.mark.parametrize("x", [0.5, np.array(0.5)])
+def test_an_empty_index_of_a_0d_value(x):
+    np.testing.assert_allclose(grad(scalar_item)(x), 4.0, rtol=1e-12)
+    np.testing.assert_allclose(hessian(scalar_item)(x), 2.0, rtol=1e-12)
+
+
+def test_an_empty_index_of_an_array():
+    x = np.array([0.5, -1.0])
+    np.testing.assert_allclose(grad(whole_item)(x), 2 * x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("x", [0.4, 1.3])
+def test_a_default_argument_holding_a_function(x):
+    assert grad(activated)(x) == pytest.approx(2 * (1 - np.tanh(x) ** 2), rel=1e-12)
+    assert value_and_grad(activated)(x)[1] == pytest.approx(2 * (1 - np.tanh(x) ** 2), rel=1e-12)
+    assert grad(user_activated)(x) == pytest.approx(3 * x ** 2 + 1, rel=1e-12)
+
+
+def test_a_function_argument_is_compiled_for_that_function():
+    x = 0.4
+    for _ in range(2):  # the second call of each takes the fast path, which must tell them apart
+        assert grad(activated)(x, np.sin) == pytest.approx(2 * np.cos(x), rel=1e-12)
+        assert grad(activated)(x, np.cos) == pytest.approx(-2 * np.sin(x), rel=1e-12)
+        assert grad(activated)(x, cube) == pytest.approx(6 * x ** 2, rel=1e-12)
+    assert jvp(activated, (x, np.sin), (1.0, None)) == pytest.approx((2 * np.sin(x), 2 * np.cos(x)), rel=1e-12)
+    assert vjp(activated, x, np.sin)[1](1.0) == (pytest.approx(2 * np.cos(x), rel=1e-12), None)
+    assert hessian(activated)(x, np.sin) == pytest.approx(-2 * np.sin(x), rel=1e-12)
+
+
+def test_a_function_argument_is_not_differentiated():
+    with pytest.raises(TypeError, match="act"):
+        grad(activated, argnums=1)(0.4, np.sin)
+
+

@@ -29,6 +29,7 @@ CMPOPS = {
 }
 
 CONTAINER_METHODS = {"keys", "values", "items", "index", "count", "copy", "get"}
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 
 # Constructs outside the subset, with what to do instead.
 UNSUPPORTED = {
@@ -133,7 +134,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             for path in pytree.paths(structure):
                 v = Var(next(avals), _leaf_name(name, path))
                 params.append(v)
-                leaves.append(T(v))
+                # a function passed in (act=np.tanh) is what it is, as a global is: the
+                # emitted code takes the argument and calls that very function
+                leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
             self.env[name] = pytree.unflatten(structure, iter(leaves))
         return params
 
@@ -329,10 +332,13 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return func(*args, **kwargs)
         owner = getattr(func, "__self__", None)
         if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
-            result = func(*args, **kwargs)  # params.items(), .keys(), .values(): the structure is static
-            return list(result) if not isinstance(result, (int, type(None))) else result
+            result = func(*args, **kwargs)  # params.items(), .keys(), d.get("k", x): the structure is static
+            return list(result) if isinstance(result, _DICT_VIEWS) else result
         if isinstance(func, T):
-            raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
+            raise NonDifferentiableError(
+                "calling a value srcdiff takes for an array or a number", self.parsed.loc(node),
+                "a function passed as an argument is known when the derivative is compiled for example arguments "
+                "(srcdiff.source(srcdiff.grad(f), *args)); a callable object is not: read it from a global.")
         if _is_derivative(func):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
