@@ -287,3 +287,67 @@ def test_a_function_argument_is_not_differentiated():
         grad(activated, argnums=1)(0.4, np.sin)
 
 
+# -- np.all, np.any and scalar-type casts ---------------------------------------------------------------
+
+def all_positive(x):
+    if np.all(x > 0):
+        return np.sum(x ** 2)
+    return np.sum(x)
+
+
+def any_large(x):
+    if (x > 1).any():
+        return np.sum(x ** 3)
+    return np.sum(x)
+
+
+def rows_all_positive(x):
+    keep = np.all(x > 0, axis=1, keepdims=True)
+    return np.sum(np.where(keep, x, 0.0) ** 2) + np.sum(np.where(x.any(axis=0), x, 0.0))
+
+
+def casts(x):
+    return np.float64(x) * 2.0 + np.float32(x) * x + np.float64(3) * x * np.int64(2)
+
+
+def cast_array(x):
+    return np.sum(np.float64(x) ** 2) + np.sum(np.float32(x) * x)
+
+
+@pytest.mark.parametrize("x", [[1.0, 2.0], [-1.0, 2.0], [0.5, 0.25]])
+def test_np_all_and_any_as_conditions(x):
+    x = np.array(x)
+    np.testing.assert_allclose(grad(all_positive)(x), 2 * x if np.all(x > 0) else np.ones(2), rtol=1e-12)
+    np.testing.assert_allclose(grad(any_large)(x), 3 * x ** 2 if np.any(x > 1) else np.ones(2), rtol=1e-12)
+    np.testing.assert_allclose(jvp(all_positive, (x,), (np.ones(2),))[0], all_positive(x), rtol=1e-12)
+
+
+def test_np_all_and_any_with_axis_and_keepdims():
+    x = np.array([[1.0, 2.0, 0.5], [-1.0, 3.0, 2.0]])
+    expected = np.where(np.all(x > 0, axis=1, keepdims=True), 2 * x, 0.0) + np.where(x.any(axis=0), 1.0, 0.0)
+    np.testing.assert_allclose(grad(rows_all_positive)(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(grad(rows_all_positive)(x), central_difference(rows_all_positive, (x,), 0),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("x", [0.5, -1.25])
+def test_scalar_type_casts_keep_the_derivative(x):
+    exact = 2.0 + 2 * x + 6.0
+    assert grad(casts)(x) == pytest.approx(exact, rel=1e-6)  # float32(x) rounds x
+    assert jvp(casts, (x,), (1.0,))[1] == pytest.approx(exact, rel=1e-6)
+    assert hessian(casts)(x) == pytest.approx(2.0, rel=1e-6)
+    assert grad(grad(casts))(x) == pytest.approx(2.0, rel=1e-6)
+    assert vjp(casts, x)[1](1.0)[0] == pytest.approx(exact, rel=1e-6)
+
+
+def test_a_cast_of_an_array_is_an_array_cast():
+    x = np.array([0.5, -1.25, 2.0])
+    np.testing.assert_allclose(grad(cast_array)(x), 4 * x, rtol=1e-6)
+    np.testing.assert_allclose(jacfwd(grad(cast_array))(x), 4 * np.eye(3), rtol=1e-6)
+    assert jvp(lambda_free_float32, (np.float32(0.5),), (np.float32(1.0),))[1].dtype == np.float32
+
+
+def lambda_free_float32(x):
+    return np.float32(x) * np.float32(x)
+
+
