@@ -11,6 +11,7 @@ from . import cache, pytree
 from .api import Gradient, _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, grad
 from .compiler import compile_jvp, compile_vjp
 from .ir import aval_of_argument, is_function_argument
+from .prims.core import runs_when_compiling
 
 
 def _compiled(kind, fun, args, argnums=None):
@@ -123,6 +124,7 @@ def _is_float_tree(p):
 # Jacobians
 
 
+@runs_when_compiling
 def jacfwd(fun, argnums=0):
     """The Jacobian by forward mode: one pass per input element, shape out.shape + in.shape.
 
@@ -132,6 +134,7 @@ def jacfwd(fun, argnums=0):
     return _Jacobian(fun, argnums, "fwd")
 
 
+@runs_when_compiling
 def jacrev(fun, argnums=0):
     """The Jacobian by reverse mode: one forward sweep, one backward pass per output element.
 
@@ -140,6 +143,7 @@ def jacrev(fun, argnums=0):
     return _Jacobian(fun, argnums, "rev")
 
 
+@runs_when_compiling
 def jacobian(fun, argnums=0):
     """The Jacobian, by forward mode when the input has fewer elements than the output and
     by reverse mode otherwise (each pass gives a column, resp. a row).
@@ -149,6 +153,7 @@ def jacobian(fun, argnums=0):
     return _Jacobian(fun, argnums, "auto")
 
 
+@runs_when_compiling
 def hessian(fun, argnums=0):
     """The Hessian of a scalar function: forward mode over the reverse-mode gradient.
 
@@ -172,8 +177,9 @@ class _Jacobian:
         try:
             return Gradient(self.fun, self.argnums, False, False).derivative_ir(arg_avals, structures, optimize)
         except TypeError as e:
-            raise TypeError(f"a Jacobian of the Jacobian of a vector-valued function is not supported yet ({e}); "
-                            "for a scalar function use srcdiff.hessian(f)") from None
+            raise TypeError(f"the Jacobian of a vector-valued function cannot be differentiated again, or called "
+                            f"inside a differentiated function, yet ({e}); for the Jacobian of a scalar "
+                            "function's gradient use srcdiff.hessian(f)") from None
 
     def __call__(self, *args):
         i = self.argnums % len(args)

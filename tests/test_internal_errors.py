@@ -351,3 +351,134 @@ def lambda_free_float32(x):
     return np.float32(x) * np.float32(x)
 
 
+# -- srcdiff's own transformations called inside a differentiated function ---------------------------
+
+def curve(x):
+    return np.sin(x) * x ** 2
+
+
+def surface(x, y):
+    return np.sin(x) * y ** 2
+
+
+def curve_with_aux(x):
+    return np.sin(x) * x ** 2, x * 3.0
+
+
+def curve_fwd(x):
+    return curve(x), x
+
+
+def curve_bwd(x, g):
+    return (g * (np.cos(x) * x ** 2 + 2 * x * np.sin(x)),)
+
+
+def slope_times_x(x):
+    return srcdiff.grad(curve)(x) * x
+
+
+def partials_product(x, y):
+    gx, gy = srcdiff.grad(surface, argnums=(0, 1))(x, y)
+    return gx * gy
+
+
+def decorator_form(x):
+    return srcdiff.grad(argnums=1)(surface)(x, x)
+
+
+def value_times_slope(x):
+    v, g = srcdiff.value_and_grad(curve)(x)
+    return v * g
+
+
+def with_aux(x):
+    g, a = srcdiff.grad(curve_with_aux, has_aux=True)(x)
+    (v, a2), g2 = srcdiff.value_and_grad(curve_with_aux, has_aux=True)(x)
+    return g * a + v * a2 * g2
+
+
+def second_derivatives(x):
+    return srcdiff.hessian(curve)(x) + srcdiff.jacfwd(curve)(x) * srcdiff.jacrev(curve)(x)
+
+
+def grad_of_grad_inside(x):
+    return srcdiff.grad(srcdiff.grad(curve))(x)
+
+
+def own_rule_inside(x):
+    rule = srcdiff.custom_vjp(curve)
+    rule.defvjp(curve_fwd, curve_bwd)
+    return rule(x) * x
+
+
+INSIDE = [slope_times_x, decorator_form, value_times_slope, with_aux, second_derivatives, grad_of_grad_inside,
+          own_rule_inside]
+
+
+@pytest.mark.parametrize("f", INSIDE)
+@pytest.mark.parametrize("x", [-0.6, 0.7])
+def test_transformations_called_inside_are_made_when_compiling(f, x):
+    expected = central_difference(f, (x,), 0)
+    assert grad(f)(x) == pytest.approx(expected, rel=1e-6, abs=1e-9)
+    if f is not own_rule_inside:  # a custom_vjp serves reverse mode only
+        assert jvp(f, (x,), (1.0,))[1] == pytest.approx(expected, rel=1e-6, abs=1e-9)
+
+
+def test_a_transformation_inside_with_two_arguments():
+    args = (0.7, -1.3)
+    for i in (0, 1):
+        assert grad(partials_product, argnums=i)(*args) == pytest.approx(
+            central_difference(partials_product, args, i), rel=1e-6)
+
+
+def inside_lambda(x):
+    return srcdiff.grad(lambda t: t ** 3)(x)
+
+
+def inside_jvp_of_lambda(x):
+    return srcdiff.jvp(lambda t: t ** 3, (x,), (1.0,))[1]
+
+
+def inside_vjp(x):
+    y, pullback = srcdiff.vjp(curve, x)
+    return pullback(1.0)[0]
+
+
+def inside_traced_argnums(x):
+    return srcdiff.grad(surface, argnums=x > 0)(x, x)
+
+
+def vector(x):
+    return np.sin(x) * x
+
+
+def inside_jacobian_of_vector(x):
+    return np.sum(srcdiff.jacfwd(vector)(x))
+
+
+def inside_grad_of_a_ufunc(x):
+    return srcdiff.grad(np.sin)(x)
+
+
+@pytest.mark.parametrize("f, error, message", [
+    (inside_lambda, UnsupportedSyntaxError, "srcdiff.grad of a function defined inside"),
+    (inside_jvp_of_lambda, UnsupportedSyntaxError, "srcdiff.jvp of a function defined inside"),
+    (inside_vjp, UnsupportedSyntaxError, "srcdiff.vjp cannot be called inside"),
+    (inside_traced_argnums, NonDifferentiableError, "must be known when compiling"),
+    (inside_grad_of_a_ufunc, SrcdiffError, "cannot read the source of sin"),
+])
+def test_what_cannot_be_made_when_compiling_is_refused_where_it_is(f, error, message):
+    with pytest.raises(error, match=message) as info:
+        grad(f)(0.7)
+    assert info.value.loc is not None and info.value.loc.filename == __file__
+    assert "api.py" not in str(info.value) and "modes.py" not in str(info.value)
+
+
+def test_a_jacobian_inside_is_a_derivative_of_a_scalar_function_or_refused_where_it_is():
+    assert grad(inside_jacobian_of_vector)(0.7) == pytest.approx(
+        central_difference(inside_jacobian_of_vector, (0.7,), 0), rel=1e-6)
+    with pytest.raises(NonDifferentiableError, match="Jacobian of a vector-valued function") as info:
+        grad(inside_jacobian_of_vector)(np.array([0.7, -0.2]))
+    assert info.value.loc.filename == __file__
+
+

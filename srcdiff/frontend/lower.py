@@ -14,6 +14,7 @@ from .. import pytree
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
+from ..prims.core import is_run_when_compiling
 from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
@@ -339,6 +340,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 "calling a value srcdiff takes for an array or a number", self.parsed.loc(node),
                 "a function passed as an argument is known when the derivative is compiled for example arguments "
                 "(srcdiff.source(srcdiff.grad(f), *args)); a callable object is not: read it from a global.")
+        if is_run_when_compiling(func):  # srcdiff.grad(f): made now, then called as a derivative
+            return self.call_when_compiling(func, args, kwargs, node)
         if _is_derivative(func):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):

@@ -6,7 +6,7 @@ import functools
 import numpy as np
 
 from ..ir import Aval, Const, unknown_aval
-from .core import Primitive, binds, current, wrap
+from .core import Primitive, binds, current, runs_when_compiling, wrap
 
 
 class _CustomRule:
@@ -26,6 +26,7 @@ class _CustomRule:
         return self is other
 
 
+@runs_when_compiling
 class custom_vjp(_CustomRule):
     """A function with a hand-written reverse-mode rule, as in JAX.
 
@@ -46,6 +47,7 @@ class custom_vjp(_CustomRule):
         super().__init__(fun)
         self.fwd = self.bwd = None
 
+    @runs_when_compiling
     def defvjp(self, fwd, bwd):
         """fwd(*args) -> (output, residuals); bwd(residuals, g) -> tuple with one cotangent per argument."""
         if not (callable(fwd) and callable(bwd)):
@@ -116,6 +118,7 @@ def _like(c, x):
     return c
 
 
+@runs_when_compiling
 class custom_jvp(_CustomRule):
     """A function with a hand-written forward-mode rule, as in JAX.
 
@@ -135,6 +138,7 @@ class custom_jvp(_CustomRule):
         super().__init__(fun)
         self.rule = None
 
+    @runs_when_compiling
     def defjvp(self, rule):
         """rule(primals, tangents) -> (output, output tangent); returns rule, so it decorates."""
         if not callable(rule):
