@@ -482,3 +482,37 @@ def test_a_jacobian_inside_is_a_derivative_of_a_scalar_function_or_refused_where
     assert info.value.loc.filename == __file__
 
 
+# -- lambdas sharing a line ---------------------------------------------------------------------------
+
+def call_it(thunk):
+    return thunk()
+
+
+def lambda_in_a_lambda():
+    return call_it(lambda: srcdiff.grad(lambda x: x * 2)(1.0))
+
+
+pair = (lambda x: x * 3.0, lambda x: x * x)
+nested = lambda y: (lambda x: x * y * y)  # noqa: E731
+twins = [lambda x: np.sin(x), lambda x: np.sin(x)]
+
+
+@POSITIONS
+def test_lambdas_sharing_a_line_are_told_apart_by_their_positions():
+    assert lambda_in_a_lambda() == 2.0
+    assert grad(pair[0])(2.0) == 3.0
+    assert grad(pair[1])(2.0) == 4.0
+    assert grad(nested(3.0))(2.0) == 9.0
+    assert grad(twins[1])(0.5) == pytest.approx(np.cos(0.5), rel=1e-12)
+
+
+def test_a_function_returned_is_named_as_a_function():
+    with pytest.raises(SrcdiffError, match="cannot return a function"):
+        grad(nested)(2.0)
+
+
+@POSITIONS
+def test_the_standalone_module_defines_two_lambdas_of_one_line():
+    namespace = {}
+    exec(grad(sine_times_cosine).compiled(0.3).emitted.standalone(), namespace)
+    assert namespace["grad_sine_times_cosine"](0.3) == pytest.approx(np.cos(0.6), rel=1e-12)

@@ -441,7 +441,8 @@ def _flatten(value, leaves):
         return len(leaves) - 1
     if isinstance(value, (tuple, list)):
         return type(value)(_flatten(v, leaves) for v in value)
-    raise SrcdiffError(f"cannot return a {type(value).__name__} from a differentiated function")
+    what = "function" if callable(value) or isinstance(value, LocalFunction) else type(value).__name__
+    raise SrcdiffError(f"cannot return a {what} from a differentiated function")
 
 
 def _param_names(node):
