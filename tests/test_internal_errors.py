@@ -103,6 +103,19 @@ def test_globals_of_one_name_from_two_modules_stay_apart():
     np.testing.assert_allclose(grad(two_modules_two_ws)(x), 2 * W * x + same_names.W, rtol=1e-12)
 
 
+def argument_named_like_a_global(W, x):
+    return np.sum(W * x) + same_names.weighted(x)
+
+
+def test_a_global_does_not_take_the_name_of_an_argument():
+    W, x = np.array([0.5, 1.5, -2.0]), np.array([1.0, -2.0, 0.5])
+    compiled = grad(argument_named_like_a_global, argnums=(0, 1)).compiled(W, x)
+    assert "def grad_argument_named_like_a_global(W, x):" in compiled.source
+    dW, dx = grad(argument_named_like_a_global, argnums=(0, 1))(W, x)
+    np.testing.assert_allclose(dW, x, rtol=1e-12)
+    np.testing.assert_allclose(dx, W + same_names.W, rtol=1e-12)
+
+
 # -- distinct parameter names ------------------------------------------------------------------------
 
 def constant_first(x):

@@ -111,12 +111,13 @@ class _Globals:
     user's (W), a custom rule's function, a constant array too large to write out. Each is
     an identifier, each value has one, no two values share one (two modules' globals both
     called W, two lambdas), and none is a name the module defines (its functions, its
-    helpers) or needs (np, math, the builtins)."""
+    helpers), needs (np, math, the builtins) or gives a parameter (a helper's global W
+    beside the caller's argument W)."""
 
     def __init__(self, functions):
         self.values = {}  # name -> value: the module's namespace beyond NumPy
         self._names = {}  # id(value) -> name
-        self._taken = set(RESERVED) | {f.name for f in functions}
+        self._taken = set(RESERVED) | {f.name for f in functions} | {p.hint for f in functions for p in f.params}
         for f in functions:
             for eqn in _all_eqns(f.body):
                 helper = getattr(eqn.prim, "helper_source", None)
