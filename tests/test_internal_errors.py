@@ -266,6 +266,26 @@ def test_dict_get_with_and_without_the_key():
     assert grad(with_copy)({"a": 2.0, "b": 3.0}) == {"a": 3.0, "b": 2.0}
 
 
+CONFIG = {"scale": 0.5, "shift": np.array([0.1, 0.2, 0.3])}
+
+
+def from_a_global_dict_by_get(x):
+    return np.sum((x - CONFIG.get("shift")) ** 2) * CONFIG.get("scale", 1.0) + CONFIG.get("missing", 2.0) * x[0]
+
+
+def test_dict_get_of_a_global_dict_is_read_like_a_subscript():
+    x = np.array([0.5, -1.0, 2.0])
+    g = grad(from_a_global_dict_by_get)
+    np.testing.assert_allclose(g(x), (x - CONFIG["shift"]) + [2.0, 0.0, 0.0], rtol=1e-12)
+    CONFIG["scale"] = 2.0
+    CONFIG["shift"][0] = 5.0  # the array is read when the derivative runs; the number compiles again
+    try:
+        np.testing.assert_allclose(g(x), 4.0 * (x - CONFIG["shift"]) + [2.0, 0.0, 0.0], rtol=1e-12)
+    finally:
+        CONFIG["scale"] = 0.5
+        CONFIG["shift"][0] = 0.1
+
+
 @pytest.mark.parametrize("x", [0.5, np.array(0.5)])
 def test_an_empty_index_of_a_0d_value(x):
     np.testing.assert_allclose(grad(scalar_item)(x), 4.0, rtol=1e-12)

@@ -125,14 +125,14 @@ class _Globals:
                     self._taken.add(re.match(r"def (\w+)", helper)[1])
         for f in functions:
             for a in _all_atoms(f.body):
-                if isinstance(a, Const) and (a.name or _by_name(a.value)):
+                if isinstance(a, Const) and _by_name(a):
                     self.name_of(a)
 
     def name_of(self, c: Const):
         name = self._names.get(id(c.value))
         if name is None:
             base = _identifier(c.name or "const")
-            name, n = base, 1
+            name, n = (base, 0) if c.name else (base + "_1", 1)  # W, W_1, ...; const_1, const_2, ...
             while name in self._taken or keyword.iskeyword(name):
                 n += 1
                 name = f"{base}_{n}"
@@ -397,7 +397,7 @@ class _Writer:
 
     def constant(self, c: Const):
         v = c.value
-        if c.name or _by_name(v):
+        if _by_name(c):
             return ast.Name(self.globals.name_of(c), ast.Load())
         if isinstance(v, np.ndarray):
             return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
@@ -581,7 +581,7 @@ class _Writer:
         start, stop, step = (self.atom(a) for a in eqn.ins[:3])
         index = eqn.blocks[-1].params[0]
         used = self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved
-        name = self.bind(index, index.hint or "i", at, strict=True) if used else "_"
+        name = self.bind(index, index.hint if index.hint not in ("", "_") else "i", at, strict=True) if used else "_"
         if not used:
             self.names[index.id] = name
         if _is_const(eqn.ins[2], 1):
@@ -592,6 +592,14 @@ class _Writer:
         if eqn.params.get("reverse"):
             iterator = ast.Call(ast.Name("reversed", ast.Load()), [iterator], [])
         return name, iterator
+
+
+def _by_name(c):
+    """Whether the code reads a constant by a name the module binds to the object: a global,
+    an external array, or an array too big to write out."""
+    v = c.value
+    return bool(c.name) or (isinstance(v, np.ndarray) and not (
+        c.known and v.size <= 16 and v.dtype in (np.float64, np.int64, np.bool_)))
 
 
 def _is_none(a):
@@ -617,12 +625,6 @@ def _all_atoms(block):
         for b in eqn.blocks:
             yield from _all_atoms(b)
     yield from block.results
-
-
-def _by_name(value):
-    """Whether an unnamed constant is referred to by a name rather than written out: an
-    array too large (or of a dtype) to read well as a literal."""
-    return isinstance(value, np.ndarray) and not (value.size <= 16 and value.dtype in (np.float64, np.int64, np.bool_))
 
 
 class _Substituter(ast.NodeTransformer):

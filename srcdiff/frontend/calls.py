@@ -2,6 +2,7 @@
 are read from their source and inlined at the call, so the derivative flows through
 them like through any other code (and reads as one function)."""
 import ast
+import inspect
 
 from ..errors import NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnsupportedSyntaxError
 from ..prims import T
@@ -92,6 +93,8 @@ class Calls:
         """Inline a call to fn, a Python function with source or a LocalFunction; a call
         that recurs with arguments of the same kind becomes a call to a function of its own."""
         key = fn.node if isinstance(fn, LocalFunction) else getattr(fn, "__code__", fn)
+        if inspect.ismethod(fn):
+            key = (key, id(fn.__self__))  # a method of two objects is two functions
         if len(self.stack) >= MAX_DEPTH:
             raise UnsupportedSyntaxError(f"calls nested more than {MAX_DEPTH} deep", self.parsed.loc(node))
         if isinstance(fn, LocalFunction):

@@ -41,6 +41,10 @@ class Containers:
 
     def subscript(self, value, index, node):
         """Indexing a Python container: by a key known now, or (a list) by a traced int."""
+        item = self._subscript(value, index, node)
+        return self.external(item) if id(value) in self.outside and not isinstance(item, T) else item
+
+    def _subscript(self, value, index, node):
         if isinstance(value, dict):
             key = index.const_value(_MISSING) if isinstance(index, T) else index
             if not isinstance(key, Hashable) or key not in value:
@@ -155,6 +159,11 @@ class Containers:
 
     def view_written_in_loop(self, view, array, loc):
         of = f"of {array}" if array else "of an array"
+        if view.startswith("<"):  # the array a loop iterates over (ControlFlow.iterated)
+            return NonDifferentiableError(
+                f"this loop iterates over a view {of} that its body writes into; Python reads each item "
+                "after the writes before it, which srcdiff does not follow for a view", loc,
+                f"iterate over range(len(...)) and index {array or 'the array'} itself, or iterate over a copy")
         return NonDifferentiableError(
             f"{view} is a view {of} that this loop writes into; the write changes {view} too, which srcdiff "
             "follows outside loops but not inside them", loc,

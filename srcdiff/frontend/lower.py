@@ -6,11 +6,14 @@ constant), which the table in prims/ turns into primitives. Each resolved
 global is recorded as a guard so a rebinding is noticed (see cache.py)."""
 import ast
 import builtins
+import inspect
 import operator
+import types
 
 import numpy as np
 
 from .. import pytree
+from ..guards import CONTENTS, MISSING, snapshot
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
@@ -77,7 +80,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.caller = caller  # the frame this one is inlined into
         if caller is None:
             self.builder = Builder()
-            self.guards = []  # (namespace, name, value): what the compiled code assumed
+            self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)
+            self.outside = {}  # id -> a list, tuple or dict from outside the function (guarded)
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
             self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
             self.loops = []  # locations of the loops being lowered, innermost last
@@ -86,6 +90,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         else:
             self.builder = caller.builder
             self.guards = caller.guards
+            self.outside = caller.outside
             self.written = caller.written
             self.may_alias = caller.may_alias
             self.loops = caller.loops
@@ -93,6 +98,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.stack = caller.stack
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        if inspect.ismethod(fn):  # model.loss: self is the object it was taken from
+            self.fn = fn.__func__
+            self.env[_param_names(self.node)[0]] = self.external(fn.__self__)
 
     # -- entry -----------------------------------------------------------------
 
@@ -127,7 +135,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         for kind, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
-        names = [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
+        names = [n for n in _param_names(node) if n not in self.env]  # a method's self is bound already
         params = []
         avals = iter(self.arg_avals)
         for name, structure in zip(names, self.structures or ["leaf"] * len(names)):
@@ -186,14 +194,43 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         current = self.expr(ast.copy_location(ast.Subscript(node.target.value, node.target.slice, ast.Load()), node)
                             if isinstance(node.target, ast.Subscript) else node.target)
         value = self.builder.call(op, (current, self.expr(node.value)), {})
-        if isinstance(node.target, ast.Name) and isinstance(current, T) and current.aval.kind == "array" \
-                and current.aval.known_shape and current.aval.shape != ():
-            # NumPy's x += e writes into the array, so every name bound to it sees the change
-            self.refuse_view(current, node.target.id, node)
-            self.refuse_maybe_alias(current, node.target.id, node)
-            self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
-            self.rebind(current, value, loc=self.parsed.loc(node))
+        if isinstance(node.target, ast.Name) and isinstance(current, T):
+            name, kind = node.target.id, _augmented_kind(current.aval)
+            if kind == "in place":
+                # NumPy's x += e writes into the array, so every name bound to it sees the change
+                self.refuse_view(current, name, node)
+                self.refuse_maybe_alias(current, name, node)
+                self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
+                self.rebind(current, value, loc=self.parsed.loc(node))
+            elif kind == "unknown":
+                # in place if it is an array, a new value if a number: the same unless another
+                # name holds it
+                self.refuse_maybe_alias(current, name, node)
+                others = self.names_bound_to(current, name)
+                if others:
+                    raise NonDifferentiableError(
+                        f"{name} is an array on some paths (or for some arguments) and a number on others, and "
+                        f"{', '.join(others)} holds the same value: {name} {_OP_SIGNS[type(node.op)]}= ... would "
+                        f"change {others[0]} too where it is an array, and not where it is a number",
+                        self.parsed.loc(node),
+                        f"write {name} = {name} {_OP_SIGNS[type(node.op)]} ... to make a new value, or copy it "
+                        f"({name} = {name}.copy()) where it is an array")
         self.assign(node.target, value)
+
+    def names_bound_to(self, value, name):
+        """Other names (here, in the frames this one is inlined into, and where it was defined)
+        bound to the same value."""
+        found, frame, seen = [], self, set()
+        todo = [self]
+        while todo:
+            frame = todo.pop()
+            if id(frame) in seen:
+                continue
+            seen.add(id(frame))
+            found += [k for k, v in frame.env.items() if isinstance(v, T) and v.atom is value.atom
+                      and not (frame is self and k == name) and not k.startswith("<")]
+            todo += [f for f in (frame.caller, frame.outer) if f is not None]
+        return found
 
     def stmt_Expr(self, node):
         if isinstance(node.value, ast.Constant):
@@ -270,12 +307,12 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             except ValueError:
                 raise NonDifferentiableError(f"free variable {name!r} is not bound yet", self.parsed.loc(node)) from None
             self.guards.append((cell, None, value))
-            return static_value(value)
+            return self.external(value)
         namespace = self.fn.__globals__
         if name in namespace:
             value = namespace[name]
             self.guards.append((namespace, name, value))
-            return static_value(value, name)
+            return self.external(value, name)
         if hasattr(builtins, name):
             return getattr(builtins, name)
         raise NonDifferentiableError(f"name {name!r} is not defined", self.parsed.loc(node),
@@ -286,7 +323,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         op = BINOPS.get(type(node.op))
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
-        return self.builder.call(op, (self.expr(node.left), self.expr(node.right)), {})
+        left, right = self.expr(node.left), self.expr(node.right)
+        sequence = _sequence_arithmetic(op, left, right)
+        if sequence is not None:
+            return sequence
+        return self.builder.call(op, (left, right), {})
 
     def expr_UnaryOp(self, node):
         operand = self.expr(node.operand)
@@ -334,7 +375,17 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         owner = getattr(func, "__self__", None)
         if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
             result = func(*args, **kwargs)  # params.items(), .keys(), d.get("k", x): the structure is static
-            return list(result) if isinstance(result, _DICT_VIEWS) else result
+            result = list(result) if isinstance(result, _DICT_VIEWS) else result
+            if id(owner) in self.outside:  # what a container from outside holds is read like a global
+                if isinstance(result, list):
+                    result = [self.external(r) if not isinstance(r, tuple) else tuple(self.external(v) for v in r)
+                              for r in result]
+                    self.outside[id(result)] = result
+                elif isinstance(result, dict):  # d.copy(): its items are read when they are
+                    self.outside[id(result)] = result
+                elif not isinstance(result, (T, int, type(None))):  # d.get("k", x)
+                    result = self.external(result)
+            return result
         if isinstance(func, T):
             raise NonDifferentiableError(
                 "calling a value srcdiff takes for an array or a number", self.parsed.loc(node),
@@ -361,10 +412,45 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 self.parsed.loc(node),
                 "supported: " + ", ".join(sorted(set(ATTRIBUTES) | {m for m in METHODS if not m.startswith("_")})),
             )
+        return self.attribute(value, attr, node)
+
+    def attribute(self, obj, attr, node):
+        """obj.attr of an object from outside the function, read now and guarded like a global:
+        rebinding it (model.w = ..., module.scale = ...) compiles again. A property's getter is
+        read as the code it is. NumPy's and the standard library's modules are not guarded."""
         try:
-            return static_value(getattr(value, attr))
+            value = getattr(obj, attr)
         except AttributeError:
-            raise NonDifferentiableError(f"{_describe(value)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+            raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+        if isinstance(obj, types.ModuleType):
+            if not _fixed_module(obj):
+                self.guards.append((vars(obj), attr, value))
+            return self.external(value)
+        own = getattr(obj, "__dict__", None)
+        if isinstance(own, dict) and attr in own:
+            self.guards.append((own, attr, value))
+            return self.external(value)
+        classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
+        holder = next((k for k in classes if attr in vars(k)), None)
+        if holder is not None and not _fixed_module_name(holder.__module__):
+            declared = vars(holder)[attr]
+            self.guards.append((vars(holder), attr, declared))
+            if isinstance(own, dict):
+                self.guards.append((own, attr, MISSING))  # and the object does not get one of its own
+            if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
+                return self.call_function(declared.fget, [self.external(obj)], {}, node)
+        return self.external(value)
+
+    def external(self, value, name=None):
+        """A value from outside the function (a global, a closure's, an attribute, an item of
+        a container from outside), as the lowering holds it: a number as a constant, an array
+        as an external constant (its elements are read when the derivative runs), a list or
+        dict with a guard on what it holds (srcdiff/guards.py)."""
+        if isinstance(value, (list, dict, tuple)) and id(value) not in self.outside:
+            self.outside[id(value)] = value
+            if not isinstance(value, tuple):
+                self.guards.append((value, CONTENTS, snapshot(value)))
+        return static_value(value, name)
 
     def expr_Subscript(self, node):
         value = self.expr(node.value)
@@ -415,8 +501,48 @@ def static_value(value, name=None):
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return T(Const(value.item() if isinstance(value, np.generic) else value))
     if isinstance(value, np.ndarray):
-        return T(Const(value, name=name))
+        return T(Const.external(value, name))
     return value
+
+
+_OP_SIGNS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+             ast.FloorDiv: "//", ast.Mod: "%"}
+
+
+def _augmented_kind(aval):
+    """What x op= e does to the object x is bound to: changes it ("in place", an array),
+    makes a new one ("new", a number), or either, depending on what x turns out to be."""
+    if aval.kind != "array":
+        return "new"
+    if not aval.known_shape:
+        return "unknown"
+    return "new" if aval.shape == () else "in place"
+
+
+def _sequence_arithmetic(op, left, right):
+    """Python's own + and * of lists and tuples, whose structure is known when compiling:
+    [a, b] + [c] is [a, b, c], (x,) * 2 is (x, x). None for anything else."""
+    seqs = (list, tuple)
+    if op is operator.add and isinstance(left, seqs) and type(left) is type(right):
+        return left + right
+    if op is operator.mul:
+        for seq, n in ((left, right), (right, left)):
+            count = n.const_value() if isinstance(n, T) else None
+            if isinstance(seq, seqs) and type(count) is int:
+                return seq * count
+    return None
+
+
+_FIXED_MODULES = ("numpy", "math", "builtins", "operator", "srcdiff")
+
+
+def _fixed_module_name(name):
+    """Modules whose attributes no one rebinds (numpy's, the standard library's): not guarded."""
+    return (name or "").split(".")[0] in _FIXED_MODULES
+
+
+def _fixed_module(module):
+    return _fixed_module_name(module.__name__)
 
 
 def _is_derivative(fn):

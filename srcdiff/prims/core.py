@@ -144,7 +144,7 @@ class Builder:
 
     def apply(self, prim: Primitive, ins, hint="", **params):
         atoms = [as_atom(a) for a in ins]
-        if prim.impl is not None and all(isinstance(a, Const) for a in atoms):
+        if prim.impl is not None and all(isinstance(a, Const) and a.known for a in atoms):
             folded = _fold(prim, atoms, params)
             if folded is not None:
                 return T(folded)
@@ -254,10 +254,11 @@ class T:
 
     @property
     def is_const(self):
-        return isinstance(self.atom, Const)
+        """A value known when compiling (an external array is not: its elements may change)."""
+        return isinstance(self.atom, Const) and self.atom.known
 
     def const_value(self, default=None):
-        if isinstance(self.atom, Const):
+        if isinstance(self.atom, Const) and self.atom.known:
             return self.atom.value
         if self.atom.aval.has_value:
             return self.atom.aval.value
@@ -376,11 +377,28 @@ def as_atom(x):
         return x.atom
     if isinstance(x, (Var, Const)):
         return x
+    if isinstance(x, list) or (isinstance(x, tuple) and _holds_traced(x)):
+        return array_operand(x).atom  # a constant never holds traced values: [a, 1.0] is an array
     return Const(x)
 
 
 def wrap(x):
     return x if isinstance(x, T) else T(as_atom(x))
+
+
+def _holds_traced(seq):
+    return any(isinstance(v, (T, Var)) or (isinstance(v, (list, tuple)) and _holds_traced(v)) for v in seq)
+
+
+def array_operand(x):
+    """x where NumPy takes an array: a list or tuple as np.array makes it (np.sum([a, 1.0])
+    sums a stack of a and 1.0), anything else as it is."""
+    if not isinstance(x, (list, tuple)):
+        return wrap(x)
+    # creation.py defines np.array, which is built on this module; imported when first needed
+    from .creation import _array
+
+    return _array(x)
 
 
 def static(x, what):
