@@ -304,6 +304,25 @@ def test_a_default_argument_holding_a_function(x):
     assert grad(user_activated)(x) == pytest.approx(3 * x ** 2 + 1, rel=1e-12)
 
 
+def scaled_default(x, c=0.5):
+    return x * x * c
+
+
+@pytest.mark.parametrize("f, exact, second", [
+    (activated, lambda x: 2 * (1 - np.tanh(x) ** 2), lambda x: -4 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+    (user_activated, lambda x: 3 * x ** 2 + 1, lambda x: 6 * x),
+    (scaled_default, lambda x: x, lambda x: 1.0),
+])
+def test_a_default_the_call_leaves_out_in_every_mode(f, exact, second):
+    x = 0.7
+    assert jvp(f, (x,), (1.0,))[1] == pytest.approx(exact(x), rel=1e-12)
+    assert vjp(f, x)[1](1.0) == (pytest.approx(exact(x), rel=1e-12),)
+    assert jacfwd(f)(x) == pytest.approx(exact(x), rel=1e-12)
+    assert jacrev(f)(x) == pytest.approx(exact(x), rel=1e-12)
+    assert hessian(f)(x) == pytest.approx(second(x), rel=1e-12)
+    assert grad(grad(f))(x) == pytest.approx(second(x), rel=1e-12)
+
+
 def test_a_function_argument_is_compiled_for_that_function():
     x = 0.4
     for _ in range(2):  # the second call of each takes the fast path, which must tell them apart

@@ -21,7 +21,7 @@ from ..prims.core import is_run_when_compiling
 from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
-from .source import parse_function, unwrap
+from .source import own_signature, parse_function, unwrap
 
 BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -138,7 +138,10 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         names = [n for n in _param_names(node) if n not in self.env]  # a method's self is bound already
         params = []
         avals = iter(self.arg_avals)
-        for name, structure in zip(names, self.structures or ["leaf"] * len(names)):
+        given = len(self.structures) if self.structures is not None else len(self.arg_avals)
+        for name in names[given:]:  # left out by the call (jvp(f, (x,), ...) of def f(x, act=np.tanh))
+            self.env[name] = self.external(self._default(node, name), name)
+        for name, structure in zip(names[:given], self.structures or ["leaf"] * given):
             leaves = []
             for path in pytree.paths(structure):
                 v = Var(next(avals), _leaf_name(name, path))
@@ -148,6 +151,13 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
             self.env[name] = pytree.unflatten(structure, iter(leaves))
         return params
+
+    def _default(self, node, name):
+        """The default value of a parameter the call leaves out, as Python binds it."""
+        default = own_signature(self.fn).parameters[name].default if node is self.parsed.node else _MISSING
+        if default is _MISSING or default is inspect.Parameter.empty:
+            raise TypeError(f"{getattr(self.fn, '__name__', 'f')}() missing a required argument: {name!r}")
+        return default
 
     def _body(self, node):
         if isinstance(node, ast.Lambda):
