@@ -8,9 +8,11 @@ from . import cache, pytree
 from .compiler import compile_grad, grad_ir
 from .dispatch import make_dispatcher
 from .frontend import own_signature
-from .ir import aval_of_argument, unknown_aval
+from .ir import aval_of_argument, is_function_argument, unknown_aval
+from .prims.core import runs_when_compiling
 
 
+@runs_when_compiling
 def grad(fun=None, argnums=0, has_aux=False):
     """The gradient of a scalar-valued function, as emitted NumPy source.
 
@@ -28,10 +30,11 @@ def grad(fun=None, argnums=0, has_aux=False):
     Usable as ``@grad`` or ``@grad(argnums=(0, 1))``.
     """
     if fun is None:
-        return lambda f: grad(f, argnums=argnums, has_aux=has_aux)
+        return runs_when_compiling(lambda f: grad(f, argnums=argnums, has_aux=has_aux))
     return Gradient(fun, argnums, has_aux, with_value=False)
 
 
+@runs_when_compiling
 def value_and_grad(fun=None, argnums=0, has_aux=False):
     """Like :func:`grad`, but the function returns ``(value, gradient)``, computed in one pass.
 
@@ -41,7 +44,7 @@ def value_and_grad(fun=None, argnums=0, has_aux=False):
     >>> value, (dW, db) = loss_and_grads(W, b, X, y)                   # doctest: +SKIP
     """
     if fun is None:
-        return lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux)
+        return runs_when_compiling(lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux))
     return Gradient(fun, argnums, has_aux, with_value=True)
 
 
@@ -106,16 +109,22 @@ class Gradient:
         functools.update_wrapper(self, fun, updated=())  # not the wrapped object's __dict__
 
     def derivative_ir(self, arg_avals, structures, optimize):
-        """The IR of this gradient, for a transformation applied on top (grad of grad, jacfwd of grad)."""
-        if self.has_aux or self.with_value:
-            raise TypeError("differentiating value_and_grad or has_aux=True is not supported: use grad")
+        """The IR of this gradient, for a transformation applied on top (grad of grad, jacfwd of
+        grad) or called inside a differentiated function; its out_tree is what a call returns
+        (value and aux too, for value_and_grad and has_aux)."""
         n = len(structures) if structures else len(arg_avals)
         indices = self._indices_for(n)
-        low, _, _ = grad_ir(self.fun, arg_avals, _leaf_indices(structures, indices), optimize=optimize,
-                            structures=structures)
+        low, aux_tree, _ = grad_ir(self.fun, arg_avals, _leaf_indices(structures, indices), self.has_aux,
+                                   self.with_value, optimize=optimize, structures=structures)
         counter = iter(range(len(low.fn.results)))
+        value = next(counter) if self.with_value else None
         trees = [_leaf_tree("leaf" if structures is None else structures[i], counter) for i in indices]
-        low.out_tree = tuple(trees) if isinstance(self.argnums, tuple) else trees[0]
+        g = tuple(trees) if isinstance(self.argnums, tuple) else trees[0]
+        if self.has_aux:
+            aux = _shifted(aux_tree, next(counter, 0) - 1)  # aux leaves follow the gradients, in order
+            low.out_tree = ((value, aux), g) if self.with_value else (g, aux)
+        else:
+            low.out_tree = (value, g) if self.with_value else g
         return low
 
     def __repr__(self):
@@ -268,6 +277,13 @@ def _leaf_tree(structure, counter):
     return tuple(values) if kind == "tuple" else list(values)
 
 
+def _shifted(tree, by):
+    """An output structure with its leaf numbers moved by `by`."""
+    if isinstance(tree, int):
+        return tree + by
+    return type(tree)(_shifted(t, by) for t in tree)
+
+
 def _leaves_of(args):
     """(leaves, structures), with structures None when no argument is a container: the
     common case, which the fast path serves."""
@@ -318,10 +334,29 @@ def _like(g, arg):
 
 
 def _arg_key(a):
-    """What a compiled derivative depends on: the type, and for arrays shape and dtype."""
+    """What a compiled derivative depends on: the type, for arrays shape and dtype, and for a
+    function passed in (act=np.tanh) the function itself."""
     if type(a) is np.ndarray:
         return (a.shape, a.dtype)
+    if is_function_argument(a):
+        return _Same(a)
     return type(a)
+
+
+class _Same:
+    """An object as a key by identity (a function's, or a class's, own equality may be anything),
+    kept alive by the key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.value is self.value
 
 
 def _check_differentiable(fun, args, indices):

@@ -9,7 +9,8 @@ from . import cache, pytree
 from .api import _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, _leaves_of, bind_given
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .frontend import own_signature
-from .ir import aval_of_argument
+from .ir import aval_of_argument, is_function_argument
+from .prims.core import runs_when_compiling
 
 
 def _compiled(kind, fun, args, argnums=None):
@@ -98,7 +99,9 @@ class VJPFunction:
         for p, s in zip(self.primals, self.structures):
             leaf_primals = []
             pytree.flatten(p, leaf_primals)
-            out.append(pytree.unflatten(s, iter([_like(next(it), a) for a in leaf_primals])))
+            cotangents = [(next(it), a) for a in leaf_primals]  # None for a function passed in (act=np.tanh)
+            out.append(pytree.unflatten(s, iter([None if is_function_argument(a) else _like(g, a)
+                                                 for g, a in cotangents])))
         return tuple(out)
 
     @property
@@ -168,6 +171,7 @@ def _tangent_like(t, value):
 # Jacobians
 
 
+@runs_when_compiling
 def jacfwd(fun, argnums=0):
     """The Jacobian by forward mode: one pass per input element, shape out.shape + in.shape.
     A tuple argnums gives a tuple of Jacobians; a tuple output, one entry per output.
@@ -178,6 +182,7 @@ def jacfwd(fun, argnums=0):
     return _Jacobian(fun, argnums, "fwd")
 
 
+@runs_when_compiling
 def jacrev(fun, argnums=0):
     """The Jacobian by reverse mode: one forward sweep, one backward pass per output element.
 
@@ -186,6 +191,7 @@ def jacrev(fun, argnums=0):
     return _Jacobian(fun, argnums, "rev")
 
 
+@runs_when_compiling
 def jacobian(fun, argnums=0):
     """The Jacobian, by forward mode when the inputs have fewer elements than the outputs
     and by reverse mode otherwise (each pass gives a column, resp. a row).
@@ -195,6 +201,7 @@ def jacobian(fun, argnums=0):
     return _Jacobian(fun, argnums, "auto")
 
 
+@runs_when_compiling
 def hessian(fun, argnums=0):
     """The Hessian: forward mode over reverse mode, jacfwd(jacrev(fun)), as in JAX. For a
     scalar function, the Jacobian of its gradient; for argnums=(0, 1), ((H00, H01), (H10, H11)).

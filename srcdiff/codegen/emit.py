@@ -55,13 +55,28 @@ class Emitted:
             if isinstance(value, np.ndarray):
                 parts.append(f"{name} = np.array({value.tolist()!r}, dtype=np.{value.dtype.name})")
             elif callable(value):
-                parts.append(textwrap.dedent(inspect.getsource(value)).strip())
+                parts.append(_definition(name, value))
             else:
                 parts.append(f"{name} = {value!r}")
         if not parts:
             return self.source
         head, rest = self.source.split("\n\n\n", 1)
         return head + "\n\n\n" + "\n\n\n".join(parts) + "\n\n\n" + rest
+
+
+def _definition(name, fn):
+    """The source of a function the module calls, defining it under the module's name for
+    it: a def as written when the names agree, renamed when they do not, a lambda as
+    `name = lambda ...`."""
+    from ..frontend.source import parse_function
+
+    node = parse_function(fn).node
+    if isinstance(node, ast.Lambda):
+        return astor.to_source(ast.Assign([ast.Name(name, ast.Store())], node)).strip()
+    if node.name == name:
+        return textwrap.dedent(inspect.getsource(fn)).strip()
+    node.name = name
+    return astor.to_source(node).strip()
 
 
 def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
@@ -73,15 +88,13 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     floats = python_floats_of(fn) if python_floats else set()
     if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
         return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
-    functions, helpers, constants = [], set(), {}
+    functions, helpers = [], set()
     uses_math = specialised = False
     called = [t.function for root in [*also, fn] for t in targets(root)]
-    seen = set()
-    for f in called + list(also) + [fn]:
-        if id(f) in seen:
-            continue
-        seen.add(id(f))
-        writer = _Writer(f, floats if f is fn else set(), constants)
+    written = list({id(f): f for f in called + list(also) + [fn]}.values())
+    globals_ = _Globals(written)
+    for f in written:
+        writer = _Writer(f, floats if f is fn else set(), globals_)
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
         uses_math |= writer.uses_math
@@ -92,7 +105,43 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
-    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, constants, writer.float_results)
+    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results)
+
+
+class _Globals:
+    """The module's names for the values its code refers to by name: a global array of the
+    user's (W), a custom rule's function, a constant array too large to write out. Each is
+    an identifier, each value has one, no two values share one (two modules' globals both
+    called W, two lambdas), and none is a name the module defines (its functions, its
+    helpers), needs (np, math, the builtins) or gives a parameter (a helper's global W
+    beside the caller's argument W)."""
+
+    def __init__(self, functions):
+        self.values = {}  # name -> value: the module's namespace beyond NumPy
+        self._names = {}  # id(value) -> name
+        self._taken = set(RESERVED) | {f.name for f in functions} | {p.hint for f in functions for p in f.params}
+        for f in functions:
+            for eqn in _all_eqns(f.body):
+                helper = getattr(eqn.prim, "helper_source", None)
+                if helper:
+                    self._taken.add(re.match(r"def (\w+)", helper)[1])
+        for f in functions:
+            for a in _all_atoms(f.body):
+                if isinstance(a, Const) and _by_name(a):
+                    self.name_of(a)
+
+    def name_of(self, c: Const):
+        name = self._names.get(id(c.value))
+        if name is None:
+            base = _identifier(c.name or "const")
+            name, n = (base, 0) if c.name else (base + "_1", 1)  # W, W_1, ...; const_1, const_2, ...
+            while name in self._taken or keyword.iskeyword(name):
+                n += 1
+                name = f"{base}_{n}"
+            self._taken.add(name)
+            self._names[id(c.value)] = name
+            self.values[name] = c.value
+        return name
 
 
 def _distinct_names(roots):
@@ -115,14 +164,14 @@ def _distinct_names(roots):
 
 
 class _Writer:
-    def __init__(self, fn: Function, floats=frozenset(), constants=None):
+    def __init__(self, fn: Function, floats=frozenset(), globals_=None):
         self.fn = fn
         self.floats = floats  # ids of the values that are Python floats when the function runs
         self.uses_math = False
         self.specialised = False  # whether python_floats changed anything
         self.plan = Plan(fn)
         self.helpers = set()
-        self.constants = {} if constants is None else constants  # name -> object, for the whole module
+        self.globals = globals_ or _Globals([fn])
         self.exprs = {}  # var id -> expression AST, for values written inline
         self.names = {}  # var id -> name
         self.holder = {}  # name -> id of the variable whose value it holds now
@@ -130,35 +179,12 @@ class _Writer:
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
         self.trims = {}  # list id -> the slice of its merged list that holds its items
-        self.reserved = set(RESERVED) | set(self.constants)
-        self.constant_names = {}  # id of an object the module refers to by name -> that name
-        for eqn in _all_eqns(fn.body):
-            for a in eqn.ins:
-                if isinstance(a, Const) and _by_name(a):
-                    self._name_constant(a)
-
-    def _name_constant(self, c):
-        """The module-level name of an object the code reads by reference: its global's name,
-        numbered when two objects share one (W of this module and W of a helper's)."""
-        v = c.value
-        if id(v) in self.constant_names:
-            return
-        for name, value in self.constants.items():
-            if value is v:
-                self.constant_names[id(v)] = name
-                return
-        base = _identifier(c.name or "const")
-        name, n = base, 0
-        while name in self.constants or (name in self.reserved and name != c.name) or (c.name is None and n == 0):
-            n += 1
-            name = f"{base}_{n}"
-        self.constants[name] = v
-        self.reserved.add(name)
-        self.constant_names[id(v)] = name
+        self.reserved = set(RESERVED) | set(self.globals.values)
 
     def function(self):
         fn = self.fn
-        args = [self.bind(p, self.var_name(p, "arg"), at=-1) for p in fn.params]
+        # strictly: an unused parameter's name is not free for the next one (def f_bwd(tape, g, g))
+        args = [self.bind(p, self.var_name(p, "arg"), at=-1, strict=True) for p in fn.params]
         body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
         body += self.block(fn.body.eqns)
         # which results are Python floats (with python_floats), so a caller need not convert them
@@ -342,7 +368,7 @@ class _Writer:
         at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}
-        if eqn.ins and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
+        if prim is LIST_ITEM and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
             index = PLACEHOLDER.format(1)
             operands[index] = ast.BinOp(operands[index], ast.Add(), ast.Constant(self.offsets[eqn.ins[0].id]))
         if prim is STACK_LIST and eqn.ins[0].id in self.trims:
@@ -416,12 +442,12 @@ class _Writer:
         return self.constant(a)
 
     def constant(self, c: Const):
+        v = c.value
         if _by_name(c):
-            self._name_constant(c)
-            return ast.Name(self.constant_names[id(c.value)], ast.Load())
-        if isinstance(c.value, np.ndarray):
-            return ast.parse(f"np.array({c.value.tolist()!r})", mode="eval").body
-        return ast.parse(src(c.value), mode="eval").body
+            return ast.Name(self.globals.name_of(c), ast.Load())
+        if isinstance(v, np.ndarray):
+            return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
+        return ast.parse(src(v), mode="eval").body
 
     def assign_all(self, pairs):
         """name = value for each pair, as one tuple assignment when a later value reads
@@ -645,6 +671,15 @@ def _all_eqns(block):
         yield eqn
         for b in eqn.blocks:
             yield from _all_eqns(b)
+
+
+def _all_atoms(block):
+    """What a block and the blocks in it read, in the order they are written."""
+    for eqn in block.eqns:
+        yield from eqn.ins
+        for b in eqn.blocks:
+            yield from _all_atoms(b)
+    yield from block.results
 
 
 class _Substituter(ast.NodeTransformer):

@@ -17,10 +17,11 @@ from ..guards import CONTENTS, MISSING, snapshot
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
+from ..prims.core import is_run_when_compiling
 from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
-from .source import parse_function, unwrap
+from .source import own_signature, parse_function, unwrap
 
 BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -32,6 +33,7 @@ CMPOPS = {
 }
 
 CONTAINER_METHODS = {"keys", "values", "items", "index", "count", "copy", "get"}
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 
 # Constructs outside the subset, with what to do instead.
 UNSUPPORTED = {
@@ -145,25 +147,22 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             for path in pytree.paths(structure):
                 v = Var(next(avals), _leaf_name(name, path))
                 params.append(v)
-                leaves.append(T(v))
+                # a function passed in (act=np.tanh) is what it is, as a global is: the
+                # emitted code takes the argument and calls that very function
+                leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
             self.env[name] = pytree.unflatten(structure, iter(leaves))
-        defaults = self._param_defaults(node)
         for name in names[len(structures):]:
-            # a parameter the call leaves out is its default, read when compiling as a global is
-            if name not in defaults:
-                raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() missing argument {name!r}")
-            self.env[name] = self.external(defaults[name])
+            # a parameter the call leaves out (jvp(f, (x,), ...) of def f(x, act=np.tanh)) is its
+            # default, read when compiling as a global is
+            self.env[name] = self.external(self._default(node, name), name)
         return params
 
-    def _param_defaults(self, node):
-        """The default values of fn's parameters (its own, when node is fn's own def)."""
-        if node is not self.parsed.node or not hasattr(self.fn, "__code__"):
-            return {}
-        defaults = dict(getattr(self.fn, "__kwdefaults__", None) or {})
-        positional = self.fn.__code__.co_varnames[:self.fn.__code__.co_argcount]
-        values = getattr(self.fn, "__defaults__", None) or ()
-        defaults.update(zip(positional[len(positional) - len(values):], values))
-        return defaults
+    def _default(self, node, name):
+        """The default value of a parameter the call leaves out, as Python binds it."""
+        default = own_signature(self.fn).parameters[name].default if node is self.parsed.node else _MISSING
+        if default is _MISSING or default is inspect.Parameter.empty:
+            raise TypeError(f"{getattr(self.fn, '__name__', 'f')}() missing a required argument: {name!r}")
+        return default
 
     def _body(self, node):
         if isinstance(node, ast.Lambda):
@@ -390,17 +389,25 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return func(*args, **kwargs)
         owner = getattr(func, "__self__", None)
         if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
-            result = func(*args, **kwargs)  # params.items(), .keys(), .values(): the structure is static
-            result = list(result) if not isinstance(result, (int, type(None))) else result
-            if id(owner) in self.outside and isinstance(result, list):  # items of a container from outside
-                result = [self.external(r) if not isinstance(r, tuple) else tuple(self.external(v) for v in r)
-                          for r in result]
-                self.outside[id(result)] = result
+            result = func(*args, **kwargs)  # params.items(), .keys(), d.get("k", x): the structure is static
+            result = list(result) if isinstance(result, _DICT_VIEWS) else result
+            if id(owner) in self.outside:  # what a container from outside holds is read like a global
+                if isinstance(result, list):
+                    result = [self.external(r) if not isinstance(r, tuple) else tuple(self.external(v) for v in r)
+                              for r in result]
+                    self.outside[id(result)] = result
+                elif isinstance(result, dict):  # d.copy(): its items are read when they are
+                    self.outside[id(result)] = result
+                elif not isinstance(result, (T, int, type(None))):  # d.get("k", x)
+                    result = self.external(result)
             return result
         if isinstance(func, T):
-            raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
-        if _makes_derivative(func):
-            return self.make_derivative(func, args, kwargs, node)
+            raise NonDifferentiableError(
+                "calling a value srcdiff takes for an array or a number", self.parsed.loc(node),
+                "a function passed as an argument is known when the derivative is compiled for example arguments "
+                "(srcdiff.source(srcdiff.grad(f), *args)); a callable object is not: read it from a global.")
+        if is_run_when_compiling(func):  # srcdiff.grad(f): made now, then called as a derivative
+            return self.call_when_compiling(func, args, kwargs, node)
         if _is_derivative(func):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
@@ -560,15 +567,6 @@ def _is_derivative(fn):
     return fn is modes.jvp or (hasattr(fn, "derivative_ir") and not isinstance(fn, type))
 
 
-def _makes_derivative(fn):
-    """srcdiff.grad, jacfwd, ...: called inside differentiated code, they make a derivative
-    when compiling (srcdiff.grad(f)(x))."""
-    from .. import api, modes
-
-    return any(fn is t for t in (api.grad, api.value_and_grad, modes.jacfwd, modes.jacrev, modes.jacobian,
-                                 modes.hessian))
-
-
 def _has_source(fn):
     return callable(fn) and hasattr(fn, "__code__")
 
@@ -584,7 +582,8 @@ def _flatten(value, leaves):
         return len(leaves) - 1
     if isinstance(value, (tuple, list)):
         return type(value)(_flatten(v, leaves) for v in value)
-    raise SrcdiffError(f"cannot return a {type(value).__name__} from a differentiated function")
+    what = "function" if callable(value) or isinstance(value, LocalFunction) else type(value).__name__
+    raise SrcdiffError(f"cannot return a {what} from a differentiated function")
 
 
 def _param_names(node):

@@ -1,6 +1,7 @@
 """Structured SSA: variables assigned once, equations applying one primitive,
 blocks as regions so that control flow can stay structured for a Python target."""
 import itertools
+import types
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -229,4 +230,15 @@ def aval_of_argument(value) -> Aval:
         arr = np.asarray(value)
         if arr.dtype != object:
             return Aval("array", arr.shape, arr.dtype)
+    if is_function_argument(value):
+        return Aval("static", None, None, value, True)
     return unknown_aval()
+
+
+def is_function_argument(value):
+    """An argument that is a function or a class (act=np.tanh, a def of the user's, a dtype):
+    known when compiling by what it is, as a global is, so code compiled for it holds for
+    that very object only (the cache and the fast path compare it by identity). Not any
+    callable object: one holding arrays (a model with __call__, a bound method) would have
+    them read once, when compiling."""
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type))
