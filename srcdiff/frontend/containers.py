@@ -41,6 +41,10 @@ class Containers:
 
     def subscript(self, value, index, node):
         """Indexing a Python container: by a key known now, or (a list) by a traced int."""
+        item = self._subscript(value, index, node)
+        return self.external(item) if id(value) in self.outside and not isinstance(item, T) else item
+
+    def _subscript(self, value, index, node):
         if isinstance(value, dict):
             key = index.const_value(_MISSING) if isinstance(index, T) else index
             if not isinstance(key, Hashable) or key not in value:

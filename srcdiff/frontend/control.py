@@ -512,8 +512,9 @@ class ControlFlow:
         if _contains(node.body, ast.Break) or _contains(node.body, ast.Continue):
             raise self.unsupported(node, "break/continue in a loop over a tuple or list",
                                    "loop over range(len(...)) instead")
+        outside = id(items) in self.outside
         for item in items:
-            self.assign(node.target, item)
+            self.assign(node.target, self.external(item) if outside else item)
             self.lower_stmts(node.body)
 
     def iteration(self, node):
@@ -597,7 +598,7 @@ def _is_bool(value):
 def _static_truth(value):
     """True/False when a condition is known when compiling, None when it is traced."""
     if isinstance(value, T):
-        if isinstance(value.atom, Const):
+        if isinstance(value.atom, Const) and value.atom.known:
             v = value.atom.value
         elif value.aval.has_value:
             v = value.aval.value

@@ -74,6 +74,24 @@ method = _registrar(METHODS)  # @method("sum"): x.sum(...)
 attribute = _registrar(ATTRIBUTES)  # @attribute("T"): x.T
 
 
+_RUNS_WHEN_COMPILING = "__srcdiff_runs_when_compiling__"
+
+
+def runs_when_compiling(fn):
+    """Marks one of srcdiff's own constructors (grad, jacfwd, custom_vjp, defvjp, ...). Called
+    inside a function being differentiated, with arguments known when compiling, it is run
+    when compiling, as all it does is build an object: a derivative, which the code then
+    calls, or a custom rule. A mark on the function or class itself, not inherited by what
+    it makes (a custom_vjp's instances are rules to call, not constructors)."""
+    setattr(fn, _RUNS_WHEN_COMPILING, True)
+    return fn
+
+
+def is_run_when_compiling(fn):
+    own = getattr(getattr(fn, "__func__", fn), "__dict__", None)  # a bound method: its function's mark
+    return hasattr(own, "get") and own.get(_RUNS_WHEN_COMPILING) is True
+
+
 def lookup(fn):
     """The binder for a callable, or None. Unhashable callables are never primitives."""
     try:
@@ -126,7 +144,7 @@ class Builder:
 
     def apply(self, prim: Primitive, ins, hint="", **params):
         atoms = [as_atom(a) for a in ins]
-        if prim.impl is not None and all(isinstance(a, Const) for a in atoms):
+        if prim.impl is not None and all(isinstance(a, Const) and a.known for a in atoms):
             folded = _fold(prim, atoms, params)
             if folded is not None:
                 return T(folded)
@@ -236,10 +254,11 @@ class T:
 
     @property
     def is_const(self):
-        return isinstance(self.atom, Const)
+        """A value known when compiling (an external array is not: its elements may change)."""
+        return isinstance(self.atom, Const) and self.atom.known
 
     def const_value(self, default=None):
-        if isinstance(self.atom, Const):
+        if isinstance(self.atom, Const) and self.atom.known:
             return self.atom.value
         if self.atom.aval.has_value:
             return self.atom.aval.value
@@ -345,9 +364,12 @@ class T:
 
 
 def is_known_array(x):
-    """An ndarray for sure (not a Python float), so its methods can be spelled x.method()."""
+    """An ndarray for sure (not a Python float), so its methods can be spelled x.method(). Not
+    a 0-d value: that may be a Python float when the code runs (an if that yields 3.0 on one
+    side and a 0-d array on the other, a loop's running adjoint started at 1.0, a cotangent
+    passed as a float), and a Python float has no .reshape."""
     aval = as_atom(x).aval
-    return aval.kind == "array" and aval.known_shape
+    return aval.kind == "array" and aval.known_shape and aval.shape != ()
 
 
 def as_atom(x):

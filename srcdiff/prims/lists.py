@@ -13,10 +13,13 @@ from .shapes import INT, result_dtype
 
 
 def list_aval(element, length=None):
-    return Aval("list", element.shape, element.dtype, length=length)
+    layout = element.layout  # a list of tapes (or of lists of them) keeps their layout
+    return Aval("list", element.shape, element.dtype, length=length, layout=layout)
 
 
 def element_aval(lst):
+    if lst.kind == "list" and lst.layout is not None:
+        return Aval("tape", layout=lst.layout)
     if lst.kind == "list":
         return Aval("array", lst.shape, lst.dtype)
     return unknown_aval()
@@ -128,8 +131,18 @@ def _add_at_stmts(name, a, p):
     return [f"{name}[{a[1]}] = {name}[{a[1]}] + {a[2]}"]
 
 
+def _of_arrays(avals, params):
+    """The list's own aval; its items are numbers or arrays: tapes (tuples) are added and
+    zeroed item by item by prims/tapes.py, never with `+` (which would concatenate them)."""
+    if avals[0].layout is not None:
+        from ..ir import IRError
+
+        raise IRError("a list of tapes added or zeroed as a list of arrays")
+    return avals[0]
+
+
 # dxs[i] += g, into a list of adjoints
-LIST_ADD_AT = Primitive("list_add_at", emit=None, impl=None, shape=lambda avals, p: avals[0])
+LIST_ADD_AT = Primitive("list_add_at", emit=None, impl=None, shape=_of_arrays)
 LIST_ADD_AT.inplace = _add_at_stmts
 LIST_ADD_AT.copy = "list({0})"
 LIST_ADD_AT.fresh = True
@@ -141,12 +154,11 @@ def _(g, out, ins, active):
 
 
 LIST_ZEROS = Primitive("list_zeros", emit=lambda a, p: f"[np.zeros_like(x) for x in {a[0]}]",
-                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=lambda avals, p: avals[0],
-                       differentiable=False)
+                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=_of_arrays, differentiable=False)
 LIST_ZEROS.fresh = True
 
 LIST_ADD = Primitive("list_add", emit=lambda a, p: f"[u + v for u, v in zip({a[0]}, {a[1]})]",
-                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=lambda avals, p: avals[0])
+                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=_of_arrays)
 LIST_ADD.fresh = True
 LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if active[1] else None))
 
@@ -237,8 +249,10 @@ def concatenate(xs, axis=0):
 def _or_zeros(t, x):
     if t is not None:
         return t
-    if x.aval.kind == "list":
-        return current().apply(LIST_ZEROS, [x])
+    if x.aval.kind == "list" or x.aval.layout is not None:  # (a list of tapes, or one read from a tape)
+        from .tapes import list_zeros
+
+        return list_zeros(x)
     return np.zeros_like(x) if x.aval.kind != "scalar" else 0.0
 
 

@@ -4,29 +4,33 @@ import numpy as np
 from ..ir import Aval
 from .broadcasting import BROADCAST_TO, shape_of, shape_operand
 from .core import Primitive, binds, current, method, static, wrap
-from .shapes import normalize_axis, reduced_shape, result_dtype
+from .shapes import BOOL, normalize_axis, reduced_shape, result_dtype
 from .syntax import call
 
 _DEFAULTS = {"axis": None, "keepdims": False, "ddof": 0}
 
 
-def _shape(floating):
+def _shape(floating, boolean=False):
     def shape(avals, params):
         a = avals[0]
         dt = result_dtype([a], floating=True) if floating else a.dtype
         if dt is not None and dt.kind == "b" and not floating:
             dt = np.dtype(np.int64)
+        if boolean:
+            dt = BOOL
         return Aval("array", reduced_shape(a.shape, params.get("axis"), params.get("keepdims", False)), dt)
 
     return shape
 
 
-def reduction(name, fname, impl, floating=False):
+def reduction(name, fname, impl, floating=False, boolean=False):
+    """boolean: a test of the elements (np.all, np.any), which gives booleans and has no derivative."""
     return Primitive(
         name,
         emit=lambda a, p: call(fname, a, p, _DEFAULTS),
         impl=impl,
-        shape=_shape(floating),
+        shape=_shape(floating, boolean),
+        differentiable=not boolean,
     )
 
 
@@ -38,6 +42,8 @@ PROD = reduction("prod", "np.prod", np.prod)
 VAR = reduction("var", "np.var", np.var, floating=True)
 STD = reduction("std", "np.std", np.std, floating=True)
 NORM = reduction("norm", "np.linalg.norm", np.linalg.norm, floating=True)
+ALL = reduction("all", "np.all", np.all, boolean=True)
+ANY = reduction("any", "np.any", np.any, boolean=True)
 
 
 def expand(g, x, axis, keepdims):
@@ -212,6 +218,17 @@ def _spread_binder(prim, *callables, names=()):
     method(*names)(bind)
 
 
+def _test_binder(prim, *callables, names=()):
+    """np.all and np.any, with their signatures."""
+    def bind(a, axis=None, out=None, keepdims=False, *, where=None):
+        return _bind(prim, a, axis, keepdims, out, None, where)
+
+    binds(*callables)(bind)
+    method(*names)(bind)
+
+
+_test_binder(ALL, np.all, names=("all",))
+_test_binder(ANY, np.any, names=("any",))
 _spread_binder(VAR, np.var, names=("var",))
 _spread_binder(STD, np.std, names=("std",))
 
