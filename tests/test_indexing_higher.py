@@ -343,6 +343,28 @@ def test_every_write_in_every_composition(writes, n):
     check_second_order(getattr(writes, f"f{n}"), (x, 0.7), every=False)
 
 
+SHAPED = ["x.reshape(-1)", "x.reshape(12)[::-2]", "np.ravel(x)[[0, 0, 5]]", "np.expand_dims(x, 0)[0, 1:]",
+          "np.squeeze(x[:, :1])[1:]", "x.T[1:]", "np.concatenate([x, x[:, :1] * c], axis=1)[:, ::-1]",
+          "np.stack([x[0], x[1] * c], axis=1)[1:]", "np.reshape(x[0, 0], ())"]
+
+
+@pytest.fixture(scope="module")
+def shaped(tmp_path_factory):
+    lines = ["import numpy as np", "import srcdiff", ""]
+    for n, e in enumerate(SHAPED):
+        lines += [f"def f{n}(x, c):", f"    return np.sum(np.sin({e} * c) ** 2)", "",
+                  f"df{n} = srcdiff.grad(f{n}, argnums=(0, 1))", "", f"def h{n}(x, c):",
+                  f"    dx, dc = df{n}(x, c)", "    return np.sum(dx * np.cos(x)) + dc ** 2", ""]
+    return import_file(tmp_path_factory.mktemp("indexing") / "indexing_shaped.py", "\n".join(lines))
+
+
+@pytest.mark.parametrize("n", range(len(SHAPED)), ids=SHAPED)
+def test_reads_after_reshaping_in_every_composition(shaped, n):
+    """x.reshape(-1) compiled for unknown shapes raised TypeError (its shape rule took -1 for a tuple)."""
+    x = np.random.default_rng(n).normal(size=(3, 4))
+    check_second_order(getattr(shaped, f"f{n}"), (x, 0.7), nested=getattr(shaped, f"h{n}"), every=False)
+
+
 # -- random index expressions ---------------------------------------------------------
 
 
