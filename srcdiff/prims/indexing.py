@@ -64,6 +64,11 @@ def split_index(idx):
     return template, operands, isinstance(idx, tuple)
 
 
+def _slice_slots(template):
+    """The operands that are bounds or steps of slices (k in x[k:]): the result's shape depends on their values."""
+    return [v.k for t in template if isinstance(t, slice) for v in (t.start, t.stop, t.step) if isinstance(v, Slot)]
+
+
 def _traced_in(items):
     """Whether a list (of lists) has a traced value in it: x[[[0], [2]], [1, 2]] has none."""
     return any(_traced_in(v) if isinstance(v, list) else isinstance(v, T) for v in items)
@@ -108,8 +113,9 @@ def _getitem_impl(x, *dyn, index, as_tuple):
 
 
 def _getitem_shape(avals, params):
-    if any(a.dtype is not None and a.dtype.kind == "b" and not a.has_value for a in avals[1:]):
-        # how many elements a mask selects depends on its values, which stand-ins do not have
+    if any(a.dtype is not None and a.dtype.kind == "b" and not a.has_value for a in avals[1:]) or any(
+            not avals[1 + k].has_value for k in _slice_slots(params["index"])):
+        # how many elements a mask or x[k:] selects depends on values that stand-ins do not have
         return Aval("array", Sym(), avals[0].dtype)
     found = example_shape(
         lambda x, *dyn: _getitem_impl(x, *dyn, index=params["index"], as_tuple=params["as_tuple"]), avals, {}
