@@ -97,6 +97,17 @@ def true_index(x, c):
     return np.sum(np.sin(x[True] * c))
 
 
+ARR = np.array([0.5, -1.0, 2.0])
+
+
+def slice_of_a_broadcast(x):
+    return np.sum((ARR * x)[1:]) * x  # x a float: grad(grad(f)) had an array where dx's sum goes
+
+
+def fancy_read_of_a_broadcast(x, y):
+    return np.sum(np.sin((ARR * x + y)[np.array([2, 0, 2])])) * x
+
+
 def fill_rows(z, X, w):
     for i in range(X.shape[0]):
         z[i] = np.tanh(X[i] * w)
@@ -149,6 +160,8 @@ def test_a_repeated_read_times_a_number_gives_that_number_its_own_shape():
     (scalar_mask, (V, 0.7)),
     (scalar_mask, (-V, 0.7)),
     (true_index, (V, 0.7)),
+    (slice_of_a_broadcast, (0.7,)),
+    (fancy_read_of_a_broadcast, (0.7, -0.3)),
     (rows_written_by_a_helper, (X, np.array([0.7, -1.3, 0.4]))),
     (rows_returned_by_a_helper, (X, np.array([0.7, -1.3, 0.4]))),
 ], ids=lambda v: getattr(v, "__name__", ""))
@@ -278,6 +291,39 @@ def test_a_helper_that_writes_into_the_callers_array_on_some_paths_only_is_refus
     with pytest.raises(srcdiff.SrcdiffError, match=rf"test_indexing_higher.py:{line}: .*caller's array") as e:
         srcdiff.grad(f)(0.7)
     assert "hint:" in str(e.value)
+
+
+# -- slices whose bounds are computed ------------------------------------------------
+# The shape of x[k:] was taken from a stand-in k = 0: np.mean(x[k:]) divided by len(x)
+# (a silent wrong gradient), x[::k] was refused as a zero step, and z[k:] = v with v of
+# the right length as a broadcast error.
+
+
+def mean_of_tail(x, k):
+    return np.mean(x[k:])
+
+
+def strided(x, k):
+    return np.sum(x[::k] ** 3) + x[-k] * x[0]
+
+
+def tail_written(x, c, k):
+    z = x * c
+    z[k:] = np.cos(x[:x.shape[0] - k] * c)
+    return np.sum(z ** 3)
+
+
+def window(x, c, k):
+    z = np.zeros(x.shape)
+    z[k - 1:k + 1] += x[k:k + 2] * c
+    return np.sum(np.sin(z) * x) + np.mean(x[:, None][k:] * c)
+
+
+@pytest.mark.parametrize("f, args", [(mean_of_tail, (V, 2)), (mean_of_tail, (V, 1)), (strided, (V, 2)),
+                                     (tail_written, (V, 0.7, 1)), (window, (V, 0.7, 2))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_slices_whose_bounds_are_computed(f, args):
+    check_second_order(f, args)
 
 
 # -- every indexing form, at ranks 1-3 ------------------------------------------------

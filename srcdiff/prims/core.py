@@ -29,6 +29,7 @@ class Primitive:
         self.differentiable = differentiable
         self.hoistable = False  # safe to compute before a loop that may not run (see prims/__init__)
         self.fresh = False  # the result is a new object (see prims/__init__)
+        self.shares = False  # the result may be its first operand's array, or a view of it (see prims/__init__)
         self.jvp = None  # callable(tangents, outs, ins, **params) -> tangent(s) of the output
         self.vjp = None  # callable(g, out, ins, active, **params) -> adjoints, None where inactive
 
