@@ -108,6 +108,14 @@ def fancy_read_of_a_broadcast(x, y):
     return np.sum(np.sin((ARR * x + y)[np.array([2, 0, 2])])) * x
 
 
+def float_condition_as_index(x):
+    return np.sum((ARR * x)[x > 0]) * x  # a 0-d mask: all of ARR * x, or none of it
+
+
+def true_as_index(x):
+    return np.sum((ARR * x)[True]) * x
+
+
 def fill_rows(z, X, w):
     for i in range(X.shape[0]):
         z[i] = np.tanh(X[i] * w)
@@ -161,6 +169,9 @@ def test_a_repeated_read_times_a_number_gives_that_number_its_own_shape():
     (scalar_mask, (-V, 0.7)),
     (true_index, (V, 0.7)),
     (slice_of_a_broadcast, (0.7,)),
+    (float_condition_as_index, (0.7,)),
+    (float_condition_as_index, (-0.6,)),
+    (true_as_index, (0.7,)),
     (fancy_read_of_a_broadcast, (0.7, -0.3)),
     (rows_written_by_a_helper, (X, np.array([0.7, -1.3, 0.4]))),
     (rows_returned_by_a_helper, (X, np.array([0.7, -1.3, 0.4]))),
