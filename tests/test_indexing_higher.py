@@ -306,8 +306,8 @@ def test_a_helper_that_writes_into_the_callers_array_on_some_paths_only_is_refus
 
 # -- slices whose bounds are computed ------------------------------------------------
 # The shape of x[k:] was taken from a stand-in k = 0: np.mean(x[k:]) divided by len(x)
-# (a silent wrong gradient), x[::k] was refused as a zero step, and z[k:] = v with v of
-# the right length as a broadcast error.
+# (a silent wrong gradient), x[::k] was refused as a zero step, and z[k:] = v or a sliding
+# window x[i:i + 3] in a loop as broadcast errors.
 
 
 def mean_of_tail(x, k):
@@ -330,8 +330,16 @@ def window(x, c, k):
     return np.sum(np.sin(z) * x) + np.mean(x[:, None][k:] * c)
 
 
+def sliding_window(x, w):
+    s = 0.0
+    for i in range(x.shape[0] - 2):
+        s = s + np.sum(x[i:i + 3] * w) ** 2  # was refused: shapes (0,) (3,) do not broadcast
+    return s
+
+
 @pytest.mark.parametrize("f, args", [(mean_of_tail, (V, 2)), (mean_of_tail, (V, 1)), (strided, (V, 2)),
-                                     (tail_written, (V, 0.7, 1)), (window, (V, 0.7, 2))],
+                                     (tail_written, (V, 0.7, 1)), (window, (V, 0.7, 2)),
+                                     (sliding_window, (np.linspace(-1.0, 1.0, 6), np.array([0.5, -1.0, 2.0])))],
                          ids=lambda v: getattr(v, "__name__", ""))
 def test_slices_whose_bounds_are_computed(f, args):
     check_second_order(f, args)
