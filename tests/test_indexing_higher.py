@@ -304,6 +304,58 @@ def test_a_helper_that_writes_into_the_callers_array_on_some_paths_only_is_refus
     assert "hint:" in str(e.value)
 
 
+def write_down(z, x, n):
+    if n == 0:
+        return 0.0
+    z[n - 1] = x * n
+    return write_down(z, x, n - 1)
+
+
+def recursion_writing_an_argument(x, n):
+    z = np.zeros(3)
+    write_down(z, x, n)  # n is known only when the derivative runs: a recursion of its own
+    return np.sum(z ** 2)
+
+
+def recursion_writing_a_closure(x, n):
+    z = np.zeros(3)
+
+    def down(m):
+        if m == 0:
+            return 0.0
+        z[m - 1] = x
+        return down(m - 1)
+
+    down(n)
+    return np.sum(z ** 2)
+
+
+@pytest.mark.parametrize("f, line", [
+    (recursion_writing_an_argument, write_down.__code__.co_firstlineno + 3),
+    (recursion_writing_a_closure, recursion_writing_a_closure.__code__.co_firstlineno + 6)])
+def test_a_recursion_writing_into_an_array_from_outside_it_is_refused_there(f, line):
+    """It lost the writes below the first call: a silent wrong gradient."""
+    with pytest.raises(srcdiff.SrcdiffError, match=rf"test_indexing_higher.py:{line}: a recursive function writes"):
+        srcdiff.grad(f)(0.7, 3)
+
+
+def copy_down(z, x, n):
+    if n == 0:
+        return np.sum(z ** 2)
+    z = z.copy()
+    z[n - 1] = x * n
+    return copy_down(z, x, n - 1)
+
+
+def recursion_writing_its_own_copy(x, n):
+    return copy_down(np.zeros(3), x, n)
+
+
+def test_a_recursion_writing_into_its_own_copy_is_differentiated():
+    f = recursion_writing_its_own_copy
+    assert srcdiff.grad(f)(0.7, 3) == pytest.approx(central_difference(f, (0.7, 3), 0), rel=1e-7)
+
+
 # -- slices whose bounds are computed ------------------------------------------------
 # The shape of x[k:] was taken from a stand-in k = 0: np.mean(x[k:]) divided by len(x)
 # (a silent wrong gradient), x[::k] was refused as a zero step, and z[k:] = v or a sliding

@@ -128,8 +128,6 @@ class Calls:
             return self.recursive_call(fn, frame, fn_node, env, frame_key, node)
         frame.stack = self.stack + (frame_key,)
         frame.env.update(env)
-        if isinstance(fn, LocalFunction):
-            frame.bind_written_closures(fn_node)
         with frame.builder.at(frame.parsed.loc(fn_node)):
             return frame._body(fn_node)
 
@@ -153,6 +151,7 @@ class Calls:
             for _ in range(3):
                 callee = type(self)(frame.fn, [_forget(v.aval) for v in values], parsed=frame.parsed,
                                     outer=frame.outer, functions=self.functions, stack=(frame_key,), node=fn_node)
+                callee.on_its_own = True
                 target.function = callee.lower()
                 avals = [r.aval for r in target.function.results]
                 if not isinstance(callee.out_tree, int):

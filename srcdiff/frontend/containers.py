@@ -204,6 +204,7 @@ class Containers:
             self.changed_from[id(new.atom)] = (new.atom, old.atom)
         if self.regions:
             return  # the other frames are outside this if or loop: they see its out (changed_in_region)
+        self.refuse_reaching_out(old, loc)
         for frame in (self.caller, self.outer):
             if frame is not None:
                 frame.rebind(old, new, seen, loc)
@@ -230,6 +231,7 @@ class Containers:
         if all(same):
             self.changed_from[id(out.atom)] = (out.atom, before.atom)
             if not self.regions:
+                self.refuse_reaching_out(before, loc)
                 seen = {id(self)}
                 for frame in (self.caller, self.outer):
                     if frame is not None:
@@ -247,8 +249,6 @@ class Containers:
         binds the name, so that its ifs and loops carry the array like one of its own."""
         from .control import _written_names
 
-        if isinstance(node, ast.Lambda):
-            return  # an expression writes nothing
         rebound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for name in _written_names(node.body):
             frame = self.outer
@@ -256,6 +256,18 @@ class Containers:
                 frame = frame.outer
             if frame is not None and name not in self.env and name not in rebound and isinstance(frame.env[name], T):
                 self.env[name] = frame.env[name]
+
+    def refuse_reaching_out(self, array, loc):
+        """A recursive function is lowered once, as a function of its own: a write into an array
+        it was given (or one of the function it is defined in) would not reach that array."""
+        if not (self.on_its_own and isinstance(array, T)):
+            return
+        if any(self.is_changed(T(p), array) for p in self.params) or self.held_elsewhere(array):
+            raise NonDifferentiableError(
+                "a recursive function writes into an array from outside it (an argument, or a variable of the "
+                "function it is defined in); srcdiff makes the function one of its own, where the write would not "
+                "reach that array", loc,
+                "return the new array instead (z = z.copy(); z[i] = v; return z)")
 
     def held_elsewhere(self, value):
         """Whether a frame this one is inlined into (or defined in) has a name for value."""

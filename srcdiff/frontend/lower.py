@@ -79,6 +79,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.outer = outer  # the frame a nested def or lambda was defined in
         self.caller = caller  # the frame this one is inlined into
         self.regions = 0  # how many of this frame's ifs and loops are being lowered
+        self.on_its_own = False  # a recursive function, lowered once as a function of its own
         if caller is None:
             self.builder = Builder()
             self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)
@@ -112,6 +113,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.unsupported(node, "async def", "differentiate a plain synchronous function")
         params = self._params(node)
+        self.params = params
         if self.stack is None:
             key = node if node is not self.parsed.node else getattr(self.fn, "__code__", self.fn)
             self.stack = ((key, signature(self.env[n] for n in _param_names(node))),)
@@ -171,6 +173,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(node, ast.Lambda):
             with self.builder.at(self.parsed.loc(node.body)):
                 return self.expr(node.body)
+        if self.outer is not None:
+            self.bind_written_closures(node)
         self.lower_stmts(node.body)
         if _static_truth(self.env.get(RETURNED, False)) is True:
             return self.env[RESULT]
