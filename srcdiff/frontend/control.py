@@ -442,7 +442,11 @@ class ControlFlow:
         body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
                            [as_atom(results[k]) for k in reps])
         blocks = (body_block,) if cond_block is None else (cond_block, body_block)
-        outs = {k: Var(_list_after(avals[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
+        # after a loop that surely runs, a value is what the last iteration made (b = 0.0;
+        # for ...: b = b + v is v's shape, not "a float or v's shape")
+        after = {k: _forget(_aval(results[k])) if trips and _aval(results[k]).kind == avals[k].kind else avals[k]
+                 for k in reps}
+        outs = {k: Var(_list_after(after[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
                 for k in reps}
         self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
                                 [outs[k] for k in reps], {}, self.builder.loc, blocks))
@@ -718,10 +722,22 @@ def _join(a, b):
         dtype = None
     else:
         dtype = np.promote_types(a.dtype, b.dtype)
-    shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else Sym()
+    shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else _join_shapes(a.shape, b.shape)
     if kind == "tuple":
         return Aval("tuple")
     return Aval(kind, shape, dtype)
+
+
+def _join_shapes(s, t):
+    """A shape that may be s or t. Where one is () (a float the loop or branch turns into an
+    array of shape t), it is one that broadcasts with t to t, as () and t both do: b = 0.0;
+    for ...: b = b + v has v's shape after the loop, and so does b + v inside it."""
+    for one, other in ((s, t), (t, s)):
+        if isinstance(one, Sym) and (other == () or (isinstance(other, tuple) and one.parts == {other})):
+            return one  # it covers () and other already
+        if one == ():
+            return Sym(other.parts if isinstance(other, Sym) else frozenset([other]))
+    return Sym()
 
 
 def _static_trips(lead):
