@@ -490,7 +490,7 @@ class ControlFlow:
                 if isinstance(value, T) and self.view_of(value, array) is not None:
                     raise self.view_written_in_loop(name, target, self.parsed.loc(node))
         arrays = {id(v.atom) for v in targets.values()}
-        return [n for n, v in self.env.items() if n not in carried and isinstance(v, T) and id(v.atom) in arrays]
+        return [n for n, v in self.env.items() if n not in carried and _holds(v, arrays)]
 
     def _bound(self, before, structures, params):
         env = dict(before)
@@ -798,6 +798,15 @@ def _appended_names(stmts):
 def _is_array(value):
     a = value.aval
     return a.kind == "array" and isinstance(value.atom, Var) and not (a.known_shape and a.shape == ())
+
+
+def _holds(value, arrays):
+    """Whether value is one of these arrays, or a list, tuple or dict holding one."""
+    if isinstance(value, T):
+        return id(value.atom) in arrays
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple)) and any(_holds(v, arrays) for v in value)
 
 
 def _slots(inits, split):
