@@ -28,7 +28,15 @@ def broadcast_sym(shapes):
     """The shape that unknown and known shapes broadcast together make: one Sym for the same
     operands in any order (x * y + z and z + y * x), as it is one shape."""
     parts = frozenset().union(*(s.parts if isinstance(s, Sym) else {s} for s in shapes))
+    known = [p for p in parts if not isinstance(p, Sym)]
+    if len(known) > 1:  # the known ones broadcast together first
+        try:
+            parts = parts - set(known) | {np.broadcast_shapes(*known)}
+        except ValueError:
+            return Sym()  # an error NumPy raises when the code runs
     syms = sorted((p for p in parts if isinstance(p, Sym)), key=lambda p: p.id)
+    if not syms:
+        return next(iter(parts))  # a float or an array of shape s, broadcast with s: s
     if len(parts) == 1:
         return syms[0]
     key = frozenset(id(p) if isinstance(p, Sym) else p for p in parts)

@@ -20,7 +20,7 @@ class Primitive:
     """One operation: how it is written in emitted code, how it evaluates (for
     constant folding), its output shape, and its JVP and VJP rules."""
 
-    def __init__(self, name, emit, impl=None, shape=None, nout=1, differentiable=True):
+    def __init__(self, name, emit, impl=None, shape=None, nout=1, differentiable=True, takes_lists=False):
         self.name = name
         self.emit = emit  # callable(operand_sources, params) -> Python expression source
         self.impl = impl  # callable(*operand_values, **params) -> value
@@ -30,6 +30,9 @@ class Primitive:
         self.hoistable = False  # safe to compute before a loop that may not run (see prims/__init__)
         self.fresh = False  # the result is a new object (see prims/__init__)
         self.shares = False  # the result may be its first operand's array, or a view of it (see prims/__init__)
+        # operands may be list values (hs a loop appended to); any other primitive takes the
+        # array NumPy makes of such a list, np.stack(hs): np.mean(hs) is the mean of that
+        self.takes_lists = takes_lists
         self.jvp = None  # callable(tangents, outs, ins, **params) -> tangent(s) of the output
         self.vjp = None  # callable(g, out, ins, active, **params) -> adjoints, None where inactive
 
@@ -145,6 +148,8 @@ class Builder:
 
     def apply(self, prim: Primitive, ins, hint="", **params):
         atoms = [as_atom(a) for a in ins]
+        if not prim.takes_lists and any(a.aval.kind == "list" for a in atoms):
+            atoms = [self._stacked(a) if a.aval.kind == "list" else a for a in atoms]
         if prim.impl is not None and all(isinstance(a, Const) and a.known for a in atoms):
             folded = _fold(prim, atoms, params)
             if folded is not None:
@@ -166,6 +171,11 @@ class Builder:
         if prim.nout == 1:
             return T(outs[0])
         return tuple(T(o) for o in outs)
+
+    def _stacked(self, xs):
+        from .lists import STACK_LIST  # lists.py is built on this module
+
+        return self.apply(STACK_LIST, [xs]).atom
 
     def call(self, fn, args, kwargs):
         binder = lookup(fn)

@@ -55,6 +55,14 @@ def _add_tapes(a, b):
         return a
     return a + b
 ''',
+    "scalar_seed": '''
+def _scalar_seed(y):
+    """1, the derivative of y with respect to itself, where y must be one number."""
+    if np.ndim(y) != 0:
+        raise TypeError(f"grad requires a scalar output, not an array of shape {np.shape(y)}; "
+                        "reduce it (e.g. np.sum) or use vjp for array outputs")
+    return np.ones((), np.result_type(y, 1.0))[()]
+''',
     "last_writes": '''
 def _last_writes(shape, index):
     """Which elements of x[index] = v land in x (shaped like x[index]): where the index

@@ -54,16 +54,16 @@ def _tuple_source(items):
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-TAPE = Primitive("tape", emit=lambda a, p: _tuple_source(a), shape=lambda avals, p: tape_aval(p["_layout"]))
+TAPE = Primitive("tape", takes_lists=True, emit=lambda a, p: _tuple_source(a), shape=lambda avals, p: tape_aval(p["_layout"]))
 
 TAPE_ITEM = Primitive("tape_item", emit=lambda a, p: f"{a[0]}[{p['i']}]",
                       shape=lambda avals, p: p["_layout"].items[p["i"]])
 
-TAPE_ZEROS = attach(Primitive("tape_zeros", emit=lambda a, p: f"_zeros_like_tape({a[0]})",
+TAPE_ZEROS = attach(Primitive("tape_zeros", takes_lists=True, emit=lambda a, p: f"_zeros_like_tape({a[0]})",
                               shape=lambda avals, p: avals[0], differentiable=False), "zeros_like_tape")
 TAPE_ZEROS.fresh = True
 
-TAPE_ADD = attach(Primitive("tape_add", emit=lambda a, p: f"_add_tapes({a[0]}, {a[1]})",
+TAPE_ADD = attach(Primitive("tape_add", takes_lists=True, emit=lambda a, p: f"_add_tapes({a[0]}, {a[1]})",
                             shape=lambda avals, p: avals[0]), "add_tapes")
 
 
@@ -203,7 +203,7 @@ def _(g, out, ins, active):
 
 
 # dtapes[i] += g, into a list of tapes' adjoints (a loop's record of its calls' tapes)
-TAPES_ADD_AT = Primitive("tapes_add_at", emit=None, shape=lambda avals, p: avals[0])
+TAPES_ADD_AT = Primitive("tapes_add_at", takes_lists=True, emit=None, shape=lambda avals, p: avals[0])
 TAPES_ADD_AT.inplace = lambda name, a, p: [f"{name}[{a[1]}] = _add_tapes({name}[{a[1]}], {a[2]})"]
 TAPES_ADD_AT.copy = "list({0})"
 TAPES_ADD_AT.fresh = True

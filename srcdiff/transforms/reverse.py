@@ -19,7 +19,7 @@ from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Fu
 from ..ir.calls import copy_function
 from ..ir.regions import carried_count, loop_parts, static_trips
 from ..prims import Builder, T
-from ..prims.broadcasting import BROADCAST_TO
+from ..prims.broadcasting import BROADCAST_TO, SCALAR_SEED
 from ..prims.core import current
 from ..prims.indexing import added_at
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
@@ -48,7 +48,9 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     adjoint = {}
     with builder.active():
         if isinstance(out, Var) and out.id in act:
-            adjoint[out.id] = T(Const(_one(out.aval.dtype)))
+            # a number: checked when the derivative runs where its shape is not known now
+            adjoint[out.id] = T(Const(_one(out.aval.dtype))) if out.aval.known_shape else \
+                builder.apply(SCALAR_SEED, [out])
         rev.block(fn.body.eqns, adjoint, builder)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
     if with_value and isinstance(out, Var) and not out.hint:
