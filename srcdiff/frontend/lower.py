@@ -80,6 +80,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.caller = caller  # the frame this one is inlined into
         self.regions = 0  # how many of this frame's ifs and loops are being lowered
         self.on_its_own = False  # a recursive function, lowered once as a function of its own
+        self.params = []  # the parameters, once lower() made them
         if caller is None:
             self.builder = Builder()
             self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)

@@ -5,9 +5,8 @@ from .custom import custom_jvp, custom_vjp
 from .elementwise import ADD, BINARY, NEG, NONDIFF, SUB, UNARY
 from .indexing import MAKE_TUPLE, NDIM, SHAPE, SIZE, TUPLE_ITEM
 from .creation import ARANGE, EYE, LINSPACE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
-from .indexing import INDEX_PUT
+from .indexing import GETITEM, INDEX_PUT
 from .broadcasting import BROADCAST_TO, SUM_TO
-from .indexing import GETITEM
 from .linalg import DOT, MATMUL, OUTER, TRACE, TRANSPOSE
 from .lists import LIST_ITEM, LIST_LEN
 from .reductions import ALL, ANY, MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
