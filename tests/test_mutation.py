@@ -558,7 +558,7 @@ def rebound_after_continue_in_a_loop(w, y):
 
 
 def augmented_zero_dimensional_argument(x, y):
-    z = x  # a 0-d array is changed in place by +=, a NumPy scalar rebound
+    z = x  # a 0-d array is changed in place, a NumPy scalar rebound
     x += 1.0
     return z * y
 
