@@ -557,13 +557,20 @@ def rebound_after_continue_in_a_loop(w, y):
     return np.sum(w * w)
 
 
+def augmented_zero_dimensional_argument(x, y):
+    z = x  # a 0-d array is changed in place, a NumPy scalar rebound
+    x += 1.0
+    return z * y
+
+
 @pytest.mark.parametrize("f", [augmented_on_array_or_number, rebound_under_an_if_in_a_loop,
-                               rebound_after_continue_in_a_loop], ids=lambda f: f.__name__)
+                               rebound_after_continue_in_a_loop, augmented_zero_dimensional_argument],
+                         ids=lambda f: f.__name__)
 def test_a_write_whose_reach_depends_on_the_path_is_refused_after_loops_and_branches(f):
     lines, first = inspect.getsourcelines(f)
     line = first + next(i for i, text in enumerate(lines) if ("+=" in text or "[0] =" in text))
     with pytest.raises(NonDifferentiableError, match=f"test_mutation.py:{line}: "):
-        grad(f)(np.array([0.3, 1.2, -0.7]), 3.0)
+        grad(f)(np.array(0.3) if f is augmented_zero_dimensional_argument else np.array([0.3, 1.2, -0.7]), 3.0)
 
 
 def rows_written_while_iterated(x):

@@ -219,6 +219,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         value = self.builder.call(op, (current, self.expr(node.value)), {})
         if isinstance(node.target, ast.Name) and isinstance(current, T):
             name, kind = node.target.id, _augmented_kind(current.aval)
+            if kind == "new" and current.aval.kind == "array" and isinstance(current.atom, Var) \
+                    and self.builder.producer(current.atom) is None:
+                kind = "unknown"  # an argument of shape (): a NumPy scalar (rebound) or a 0-d array (in place)
             if kind == "in place":
                 # NumPy's x += e writes into the array, so every name bound to it sees the change
                 self.refuse_view(current, name, node)
@@ -232,7 +235,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 others = self.names_bound_to(current, name)
                 if others:
                     raise NonDifferentiableError(
-                        f"{name} is an array on some paths (or for some arguments) and a number on others, and "
+                        f"{name} is an array on some paths (or for some arguments: a 0-d array or a NumPy scalar) "
+                        "and a number on others, and "
                         f"{', '.join(others)} holds the same value: {name} {_OP_SIGNS[type(node.op)]}= ... would "
                         f"change {others[0]} too where it is an array, and not where it is a number",
                         self.parsed.loc(node),
