@@ -324,8 +324,10 @@ INDEX_UPDATE = _writer("index_update", _update_impl, _update_stmts)
 
 
 def _last_writes_shape(avals, params):
-    found = example_shape(lambda x, *dyn: _getitem_impl(np.empty(x, np.int8), *dyn, **params), avals, {})
-    return Aval("array", found.shape if found is not None else Sym(), np.dtype(bool))
+    """The shape x[idx] has, for x of the shape operand 0 holds."""
+    shape = avals[0]
+    x = Aval("array", tuple(shape.value) if shape.has_value else Sym(), np.dtype(np.int8))
+    return Aval("array", _getitem_shape([x, *avals[1:]], params).shape, np.dtype(bool))
 
 
 def _index_value(index, dyn, as_tuple):
