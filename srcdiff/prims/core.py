@@ -8,6 +8,7 @@ primitives that themselves have rules (so derivatives can be differentiated).
 """
 import contextlib
 import numbers
+import types
 from typing import Any, Callable, Dict, List
 
 import numpy as np
@@ -390,6 +391,8 @@ def as_atom(x):
         return x
     if isinstance(x, list) or (isinstance(x, tuple) and _holds_traced(x)):
         return array_operand(x).atom  # a constant never holds traced values: [a, 1.0] is an array
+    if isinstance(x, (dict, set, frozenset, types.ModuleType)):
+        raise TypeError(f"a {type(x).__name__} is not a number or an array")  # x @ {'k': 1}: Python raises too
     return Const(x)
 
 
