@@ -552,7 +552,10 @@ class _Writer:
         names = []
         for param, init in zip(params, inits):
             name = self._carried_name(param, init, at, names)
-            if self.names.get(getattr(init, "id", None)) != name:
+            if param.id in self.plan.copied:  # the loop writes into it: a copy of its own, once
+                copy = ast.Call(ast.Attribute(self.atom(init), "copy", ast.Load()), [], [])
+                before.append(ast.Assign([ast.Name(name, ast.Store())], copy))
+            elif self.names.get(getattr(init, "id", None)) != name:
                 before += self.assign_all([(name, init)])
             names.append(name)
         if not is_for:

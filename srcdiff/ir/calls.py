@@ -40,6 +40,7 @@ class Call:
     jvp = vjp = None
     hoistable = False
     fresh = False
+    view = False
 
     def arity(self, eqn):
         return len(eqn.outs)
