@@ -399,6 +399,8 @@ class _Writer:
         if out.id in self.plan.inline:
             self.exprs[out.id] = expr
             return []
+        if prim.effect and not self.plan.use_count.get(out.id):
+            return [ast.Expr(expr)]  # done for what it does (_scalar_seed(d) raises for an array)
         if len(eqn.outs) == 1:
             accumulates = self._accumulates(eqn, at)  # before bind takes out's preferred name
             name = self.bind(out, out.hint or self.temp_name(eqn), at)

@@ -41,6 +41,7 @@ class Call:
     hoistable = False
     fresh = False
     view = False
+    effect = False
 
     def arity(self, eqn):
         return len(eqn.outs)

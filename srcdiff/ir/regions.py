@@ -28,6 +28,7 @@ class Region:
     shape = None
     jvp = vjp = None
     view = False  # its outs may be what was passed in; codegen follows that through the blocks
+    effect = False
 
     def __init__(self, name):
         self.name = name

@@ -34,6 +34,7 @@ class Primitive:
         # False, True, or a function of the equation giving True, False or None (not known
         # when compiling: x[i] of an array of unknown rank); see shares_memory
         self.view = False
+        self.effect = False  # it does something beyond its result (raises): kept where its result is not read
         # operands may be list values (hs a loop appended to); any other primitive takes the
         # array NumPy makes of such a list, np.stack(hs): np.mean(hs) is the mean of that
         self.takes_lists = takes_lists
