@@ -168,3 +168,43 @@ def test_a_records_adjoints_are_added_in_place():
     assert "list(" not in source
     assert source.count("_saved.append") == len(set(line.strip() for line in source.splitlines()
                                                     if "_saved.append" in line))
+
+
+# Found by the higher-order tester (tests/test_higher_fuzz.py)
+
+SPREAD = np.array([0.5, -1.0, 2.0])
+
+
+def float_becomes_an_array_in_an_inner_loop(x):
+    a = 0.0
+    for i in range(2):
+        b = 1.0
+        for j in range(2):
+            b = b * (SPREAD * x)  # a loop's record of an inner loop's records: a list of lists
+        a = a + b
+    return np.sum(a)
+
+
+def loop_invariant_quotient(x, y):
+    d = 0.0
+    for i in range(3):
+        d = d + x / (1.0 + y ** 2)  # the quotient's dividend x is made before the loop
+    return d[2]
+
+
+def overflow_rebound_on_the_path_taken(x):
+    a = np.exp(SPREAD * x * 1000.0)  # inf, and rebound before it is read when x > -0.2
+    if x > -0.2:
+        a = SPREAD * x
+    return np.sum(a)
+
+
+def test_what_the_higher_order_tester_found():
+    x = -0.1368
+    g = srcdiff.grad(float_becomes_an_array_in_an_inner_loop)
+    assert srcdiff.grad(g)(x) == pytest.approx(central_difference(g, (x,), 0), rel=1e-6)
+    X = np.array([0.3, -0.5, 0.8])
+    assert srcdiff.grad(loop_invariant_quotient, argnums=1)(X, 0.4) == pytest.approx(
+        central_difference(loop_invariant_quotient, (X, 0.4), 1), rel=1e-6)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert srcdiff.grad(overflow_rebound_on_the_path_taken)(0.5) == pytest.approx(1.5)

@@ -223,7 +223,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                     and self.builder.producer(current.atom) is None:
                 kind = "unknown"  # an argument of shape (): a NumPy scalar (rebound) or a 0-d array (in place)
             if kind == "in place":
-                # NumPy's x += e writes into the array, so every name bound to it sees the change
+                # NumPy's x += e writes into the array, so every name bound to it sees the change,
+                # and it keeps its dtype (a float32 x += a float64 array is float32)
+                value = self._cast_in_place(current, value, name, node)
                 self.refuse_view(current, name, node)
                 self.refuse_maybe_alias(current, name, node)
                 self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
@@ -243,6 +245,17 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                         f"write {name} = {name} {_OP_SIGNS[type(node.op)]} ... to make a new value, or copy it "
                         f"({name} = {name}.copy()) where it is an array")
         self.assign(node.target, value)
+
+    def _cast_in_place(self, current, value, name, node):
+        mine, theirs = current.aval.dtype, value.aval.dtype if isinstance(value, T) else None
+        if mine is None or theirs is None or mine == theirs:
+            return value
+        if not np.can_cast(theirs, mine, "same_kind"):
+            raise NonDifferentiableError(
+                f"{name} {_OP_SIGNS[type(node.op)]}= ... makes {theirs} values that NumPy cannot write into "
+                f"{name}, an array of {mine} (it raises a casting error)", self.parsed.loc(node),
+                f"write {name} = {name} {_OP_SIGNS[type(node.op)]} ... for a new array, or cast {name} first")
+        return value.astype(mine)
 
     def names_bound_to(self, value, name):
         """Other names (here, in the frames this one is inlined into, and where it was defined)

@@ -91,6 +91,8 @@ class Aval:
             return "static"
         if self.kind == "tape":
             return f"tape[{self.layout}]"
+        if self.kind == "list" and isinstance(self.layout, Aval):
+            return f"list[{self.layout}]"
         if self.kind == "list" and self.layout is not None:
             return f"list[tape[{self.layout}]]"
         if self.kind == "list":

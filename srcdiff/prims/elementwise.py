@@ -111,7 +111,23 @@ def chain(g, derivative):
         base = chain(T(made.ins[0]), derivative)
         if base.aval.known_shape and base.aval.shape == g.aval.shape:
             return current().apply(INDEX_UPDATE, [base, *made.ins[1:]], **made.params)
+    if made.prim.name == "cond" and not made.params.get("residuals"):
+        # zero on one side of an if (a value the branch taken rebinds before it is read)
+        j = next(k for k, o in enumerate(made.outs) if o is g.atom)
+        zero = [_yields_zero(b, b.results[j]) for b in made.blocks]
+        if zero[0] != zero[1]:
+            pred = T(made.ins[0])
+            return np.where(pred, 0.0, product) if zero[0] else np.where(pred, product, 0.0)
     return product
+
+
+def _yields_zero(block, atom):
+    """Whether a branch yields zeros for this result (0.0, or zeros it makes)."""
+    if isinstance(atom, Const):
+        return known_zero(T(atom))
+    made = next((e for e in block.eqns if any(o is atom for o in e.outs)), None)
+    return made is not None and (made.prim in (ZEROS, ZEROS_LIKE) or (
+        made.prim is BROADCAST_TO and isinstance(made.ins[0], Const) and known_zero(T(made.ins[0]))))
 
 
 # ---------------------------------------------------------------------------

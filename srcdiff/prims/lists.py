@@ -13,11 +13,16 @@ from .shapes import INT, result_dtype
 
 
 def list_aval(element, length=None):
-    layout = element.layout  # a list of tapes (or of lists of them) keeps their layout
+    """A list of these. A list of tapes keeps their layout, and a list of lists (a loop's
+    record of an inner loop's records) the inner lists' aval: their derivatives are added
+    and zeroed item by item, as tapes' are (prims/tapes.py)."""
+    layout = element if element.kind == "list" else element.layout
     return Aval("list", element.shape, element.dtype, length=length, layout=layout)
 
 
 def element_aval(lst):
+    if lst.kind == "list" and isinstance(lst.layout, Aval):
+        return lst.layout  # a list of lists
     if lst.kind == "list" and lst.layout is not None:
         return Aval("tape", layout=lst.layout)
     if lst.kind == "list":

@@ -46,7 +46,9 @@ def tape_aval(layout):
 
 
 def is_tape(aval):
-    """A tape, or a list of tapes (a loop's record of the tapes of the calls it made)."""
+    """A tape, or a list of tapes (a loop's record of the tapes of the calls it made) or of
+    lists (a loop's record of an inner loop's records): what is added and zeroed item by
+    item, by the helpers here."""
     return aval.kind == "tape" or aval.layout is not None
 
 

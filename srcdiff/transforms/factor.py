@@ -71,17 +71,23 @@ def _save_loop_dividends(loop, after, uses):
         if reads is None or len(reads) != uses[lists[k].id]:
             continue
         recorded = [j for j, v in enumerate(saves) if v is x]
+        inside = x.id in local or any(p is x for p in body.params)
         if recorded:  # x has a list already: read that one, and z's list goes unread
             x_list = lists[recorded[0]]
+        elif not inside:  # made before the loop: read as it is, and z's list goes unread
+            x_list = None
         else:
             saves[k], x_list = x, lists[k]
             x_list.hint = x.hint and x.hint + "_saved"  # not named after the quotient it no longer holds
         for reader_block, read, divisor in reads:
-            item = Var(x.aval, x.hint)
+            item = Var(x.aval, x.hint) if x_list is not None else x
             at = max(reader_block.eqns.index(read), reader_block.eqns.index(divisor))
             reader_block.eqns.insert(at + 1, Eqn(DIV, [item, divisor.outs[0]], [read.outs[0]], {}, read.loc))
-            reader_block.eqns[reader_block.eqns.index(read)] = Eqn(LIST_ITEM, [x_list, read.ins[1]], [item],
-                                                                   dict(read.params), read.loc)
+            if x_list is None:
+                reader_block.eqns.remove(read)
+            else:
+                reader_block.eqns[reader_block.eqns.index(read)] = Eqn(LIST_ITEM, [x_list, read.ins[1]], [item],
+                                                                       dict(read.params), read.loc)
         changed = True
     return changed
 
