@@ -33,8 +33,9 @@ def python_floats_safe(source):
             exponent = node.right
             if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub):
                 exponent = exponent.operand
-            if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int):
-                return False
+            if not (isinstance(exponent, ast.Constant) and (type(exponent.value) is int or (
+                    type(exponent.value) is float and exponent.value.is_integer()))):
+                return False  # (-8.0) ** 0.5 is complex; (-8.0) ** 2.0 is 64.0, as in NumPy
     return True
 
 

@@ -208,3 +208,17 @@ def test_what_the_higher_order_tester_found():
         central_difference(loop_invariant_quotient, (X, 0.4), 1), rel=1e-6)
     with np.errstate(over="ignore", invalid="ignore"):
         assert srcdiff.grad(overflow_rebound_on_the_path_taken)(0.5) == pytest.approx(1.5)
+
+
+def carried_array_recorded_then_added_to(x):
+    a = SPREAD * x
+    s = 0.0
+    for i in range(2):
+        a = a + SPREAD  # was a += SPREAD on the array the record of a also held
+        s = s + np.sum(a * a)
+    return s
+
+
+def test_a_value_a_loop_records_is_not_changed_in_place_afterwards():
+    assert srcdiff.grad(carried_array_recorded_then_added_to)(0.9) == pytest.approx(
+        central_difference(carried_array_recorded_then_added_to, (0.9,), 0), rel=1e-7)

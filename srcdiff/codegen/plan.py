@@ -189,6 +189,9 @@ def _owned(fn, plan):
 
     walk(fn.body)
     owned -= _stored(fn.body)
+    # a value a loop records is held by the record too (and is the next iteration's value of
+    # what it carries): a += e on it changed the record (a_saved.append(a), then a += ARR)
+    owned -= plan.saved
 
     def ok(a, until, region):
         """a's object may be handed over to region: owned, and neither it nor anything else

@@ -128,7 +128,7 @@ class _Reverse:
         elif isinstance(contribution, TapeUpdate):  # tape[i] was read: a tape with the adjoint at item i
             total = updated(previous, T(var), contribution)
         else:
-            contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
+            contribution = _in_dtype_of(contribution if isinstance(contribution, T) else T(Const(contribution)), var)
             if previous is None:
                 total = contribution
             elif is_tape(var.aval):
@@ -549,6 +549,16 @@ def _zero(v):
     if v.aval.kind == "list":
         return list_zeros(v)
     return np.zeros_like(T(v))
+
+
+def _in_dtype_of(contribution, var):
+    """An adjoint in its primal's dtype, as JAX takes it: a float64 partial of a float32 value
+    adds a float32 contribution (so the adjoint's aval, the primal's, is what it holds)."""
+    have, want = contribution.aval.dtype, var.aval.dtype
+    if (have is None or want is None or have == want or have.kind != "f" or want.kind != "f"
+            or var.aval.kind != "array" or contribution.aval.kind not in ("array", "scalar")):
+        return contribution
+    return contribution.astype(want)
 
 
 def _final(builder, param, g):
