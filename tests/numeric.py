@@ -42,3 +42,40 @@ def example(name):
         return __import__(name)
     finally:
         sys.path.remove(EXAMPLES)
+
+
+def assert_all_modes(f, args, argnum=0, rtol=1e-5, atol=1e-7, order=2):
+    """f's derivative wrt args[argnum] agrees with central differences in every mode: grad,
+    jvp (along ones), vjp and jacfwd/jacrev; with order=2 its second derivative (hessian,
+    and grad of grad for a float argument) agrees with differences of the first."""
+    import srcdiff
+
+    x = args[argnum]
+    expected = central_difference(f, args, argnum)
+    scalar = np.ndim(f(*args)) == 0
+    if scalar:
+        np.testing.assert_allclose(srcdiff.grad(f, argnums=argnum)(*args), expected, rtol=rtol, atol=atol,
+                                   err_msg="grad")
+    tangents = tuple(np.ones_like(a) if i == argnum and isinstance(a, np.ndarray) else 1.0 if i == argnum
+                     else np.zeros_like(a) if isinstance(a, np.ndarray) else 0.0
+                     for i, a in enumerate(args))
+    _, t = srcdiff.jvp(f, args, tangents)
+    in_axes = tuple(range(np.ndim(expected) - np.ndim(x), np.ndim(expected)))
+    np.testing.assert_allclose(t, np.sum(expected, axis=in_axes) if in_axes else expected, rtol=rtol, atol=atol,
+                               err_msg="jvp")
+    out, pullback = srcdiff.vjp(f, *args)
+    cotangent = np.ones_like(out) if isinstance(out, np.ndarray) else 1.0
+    got = pullback(cotangent)[argnum]
+    lead = tuple(range(np.ndim(expected) - np.ndim(x)))
+    np.testing.assert_allclose(got, np.sum(expected, axis=lead) if lead else expected, rtol=rtol, atol=atol,
+                               err_msg="vjp")
+    if order >= 2 and scalar:
+        g = srcdiff.grad(f, argnums=argnum)
+        second = central_difference(lambda *a: np.asarray(g(*a), dtype=float), args, argnum)
+        np.testing.assert_allclose(srcdiff.hessian(f, argnums=argnum)(*args), second, rtol=1e-4, atol=1e-6,
+                                   err_msg="hessian")
+        np.testing.assert_allclose(srcdiff.jacrev(g, argnums=argnum)(*args), second, rtol=1e-4, atol=1e-6,
+                                   err_msg="jacrev of grad")
+        if isinstance(x, float):
+            np.testing.assert_allclose(srcdiff.grad(g, argnums=argnum)(*args), second, rtol=1e-4, atol=1e-6,
+                                       err_msg="grad of grad")

@@ -38,6 +38,36 @@ def test_x_to_the_zero_has_derivative_zero_even_at_zero():
     assert grad(power_zero)(2.5) == 0.0
 
 
+def power_series(x):
+    s = 0.0
+    for k in range(4):
+        s = s + x ** k
+    return s
+
+
+def power_by_argument(x, k):
+    return x ** k
+
+
+def powers_of_an_array(x):
+    return np.sum(x ** np.array([0, 1, 2, 3]))
+
+
+def test_x_to_a_power_not_known_when_compiling_has_derivative_zero_at_zero_where_the_power_is_zero():
+    # the k = 0 term: 0 * 0 ** -1 was nan, and a ZeroDivisionError for jvp on Python floats
+    import srcdiff
+
+    assert grad(power_series)(0.0) == 1.0
+    assert grad(power_series)(2.0) == 1.0 + 4.0 + 12.0
+    assert srcdiff.jvp(power_series, (0.0,), (1.0,))[1] == 1.0
+    assert srcdiff.hessian(power_series)(0.0) == 2.0
+    assert grad(grad(power_series))(0.0) == 2.0
+    assert grad(power_by_argument)(0.0, 0) == 0.0
+    assert grad(power_by_argument)(0.0, 1) == 1.0
+    assert grad(power_by_argument)(3.0, 2) == 6.0
+    np.testing.assert_array_equal(grad(powers_of_an_array)(np.zeros(4)), [0.0, 1.0, 0.0, 0.0])
+
+
 def test_zero_to_the_y_has_derivative_zero_in_y():
     assert grad(zero_power)(2.0, 0.0) == 0.0
     assert grad(zero_power)(2.0, 3.0) == pytest.approx(9.0 * np.log(3.0), rel=1e-14)
@@ -70,3 +100,53 @@ def test_float32_stays_float32():
 
 def sin_sum(x):
     return np.sum(np.sin(x))
+
+
+# A local derivative that is infinite where a value never reaches the output (the other side
+# of np.where, an element overwritten later) contributes 0, not 0 * inf = nan (issue 14)
+
+
+def root_then_overwritten(x):
+    z = np.sqrt(x)
+    z[0] = 1.0
+    return np.sum(z)
+
+
+def root_on_the_other_side_of_where(x):
+    return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+
+def logarithm_written_then_overwritten(x):
+    z = x * 1.0
+    z[0] = np.log(x[0])
+    z[0] = 2.0
+    return np.sum(z)
+
+
+def logarithm_partly_overwritten(x):
+    w = np.log(x) * 1.0
+    w[:2] = 0.0
+    return np.sum(w * x)
+
+
+def chain_under_where(x):
+    return np.sum(np.where(x > 0, np.log(x) * 2.0 + 1.0, x))
+
+
+NEVER_REACHED = [(root_then_overwritten, [0.0, 0.5, 0.25]), (root_on_the_other_side_of_where, [0.0, 0.5, 0.25]),
+                 (logarithm_written_then_overwritten, [0.0, 1.0, 1.0]),
+                 (logarithm_partly_overwritten, [0.0, 0.0, np.log(4.0) + 1.0]),
+                 (chain_under_where, [1.0, 2.0, 0.5])]
+
+
+@pytest.mark.parametrize("f, expected", NEVER_REACHED, ids=[f.__name__ for f, _ in NEVER_REACHED])
+def test_an_infinite_derivative_where_nothing_reaches_the_output_gives_zero(f, expected):
+    import srcdiff
+
+    x = np.array([0.0, 1.0, 4.0])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(grad(f)(x), expected, rtol=1e-14)
+        np.testing.assert_allclose(srcdiff.jacfwd(f)(x), expected, rtol=1e-14)
+        hessian = srcdiff.hessian(f)(x)
+        assert np.all(np.isfinite(hessian))
+        np.testing.assert_array_equal(hessian[0], 0.0)

@@ -4,9 +4,10 @@ import inspect
 import numpy as np
 import pytest
 
+import srcdiff
 from srcdiff import NonDifferentiableError, SrcdiffError, grad, value_and_grad
 
-from .numeric import assert_matches_differences
+from .numeric import assert_all_modes, assert_matches_differences, central_difference
 
 
 def fill_squares(x):
@@ -429,3 +430,190 @@ def test_a_helper_writing_into_an_array_writes_into_the_callers(f):
     before = x.copy()
     assert_matches_differences(grad(f), lambda a: f(a.copy()), (x,), argnums=0)
     np.testing.assert_array_equal(x, before)
+
+
+# ---------------------------------------------------------------------------
+# np.array copies, np.asarray does not (issue 14: np.array(x) was taken for x itself)
+
+
+def written_np_array_copy(x):
+    z = np.array(x)
+    z[0] = 0.0
+    return np.sum(x) + np.sum(z * z)
+
+
+def written_np_array_float_copy(x):
+    z = np.array(x, dtype=float)
+    z[1:] *= 2.0
+    return np.sum(x * x) + np.sum(z)
+
+
+def written_asarray_alias(x):
+    y = x * 1.0
+    z = np.asarray(y)
+    z[0] = 0.0
+    return np.sum(y * x)
+
+
+def written_copy_method(x):
+    z = x.copy()
+    z[-1] = z[0] * 3.0
+    return np.sum(x) * np.sum(z)
+
+
+@pytest.mark.parametrize("f", [written_np_array_copy, written_np_array_float_copy, written_asarray_alias,
+                               written_copy_method], ids=lambda f: f.__name__)
+def test_copies_and_views_are_numpy_s(f):
+    x = np.array([0.5, -1.0, 2.0])
+    value, _ = value_and_grad(f)(x)
+    assert value == pytest.approx(f(x.copy()), rel=1e-14)
+    assert_matches_differences(grad(f), lambda v: f(v.copy()), (x,), argnums=0)
+    np.testing.assert_array_equal(x, [0.5, -1.0, 2.0])
+    _, tangent = srcdiff.jvp(f, (x,), (np.ones(3),))
+    assert tangent == pytest.approx(np.sum(central_difference(lambda v: f(v.copy()), (x,), 0)), rel=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Writes through index arrays that name a place twice: NumPy writes each place once, the
+# last write winning, and z[[0, 0]] += v adds v once (issue 14: reverse mode counted it twice)
+
+
+def repeated_augmented_write(x, v):
+    z = x * 1.0
+    z[[0, 0]] += v
+    return np.sum(z * z)
+
+
+def repeated_write_of_a_product(x, v):
+    z = x * 1.0
+    z[[0, 0]] = v * x[1]
+    return np.sum(z * z)
+
+
+def repeated_subtraction_of_a_vector(x, v):
+    z = x * 1.0
+    z[[1, 0, 1]] -= v * np.array([1.0, 2.0, 3.0])
+    return np.sum(z ** 3)
+
+
+def repeated_rows(X, v):
+    Z = X * 1.0
+    Z[[0, 0], :] += v
+    return np.sum(np.sin(Z))
+
+
+def repeated_index_argument(x, v, idx):
+    z = np.zeros(3)
+    z[idx] = x[: idx.shape[0]] * v
+    return np.sum(z * x)
+
+
+REPEATED = [
+    (repeated_augmented_write, (np.array([0.5, -1.0, 2.0]), 0.7)),
+    (repeated_write_of_a_product, (np.array([0.5, -1.0, 2.0]), 0.7)),
+    (repeated_subtraction_of_a_vector, (np.array([0.5, -1.0, 2.0]), 0.7)),
+    (repeated_rows, (np.arange(6.0).reshape(2, 3) / 5, np.array([0.1, 0.2, 0.3]))),
+    (repeated_index_argument, (np.array([0.5, -1.0, 2.0]), 0.7, np.array([2, 2, 0]))),
+]
+
+
+@pytest.mark.parametrize("f, args", REPEATED, ids=[c[0].__name__ for c in REPEATED])
+@pytest.mark.parametrize("argnum", [0, 1])
+def test_a_write_to_a_place_named_twice_lands_once(f, args, argnum):
+    value, _ = value_and_grad(f)(*args)
+    assert value == pytest.approx(f(*[np.copy(a) for a in args]), rel=1e-14)
+    assert_all_modes(f, args, argnum)
+
+
+# ---------------------------------------------------------------------------
+# What a write reaches after loops and branches that rebind a name on some paths only (issue 14)
+
+
+def augmented_on_array_or_number(x, c):
+    if c > 0:
+        z = x
+    else:
+        z = 1.0
+    z += 1.0  # in place into x where z is x, a new number where it is 1.0
+    return np.sum(x * z)
+
+
+def rebound_under_an_if_in_a_loop(w, y):
+    a = w
+    for i in range(2):
+        if y > 5:
+            a = a * 2
+    a[0] = 0.0  # reaches w when y <= 5
+    return np.sum(w * w)
+
+
+def rebound_after_continue_in_a_loop(w, y):
+    a = w
+    for i in range(3):
+        if y > 5:
+            continue
+        a = a * y
+    a[0] = 0.0
+    return np.sum(w * w)
+
+
+@pytest.mark.parametrize("f", [augmented_on_array_or_number, rebound_under_an_if_in_a_loop,
+                               rebound_after_continue_in_a_loop], ids=lambda f: f.__name__)
+def test_a_write_whose_reach_depends_on_the_path_is_refused_after_loops_and_branches(f):
+    lines, first = inspect.getsourcelines(f)
+    line = first + next(i for i, text in enumerate(lines) if ("+=" in text or "[0] =" in text))
+    with pytest.raises(NonDifferentiableError, match=f"test_mutation.py:{line}: "):
+        grad(f)(np.array([0.3, 1.2, -0.7]), 3.0)
+
+
+def rows_written_while_iterated(x):
+    z = x * 1.0
+    s = 0.0
+    for v in z:  # Python reads z[i] when the loop reaches it, after the writes before
+        z[1] = z[1] + v
+        s = s + np.sum(v * v)
+    return s
+
+
+def rows_written_through_another_name_while_iterated(x):
+    z = x * 1.0
+    w = z
+    s = 0.0
+    for v in z:
+        w[2] = w[2] * v
+        s = s + v
+    return s
+
+
+def iterated_name_rebound_in_the_loop(x):
+    z = x * 1.0
+    s = 0.0
+    for v in z:  # the loop keeps iterating over the first z
+        z = z * 2.0
+        s = s + v * np.sum(z)
+    return s
+
+
+@pytest.mark.parametrize("f, x", [(rows_written_while_iterated, np.array([0.3, 1.2, -0.7])),
+                                  (rows_written_through_another_name_while_iterated, np.array([0.3, 1.2, -0.7])),
+                                  (iterated_name_rebound_in_the_loop, np.array([0.3, 1.2, -0.7]))],
+                         ids=lambda v: getattr(v, "__name__", ""))
+def test_a_loop_over_an_array_reads_each_item_when_it_gets_there(f, x):
+    value, _ = value_and_grad(f)(x)
+    assert value == pytest.approx(f(x.copy()), rel=1e-14)
+    assert_matches_differences(grad(f), lambda v: f(v.copy()), (x,), argnums=0)
+    np.testing.assert_allclose(srcdiff.hessian(f)(x), central_difference(grad(f), (x,), 0), rtol=1e-5, atol=1e-6)
+
+
+def iterating_over_a_view_being_written(x):
+    z = x * 1.0
+    s = 0.0
+    for v in z[::-1]:
+        z[1] = z[1] + v
+        s = s + v * v
+    return s
+
+
+def test_iterating_over_a_view_the_loop_writes_into_is_refused():
+    with pytest.raises(NonDifferentiableError, match="iterates over a view of z that its body writes into"):
+        grad(iterating_over_a_view_being_written)(np.array([0.3, 1.2, -0.7]))

@@ -542,7 +542,7 @@ class _Writer:
         start, stop, step = (self.atom(a) for a in eqn.ins[:3])
         index = eqn.blocks[-1].params[0]
         used = self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved
-        name = self.bind(index, index.hint or "i", at, strict=True) if used else "_"
+        name = self.bind(index, index.hint if index.hint not in ("", "_") else "i", at, strict=True) if used else "_"
         if not used:
             self.names[index.id] = name
         if _is_const(eqn.ins[2], 1):

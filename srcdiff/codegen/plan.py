@@ -176,6 +176,7 @@ def _owned(fn, plan):
         if not isinstance(a, Var):
             return True
         own = {o.id for _, o in _passed_through(region)}
+        own |= set().union(*(plan.views.get(o, set()) for o in own))  # what is made of the outs sees their final value
         others = plan.views.get(a.id, set()) - own
         return (a.id in owned and plan.last_use.get(a.id, -1) <= until
                 and all(plan.last_use.get(v, -1) <= until and v not in plan.saved for v in others))

@@ -155,6 +155,11 @@ class Containers:
 
     def view_written_in_loop(self, view, array, loc):
         of = f"of {array}" if array else "of an array"
+        if view.startswith("<"):  # the array a loop iterates over (ControlFlow.iterated)
+            return NonDifferentiableError(
+                f"this loop iterates over a view {of} that its body writes into; Python reads each item "
+                "after the writes before it, which srcdiff does not follow for a view", loc,
+                f"iterate over range(len(...)) and index {array or 'the array'} itself, or iterate over a copy")
         return NonDifferentiableError(
             f"{view} is a view {of} that this loop writes into; the write changes {view} too, which srcdiff "
             "follows outside loops but not inside them", loc,

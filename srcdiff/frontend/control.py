@@ -21,6 +21,7 @@ from ..prims import lists
 from ..prims.control import AND, NOT, OR, RANGE_LEN
 
 BROKE, SKIP, RETURNED, RESULT = "<break>", "<continue>", "<return>", "<result>"
+ITERATED = "<iterated"  # the arrays loops iterate over (see ControlFlow.iterated)
 FLAG_HINTS = {BROKE: "broke", SKIP: "skip", RETURNED: "returned", RESULT: "result"}
 INT = Aval("scalar", (), np.dtype(np.int64))
 BOOL = Aval("scalar", (), np.dtype(bool))
@@ -212,6 +213,20 @@ class ControlFlow:
     def stmt_For(self, node):
         if node.orelse:
             raise self.unsupported(node, "for/else", "set a flag before break instead")
+        with self.iterating():
+            self._for(node)
+
+    @contextlib.contextmanager
+    def iterating(self):
+        """The names `iteration` gives the arrays a loop iterates over live as long as the loop."""
+        before = {n for n in self.env if n.startswith(ITERATED)}
+        try:
+            yield
+        finally:
+            for n in [n for n in self.env if n.startswith(ITERATED) and n not in before]:
+                del self.env[n]
+
+    def _for(self, node):
         iterable = self.iteration(node.iter)
         if iterable is None:
             items = self._iterated
@@ -435,10 +450,13 @@ class ControlFlow:
             for ids, _ in self.may_alias.values():
                 if id(as_atom(inits[k])) in ids:
                     ids.add(id(outs[k]))
-        if not trips:  # a loop that may not run gives back what it started from
-            for k in reps:
-                if as_atom(results[k]) is not own[k] and isinstance(as_atom(inits[k]), Var):
-                    self.may_alias[id(outs[k])] = (self._reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
+        for k in reps:
+            # a loop that may not run gives back what it started from; so does one whose body
+            # may pass its value through (a = a * 2 under an if, or after a continue)
+            result = as_atom(results[k])
+            passed_through = result is own[k] or id(own[k]) in self._reach({id(result)})
+            if isinstance(as_atom(inits[k]), Var) and result is not own[k] and (not trips or passed_through):
+                self.may_alias[id(outs[k])] = (self._reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
         it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
@@ -520,7 +538,8 @@ class ControlFlow:
                 return last, wrap(start) - wrap(step), -wrap(step), bind
         value = self.expr(node)
         if isinstance(value, T):
-            return Const(0), self.length(value), Const(1), lambda target, i: self.assign(target, self.item(value, i))
+            seq = self.iterated(value)
+            return Const(0), self.length(seq), Const(1), lambda target, i: self.assign(target, self.item(seq, i))
         self._iterated = value
         return None
 
@@ -529,13 +548,23 @@ class ControlFlow:
         if not isinstance(value, T):
             raise NonDifferentiableError("enumerate, zip and reversed take arrays (or range) here",
                                          self.parsed.loc(node))
-        return value
+        return self.iterated(value)
+
+    def iterated(self, value):
+        """The array a loop iterates over, under a name of its own for as long as the loop
+        runs: Python's iterator reads each item as the loop reaches it, so a write into the
+        array (through any name bound to it) is seen by later items, and rebinding the name
+        it came from is not. Names bound to one array share a loop slot, so the loop carries
+        this one along with the array's other names when its body writes into it."""
+        name = f"{ITERATED} {sum(n.startswith(ITERATED) for n in self.env)}>"
+        self.env[name] = value
+        return name
 
     def length(self, seq):
-        return self.builder.call(len, (seq,), {})
+        return self.builder.call(len, (self.env[seq],), {})
 
     def item(self, seq, i):
-        return seq[i]
+        return self.env[seq][i]
 
 
 class _Side:
@@ -646,6 +675,8 @@ def _leaf_names(structures):
 
 
 def _hint(name):
+    if name.startswith(ITERATED):
+        return "iterated"
     return FLAG_HINTS.get(name, "i" if name == "<index>" else name)
 
 
@@ -654,7 +685,12 @@ def _show(name):
 
 
 def _target_hint(node):
-    return node.target.id if isinstance(node.target, ast.Name) else "i"
+    """The loop counter's name: the target's, when it is the counter (for t in range(n))."""
+    it = node.iter
+    while isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "reversed" and it.args:
+        it = it.args[0]
+    counts = isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+    return node.target.id if counts and isinstance(node.target, ast.Name) else "i"
 
 
 def _aval(value):

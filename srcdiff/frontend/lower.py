@@ -182,14 +182,43 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         current = self.expr(ast.copy_location(ast.Subscript(node.target.value, node.target.slice, ast.Load()), node)
                             if isinstance(node.target, ast.Subscript) else node.target)
         value = self.builder.call(op, (current, self.expr(node.value)), {})
-        if isinstance(node.target, ast.Name) and isinstance(current, T) and current.aval.kind == "array" \
-                and current.aval.known_shape and current.aval.shape != ():
-            # NumPy's x += e writes into the array, so every name bound to it sees the change
-            self.refuse_view(current, node.target.id, node)
-            self.refuse_maybe_alias(current, node.target.id, node)
-            self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
-            self.rebind(current, value, loc=self.parsed.loc(node))
+        if isinstance(node.target, ast.Name) and isinstance(current, T):
+            name, kind = node.target.id, _augmented_kind(current.aval)
+            if kind == "in place":
+                # NumPy's x += e writes into the array, so every name bound to it sees the change
+                self.refuse_view(current, name, node)
+                self.refuse_maybe_alias(current, name, node)
+                self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
+                self.rebind(current, value, loc=self.parsed.loc(node))
+            elif kind == "unknown":
+                # in place if it is an array, a new value if a number: the same unless another
+                # name holds it
+                self.refuse_maybe_alias(current, name, node)
+                others = self.names_bound_to(current, name)
+                if others:
+                    raise NonDifferentiableError(
+                        f"{name} is an array on some paths (or for some arguments) and a number on others, and "
+                        f"{', '.join(others)} holds the same value: {name} {_OP_SIGNS[type(node.op)]}= ... would "
+                        f"change {others[0]} too where it is an array, and not where it is a number",
+                        self.parsed.loc(node),
+                        f"write {name} = {name} {_OP_SIGNS[type(node.op)]} ... to make a new value, or copy it "
+                        f"({name} = {name}.copy()) where it is an array")
         self.assign(node.target, value)
+
+    def names_bound_to(self, value, name):
+        """Other names (here, in the frames this one is inlined into, and where it was defined)
+        bound to the same value."""
+        found, frame, seen = [], self, set()
+        todo = [self]
+        while todo:
+            frame = todo.pop()
+            if id(frame) in seen:
+                continue
+            seen.add(id(frame))
+            found += [k for k, v in frame.env.items() if isinstance(v, T) and v.atom is value.atom
+                      and not (frame is self and k == name) and not k.startswith("<")]
+            todo += [f for f in (frame.caller, frame.outer) if f is not None]
+        return found
 
     def stmt_Expr(self, node):
         if isinstance(node.value, ast.Constant):
@@ -282,7 +311,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         op = BINOPS.get(type(node.op))
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
-        return self.builder.call(op, (self.expr(node.left), self.expr(node.right)), {})
+        left, right = self.expr(node.left), self.expr(node.right)
+        sequence = _sequence_arithmetic(op, left, right)
+        if sequence is not None:
+            return sequence
+        return self.builder.call(op, (left, right), {})
 
     def expr_UnaryOp(self, node):
         operand = self.expr(node.operand)
@@ -408,6 +441,34 @@ def static_value(value, name=None):
     if isinstance(value, np.ndarray):
         return T(Const(value, name=name))
     return value
+
+
+_OP_SIGNS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+             ast.FloorDiv: "//", ast.Mod: "%"}
+
+
+def _augmented_kind(aval):
+    """What x op= e does to the object x is bound to: changes it ("in place", an array),
+    makes a new one ("new", a number), or either, depending on what x turns out to be."""
+    if aval.kind != "array":
+        return "new"
+    if not aval.known_shape:
+        return "unknown"
+    return "new" if aval.shape == () else "in place"
+
+
+def _sequence_arithmetic(op, left, right):
+    """Python's own + and * of lists and tuples, whose structure is known when compiling:
+    [a, b] + [c] is [a, b, c], (x,) * 2 is (x, x). None for anything else."""
+    seqs = (list, tuple)
+    if op is operator.add and isinstance(left, seqs) and type(left) is type(right):
+        return left + right
+    if op is operator.mul:
+        for seq, n in ((left, right), (right, left)):
+            count = n.const_value() if isinstance(n, T) else None
+            if isinstance(seq, seqs) and type(count) is int:
+                return seq * count
+    return None
 
 
 def _is_derivative(fn):

@@ -12,13 +12,29 @@ _ids = itertools.count(1)
 class Sym:
     """An unknown shape. Two values share a Sym only when their shapes are provably equal."""
 
-    __slots__ = ("id",)
+    __slots__ = ("id", "parts", "_broadcasts")
 
-    def __init__(self):
+    def __init__(self, parts=None):
         self.id = next(_ids)
+        self.parts = parts if parts is not None else frozenset([self])  # what it broadcasts together
+        self._broadcasts = {}
 
     def __repr__(self):
         return f"?{self.id}"
+
+
+def broadcast_sym(shapes):
+    """The shape that unknown and known shapes broadcast together make: one Sym for the same
+    operands in any order (x * y + z and z + y * x), as it is one shape."""
+    parts = frozenset().union(*(s.parts if isinstance(s, Sym) else {s} for s in shapes))
+    syms = sorted((p for p in parts if isinstance(p, Sym)), key=lambda p: p.id)
+    if len(parts) == 1:
+        return syms[0]
+    key = frozenset(id(p) if isinstance(p, Sym) else p for p in parts)
+    owner = syms[0]  # the memo lives on a part, so it lives as long as the parts it names
+    if key not in owner._broadcasts:
+        owner._broadcasts[key] = Sym(parts)
+    return owner._broadcasts[key]
 
 
 @dataclass(frozen=True)

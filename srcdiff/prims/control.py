@@ -6,7 +6,7 @@ import operator
 import numpy as np
 
 from ..ir import Aval
-from .core import Primitive, binds, current, wrap
+from .core import Primitive, array_operand, binds, current, wrap
 from .elementwise import BINARY, NONDIFF
 from .shapes import BOOL, INT
 from .syntax import template
@@ -60,8 +60,8 @@ def _extremum(prim, reduction, name):
     return bind
 
 
-binds(builtins.max)(_extremum(BINARY["maximum"], lambda x: np.max(x), "max"))
-binds(builtins.min)(_extremum(BINARY["minimum"], lambda x: np.min(x), "min"))
+binds(builtins.max)(_extremum(BINARY["maximum"], lambda x: current().call(np.max, (array_operand(x),), {}), "max"))
+binds(builtins.min)(_extremum(BINARY["minimum"], lambda x: current().call(np.min, (array_operand(x),), {}), "min"))
 
 
 @binds(builtins.sum)

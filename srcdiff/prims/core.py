@@ -355,11 +355,28 @@ def as_atom(x):
         return x.atom
     if isinstance(x, (Var, Const)):
         return x
+    if isinstance(x, list) or (isinstance(x, tuple) and _holds_traced(x)):
+        return array_operand(x).atom  # a constant never holds traced values: [a, 1.0] is an array
     return Const(x)
 
 
 def wrap(x):
     return x if isinstance(x, T) else T(as_atom(x))
+
+
+def _holds_traced(seq):
+    return any(isinstance(v, (T, Var)) or (isinstance(v, (list, tuple)) and _holds_traced(v)) for v in seq)
+
+
+def array_operand(x):
+    """x where NumPy takes an array: a list or tuple as np.array makes it (np.sum([a, 1.0])
+    sums a stack of a and 1.0), anything else as it is."""
+    if not isinstance(x, (list, tuple)):
+        return wrap(x)
+    # creation.py defines np.array, which is built on this module; imported when first needed
+    from .creation import _array
+
+    return _array(x)
 
 
 def static(x, what):

@@ -7,7 +7,7 @@ from .core import Primitive, T, binds, current, static, wrap
 from .shapes import FLOAT, INT
 from . import lists
 from .lists import is_list
-from .shaping import STACK
+from .shaping import COPY, STACK
 from .syntax import call
 
 
@@ -136,9 +136,12 @@ def _linspace(start, stop, num=50):
     return current().apply(LINSPACE, [start, stop, num])
 
 
-@binds(np.array, np.asarray, np.asanyarray)
-def _array(obj, dtype=None, copy=True, ndmin=0):
-    """np.array([a, b, c]) of traced values is a stack; of constants, a constant."""
+@binds(np.asarray, np.asanyarray)
+def _array(obj, dtype=None, copy=None, ndmin=0):
+    """np.asarray([a, b, c]) of traced values is a stack; of constants, a constant; of an
+    array, that very array (a write into one is a write into the other)."""
+    if static(ndmin, "ndmin") != 0:
+        raise current().error("np.array with ndmin= is not supported; use np.atleast_1d or x[None]")
     if _nondefault(dtype) is not None:
         return _array(obj).astype(static(dtype, "dtype"))
     if is_list(obj):
@@ -148,4 +151,14 @@ def _array(obj, dtype=None, copy=True, ndmin=0):
         if all(i.is_const for i in items):
             return wrap(np.array([i.atom.value for i in items]))
         return current().apply(STACK, items, axis=0)
-    return wrap(obj)
+    x = wrap(obj)
+    if copy and x.aval.kind == "array" and not x.is_const:
+        return current().apply(COPY, [x])
+    return x
+
+
+@binds(np.array)
+def _array_copy(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0):
+    """np.array(x) of an array is a copy of it (copy=False: x itself where NumPy can)."""
+    copy = static(copy, "copy")
+    return _array(obj, dtype, copy=copy is not None and bool(copy), ndmin=ndmin)

@@ -9,8 +9,10 @@ import operator
 import numpy as np
 
 from ..ir import Const, Var
-from .broadcasting import unbroadcast
-from .core import Primitive, T, binds, const_equals, current
+from .broadcasting import BROADCAST_TO, unbroadcast
+from .creation import ZEROS, ZEROS_LIKE
+from .indexing import INDEX_UPDATE
+from .core import Primitive, T, array_operand, as_atom, binds, const_equals, current, wrap
 from .shapes import BOOL, elementwise
 from .syntax import template
 
@@ -34,7 +36,9 @@ def _is_bool_scalar(a):
     return aval.dtype is not None and aval.dtype.kind == "b" and aval.known_shape and aval.shape == ()
 
 
-def _ufunc_binder(prim, n):
+def _ufunc_binder(prim, n, lists_are_arrays):
+    """The binder of an elementwise callable. NumPy's take a list or tuple of numbers and
+    values as an array (np.add([a, 1.0], x)); Python's operators and math's do not."""
     def bind(*args, **kwargs):
         if kwargs:
             raise current().error(
@@ -43,6 +47,8 @@ def _ufunc_binder(prim, n):
             )
         if len(args) != n:
             raise TypeError(f"{prim.name} takes {n} operand(s), got {len(args)}")
+        if lists_are_arrays:
+            args = [array_operand(a) if isinstance(a, (list, tuple)) else a for a in args]
         traced = any(isinstance(a, T) for a in args)
         for a in args:  # numbers, arrays and (between constants only) what Python compares
             if not _operand(a) and (traced or not _plain(a)):
@@ -53,6 +59,57 @@ def _ufunc_binder(prim, n):
         return current().apply(prim, args)
 
     return bind
+
+
+def bind_elementwise(prim, n, callables):
+    """Register the callables that compute prim (np.sin and math.sin)."""
+    numpy_ones = [c for c in callables if isinstance(c, np.ufunc) or getattr(c, "__module__", "") == "numpy"]
+    others = [c for c in callables if c not in numpy_ones]
+    binds(*numpy_ones)(_ufunc_binder(prim, n, lists_are_arrays=True))
+    binds(*others)(_ufunc_binder(prim, n, lists_are_arrays=False))
+
+
+# ---------------------------------------------------------------------------
+# Adjoints that are zero where a value never reached the output
+
+
+def known_zero(x):
+    """Whether x is zero, as far as can be told when compiling: 0, np.zeros(...),
+    np.zeros_like(...), a broadcast of 0."""
+    atom = as_atom(x)
+    if isinstance(atom, Const):
+        v = atom.value
+        return isinstance(v, (int, float, np.number, np.ndarray)) and not isinstance(v, bool) and np.size(v) > 0 \
+            and not np.any(v)
+    made = current().producer(atom)
+    return made is not None and (made.prim in (ZEROS, ZEROS_LIKE) or (
+        made.prim is BROADCAST_TO and known_zero(made.ins[0])))
+
+
+def chain(g, derivative):
+    """g * derivative, an adjoint times a local derivative, zero wherever g is known to be:
+    where g comes from np.where(c, h, 0) or from writing zeros into h (the parts of a value
+    that never reach the output: the other side of a where, elements overwritten later), the
+    product is of h, zeroed the same way after, so an infinite local derivative there
+    (sqrt and log at 0) gives 0 rather than 0 * inf = nan."""
+    g = wrap(g)
+    if known_zero(g):
+        return g
+    product = g * derivative
+    made = current().producer(g.atom)
+    if made is None or not (product.aval.known_shape and product.aval.shape == g.aval.shape):
+        return product
+    if made.prim is WHERE:
+        c, a, b = (T(v) for v in made.ins)
+        if known_zero(b):
+            return np.where(c, chain(a, derivative), b)
+        if known_zero(a):
+            return np.where(c, a, chain(b, derivative))
+    if made.prim is INDEX_UPDATE and known_zero(made.ins[1]):
+        base = chain(T(made.ins[0]), derivative)
+        if base.aval.known_shape and base.aval.shape == g.aval.shape:
+            return current().apply(INDEX_UPDATE, [base, *made.ins[1:]], **made.params)
+    return product
 
 
 # ---------------------------------------------------------------------------
@@ -75,9 +132,9 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
 
     @prim.defvjp
     def vjp(g, out, ins, active):
-        return (g * derivative(ins[0], out),)
+        return (chain(g, derivative(ins[0], out)),)
 
-    binds(*callables)(_ufunc_binder(prim, 1))
+    bind_elementwise(prim, 1, callables)
     return prim
 
 
@@ -115,7 +172,7 @@ unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sig
 NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise())
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
 NEG.defvjp(lambda g, out, ins, active: (-g,))
-binds(np.negative, operator.neg)(_ufunc_binder(NEG, 1))
+bind_elementwise(NEG, 1, [np.negative, operator.neg])
 
 
 @binds(math.log)
@@ -133,7 +190,7 @@ NONDIFF = {}
 def nondiff(name, callables, emit, impl=None, nargs=1, dtype=None):
     prim = Primitive(name, emit, impl or callables[0], elementwise(dtype=dtype), differentiable=False)
     NONDIFF[name] = prim
-    binds(*callables)(_ufunc_binder(prim, nargs))
+    bind_elementwise(prim, nargs, callables)
     return prim
 
 
@@ -186,40 +243,28 @@ def binary(name, callables, emit, partials, impl=None, floating=False):
         if ins[0].atom is ins[1].atom and active[0]:
             # f(x, x): both partials at once, so x * x gives 2 * x * g, not x * g + x * g
             both = partials[0](*ins, out) + partials[1](*ins, out)
-            return unbroadcast(g * both, ins[0]), None
+            return unbroadcast(chain(g, both), ins[0]), None
         return tuple(
-            unbroadcast(g * d(*ins, out), ins[i]) if active[i] else None for i, d in enumerate(partials)
+            unbroadcast(chain(g, d(*ins, out)), ins[i]) if active[i] else None for i, d in enumerate(partials)
         )
 
-    binds(*callables)(_ufunc_binder(prim, 2))
+    bind_elementwise(prim, 2, callables)
     return prim
 
 
 ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise())
 SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise())
-def _as_out(t, out):
-    """A tangent with its output's shape: x + c of a scalar x and an array c moves as x does
-    everywhere, and a later x[i] = v on that tangent needs the array."""
-    if t.aval.known_shape and out.aval.known_shape and t.aval.shape != out.aval.shape:
-        from .broadcasting import shape_of
-
-        return np.broadcast_to(t, shape_of(out))
-    return t
-
-
-ADD.defjvp(lambda t, out, ins: _as_out(t[1], out) if t[0] is None else _as_out(t[0], out) if t[1] is None
-           else t[0] + t[1])
+ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
 ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
-SUB.defjvp(lambda t, out, ins: _as_out(-t[1], out) if t[0] is None else _as_out(t[0], out) if t[1] is None
-           else t[0] - t[1])
+SUB.defjvp(lambda t, out, ins: -t[1] if t[0] is None else t[0] if t[1] is None else t[0] - t[1])
 SUB.defvjp(
     lambda g, out, ins, active: (
         unbroadcast(g, ins[0]) if active[0] else None,
         -unbroadcast(g, ins[1]) if active[1] else None,
     )
 )
-binds(np.add, operator.add)(_ufunc_binder(ADD, 2))
-binds(np.subtract, operator.sub)(_ufunc_binder(SUB, 2))
+bind_elementwise(ADD, 2, [np.add, operator.add])
+bind_elementwise(SUB, 2, [np.subtract, operator.sub])
 
 binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x))
 binary(
@@ -241,13 +286,21 @@ def _negated_smaller(z, y):
 
 
 def _power_dx(x, y, z):
+    """y * x ** (y - 1), and 0 where y is 0: x ** 0 is 1 everywhere, also at x = 0, where
+    0 * 0 ** -1 would be nan (and a ZeroDivisionError on Python floats). An exponent not
+    known when compiling (a loop counter, x ** k) is lowered by one only where it is not 0."""
     if const_equals(y, 2):
         return 2 * x
     if const_equals(y, 1):
         return 1.0
     if const_equals(y, 0):
-        return 0.0  # x ** 0 is 1 everywhere, also at x = 0 (where y * x ** -1 would be nan)
-    return y * x ** (y - 1)
+        return 0.0
+    k = y.const_value()
+    if isinstance(k, (int, float)):
+        return y * x ** (k - 1)
+    if isinstance(k, np.ndarray):
+        return y * x ** (k - (k != 0))
+    return y * x ** (y - (y != 0))
 
 
 def _power_dy(x, y, z):
@@ -294,7 +347,7 @@ def _extremum(name, callables, strict, emit):
         w = weights(*ins, active)
         return tuple(unbroadcast(g * w[i], ins[i]) if active[i] else None for i in range(2))
 
-    binds(*callables)(_ufunc_binder(prim, 2))
+    bind_elementwise(prim, 2, callables)
     return prim
 
 

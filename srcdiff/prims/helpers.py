@@ -33,6 +33,15 @@ def _product_grad(g, a, b, side):
     lead = np.ndim(d) - len(shape)
     return np.sum(d, axis=tuple(range(lead))).reshape(shape)
 ''',
+    "last_writes": '''
+def _last_writes(shape, index):
+    """Which elements of x[index] = v land in x (shaped like x[index]): where the index
+    repeats a place, NumPy's last write there wins."""
+    slots = np.empty(shape, dtype=np.intp)
+    ids = np.arange(slots[index].size).reshape(slots[index].shape)
+    slots[index] = ids
+    return slots[index] == ids
+''',
 }
 
 

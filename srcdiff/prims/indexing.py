@@ -6,6 +6,7 @@ import numpy as np
 
 from ..ir import Aval, Sym, Var
 from .core import Primitive, T, attribute, binds, current, method, wrap
+from .helpers import attach
 from .shapes import INT, example_shape, normalize_axis
 from .syntax import call, src
 
@@ -305,14 +306,42 @@ def _update_impl(x, v, *dyn, index, as_tuple):
 INDEX_UPDATE = _writer("index_update", _update_impl, _update_stmts)
 
 
+def _last_writes_shape(avals, params):
+    found = example_shape(lambda x, *dyn: _getitem_impl(np.empty(x, np.int8), *dyn, **params), avals, {})
+    return Aval("array", found.shape if found is not None else Sym(), np.dtype(bool))
+
+
+def _index_value(index, dyn, as_tuple):
+    idx = fill(index, dyn)
+    return idx if as_tuple or len(idx) != 1 else idx[0]
+
+
+def _last_writes_emit(a, p):
+    return f"_last_writes({a[0]}, ({index_src(p['index'], a[1:], True, as_value=True)}))"
+
+
+# LAST_WRITES(shape, *dyn): which elements of a write x[idx] = v land, for an index that
+# may name a place twice (x[[0, 0]] = v): NumPy writes each place once, the last write winning.
+LAST_WRITES = attach(Primitive("last_writes", emit=_last_writes_emit, shape=_last_writes_shape,
+                               differentiable=False), "last_writes")
+_last_writes = LAST_WRITES.impl
+LAST_WRITES.impl = lambda shape, *dyn, index, as_tuple: _last_writes(shape, _index_value(index, dyn, as_tuple))
+
+
 @INDEX_UPDATE.defvjp
 def _(g, out, ins, active, index, as_tuple):
-    from .broadcasting import unbroadcast
+    from .broadcasting import shape_of, unbroadcast
 
-    v, dyn = ins[1], ins[2:]
+    x, v, dyn = ins[0], ins[1], ins[2:]
     params = dict(index=index, as_tuple=as_tuple)
     dx = current().apply(INDEX_UPDATE, [g, 0.0, *dyn], **params) if active[0] else None
-    dv = unbroadcast(current().apply(GETITEM, [g, *dyn], **params), v) if active[1] else None
+    dv = None
+    if active[1]:
+        dv = current().apply(GETITEM, [g, *dyn], **params)
+        if may_repeat(index, [d.aval for d in dyn]) and not _unique_rows(index, dyn):
+            # only the last write to a place lands: the others' values have no effect
+            dv = dv * current().apply(LAST_WRITES, [shape_of(x), *dyn], **params)
+        dv = unbroadcast(dv, v)
     return (dx, dv) + (None,) * len(dyn)
 
 

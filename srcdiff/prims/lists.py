@@ -85,6 +85,19 @@ LIST_POP.copy = "list({0})"
 LIST_POP.fresh = True
 
 
+@LIST_POP.defvjp
+def _(gs, outs, ins, active):
+    """Popping is appending backwards: the adjoint of the list is the rest's with the last
+    item's put back at the end (zeros where nothing flowed in)."""
+    d_rest, d_last = gs
+    rest, last = outs
+    if d_rest is None:
+        d_rest = current().apply(LIST_ZEROS, [rest])
+    if d_last is None:
+        d_last = np.zeros_like(last) if last.aval.kind != "scalar" else 0.0
+    return (current().apply(LIST_APPEND, [d_rest, d_last]),)
+
+
 def _item_shape(avals, params):
     return element_aval(avals[0])
 

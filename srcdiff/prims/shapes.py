@@ -5,6 +5,7 @@ which is what lets reverse mode drop reductions safely."""
 import numpy as np
 
 from ..ir import Aval, Sym
+from ..ir.core import broadcast_sym
 from .core import current
 
 FLOAT = np.dtype(np.float64)
@@ -47,7 +48,7 @@ def broadcast_shape(avals):
     first = rest[0]
     if all(s is first for s in rest):
         return first
-    return Sym()
+    return broadcast_sym(rest)
 
 
 def _kind(avals):

@@ -102,7 +102,8 @@ class _Forward:
         results = result if isinstance(result, (tuple, list)) and prim.nout > 1 else [result]
         for o, t in zip(eqn.outs, results):
             if t is not None and o.id in self.varied:
-                t = t if isinstance(t, T) else T(_const(t))
+                # a rule may give a tangent of an operand's shape (x + c's is x's, x % y's x's)
+                t = _like_primal(t if isinstance(t, T) else T(_const(t)), T(o))
                 _name_tangent(t, o)
                 tangents[o.id] = t
 
@@ -197,9 +198,11 @@ def _name_tangent(t, primal):
 
 
 def _like_primal(t, x):
-    """A tangent with its primal's shape (a rule may give x + c's tangent as x's alone)."""
-    if t is None or not (t.aval.known_shape and x.aval.known_shape) or t.aval.shape == x.aval.shape:
+    """A tangent with its primal's shape: broadcast to it where the two are not provably the
+    same shape (x + c's tangent is x's alone; x % y's is 1.0 times x's)."""
+    if t is None or x.aval.kind not in ("array", "scalar") or t.aval.kind not in ("array", "scalar"):
         return t
-    if x.aval.kind not in ("array", "scalar"):
+    ts, xs = t.aval.shape, x.aval.shape
+    if ts is xs or (isinstance(ts, tuple) and ts == xs) or xs == ():
         return t
     return np.broadcast_to(t, shape_of(x))

@@ -22,6 +22,9 @@ from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import current
 from ..prims.indexing import MAKE_TUPLE, added_at
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
+from ..prims import lists
+from ..prims.control import RANGE_LEN
+from ..prims.elementwise import known_zero
 from ..prims.shaping import COPY
 from .activity import _all_vars, active
 from .simplify import peephole
@@ -126,6 +129,8 @@ class _Reverse:
                 "rewrite the expression, or give the function a rule with @srcdiff.custom_vjp.",
             )
         gs = [adjoint.get(o.id) for o in eqn.outs]
+        if all(g is None or known_zero(g) for g in gs):
+            return  # what reaches the output through here is nothing (a value overwritten later)
         with builder.at(eqn.loc):
             g = gs[0] if prim.nout == 1 else gs
             ins = [T(a) for a in eqn.ins]
@@ -277,11 +282,11 @@ class _Reverse:
         # a slot carries an adjoint when its value at the end of an iteration depends on
         # what is differentiated (even if the next iteration does not read it back)
         slots = [j for j in range(n) if carried[j].id in self.act or self.is_active(body.results[j])]
-        if any(o.id in adjoint for o in eqn.outs[n:]):
-            raise NonDifferentiableError(
-                "reverse mode over a derivative that has loops (grad of grad, jacrev of grad) is not supported",
-                eqn.loc, "use forward mode over reverse mode: srcdiff.hessian(f) or srcdiff.jacfwd(srcdiff.grad(f)).")
-        if not slots:
+        # the records a loop keeps (a derivative's loop, differentiated again) carry adjoints
+        # too: a list of them, whose item k goes to the recorded value at iteration k
+        records = [(v, adjoint[stack.id]) for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:])
+                   if stack.id in adjoint and self.is_active(v)]
+        if not slots and not records:
             return
         sub = Builder(peephole=peephole, parent=builder)
         index = Var(INT, body.params[0].hint if is_for else "k")
@@ -296,6 +301,10 @@ class _Reverse:
             for j, dp in zip(slots, d_params):
                 if self.is_active(body.results[j]):
                     self.accumulate(local, body.results[j], T(dp))
+            if records:
+                iteration = self._iteration_number(eqn, index)
+                for v, d_stack in records:
+                    self.accumulate(local, v, lists.list_item(d_stack, iteration))
             self.block(body.eqns, local, sub)
             new_d = [_adjoint_or_zero(local, carried[j]).atom for j in slots]
             free = [v for v in outer if local[v.id].atom is not seeds[v.id]]
@@ -308,7 +317,9 @@ class _Reverse:
             d_init = [_adjoint_or_zero(adjoint, eqn.outs[j]).atom for j in slots]
             acc_init = [_zero(v).atom for v in free]
         outs = [_adjoint_var(carried[j]) for j in slots] + [_adjoint_var(v) for v in free]
-        builder.append(Eqn(FOR, [start, stop, step, *d_init, *acc_init], outs, {"reverse": True}, eqn.loc,
+        # the backward loop runs the iterations the other way round (a backward loop's, forward)
+        backward = {"reverse": True} if not eqn.params.get("reverse") else {}
+        builder.append(Eqn(FOR, [start, stop, step, *d_init, *acc_init], outs, backward, eqn.loc,
                            (backward_body,)))
         for j, o in zip(slots, outs):
             if self.is_active(inits[j]):
@@ -331,17 +342,19 @@ class _Reverse:
         with restore.active(), restore.at(eqn.loc):
             if is_for:
                 start, stop, step = eqn.ins[:3]
-                k = (T(index) - T(start)) // T(step)
+                k = self._iteration_number(eqn, index)
+            cheap = {}
             for v in needed:
-                source = made.get(v.id)
-                if _recomputable(source, inside, mapping):
+                if _recomputable(v, made, inside, mapping, cheap):
                     # X[t] is read again rather than recorded: the backward has X and t
-                    ins = [mapping.get(a.id, a) if isinstance(a, Var) else a for a in source.ins]
-                    mapping[v.id] = restore.apply(source.prim, ins, **source.params).atom
+                    _recompute(v, made, inside, mapping, restore)
                     continue
-                stack = Var(list_aval(v.aval, length=static_trips(eqn)), v.hint and v.hint + "_saved")
-                saves.append(v)
-                eqn.outs.append(stack)
+                n = carried_count(eqn)
+                stack = next((o for r, o in zip(saves, eqn.outs[n:]) if r is v), None)  # recorded already
+                if stack is None:
+                    stack = Var(list_aval(v.aval, length=static_trips(eqn)), v.hint and v.hint + "_saved")
+                    saves.append(v)
+                    eqn.outs.append(stack)
                 mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom
                 mapping[v.id].hint, mapping[v.id].aval = v.hint, v.aval
         _substitute(backward_body, mapping)
@@ -354,6 +367,20 @@ class _Reverse:
             else:
                 trips = builder.apply(LIST_LEN, [self._count_trips(eqn)])
         return Const(0), trips.atom, Const(1)
+
+    @staticmethod
+    def _iteration_number(eqn, index):
+        """Which iteration of the forward loop the backward loop's `index` stands for, counted
+        from 0 in the order the forward loop ran (so in the order its records were appended):
+        (i - start) // step for `for i in range(...)`, the reverse of that under reversed(...),
+        and the backward loop's own counter for a while loop."""
+        if eqn.prim is not FOR:
+            return T(index)
+        start, stop, step = eqn.ins[:3]
+        k = (T(index) - T(start)) // T(step)
+        if eqn.params.get("reverse"):
+            k = current().apply(RANGE_LEN, [start, stop, step]) - 1 - k
+        return k
 
     def _count_trips(self, eqn):
         """A while loop whose backward reads nothing still needs its trip count: carry a
@@ -373,11 +400,32 @@ class _Reverse:
         return stack
 
 
-def _recomputable(eqn, inside, mapping):
-    """A cheap read (an item of an array from outside the loop, at the loop's index) that
-    the backward loop can do again instead of keeping a copy per iteration."""
-    return (eqn is not None and eqn.prim.name in ("getitem", "shape", "tuple_item")
-            and all(not isinstance(a, Var) or a.id not in inside or a.id in mapping for a in eqn.ins))
+def _recomputable(v, made, inside, mapping, memo):
+    """Whether v is a cheap read (an item of an array or list from outside the loop, at the
+    loop's index) or integer arithmetic on the index and such reads, which the backward loop
+    can do again instead of keeping a copy per iteration."""
+    if not isinstance(v, Var) or v.id in mapping or v.id not in inside:
+        return True
+    if v.id not in memo:
+        memo[v.id] = False  # a body parameter, or a cycle: recorded
+        eqn = made.get(v.id)
+        if eqn is not None and not eqn.blocks and len(eqn.outs) == 1:
+            out = eqn.outs[0].aval
+            cheap = eqn.prim.name in ("getitem", "shape", "tuple_item", "list_item") or (
+                eqn.prim.hoistable and out.kind == "scalar" and out.dtype is not None and out.dtype.kind in "biu")
+            memo[v.id] = cheap and all(_recomputable(a, made, inside, mapping, memo) for a in eqn.ins)
+    return memo[v.id]
+
+
+def _recompute(v, made, inside, mapping, builder):
+    """v made again in the backward loop from what it was made of (see _recomputable)."""
+    if not isinstance(v, Var) or v.id not in inside:
+        return v
+    if v.id not in mapping:
+        eqn = made[v.id]
+        ins = [_recompute(a, made, inside, mapping, builder) for a in eqn.ins]
+        mapping[v.id] = builder.apply(eqn.prim, ins, hint=v.hint, **eqn.params).atom
+    return mapping[v.id]
 
 
 def _defined_in(block):

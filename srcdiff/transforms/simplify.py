@@ -10,7 +10,7 @@ from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import Builder, current
 from ..prims.creation import ARANGE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
-from ..prims.indexing import INDEX_PUT, Slot
+from ..prims.indexing import GETITEM, INDEX_PUT, INDEX_UPDATE, Slot
 from ..prims.linalg import TRANSPOSE
 from ..prims.reductions import SUM
 from ..prims.shaping import COPY
@@ -115,6 +115,15 @@ def peephole(prim, atoms, producer, params=None):
         if made is not None and made.prim is BROADCAST_TO and made.ins[0].aval.shape == () and _building(producer):
             # -np.broadcast_to(v, s) is np.broadcast_to(-v, s): one number negated
             return BROADCAST_TO, [current().apply(NEG, [made.ins[0]]).atom, made.ins[1]], None
+    if prim is INDEX_UPDATE and isinstance(atoms[0], Var) and _is(atoms[1], 0):
+        made = producer(atoms[0])
+        if (made is not None and made.prim is INDEX_UPDATE and _is(made.ins[1], 0) and made.params == params
+                and list(made.ins[2:]) == list(atoms[2:])):
+            return prim, atoms, atoms[0]  # zeros written where zeros were just written
+    if prim is GETITEM and _building(producer):
+        zeros = _read_of_zeroed(atoms, producer, params or {})
+        if zeros is not None:
+            return prim, atoms, zeros
     if prim is SUM and _building(producer):
         row_values = _one_per_row(atoms[0], producer, params or {})
         if row_values is not None:
@@ -175,6 +184,20 @@ def _one_per_row(z, producer, params):
     if rows is None or rows.prim is not ARANGE or len(rows.ins) != 1 or made.ins[2].aval.shape != shape[:1]:
         return None  # np.arange(N) of the rows' count: each row once
     return made.ins[1]
+
+
+def _read_of_zeroed(atoms, producer, params):
+    """x[idx] of x with zeros just written at that same idx: zeros (the adjoint of a value
+    that a later write overwrote), so nothing flows from it."""
+    made = producer(atoms[0]) if isinstance(atoms[0], Var) else None
+    if (made is None or made.prim is not INDEX_UPDATE or not _is(made.ins[1], 0)
+            or made.params != params or list(made.ins[2:]) != list(atoms[1:])):
+        return None
+    aval = GETITEM.shape([a.aval for a in atoms], params)
+    if not (aval.known_shape and aval.dtype is not None):
+        return None
+    dtype = {} if aval.dtype == np.float64 else {"dtype": aval.dtype}
+    return current().apply(ZEROS, [aval.shape], **dtype).atom
 
 
 def _reduced(z, params):

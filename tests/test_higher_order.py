@@ -1,0 +1,170 @@
+"""Reverse mode over reverse mode through loops, branches and lists (issue 14).
+
+A derivative's loop reads what its forward loop recorded; differentiating it again sends
+the records' adjoints back to the recorded values, and runs the backward loop of a backward
+loop forwards. Each second derivative is compared with central differences of the first,
+in three compositions: grad(grad(f)), jacrev(grad(f)) and hessian(f) (forward over reverse)."""
+import numpy as np
+import pytest
+
+import srcdiff
+
+from .numeric import central_difference
+
+
+def power_series(x):
+    s = 0.0
+    for i in range(5):
+        s = s + x ** i  # grad(grad(f)) read a record of i in the wrong order: 3.22 for 38
+    return s
+
+
+def sine_loop(x):
+    y = x
+    for _ in range(3):
+        y = np.sin(y) * x
+    return y
+
+
+def counted_while(x):
+    y = x
+    n = 0
+    while n < 4:
+        y = y * np.cos(y) + x
+        n = n + 1
+    return y
+
+
+def data_dependent_while(x):
+    y = x
+    while y < 10.0:
+        y = y * 1.7 + x * x
+    return y
+
+
+def appended_then_stacked(x):
+    hs = []
+    h = x
+    for i in range(3):
+        h = np.tanh(h * 1.3 + 0.2)
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def appended_then_summed(x):
+    hs = []
+    h = x
+    for i in range(3):
+        h = np.tanh(h * 1.3 + 0.2)
+        hs.append(h)
+    return sum(hs) * hs[-1]
+
+
+def nested_loops(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(2):
+            s = s + np.sin(x * i + j) * s
+    return s + x
+
+
+def if_elif_else(x):
+    if x > 1:
+        y = x * x
+    elif x > 0:
+        y = 3.0 * x
+    else:
+        y = x ** 3
+    return y * np.sin(y)
+
+
+def branch_in_a_loop(x):
+    s = x
+    for i in range(4):
+        if s > 1.0:
+            s = s * 0.5 + np.sin(x)
+        else:
+            s = s * s + x
+    return s
+
+
+def loop_with_break(x):
+    s = x
+    for i in range(10):
+        s = s * 1.3 + 0.1 * x
+        if s > 5.0:
+            break
+    return s
+
+
+def constant_on_one_side(x):
+    if x > 0:
+        y = 2.0 * x
+    else:
+        y = 5.0
+    return y * x
+
+
+def reversed_range(x):
+    s = 0.0
+    for i in reversed(range(1, 7, 2)):
+        s = s * x + i / 7
+    return s
+
+
+SCALARS = [(power_series, 1.5), (power_series, 0.0), (sine_loop, 0.7), (counted_while, 0.7),
+           (data_dependent_while, 0.7), (appended_then_stacked, 0.4), (appended_then_summed, 0.4),
+           (nested_loops, 0.3), (if_elif_else, 1.5), (if_elif_else, 0.5), (if_elif_else, -0.5),
+           (branch_in_a_loop, 0.8), (loop_with_break, 0.9), (constant_on_one_side, 0.5),
+           (constant_on_one_side, -0.5), (reversed_range, 0.6)]
+
+
+@pytest.mark.parametrize("f, x", SCALARS, ids=[f"{f.__name__}({x})" for f, x in SCALARS])
+@pytest.mark.parametrize("composition", ["grad(grad)", "jacrev(grad)", "hessian"])
+def test_second_derivative_of_a_scalar_function(f, x, composition):
+    g = srcdiff.grad(f)
+    expected = central_difference(g, (x,), 0)
+    make = {"grad(grad)": lambda: srcdiff.grad(g), "jacrev(grad)": lambda: srcdiff.jacrev(g),
+            "hessian": lambda: srcdiff.hessian(f)}[composition]
+    assert make()(x) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+def test_third_derivative_through_a_loop():
+    x = 0.7
+    gg = srcdiff.grad(srcdiff.grad(sine_loop))
+    assert srcdiff.grad(gg)(x) == pytest.approx(central_difference(gg, (x,), 0), rel=1e-5)
+    assert srcdiff.grad(srcdiff.grad(srcdiff.grad(power_series)))(2.0) == pytest.approx(6.0 + 24.0 * 2.0)
+
+
+def rnn(W, X):
+    h = np.zeros(W.shape[0])
+    for t in range(X.shape[0]):
+        h = np.tanh(W @ h + X[t])
+    return np.sum(h ** 2)
+
+
+def item_writes_in_a_loop(x):
+    z = np.zeros(3)
+    for i in range(3):
+        z[i] = np.sin(x[i]) * x[(i + 1) % 3]
+    return np.sum(z * z)
+
+
+def test_hessians_of_array_functions_through_loops_both_ways():
+    W = np.array([[0.3, -0.2], [0.1, 0.4]])
+    X = np.array([[0.5, -0.3], [0.2, 0.1], [-0.4, 0.6]])
+    x = np.array([0.3, 1.2, -0.7])
+    for f, args in [(rnn, (W, X)), (item_writes_in_a_loop, (x,))]:
+        g = srcdiff.grad(f)
+        expected = central_difference(g, args, 0)
+        np.testing.assert_allclose(srcdiff.jacrev(g)(*args), expected, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(srcdiff.hessian(f)(*args), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_a_records_adjoints_are_added_in_place():
+    # the backward loop of a backward loop adds into its list of adjoints item by item,
+    # not into a copy of the whole list at every iteration
+    source = srcdiff.source(srcdiff.grad(srcdiff.grad(sine_loop)), 0.7)
+    assert "list(" not in source
+    assert source.count("_saved.append") == len(set(line.strip() for line in source.splitlines()
+                                                    if "_saved.append" in line))
