@@ -565,7 +565,8 @@ def _expr(draw, env, kind, depth):
         env.tags.add("slice")
         a = _arr_name(draw, env)
         return draw(st.sampled_from([f"np.sum({a}[1:])", f"np.sum({a}[1:] * {a}[:-1])", f"np.sum({a}[1:]) ** 2",
-                                     f"np.dot({a}[:2], {a}[1:])", f"np.sum({a}[::2])"]))
+                                     f"np.dot({a}[:2], {a}[1:])", f"np.sum({a}[::2])",
+                                     f"np.sum({a}[1:]) * {_leaf(draw, env, 'scal')}"]))
     if c == "fancy_read":
         env.tags.add("fancy_read")
         a = _arr_name(draw, env)
@@ -814,7 +815,8 @@ def _item_write(draw, env, name):
 def _fancy_write(draw, env, name):
     """A write through an integer index with repeats: NumPy buffers it (the last write wins; += once)."""
     env.tags.add("fancy_write")
-    idx, n = draw(st.sampled_from([("[0, 0]", 2), ("[1, 0, 1]", 3), ("IDX", 3), ("[2, 2]", 2), ("[0, 2]", 2)]))
+    idx, n = draw(st.sampled_from([("[0, 0]", 2), ("[1, 0, 1]", 3), ("IDX", 3), ("[2, 2]", 2), ("[0, 2]", 2),
+                                   ("np.array([1, 1, 0])", 3), ("np.arange(3) // 2", 3)]))
     env.tags.add("fancy_write_distinct" if idx == "[0, 2]" else "fancy_write_repeat")
     op = draw(st.sampled_from(["=", "=", "+=", "-=", "*="]))
     if op != "=":

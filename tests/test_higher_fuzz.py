@@ -77,7 +77,8 @@ def _has(*tags):
 
 # Open srcdiff bugs (issue 14): name -> (what goes wrong, predicate(program, variant, mode),
 # scope). A check the predicate matches is skipped ("known bug"), or for scope "dtype" run
-# without comparing dtypes, unless the run asks for every check (the survey's --all).
+# without comparing dtypes, unless the run asks for every check (the survey's --all); scope
+# "refusal" names a wrong refusal, which the random test cannot tell from a right one.
 # Remove an entry when its fix lands; tests/higher_repros.py has a minimal program of each.
 GRAD_MODES = {"grad", "grad(0,1)", "value_and_grad", "grad(grad)"}
 
@@ -92,35 +93,29 @@ KNOWN_BUGS = {
     "default_left_out": (
         "f(x, c=0.5) called without c: every mode but grad raises KeyError 'c' (internal error)",
         lambda p, v, m: omitted(p, v) and m not in GRAD_MODES, "check"),
-    "literal_list_to_numpy": (
-        "np.sum([a, 1, b]) and other lists/tuples passed straight to NumPy: gradient 0, ValueError in forward mode",
-        _has("literal_to_numpy"), "check"),
     "loop_list_to_numpy": (
         "a list built by append passed straight to NumPy (np.sum(lst), np.mean(lst, axis=0)): AttributeError "
         "'pop' in the emitted gradient, or a wrong one",
         _has("list_to_numpy"), "check"),
-    "fancy_write_repeat": (
-        "z[[0, 0]] += e: a write through repeated indices is counted once per index",
-        _has("fancy_write_repeat"), "check"),
-    "np_array_copy": (
-        "c = np.array(x) is taken for x itself: a write into c changes x",
-        _has("np_array_copy"), "check"),
-    "rev_over_rev_loop_index": (
-        "grad(grad(f)) through a loop using its index: the second derivative reads the saved values reversed",
-        lambda p, v, m: "loop_index" in p.tags and m in REV_OVER_REV, "check"),
     "widened_vector_output": (
         "a float a loop makes an array, returned: grad returns 0.0 or raises ValueError instead of TypeError, "
         "grad(grad) returns 0.0, the Jacobians of the Jacobian have the wrong shape",
         lambda p, v, m: p.out_kind == "arr" and "float_becomes_array" in p.tags and m in {"grad", *VECTOR_SECOND},
         "check"),
-    "forward_lost_broadcast": (
-        "a float that becomes an array (a loop, a branch) from values without a tangent: forward mode loses the "
-        "broadcast (jacfwd -1 where it is -3)",
-        lambda p, v, m: "float_becomes_array" in p.tags and m in FORWARD, "check"),
-    "pow_loop_index_at_zero": (
-        "e ** i with i a loop index, at e == 0: the i = 0 term's derivative is 0 * 0 ** -1 = nan",
-        lambda p, v, m: "loop_index_pow" in p.tags and p.zeros,
+    "grad_grad_const_branch": (
+        "grad(grad(f)) through an if whose side taken binds an array constant, or leaves the value alone: "
+        "UnboundLocalError in the emitted code (jacrev(grad(f)) is right)",
+        lambda p, v, m: ("const_branch" in p.tags or "keep_branch" in p.tags) and m == "grad(grad)", "check"),
+    "rev_over_rev_index_of_broadcast": (
+        "grad(grad(f)) / jacrev(grad(f)) of np.sum((ARR * x)[1:]) * x (x a float): the second derivative has an "
+        "array where the gradient's sum should be, TypeError or ValueError in the emitted code",
+        lambda p, v, m: p.x_kind == "scal" and ("slice" in p.tags or "fancy_read" in p.tags) and m in REV_OVER_REV,
         "check"),
+    "spurious_refusal": (
+        "a located refusal whose message is NumPy's error about srcdiff's own code (operands could not be broadcast "
+        "together with shapes (2,) (3,)) where f runs: the random test counts it as a refusal, the survey lists "
+        "such messages as [suspicious]",
+        lambda p, v, m: False, "refusal"),
     "float32_dtype": (
         "float32 inputs: derivatives come back float64",
         _has("float32"), "dtype"),
@@ -206,6 +201,11 @@ def _limited(fn):
 
 
 LOCATED = re.compile(r"\S+:\d+")
+# Refusals whose message is NumPy's or names an internal primitive: f runs in Python, so these
+# are srcdiff's own failures dressed as refusals. They count as refusals (located), and the
+# survey lists them apart.
+SUSPICIOUS = re.compile(r"could not be broadcast|too many indices|no reverse-mode rule for primitive|has no attribute|"
+                        r"out of bounds|cannot reshape|list_pop|product_grad|_grad\b")
 
 
 def classify_exception(e):
@@ -221,7 +221,8 @@ def classify_exception(e):
             return "internal", f"internal error {inner}{where}"
         if e.loc is None or not LOCATED.search(first):
             return "internal", f"{type(e).__name__} without a location: {_short(first)}"
-        return "refused", f"{type(e).__name__}: {_short(_unlocated(e.message))}"
+        group = f"{type(e).__name__}: {_short(_unlocated(e.message))}"
+        return "refused", ("[suspicious] " if SUSPICIOUS.search(e.message) else "") + group
     frames = traceback.extract_tb(e.__traceback__)
     last = frames[-1] if frames else None
     if isinstance(e, TypeError) and last is not None and last.filename.startswith(SRCDIFF_DIR) \
@@ -615,22 +616,46 @@ def _tb(e):
 
 
 def _complex_checks(report, program, f, args64, vals, run_known):
-    """Complex x: each mode refuses, or (jvp) gives the derivative along the complex tangent."""
+    """Complex x: each mode refuses (TypeError, or a located SrcdiffError) or gives JAX's answer:
+    jvp the derivative along the (complex) tangent, vjp for f holomorphic in x ct * df/dx (the
+    real part for a real y); grad, value_and_grad and the Jacobians refuse in JAX (without
+    holomorphic=True), so their returning is a failure."""
     x = args64[0]
     xc = x + 1j * np.asarray(vals["imag"]) if np.ndim(x) else complex(x, vals["imag"])
     a = (xc,) + tuple(args64[1:])
-    tc = tuple(np.asarray(t) * (1 + 0.5j) if np.ndim(t) else complex(t, 0.5 * t) for t in vals["tangents"])
+    t0 = vals["tangents"][0]
+    tc = (np.asarray(t0) * (1 + 0.5j) if np.ndim(t0) else complex(t0, 0.5 * t0),) + tuple(vals["tangents"][1:])
+    ct = np.ones(3) if program.out_kind == "arr" else 1.0
     py = _python(f, {})
     calls = {
         "grad": lambda: srcdiff.grad(f)(*a),
         "value_and_grad": lambda: srcdiff.value_and_grad(f)(*a),
         "jvp": lambda: srcdiff.jvp(f, a, tc),
-        "vjp": lambda: srcdiff.vjp(f, *a)[1](np.ones(3) if program.out_kind == "arr" else 1.0),
+        "vjp": lambda: srcdiff.vjp(f, *a)[1](ct),
         "jacfwd": lambda: srcdiff.jacfwd(f)(*a),
         "jacrev": lambda: srcdiff.jacrev(f)(*a),
         "jacobian": lambda: srcdiff.jacobian(f)(*a),
         "hessian": lambda: srcdiff.hessian(f)(*a),
     }
+
+    def along(direction):
+        """d/ds f(a + s direction) for real s, by central differences."""
+        eps = 1e-6
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hi = np.asarray(py(*[p + eps * q for p, q in zip(a, direction)]))
+            lo = np.asarray(py(*[p - eps * q for p, q in zip(a, direction)]))
+        return (hi - lo) / (2 * eps)
+
+    def unit(i, k, scale):
+        d = [np.zeros_like(p) if np.ndim(p) else 0.0 for p in a]
+        if np.ndim(a[i]):
+            d[i] = d[i].copy()
+            d[i][k] = scale
+        else:
+            d[i] = scale
+        return d
+
     for mode in COMPLEX_MODES:
         label = "f(complex)"
         known = known_bugs(program, label, mode)
@@ -650,21 +675,36 @@ def _complex_checks(report, program, f, args64, vals, run_known):
         if isinstance(xc, np.ndarray) and not np.array_equal(xc, before):
             report.add(label, mode, "disagreed", "modified the caller's argument", "", known)
             continue
-        if mode != "jvp":
-            report.add(label, mode, "disagreed", "returned for a complex input", repr(got)[:200], known)
+        if mode == "jvp":
+            expected, value = along(tc), np.asarray(got[1])
+        elif mode == "vjp":
+            cells = list(np.ndindex(np.shape(xc)))
+            d_real = [along(unit(0, k, 1.0)) for k in cells]
+            d_imag = [along(unit(0, k, 1.0j)) for k in cells]
+            if not all(np.allclose(di, 1j * dr, rtol=1e-5, atol=1e-6) for dr, di in zip(d_real, d_imag)):
+                report.add(label, mode, "not comparable", "f is not holomorphic in x: JAX's vjp not computed")
+                continue
+            grads = [np.sum(np.asarray(ct) * dr) for dr in d_real]
+            expected = (np.array(grads).reshape(np.shape(xc)),) + tuple(
+                np.real(np.sum(np.asarray(ct) * along(unit(i, (), 1.0)))) for i in range(1, len(a)))
+            value = got
+        else:
+            report.add(label, mode, "disagreed", "returned for a complex input (JAX refuses it)", repr(got)[:200],
+                       known)
             continue
-        # jvp: d/ds f(x + s t) for real s, by differences along the complex tangent
-        eps = 1e-6
-        with np.errstate(all="ignore"):
-            hi = np.asarray(py(*[p + eps * q for p, q in zip(a, tc)]))
-            lo = np.asarray(py(*[p - eps * q for p, q in zip(a, tc)]))
-        expected = (hi - lo) / (2 * eps)
-        tangent = np.asarray(got[1])
-        if tangent.shape != expected.shape or not np.allclose(tangent, expected, rtol=1e-5, atol=1e-6):
-            report.add(label, mode, "disagreed", "wrong value (complex tangent)",
-                       f"got {tangent!r}, expected {expected!r}", known)
+        bad = compare(value, _exp_tree(expected), 1e-5, 1e-6, dtypes=False)
+        if bad:
+            report.add(label, mode, "disagreed", f"{bad[0]} (complex input)", bad[1], known)
         else:
             report.add(label, mode, "agreed", known=known)
+
+
+def _exp_tree(v):
+    if isinstance(v, tuple):
+        return tuple(_exp_tree(x) for x in v)
+    e = Exp(0.0, ["complex128"])
+    e.value = np.asarray(v, dtype=complex)
+    return e
 
 
 # ---------------------------------------------------------------------------------------
@@ -689,3 +729,32 @@ def test_program_every_mode(program, seed):
             event(f"refused: {c['group'][:100]}")
     assert report.outcome != "invalid", f"the generator wrote a program f cannot run: {report.reason}"
     assert not report.failures(), report.summary()
+
+
+# ---------------------------------------------------------------------------------------
+# The minimal reproductions (tests/higher_repros.py): an open one (its KNOWN_BUGS entry is
+# still here) is a strict xfail, so its fix makes it pass and the entry has to go; the
+# others are regression tests.
+
+from . import higher_repros as _repros  # noqa: E402
+
+
+def _repro_params():
+    for name, (_, _, _, known) in sorted(_repros.REPROS.items()):
+        if known is not None and known in KNOWN_BUGS:
+            yield pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=f"open: KNOWN_BUGS[{known!r}]"))
+        else:
+            yield name
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", list(_repro_params()))
+def test_repro(name, tmp_path):
+    problem = _repros.failure(name, str(tmp_path))
+    assert problem is None, problem
+
+
+def test_every_known_bug_has_a_repro():
+    filed = {known for (_, _, _, known) in _repros.REPROS.values()}
+    assert set(KNOWN_BUGS) <= filed, sorted(set(KNOWN_BUGS) - filed)
+    assert filed - {None} <= set(KNOWN_BUGS), f"fixed, so known must be None: {sorted(filed - {None} - set(KNOWN_BUGS))}"
