@@ -8,9 +8,11 @@ from . import cache, pytree
 from .compiler import compile_grad, grad_ir
 from .dispatch import make_dispatcher
 from .frontend import own_signature
-from .ir import aval_of_argument, unknown_aval
+from .ir import aval_of_argument, is_function_argument, unknown_aval
+from .prims.core import runs_when_compiling
 
 
+@runs_when_compiling
 def grad(fun=None, argnums=0, has_aux=False):
     """The gradient of a scalar-valued function, as emitted NumPy source.
 
@@ -28,10 +30,11 @@ def grad(fun=None, argnums=0, has_aux=False):
     Usable as ``@grad`` or ``@grad(argnums=(0, 1))``.
     """
     if fun is None:
-        return lambda f: grad(f, argnums=argnums, has_aux=has_aux)
+        return runs_when_compiling(lambda f: grad(f, argnums=argnums, has_aux=has_aux))
     return Gradient(fun, argnums, has_aux, with_value=False)
 
 
+@runs_when_compiling
 def value_and_grad(fun=None, argnums=0, has_aux=False):
     """Like :func:`grad`, but the function returns ``(value, gradient)``, computed in one pass.
 
@@ -41,7 +44,7 @@ def value_and_grad(fun=None, argnums=0, has_aux=False):
     >>> value, (dW, db) = loss_and_grads(W, b, X, y)                   # doctest: +SKIP
     """
     if fun is None:
-        return lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux)
+        return runs_when_compiling(lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux))
     return Gradient(fun, argnums, has_aux, with_value=True)
 
 
@@ -60,10 +63,13 @@ def source(fun, *example_args, mode=None):
     if mode is None:
         if getattr(fun, "source", None) is not None and not isinstance(fun, Gradient):
             return fun.source  # a vjp_fn
-        if not isinstance(fun, Gradient):
-            raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad or value_and_grad, or "
-                            f"mode='jvp'/'vjp' with a plain function, not {type(fun).__name__}")
-        return fun.compiled(*example_args).source
+        if isinstance(fun, Gradient):
+            return fun.compiled(*example_args).source
+        if hasattr(fun, "derivative_ir") and example_args:  # a Jacobian or Hessian
+            return fun.compiled(*example_args).source
+        raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad, value_and_grad or (with "
+                        f"example arguments) a Jacobian, or mode='jvp'/'vjp' with a plain function, not "
+                        f"{type(fun).__name__}")
     from . import modes
 
     if mode not in ("jvp", "vjp"):
@@ -103,16 +109,22 @@ class Gradient:
         functools.update_wrapper(self, fun, updated=())  # not the wrapped object's __dict__
 
     def derivative_ir(self, arg_avals, structures, optimize):
-        """The IR of this gradient, for a transformation applied on top (grad of grad, jacfwd of grad)."""
-        if self.has_aux or self.with_value:
-            raise TypeError("differentiating value_and_grad or has_aux=True is not supported: use grad")
+        """The IR of this gradient, for a transformation applied on top (grad of grad, jacfwd of
+        grad) or called inside a differentiated function; its out_tree is what a call returns
+        (value and aux too, for value_and_grad and has_aux)."""
         n = len(structures) if structures else len(arg_avals)
         indices = self._indices_for(n)
-        low, _, _ = grad_ir(self.fun, arg_avals, _leaf_indices(structures, indices), optimize=optimize,
-                            structures=structures)
+        low, aux_tree, _ = grad_ir(self.fun, arg_avals, _leaf_indices(structures, indices), self.has_aux,
+                                   self.with_value, optimize=optimize, structures=structures)
         counter = iter(range(len(low.fn.results)))
+        value = next(counter) if self.with_value else None
         trees = [_leaf_tree("leaf" if structures is None else structures[i], counter) for i in indices]
-        low.out_tree = tuple(trees) if isinstance(self.argnums, tuple) else trees[0]
+        g = tuple(trees) if isinstance(self.argnums, tuple) else trees[0]
+        if self.has_aux:
+            aux = _shifted(aux_tree, next(counter, 0) - 1)  # aux leaves follow the gradients, in order
+            low.out_tree = ((value, aux), g) if self.with_value else (g, aux)
+        else:
+            low.out_tree = (value, g) if self.with_value else g
         return low
 
     def __repr__(self):
@@ -122,12 +134,7 @@ class Gradient:
     def _bind(self, args, kwargs):
         if not kwargs and len(args) == self._nparams:
             return args
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{self.fun.__name__}(): {e}") from None
-        bound.apply_defaults()
-        return tuple(bound.arguments.values())
+        return bind_given(self._signature, args, kwargs, self.fun)
 
     def _indices_for(self, n):
         indices = tuple(i + n if i < 0 else i for i in self._indices)
@@ -243,6 +250,22 @@ class Gradient:
         return grads, pos
 
 
+def bind_given(signature, args, kwargs, fun):
+    """The arguments of a call in parameter order, keywords bound by the signature as the
+    call binds them. Parameters after the last one given are left out: the lowering reads
+    their defaults when compiling, as it reads a global (a function, an int for a range)."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{getattr(fun, '__name__', fun)}(): {e}") from None
+    if not kwargs:
+        return tuple(args)
+    names = list(signature.parameters)
+    last = max(names.index(name) for name in bound.arguments)
+    bound.apply_defaults()
+    return tuple(bound.arguments[name] for name in names[:last + 1])
+
+
 def _leaf_tree(structure, counter):
     """An argument's structure with its leaves numbered, as the frontend describes outputs."""
     if structure == "leaf":
@@ -252,6 +275,13 @@ def _leaf_tree(structure, counter):
         raise TypeError("a derivative of a derivative wrt a dict argument is not supported: pass arrays")
     values = [_leaf_tree(s, counter) for s in subs]
     return tuple(values) if kind == "tuple" else list(values)
+
+
+def _shifted(tree, by):
+    """An output structure with its leaf numbers moved by `by`."""
+    if isinstance(tree, int):
+        return tree + by
+    return type(tree)(_shifted(t, by) for t in tree)
 
 
 def _leaves_of(args):
@@ -287,21 +317,46 @@ def _unflatten(tree, leaves):
 
 def _like(g, arg):
     """The gradient in the argument's own type: a float for a float, an array of its shape
-    for an array (zeros where nothing reached it, as vjp gives for an integer argument)."""
+    and dtype for an array (float32 stays float32 even where the function computes in
+    float64, as in JAX), zeros where nothing reached it (as vjp gives for an integer argument)."""
     if g is None:
         return np.zeros_like(arg, dtype=float) if isinstance(arg, np.ndarray) else 0.0
     if type(arg) is float:
         return float(g)
-    if isinstance(arg, np.ndarray) and (not isinstance(g, np.ndarray) or g.shape != arg.shape):
-        return np.broadcast_to(g, arg.shape).astype(arg.dtype)
+    if isinstance(arg, np.ndarray):
+        dtype = arg.dtype if arg.dtype.kind == "f" else np.dtype(np.float64)
+        if not isinstance(g, np.ndarray) or g.shape != arg.shape:
+            return np.broadcast_to(g, arg.shape).astype(dtype)
+        return g if g.dtype == dtype else g.astype(dtype)
+    if isinstance(arg, np.floating) and np.result_type(g) != arg.dtype:
+        return arg.dtype.type(g)
     return g
 
 
 def _arg_key(a):
-    """What a compiled derivative depends on: the type, and for arrays shape and dtype."""
+    """What a compiled derivative depends on: the type, for arrays shape and dtype, and for a
+    function passed in (act=np.tanh) the function itself."""
     if type(a) is np.ndarray:
         return (a.shape, a.dtype)
+    if is_function_argument(a):
+        return _Same(a)
     return type(a)
+
+
+class _Same:
+    """An object as a key by identity (a function's, or a class's, own equality may be anything),
+    kept alive by the key."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __hash__(self):
+        return id(self.value)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.value is self.value
 
 
 def _check_differentiable(fun, args, indices):
@@ -322,17 +377,17 @@ def _check_leaf(fun, i, name, a):
         )
     if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
         raise TypeError(
-            f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
+            f"differentiating requires float inputs, but argument {i} ({name}) of "
             f"{fun.__name__} is an integer ({a!r}); pass a float, e.g. {float(a)!r}, "
             "or leave it out of argnums"
         )
     if isinstance(a, (np.ndarray, np.generic)):
-        if a.dtype.kind not in "fc":
+        if a.dtype.kind != "f":
             raise TypeError(
-                f"grad requires real- or complex-valued inputs, but argument {i} ({name}) of "
+                f"differentiating requires float inputs, but argument {i} ({name}) of "
                 f"{fun.__name__} has dtype {a.dtype}; cast it with .astype(float) or leave it out of argnums"
             )
-    elif not isinstance(a, (float, complex)):
+    elif not isinstance(a, float):
         raise TypeError(
             f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
             "floats and NumPy float arrays, and dicts, lists and tuples of them "

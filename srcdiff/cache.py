@@ -5,7 +5,8 @@ a lookup checks them with `is`, so rebinding a helper or a constant is noticed
 and never serves a stale derivative."""
 import threading
 
-_MISSING = object()
+from .guards import holds
+
 _entries = {}
 _lock = threading.Lock()
 
@@ -15,20 +16,29 @@ def key_of(fun, options, arg_key):
     if code is None:  # a function srcdiff made (grad of grad): the object itself, kept alive by the key
         return (fun, options, arg_key)
     closure = tuple(id(c) for c in (getattr(fun, "__closure__", None) or ()))
-    return (code, id(fun.__globals__), closure, options, arg_key)
+    owner = _Same(getattr(fun, "__self__", None))  # model.loss: one derivative per model
+    # two functions of one code can differ in their defaults, which a call may leave out
+    defaults = (_Same(getattr(fun, "__defaults__", None)), _Same(getattr(fun, "__kwdefaults__", None)))
+    return (code, id(fun.__globals__), closure, owner, defaults, options, arg_key)
+
+
+class _Same:
+    """An object in a key by identity (kept alive, so its id stays its own), hashable or not."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.obj is self.obj
 
 
 def valid(guards):
-    for namespace, name, value in guards:
-        if name is None:  # a closure cell
-            try:
-                if namespace.cell_contents is not value:
-                    return False
-            except ValueError:
-                return False
-        elif namespace.get(name, _MISSING) is not value:
-            return False
-    return True
+    return all(holds(holder, key, value) for holder, key, value in guards)
 
 
 def get(key):

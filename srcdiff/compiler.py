@@ -9,6 +9,7 @@ from .ir.calls import targets
 from .ir import CallTarget
 from .transforms import grad_function, simplify
 from .transforms.forward import jvp_function
+from .transforms.jacobian import jacobian_function
 from .transforms.reverse import pair_of
 from .transforms.shift import drop_shift_gradients
 from .transforms.accumulate import defer_outer_sums
@@ -134,6 +135,31 @@ def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None):
         compiled = Compiled(emitted.load(), emitted, low.ir_before, print_function(jfn), low.guards, low.out_tree)
         compiled.n_results = len(low.fn.results)
         return compiled
+
+    return guarded(fun, build)
+
+
+def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None):
+    """(Lowered of the function computing d(results)/d(leaves[wrt]), result-major, and
+    fun's own output structure). name(fun's IR name) gives the function's name and what it
+    is (jacfwd_f, "the Jacobian of f")."""
+    low = lower_ir(fun, arg_avals, structures, optimize)
+    jfn = _finish(verify(jacobian_function(low.fn, wrt, mode)), optimize)
+    jfn.name, what = name(low.fn.name) if name else (jfn.name, f"the Jacobian of {low.fn.name}")
+    names = ", ".join(low.fn.params[i].hint for i in wrt)
+    how = {"fwd": ", by forward mode", "rev": ", by reverse mode"}.get(mode, "")  # "auto": the cheaper
+    jfn.doc = (f"{what[:1].upper()}{what[1:]} wrt ({names}){how}, from "
+               f"{os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
+    return Lowered(jfn, None, low.guards, low.ir_before), low.out_tree
+
+
+def compile_jacobian(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None):
+    """(leaves...) -> the Jacobians of every output leaf wrt each of leaves[wrt], result-major;
+    out_tree is fun's output structure."""
+    def build():
+        low, out_tree = jacobian_ir(fun, arg_avals, wrt, mode, optimize, structures, name)
+        emitted = emit_module(low.fn)
+        return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards, out_tree)
 
     return guarded(fun, build)
 

@@ -17,6 +17,9 @@ import ast
 
 import numpy as np
 
+from .guards import MISSING, holds
+from .ir import is_function_argument
+
 # Python floats and NumPy scalars part ways only by raising (ZeroDivisionError, OverflowError,
 # a method NumPy scalars have, math's domain errors) or, for **, by returning a complex number.
 _FLOAT_MISMATCH = (ArithmeticError, AttributeError, TypeError, ValueError)
@@ -35,7 +38,7 @@ def python_floats_safe(source):
     return True
 
 
-_INTERNAL = {"self", "fn", "on_floats", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "cell_holds",
+_INTERNAL = {"self", "fn", "on_floats", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "holds",
              "outs", "args", "kwargs", "float", "type", "len"}
 
 
@@ -49,7 +52,7 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
     argument by like(g, arg) (a float for a float), as a tuple when as_tuple, after the
     value when with_value; or package(outs, args) when given (has_aux)."""
     env = {"fn": compiled.fn, "on_floats": compiled.on_floats, "slow": slow, "package": package, "like": like,
-           "MISSING": object(), "float64": np.float64, "MISMATCH": _FLOAT_MISMATCH, "cell_holds": _cell_holds}
+           "MISSING": MISSING, "float64": np.float64, "MISMATCH": _FLOAT_MISMATCH, "holds": holds}
     names = _plain_parameters(signature, len(args), env)
     if names is None:
         names = [f"a{i}" for i in range(len(args))]
@@ -68,11 +71,15 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
         if type(a) is np.ndarray:
             env[f"S{i}"], env[f"D{i}"] = a.shape, a.dtype
             checks.append(f"{name}.shape == S{i} and {name}.dtype == D{i}")
-    unique = {(id(namespace), name, id(value)): (namespace, name, value) for namespace, name, value in guards}
+        elif is_function_argument(a):  # compiled for this very function (act=np.tanh)
+            env[f"F{i}"] = a
+            checks.append(f"{name} is F{i}")
+    unique = {(id(namespace), id(name), id(value)): (namespace, name, value) for namespace, name, value in guards}
     for k, (namespace, name, value) in enumerate(unique.values()):
-        env[f"N{k}"], env[f"V{k}"] = namespace, value
-        # a closure cell (name None) is checked by a helper: an emptied cell raises
-        checks.append(f"cell_holds(N{k}, V{k})" if name is None else f"N{k}.get({name!r}, MISSING) is V{k}")
+        env[f"N{k}"], env[f"K{k}"], env[f"V{k}"] = namespace, name, value
+        # a namespace's entry inline; a closure cell (an emptied one raises) and a container's
+        # contents through guards.holds
+        checks.append(f"N{k}.get({name!r}, MISSING) is V{k}" if isinstance(name, str) else f"holds(N{k}, K{k}, V{k})")
     lines += [f"    if not ({' and '.join(checks) or 'True'}):", f"        return slow(self, {args_tuple}, {{}})"]
     if package is not None:
         target = "outs"
@@ -109,7 +116,7 @@ def _plain_parameters(signature, n, env):
     if len(params) != n or any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in params):
         return None
     names = [p.name for p in params]
-    if any(name in _INTERNAL or name[:1] in "TSDNVoa" and name[1:].isdigit() or name.startswith("DEFAULT_")
+    if any(name in _INTERNAL or name[:1] in "TSDFNKVoa" and name[1:].isdigit() or name.startswith("DEFAULT_")
            for name in names):
         return None
     for p in params:
@@ -118,8 +125,3 @@ def _plain_parameters(signature, n, env):
     return names
 
 
-def _cell_holds(cell, value):
-    try:
-        return cell.cell_contents is value
-    except ValueError:
-        return False

@@ -69,7 +69,6 @@ def _copying(f):
 # Refusals documented in README.md ("Known limitations") and grammar.md; any other
 # exception is a failure.
 DOCUMENTED_REFUSALS = [
-    "forward mode through a recursive function is not supported",
     "are one array before the loop, and the loop writes into it but binds the names apart",
     "on some paths through the",
     "that this loop writes into; the write changes",

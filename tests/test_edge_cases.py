@@ -4,6 +4,8 @@ import pytest
 
 from srcdiff import grad
 
+from .numeric import central_difference
+
 
 def power_zero(x):
     return x ** 0
@@ -150,3 +152,35 @@ def test_an_infinite_derivative_where_nothing_reaches_the_output_gives_zero(f, e
         hessian = srcdiff.hessian(f)(x)
         assert np.all(np.isfinite(hessian))
         np.testing.assert_array_equal(hessian[0], 0.0)
+
+
+# np.prod's derivative is the product of the other elements, not out / x: right where an
+# input is 0 (it was nan there), to every order
+
+
+def product(x):
+    return np.prod(x)
+
+
+def products_along_rows(X):
+    return np.sum(np.prod(X, axis=1) * np.array([1.0, 2.0]))
+
+
+def products_along_two_axes(X):
+    return np.sum(np.prod(X, axis=(0, 2)) ** 2)
+
+
+@pytest.mark.parametrize("f, x", [
+    (product, np.array([0.0, 1.5, -2.0, 0.0])),
+    (product, np.array([0.0, 1.5, -2.0, 3.0])),
+    (product, np.array([0.7, 1.5, -2.0, 3.0])),
+    (products_along_rows, np.array([[0.0, 1.5, -2.0], [0.5, 0.0, 0.0]])),
+    (products_along_two_axes, np.arange(24.0).reshape(2, 3, 4) / 10 - 1.0),
+], ids=["two zeros", "one zero", "no zero", "rows with zeros", "two axes"])
+def test_the_derivative_of_a_product_is_right_at_zeros(f, x):
+    import srcdiff
+
+    g = grad(f)
+    np.testing.assert_allclose(g(x), central_difference(f, (x,), 0), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(srcdiff.hessian(f)(x), central_difference(g, (x,), 0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(srcdiff.jacrev(g)(x), srcdiff.hessian(f)(x), rtol=1e-12, atol=1e-12)

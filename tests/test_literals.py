@@ -110,3 +110,64 @@ def test_the_value_is_numpy_s():
 def test_python_lists_concatenate_rather_than_add():
     g = srcdiff.grad(list_concatenation)(1.5)
     assert np.isclose(g, central_difference(list_concatenation, (1.5,), 0))
+
+
+# A list a loop appends to, passed where NumPy takes an array, is np.stack of it (as NumPy
+# makes it): np.mean(hs) raised AttributeError 'pop' in the emitted gradient, or was wrong
+
+
+def mean_of_a_built_list(x):
+    hs = []
+    for i in range(2):
+        hs.append(x * x)
+    return np.mean(hs)
+
+
+def mean_of_a_built_list_along_an_axis(x):
+    hs = []
+    for i in range(2):
+        hs.append(x * np.ones(3) * (i + 1))
+    return np.sum(np.mean(hs, axis=0) * V)
+
+
+def ufunc_of_a_built_list(x):
+    hs = []
+    for i in range(3):
+        hs.append(np.sin(x * i))
+    return np.sum(np.exp(hs) * V)
+
+
+@pytest.mark.parametrize("f", [mean_of_a_built_list, mean_of_a_built_list_along_an_axis, ufunc_of_a_built_list],
+                         ids=lambda f: f.__name__)
+def test_a_list_a_loop_built_is_an_array_where_numpy_takes_one(f):
+    assert_all_modes(f, (0.3,))
+
+
+def positives(x):
+    kept = []
+    for i in range(3):
+        if x[i] > 0:
+            kept.append(x[i] * 2.0)
+    return np.array(kept)
+
+
+def sum_of_positives(x):
+    return np.sum(positives(x))
+
+
+def a_float_a_loop_makes_an_array(x):
+    b = 0.0
+    for i in range(2):
+        b = b + V * x
+    return b
+
+
+def test_an_output_of_unknown_shape_is_checked_to_be_one_number_when_the_derivative_runs():
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(srcdiff.grad(sum_of_positives)(x), [2.0, 0.0, 2.0])
+    with pytest.raises(TypeError, match="grad requires a scalar output, not an array of shape"):
+        srcdiff.grad(lambda v: positives(v) * 1.0)(x)
+    # a float a loop turns into an array is known to be one after the loop
+    with pytest.raises(TypeError, match=r"returns an array of shape \(3,\)"):
+        srcdiff.grad(a_float_a_loop_makes_an_array)(0.3)
+    np.testing.assert_allclose(srcdiff.jacfwd(a_float_a_loop_makes_an_array)(0.3), 2 * V)

@@ -557,13 +557,20 @@ def rebound_after_continue_in_a_loop(w, y):
     return np.sum(w * w)
 
 
+def augmented_zero_dimensional_argument(x, y):
+    z = x  # a 0-d array is changed in place, a NumPy scalar rebound
+    x += 1.0
+    return z * y
+
+
 @pytest.mark.parametrize("f", [augmented_on_array_or_number, rebound_under_an_if_in_a_loop,
-                               rebound_after_continue_in_a_loop], ids=lambda f: f.__name__)
+                               rebound_after_continue_in_a_loop, augmented_zero_dimensional_argument],
+                         ids=lambda f: f.__name__)
 def test_a_write_whose_reach_depends_on_the_path_is_refused_after_loops_and_branches(f):
     lines, first = inspect.getsourcelines(f)
     line = first + next(i for i, text in enumerate(lines) if ("+=" in text or "[0] =" in text))
     with pytest.raises(NonDifferentiableError, match=f"test_mutation.py:{line}: "):
-        grad(f)(np.array([0.3, 1.2, -0.7]), 3.0)
+        grad(f)(np.array(0.3) if f is augmented_zero_dimensional_argument else np.array([0.3, 1.2, -0.7]), 3.0)
 
 
 def rows_written_while_iterated(x):
@@ -617,3 +624,81 @@ def iterating_over_a_view_being_written(x):
 def test_iterating_over_a_view_the_loop_writes_into_is_refused():
     with pytest.raises(NonDifferentiableError, match="iterates over a view of z that its body writes into"):
         grad(iterating_over_a_view_being_written)(np.array([0.3, 1.2, -0.7]))
+
+
+# ---------------------------------------------------------------------------
+# Arrays held in lists, tuples and dicts are the same objects: a write through any name for
+# one is seen through the container (issue 14: d["w"] kept the value from before the write)
+
+
+def write_seen_through_a_dict(x):
+    z = x * 1.0
+    d = {"w": z}
+    w = d["w"]
+    w[0] = 5.0
+    return np.sum(d["w"] * x)
+
+
+def write_seen_through_a_tuple(x):
+    z = x * 1.0
+    t = (z, 2.0)
+    z[2] = 0.0
+    return np.sum(t[0] * x)
+
+
+def write_in_a_loop_seen_through_a_dict(x):
+    z = x * 1.0
+    d = {"w": z}
+    for i in range(2):
+        z[i] = z[i] * 3.0
+    return np.sum(d["w"] * x)
+
+
+def write_in_a_branch_seen_through_a_dict(x):
+    z = x * 1.0
+    d = {"w": z}
+    if x[0] > 0:
+        z[0] = 5.0
+    return np.sum(d["w"] * x)
+
+
+def write_by_a_helper_seen_through_a_list(x):
+    z = x * 1.0
+    t = [z]
+    _write_second(z)
+    return np.sum(t[0] * x)
+
+
+def _write_second(a):
+    a[1] = 7.0
+
+
+def append_seen_through_a_dict(x):
+    hs = [x]
+    d = {"hs": hs}
+    hs.append(x * 2)
+    return np.sum(np.stack(d["hs"]))
+
+
+def write_into_an_argument_dict_s_array(p):
+    w = p["w"]
+    w[0] = 0.0
+    return np.sum(p["w"] * 2.0)
+
+
+@pytest.mark.parametrize("f", [write_seen_through_a_dict, write_seen_through_a_tuple,
+                               write_in_a_loop_seen_through_a_dict, write_in_a_branch_seen_through_a_dict,
+                               write_by_a_helper_seen_through_a_list, append_seen_through_a_dict],
+                         ids=lambda f: f.__name__)
+def test_a_write_is_seen_through_the_containers_holding_the_array(f):
+    for x in (np.array([0.3, 1.2, -0.7]), np.array([-0.3, 1.2, -0.7])):
+        value, _ = value_and_grad(f)(x)
+        assert value == pytest.approx(f(x.copy()), rel=1e-14)
+        assert_matches_differences(grad(f), lambda v: f(v.copy()), (x,), argnums=0)
+        np.testing.assert_allclose(srcdiff.hessian(f)(x), central_difference(grad(f), (x,), 0), atol=1e-6)
+
+
+def test_a_write_into_an_array_of_a_dict_argument_is_seen_through_the_dict():
+    p = {"w": np.array([0.3, 1.2, -0.7])}
+    np.testing.assert_array_equal(grad(write_into_an_argument_dict_s_array)(p)["w"], [0.0, 2.0, 2.0])
+    np.testing.assert_array_equal(p["w"], [0.3, 1.2, -0.7])

@@ -21,6 +21,7 @@ from ..prims.elementwise import BINARY
 from ..prims.linalg import DOT, MATMUL
 from ..prims.lists import LIST_ITEM, STACK_LIST
 from ..prims.syntax import src
+from ..prims.tapes import TAPE
 from .floats import ARITHMETIC
 from .floats import python_floats as python_floats_of
 from .plan import Plan
@@ -54,7 +55,7 @@ class Emitted:
             if isinstance(value, np.ndarray):
                 parts.append(f"{name} = np.array({value.tolist()!r}, dtype=np.{value.dtype.name})")
             elif callable(value):
-                parts.append(textwrap.dedent(inspect.getsource(value)).strip())
+                parts.append(_definition(name, value))
             else:
                 parts.append(f"{name} = {value!r}")
         if not parts:
@@ -63,26 +64,39 @@ class Emitted:
         return head + "\n\n\n" + "\n\n\n".join(parts) + "\n\n\n" + rest
 
 
+def _definition(name, fn):
+    """The source of a function the module calls, defining it under the module's name for
+    it: a def as written when the names agree, renamed when they do not, a lambda as
+    `name = lambda ...`."""
+    from ..frontend.source import parse_function
+
+    node = parse_function(fn).node
+    if isinstance(node, ast.Lambda):
+        return astor.to_source(ast.Assign([ast.Name(name, ast.Store())], node)).strip()
+    if node.name == name:
+        return textwrap.dedent(inspect.getsource(fn)).strip()
+    node.name = name
+    return astor.to_source(node).strip()
+
+
 def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     """The module: NumPy, the helpers used, the functions a recursion calls, then `also`
     and fn. With python_floats, fn's arguments are Python numbers, and functions of its
     floats are called from math (math.cos(x2)), ten times cheaper than NumPy on a float;
     None when that changes nothing or an argument is an array."""
+    _distinct_names([*also, fn])
     floats = python_floats_of(fn) if python_floats else set()
     if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
         return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
-    functions, helpers, constants = [], set(), {}
+    functions, helpers = [], set()
     uses_math = specialised = False
     called = [t.function for root in [*also, fn] for t in targets(root)]
-    seen = set()
-    for f in called + list(also) + [fn]:
-        if id(f) in seen:
-            continue
-        seen.add(id(f))
-        writer = _Writer(f, floats if f is fn else set())
+    written = list({id(f): f for f in called + list(also) + [fn]}.values())
+    globals_ = _Globals(written)
+    for f in written:
+        writer = _Writer(f, floats if f is fn else set(), globals_)
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
-        constants.update(writer.constants)
         uses_math |= writer.uses_math
         specialised = writer.specialised
     if python_floats and not specialised:
@@ -91,18 +105,73 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
-    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, constants, writer.float_results)
+    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results)
+
+
+class _Globals:
+    """The module's names for the values its code refers to by name: a global array of the
+    user's (W), a custom rule's function, a constant array too large to write out. Each is
+    an identifier, each value has one, no two values share one (two modules' globals both
+    called W, two lambdas), and none is a name the module defines (its functions, its
+    helpers), needs (np, math, the builtins) or gives a parameter (a helper's global W
+    beside the caller's argument W)."""
+
+    def __init__(self, functions):
+        self.values = {}  # name -> value: the module's namespace beyond NumPy
+        self._names = {}  # id(value) -> name
+        self._taken = set(RESERVED) | {f.name for f in functions} | {p.hint for f in functions for p in f.params}
+        for f in functions:
+            for eqn in _all_eqns(f.body):
+                helper = getattr(eqn.prim, "helper_source", None)
+                if helper:
+                    self._taken.add(re.match(r"def (\w+)", helper)[1])
+        for f in functions:
+            for a in _all_atoms(f.body):
+                if isinstance(a, Const) and _by_name(a):
+                    self.name_of(a)
+
+    def name_of(self, c: Const):
+        name = self._names.get(id(c.value))
+        if name is None:
+            base = _identifier(c.name or "const")
+            name, n = (base, 0) if c.name else (base + "_1", 1)  # W, W_1, ...; const_1, const_2, ...
+            while name in self._taken or keyword.iskeyword(name):
+                n += 1
+                name = f"{base}_{n}"
+            self._taken.add(name)
+            self._names[id(c.value)] = name
+            self.values[name] = c.value
+        return name
+
+
+def _distinct_names(roots):
+    """Every function of the module under a name of its own, which its callers call it by:
+    functions made apart (a recursion's inner target and the function itself, a derivative
+    written inside another) may have been given the same name."""
+    taken = {f.name for f in roots}
+    seen = set()
+    for root in roots:
+        for t in targets(root):
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            base, k = t.name, 1
+            while t.name in taken:
+                k += 1
+                t.name = f"{base}_{k}"
+            taken.add(t.name)
+            t.function.name = t.name
 
 
 class _Writer:
-    def __init__(self, fn: Function, floats=frozenset()):
+    def __init__(self, fn: Function, floats=frozenset(), globals_=None):
         self.fn = fn
         self.floats = floats  # ids of the values that are Python floats when the function runs
         self.uses_math = False
         self.specialised = False  # whether python_floats changed anything
         self.plan = Plan(fn)
         self.helpers = set()
-        self.constants = {}
+        self.globals = globals_ or _Globals([fn])
         self.exprs = {}  # var id -> expression AST, for values written inline
         self.names = {}  # var id -> name
         self.holder = {}  # name -> id of the variable whose value it holds now
@@ -110,21 +179,19 @@ class _Writer:
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
         self.trims = {}  # list id -> the slice of its merged list that holds its items
-        self.reserved = set(RESERVED)
-        for eqn in _all_eqns(fn.body):
-            for a in eqn.ins:
-                if isinstance(a, Const) and a.name:
-                    self.reserved.add(a.name)
+        self.reserved = set(RESERVED) | set(self.globals.values)
 
     def function(self):
         fn = self.fn
-        args = [self.bind(p, self.var_name(p, "arg"), at=-1) for p in fn.params]
+        # strictly: an unused parameter's name is not free for the next one (def f_bwd(tape, g, g))
+        args = [self.bind(p, self.var_name(p, "arg"), at=-1, strict=True) for p in fn.params]
         body = [ast.Expr(ast.Constant(fn.doc))] if fn.doc else []
         body += self.block(fn.body.eqns)
         # which results are Python floats (with python_floats), so a caller need not convert them
         self.float_results = [isinstance(r, Var) and r.id in self.floats
                               or isinstance(r, Const) and type(r.value) is float for r in fn.body.results]
         results = [self.atom(r) for r in fn.body.results]
+        self._name_tape_items()
         value = results[0] if len(results) == 1 else ast.Tuple(results, ast.Load())
         body.append(ast.Return(value))
         arguments = ast.arguments(
@@ -132,6 +199,16 @@ class _Writer:
             kw_defaults=[], kwarg=None, defaults=[],
         )
         return ast.fix_missing_locations(ast.FunctionDef(fn.name, arguments, body, [], None))
+
+    def _name_tape_items(self):
+        """The names this function gives what it keeps on a tape, for the function that reads
+        the tape to call the items by (written after it: a call's forward version first)."""
+        for eqn in _all_eqns(self.fn.body):
+            out = eqn.outs[0] if eqn.outs else None
+            if (eqn.prim is TAPE and getattr(eqn.params["_layout"], "names", None) is None
+                    and out.adjoint_of is None and out.partial_of is None and out.tangent_of is None):
+                eqn.params["_layout"].names = [self.names.get(a.id) if isinstance(a, Var) else None
+                                               for a in eqn.ins]
 
     # -- names -------------------------------------------------------------------
 
@@ -197,6 +274,8 @@ class _Writer:
         ins = eqn.ins
         if name == "list_item" and "_of" in eqn.params:
             return self.names.get(eqn.params["_of"].id, "")
+        if name == "tape_item":
+            return self._tape_item_name(eqn)
         if name == "stack_list":
             return self._steps_name(ins[0])
         if name == "getitem" and eqn.params.get("index") == (slice(None, None, -1),) and isinstance(ins[0], Var):
@@ -218,6 +297,18 @@ class _Writer:
             if isinstance(index, Var) and index.id in self.names and index.aval.ndim == 0:
                 return f"{self.names[ins[0].id]}_{self.names[index.id]}"
         return ""
+
+    def _tape_item_name(self, eqn):
+        """tape[i] by the name the forward version gave item i (d<name> read from the tape's
+        adjoint, <name>_dot from its tangent)."""
+        names = getattr(eqn.params["_layout"], "names", None)
+        item = names and names[eqn.params["i"]]
+        tape = eqn.ins[0]
+        if not item or not isinstance(tape, Var):
+            return ""
+        if tape.adjoint_of is not None or tape.partial_of is not None:
+            return "d" + item
+        return item + "_dot" if tape.tangent_of is not None else item
 
     def _steps_name(self, stack):
         """h_steps for np.stack(h_saved): h at every step."""
@@ -277,7 +368,7 @@ class _Writer:
         at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}
-        if eqn.ins and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
+        if prim is LIST_ITEM and isinstance(eqn.ins[0], Var) and eqn.ins[0].id in self.offsets:
             index = PLACEHOLDER.format(1)
             operands[index] = ast.BinOp(operands[index], ast.Add(), ast.Constant(self.offsets[eqn.ins[0].id]))
         if prim is STACK_LIST and eqn.ins[0].id in self.trims:
@@ -352,16 +443,10 @@ class _Writer:
 
     def constant(self, c: Const):
         v = c.value
-        if c.name:
-            self.constants[c.name] = v
-            return ast.Name(c.name, ast.Load())
+        if _by_name(c):
+            return ast.Name(self.globals.name_of(c), ast.Load())
         if isinstance(v, np.ndarray):
-            if v.size <= 16 and v.dtype in (np.float64, np.int64, np.bool_):
-                return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
-            name = _identifier(f"const_{len(self.constants)}")
-            self.reserved.add(name)
-            self.constants[name] = v
-            return ast.Name(name, ast.Load())
+            return ast.parse(f"np.array({v.tolist()!r})", mode="eval").body
         return ast.parse(src(v), mode="eval").body
 
     def assign_all(self, pairs):
@@ -401,12 +486,13 @@ class _Writer:
                 if isinstance(r, Var) and r.id not in self.names and r.id not in self.plan.inline:
                     self.preferred[r.id] = (name, out.id, old, True)  # written early only once `old` is dead
         branches = []
-        for b in eqn.blocks:
+        for k, b in enumerate(eqn.blocks):
             stmts = self.block(b.eqns)
             first_residual = len(eqn.outs) - eqn.params.get("residuals", 0)
             pairs = [(names[j], r) for j, r in enumerate(b.results)
                      if not (isinstance(r, Var) and self.names.get(r.id) == names[j])
-                     and not (j >= first_residual and _is_none(r) and not self._read_anyway(eqn.outs[j], eqn.ins[0]))]
+                     and not (j >= first_residual and _is_none(r)
+                              and not self._read_anyway(eqn.outs[j], eqn.ins[0], made_in=1 - k))]
             branches.append(stmts + self.assign_all(pairs))
         for out, name in zip(eqn.outs, names):  # after the if, the name holds the out, whatever a branch did
             if self.names.get(out.id) == name:
@@ -428,13 +514,21 @@ class _Writer:
                 return False
         return True
 
-    def _read_anyway(self, out, pred):
-        """Whether a residual is read other than under a cond on the same predicate (a loop
-        records it, a tape packs it, a branch passes it on): then the other branch binds it."""
+    def _read_anyway(self, out, pred, made_in):
+        """Whether a residual is read other than in branch made_in (the one that makes it) of
+        a cond on the same predicate (a loop records it, a tape packs it, a branch passes it
+        on, the other branch makes the zero derivative of it): then the other branch binds it."""
         if out.id in self.plan.saved or out.id in self.plan.yielded:
             return True
-        return not all(any(r.prim is COND and r.ins[0] is pred for r in chain)
-                       for _, chain, _ in self.plan.uses.get(out.id, ()))
+        return not all(any(r.prim is COND and r.ins[0] is pred and self._branch_at(position, r) == made_in
+                           for r in chain)
+                       for position, chain, _ in self.plan.uses.get(out.id, ()))
+
+    def _branch_at(self, position, cond):
+        """Which branch of cond the statement at position is in."""
+        first = cond.blocks[0].eqns
+        end_of_first = self.plan.end[id(first[-1])] if first else self.plan.pos[id(cond)]
+        return 0 if position < end_of_first + 1 else 1
 
     def loop(self, eqn):
         at = self.plan.pos[id(eqn)]
@@ -555,6 +649,14 @@ class _Writer:
         return name, iterator
 
 
+def _by_name(c):
+    """Whether the code reads a constant by a name the module binds to the object: a global,
+    an external array, or an array too big to write out."""
+    v = c.value
+    return bool(c.name) or (isinstance(v, np.ndarray) and not (
+        c.known and v.size <= 16 and v.dtype in (np.float64, np.int64, np.bool_)))
+
+
 def _is_none(a):
     """The placeholder a branch yields for a residual only the other branch makes."""
     return isinstance(a, Const) and a.value is None
@@ -569,6 +671,15 @@ def _all_eqns(block):
         yield eqn
         for b in eqn.blocks:
             yield from _all_eqns(b)
+
+
+def _all_atoms(block):
+    """What a block and the blocks in it read, in the order they are written."""
+    for eqn in block.eqns:
+        yield from eqn.ins
+        for b in eqn.blocks:
+            yield from _all_atoms(b)
+    yield from block.results
 
 
 class _Substituter(ast.NodeTransformer):

@@ -2,8 +2,9 @@
 are read from their source and inlined at the call, so the derivative flows through
 them like through any other code (and reads as one function)."""
 import ast
+import inspect
 
-from ..errors import NonDifferentiableError, SourceUnavailableError, UnsupportedSyntaxError
+from ..errors import NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnsupportedSyntaxError
 from ..prims import T
 from .source import own_signature, parse_function
 
@@ -92,6 +93,8 @@ class Calls:
         """Inline a call to fn, a Python function with source or a LocalFunction; a call
         that recurs with arguments of the same kind becomes a call to a function of its own."""
         key = fn.node if isinstance(fn, LocalFunction) else getattr(fn, "__code__", fn)
+        if inspect.ismethod(fn):
+            key = (key, id(fn.__self__))  # a method of two objects is two functions
         if len(self.stack) >= MAX_DEPTH:
             raise UnsupportedSyntaxError(f"calls nested more than {MAX_DEPTH} deep", self.parsed.loc(node))
         if isinstance(fn, LocalFunction):
@@ -99,6 +102,12 @@ class Calls:
             fn_node = fn.node
             env = _bind(fn_node.args, args, kwargs, fn.defaults, fn.__name__, self, node)
         else:
+            if (getattr(fn, "__module__", None) or "").split(".")[0] == "srcdiff":
+                # srcdiff's own code is no user code to inline (srcdiff.vjp, srcdiff.source)
+                raise UnsupportedSyntaxError(
+                    f"srcdiff.{fn.__name__} cannot be called inside a function being differentiated",
+                    self.parsed.loc(node), "hint: inside, srcdiff.grad, value_and_grad, jvp, jacfwd, jacrev, jacobian, "
+                    "hessian, custom_vjp and custom_jvp work; call the others outside.")
             try:
                 parsed = parse_function(fn)
             except SourceUnavailableError as e:
@@ -197,6 +206,18 @@ class Derivatives:
     differentiated (grad of a jvp, a gradient used in a loss) are inlined as their IR,
     which is made of primitives like any other code."""
 
+    def call_when_compiling(self, func, args, kwargs, node):
+        """srcdiff.grad(f), jacfwd(f, argnums=1), custom_vjp(f), rule.defvjp(fwd, bwd): run now, on
+        the values the arguments have when compiling, since all they do is build an object; the
+        object is then what the code calls (a derivative, a custom rule)."""
+        name = f"srcdiff.{getattr(func, '__name__', 'transformation')}"
+        args = [_known(a, name, self, node) for a in args]
+        kwargs = {k: _known(v, name, self, node) for k, v in kwargs.items()}
+        try:
+            return func(*args, **kwargs)
+        except (TypeError, ValueError) as e:
+            raise NonDifferentiableError(f"{name}(): {e}", self.parsed.loc(node)) from None
+
     def call_derivative(self, func, args, kwargs, node):
         from .. import modes
         from ..compiler import lower_ir
@@ -209,26 +230,36 @@ class Derivatives:
             if len(args) != 3 or not all(isinstance(a, (tuple, list)) for a in args[1:]):
                 raise NonDifferentiableError("jvp(fun, primals, tangents) takes a function and two tuples",
                                              self.parsed.loc(node))
-            fun, primals, tangents = args[0], list(args[1]), list(args[2])
+            fun, primals, tangents = args[0], _values(args[1]), _values(args[2])
+            _known(fun, "srcdiff.jvp", self, node)
             _all_values(primals + tangents, self, node)
-            low = lower_ir(fun, [_forget(p.aval) for p in primals], None, True)
+            low = self._derivative_part(lambda: lower_ir(fun, [_forget(p.aval) for p in primals], None, True), node)
             wrt = [i for i, p in enumerate(low.fn.params) if p.aval.differentiable]
             fn = jvp_function(low.fn, wrt)
             outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
             n = len(low.fn.results)
             return _tree(low.out_tree, outs[:n]), _tree(low.out_tree, outs[n:])
         _all_values(args, self, node)
-        low = func.derivative_ir([_forget(a.aval) for a in args], None, True)
+        low = self._derivative_part(lambda: func.derivative_ir([_forget(a.aval) for a in args], None, True), node)
         return _tree(low.out_tree, self.inline_function(low.fn, list(args), low.guards))
 
-    def inline_function(self, fn, args, guards):
-        """fn's equations, written into the current block with its parameters bound to args."""
-        from ..ir import Var
-        from ..ir.calls import targets
+    def _derivative_part(self, build, node):
+        """The IR of a derivative called here; what it refuses (a Jacobian of a vector function's
+        Jacobian, a gradient of a function returning an array) located at the call."""
+        try:
+            return build()
+        except (TypeError, ValueError) as e:
+            raise NonDifferentiableError(str(e), self.parsed.loc(node)) from None
+        except SrcdiffError as e:
+            if e.loc is not None:
+                raise
+            raise type(e)(e.message, self.parsed.loc(node), e.hint) from None  # srcdiff.grad(np.sin)(x)
 
-        if targets(fn):
-            raise UnsupportedSyntaxError("a derivative of a recursive function inside a derivative is not supported",
-                                         self.builder.loc)
+    def inline_function(self, fn, args, guards):
+        """fn's equations, written into the current block with its parameters bound to args.
+        The functions a recursion in fn calls stay its calls: the module emits them too."""
+        from ..ir import Var
+
         mapping = {p.id: a.atom for p, a in zip(fn.params, args)}
 
         def get(a):
@@ -246,6 +277,36 @@ class Derivatives:
             self.builder.append(e)
         self.guards.extend(guards)
         return [T(get(r)) for r in fn.body.results]
+
+
+def _values(items):
+    """A tuple of primals or tangents: traced values, and numbers and arrays (a module-level
+    tuple of tangents) as constants."""
+    from .lower import static_value
+
+    return [v if isinstance(v, T) else static_value(v) for v in items]
+
+
+def _known(value, name, frame, node):
+    """An argument of srcdiff's own transformations, as the Python value it has when compiling:
+    a function, argnums, has_aux."""
+    if isinstance(value, T):
+        known = value.const_value(_UNKNOWN)
+        if known is _UNKNOWN:
+            raise NonDifferentiableError(f"the arguments of {name} must be known when compiling, not computed "
+                                         "from the inputs", frame.parsed.loc(node),
+                                         "pass the function, and argnums as literals or module-level constants.")
+        return known
+    if isinstance(value, (tuple, list)):
+        return type(value)(_known(v, name, frame, node) for v in value)
+    if isinstance(value, LocalFunction):
+        raise UnsupportedSyntaxError(
+            f"{name} of a function defined inside the function being differentiated is not supported",
+            frame.parsed.loc(node), "hint: define it at module level, passing what it reads here as arguments.")
+    return value
+
+
+_UNKNOWN = object()
 
 
 def _all_values(values, frame, node):

@@ -41,6 +41,10 @@ class Containers:
 
     def subscript(self, value, index, node):
         """Indexing a Python container: by a key known now, or (a list) by a traced int."""
+        item = self._subscript(value, index, node)
+        return self.external(item) if id(value) in self.outside and not isinstance(item, T) else item
+
+    def _subscript(self, value, index, node):
         if isinstance(value, dict):
             key = index.const_value(_MISSING) if isinstance(index, T) else index
             if not isinstance(key, Hashable) or key not in value:
@@ -174,28 +178,51 @@ class Containers:
         if old in self.may_alias:
             self.may_alias[new] = self.may_alias[old]
 
-    def rebind(self, old, new, seen=None, loc=None):
+    def rebind(self, old, new, seen=None, loc=None, memo=None):
         """Every name bound to the old object now sees the new one: here, in the frames
         this function is inlined into (an argument written into is the caller's array) and
-        in the frame it was defined in (a closure's array)."""
+        in the frame it was defined in (a closure's array); so does every list, tuple and
+        dict holding it (d = {"w": z}; z[0] = 1.0 changes d["w"])."""
         seen = set() if seen is None else seen
+        memo = {} if memo is None else memo  # id of a container -> the one holding the new object
         if id(self) in seen:
             return
         seen.add(id(self))
         for k, v in list(self.env.items()):
-            if v is old or (isinstance(v, T) and isinstance(old, T) and v.atom is old.atom):
-                self.env[k] = new
-            elif isinstance(v, T) and isinstance(old, T) and isinstance(new, T):
-                seen_through = self.view_of(v, old, loc, k)
-                if seen_through is not None:  # a view of the array sees the write: the same view of the new one
-                    if self.loops:
-                        raise self.view_written_in_loop(k, None, self.loops[-1])
-                    self.env[k] = seen_through(new)
+            renewed = self._renewed(v, old, new, memo, k, loc)
+            if renewed is not v:
+                self.env[k] = renewed
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
             self.same_object(id(old.atom), id(new.atom))
         for frame in (self.caller, self.outer):
             if frame is not None:
-                frame.rebind(old, new, seen, loc)
+                frame.rebind(old, new, seen, loc, memo)
+
+    def _renewed(self, value, old, new, memo, name, loc):
+        """value, with new where it holds old (itself, an item of a container, a view)."""
+        if value is old or (isinstance(value, T) and isinstance(old, T) and value.atom is old.atom):
+            return new
+        if isinstance(value, T):
+            if isinstance(old, T) and isinstance(new, T):
+                seen_through = self.view_of(value, old, loc, name)
+                if seen_through is not None:  # a view of the array sees the write: the same view of the new one
+                    if self.loops:
+                        raise self.view_written_in_loop(name, None, self.loops[-1])
+                    return seen_through(new)
+            return value
+        if not isinstance(value, (list, tuple, dict)) or id(value) in self.outside:
+            return value
+        if id(value) not in memo:
+            memo[id(value)] = value  # a container holding itself
+            if isinstance(value, dict):
+                items = {k: self._renewed(v, old, new, memo, name, loc) for k, v in value.items()}
+                changed = any(items[k] is not v for k, v in value.items())
+                memo[id(value)] = items if changed else value
+            else:
+                items = [self._renewed(v, old, new, memo, name, loc) for v in value]
+                changed = any(a is not b for a, b in zip(items, value))
+                memo[id(value)] = type(value)(items) if changed else value
+        return memo[id(value)]
 
     # -- xs.append(v) ----------------------------------------------------------------
 

@@ -442,7 +442,11 @@ class ControlFlow:
         body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
                            [as_atom(results[k]) for k in reps])
         blocks = (body_block,) if cond_block is None else (cond_block, body_block)
-        outs = {k: Var(_list_after(avals[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
+        # after a loop that surely runs, a value is what the last iteration made (b = 0.0;
+        # for ...: b = b + v is v's shape, not "a float or v's shape")
+        after = {k: _forget(_aval(results[k])) if trips and _aval(results[k]).kind == avals[k].kind else avals[k]
+                 for k in reps}
+        outs = {k: Var(_list_after(after[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
                 for k in reps}
         self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
                                 [outs[k] for k in reps], {}, self.builder.loc, blocks))
@@ -486,7 +490,7 @@ class ControlFlow:
                 if isinstance(value, T) and self.view_of(value, array) is not None:
                     raise self.view_written_in_loop(name, target, self.parsed.loc(node))
         arrays = {id(v.atom) for v in targets.values()}
-        return [n for n, v in self.env.items() if n not in carried and isinstance(v, T) and id(v.atom) in arrays]
+        return [n for n, v in self.env.items() if n not in carried and _holds(v, arrays)]
 
     def _bound(self, before, structures, params):
         env = dict(before)
@@ -500,8 +504,9 @@ class ControlFlow:
         if _contains(node.body, ast.Break) or _contains(node.body, ast.Continue):
             raise self.unsupported(node, "break/continue in a loop over a tuple or list",
                                    "loop over range(len(...)) instead")
+        outside = id(items) in self.outside
         for item in items:
-            self.assign(node.target, item)
+            self.assign(node.target, self.external(item) if outside else item)
             self.lower_stmts(node.body)
 
     def iteration(self, node):
@@ -585,7 +590,7 @@ def _is_bool(value):
 def _static_truth(value):
     """True/False when a condition is known when compiling, None when it is traced."""
     if isinstance(value, T):
-        if isinstance(value.atom, Const):
+        if isinstance(value.atom, Const) and value.atom.known:
             v = value.atom.value
         elif value.aval.has_value:
             v = value.aval.value
@@ -717,10 +722,22 @@ def _join(a, b):
         dtype = None
     else:
         dtype = np.promote_types(a.dtype, b.dtype)
-    shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else Sym()
+    shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else _join_shapes(a.shape, b.shape)
     if kind == "tuple":
         return Aval("tuple")
     return Aval(kind, shape, dtype)
+
+
+def _join_shapes(s, t):
+    """A shape that may be s or t. Where one is () (a float the loop or branch turns into an
+    array of shape t), it is one that broadcasts with t to t, as () and t both do: b = 0.0;
+    for ...: b = b + v has v's shape after the loop, and so does b + v inside it."""
+    for one, other in ((s, t), (t, s)):
+        if isinstance(one, Sym) and (other == () or (isinstance(other, tuple) and one.parts == {other})):
+            return one  # it covers () and other already
+        if one == ():
+            return Sym(other.parts if isinstance(other, Sym) else frozenset([other]))
+    return Sym()
 
 
 def _static_trips(lead):
@@ -781,6 +798,15 @@ def _appended_names(stmts):
 def _is_array(value):
     a = value.aval
     return a.kind == "array" and isinstance(value.atom, Var) and not (a.known_shape and a.shape == ())
+
+
+def _holds(value, arrays):
+    """Whether value is one of these arrays, or a list, tuple or dict holding one."""
+    if isinstance(value, T):
+        return id(value.atom) in arrays
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, (list, tuple)) and any(_holds(v, arrays) for v in value)
 
 
 def _slots(inits, split):

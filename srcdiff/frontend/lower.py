@@ -6,18 +6,22 @@ constant), which the table in prims/ turns into primitives. Each resolved
 global is recorded as a guard so a rebinding is noticed (see cache.py)."""
 import ast
 import builtins
+import inspect
 import operator
+import types
 
 import numpy as np
 
 from .. import pytree
+from ..guards import CONTENTS, MISSING, snapshot
 from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
+from ..prims.core import is_run_when_compiling
 from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
-from .source import parse_function, unwrap
+from .source import own_signature, parse_function, unwrap
 
 BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -29,6 +33,7 @@ CMPOPS = {
 }
 
 CONTAINER_METHODS = {"keys", "values", "items", "index", "count", "copy", "get"}
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
 
 # Constructs outside the subset, with what to do instead.
 UNSUPPORTED = {
@@ -75,7 +80,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.caller = caller  # the frame this one is inlined into
         if caller is None:
             self.builder = Builder()
-            self.guards = []  # (namespace, name, value): what the compiled code assumed
+            self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)
+            self.outside = {}  # id -> a list, tuple or dict from outside the function (guarded)
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
             self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
             self.loops = []  # locations of the loops being lowered, innermost last
@@ -84,6 +90,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         else:
             self.builder = caller.builder
             self.guards = caller.guards
+            self.outside = caller.outside
             self.written = caller.written
             self.may_alias = caller.may_alias
             self.loops = caller.loops
@@ -91,6 +98,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.stack = caller.stack
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        if inspect.ismethod(fn):  # model.loss: self is the object it was taken from
+            self.fn = fn.__func__
+            self.env[_param_names(self.node)[0]] = self.external(fn.__self__)
 
     # -- entry -----------------------------------------------------------------
 
@@ -125,17 +135,34 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         for kind, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
-        names = [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
+        names = [n for n in _param_names(node) if n not in self.env]  # a method's self is bound already
+        structures = self.structures if self.structures is not None else ["leaf"] * len(self.arg_avals)
+        if len(structures) > len(names):
+            raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() takes {len(names)} argument(s) "
+                            f"but {len(structures)} were given")
         params = []
         avals = iter(self.arg_avals)
-        for name, structure in zip(names, self.structures or ["leaf"] * len(names)):
+        for name, structure in zip(names, structures):
             leaves = []
             for path in pytree.paths(structure):
                 v = Var(next(avals), _leaf_name(name, path))
                 params.append(v)
-                leaves.append(T(v))
+                # a function passed in (act=np.tanh) is what it is, as a global is: the
+                # emitted code takes the argument and calls that very function
+                leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
             self.env[name] = pytree.unflatten(structure, iter(leaves))
+        for name in names[len(structures):]:
+            # a parameter the call leaves out (jvp(f, (x,), ...) of def f(x, act=np.tanh)) is its
+            # default, read when compiling as a global is
+            self.env[name] = self.external(self._default(node, name), name)
         return params
+
+    def _default(self, node, name):
+        """The default value of a parameter the call leaves out, as Python binds it."""
+        default = own_signature(self.fn).parameters[name].default if node is self.parsed.node else _MISSING
+        if default is _MISSING or default is inspect.Parameter.empty:
+            raise TypeError(f"{getattr(self.fn, '__name__', 'f')}() missing a required argument: {name!r}")
+        return default
 
     def _body(self, node):
         if isinstance(node, ast.Lambda):
@@ -184,6 +211,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         value = self.builder.call(op, (current, self.expr(node.value)), {})
         if isinstance(node.target, ast.Name) and isinstance(current, T):
             name, kind = node.target.id, _augmented_kind(current.aval)
+            if kind == "new" and current.aval.kind == "array" and isinstance(current.atom, Var) \
+                    and self.builder.producer(current.atom) is None:
+                kind = "unknown"  # an argument of shape (): a NumPy scalar (rebound) or a 0-d array (in place)
             if kind == "in place":
                 # NumPy's x += e writes into the array, so every name bound to it sees the change
                 self.refuse_view(current, name, node)
@@ -197,7 +227,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 others = self.names_bound_to(current, name)
                 if others:
                     raise NonDifferentiableError(
-                        f"{name} is an array on some paths (or for some arguments) and a number on others, and "
+                        f"{name} is an array on some paths (or for some arguments: a 0-d array or a NumPy scalar) "
+                        "and a number on others, and "
                         f"{', '.join(others)} holds the same value: {name} {_OP_SIGNS[type(node.op)]}= ... would "
                         f"change {others[0]} too where it is an array, and not where it is a number",
                         self.parsed.loc(node),
@@ -295,12 +326,12 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             except ValueError:
                 raise NonDifferentiableError(f"free variable {name!r} is not bound yet", self.parsed.loc(node)) from None
             self.guards.append((cell, None, value))
-            return static_value(value)
+            return self.external(value)
         namespace = self.fn.__globals__
         if name in namespace:
             value = namespace[name]
             self.guards.append((namespace, name, value))
-            return static_value(value, name)
+            return self.external(value, name)
         if hasattr(builtins, name):
             return getattr(builtins, name)
         raise NonDifferentiableError(f"name {name!r} is not defined", self.parsed.loc(node),
@@ -362,10 +393,25 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return func(*args, **kwargs)
         owner = getattr(func, "__self__", None)
         if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
-            result = func(*args, **kwargs)  # params.items(), .keys(), .values(): the structure is static
-            return list(result) if not isinstance(result, (int, type(None))) else result
+            result = func(*args, **kwargs)  # params.items(), .keys(), d.get("k", x): the structure is static
+            result = list(result) if isinstance(result, _DICT_VIEWS) else result
+            if id(owner) in self.outside:  # what a container from outside holds is read like a global
+                if isinstance(result, list):
+                    result = [self.external(r) if not isinstance(r, tuple) else tuple(self.external(v) for v in r)
+                              for r in result]
+                    self.outside[id(result)] = result
+                elif isinstance(result, dict):  # d.copy(): its items are read when they are
+                    self.outside[id(result)] = result
+                elif not isinstance(result, (T, int, type(None))):  # d.get("k", x)
+                    result = self.external(result)
+            return result
         if isinstance(func, T):
-            raise NonDifferentiableError("calling an array value", self.parsed.loc(node))
+            raise NonDifferentiableError(
+                "calling a value srcdiff takes for an array or a number", self.parsed.loc(node),
+                "a function passed as an argument is known when the derivative is compiled for example arguments "
+                "(srcdiff.source(srcdiff.grad(f), *args)); a callable object is not: read it from a global.")
+        if is_run_when_compiling(func):  # srcdiff.grad(f): made now, then called as a derivative
+            return self.call_when_compiling(func, args, kwargs, node)
         if _is_derivative(func):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
@@ -385,10 +431,45 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 self.parsed.loc(node),
                 "supported: " + ", ".join(sorted(set(ATTRIBUTES) | {m for m in METHODS if not m.startswith("_")})),
             )
+        return self.attribute(value, attr, node)
+
+    def attribute(self, obj, attr, node):
+        """obj.attr of an object from outside the function, read now and guarded like a global:
+        rebinding it (model.w = ..., module.scale = ...) compiles again. A property's getter is
+        read as the code it is. NumPy's and the standard library's modules are not guarded."""
         try:
-            return static_value(getattr(value, attr))
+            value = getattr(obj, attr)
         except AttributeError:
-            raise NonDifferentiableError(f"{_describe(value)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+            raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+        if isinstance(obj, types.ModuleType):
+            if not _fixed_module(obj):
+                self.guards.append((vars(obj), attr, value))
+            return self.external(value)
+        own = getattr(obj, "__dict__", None)
+        if isinstance(own, dict) and attr in own:
+            self.guards.append((own, attr, value))
+            return self.external(value)
+        classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
+        holder = next((k for k in classes if attr in vars(k)), None)
+        if holder is not None and not _fixed_module_name(holder.__module__):
+            declared = vars(holder)[attr]
+            self.guards.append((vars(holder), attr, declared))
+            if isinstance(own, dict):
+                self.guards.append((own, attr, MISSING))  # and the object does not get one of its own
+            if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
+                return self.call_function(declared.fget, [self.external(obj)], {}, node)
+        return self.external(value)
+
+    def external(self, value, name=None):
+        """A value from outside the function (a global, a closure's, an attribute, an item of
+        a container from outside), as the lowering holds it: a number as a constant, an array
+        as an external constant (its elements are read when the derivative runs), a list or
+        dict with a guard on what it holds (srcdiff/guards.py)."""
+        if isinstance(value, (list, dict, tuple)) and id(value) not in self.outside:
+            self.outside[id(value)] = value
+            if not isinstance(value, tuple):
+                self.guards.append((value, CONTENTS, snapshot(value)))
+        return static_value(value, name)
 
     def expr_Subscript(self, node):
         value = self.expr(node.value)
@@ -439,7 +520,7 @@ def static_value(value, name=None):
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return T(Const(value.item() if isinstance(value, np.generic) else value))
     if isinstance(value, np.ndarray):
-        return T(Const(value, name=name))
+        return T(Const.external(value, name))
     return value
 
 
@@ -471,11 +552,23 @@ def _sequence_arithmetic(op, left, right):
     return None
 
 
+_FIXED_MODULES = ("numpy", "math", "builtins", "operator", "srcdiff")
+
+
+def _fixed_module_name(name):
+    """Modules whose attributes no one rebinds (numpy's, the standard library's): not guarded."""
+    return (name or "").split(".")[0] in _FIXED_MODULES
+
+
+def _fixed_module(module):
+    return _fixed_module_name(module.__name__)
+
+
 def _is_derivative(fn):
     """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code."""
     from .. import modes
 
-    return fn is modes.jvp or hasattr(fn, "derivative_ir")
+    return fn is modes.jvp or (hasattr(fn, "derivative_ir") and not isinstance(fn, type))
 
 
 def _has_source(fn):
@@ -493,7 +586,8 @@ def _flatten(value, leaves):
         return len(leaves) - 1
     if isinstance(value, (tuple, list)):
         return type(value)(_flatten(v, leaves) for v in value)
-    raise SrcdiffError(f"cannot return a {type(value).__name__} from a differentiated function")
+    what = "function" if callable(value) or isinstance(value, LocalFunction) else type(value).__name__
+    raise SrcdiffError(f"cannot return a {what} from a differentiated function")
 
 
 def _param_names(node):

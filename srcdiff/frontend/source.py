@@ -75,13 +75,16 @@ def parse_function(fn) -> ParsedFunction:
             raise SourceUnavailableError(f"cannot parse the source of {name}", Loc(filename, firstlineno)) from None
         ast.increment_lineno(tree, -1)
     ast.increment_lineno(tree, firstlineno - 1)
-    node = _find(tree, fn, code)
+    node = _find(tree, fn, code, len(lines[0]) - len(source.splitlines(True)[0]))
     if node is None:
         raise SourceUnavailableError(f"cannot find the definition of {name} in its source", Loc(filename, firstlineno))
     return ParsedFunction(node, filename, firstlineno)
 
 
-def _find(tree, fn, code):
+def _find(tree, fn, code, dedented):
+    """The node defining code: a def by its name; a lambda, when several share the lines,
+    by where its code's instructions sit (Python 3.11+). dedented: how many columns
+    textwrap.dedent took off the lines."""
     target = code.co_name
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == target:
@@ -90,8 +93,40 @@ def _find(tree, fn, code):
     if target == "<lambda>" and len(lambdas) == 1:
         return lambdas[0]
     if target == "<lambda>" and lambdas:
+        found = _lambda_at(lambdas, code, dedented)
+        if found is not None:
+            return found
         raise SourceUnavailableError(
             "several lambdas share these lines, so srcdiff cannot tell which one it was given",
             None, "define the function with def, or put each lambda on a line of its own.",
         )
     return None
+
+
+def _lambda_at(lambdas, code, dedented):
+    """The lambda whose body holds every source position of code's instructions (the
+    innermost, where one lambda is inside another's body); None where they cannot tell
+    (before Python 3.11, positions turned off with -X no_debug_ranges, a tie)."""
+    positions = getattr(code, "co_positions", None)
+    if positions is None:
+        return None
+    # instructions with no source span of their own (the function's entry) say nothing
+    spans = {(line, col, end_line, end_col) for line, end_line, col, end_col in positions()
+             if None not in (line, end_line, col, end_col) and (line, col) != (end_line, end_col)}
+    if not spans:
+        return None
+
+    def holds(body, span):
+        line, col, end_line, end_col = span
+        start = (body.lineno, body.col_offset + dedented)
+        end = (body.end_lineno, body.end_col_offset + dedented)
+        return start <= (line, col) and (end_line, end_col) <= end
+
+    holding = [n for n in lambdas if all(holds(n.body, span) for span in spans)]
+    innermost = [n for n in holding if not any(m is not n and holds(n.body, _span(m.body, dedented))
+                                               for m in holding)]
+    return innermost[0] if len(innermost) == 1 else None
+
+
+def _span(node, dedented):
+    return (node.lineno, node.col_offset + dedented, node.end_lineno, node.end_col_offset + dedented)

@@ -1,11 +1,12 @@
 """The IR: data structures, the text printer and the verifier."""
-from .core import Aval, Block, Const, Eqn, Function, Sym, Var, aval_of_argument, aval_of_value, unknown_aval
+from .core import (Aval, Block, Const, Eqn, Function, Sym, Var, aval_of_argument, aval_of_value,
+                   is_function_argument, unknown_aval)
 from .calls import CALL, CallTarget
 from .printer import print_function
 from .regions import COND, FOR, WHILE, Region
 from .verify import IRError, verify
 
 __all__ = [
-    "Aval", "Block", "Const", "Eqn", "Function", "Sym", "Var", "aval_of_argument",
+    "Aval", "Block", "Const", "Eqn", "Function", "Sym", "Var", "aval_of_argument", "is_function_argument",
     "aval_of_value", "unknown_aval", "print_function", "IRError", "verify", "COND", "FOR", "WHILE", "Region", "CALL", "CallTarget",
 ]

@@ -1,6 +1,7 @@
 """Structured SSA: variables assigned once, equations applying one primitive,
 blocks as regions so that control flow can stay structured for a Python target."""
 import itertools
+import types
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
@@ -27,7 +28,15 @@ def broadcast_sym(shapes):
     """The shape that unknown and known shapes broadcast together make: one Sym for the same
     operands in any order (x * y + z and z + y * x), as it is one shape."""
     parts = frozenset().union(*(s.parts if isinstance(s, Sym) else {s} for s in shapes))
+    known = [p for p in parts if not isinstance(p, Sym)]
+    if len(known) > 1:  # the known ones broadcast together first
+        try:
+            parts = parts - set(known) | {np.broadcast_shapes(*known)}
+        except ValueError:
+            return Sym()  # an error NumPy raises when the code runs
     syms = sorted((p for p in parts if isinstance(p, Sym)), key=lambda p: p.id)
+    if not syms:
+        return next(iter(parts))  # a float or an array of shape s, broadcast with s: s
     if len(parts) == 1:
         return syms[0]
     key = frozenset(id(p) if isinstance(p, Sym) else p for p in parts)
@@ -43,7 +52,9 @@ class Aval:
 
     kind: 'array' (ndarray or NumPy scalar), 'scalar' (Python number), 'tuple'
     (shapes, index tuples), 'static' (anything else known exactly), 'list' (a list
-    value: shape and dtype are its items', length how many there are, when known).
+    value: shape and dtype are its items', length how many there are, when known),
+    'tape' (what reverse mode's forward half of a called function keeps for its
+    backward half: layout says what each item is, prims/tapes.py).
     shape is a tuple, or a Sym when unknown. value holds the value when it is
     known exactly (shape integers, constants)."""
 
@@ -53,6 +64,7 @@ class Aval:
     value: Any = None
     has_value: bool = False
     length: Any = None  # a list's number of items, when known
+    layout: Any = None  # a tape's TapeLayout (a list's, when its items are tapes)
 
     @property
     def ndim(self):
@@ -64,9 +76,11 @@ class Aval:
 
     @property
     def differentiable(self):
-        """Integers, booleans, tuples and statics carry no derivative."""
+        """Integers, booleans, tuples and statics carry no derivative; a tape carries its items'."""
         if self.kind in ("tuple", "static"):
             return False
+        if self.kind == "tape" or self.layout is not None:
+            return True
         return self.dtype is None or self.dtype.kind in "fc"
 
     def __str__(self):
@@ -75,6 +89,10 @@ class Aval:
             return "tuple"
         if self.kind == "static":
             return "static"
+        if self.kind == "tape":
+            return f"tape[{self.layout}]"
+        if self.kind == "list" and self.layout is not None:
+            return f"list[tape[{self.layout}]]"
         if self.kind == "list":
             element = Aval("scalar" if self.shape == () else "array", self.shape, self.dtype)
             return f"list[{element}]"
@@ -114,7 +132,12 @@ class Var:
 
 
 class Const:
-    """A value known when compiling: a literal, a resolved global, a parameter default."""
+    """A value known when compiling: a literal, a resolved global, a parameter default.
+
+    An array from outside the function (a global, an attribute, a default) is external:
+    the same object at every call, whose elements the caller may change in place between
+    calls. Its shape and dtype are known when compiling, its values are not (aval has no
+    value), so nothing is computed from them then; the emitted code reads it by reference."""
 
     __slots__ = ("value", "aval", "name")
 
@@ -122,6 +145,15 @@ class Const:
         self.value = value
         self.aval = aval or aval_of_value(value)
         self.name = name  # the global it came from, so emitted code can say it by name
+
+    @classmethod
+    def external(cls, array, name=None):
+        return cls(array, Aval("array", tuple(array.shape), array.dtype), name)
+
+    @property
+    def known(self):
+        """Whether the value itself is known when compiling (not an external array)."""
+        return self.aval.has_value
 
     def __repr__(self):
         return f"Const({self.value!r})"
@@ -206,4 +238,15 @@ def aval_of_argument(value) -> Aval:
         arr = np.asarray(value)
         if arr.dtype != object:
             return Aval("array", arr.shape, arr.dtype)
+    if is_function_argument(value):
+        return Aval("static", None, None, value, True)
     return unknown_aval()
+
+
+def is_function_argument(value):
+    """An argument that is a function or a class (act=np.tanh, a def of the user's, a dtype):
+    known when compiling by what it is, as a global is, so code compiled for it holds for
+    that very object only (the cache and the fast path compare it by identity). Not any
+    callable object: one holding arrays (a model with __call__, a bound method) would have
+    them read once, when compiling."""
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type))

@@ -8,7 +8,7 @@ from .creation import ARANGE, EYE, LINSPACE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from .indexing import INDEX_PUT
 from .linalg import DOT, MATMUL, OUTER, TRACE, TRANSPOSE
 from .lists import LIST_LEN
-from .reductions import MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
+from .reductions import ALL, ANY, MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
 from .shaping import ASTYPE, CONCATENATE, COPY, STACK, TILE
 
 # Operations that cannot raise (no division, no indexing, no shape checks left to run
@@ -24,6 +24,6 @@ __all__ = ["custom_jvp", "custom_vjp", "ATTRIBUTES", "CALLABLES", "METHODS", "Bu
 # Operations whose result is a new array no one else holds, so the emitted code may
 # change it in place once nothing reads it (x[i] = v on a fresh array needs no copy).
 for _prim in [*UNARY.values(), *BINARY.values(), *NONDIFF.values(), ADD, SUB, NEG, SUM, MEAN, MAX, MIN, PROD, VAR,
-              STD, NORM, MATMUL, DOT, OUTER, TRACE, ZEROS, ONES, ZEROS_LIKE, ONES_LIKE, EYE, ARANGE, LINSPACE,
+              STD, NORM, ALL, ANY, MATMUL, DOT, OUTER, TRACE, ZEROS, ONES, ZEROS_LIKE, ONES_LIKE, EYE, ARANGE, LINSPACE,
               INDEX_PUT, COPY, STACK, CONCATENATE, TILE, ASTYPE]:
     _prim.fresh = True

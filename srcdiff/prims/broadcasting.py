@@ -30,6 +30,14 @@ BROADCAST_TO = Primitive(
 )
 
 
+# The seed of reverse mode for an output whose shape is not known when compiling (a float on
+# one path and an array on another, np.dot of lists of unknown length): 1, once the output
+# is seen to be one number when the derivative runs; a TypeError otherwise.
+SCALAR_SEED = attach(Primitive("scalar_seed", emit=lambda a, p: f"_scalar_seed({a[0]})",
+                               shape=lambda avals, p: Aval("array", (), avals[0].dtype), differentiable=False),
+                     "scalar_seed")
+
+
 @SUM_TO.defvjp
 def _(g, out, ins, active):
     x, shape = ins

@@ -20,7 +20,7 @@ class Primitive:
     """One operation: how it is written in emitted code, how it evaluates (for
     constant folding), its output shape, and its JVP and VJP rules."""
 
-    def __init__(self, name, emit, impl=None, shape=None, nout=1, differentiable=True):
+    def __init__(self, name, emit, impl=None, shape=None, nout=1, differentiable=True, takes_lists=False):
         self.name = name
         self.emit = emit  # callable(operand_sources, params) -> Python expression source
         self.impl = impl  # callable(*operand_values, **params) -> value
@@ -29,6 +29,9 @@ class Primitive:
         self.differentiable = differentiable
         self.hoistable = False  # safe to compute before a loop that may not run (see prims/__init__)
         self.fresh = False  # the result is a new object (see prims/__init__)
+        # operands may be list values (hs a loop appended to); any other primitive takes the
+        # array NumPy makes of such a list, np.stack(hs): np.mean(hs) is the mean of that
+        self.takes_lists = takes_lists
         self.jvp = None  # callable(tangents, outs, ins, **params) -> tangent(s) of the output
         self.vjp = None  # callable(g, out, ins, active, **params) -> adjoints, None where inactive
 
@@ -72,6 +75,24 @@ def _registrar(table):
 binds = _registrar(CALLABLES)  # @binds(np.sum): calls of these callables
 method = _registrar(METHODS)  # @method("sum"): x.sum(...)
 attribute = _registrar(ATTRIBUTES)  # @attribute("T"): x.T
+
+
+_RUNS_WHEN_COMPILING = "__srcdiff_runs_when_compiling__"
+
+
+def runs_when_compiling(fn):
+    """Marks one of srcdiff's own constructors (grad, jacfwd, custom_vjp, defvjp, ...). Called
+    inside a function being differentiated, with arguments known when compiling, it is run
+    when compiling, as all it does is build an object: a derivative, which the code then
+    calls, or a custom rule. A mark on the function or class itself, not inherited by what
+    it makes (a custom_vjp's instances are rules to call, not constructors)."""
+    setattr(fn, _RUNS_WHEN_COMPILING, True)
+    return fn
+
+
+def is_run_when_compiling(fn):
+    own = getattr(getattr(fn, "__func__", fn), "__dict__", None)  # a bound method: its function's mark
+    return hasattr(own, "get") and own.get(_RUNS_WHEN_COMPILING) is True
 
 
 def lookup(fn):
@@ -126,7 +147,9 @@ class Builder:
 
     def apply(self, prim: Primitive, ins, hint="", **params):
         atoms = [as_atom(a) for a in ins]
-        if prim.impl is not None and all(isinstance(a, Const) for a in atoms):
+        if not prim.takes_lists and any(a.aval.kind == "list" for a in atoms):
+            atoms = [self._stacked(a) if a.aval.kind == "list" else a for a in atoms]
+        if prim.impl is not None and all(isinstance(a, Const) and a.known for a in atoms):
             folded = _fold(prim, atoms, params)
             if folded is not None:
                 return T(folded)
@@ -147,6 +170,11 @@ class Builder:
         if prim.nout == 1:
             return T(outs[0])
         return tuple(T(o) for o in outs)
+
+    def _stacked(self, xs):
+        from .lists import STACK_LIST  # lists.py is built on this module
+
+        return self.apply(STACK_LIST, [xs]).atom
 
     def call(self, fn, args, kwargs):
         binder = lookup(fn)
@@ -236,10 +264,11 @@ class T:
 
     @property
     def is_const(self):
-        return isinstance(self.atom, Const)
+        """A value known when compiling (an external array is not: its elements may change)."""
+        return isinstance(self.atom, Const) and self.atom.known
 
     def const_value(self, default=None):
-        if isinstance(self.atom, Const):
+        if isinstance(self.atom, Const) and self.atom.known:
             return self.atom.value
         if self.atom.aval.has_value:
             return self.atom.aval.value
@@ -345,9 +374,12 @@ class T:
 
 
 def is_known_array(x):
-    """An ndarray for sure (not a Python float), so its methods can be spelled x.method()."""
+    """An ndarray for sure (not a Python float), so its methods can be spelled x.method(). Not
+    a 0-d value: that may be a Python float when the code runs (an if that yields 3.0 on one
+    side and a 0-d array on the other, a loop's running adjoint started at 1.0, a cotangent
+    passed as a float), and a Python float has no .reshape."""
     aval = as_atom(x).aval
-    return aval.kind == "array" and aval.known_shape
+    return aval.kind == "array" and aval.known_shape and aval.shape != ()
 
 
 def as_atom(x):

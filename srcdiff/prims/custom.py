@@ -6,7 +6,7 @@ import functools
 import numpy as np
 
 from ..ir import Aval, Const, unknown_aval
-from .core import Primitive, binds, current, wrap
+from .core import Primitive, binds, current, runs_when_compiling, wrap
 
 
 class _CustomRule:
@@ -26,6 +26,7 @@ class _CustomRule:
         return self is other
 
 
+@runs_when_compiling
 class custom_vjp(_CustomRule):
     """A function with a hand-written reverse-mode rule, as in JAX.
 
@@ -46,6 +47,7 @@ class custom_vjp(_CustomRule):
         super().__init__(fun)
         self.fwd = self.bwd = None
 
+    @runs_when_compiling
     def defvjp(self, fwd, bwd):
         """fwd(*args) -> (output, residuals); bwd(residuals, g) -> tuple with one cotangent per argument."""
         if not (callable(fwd) and callable(bwd)):
@@ -58,14 +60,17 @@ class custom_vjp(_CustomRule):
         n = len(args)
         fwd_prim, bwd_prim = _primitives(self, n)
         name = _name(self.fun)
-        fwd = Const(self.fwd, name=_name(self.fwd))
+        fwd = Const(self.fwd, name=_name(self.fwd, name + "_fwd"))
         out, res = current().apply(fwd_prim, [fwd, *args], hint=name)
         res.atom.hint = name + "_res"
         return out
 
 
-def _name(fn):
-    return getattr(fn, "__name__", "custom")
+def _name(fn, fallback="custom"):
+    """What the emitted code calls fn: its own name, or for a lambda (or a callable without
+    one) the fallback; the module makes it unique (codegen/emit.py)."""
+    name = getattr(fn, "__name__", "")
+    return name if isinstance(name, str) and name.isidentifier() else fallback
 
 
 @functools.lru_cache(maxsize=None)
@@ -96,7 +101,7 @@ def _primitives(rule, nargs):
     @fwd_prim.defvjp
     def _(gs, outs, ins, active):
         g = gs[0]
-        bwd = Const(rule.bwd, name=_name(rule.bwd))
+        bwd = Const(rule.bwd, name=_name(rule.bwd, _name(rule.fun) + "_bwd"))
         cotangents = current().apply(bwd_prim, [bwd, outs[1], g])
         cotangents = cotangents if isinstance(cotangents, tuple) else (cotangents,)
         return (None,) + tuple(
@@ -113,6 +118,7 @@ def _like(c, x):
     return c
 
 
+@runs_when_compiling
 class custom_jvp(_CustomRule):
     """A function with a hand-written forward-mode rule, as in JAX.
 
@@ -132,6 +138,7 @@ class custom_jvp(_CustomRule):
         super().__init__(fun)
         self.rule = None
 
+    @runs_when_compiling
     def defjvp(self, rule):
         """rule(primals, tangents) -> (output, output tangent); returns rule, so it decorates."""
         if not callable(rule):
@@ -172,7 +179,7 @@ def _jvp_primitives(rule, nargs):
         args = ins[1:]
         zeros = [t if t is not None else (np.zeros_like(a) if a.aval.kind != "scalar" else 0.0)
                  for t, a in zip(tangents[1:], args)]
-        rule_fn = Const(rule.rule, name=_name(rule.rule))
+        rule_fn = Const(rule.rule, name=_name(rule.rule, _name(rule.fun) + "_jvp"))
         primals = current().apply(MAKE_TUPLE, args)
         tangent_tuple = current().apply(MAKE_TUPLE, zeros)
         _, out_dot = current().apply(with_tangent, [rule_fn, primals, tangent_tuple])

@@ -78,6 +78,8 @@ def known_zero(x):
     np.zeros_like(...), a broadcast of 0."""
     atom = as_atom(x)
     if isinstance(atom, Const):
+        if not atom.known:
+            return False
         v = atom.value
         return isinstance(v, (int, float, np.number, np.ndarray)) and not isinstance(v, bool) and np.size(v) > 0 \
             and not np.any(v)

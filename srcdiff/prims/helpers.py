@@ -33,6 +33,36 @@ def _product_grad(g, a, b, side):
     lead = np.ndim(d) - len(shape)
     return np.sum(d, axis=tuple(range(lead))).reshape(shape)
 ''',
+    "zeros_like_tape": '''
+def _zeros_like_tape(tape):
+    """The zero derivative of a tape, or of a list: zeros like each item (0.0 for one the
+    path taken did not make, None)."""
+    if isinstance(tape, (tuple, list)):
+        return type(tape)(_zeros_like_tape(item) for item in tape)
+    if isinstance(tape, (np.ndarray, np.generic)):
+        return np.zeros_like(tape)
+    return 0j if isinstance(tape, complex) else 0.0
+''',
+    "add_tapes": '''
+def _add_tapes(a, b):
+    """Two derivatives of a tape added item by item. None, and the 0.0 of a tape the path
+    taken did not make, are zero."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a)(_add_tapes(u, v) for u, v in zip(a, b))
+    if a is None or isinstance(b, (tuple, list)):
+        return b
+    if b is None or isinstance(a, (tuple, list)):
+        return a
+    return a + b
+''',
+    "scalar_seed": '''
+def _scalar_seed(y):
+    """1, the derivative of y with respect to itself, where y must be one number."""
+    if np.ndim(y) != 0:
+        raise TypeError(f"grad requires a scalar output, not an array of shape {np.shape(y)}; "
+                        "reduce it (e.g. np.sum) or use vjp for array outputs")
+    return np.ones((), np.result_type(y, 1.0))[()]
+''',
     "last_writes": '''
 def _last_writes(shape, index):
     """Which elements of x[index] = v land in x (shaped like x[index]): where the index

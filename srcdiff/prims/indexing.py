@@ -81,6 +81,8 @@ def index_src(template, args, as_tuple, as_value=False):
         return src(t)
 
     parts = [one(t) for t in template]
+    if not parts:
+        return "()"  # x[()]
     if as_tuple and len(parts) == 1 and isinstance(template[0], Slot):
         return parts[0] + ","  # x[i,] for an operand i: x[(i,)], which for a tuple i is not x[i]
     return ", ".join(parts)
@@ -377,6 +379,8 @@ def getitem(x, idx):
                 return list_item(x, operands[0])
             raise current().error("a list built in a loop can be indexed with one int only")
         return list_item(x, template[0])
+    if template == () and x.aval.ndim == 0:
+        return x  # a 0-d value's x[()] is its value (also where np.asarray(3.0) stayed a float)
     ops = [_index_operand(o) for o in operands]
     return current().apply(GETITEM, [x, *ops], index=template, as_tuple=as_tuple)
 

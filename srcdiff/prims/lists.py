@@ -13,10 +13,13 @@ from .shapes import INT, result_dtype
 
 
 def list_aval(element, length=None):
-    return Aval("list", element.shape, element.dtype, length=length)
+    layout = element.layout  # a list of tapes (or of lists of them) keeps their layout
+    return Aval("list", element.shape, element.dtype, length=length, layout=layout)
 
 
 def element_aval(lst):
+    if lst.kind == "list" and lst.layout is not None:
+        return Aval("tape", layout=lst.layout)
     if lst.kind == "list":
         return Aval("array", lst.shape, lst.dtype)
     return unknown_aval()
@@ -36,7 +39,7 @@ def _longer(lst, k):
 
 
 # [a, b, c]
-LIST_FROM = Primitive("list", emit=lambda a, p: "[" + ", ".join(a) + "]", impl=lambda *xs: list(xs),
+LIST_FROM = Primitive("list", takes_lists=True, emit=lambda a, p: "[" + ", ".join(a) + "]", impl=lambda *xs: list(xs),
                       shape=lambda avals, p: _join_elements(avals, len(avals)))
 LIST_FROM.arity = lambda eqn: 1
 LIST_FROM.fresh = True
@@ -52,7 +55,7 @@ def _append_stmts(name, a, p):
 
 
 # hs.append(h): a new list value in the IR, the same list object in the emitted code
-LIST_APPEND = Primitive("list_append", emit=None, impl=lambda xs, x: xs + [x],
+LIST_APPEND = Primitive("list_append", takes_lists=True, emit=None, impl=lambda xs, x: xs + [x],
                         # a list with no known items (empty, or a loop's list before the body is seen)
                         # has items like the one appended
                         shape=lambda avals, p: list_aval(avals[1], _longer(avals[0], 1)) if avals[0].dtype is None
@@ -79,7 +82,7 @@ def _pop_stmts(names, a, p):
 
 # (rest, last) = pop(list): the adjoint of an append, in reverse order. Linear, so forward
 # mode over a gradient (hessian) pops the tangents alongside.
-LIST_POP = Primitive("list_pop", emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2)
+LIST_POP = Primitive("list_pop", takes_lists=True, emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2)
 LIST_POP.inplace = _pop_stmts
 LIST_POP.copy = "list({0})"
 LIST_POP.fresh = True
@@ -103,7 +106,7 @@ def _item_shape(avals, params):
 
 
 # xs[i] (also a loop's saved[k])
-LIST_ITEM = Primitive("list_item", emit=lambda a, p: f"{a[0]}[{a[1]}]", impl=lambda xs, k, _of=None: xs[k],
+LIST_ITEM = Primitive("list_item", takes_lists=True, emit=lambda a, p: f"{a[0]}[{a[1]}]", impl=lambda xs, k, _of=None: xs[k],
                       shape=_item_shape)
 
 
@@ -128,8 +131,18 @@ def _add_at_stmts(name, a, p):
     return [f"{name}[{a[1]}] = {name}[{a[1]}] + {a[2]}"]
 
 
+def _of_arrays(avals, params):
+    """The list's own aval; its items are numbers or arrays: tapes (tuples) are added and
+    zeroed item by item by prims/tapes.py, never with `+` (which would concatenate them)."""
+    if avals[0].layout is not None:
+        from ..ir import IRError
+
+        raise IRError("a list of tapes added or zeroed as a list of arrays")
+    return avals[0]
+
+
 # dxs[i] += g, into a list of adjoints
-LIST_ADD_AT = Primitive("list_add_at", emit=None, impl=None, shape=lambda avals, p: avals[0])
+LIST_ADD_AT = Primitive("list_add_at", takes_lists=True, emit=None, impl=None, shape=_of_arrays)
 LIST_ADD_AT.inplace = _add_at_stmts
 LIST_ADD_AT.copy = "list({0})"
 LIST_ADD_AT.fresh = True
@@ -140,17 +153,16 @@ def _(g, out, ins, active):
     return (g if active[0] else None, None, list_item(g, ins[1]) if active[2] else None)
 
 
-LIST_ZEROS = Primitive("list_zeros", emit=lambda a, p: f"[np.zeros_like(x) for x in {a[0]}]",
-                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=lambda avals, p: avals[0],
-                       differentiable=False)
+LIST_ZEROS = Primitive("list_zeros", takes_lists=True, emit=lambda a, p: f"[np.zeros_like(x) for x in {a[0]}]",
+                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=_of_arrays, differentiable=False)
 LIST_ZEROS.fresh = True
 
-LIST_ADD = Primitive("list_add", emit=lambda a, p: f"[u + v for u, v in zip({a[0]}, {a[1]})]",
-                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=lambda avals, p: avals[0])
+LIST_ADD = Primitive("list_add", takes_lists=True, emit=lambda a, p: f"[u + v for u, v in zip({a[0]}, {a[1]})]",
+                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=_of_arrays)
 LIST_ADD.fresh = True
 LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if active[1] else None))
 
-LIST_LEN = Primitive("list_len", emit=lambda a, p: f"len({a[0]})", impl=len,
+LIST_LEN = Primitive("list_len", takes_lists=True, emit=lambda a, p: f"len({a[0]})", impl=len,
                      shape=lambda avals, p: Aval("scalar", (), INT) if avals[0].length is None
                      else Aval("scalar", (), INT, value=avals[0].length, has_value=True), differentiable=False)
 
@@ -176,23 +188,23 @@ def _axis(p):
     return f", axis={p['axis']}" if p.get("axis", 0) != 0 else ""
 
 
-STACK_LIST = Primitive("stack_list", emit=lambda a, p: f"np.stack({a[0]}{_axis(p)})",
+STACK_LIST = Primitive("stack_list", takes_lists=True, emit=lambda a, p: f"np.stack({a[0]}{_axis(p)})",
                        impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape)
 STACK_LIST.fresh = True
 # list(g) splits along the first axis; along another, move it to the front first
-UNSTACK = Primitive("unstack", emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
+UNSTACK = Primitive("unstack", takes_lists=True, emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
                     else f"list({a[0]})", impl=lambda g, axis=0: list(np.moveaxis(g, axis, 0)),
                     shape=_unstack_shape)
 UNSTACK.fresh = True
 STACK_LIST.defvjp(lambda g, out, ins, active, axis=0: (current().apply(UNSTACK, [g], axis=axis),))
 UNSTACK.defvjp(lambda g, out, ins, active, axis=0: (current().apply(STACK_LIST, [g], axis=axis),))
 
-CONCAT_LIST = Primitive("concatenate_list", emit=lambda a, p: f"np.concatenate({a[0]}{_axis(p)})",
+CONCAT_LIST = Primitive("concatenate_list", takes_lists=True, emit=lambda a, p: f"np.concatenate({a[0]}{_axis(p)})",
                         impl=lambda xs, axis=0: np.concatenate(xs, axis=axis),
                         shape=lambda avals, p: Aval("array", Sym(), avals[0].dtype))
 CONCAT_LIST.fresh = True
 SPLIT_LIKE = Primitive(
-    "split_like",
+    "split_like", takes_lists=True,
     emit=lambda a, p: f"np.split({a[0]}, np.cumsum([np.shape(x)[{p.get('axis', 0)}] for x in {a[1]}])[:-1]"
                       f"{_axis(p)})",
     impl=lambda g, xs, axis=0: np.split(g, np.cumsum([np.shape(x)[axis] for x in xs])[:-1], axis=axis),
@@ -237,8 +249,10 @@ def concatenate(xs, axis=0):
 def _or_zeros(t, x):
     if t is not None:
         return t
-    if x.aval.kind == "list":
-        return current().apply(LIST_ZEROS, [x])
+    if x.aval.kind == "list" or x.aval.layout is not None:  # (a list of tapes, or one read from a tape)
+        from .tapes import list_zeros
+
+        return list_zeros(x)
     return np.zeros_like(x) if x.aval.kind != "scalar" else 0.0
 
 

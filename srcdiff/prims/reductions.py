@@ -4,29 +4,33 @@ import numpy as np
 from ..ir import Aval
 from .broadcasting import BROADCAST_TO, shape_of, shape_operand
 from .core import Primitive, binds, current, method, static, wrap
-from .shapes import normalize_axis, reduced_shape, result_dtype
+from .shapes import BOOL, normalize_axis, reduced_shape, result_dtype
 from .syntax import call
 
 _DEFAULTS = {"axis": None, "keepdims": False, "ddof": 0}
 
 
-def _shape(floating):
+def _shape(floating, boolean=False):
     def shape(avals, params):
         a = avals[0]
         dt = result_dtype([a], floating=True) if floating else a.dtype
         if dt is not None and dt.kind == "b" and not floating:
             dt = np.dtype(np.int64)
+        if boolean:
+            dt = BOOL
         return Aval("array", reduced_shape(a.shape, params.get("axis"), params.get("keepdims", False)), dt)
 
     return shape
 
 
-def reduction(name, fname, impl, floating=False):
+def reduction(name, fname, impl, floating=False, boolean=False):
+    """boolean: a test of the elements (np.all, np.any), which gives booleans and has no derivative."""
     return Primitive(
         name,
         emit=lambda a, p: call(fname, a, p, _DEFAULTS),
         impl=impl,
-        shape=_shape(floating),
+        shape=_shape(floating, boolean),
+        differentiable=not boolean,
     )
 
 
@@ -38,6 +42,8 @@ PROD = reduction("prod", "np.prod", np.prod)
 VAR = reduction("var", "np.var", np.var, floating=True)
 STD = reduction("std", "np.std", np.std, floating=True)
 NORM = reduction("norm", "np.linalg.norm", np.linalg.norm, floating=True)
+ALL = reduction("all", "np.all", np.all, boolean=True)
+ANY = reduction("any", "np.any", np.any, boolean=True)
 
 
 def expand(g, x, axis, keepdims):
@@ -106,16 +112,43 @@ for _prim in (MAX, MIN):
         return np.sum(t[0] * _extremum_weights(out, x, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
+def products_of_others(x, axis):
+    """For each element, the product of the others it is reduced with: d prod / d x_i.
+
+    out / x is that only where x is not 0 (it is nan there); the product of a row of x with
+    a 1 put in x_i's place is that everywhere, and its own derivatives are too (they are
+    products of rows in turn): np.prod(np.where(np.eye(n) > 0, 1.0, x), axis=-1) for a
+    vector x, with the reduced axes moved last and merged first for any other shape. It
+    costs n times the work of the product along an axis of length n."""
+    if x.aval.ndim is None:
+        raise current().error("the derivative of np.prod needs the operand's rank: call with example arguments")
+    ndim = x.aval.ndim
+    axes = tuple(range(ndim)) if axis is None else normalize_axis(axis, ndim)
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    kept = tuple(i for i in range(ndim) if i not in axes)
+    moved = x if kept + axes == tuple(range(ndim)) else np.transpose(x, kept + axes)
+    shape = shape_of(moved)
+    n = int(np.prod([x.aval.shape[i] for i in axes])) if x.aval.known_shape else None
+    if n is None:
+        raise current().error("the derivative of np.prod needs the operand's shape: call with example arguments")
+    rows = np.reshape(moved, tuple(shape[i] for i in range(len(kept))) + (n,)) if len(axes) != 1 else moved
+    ones_in_place = current().call(np.eye, (n,), {}) > 0  # row i: x with a 1 at i
+    others = np.prod(np.where(ones_in_place, 1.0, rows if len(kept) == 0 else np.expand_dims(rows, -2)), axis=-1)
+    others = np.reshape(others, shape) if len(axes) != 1 else others
+    if moved is not x:
+        others = np.transpose(others, tuple(np.argsort(kept + axes)))
+    return others
+
+
 @PROD.defvjp
 def _(g, out, ins, active, axis=None, keepdims=False):
     x = ins[0]
-    return (expand(g * out, x, axis, keepdims) / x,)
+    return (expand(g, x, axis, keepdims) * products_of_others(x, axis),)
 
 
 @PROD.defjvp
 def _(t, out, ins, axis=None, keepdims=False):
-    x = ins[0]
-    return np.sum(t[0] * (expand(out, x, axis, keepdims) / x), axis=axis, keepdims=keepdims)
+    return np.sum(t[0] * products_of_others(ins[0], axis), axis=axis, keepdims=keepdims)
 
 
 def _centered(x, axis):
@@ -212,6 +245,17 @@ def _spread_binder(prim, *callables, names=()):
     method(*names)(bind)
 
 
+def _test_binder(prim, *callables, names=()):
+    """np.all and np.any, with their signatures."""
+    def bind(a, axis=None, out=None, keepdims=False, *, where=None):
+        return _bind(prim, a, axis, keepdims, out, None, where)
+
+    binds(*callables)(bind)
+    method(*names)(bind)
+
+
+_test_binder(ALL, np.all, names=("all",))
+_test_binder(ANY, np.any, names=("any",))
 _spread_binder(VAR, np.var, names=("var",))
 _spread_binder(STD, np.std, names=("std",))
 

@@ -301,17 +301,22 @@ def _astype_shape(avals, params):
 
 
 def _astype_emit(a, p):
+    if p.get("_cast"):
+        return f"{src(p['dtype'])}({a[0]})"  # np.float32(x), as the user wrote it
     if p.get("_method"):
         return f"{a[0]}.astype({src(p['dtype'])})"
     return f"np.asarray({a[0]}, dtype={src(p['dtype'])})"  # a Python float has no .astype
 
 
-ASTYPE = Primitive("astype", emit=_astype_emit,
-                   impl=lambda x, dtype, _method=False: np.asarray(x).astype(dtype), shape=_astype_shape)
+def _astype_impl(x, dtype, _method=False, _cast=False):
+    return dtype(x) if _cast else np.asarray(x).astype(dtype)
+
+
+ASTYPE = Primitive("astype", emit=_astype_emit, impl=_astype_impl, shape=_astype_shape)
 
 
 @ASTYPE.defvjp
-def _(g, out, ins, active, dtype, _method=False):
+def _(g, out, ins, active, dtype, _method=False, _cast=False):
     x = ins[0]
     if x.aval.dtype is not None and x.aval.dtype == np.dtype(dtype):
         return (g,)
@@ -319,13 +324,30 @@ def _(g, out, ins, active, dtype, _method=False):
 
 
 @ASTYPE.defjvp
-def _(t, out, ins, dtype, _method=False):
+def _(t, out, ins, dtype, _method=False, _cast=False):
     return t[0].astype(dtype)
 
 
 @method("astype")
 def _astype(x, dtype, copy=True):
     return current().apply(ASTYPE, [x], dtype=static(dtype, "dtype"), _method=is_known_array(x))
+
+
+def _scalar_type(kind):
+    """np.float64(x), np.float32(x), np.int64(n): a cast, as NumPy has it (of an array, an
+    array of that dtype), so float to float keeps the derivative."""
+    def cast(x=0):
+        x = wrap(x)
+        if x.is_const and not isinstance(x.atom.value, np.ndarray):
+            return wrap(kind(x.atom.value))
+        return current().apply(ASTYPE, [x], dtype=kind, _cast=True)
+
+    return cast
+
+
+for _kind in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+              np.uint32, np.uint64, np.bool_):
+    binds(_kind)(_scalar_type(_kind))
 
 
 def _float_shape(avals, params):

@@ -14,6 +14,10 @@ def src(value):
         return repr(value)
     if isinstance(value, (bool, int, str, type(None))):
         return repr(value)
+    if isinstance(value, complex):  # a complex value off the differentiated path (an aux output)
+        if all(math.isfinite(p) for p in (value.real, value.imag)):
+            return repr(value)
+        return f"complex({src(value.real)}, {src(value.imag)})"
     if isinstance(value, tuple):
         inner = ", ".join(src(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"

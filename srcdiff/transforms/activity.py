@@ -7,6 +7,7 @@ value to its body parameter, the body's result back to the parameter and to
 the loop's out. Loops need no fixed point: the back edge is just an edge."""
 from collections import defaultdict
 
+from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Var
 from ..ir.regions import loop_parts
 
@@ -82,3 +83,17 @@ def active(block, seeds, results):
             backward[b].add(a)
     useful = _reach(backward, [r.id for r in results if isinstance(r, Var)])
     return varied & useful
+
+
+def refuse_complex(block, act):
+    """srcdiff differentiates real-valued code: a complex value on a differentiated path
+    (x * 1j, np.sqrt(x + 0j)) is refused where it is made."""
+    for eqn in block.eqns:
+        for o in eqn.outs:
+            if o.id in act and o.aval.dtype is not None and o.aval.dtype.kind == "c":
+                raise NonDifferentiableError(
+                    f"a complex value ({o.aval.dtype}) on a differentiated path; srcdiff differentiates real numbers only",
+                    eqn.loc, "keep the computation real (carry real and imaginary parts as two float arrays), "
+                    "or keep the complex part away from the differentiated inputs.")
+        for b in eqn.blocks:
+            refuse_complex(b, act)

@@ -5,36 +5,69 @@ side (x_dot, h_dot, ...), one pass per input direction.
 Regions stay regions: a cond's branches also yield the tangents of what they yield;
 a loop also carries the tangents of what it carries, and records the tangent of each
 value it records (so forward mode over reverse mode, a Hessian, needs nothing more)."""
+import os
+
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import CALL, COND, FOR, WHILE, Block, Const, Function, Var
+from ..ir import CALL, COND, FOR, WHILE, Block, CallTarget, Const, Eqn, Function, Var
+from ..ir.calls import copy_function
 from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.broadcasting import shape_of
-from ..prims.lists import LIST_ZEROS, list_aval
+from ..prims.lists import empty_list, list_aval
 from ..prims.shaping import COPY
-from .activity import _all_vars, _reach, dependencies
+from ..prims.tapes import TAPE_ZEROS, is_tape, list_zeros
+from .activity import _all_vars, _reach, active, dependencies, refuse_complex
 from .simplify import peephole
 
 
 def jvp_function(fn: Function, argnums) -> Function:
     """(params..., tangents of params[argnums]...) -> (results..., tangents of results...)."""
-    wrt = [fn.params[i] for i in argnums]
+    return _jvp(fn, [fn.params[i] for i in argnums], range(len(fn.results)), {}, "jvp_" + fn.name)
+
+
+def _jvp(fn, wrt, tangent_results, versions, name):
+    """fn's values and their tangents along wrt's (tangents of the results numbered in
+    tangent_results); versions holds the JVP versions of the functions it calls."""
     variables = _all_vars(fn.body, {})
     varied = _reach(dependencies(fn.body), [v.id for v in wrt if v.aval.differentiable],
                     lambda i: variables[i].aval.differentiable)
+    refuse_complex(fn.body, active(fn.body, wrt, fn.results))
     tangent_params = [_tangent_var(p) for p in wrt]
     tangents = {p.id: T(t) for p, t in zip(wrt, tangent_params)}
     builder = Builder(peephole=peephole)
-    fwd = _Forward(varied)
+    fwd = _Forward(varied, versions)
     with builder.active():
         fwd.block(fn.body.eqns, tangents, builder)
-        outs = [_tangent_or_zero(tangents, r).atom for r in fn.results]
-    name = "jvp_" + fn.name
+        outs = [_tangent_or_zero(tangents, fn.results[i]).atom for i in tangent_results]
     return Function(name, Block(list(fn.params) + tangent_params, builder.eqns, list(fn.results) + outs),
                     fn.filename, fn.lineno, fn.doc)
+
+
+def jvp_version(target, mask, versions):
+    """The JVP version of a called function for calls whose arguments where mask is True
+    have tangents: q_jvp(x, n, x_dot) -> (q, q_dot). One per target and mask, so a
+    recursion calls its own JVP version (made before its body is, for the inner call)."""
+    key = (id(target), mask)
+    if key in versions:
+        return versions[key]
+    fn = copy_function(target.function)
+    wrt = [p for p, m in zip(fn.params, mask) if m]
+    every = all(m or not p.aval.differentiable for p, m in zip(fn.params, mask))
+    suffix = "" if every else "_" + "_".join(p.hint or f"arg{i}" for i, (p, m) in enumerate(zip(fn.params, mask))
+                                             if m)
+    version = CallTarget(target.name + "_jvp" + suffix)
+    # the results with a tangent, known before the body is transformed: the recursion's
+    # inner call binds them
+    version.tangent_results = tuple(i for i, r in enumerate(fn.results) if r.aval.differentiable)
+    versions[key] = version
+    version.function = _jvp(fn, wrt, version.tangent_results, versions, version.name)
+    where = f"{os.path.basename(fn.filename)}:{fn.lineno}"
+    along = ", ".join(p.hint for p in wrt)
+    version.function.doc = f"{target.name} and its derivative along ({along})_dot, from {where}."
+    return version
 
 
 def _tangent_var(v):
@@ -50,10 +83,12 @@ def _tangent_or_zero(tangents, a):
 
 def _zero(a):
     aval = a.aval
+    if is_tape(aval):
+        return current().apply(TAPE_ZEROS, [a])
     if aval.kind == "scalar" or aval.kind in ("static", "tuple"):
         return T(_const(0.0))
     if aval.kind == "list":
-        return current().apply(LIST_ZEROS, [a])
+        return empty_list() if aval.length == 0 else list_zeros(a)
     return np.zeros_like(T(a))
 
 
@@ -64,11 +99,19 @@ def _const(v):
 
 
 class _Forward:
-    def __init__(self, varied):
+    def __init__(self, varied, versions):
         self.varied = varied
+        self.versions = versions  # (id(call target), mask) -> its JVP version
 
     def block(self, eqns, tangents, builder):
         for eqn in eqns:
+            if eqn.prim is CALL:
+                if any(_tangent_of(tangents, a) is not None for a in eqn.ins):
+                    with builder.at(eqn.loc):
+                        self.call(eqn, tangents, builder)
+                else:
+                    builder.append(eqn)
+                continue
             if not eqn.blocks:
                 builder.append(eqn)  # a primitive's tangent is computed after it, from its output
             if eqn.blocks or any(isinstance(a, Var) and a.id in tangents for a in eqn.ins):
@@ -77,9 +120,6 @@ class _Forward:
                         self.cond(eqn, tangents, builder)
                     elif eqn.prim in (FOR, WHILE):
                         self.loop(eqn, tangents, builder)
-                    elif eqn.prim is CALL:
-                        raise NonDifferentiableError("forward mode through a recursive function is not supported "
-                                                     "yet", eqn.loc, "use reverse mode (grad, vjp, jacrev) here.")
                     else:
                         self.primitive(eqn, tangents)
             if eqn.blocks:
@@ -106,6 +146,20 @@ class _Forward:
                 t = _like_primal(t if isinstance(t, T) else T(_const(t)), T(o))
                 _name_tangent(t, o)
                 tangents[o.id] = t
+
+    def call(self, eqn, tangents, builder):
+        """A call whose arguments vary calls the callee's JVP version, which returns the
+        values and their tangents: q, q_dot = q_jvp(x, n - 1, x_dot)."""
+        ts = [_tangent_of(tangents, a) for a in eqn.ins]
+        mask = tuple(t is not None and a.aval.differentiable for a, t in zip(eqn.ins, ts))
+        version = jvp_version(eqn.params["function"], mask, self.versions)
+        t_ins = [_like_primal(t, T(a)).atom for a, t, m in zip(eqn.ins, ts, mask) if m]
+        with_tangent = [eqn.outs[i] for i in version.tangent_results]
+        t_outs = [_tangent_var(o) for o in with_tangent]
+        builder.append(Eqn(CALL, list(eqn.ins) + t_ins, list(eqn.outs) + t_outs, {"function": version}, eqn.loc))
+        for o, t in zip(with_tangent, t_outs):
+            if o.id in self.varied:
+                tangents[o.id] = T(t)
 
     def cond(self, eqn, tangents, builder):
         """Both branches also yield the tangents of the outs that vary."""
@@ -171,6 +225,13 @@ class _Forward:
             tangents[eqn.outs[j].id] = T(t)
         for k, ts in zip(varied_saves, t_stacks):
             tangents[stacks[k].id] = T(ts)  # reading a record's item k reads its tangent's item k
+
+
+def _tangent_of(tangents, a):
+    """a's tangent, None when it has none (a branch's placeholder for a residual only the
+    other branch makes has none either)."""
+    t = tangents.get(a.id) if isinstance(a, Var) else None
+    return None if t is not None and isinstance(t.atom, Const) and t.atom.value is None else t
 
 
 def _materialize(builder, t):

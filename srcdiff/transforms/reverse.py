@@ -16,18 +16,21 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
+from ..ir.calls import copy_function
 from ..ir.regions import carried_count, loop_parts, static_trips
 from ..prims import Builder, T
-from ..prims.broadcasting import BROADCAST_TO
+from ..prims.broadcasting import BROADCAST_TO, SCALAR_SEED
 from ..prims.core import current
-from ..prims.indexing import MAKE_TUPLE, added_at
+from ..prims.indexing import added_at
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
 from ..prims import lists
 from ..prims.control import RANGE_LEN
 from ..prims.elementwise import known_zero
 from ..prims.shaping import COPY
-from .activity import _all_vars, active
-from .simplify import peephole
+from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
+                           make_tape, tape_aval, tape_item, updated, zero_like)
+from .activity import _all_vars, active, refuse_complex
+from .simplify import dead_code, peephole
 
 INT = Aval("scalar", (), np.dtype(np.int64))
 
@@ -39,12 +42,15 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     out = fn.results[0]
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, [out])
+    refuse_complex(fn.body, act)
     rev = _Reverse(act, _all_vars(fn.body, {}))
     builder = Builder(list(fn.body.eqns), peephole=peephole)
     adjoint = {}
     with builder.active():
         if isinstance(out, Var) and out.id in act:
-            adjoint[out.id] = T(Const(_one(out.aval.dtype)))
+            # a number: checked when the derivative runs where its shape is not known now
+            adjoint[out.id] = T(Const(_one(out.aval.dtype))) if out.aval.known_shape else \
+                builder.apply(SCALAR_SEED, [out])
         rev.block(fn.body.eqns, adjoint, builder)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
     if with_value and isinstance(out, Var) and not out.hint:
@@ -52,6 +58,28 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     results = ([out] if with_value else []) + [g.atom for g in grads] + list(fn.results[1:1 + aux])
     name = ("value_and_grad_" if with_value else "grad_") + fn.name
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
+
+
+def vjp_function(fn: Function, argnums) -> Function:
+    """(params..., cotangents of the results...) -> the cotangents of params[argnums], in
+    one block: the forward equations, then the backward ones (which alone read the
+    cotangents, so a Jacobian can run them once per row)."""
+    params = fn.params
+    wrt = [params[i] for i in argnums]
+    act = active(fn.body, wrt, fn.results)
+    refuse_complex(fn.body, act)
+    rev = _Reverse(act, _all_vars(fn.body, {}))
+    cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), "g") for r in fn.results]
+    builder = Builder(list(fn.body.eqns), peephole=peephole)
+    adjoint = {}
+    with builder.active():
+        for r, g in zip(fn.results, cotangents):
+            if rev.is_active(r):
+                rev.accumulate(adjoint, r, T(g))
+        rev.block(fn.body.eqns, adjoint, builder)
+        grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
+    return Function("vjp_" + fn.name, Block(list(params) + cotangents, builder.eqns, [g.atom for g in grads]),
+                    fn.filename, fn.lineno, fn.doc)
 
 
 def pair_of(target):
@@ -64,6 +92,13 @@ def _one(dtype):
     if dtype is None or dtype == np.float64 or dtype.kind not in "fc":
         return 1.0
     return dtype.type(1.0)
+
+
+def _cotangent_name(k, result):
+    """g for a function's first result, g2, g3, … for the next, g_tape for a tape's."""
+    if is_tape(result.aval):
+        return "g_tape"
+    return "g" if k == 0 else f"g{k + 1}"
 
 
 class _Reverse:
@@ -84,13 +119,18 @@ class _Reverse:
         previous = adjoint.get(var.id)
         if isinstance(contribution, ListUpdate):  # xs[i] was read: add into xs's adjoint, in place
             base = _zero(var) if previous is None else previous
-            total = T(builder_apply(LIST_ADD_AT, [base, contribution.index, contribution.g]))
+            add_at = TAPES_ADD_AT if is_tape(var.aval) else LIST_ADD_AT  # tapes add item by item
+            total = T(builder_apply(add_at, [base, contribution.index, contribution.g]))
+        elif isinstance(contribution, TapeUpdate):  # tape[i] was read: a tape with the adjoint at item i
+            total = updated(previous, T(var), contribution)
         else:
             contribution = contribution if isinstance(contribution, T) else T(Const(contribution))
             if previous is None:
                 total = contribution
+            elif is_tape(var.aval):
+                total = T(builder_apply(TAPE_ADD, [previous, contribution]))
             elif var.aval.kind == "list":
-                total = T(builder_apply(LIST_ADD, [previous, contribution]))
+                total = list_add(previous, contribution, T(var))
             else:
                 total = added_at(previous, contribution, current().producer)
                 if total is None:
@@ -218,11 +258,11 @@ class _Reverse:
             return
         target = eqn.params["function"]
         fwd, bwd = self.pair(target)
-        tape = Var(Aval("static"), target.name + "_tape")
+        tape = Var(tape_aval(fwd.layout), target.name + "_tape")
         eqn.params = {"function": fwd}
         eqn.outs.append(tape)
         with builder.active():
-            gs = [_adjoint_or_zero(adjoint, o).atom for o in eqn.outs[:-1]]
+            gs = [(adjoint[o.id] if o.id in adjoint else zero_like(o)).atom for o in eqn.outs[:-1]]
         outs = [_adjoint_var(a) if isinstance(a, Var) else Var(a.aval) for a in eqn.ins]
         for o, p in zip(outs, target.function.params):
             o.partial_of = p  # named after the callee's parameter when the argument has no name
@@ -232,16 +272,25 @@ class _Reverse:
                 self.accumulate(adjoint, a, T(o))
 
     def pair(self, target):
+        """q_fwd(params) -> (results, tape) and q_bwd(tape, g...) -> adjoints of params, made
+        from a copy of q's function. A recursion's inner call finds the pair (and the tape's
+        layout) made before the bodies are."""
         if id(target) in self.pairs:
             return self.pairs[id(target)]
         fwd, bwd = CallTarget(target.name + "_fwd"), CallTarget(target.name + "_bwd")
+        fwd.layout = TapeLayout(fwd.name)
         self.pairs[id(target)] = (fwd, bwd)
-        fn = target.function
+        fn = copy_function(target.function)
         params, outs = fn.params, fn.results
         act = active(fn.body, params, outs)
+        refuse_complex(fn.body, act)
         rev = _Reverse(act, _all_vars(fn.body, {}), self.pairs)
-        g_params = [Var(r.aval, "g") for r in outs]
-        backward = Builder(peephole=peephole)
+        g_params = [Var(r.aval, _cotangent_name(k, r)) for k, r in enumerate(outs)]
+        for r, gp in zip(outs, g_params):
+            if is_tape(r.aval) and isinstance(r, Var):
+                gp.adjoint_of = r  # what is read from it are adjoints (codegen names them so)
+        # the backward sweep sees how the forward values were made (a tape's items, read back)
+        backward = Builder(peephole=peephole, parent=Builder(list(fn.body.eqns)))
         adjoint = {}
         with backward.active():
             for r, gp in zip(outs, g_params):
@@ -249,22 +298,24 @@ class _Reverse:
                     rev.accumulate(adjoint, r, T(gp))
             rev.block(fn.body.eqns, adjoint, backward)
             results = [_adjoint_or_zero(adjoint, p).atom if p.aval.differentiable else Const(None) for p in params]
-        bwd_block = Block([], backward.eqns, results)
+        # the tape keeps what the backward sweep reads, once what it computed and does not use is gone
+        bwd_block = Block([], dead_code(backward.eqns, results), results)
         given = {g.id for g in g_params}
         needed = [v for v in _free_uses(bwd_block) if v.id not in given]
+        fwd.layout.items = [v.aval for v in needed]
         forward = Builder(list(fn.body.eqns))
         with forward.active():
-            tape = forward.apply(MAKE_TUPLE, needed).atom
+            tape = make_tape(needed, fwd.layout).atom
         where = f"{os.path.basename(fn.filename)}:{fn.lineno}"
         fwd.function = Function(fwd.name, Block(list(params), forward.eqns, list(outs) + [tape]), fn.filename,
                                 fn.lineno, f"{target.name} and the tape {bwd.name} needs, from {where}.")
-        tape_param = Var(Aval("static"), "tape")
+        tape_param = Var(tape_aval(fwd.layout), "tape")
         unpack = Builder()
         mapping = {}
         with unpack.active():
             for i, v in enumerate(needed):
-                u = unpack.apply(LIST_ITEM, [tape_param, Const(i)]).atom
-                u.aval, u.hint = v.aval, v.hint
+                u = tape_item(tape_param, i, fwd.layout).atom
+                u.hint = v.hint
                 mapping[v.id] = u
         _substitute(bwd_block, mapping)
         wrt = ", ".join(p.hint for p in params)
@@ -487,10 +538,12 @@ def builder_apply(prim, ins):
 
 def _zero(v):
     """The adjoint of a value nothing flowed into: 0.0 for a Python scalar, zeros otherwise."""
+    if is_tape(v.aval):
+        return current().apply(TAPE_ZEROS, [v])
     if v.aval.kind == "scalar":
         return T(Const(0.0))
     if v.aval.kind == "list":
-        return current().apply(LIST_ZEROS, [v])
+        return list_zeros(v)
     return np.zeros_like(T(v))
 
 

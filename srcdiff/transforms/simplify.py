@@ -12,6 +12,7 @@ from ..prims.creation import ARANGE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
 from ..prims.indexing import GETITEM, INDEX_PUT, INDEX_UPDATE, Slot
 from ..prims.linalg import TRANSPOSE
+from ..prims.lists import LIST_FROM
 from ..prims.reductions import SUM
 from ..prims.shaping import COPY
 
@@ -344,8 +345,10 @@ def _alias(alias, var, target):
 
 
 def _key(eqn):
-    if eqn.blocks or eqn.prim is COPY:
-        return None  # copies exist so that two results never share an array
+    if eqn.blocks or eqn.prim in (COPY, LIST_FROM):
+        # copies exist so that two results never share an array; two lists that start out
+        # alike are appended to apart (one would be copied at every append)
+        return None
     try:
         ins = tuple(("v", a.id) if isinstance(a, Var) else ("c", type(a.value), _hashable(a.value)) for a in eqn.ins)
         return (eqn.prim, ins, repr(sorted(eqn.params.items(), key=lambda kv: kv[0])))

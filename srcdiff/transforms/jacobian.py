@@ -1,0 +1,361 @@
+"""Whole Jacobians as IR, so that a Jacobian can be differentiated again.
+
+Forward mode (jacfwd) runs the forward-mode derivative once per input element, along
+each basis direction; reverse mode (jacrev) runs the forward sweep once, then the
+backward sweep once per output element, from each basis cotangent. Either is a for
+loop whose body is that derivative's code (what does not depend on the direction is
+computed once, before the loop), appending each column (row) to a list that is stacked
+after the loop:
+
+    columns = []
+    for k in range(6):
+        x_dot = np.zeros(6)
+        x_dot[k] = 1.0
+        ...
+        columns.append(y_dot)
+    jacobian = np.stack(columns, axis=-1).reshape((4, 2, 3))
+
+Several inputs (tuple argnums) share one loop over all their elements, and several
+outputs one loop over all of theirs, as JAX's jacfwd and jacrev do. With one element
+there is no loop, and with none the Jacobian is zeros. The mode only changes the
+cost: the results are the same."""
+import numpy as np
+
+from ..errors import NonDifferentiableError
+from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var
+from ..prims import Builder, T
+from ..prims.core import current
+from ..prims.indexing import INDEX_PUT, Slot
+from ..prims.lists import append, empty_list, list_aval, stack
+from .forward import jvp_function
+from .reverse import grad_function, vjp_function
+from .simplify import peephole
+
+INDEX = Aval("scalar", (), np.dtype(np.int64))
+
+
+def jacobian_function(fn: Function, wrt, mode) -> Function:
+    """(params...) -> d(results[j])/d(params[wrt[i]]) for every j, then i (result-major),
+    each of shape results[j].shape + params[wrt[i]].shape, in the result dtype of the two
+    (a float32 function has a float32 Jacobian). mode: "fwd", "rev" or "auto"."""
+    ins = [fn.params[i] for i in wrt]
+    outs = list(fn.results)
+    for p in ins:
+        if not (p.aval.known_shape and p.aval.dtype is not None and p.aval.dtype.kind == "f"):
+            raise TypeError(f"the Jacobian of {fn.name} is taken wrt float arguments of known shape; "
+                            f"{p.hint or 'an argument'} is {p.aval}")
+    out_shapes = [_output_shape(fn, r) for r in outs]
+    n = [int(np.prod(p.aval.shape, dtype=int)) for p in ins]
+    m = [None if s is None else int(np.prod(s, dtype=int)) for s in out_shapes]
+    total_m = None if None in m else sum(m)
+    if mode == "auto":
+        mode = "fwd" if total_m is None or sum(n) < total_m else "rev"
+    elif mode == "rev" and total_m is None:
+        mode = "fwd"  # the rows need the outputs' sizes; the columns give the same Jacobian
+    builder = Builder(peephole=peephole)
+    with builder.active():
+        if mode == "fwd":
+            jacobians = _forward(fn, wrt, n, out_shapes, builder)
+        elif len(outs) == 1 and out_shapes[0] == ():
+            jacobians = _gradient(fn, wrt, builder)
+        else:
+            jacobians = _reverse(fn, wrt, m, out_shapes, builder)
+        results = []
+        for j, r in enumerate(outs):
+            for i, p in enumerate(ins):
+                results.append(_finish(jacobians[j][i], r, out_shapes[j], p, _dtype(r.aval, p.aval)).atom)
+    return Function("jacobian_" + fn.name, Block(list(fn.params), builder.eqns, results), fn.filename, fn.lineno,
+                    fn.doc)
+
+
+def _output_shape(fn, r):
+    aval = r.aval
+    if aval.kind not in ("array", "scalar"):
+        raise TypeError(f"{fn.name} returns a {aval}; a Jacobian is of float and array outputs")
+    return aval.shape if aval.known_shape else None
+
+
+def _dtype(out, x):
+    """A Jacobian's dtype: that of output and input together. A Python float (weakly
+    typed, as in NumPy and JAX) takes the other's; an integer output has no say."""
+    dtypes = [a.dtype for a in (out, x) if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
+    return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+
+
+def _finish(jac, out, out_shape, x, dtype):
+    """The Jacobian as the caller gets it: shaped out.shape + x.shape, in its dtype."""
+    if _is_zero(jac):
+        if out_shape is None:  # zeros like the output, with x's axes after its own
+            return np.zeros_like(T(out), dtype=dtype)[(Ellipsis,) + (None,) * x.aval.ndim] + _zeros(
+                x.aval.shape, dtype)
+        return _zeros(out_shape + x.aval.shape, dtype)
+    jac = T(jac) if not isinstance(jac, T) else jac
+    if out_shape is not None and (not jac.aval.known_shape or jac.aval.shape != out_shape + x.aval.shape):
+        jac = np.reshape(jac, out_shape + x.aval.shape)
+    if jac.aval.dtype != dtype:
+        jac = jac.astype(dtype)
+    if isinstance(jac.atom, Const):  # the caller's own array, not one every call returns
+        jac = np.copy(jac)
+    return jac
+
+
+def _zeros(shape, dtype):
+    return current().call(np.zeros, (shape,), {"dtype": dtype})
+
+
+# -- directions ---------------------------------------------------------------
+
+
+def _one_hot(total, k, dtype):
+    """The basis vector k of R^total: a constant when there is one, else zeros with a one put at k."""
+    if k is None:
+        return T(Const(np.ones(total, dtype)))
+    return current().apply(INDEX_PUT, [(total,), 1.0, k], index=(Slot(0),), as_tuple=False, accumulate=False,
+                           dtype=dtype, hint="e")
+
+
+def _directions(avals, sizes, k, names, as_tangent):
+    """One direction per value (params of a forward pass, results of a backward one) from
+    the one-hot vector over all their elements: the value's slice of it, in its shape and
+    dtype, named after the value (x_dot, dy)."""
+    total = sum(sizes)
+    dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
+    dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+    hot = _one_hot(total, k, dtype)
+    out, offset = [], 0
+    for aval, size, name in zip(avals, sizes, names):
+        if aval.kind == "scalar":
+            d = hot[offset]
+        else:
+            d = hot if len(avals) == 1 else hot[offset:offset + size]
+            if aval.shape != (size,):
+                d = d.reshape(aval.shape)
+        if aval.dtype is not None and aval.dtype.kind == "f" and d.aval.dtype != aval.dtype:
+            d = d.astype(aval.dtype)
+        if isinstance(d.atom, Var):
+            d.atom.hint = ""
+            if as_tangent:
+                d.atom.tangent_of = name
+            elif isinstance(name, Var) and name.hint:
+                d.atom.adjoint_of = name
+            else:
+                d.atom.hint = "g"  # the cotangent of an output with no name
+        out.append(d)
+        offset += size
+    return out
+
+
+# -- forward mode: one column per input element ------------------------------
+
+
+def _forward(fn, wrt, sizes, out_shapes, builder):
+    total = sum(sizes)
+    n_results = len(fn.results)
+    if total == 0:
+        return [[Const(0.0)] * len(wrt) for _ in fn.results]
+    jfn = jvp_function(fn, wrt)
+    tangents = jfn.params[len(fn.params):]
+    columns = jfn.results[n_results:]
+    avals = [t.aval for t in tangents]
+    names = [fn.params[i] for i in wrt]
+    if total == 1:
+        directions = _directions(avals, sizes, None, names, True)
+        _bind(builder, jfn.body.eqns, tangents, directions)
+        columns = [_substituted(c, tangents, directions) for c in columns]
+        stacked = [None if _is_zero(c) else np.expand_dims(_broadcast(T(c), s), -1)
+                   for c, s in zip(columns, out_shapes)]
+    else:
+        stacked = _loop(builder, jfn.body.eqns, tangents, avals, sizes, names, True, columns,
+                        [_column_fixer(s) for s in out_shapes], "columns", axis=-1)
+    per_output = []
+    for jac, shape in zip(stacked, out_shapes):
+        if jac is None:
+            per_output.append([Const(0.0)] * len(wrt))
+            continue
+        parts = _split(jac, sizes, axis=-1)
+        per_output.append([_unflatten_last(part, shape, fn.params[i].aval.shape)
+                           for part, i in zip(parts, wrt)])
+    return per_output
+
+
+def _unflatten_last(jac, out_shape, shape):
+    """jac's last axis, one per element of an input, as that input's axes."""
+    size = int(np.prod(shape, dtype=int))
+    if shape == (size,):
+        return jac
+    if out_shape is not None:
+        return np.reshape(jac, out_shape + shape)
+    # the output's shape is known only when running: pick the elements in the input's shape
+    return jac[..., np.arange(size).reshape(shape)]
+
+
+def _column_fixer(shape):
+    return lambda c: _broadcast(c, shape)
+
+
+def _broadcast(c, shape):
+    """A tangent with its output's shape (one that is zero by construction is 0.0)."""
+    if shape is not None and c.aval.known_shape and c.aval.shape != shape:
+        return np.broadcast_to(c, shape)
+    return c
+
+
+def _is_zero(c):
+    return isinstance(c, Const) and isinstance(c.value, (int, float)) and c.value == 0
+
+
+def _split(jac, sizes, axis):
+    """The Jacobian's part for each input (or output) along one axis of the stacked one."""
+    if len(sizes) == 1:
+        return [jac]
+    parts, offset = [], 0
+    for size in sizes:
+        index = (slice(offset, offset + size),) if axis == 0 else (Ellipsis, slice(offset, offset + size))
+        parts.append(jac[index])
+        offset += size
+    return parts
+
+
+# -- reverse mode: one row per output element ---------------------------------
+
+
+def _gradient(fn, wrt, builder):
+    """A scalar function's Jacobian is its gradient: one backward sweep."""
+    gfn = grad_function(fn, wrt)
+    for eqn in gfn.body.eqns:
+        builder.append(eqn)
+    return [[T(g) if isinstance(g, Var) else g for g in gfn.results]]
+
+
+def _reverse(fn, wrt, sizes, out_shapes, builder):
+    total = sum(sizes)
+    if total == 0:
+        return [[Const(0.0)] * len(wrt) for _ in fn.results]
+    vfn = vjp_function(fn, wrt)
+    cotangents = vfn.params[len(fn.params):]
+    rows = vfn.results
+    avals = [g.aval for g in cotangents]
+    names = [r if isinstance(r, Var) else None for r in fn.results]
+    params = [fn.params[i] for i in wrt]
+    if total == 1:
+        directions = _directions(avals, sizes, None, names, False)
+        _bind(builder, vfn.body.eqns, cotangents, directions)
+        stacked = [T(_substituted(r, cotangents, directions)) for r in rows]
+        stacked = [np.reshape(r, (1,) + p.aval.shape) for r, p in zip(stacked, params)]
+    else:
+        stacked = _loop(builder, vfn.body.eqns, cotangents, avals, sizes, names, False, rows,
+                        [lambda r: r] * len(rows), "rows", axis=0)
+        stacked = [r if r is not None else _zeros((total,) + p.aval.shape, p.aval.dtype)
+                   for r, p in zip(stacked, params)]
+    by_input = [_split(r, sizes, axis=0) for r in stacked]
+    return [[by_input[i][j] for i in range(len(wrt))] for j in range(len(fn.results))]
+
+
+# -- the loop -----------------------------------------------------------------
+
+
+def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hint, axis):
+    """for k in range(total): the equations that depend on the seeds, with seed k, each
+    item (column or row) appended to its list; the rest before the loop. Returns each
+    item stacked along axis: the list, or the item repeated when it does not depend on
+    the seed (None for one that is zero)."""
+    total = sum(sizes)
+    before, inside, depends = _partition(eqns, {s.id for s in seeds})
+    for eqn in before:
+        builder.append(eqn)
+    stacked = [None] * len(items)
+    kept = []
+    for j, item in enumerate(items):
+        if _is_zero(item):
+            continue
+        if isinstance(item, Var) and item.id in depends:
+            kept.append(j)
+            continue
+        with builder.active():  # the same for every seed: repeated along the new axis
+            item = fix[j](T(item))
+            if axis == 0 and not item.aval.known_shape:
+                kept.append(j)
+                continue
+            ones = () if axis == -1 else (1,) * item.aval.ndim
+            stacked[j] = np.expand_dims(item, axis) + _zeros((total,) + ones, item.aval.dtype)
+    if not kept:
+        return stacked
+    k = Var(INDEX, "k")
+    body = Builder(peephole=peephole, parent=builder)
+    with body.active():
+        directions = _directions(avals, sizes, T(k), names, as_tangent)
+        for eqn in inside:
+            body.append(eqn)
+        grown, lists = [], []
+        for j in kept:
+            item = fix[j](T(_substituted(items[j], seeds, directions)))
+            lst = Var(list_aval(item.aval), hint)
+            lists.append(lst)
+            grown.append(append(T(lst), item).atom)
+    block = Block([k] + lists, body.eqns, grown)
+    _substitute(block, {s.id: d.atom for s, d in zip(seeds, directions)})
+    with builder.active():
+        inits = [empty_list().atom for _ in kept]
+    outs = [Var(Aval("list", lst.aval.shape, lst.aval.dtype, length=total), hint) for lst in lists]
+    builder.append(Eqn(FOR, [Const(0), Const(total), Const(1), *inits], outs, {}, builder.loc, (block,)))
+    with builder.active():
+        for j, out in zip(kept, outs):
+            stacked[j] = stack(T(out), axis=axis)
+            stacked[j].atom.hint = "jacobian"
+    return stacked
+
+
+def _partition(eqns, seeds):
+    """(equations that read none of the seeds, even through others; the rest, in order;
+    the ids of the seeds and of what the rest make from them).
+    A new list that only the rest reads is made in the loop, where it is appended to
+    (made before it, each iteration would append to a copy)."""
+    depends = set(seeds)
+    before, inside = [], []
+    for eqn in eqns:
+        if _reads(eqn) & depends:
+            inside.append(eqn)
+            depends.update(o.id for o in eqn.outs)
+        else:
+            before.append(eqn)
+    read_before = set().union(*map(_reads, before)) if before else set()
+    made_inside = [e for e in before if not e.blocks and getattr(e.prim, "fresh", False)
+                   and all(o.aval.kind == "list" and o.id not in read_before for o in e.outs)]
+    return [e for e in before if e not in made_inside], made_inside + inside, depends
+
+
+def _reads(eqn):
+    ids = {a.id for a in eqn.ins if isinstance(a, Var)}
+    ids.update(v.id for v in eqn.params.get("saves", ()))
+    for b in eqn.blocks:
+        for e in b.eqns:
+            ids |= _reads(e)
+        ids.update(r.id for r in b.results if isinstance(r, Var))
+    return ids
+
+
+def _bind(builder, eqns, seeds, directions):
+    """The equations, with the seeds replaced by their (constant) directions."""
+    mapping = {s.id: d.atom for s, d in zip(seeds, directions)}
+    block = Block([], list(eqns), [])
+    _substitute(block, mapping)
+    for eqn in block.eqns:
+        builder.append(eqn)
+
+
+def _substituted(atom, seeds, directions):
+    for s, d in zip(seeds, directions):
+        if isinstance(atom, Var) and atom.id == s.id:
+            return d.atom
+    return atom
+
+
+def _substitute(block, mapping):
+    get = lambda a: mapping.get(a.id, a) if isinstance(a, Var) else a  # noqa: E731
+    for e in block.eqns:
+        e.ins = [get(a) for a in e.ins]
+        if "saves" in e.params:
+            e.params["saves"] = [get(v) for v in e.params["saves"]]
+        for b in e.blocks:
+            _substitute(b, mapping)
+    block.results[:] = [get(r) for r in block.results]
