@@ -1,10 +1,11 @@
 """A survey run of the higher-order tester that records every failure without stopping.
 
-    python -m tests.fuzz_higher_survey N OUT_DIRECTORY [SEED] [--all]
+    python -m tests.fuzz_higher_survey N OUT_DIRECTORY [SEED] [--all] [--only TAG]
 
 draws N programs with inputs (tests/fuzz_higher.py), runs every check of
 tests/test_higher_fuzz.py on each (with --all also those KNOWN_BUGS covers, which are
-otherwise skipped), and writes
+otherwise skipped; with --only TAG only the programs with that tag, e.g. float32,
+loop_index, fancy_write), and writes
 
 - OUT_DIRECTORY/results.jsonl: one line per program: its outcome, tags, and every check
   that did not agree (mode, outcome, group, detail, the KNOWN_BUGS entries covering it);
@@ -30,6 +31,11 @@ from .test_higher_fuzz import arguments, run_program
 def main():
     argv = [a for a in sys.argv[1:] if a != "--all"]
     run_known = "--all" in sys.argv[1:]
+    only = None
+    if "--only" in argv:
+        only = argv[argv.index("--only") + 1]
+        argv.remove("--only")
+        argv.remove(only)
     n, out = int(argv[0]), argv[1]
     start_seed = int(argv[2]) if len(argv) > 2 else 0
     failures_dir = os.path.join(out, "failures")
@@ -47,6 +53,9 @@ def main():
     @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(programs(), inputs)
     def run(program, s):
+        if only is not None and only not in program.tags:
+            programs_by["(without the tag, not run)"] += 1
+            return
         key = (program.source, program.dtype, program.zeros, program.complex_check)
         if key in seen:
             programs_by["(drawn again, not run)"] += 1
