@@ -132,6 +132,16 @@ REPROS = {
             return np.sum(x) + a[0]
         """, "srcdiff.grad(f)(X)", np.array([1.0, 3.0, 1.0]), None),
 
+    # jacfwd writes into the module's array ARR (a = x * ARR, then a loop writes into a), and
+    # every later call (f itself too) reads the changed ARR
+    "jacfwd_writes_into_a_module_array": ("""
+        def f(x):
+            a = x * ARR
+            for i in range(1, 3):
+                a[i] = a[i - 1] * 0.25 + x
+            return np.sum(a)
+        """, "(srcdiff.jacfwd(f)(0.7), ARR.tolist())[1]", np.array([0.5, -1.0, 2.0]), "writes_into_module_array"),
+
     # --- loop indices in float math
     # grad(grad(f)) through a loop using its index: 3.22 (the records read in reverse order)
     "grad_grad_loop_index": ("""
@@ -156,11 +166,23 @@ REPROS = {
         def f(x):
             v = ARR * x
             return np.sum(v[1:]) * x
-        """, "srcdiff.grad(srcdiff.grad(f))(0.9)", 2.0, "rev_over_rev_index_of_broadcast"),
+        """, "srcdiff.grad(srcdiff.grad(f))(0.9)", 2.0, "rev_over_rev_index_of_intermediate"),
     "jacrev_grad_repeated_index_of_broadcast": ("""
         def f(x):
             return np.sum((ARR * x)[[0, 0]]) * x
-        """, "srcdiff.jacrev(srcdiff.grad(f))(0.9)", 2.0, "rev_over_rev_index_of_broadcast"),
+        """, "srcdiff.jacrev(srcdiff.grad(f))(0.9)", 2.0, "rev_over_rev_index_of_intermediate"),
+    # a silently wrong Hessian: jacrev(grad(f)) of cos(sum((2 x)[1:]) + sum(x)) (hessian is right)
+    "jacrev_grad_slice_of_a_product": ("""
+        def f(x):
+            return np.cos(np.sum((x * 2.0)[1:]) + np.sum(x))
+        """, "srcdiff.jacrev(srcdiff.grad(f))(X)", -np.cos(1.2) * np.outer([1.0, 3, 3], [1.0, 3, 3]),
+        "rev_over_rev_index_of_intermediate"),
+    "jacrev_grad_repeated_index_of_a_square": ("""
+        def f(x):
+            return np.cos(np.sum((x * x)[[0, 0]]) + np.mean(x))
+        """, "srcdiff.jacrev(srcdiff.grad(f))(X)",
+        -np.cos(0.18 + 0.2) * np.outer([1.2 + 1 / 3, 1 / 3, 1 / 3], [1.2 + 1 / 3, 1 / 3, 1 / 3])
+        - np.sin(0.18 + 0.2) * np.diag([4.0, 0, 0]), "rev_over_rev_index_of_intermediate"),
     # a refusal that is NumPy's error: "operands could not be broadcast together with shapes (2,) (3,)"
     "jacrev_grad_slice_times_sum": ("""
         def f(x):
@@ -227,6 +249,16 @@ REPROS = {
                 b = b + ARR
             return b
         """, "srcdiff.grad(f)(0.3)", "refuse", None),
+    # ... also with a while loop, when the output does not depend on x: zeros of x's shape
+    "float_becomes_array_in_while_output_grad": ("""
+        def f(x):
+            d = 0.0
+            i = 0
+            while i < 1:
+                d = d + ARR
+                i = i + 1
+            return d
+        """, "srcdiff.grad(f)(X)", "refuse", "constant_vector_output_grad"),
     # ... and the Jacobian of its Jacobian has shape () instead of (3,)
     "float_becomes_array_output_jacobian": ("""
         def f(x):

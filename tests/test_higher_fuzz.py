@@ -17,7 +17,9 @@ programs), every mode is run and compared with central differences (tests/numeri
   dtype; a jvp's tangent and jacfwd's Jacobian the output's, or the input's) and agrees
   with the float64 differences within float32 tolerance;
 - complex x (for programs without kinks): every mode refuses (TypeError, or a located
-  SrcdiffError), or, for jvp, gives the directional derivative along the complex tangent;
+  SrcdiffError), or gives JAX's answer: jvp the directional derivative along the complex
+  tangent, vjp (for f holomorphic in x) the cotangent times df/dx; grad and the Jacobians
+  refuse complex inputs in JAX, so a result from them is a failure;
 - after every call the caller's arrays are unchanged.
 
 Each check's outcome is "agreed", "refused" (a SrcdiffError whose message names
@@ -26,7 +28,12 @@ reference that could not be computed), "known bug" (skipped: KNOWN_BUGS below) o
 failure: "disagreed" (wrong value, shape, structure or dtype) or "internal" (a
 SrcdiffError saying "internal error" or without a location, any other exception from
 srcdiff or from the emitted code, a hang). A program whose f is within 1e-3 of a kink at
-its inputs, or not finite, is "not comparable" as a whole.
+its inputs (three inputs tried), or not finite, is "not comparable" as a whole. Refusals
+whose message is NumPy's error or names an internal primitive are marked "[suspicious]".
+
+The minimal reproductions of what the tester found (tests/higher_repros.py) run below it:
+the open ones as strict xfails, so that a fix makes its test fail until its KNOWN_BUGS entry
+is removed (and the repro's `known` set to None).
 
 CI runs 40 programs, the same ones every run (tests/conftest.py): about 2 s while KNOWN_BUGS
 skips much, about 12 s with every check running. For a large run of new programs, and a
@@ -93,11 +100,12 @@ def omitted(program, variant):
 
 
 KNOWN_BUGS = {
-    "rev_over_rev_index_of_broadcast": (
-        "grad(grad(f)) / jacrev(grad(f)) of np.sum((ARR * x)[1:]) * x (x a float): the second derivative has an "
-        "array where the gradient's sum should be, TypeError or ValueError in the emitted code",
-        lambda p, v, m: p.x_kind == "scal" and ("slice" in p.tags or "fancy_read" in p.tags) and m in REV_OVER_REV,
-        "check"),
+    "rev_over_rev_index_of_intermediate": (
+        "reverse over reverse (jacrev(grad), grad(grad), vjp(grad), jacrev(jacrev)) through a slice or an index of "
+        "an intermediate array ((x * 2.0)[1:], (ARR * x)[[0, 0]]): a wrong second derivative (twice the Hessian "
+        "in places, not symmetric), TypeError or ValueError in the emitted code, or a refusal that is NumPy's "
+        "broadcast error",
+        lambda p, v, m: ("slice" in p.tags or "fancy_read" in p.tags) and m in REV_OVER_REV, "check"),
     "float32_promoted_derivatives": (
         "float32 x and an f that promotes to float64 (a float64 array in it, or an output that does not depend on "
         "x): jacrev, hessian, jvp(grad) and the Jacobians of Jacobians are float64 (grad and vjp are float32)",
@@ -106,6 +114,13 @@ KNOWN_BUGS = {
         "float32 x and a Python float argument (y, or c or k given): the emitted code runs it as np.float64, so "
         "value_and_grad's value, jvp's value and tangent and jacfwd wrt x are float64 where f gives float32",
         lambda p, v, m: p.dtype == "float32" and (p.has_y or v in ("f(c)", "f_c", "f(k=)")), "dtype"),
+    "writes_into_module_array": (
+        "jacfwd of a = x * ARR (x a float) then writes into a in a loop: the emitted code writes into ARR itself",
+        lambda p, v, m: p.x_kind == "scal" and "write_in_loop" in p.tags and m in FORWARD, "check"),
+    "constant_vector_output_grad": (
+        "grad of an f whose array output, made from a float by a while loop, does not depend on x: zeros of x's "
+        "shape instead of grad's TypeError",
+        lambda p, v, m: p.out_kind == "arr" and "float_becomes_array" in p.tags and m == "grad", "check"),
     "spurious_refusal": (
         "a located refusal whose message is NumPy's error about srcdiff's own code (operands could not be broadcast "
         "together with shapes (2,) (3,)) where f runs: the random test counts it as a refusal, the survey lists "
@@ -190,6 +205,7 @@ def _limited(fn):
 
 
 LOCATED = re.compile(r"\S+:\d+")
+API_CHECK = re.compile(r"requires a scalar output")
 # Refusals whose message is NumPy's or names an internal primitive: f runs in Python, so these
 # are srcdiff's own failures dressed as refusals. They count as refusals (located), and the
 # survey lists them apart.
@@ -219,6 +235,9 @@ def classify_exception(e):
         return "refused", f"TypeError: {_short(first)}"
     if isinstance(e, TypeError) and last is not None and not last.filename.startswith(SRCDIFF_DIR) \
             and "unexpected keyword argument" in first:  # a srcdiff function's own signature
+        return "refused", f"TypeError: {_short(first)}"
+    if isinstance(e, TypeError) and last is not None and last.filename.startswith("<srcdiff") \
+            and API_CHECK.search(first):  # a check the emitted code makes when it runs
         return "refused", f"TypeError: {_short(first)}"
     return "internal", f"{type(e).__name__}: {_short(first)}{_where(e)}"
 
@@ -344,10 +363,11 @@ def run_program(program, seed, directory=DIRECTORY, run_known=False):
             return report
         return report.finish()
     report.seed = seed + attempt
+    constants = {n: (v, v.copy()) for n, v in vars(module).items() if isinstance(v, np.ndarray)}
     for label, fn, _, a64, kw, modes in variants:
-        _Checker(report, program, label, fn, a64, kw, vals, modes, run_known).run()
+        _Checker(report, program, label, fn, a64, kw, vals, modes, run_known, constants).run()
     if program.complex_check:
-        _complex_checks(report, program, module.f, vals["args64"], vals, run_known)
+        _complex_checks(report, program, module.f, vals["args64"], vals, run_known, constants)
     return report.finish()
 
 
@@ -383,8 +403,9 @@ def _not_comparable(variants, margins):
 class _Checker:
     """The checks of one variant (a function and its arguments)."""
 
-    def __init__(self, report, program, label, fn, args64, kwargs, vals, modes, run_known):
+    def __init__(self, report, program, label, fn, args64, kwargs, vals, modes, run_known, constants):
         self.report, self.program, self.label, self.fn = report, program, label, fn
+        self.constants = constants
         self.kwargs, self.vals, self.run_known = kwargs, vals, run_known
         self.modes = modes
         self.args64 = tuple(args64)
@@ -415,14 +436,14 @@ class _Checker:
         known_dtype = known_bugs(self.program, self.label, mode, "dtype")
         known += known_dtype
         before = [_copy(a) for a in self.args]
-        try:
-            got = _limited(call)
-        except Exception as e:  # noqa: BLE001
-            outcome, group = classify_exception(e)
-            self.report.add(self.label, mode, outcome, group, "" if outcome == "refused" else _tb(e), known)
+        got, error = _run(call)
+        changed = _changed_constants(self.constants)
+        if changed:
+            self.report.add(self.label, mode, "disagreed", "modified a module-level array", ", ".join(changed), known)
             return None
-        except Hang as e:
-            self.report.add(self.label, mode, *classify_exception(e), known=known)
+        if error is not None:
+            outcome, group = classify_exception(error)
+            self.report.add(self.label, mode, outcome, group, "" if outcome == "refused" else _tb(error), known)
             return None
         for n, (a, b) in enumerate(zip(self.args, before)):
             if isinstance(a, np.ndarray) and not np.array_equal(a, b):
@@ -580,6 +601,26 @@ class _Checker:
             self.check(mode, lambda make=make: make()(*a, **kw), lambda: Exp(self.second(0, 0), self.dout(0)), 2)
 
 
+def _run(call):
+    """(result, None) or (None, the exception call raised)."""
+    try:
+        return _limited(call), None
+    except Exception as e:  # noqa: BLE001  (classified by the caller)
+        return None, e
+    except Hang as e:
+        return None, e
+
+
+def _changed_constants(constants):
+    """The module-level arrays a call changed (f reads them as constants), each restored."""
+    changed = []
+    for name, (array, pristine) in constants.items():
+        if array.shape != pristine.shape or not np.array_equal(array, pristine):
+            changed.append(name)
+            array[...] = pristine
+    return changed
+
+
 def _vjp(f, a, u):
     out, pullback = srcdiff.vjp(f, *a)
     return pullback(u)
@@ -606,7 +647,7 @@ def _tb(e):
     return " | ".join(f"{os.path.basename(fr.filename)}:{fr.lineno} {fr.name}" for fr in frames[-4:])
 
 
-def _complex_checks(report, program, f, args64, vals, run_known):
+def _complex_checks(report, program, f, args64, vals, run_known, constants):
     """Complex x: each mode refuses (TypeError, or a located SrcdiffError) or gives JAX's answer:
     jvp the derivative along the (complex) tangent, vjp for f holomorphic in x ct * df/dx (the
     real part for a real y); grad, value_and_grad and the Jacobians refuse in JAX (without
@@ -654,14 +695,14 @@ def _complex_checks(report, program, f, args64, vals, run_known):
             report.add(label, mode, "known bug", ", ".join(known))
             continue
         before = _copy(xc)
-        try:
-            got = _limited(calls[mode])
-        except Exception as e:  # noqa: BLE001
-            outcome, group = classify_exception(e)
-            report.add(label, mode, outcome, group, "" if outcome == "refused" else _tb(e), known)
+        got, error = _run(calls[mode])
+        changed = _changed_constants(constants)
+        if changed:
+            report.add(label, mode, "disagreed", "modified a module-level array", ", ".join(changed), known)
             continue
-        except Hang as e:
-            report.add(label, mode, *classify_exception(e), known=known)
+        if error is not None:
+            outcome, group = classify_exception(error)
+            report.add(label, mode, outcome, group, "" if outcome == "refused" else _tb(error), known)
             continue
         if isinstance(xc, np.ndarray) and not np.array_equal(xc, before):
             report.add(label, mode, "disagreed", "modified the caller's argument", "", known)
