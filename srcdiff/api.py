@@ -339,24 +339,8 @@ def _arg_key(a):
     if type(a) is np.ndarray:
         return (a.shape, a.dtype)
     if is_function_argument(a):
-        return _Same(a)
+        return cache.Same(a)
     return type(a)
-
-
-class _Same:
-    """An object as a key by identity (a function's, or a class's, own equality may be anything),
-    kept alive by the key."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __hash__(self):
-        return id(self.value)
-
-    def __eq__(self, other):
-        return isinstance(other, _Same) and other.value is self.value
 
 
 def _check_differentiable(fun, args, indices):

@@ -16,14 +16,15 @@ def key_of(fun, options, arg_key):
     if code is None:  # a function srcdiff made (grad of grad): the object itself, kept alive by the key
         return (fun, options, arg_key)
     closure = tuple(id(c) for c in (getattr(fun, "__closure__", None) or ()))
-    owner = _Same(getattr(fun, "__self__", None))  # model.loss: one derivative per model
+    owner = Same(getattr(fun, "__self__", None))  # model.loss: one derivative per model
     # two functions of one code can differ in their defaults, which a call may leave out
-    defaults = (_Same(getattr(fun, "__defaults__", None)), _Same(getattr(fun, "__kwdefaults__", None)))
+    defaults = (Same(getattr(fun, "__defaults__", None)), Same(getattr(fun, "__kwdefaults__", None)))
     return (code, id(fun.__globals__), closure, owner, defaults, options, arg_key)
 
 
-class _Same:
-    """An object in a key by identity (kept alive, so its id stays its own), hashable or not."""
+class Same:
+    """An object in a key by identity (kept alive, so its id stays its own), whatever its own
+    equality and hashing are."""
 
     __slots__ = ("obj",)
 
@@ -34,7 +35,7 @@ class _Same:
         return id(self.obj)
 
     def __eq__(self, other):
-        return isinstance(other, _Same) and other.obj is self.obj
+        return isinstance(other, Same) and other.obj is self.obj
 
 
 def valid(guards):

@@ -84,3 +84,17 @@ def test_callable_without_source_gets_a_rule():
 def test_defvjp_takes_callables():
     with pytest.raises(TypeError):
         custom_vjp(lambda x: x).defvjp(1, 2)
+
+
+def test_the_standalone_module_imports_a_rule_that_reads_its_own_module():
+    # softplus_fwd calls softplus, a name of this module: written into the standalone module
+    # on its own, it raised NameError there; it is imported from here instead
+    w = np.array([0.5, -1.0, 2.0])
+    x = np.array([1.0, 2.0, -0.5])
+    g = grad(custom_softplus_loss)
+    text = g.compiled(w, x).emitted.standalone()
+    assert f"from {__name__} import softplus_fwd" in text
+    assert "def softplus_bwd(x, g):" in text  # reads only NumPy: written out
+    namespace = {}
+    exec(compile(text, "<standalone>", "exec"), namespace)
+    np.testing.assert_allclose(namespace["grad_custom_softplus_loss"](w, x), g(w, x), rtol=1e-15)

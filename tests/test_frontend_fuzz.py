@@ -345,6 +345,13 @@ FOUND = {
         def f(x):
             return (x * 3.0) and x
         """, "grad"),
+    # a dict as an operand became a constant, which codegen could not write: "no source form
+    # for {'k': <module 'math'>}", an unlocated ValueError (Python raises TypeError)
+    "matmul-by-a-dict": ("""
+        def f(x):
+            x = x + 0.5 * (x @ {'k': math})
+            return x
+        """, "refuse"),
 }
 
 

@@ -14,6 +14,7 @@ import textwrap
 import astor
 import numpy as np
 
+from ..errors import SrcdiffError
 from ..ir import COND, FOR, WHILE, Const, Function, Var
 from ..ir.calls import targets
 from ..ir.regions import carried_count, loop_parts
@@ -49,13 +50,15 @@ class Emitted:
 
     def standalone(self):
         """The module with what it refers to by name written into it: a global array as a
-        literal, a custom rule's functions by their source. Runs with only NumPy."""
+        literal, a custom rule's functions by their source, or imported from their module
+        where they read other names of it (a rule calling the function it is the rule of).
+        Runs with only NumPy, and those modules."""
         parts = []
         for name, value in self.constants.items():
             if isinstance(value, np.ndarray):
                 parts.append(f"{name} = np.array({value.tolist()!r}, dtype=np.{value.dtype.name})")
             elif callable(value):
-                parts.append(_definition(name, value))
+                parts.append(_definition(name, value, set(self.constants)))
             else:
                 parts.append(f"{name} = {value!r}")
         if not parts:
@@ -64,13 +67,23 @@ class Emitted:
         return head + "\n\n\n" + "\n\n\n".join(parts) + "\n\n\n" + rest
 
 
-def _definition(name, fn):
+def _definition(name, fn, defined):
     """The source of a function the module calls, defining it under the module's name for
     it: a def as written when the names agree, renamed when they do not, a lambda as
-    `name = lambda ...`."""
+    `name = lambda ...`; an import from its module when it reads names of that module the
+    emitted one does not define."""
     from ..frontend.source import parse_function
 
     node = parse_function(fn).node
+    if _free_names(node) - defined - RESERVED - {name}:
+        module = getattr(fn, "__module__", None)
+        original = getattr(fn, "__name__", "")
+        if not module or module == "__main__" or not original.isidentifier():
+            raise SrcdiffError(
+                f"the derivative calls {original or name}, which reads names of the script it is defined in, so "
+                "the module srcdiff writes cannot define it on its own", None,
+                "define the rule in a module the written one can import, or have it read only NumPy.")
+        return f"from {module} import {original}" + (f" as {name}" if name != original else "")
     if isinstance(node, ast.Lambda):
         return astor.to_source(ast.Assign([ast.Name(name, ast.Store())], node)).strip()
     if node.name == name:
@@ -647,6 +660,20 @@ class _Writer:
         if eqn.params.get("reverse"):
             iterator = ast.Call(ast.Name("reversed", ast.Load()), [iterator], [])
         return name, iterator
+
+
+def _free_names(node):
+    """The names a def or lambda reads that it does not bind itself (globals, builtins)."""
+    args = node.args
+    bound = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+    bound |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    loads = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            (loads if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.Lambda)) and n is not node:
+            bound |= {a.arg for a in n.args.args}
+    return loads - bound
 
 
 def _by_name(c):

@@ -218,9 +218,6 @@ def _owned(fn, plan):
     return owned
 
 
-VIEW_PRIMS = ("getitem", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "list_item")
-
-
 def _stored(block):
     """Ids of values put into a list (hs.append(h), [a, b]): the list holds the same object,
     so changing it in place would change the list's item too."""
@@ -255,7 +252,7 @@ def _views(fn):
         for eqn in block.eqns:
             for b in eqn.blocks:
                 walk(b)
-            if eqn.prim.name in VIEW_PRIMS and eqn.ins and isinstance(eqn.ins[0], Var):
+            if getattr(eqn.prim, "shares", False) and eqn.ins and isinstance(eqn.ins[0], Var):
                 base = eqn.ins[0].id
                 views.setdefault(base, set()).update(o.id for o in eqn.outs)
             for source, out in _passed_through(eqn):  # a loop that does not run gives back its init

@@ -151,6 +151,7 @@ class Calls:
             for _ in range(3):
                 callee = type(self)(frame.fn, [_forget(v.aval) for v in values], parsed=frame.parsed,
                                     outer=frame.outer, functions=self.functions, stack=(frame_key,), node=fn_node)
+                callee.on_its_own = True
                 target.function = callee.lower()
                 avals = [r.aval for r in target.function.results]
                 if not isinstance(callee.out_tree, int):

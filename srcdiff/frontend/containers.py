@@ -111,13 +111,17 @@ class Containers:
             )
 
     def refuse_maybe_alias(self, array, name, node):
-        """A write into an array that is another name's array on some paths only."""
+        """A write into an array that is another name's array on some paths only. The value
+        returned from inside a loop or if is not such a name: after the return nothing writes."""
+        from .control import RESULT
+
+        names = {n: v for n, v in self.env.items() if n not in (name, RESULT) and isinstance(v, T)}
         ids, where = self.may_alias.get(id(array.atom), (set(), ""))
-        others = sorted(n for n, v in self.env.items() if n != name and isinstance(v, T) and id(v.atom) in ids)
+        others = sorted(n for n, v in names.items() if id(v.atom) in ids)
         holder = name  # the name bound to the array on some paths only
         if not others:  # the other way round: a name bound to an array that may be this one
-            for n, v in self.env.items():
-                if n != name and isinstance(v, T) and id(array.atom) in self.may_alias.get(id(v.atom), ((), ""))[0]:
+            for n, v in names.items():
+                if id(array.atom) in self.may_alias.get(id(v.atom), ((), ""))[0]:
                     others, where, holder = [n], self.may_alias[id(v.atom)][1], n
                     break
         if others:
@@ -194,6 +198,10 @@ class Containers:
                 self.env[k] = renewed
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
             self.same_object(id(old.atom), id(new.atom))
+            self.changed_from[id(new.atom)] = (new.atom, old.atom)
+        if self.regions:
+            return  # the other frames are outside this if or loop: they see its out (changed_in_region)
+        self.refuse_reaching_out(old, loc)
         for frame in (self.caller, self.outer):
             if frame is not None:
                 frame.rebind(old, new, seen, loc, memo)
@@ -223,6 +231,79 @@ class Containers:
                 changed = any(a is not b for a, b in zip(items, value))
                 memo[id(value)] = type(value)(items) if changed else value
         return memo[id(value)]
+
+    def is_changed(self, before, after):
+        """Whether value `after` is the array `before`, changed in place or not at all."""
+        a = after.atom
+        while a is not before.atom and id(a) in self.changed_from:
+            a = self.changed_from[id(a)][1]
+        return a is before.atom
+
+    def changed_in_region(self, before, out, paths, loc):
+        """After one of this frame's ifs or loops, `out` is what the array `before` became.
+        paths: (start, end, wrote) for each way through the region (an if's two sides, a
+        loop's body): the value it started from and ended with, and whether it wrote into
+        start. Where out is `before` written into on every path (a helper's loop writing rows
+        of an array it was given), the frames this one is inlined into see the change, as they
+        see a write outside a region. Written into on some paths and bound to another array
+        on others, an array other frames hold is refused: its value would depend on the path."""
+        if not (isinstance(before, T) and isinstance(out, T)) or all(
+                isinstance(end, T) and end.atom is start.atom for start, end, _ in paths):
+            return
+        same = [isinstance(end, T) and self.is_changed(start, end) for start, end, _ in paths]
+        if all(same):
+            self.changed_from[id(out.atom)] = (out.atom, before.atom)
+            if not self.regions:
+                self.refuse_reaching_out(before, loc)
+                seen = {id(self)}
+                for frame in (self.caller, self.outer):
+                    if frame is not None:
+                        frame.rebind(before, out, seen, loc)
+        elif any(wrote for _, _, wrote in paths) and self.held_elsewhere(before):
+            raise NonDifferentiableError(
+                "an array of the calling function is written into here, but on some paths the name is bound to "
+                "another array first, so whether the caller's array changes depends on the path taken", loc,
+                "take a copy first (a = a.copy()) if the caller's array should not change, or do not rebind "
+                "the name")
+
+    def bind_written_closures(self, node):
+        """A nested function that writes into an array of the function it was defined in
+        (z[i] = v, never rebinding z) writes into that array throughout the call: its frame
+        binds the name, so that its ifs and loops carry the array like one of its own."""
+        from .control import _written_names
+
+        rebound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for name in _written_names(node.body):
+            frame = self.outer
+            while frame is not None and name not in frame.env:
+                frame = frame.outer
+            if frame is not None and name not in self.env and name not in rebound and isinstance(frame.env[name], T):
+                self.env[name] = frame.env[name]
+
+    def refuse_reaching_out(self, array, loc):
+        """A recursive function is lowered once, as a function of its own: a write into an array
+        it was given (or one of the function it is defined in) would not reach that array."""
+        if not (self.on_its_own and isinstance(array, T)):
+            return
+        if any(self.is_changed(T(p), array) for p in self.params) or self.held_elsewhere(array):
+            raise NonDifferentiableError(
+                "a recursive function writes into an array from outside it (an argument, or a variable of the "
+                "function it is defined in); srcdiff makes the function one of its own, where the write would not "
+                "reach that array", loc,
+                "return the new array instead (z = z.copy(); z[i] = v; return z)")
+
+    def held_elsewhere(self, value):
+        """Whether a frame this one is inlined into (or defined in) has a name for value."""
+        seen, todo = set(), [self.caller, self.outer]
+        while todo:
+            frame = todo.pop()
+            if frame is None or id(frame) in seen:
+                continue
+            seen.add(id(frame))
+            if any(isinstance(v, T) and v.atom is value.atom for v in frame.env.values()):
+                return True
+            todo += [frame.caller, frame.outer]
+        return False
 
     # -- xs.append(v) ----------------------------------------------------------------
 

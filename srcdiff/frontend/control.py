@@ -194,6 +194,11 @@ class ControlFlow:
         it = iter([outs[k] for k in slot])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
+        for name, value in structures.items():
+            if value == "leaf" and isinstance(before.get(name), T):
+                self.changed_in_region(before[name], self.env[name], [
+                    (before[name], side.env.get(name, before[name]), id(before[name].atom) in side.wrote)
+                    for side in sides], self.parsed.loc(node))
 
     @contextlib.contextmanager
     def isolated(self, env):
@@ -201,11 +206,15 @@ class ControlFlow:
         outer_builder, outer_env = self.builder, self.env
         side = _Side(Builder(parent=outer_builder), dict(env))
         self.builder, self.env = side.builder, side.env
+        self.regions += 1
+        known = set(self.changed_from)
         try:
             with side.builder.active():
                 yield side
         finally:
             side.env = self.env
+            side.wrote = {id(v[1]) for k, v in self.changed_from.items() if k not in known}  # arrays written into
+            self.regions -= 1
             self.builder, self.env = outer_builder, outer_env
 
     # -- loops ---------------------------------------------------------------------
@@ -464,6 +473,9 @@ class ControlFlow:
         it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
+        for k in reps:
+            self.changed_in_region(inits[k], T(outs[k]), [(T(own[k]), results[k], id(own[k]) in side.wrote)],
+                                   self.parsed.loc(node))
         for name in leaked:
             self.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
                                              "but not before it; give it a value before the loop")

@@ -78,12 +78,16 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.structures = structures  # per argument: "leaf", or the dict/list/tuple it is
         self.outer = outer  # the frame a nested def or lambda was defined in
         self.caller = caller  # the frame this one is inlined into
+        self.regions = 0  # how many of this frame's ifs and loops are being lowered
+        self.on_its_own = False  # a recursive function, lowered once as a function of its own
+        self.params = []  # the parameters, once lower() made them
         if caller is None:
             self.builder = Builder()
             self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)
             self.outside = {}  # id -> a list, tuple or dict from outside the function (guarded)
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
             self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
+            self.changed_from = {}  # id of an array value changed in place -> (it, the value it changed)
             self.loops = []  # locations of the loops being lowered, innermost last
             self.functions = {} if functions is None else functions  # recursive functions, by call signature
             self.stack = stack  # (function, argument signature) of each call being inlined
@@ -93,6 +97,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.outside = caller.outside
             self.written = caller.written
             self.may_alias = caller.may_alias
+            self.changed_from = caller.changed_from
             self.loops = caller.loops
             self.functions = caller.functions
             self.stack = caller.stack
@@ -109,6 +114,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.unsupported(node, "async def", "differentiate a plain synchronous function")
         params = self._params(node)
+        self.params = params
         if self.stack is None:
             key = node if node is not self.parsed.node else getattr(self.fn, "__code__", self.fn)
             self.stack = ((key, signature(self.env[n] for n in _param_names(node))),)
@@ -168,6 +174,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(node, ast.Lambda):
             with self.builder.at(self.parsed.loc(node.body)):
                 return self.expr(node.body)
+        if self.outer is not None:
+            self.bind_written_closures(node)
         self.lower_stmts(node.body)
         if _static_truth(self.env.get(RETURNED, False)) is True:
             return self.env[RESULT]

@@ -5,11 +5,12 @@ from .custom import custom_jvp, custom_vjp
 from .elementwise import ADD, BINARY, NEG, NONDIFF, SUB, UNARY
 from .indexing import MAKE_TUPLE, NDIM, SHAPE, SIZE, TUPLE_ITEM
 from .creation import ARANGE, EYE, LINSPACE, ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
-from .indexing import INDEX_PUT
+from .indexing import GETITEM, INDEX_PUT
+from .broadcasting import BROADCAST_TO, SUM_TO
 from .linalg import DOT, MATMUL, OUTER, TRACE, TRANSPOSE
-from .lists import LIST_LEN
+from .lists import LIST_ITEM, LIST_LEN
 from .reductions import ALL, ANY, MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
-from .shaping import ASTYPE, CONCATENATE, COPY, STACK, TILE
+from .shaping import ASTYPE, CONCATENATE, COPY, EXPAND_DIMS, RESHAPE, SQUEEZE, STACK, TILE
 
 # Operations that cannot raise (no division, no indexing, no shape checks left to run
 # time), so a loop-invariant one may be computed before a loop that might not run.
@@ -27,3 +28,10 @@ for _prim in [*UNARY.values(), *BINARY.values(), *NONDIFF.values(), ADD, SUB, NE
               STD, NORM, ALL, ANY, MATMUL, DOT, OUTER, TRACE, ZEROS, ONES, ZEROS_LIKE, ONES_LIKE, EYE, ARANGE, LINSPACE,
               INDEX_PUT, COPY, STACK, CONCATENATE, TILE, ASTYPE]:
     _prim.fresh = True
+
+
+# Operations whose result may be the very array of their first operand, or a view of it
+# (x[1:], x.T, an item read from a list, _sum_to(g, shape) when g already has the shape):
+# while such a result is read, its operand must not be changed in place.
+for _prim in [GETITEM, RESHAPE, TRANSPOSE, SQUEEZE, EXPAND_DIMS, BROADCAST_TO, LIST_ITEM, SUM_TO]:
+    _prim.shares = True

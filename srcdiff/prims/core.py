@@ -8,6 +8,7 @@ primitives that themselves have rules (so derivatives can be differentiated).
 """
 import contextlib
 import numbers
+import types
 from typing import Any, Callable, Dict, List
 
 import numpy as np
@@ -29,6 +30,7 @@ class Primitive:
         self.differentiable = differentiable
         self.hoistable = False  # safe to compute before a loop that may not run (see prims/__init__)
         self.fresh = False  # the result is a new object (see prims/__init__)
+        self.shares = False  # the result may be its first operand's array, or a view of it (see prims/__init__)
         # operands may be list values (hs a loop appended to); any other primitive takes the
         # array NumPy makes of such a list, np.stack(hs): np.mean(hs) is the mean of that
         self.takes_lists = takes_lists
@@ -389,6 +391,8 @@ def as_atom(x):
         return x
     if isinstance(x, list) or (isinstance(x, tuple) and _holds_traced(x)):
         return array_operand(x).atom  # a constant never holds traced values: [a, 1.0] is an array
+    if isinstance(x, (dict, set, frozenset, types.ModuleType)):
+        raise TypeError(f"a {type(x).__name__} is not a number or an array")  # x @ {'k': 1}: Python raises too
     return Const(x)
 
 

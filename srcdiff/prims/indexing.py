@@ -49,7 +49,7 @@ def split_index(idx):
         if isinstance(p, T) and p.is_const:
             return one(p.atom.value)
         if isinstance(p, (T, list)):
-            operands.append(wrap(np.asarray(p)) if isinstance(p, list) and not any(isinstance(v, T) for v in p) else p)
+            operands.append(wrap(np.asarray(p)) if isinstance(p, list) and not _traced_in(p) else p)
             return Slot(len(operands) - 1)
         if isinstance(p, np.ndarray):
             operands.append(wrap(p))
@@ -62,6 +62,16 @@ def split_index(idx):
 
     template = tuple(one(p) for p in parts)
     return template, operands, isinstance(idx, tuple)
+
+
+def _slice_slots(template):
+    """The operands that are bounds or steps of slices (k in x[k:]): the result's shape depends on their values."""
+    return [v.k for t in template if isinstance(t, slice) for v in (t.start, t.stop, t.step) if isinstance(v, Slot)]
+
+
+def _traced_in(items):
+    """Whether a list (of lists) has a traced value in it: x[[[0], [2]], [1, 2]] has none."""
+    return any(_traced_in(v) if isinstance(v, list) else isinstance(v, T) for v in items)
 
 
 def index_src(template, args, as_tuple, as_value=False):
@@ -103,8 +113,9 @@ def _getitem_impl(x, *dyn, index, as_tuple):
 
 
 def _getitem_shape(avals, params):
-    if any(a.dtype is not None and a.dtype.kind == "b" and not a.has_value for a in avals[1:]):
-        # how many elements a mask selects depends on its values, which stand-ins do not have
+    if any(a.dtype is not None and a.dtype.kind == "b" and not a.has_value for a in avals[1:]) or any(
+            not avals[1 + k].has_value for k in _slice_slots(params["index"])):
+        # how many elements a mask or x[k:] selects depends on values that stand-ins do not have
         return Aval("array", Sym(), avals[0].dtype)
     found = example_shape(
         lambda x, *dyn: _getitem_impl(x, *dyn, index=params["index"], as_tuple=params["as_tuple"]), avals, {}
@@ -199,8 +210,12 @@ def _(t, out, ins, index, as_tuple):
 
 @INDEX_PUT.defvjp
 def _(g, out, ins, active, index, as_tuple, accumulate, dtype=None):
+    from .broadcasting import unbroadcast
+
     dyn = ins[2:]
-    dg = current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple) if active[1] else None
+    # what was put may have been broadcast into the place (dx[1:] = dsum, a scalar): sum it back
+    dg = unbroadcast(current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple), ins[1]) \
+        if active[1] else None
     return (None, dg) + (None,) * len(dyn)
 
 
@@ -309,8 +324,10 @@ INDEX_UPDATE = _writer("index_update", _update_impl, _update_stmts)
 
 
 def _last_writes_shape(avals, params):
-    found = example_shape(lambda x, *dyn: _getitem_impl(np.empty(x, np.int8), *dyn, **params), avals, {})
-    return Aval("array", found.shape if found is not None else Sym(), np.dtype(bool))
+    """The shape x[idx] has, for x of the shape operand 0 holds."""
+    shape = avals[0]
+    x = Aval("array", tuple(shape.value) if shape.has_value else Sym(), np.dtype(np.int8))
+    return Aval("array", _getitem_shape([x, *avals[1:]], params).shape, np.dtype(bool))
 
 
 def _index_value(index, dyn, as_tuple):

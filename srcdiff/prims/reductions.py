@@ -66,6 +66,8 @@ def count(x, out):
     xs, os = x.aval.shape, out.aval.shape
     if isinstance(xs, tuple) and isinstance(os, tuple):
         return int(np.prod(xs, dtype=np.int64) // max(1, int(np.prod(os, dtype=np.int64))))
+    if os == ():
+        return np.size(x)  # all of x in one number
     return np.size(x) // np.size(out)
 
 

@@ -17,8 +17,9 @@ def _reshape_shape(avals, params):
         found = example_shape(np.reshape, [x, shp], {})  # None when x's dtype is not known
         if found is not None:
             return Aval("array", found.shape, x.dtype)
-    if shp.has_value and -1 not in shp.value:
-        return Aval("array", tuple(shp.value), x.dtype)
+    shape = (shp.value,) if shp.has_value and isinstance(shp.value, int) else shp.value  # x.reshape(-1)
+    if shp.has_value and -1 not in shape:
+        return Aval("array", tuple(shape), x.dtype)
     return Aval("array", Sym(), x.dtype)
 
 
