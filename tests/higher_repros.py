@@ -166,29 +166,29 @@ REPROS = {
         def f(x):
             v = ARR * x
             return np.sum(v[1:]) * x
-        """, "srcdiff.grad(srcdiff.grad(f))(0.9)", 2.0, "rev_over_rev_index_of_intermediate"),
+        """, "srcdiff.grad(srcdiff.grad(f))(0.9)", 2.0, None),
     "jacrev_grad_repeated_index_of_broadcast": ("""
         def f(x):
             return np.sum((ARR * x)[[0, 0]]) * x
-        """, "srcdiff.jacrev(srcdiff.grad(f))(0.9)", 2.0, "rev_over_rev_index_of_intermediate"),
+        """, "srcdiff.jacrev(srcdiff.grad(f))(0.9)", 2.0, None),
     # a silently wrong Hessian: jacrev(grad(f)) of cos(sum((2 x)[1:]) + sum(x)) (hessian is right)
     "jacrev_grad_slice_of_a_product": ("""
         def f(x):
             return np.cos(np.sum((x * 2.0)[1:]) + np.sum(x))
         """, "srcdiff.jacrev(srcdiff.grad(f))(X)", -np.cos(1.2) * np.outer([1.0, 3, 3], [1.0, 3, 3]),
-        "rev_over_rev_index_of_intermediate"),
+        None),
     "jacrev_grad_repeated_index_of_a_square": ("""
         def f(x):
             return np.cos(np.sum((x * x)[[0, 0]]) + np.mean(x))
         """, "srcdiff.jacrev(srcdiff.grad(f))(X)",
         -np.cos(0.18 + 0.2) * np.outer([1.2 + 1 / 3, 1 / 3, 1 / 3], [1.2 + 1 / 3, 1 / 3, 1 / 3])
-        - np.sin(0.18 + 0.2) * np.diag([4.0, 0, 0]), "rev_over_rev_index_of_intermediate"),
+        - np.sin(0.18 + 0.2) * np.diag([4.0, 0, 0]), None),
     # a refusal that is NumPy's error: "operands could not be broadcast together with shapes (2,) (3,)"
     "jacrev_grad_slice_times_sum": ("""
         def f(x):
             v = x * 2.0
             return np.sum(v[1:]) * np.sum(x)
-        """, "srcdiff.jacrev(srcdiff.grad(f))(X)", np.array([[0.0, 2, 2], [2, 4, 4], [2, 4, 4]]), "spurious_refusal"),
+        """, "srcdiff.jacrev(srcdiff.grad(f))(X)", np.array([[0.0, 2, 2], [2, 4, 4], [2, 4, 4]]), None),
     # the same with a side that leaves d alone (found at x = -0.45: the first side is taken)
     "grad_grad_side_that_leaves_a_value": ("""
         def hd(u, c=0.5, *, k=1.5):

@@ -100,12 +100,6 @@ def omitted(program, variant):
 
 
 KNOWN_BUGS = {
-    "rev_over_rev_index_of_intermediate": (
-        "reverse over reverse (jacrev(grad), grad(grad), vjp(grad), jacrev(jacrev)) through a slice or an index of "
-        "an intermediate array ((x * 2.0)[1:], (ARR * x)[[0, 0]]): a wrong second derivative (twice the Hessian "
-        "in places, not symmetric), TypeError or ValueError in the emitted code, or a refusal that is NumPy's "
-        "broadcast error",
-        lambda p, v, m: ("slice" in p.tags or "fancy_read" in p.tags) and m in REV_OVER_REV, "check"),
     "float32_promoted_derivatives": (
         "float32 x and an f that promotes to float64 (a float64 array in it, or an output that does not depend on "
         "x): jacrev, hessian, jvp(grad) and the Jacobians of Jacobians are float64 (grad and vjp are float32)",
@@ -121,11 +115,6 @@ KNOWN_BUGS = {
         "grad of an f whose array output, made from a float by a while loop, does not depend on x: zeros of x's "
         "shape instead of grad's TypeError",
         lambda p, v, m: p.out_kind == "arr" and "float_becomes_array" in p.tags and m == "grad", "check"),
-    "spurious_refusal": (
-        "a located refusal whose message is NumPy's error about srcdiff's own code (operands could not be broadcast "
-        "together with shapes (2,) (3,)) where f runs: the random test counts it as a refusal, the survey lists "
-        "such messages as [suspicious]",
-        lambda p, v, m: False, "refusal"),
 }
 
 
