@@ -166,6 +166,10 @@ class HigherProgram:
         self.complex_check = complex_check  # f is smooth: also called with complex x
         self.zeros = zeros  # x (or some of its elements) is exactly 0
         self.tags = frozenset(tags)
+        # wrappers f_inner_grad, f_inner_jvp calling srcdiff.grad(f), srcdiff.jvp(f, ...) are differentiated too
+        self.inner = out_kind == "scal" and dtype == "float64"
+        self.module = None  # set by the checks: the imported module
+        self.overflows = False  # set by the checks: NumPy overflows inside f at the inputs checked
 
     @property
     def positional(self):
@@ -180,7 +184,7 @@ class HigherProgram:
         return ", ".join(parts)
 
     def render(self, instrument=False):
-        lines = ["import numpy as np", "", "", HELPERS, ""]
+        lines = ["import numpy as np", "", "import srcdiff", "", "", HELPERS, ""]
         lines.append(f"def f({self.signature()}):")
         _render(self.statements, 1, lines)
         lines.append("    " + self.ret)
@@ -189,6 +193,14 @@ class HigherProgram:
             lines += ["", "", f"def f_k({pos}):", f"    return f({pos}, k=0.7)"]
         if "c" in self.defaults:
             lines += ["", "", f"def f_c({pos}, c):", f"    return f({pos}, c=c)"]
+        if self.inner:  # srcdiff's transformations inside a differentiated function
+            if self.x_kind == "arr":
+                inner_grad, direction = f"np.sum(srcdiff.grad(f)({pos}) * ARR)", "ARR"
+            else:
+                inner_grad, direction = f"srcdiff.grad(f)({pos}) * 0.5", "1.0"
+            tangents = ", ".join([direction] + ["0.0"] * (len(self.positional) - 1))
+            lines += ["", "", f"def f_inner_grad({pos}):", f"    return {inner_grad}",
+                      "", "", f"def f_inner_jvp({pos}):", f"    return srcdiff.jvp(f, ({pos},), ({tangents},))[1]"]
         src = "\n".join(lines) + "\n"
         return src if instrument else plain(src)
 

@@ -132,15 +132,55 @@ REPROS = {
             return np.sum(x) + a[0]
         """, "srcdiff.grad(f)(X)", np.array([1.0, 3.0, 1.0]), None),
 
-    # jacfwd writes into the module's array ARR (a = x * ARR, then a loop writes into a), and
-    # every later call (f itself too) reads the changed ARR
-    "jacfwd_writes_into_a_module_array": ("""
+    # jacfwd of a = x * ARR updated in a loop adds into a's tangent, which is ARR itself: 6.0 for 4.5,
+    # and ARR is [2, -4, 8] afterwards, for every later call (f itself too)
+    "jacfwd_adds_into_a_module_array": ("""
         def f(x):
             a = x * ARR
-            for i in range(1, 3):
-                a[i] = a[i - 1] * 0.25 + x
+            b = a * 1.0
+            for i in range(2):
+                a = a + b
             return np.sum(a)
-        """, "(srcdiff.jacfwd(f)(0.7), ARR.tolist())[1]", np.array([0.5, -1.0, 2.0]), "writes_into_module_array"),
+        """, "srcdiff.jacfwd(f)(0.3)", 4.5, "writes_into_module_array"),
+    "jacfwd_leaves_the_module_array": ("""
+        def f(x):
+            a = x * ARR
+            b = a * 1.0
+            for i in range(2):
+                a = a + b
+            return np.sum(a)
+        """, "(srcdiff.jacfwd(f)(0.3), ARR.tolist())[1]", np.array([0.5, -1.0, 2.0]), "writes_into_module_array"),
+
+    # reverse over reverse where an inner loop turns a float into an array: ValueError "setting an
+    # array element with a sequence" in the emitted code (hessian is right)
+    "grad_grad_float_becomes_array_in_inner_loop": ("""
+        def f(x):
+            a = 0.0
+            for i in range(2):
+                b = 1.0
+                for j in range(2):
+                    b = b * (ARR * x)
+                a = a + b
+            return np.sum(a)
+        """, "srcdiff.grad(srcdiff.grad(f))(-0.1368)", 21.0, "rev_over_rev_float_becomes_array_in_inner_loop"),
+    # differentiating wrt y a loop-invariant term of a float that becomes an array: internal error
+    # "IRError: for saves %x, which its body does not define" (wrt x it is right)
+    "loop_invariant_term_wrt_second_argument": ("""
+        def f(x, y):
+            d = 0.0
+            for i in range(3):
+                d = d + x / (1.0 + y ** 2)
+            return d[2]
+        """, "srcdiff.grad(f, argnums=1)(X, 0.4)", -3 * 0.8 * 2 * 0.4 / (1 + 0.4 ** 2) ** 2,
+        "loop_invariant_wrt_second_argument"),
+    # a value that overflowed and is overwritten under an if: 0 * inf = nan in the gradient
+    "nan_from_an_overwritten_overflow": ("""
+        def f(x):
+            a = np.exp(ARR * x * 1000.0)
+            if x > -0.2:
+                a = ARR * x
+            return np.sum(a)
+        """, "srcdiff.grad(f)(0.5)", 1.5, "nan_from_an_overwritten_overflow"),
 
     # --- loop indices in float math
     # grad(grad(f)) through a loop using its index: 3.22 (the records read in reverse order)
@@ -308,6 +348,22 @@ REPROS = {
             return np.sum(x) + y
         """, "srcdiff.jvp(f, (X.astype(np.float32), 0.4), (X.astype(np.float32), 1.0))", ("dtype", "float32"),
         "float32_python_float_argument"),
+
+    # an in-place write into a float32 array keeps float32 in NumPy; srcdiff's value is float64
+    "float32_inplace_add_of_float64": ("""
+        def f(x):
+            a = x.copy()
+            a += ARR
+            return np.sum(a)
+        """, "srcdiff.value_and_grad(f)(X.astype(np.float32))", ("dtype", "float32"), "float32_inplace_write"),
+    # np.max in a loop: jacfwd float64 (jvp float32)
+    "float32_jacfwd_of_max_in_a_loop": ("""
+        def f(x):
+            s = x[1]
+            for i in range(2):
+                s = s + np.max(x)
+            return s
+        """, "srcdiff.jacfwd(f)(X.astype(np.float32))", ("dtype", "float32"), "float32_max_in_a_loop"),
 
     # --- complex inputs: refused in every mode, or right
     "complex_vjp": ("""

@@ -65,17 +65,17 @@ DIRECTORY = tempfile.mkdtemp(prefix="srcdiff_higher_fuzz_")
 TIMEOUT = 30.0  # seconds for one mode's call (compiling included)
 SRCDIFF_DIR = os.path.dirname(os.path.abspath(srcdiff.__file__)) + os.sep
 
-FIRST = ["grad", "grad(0,1)", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "jacfwd(0,1)",
-         "jacrev(0,1)", "jacobian(0,1)", "jacrev(1)"]
-SECOND = ["hessian", "hessian(0,1)", "jacfwd(grad)", "jacrev(grad)", "jacfwd(jacrev)", "jacrev(jacrev)",
-          "grad(grad)", "jvp(grad)", "vjp(grad)"]
 VECTOR_SECOND = ["jacfwd(jacrev)", "jacrev(jacrev)", "jacfwd(jacfwd)", "jacrev(jacfwd)"]
 FORWARD = {"jvp", "jacfwd", "jacfwd(0,1)", "jacobian", "jacobian(0,1)", "hessian", "hessian(0,1)", "jacfwd(grad)",
            "jacfwd(jacrev)", "jvp(grad)", "jacfwd(jacfwd)", "jacrev(jacfwd)"}
 JACOBIAN_OF_REV = {"jacrev", "jacrev(0,1)", "jacrev(1)", "jacobian", "jacobian(0,1)", "hessian", "hessian(0,1)",
                    "jacfwd(grad)", "jacrev(grad)", "jacfwd(jacrev)", "jacrev(jacrev)", "jacfwd(jacfwd)",
                    "jacrev(jacfwd)"}
-REV_OVER_REV = {"jacrev(grad)", "jacrev(jacrev)", "grad(grad)", "vjp(grad)", "jacrev(jacfwd)"}
+WRT_SECOND = {"grad(0,1)", "jacfwd(0,1)", "jacrev(0,1)", "jacobian(0,1)", "jacrev(1)", "hessian(0,1)"}
+WRITE_TAGS = {"item_write", "slice_write", "fancy_write", "copies_views", "helper_write"}
+LOOP_TAGS = {"loop", "while", "list_append", "helper_loop"}
+REV_OVER_REV = {"jacrev(grad)", "jacrev(jacrev)", "grad(grad)", "vjp(grad)", "jacrev(jacfwd)", "grad(grad(grad))",
+                "grad(inner grad)", "grad(inner jvp)"}
 # the modes a call with defaults left out (or given) runs, besides the full set on f(x)
 DEFAULTS_MODES = ["grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "grad(grad)"]
 COMPLEX_MODES = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian"]
@@ -109,8 +109,28 @@ KNOWN_BUGS = {
         "value_and_grad's value, jvp's value and tangent and jacfwd wrt x are float64 where f gives float32",
         lambda p, v, m: p.dtype == "float32" and (p.has_y or v in ("f(c)", "f_c", "f(k=)")), "dtype"),
     "writes_into_module_array": (
-        "jacfwd of a = x * ARR (x a float) then writes into a in a loop: the emitted code writes into ARR itself",
-        lambda p, v, m: p.x_kind == "scal" and "write_in_loop" in p.tags and m in FORWARD, "check"),
+        "jacfwd of a = x * ARR (x a float) updated in a loop: the emitted code adds into the tangent of a, which is "
+        "ARR itself: a wrong Jacobian, and ARR changed for every later call",
+        lambda p, v, m: p.x_kind == "scal" and ("loop" in p.tags or "while" in p.tags) and m in FORWARD, "check"),
+    "rev_over_rev_float_becomes_array_in_inner_loop": (
+        "grad(grad(f)) / jacrev(grad(f)) where an inner loop turns a float into an array (b = 1.0; for: b = b * "
+        "(ARR * x)): ValueError 'setting an array element with a sequence' in the emitted code",
+        lambda p, v, m: "float_becomes_array" in p.tags and m in REV_OVER_REV, "check"),
+    "loop_invariant_wrt_second_argument": (
+        "d = 0.0; for: d = d + x / (1 + y ** 2); return d[2], differentiated wrt y: internal error IRError 'for "
+        "saves %x, which its body does not define'",
+        lambda p, v, m: "float_becomes_array" in p.tags and p.has_y and m in WRT_SECOND, "check"),
+    "nan_from_an_overwritten_overflow": (
+        "a value that overflowed (np.exp(1000 x)) and is then overwritten under an if: its zero adjoint times inf "
+        "makes the gradient nan",
+        lambda p, v, m: p.overflows and m not in FORWARD, "check"),
+    "float32_inplace_write": (
+        "a write into a float32 array (a += ARR, z[0] += e): NumPy keeps float32, srcdiff's value and derivatives "
+        "become float64",
+        lambda p, v, m: p.dtype == "float32" and bool(p.tags & WRITE_TAGS), "dtype"),
+    "float32_max_in_a_loop": (
+        "np.max(x) inside a loop, x float32: jacfwd and hessian are float64 (jvp is float32)",
+        lambda p, v, m: p.dtype == "float32" and "kink" in p.tags and bool(p.tags & LOOP_TAGS), "dtype"),
     "constant_vector_output_grad": (
         "grad of an f whose array output, made from a float by a while loop, does not depend on x: zeros of x's "
         "shape instead of grad's TypeError",
@@ -352,6 +372,8 @@ def run_program(program, seed, directory=DIRECTORY, run_known=False):
             return report
         return report.finish()
     report.seed = seed + attempt
+    program.module = module
+    program.overflows = _overflows(module.f, vals["args64"], {})
     constants = {n: (v, v.copy()) for n, v in vars(module).items() if isinstance(v, np.ndarray)}
     for label, fn, _, a64, kw, modes in variants:
         _Checker(report, program, label, fn, a64, kw, vals, modes, run_known, constants).run()
@@ -371,6 +393,18 @@ def _variants(program, module, instr, vals):
         variants.append(("f(k=)", module.f, instr.f, args64, {"k": vals["k"]}, DEFAULTS_MODES))
         variants.append(("f_k", module.f_k, instr.f_k, args64, {}, DEFAULTS_MODES))
     return variants
+
+
+def _overflows(fn, args, kwargs):
+    """Whether NumPy overflows (or makes a nan) somewhere inside fn(*args)."""
+    events = []
+    previous = np.seterrcall(lambda kind, flag: events.append(kind))
+    try:
+        with np.errstate(over="call", invalid="call", divide="call"):
+            _python(fn, kwargs)(*args)
+    finally:
+        np.seterrcall(previous)
+    return bool(events)
 
 
 def _not_comparable(variants, margins):
@@ -406,8 +440,8 @@ class _Checker:
                           for a in self.args]
         with np.errstate(all="ignore"):
             out = self.py(*self.args)
+            self.value64 = np.asarray(self.py(*self.args64), dtype=float)
         self.out_dtype = np.asarray(out).dtype
-        self.value64 = np.asarray(self.py(*self.args64), dtype=float)
         self.vector = program.out_kind == "arr"
 
     # -- running one check
@@ -462,7 +496,8 @@ class _Checker:
 
     # -- references (float64, central differences)
     def cd(self, fn, i):
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             return np.asarray(central_difference(lambda *a: np.asarray(fn(*a), dtype=float), self.args64, i),
                               dtype=float)
 
@@ -549,7 +584,19 @@ class _Checker:
         self.check("jacfwd(jacrev)", lambda: srcdiff.jacfwd(srcdiff.jacrev(f))(*a, **kw), h00, 2)
         self.check("jacrev(jacrev)", lambda: srcdiff.jacrev(srcdiff.jacrev(f))(*a, **kw), h00, 2)
         if scalar_x:
-            self.check("grad(grad)", lambda: srcdiff.grad(srcdiff.grad(f))(*a, **kw), h00, 2)
+            gg = self.check("grad(grad)", lambda: srcdiff.grad(srcdiff.grad(f))(*a, **kw), h00, 2)
+            if gg is not None and not self.f32:  # third order, against differences of grad(grad(f))
+                self.check("grad(grad(grad))", lambda: srcdiff.grad(srcdiff.grad(srcdiff.grad(f)))(*a, **kw),
+                           lambda: Exp(self.cd(lambda *b: srcdiff.grad(srcdiff.grad(f))(*b, **kw), 0), self.din(0)), 2)
+        if self.label == "f" and self.program.inner:
+            # srcdiff.grad(f) and srcdiff.jvp(f, ...) written inside a function that is differentiated
+            direction = np.array([0.5, -1.0, 2.0]) if not scalar_x else 1.0  # ARR, or 1.0 (tests/fuzz_higher.py)
+            weight = direction if not scalar_x else 0.5
+            module = self.program.module
+            self.check("grad(inner grad)", lambda: srcdiff.grad(module.f_inner_grad)(*a),
+                       lambda: Exp(_pull(np.asarray(weight), self.second(0, 0)), self.din(0)), 2)
+            self.check("grad(inner jvp)", lambda: srcdiff.grad(module.f_inner_jvp)(*a),
+                       lambda: Exp(_apply(self.second(0, 0), direction), self.din(0)), 2)
         if not kw:
             g = srcdiff.grad(f)
             self.check("jvp(grad)", lambda: srcdiff.jvp(g, a, t),
