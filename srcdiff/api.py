@@ -6,7 +6,7 @@ import numpy as np
 
 from . import cache, pytree
 from .compiler import compile_grad, grad_ir
-from .dispatch import make_dispatcher
+from .dispatch import call_on_numbers, make_dispatcher
 from .frontend import own_signature
 from .ir import aval_of_argument, is_function_argument, unknown_aval
 from .prims.core import runs_when_compiling
@@ -195,7 +195,7 @@ class Gradient:
             type(self).__call__ = self._dispatcher(args, compiled)
         # Python floats run as NumPy scalars, so 1 / 0.0 is inf (with NumPy's warning), as it is
         # for arrays, rather than a ZeroDivisionError from inside the derivative
-        outs = compiled.fn(*[np.float64(a) if type(a) is float else a for a in leaves])
+        outs = call_on_numbers(compiled.fn, compiled.source, leaves)
         if self._simple and structures is None:
             return _like(outs, args[self._indices[0]])
         return self._package(outs, args, structures, compiled)

@@ -38,6 +38,21 @@ def python_floats_safe(source):
     return True
 
 
+def call_on_numbers(fn, source, args):
+    """fn(*args), with Python float arguments as Python floats: they then mix with float32
+    arrays as they do in NumPy (np.sum(x) + 0.4 stays float32; np.float64(0.4) would not).
+    Where Python's float arithmetic parts from NumPy's (1 / 0.0 raises, a negative float to
+    a float power is complex) the call runs on NumPy scalars instead, as NumPy would compute."""
+    if not any(type(a) is float for a in args):
+        return fn(*args)
+    if python_floats_safe(source):
+        try:
+            return fn(*args)
+        except _FLOAT_MISMATCH:
+            pass
+    return fn(*[np.float64(a) if type(a) is float else a for a in args])
+
+
 _INTERNAL = {"self", "fn", "on_floats", "slow", "package", "like", "MISSING", "float64", "MISMATCH", "holds",
              "outs", "args", "kwargs", "float", "type", "len"}
 

@@ -8,6 +8,7 @@ import numpy as np
 from . import cache, pytree
 from .api import _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, _leaves_of, bind_given
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
+from .dispatch import call_on_numbers
 from .frontend import own_signature
 from .ir import aval_of_argument, is_function_argument
 from .prims.core import runs_when_compiling
@@ -53,7 +54,7 @@ def jvp(fun, primals, tangents):
         if pytree.flatten(tangents[i], t_leaves) != pytree.flatten(primals[i], p_leaves):
             raise TypeError(f"jvp: tangent {i} does not have the structure of primal {i}")
         tangent_leaves.extend(_like_value(t, p, f"tangent {i}") for t, p in zip(t_leaves, p_leaves))
-    outs = compiled.fn(*_as_numpy(leaves), *tangent_leaves)
+    outs = call_on_numbers(compiled.fn, compiled.source, [*leaves, *tangent_leaves])
     outs = outs if isinstance(outs, tuple) else (outs,)
     n = compiled.n_results
     values, tangents_out = outs[:n], outs[n:]
@@ -73,7 +74,7 @@ def vjp(fun, *primals):
     """
     _refuse_complex_args(fun, primals, "primal")
     compiled, leaves, structures, _ = _compiled("vjp", fun, primals)
-    result = compiled.forward(*_as_numpy(leaves))
+    result = call_on_numbers(compiled.forward, compiled.source, leaves)
     n = compiled.n_results
     outs, tape = (result[:n], result[n]) if n > 1 else ((result[0],), result[1])
     return _unflatten_out(compiled.out_tree, outs), VJPFunction(compiled, tape, primals, structures, outs)
@@ -92,7 +93,7 @@ class VJPFunction:
         if len(leaves) != self.compiled.n_results:
             raise TypeError(f"the cotangent has {len(leaves)} parts for {self.compiled.n_results} outputs")
         leaves = [_like_value(g, out, "the cotangent") for g, out in zip(leaves, self.outs)]
-        grads = self.compiled.fn(self.tape, *leaves)
+        grads = call_on_numbers(self.compiled.fn, self.compiled.source, [self.tape, *leaves])
         grads = grads if isinstance(grads, tuple) else (grads,)
         it = iter(grads)
         out = []
@@ -138,23 +139,17 @@ def _refuse_complex_args(fun, values, what):
                             "real numbers only (split it into real and imaginary parts)")
 
 
-def _as_numpy(leaves):
-    """Python floats run as NumPy scalars, so 0.0 ** -1 is inf (with NumPy's warning), as
-    for arrays, rather than a ZeroDivisionError from inside the derivative."""
-    return [np.float64(a) if type(a) is float else a for a in leaves]
-
-
 def _like_value(t, value, what):
     """A tangent (cotangent) for a value: its shape, in its dtype; a float for a float."""
     if _is_complex(t):
         raise TypeError(f"{what} is complex; srcdiff differentiates real numbers only")
     if t is None:
-        return np.zeros_like(value) if isinstance(value, np.ndarray) else np.float64(0.0)
+        return np.zeros_like(value) if isinstance(value, np.ndarray) else 0.0
     if np.shape(t) != np.shape(value):
         raise TypeError(f"{what} has shape {np.shape(t)}, but its value has shape {np.shape(value)}")
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "f":
         return np.asarray(t, dtype=value.dtype) if isinstance(value, np.ndarray) else value.dtype.type(t)
-    return np.asarray(t, dtype=float) if np.ndim(t) else np.float64(t)
+    return np.asarray(t, dtype=float) if np.ndim(t) else float(t)
 
 
 def _tangent_like(t, value):
@@ -309,7 +304,7 @@ class _Jacobian:
 
     def __call__(self, *args, **kwargs):
         compiled, leaves = self._compiled_for(self._bind(args, kwargs))
-        outs = compiled.fn(*_as_numpy(leaves))
+        outs = call_on_numbers(compiled.fn, compiled.source, leaves)
         outs = outs if isinstance(outs, tuple) else (outs,)
         # an array of its own, never a read-only broadcast view
         outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o) for o in outs]

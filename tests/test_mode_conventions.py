@@ -52,11 +52,16 @@ def test_the_jacobian_of_a_float32_function_is_float32(mode):
     np.testing.assert_allclose(J, exact, rtol=1e-6, atol=1e-7)
 
 
-def test_a_jacobian_has_the_result_dtype_of_output_and_input():
+def test_a_jacobian_has_a_tangent_s_dtype_by_forward_mode_and_a_cotangent_s_otherwise():
+    # JAX's rule: jacfwd's columns are tangents of the output (float64 here), jacrev's rows
+    # cotangents of the input (float32, as grad's gradient is), and hessian is jacfwd of jacrev
     J = jacfwd(promotes)(X32)  # float32 in, float64 out
     assert J.dtype == np.float64
     np.testing.assert_allclose(J, np.cos(X32).astype(float) * WEIGHTS, rtol=1e-6)
-    assert jacrev(promotes)(X32).dtype == np.float64
+    for mode in (jacrev, jacobian):
+        J = mode(promotes)(X32)
+        assert J.dtype == np.float32
+        np.testing.assert_allclose(J, np.cos(X32).astype(float) * WEIGHTS, rtol=1e-6)
 
 
 def test_hessian_jvp_and_vjp_of_float32_stay_float32():
@@ -278,3 +283,26 @@ def test_jvp_inside_takes_module_level_tangents():
     assert grad(slope)(x) == pytest.approx(exact, rel=1e-13)
     np.testing.assert_allclose(grad(first_partial)(X), hessian(bowl)(X)[0], rtol=1e-13)
     np.testing.assert_allclose(grad(first_partial)(X), central_difference(first_partial, (X,), 0), rtol=1e-6)
+
+
+def sum_plus_a_python_float(x, y):
+    return np.sum(x * x) + y
+
+
+def test_a_python_float_mixes_with_float32_as_in_numpy():
+    # converted to np.float64 before the call, 0.4 made the value float64
+    value, (dx, dy) = srcdiff.value_and_grad(sum_plus_a_python_float, argnums=(0, 1))(X32, 0.4)
+    assert value.dtype == np.float32 and dx.dtype == np.float32 and type(dy) is float
+    value, tangent = jvp(sum_plus_a_python_float, (X32, 0.4), (np.ones(3, np.float32), 1.0))
+    assert value.dtype == tangent.dtype == np.float32
+    assert tangent == pytest.approx(float(np.sum(2 * X32)) + 1.0, rel=1e-6)
+
+
+def uses_a_float64_constant(x):
+    return np.sum(np.ones(3) + x)
+
+
+def test_a_gradient_inside_another_derivative_has_its_argument_s_dtype():
+    value, tangent = jvp(srcdiff.grad(uses_a_float64_constant), (X32,), (X32,))
+    assert value.dtype == tangent.dtype == np.float32
+    assert hessian(uses_a_float64_constant)(X32).dtype == np.float32

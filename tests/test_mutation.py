@@ -702,3 +702,49 @@ def test_a_write_into_an_array_of_a_dict_argument_is_seen_through_the_dict():
     p = {"w": np.array([0.3, 1.2, -0.7])}
     np.testing.assert_array_equal(grad(write_into_an_argument_dict_s_array)(p)["w"], [0.0, 2.0, 2.0])
     np.testing.assert_array_equal(p["w"], [0.3, 1.2, -0.7])
+
+
+def item_of_a_built_list_written(x):
+    hs = []
+    for i in range(2):
+        hs.append(x * (i + 1))
+    h = hs[0]
+    h[1] = 0.0  # changes hs[0] too
+    return np.sum(np.stack(hs))
+
+
+def test_a_write_into_an_item_of_a_list_is_refused():
+    with pytest.raises(NonDifferentiableError, match="h is an item of a list"):
+        grad(item_of_a_built_list_written)(np.ones(3))
+
+
+GLOBAL_ROW = np.array([0.5, -1.0, 2.0])
+
+
+def running_writes_into_a_product_with_a_global(x):
+    a = x * GLOBAL_ROW
+    for i in range(1, 3):
+        a[i] = a[i - 1] * 0.25 + x
+    return np.sum(a)
+
+
+def test_no_mode_writes_into_a_global_array_or_an_argument():
+    # jacfwd's tangent of x * GLOBAL_ROW along 1.0 is GLOBAL_ROW itself, which the loop then
+    # wrote into: every later result was wrong. A loop writing into a carried array it may not
+    # change copies it once, before the loop.
+    x = np.array([0.3, 1.2, -0.7])
+    for mode in (srcdiff.jacfwd, srcdiff.jacrev, srcdiff.hessian, grad):
+        mode(running_writes_into_a_product_with_a_global)(0.7)
+        np.testing.assert_array_equal(GLOBAL_ROW, [0.5, -1.0, 2.0])
+    assert srcdiff.jacfwd(running_writes_into_a_product_with_a_global)(0.7) == pytest.approx(
+        central_difference(running_writes_into_a_product_with_a_global, (0.7,), 0), rel=1e-6)
+    source = srcdiff.source(grad(doubles_its_argument_in_a_loop), x)
+    assert source.count(".copy()") == 1 and "x = x.copy()\n    for i in range(3):" in source
+    np.testing.assert_allclose(grad(doubles_its_argument_in_a_loop)(x), 8 * x)
+    np.testing.assert_array_equal(x, [0.3, 1.2, -0.7])
+
+
+def doubles_its_argument_in_a_loop(x):
+    for i in range(3):
+        x[i] = x[i] * 2.0
+    return np.sum(x * x)

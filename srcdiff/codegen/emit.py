@@ -399,6 +399,8 @@ class _Writer:
         if out.id in self.plan.inline:
             self.exprs[out.id] = expr
             return []
+        if prim.effect and not self.plan.use_count.get(out.id):
+            return [ast.Expr(expr)]  # done for what it does (_scalar_seed(d) raises for an array)
         if len(eqn.outs) == 1:
             accumulates = self._accumulates(eqn, at)  # before bind takes out's preferred name
             name = self.bind(out, out.hint or self.temp_name(eqn), at)
@@ -552,7 +554,10 @@ class _Writer:
         names = []
         for param, init in zip(params, inits):
             name = self._carried_name(param, init, at, names)
-            if self.names.get(getattr(init, "id", None)) != name:
+            if param.id in self.plan.copied:  # the loop writes into it: a copy of its own, once
+                copy = ast.Call(ast.Attribute(self.atom(init), "copy", ast.Load()), [], [])
+                before.append(ast.Assign([ast.Name(name, ast.Store())], copy))
+            elif self.names.get(getattr(init, "id", None)) != name:
                 before += self.assign_all([(name, init)])
             names.append(name)
         if not is_for:

@@ -8,8 +8,11 @@ iteration reads it again); a value written inline is needed where its
 consumer is written."""
 from collections import defaultdict
 
+import numpy as np
+
 from ..ir import COND, FOR, WHILE, Var
 from ..ir.regions import loop_parts
+from ..prims.core import shares_memory
 
 FOREVER = float("inf")
 
@@ -96,8 +99,25 @@ class Plan:
                 continue  # a value changed in place needs a name
             if position == FOREVER:
                 self.inline.add(v.id)  # written straight into the return
-            elif self._same_level(eqn, chain, consumer):
+            elif self._same_level(eqn, chain, consumer) and not self._written_before_read(eqn, block):
                 self.inline.add(v.id)
+
+    def _written_before_read(self, eqn, block):
+        """Whether inlining eqn would move its read of an array past a write into that array
+        (dv = g[i]; g[i] = 0.0; dx[i] += dv * 2.0): named, it is read first, and the write
+        may change g itself rather than a copy."""
+        reads = {a.id for a in eqn.ins if isinstance(a, Var)}
+        end, statement = self.pos[id(eqn)], eqn
+        while True:  # where the expression is finally written: the end of a chain of inlinable uses
+            v = statement.outs[0] if len(statement.outs) == 1 else None
+            if v is None or self.use_count[v.id] != 1 or v.hint:
+                break
+            (position, _, consumer), = self.uses[v.id]
+            if consumer is None or position == FOREVER:
+                break
+            end, statement = position, consumer
+        return any(getattr(e.prim, "inplace", None) is not None and isinstance(e.ins[0], Var) and e.ins[0].id in reads
+                   and self.pos[id(eqn)] < self.pos[id(e)] < end for e in block.eqns)
 
     def _named_adjoint(self, v):
         """An adjoint whose primal has a name in the code is a statement named after it."""
@@ -174,7 +194,9 @@ def _owned(fn, plan):
         """a's object may be handed over to region: owned, and neither it nor anything else
         that may be it (another region's out) is read after position `until`."""
         if not isinstance(a, Var):
-            return True
+            # a number is not an object anything changes; an array constant is one the module
+            # shares (a global array: a_dot = ARR, then a_dot[i] = ... wrote into ARR)
+            return not isinstance(a.value, np.ndarray)
         own = {o.id for _, o in _passed_through(region)}
         own |= set().union(*(plan.views.get(o, set()) for o in own))  # what is made of the outs sees their final value
         others = plan.views.get(a.id, set()) - own
@@ -194,6 +216,16 @@ def _owned(fn, plan):
                     if eqn.prim is not COND:
                         owned.discard(loop_parts(eqn)[1][j].id)
 
+    # a loop writing into a carried array it may not change (an argument, a global) takes a
+    # copy of it once, before the loop, rather than one per write
+    copied = {}  # id of a loop's carried parameter -> its initial value, copied before the loop
+    for eqn in regions:
+        if eqn.prim is not COND:
+            body, params, inits = loop_parts(eqn)
+            written = _written_in_place(body)
+            copied.update((p.id, i) for p, i in zip(params, inits)
+                          if p.id in written and i.aval.kind == "array" and i.aval.known_shape and i.aval.shape != ())
+
     changed = True
     while changed:
         changed = False
@@ -206,7 +238,8 @@ def _owned(fn, plan):
                 n = len(body.results)
                 pairs = []
                 for j in range(n):
-                    sources = [(inits[j], start), (body.results[j], end + 0.5)]
+                    init = [] if params[j].id in copied else [(inits[j], start)]
+                    sources = init + [(body.results[j], end + 0.5)]
                     pairs.append((eqn.outs[j], sources))
                     pairs.append((params[j], sources))
                     if eqn.prim is WHILE:
@@ -215,7 +248,25 @@ def _owned(fn, plan):
                 if var.id in owned and not all(ok(s, until, eqn) for s, until in sources):
                     owned.discard(var.id)
                     changed = True
+    for eqn in regions:  # where the initial value could have been handed over, no copy is needed
+        if eqn.prim is not COND:
+            start = plan.pos[id(eqn)]
+            for p in loop_parts(eqn)[1]:
+                if p.id in copied and (p.id not in owned or ok(copied[p.id], start, eqn)):
+                    del copied[p.id]
+    plan.copied = set(copied)
     return owned
+
+
+def _written_in_place(block):
+    """Ids of the values a block (or a region in it) changes in place, as prim.inplace does."""
+    ids = set()
+    for eqn in block.eqns:
+        if getattr(eqn.prim, "inplace", None) is not None and eqn.ins and isinstance(eqn.ins[0], Var):
+            ids.add(eqn.ins[0].id)
+        for b in eqn.blocks:
+            ids |= _written_in_place(b)
+    return ids
 
 
 def _stored(block):
@@ -252,7 +303,7 @@ def _views(fn):
         for eqn in block.eqns:
             for b in eqn.blocks:
                 walk(b)
-            if getattr(eqn.prim, "shares", False) and eqn.ins and isinstance(eqn.ins[0], Var):
+            if eqn.ins and isinstance(eqn.ins[0], Var) and shares_memory(eqn, unknown=True):
                 base = eqn.ins[0].id
                 views.setdefault(base, set()).update(o.id for o in eqn.outs)
             for source, out in _passed_through(eqn):  # a loop that does not run gives back its init

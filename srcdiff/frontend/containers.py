@@ -14,7 +14,8 @@ from ..errors import NonDifferentiableError
 from ..ir import Const, Var
 from ..prims import T
 from ..prims import lists
-from ..prims.indexing import VIEWS, update
+from ..prims.core import shares_memory
+from ..prims.indexing import update
 
 COMPREHENSION_UNROLL = 32  # a comprehension over a constant range this short is written out
 
@@ -104,9 +105,10 @@ class Containers:
     def refuse_view(self, array, name, node):
         eqn = self.builder.producer(array.atom)
         if eqn is not None and _is_view(eqn):
+            what = "an item of a list, and writing into it would change the list's item" if eqn.prim is lists.LIST_ITEM \
+                else f"a view of another array ({eqn.prim.name}), and writing into it would change that array"
             raise NonDifferentiableError(
-                f"{name} is a view of another array ({eqn.prim.name}), and writing into it would change that "
-                "array too, which srcdiff does not follow", self.parsed.loc(node),
+                f"{name} is {what} too, which srcdiff does not follow", self.parsed.loc(node),
                 f"write into the original array, or take a copy first: {name} = {name}.copy()",
             )
 
@@ -444,13 +446,6 @@ _MISSING = object()
 
 
 def _is_view(eqn):
-    """Whether eqn's result shares its first operand's memory, as NumPy makes it."""
-    if eqn.prim.name not in VIEWS or not eqn.ins or not isinstance(eqn.ins[0], Var):
-        return False
-    if eqn.params.get("_spelling") == "flatten":
-        return False  # x.flatten() always copies
-    if eqn.prim.name != "getitem":
-        return True
-    out = eqn.outs[0].aval
-    index_arrays = any(a.aval.kind == "array" and a.aval.shape != () for a in eqn.ins[1:])
-    return out.known_shape and out.ndim >= 1 and not index_arrays
+    """Whether eqn's result shares its first operand's memory, as NumPy makes it (taken to be
+    a copy where that is not known when compiling, for arguments of unknown shapes)."""
+    return bool(eqn.ins) and isinstance(eqn.ins[0], Var) and shares_memory(eqn, unknown=False)

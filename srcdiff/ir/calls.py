@@ -40,6 +40,8 @@ class Call:
     jvp = vjp = None
     hoistable = False
     fresh = False
+    view = False
+    effect = False
 
     def arity(self, eqn):
         return len(eqn.outs)

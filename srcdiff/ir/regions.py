@@ -27,6 +27,8 @@ class Region:
     impl = None
     shape = None
     jvp = vjp = None
+    view = False  # its outs may be what was passed in; codegen follows that through the blocks
+    effect = False
 
     def __init__(self, name):
         self.name = name

@@ -33,5 +33,5 @@ for _prim in [*UNARY.values(), *BINARY.values(), *NONDIFF.values(), ADD, SUB, NE
 # Operations whose result may be the very array of their first operand, or a view of it
 # (x[1:], x.T, an item read from a list, _sum_to(g, shape) when g already has the shape):
 # while such a result is read, its operand must not be changed in place.
-for _prim in [GETITEM, RESHAPE, TRANSPOSE, SQUEEZE, EXPAND_DIMS, BROADCAST_TO, LIST_ITEM, SUM_TO]:
-    _prim.shares = True
+for _prim in [TRANSPOSE, SQUEEZE, EXPAND_DIMS, BROADCAST_TO, LIST_ITEM, SUM_TO]:
+    _prim.view = True

@@ -36,6 +36,7 @@ BROADCAST_TO = Primitive(
 SCALAR_SEED = attach(Primitive("scalar_seed", emit=lambda a, p: f"_scalar_seed({a[0]})",
                                shape=lambda avals, p: Aval("array", (), avals[0].dtype), differentiable=False),
                      "scalar_seed")
+SCALAR_SEED.effect = True
 
 
 @SUM_TO.defvjp

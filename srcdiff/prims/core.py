@@ -30,7 +30,11 @@ class Primitive:
         self.differentiable = differentiable
         self.hoistable = False  # safe to compute before a loop that may not run (see prims/__init__)
         self.fresh = False  # the result is a new object (see prims/__init__)
-        self.shares = False  # the result may be its first operand's array, or a view of it (see prims/__init__)
+        # whether the result is its first operand's array or a view of it, as NumPy makes it:
+        # False, True, or a function of the equation giving True, False or None (not known
+        # when compiling: x[i] of an array of unknown rank); see shares_memory
+        self.view = False
+        self.effect = False  # it does something beyond its result (raises): kept where its result is not read
         # operands may be list values (hs a loop appended to); any other primitive takes the
         # array NumPy makes of such a list, np.stack(hs): np.mean(hs) is the mean of that
         self.takes_lists = takes_lists
@@ -215,6 +219,14 @@ def _known_value(prim, atoms, params, aval):
     if isinstance(value, (bool, int)) or (isinstance(value, tuple) and all(isinstance(v, int) for v in value)):
         return Aval(aval.kind, aval.shape, aval.dtype, value, True)
     return aval
+
+
+def shares_memory(eqn, unknown):
+    """Whether eqn's result shares memory with its first operand (x[1:], x.T, an item read
+    from a list), `unknown` where that is not known when compiling."""
+    view = eqn.prim.view
+    found = view(eqn) if callable(view) else view
+    return unknown if found is None else found
 
 
 def current() -> Builder:

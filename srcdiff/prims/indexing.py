@@ -133,6 +133,18 @@ GETITEM = Primitive(
 )
 
 
+def _getitem_view(eqn):
+    """x[1:] and x[0] of a matrix are views; x[0] of a vector (a number) and x[[0, 1]] are
+    copies; of an array whose rank is not known, which it is is not known either."""
+    if any(a.aval.kind == "array" and a.aval.shape != () for a in eqn.ins[1:]):
+        return False  # an index array: NumPy copies
+    out = eqn.outs[0].aval
+    return out.ndim >= 1 if out.known_shape else None
+
+
+GETITEM.view = _getitem_view
+
+
 def _put_shape(avals, params):
     like = avals[0]
     if params.get("dtype") is not None:
@@ -353,14 +365,14 @@ def _(g, out, ins, active, index, as_tuple):
 
     x, v, dyn = ins[0], ins[1], ins[2:]
     params = dict(index=index, as_tuple=as_tuple)
-    dx = current().apply(INDEX_UPDATE, [g, 0.0, *dyn], **params) if active[0] else None
     dv = None
-    if active[1]:
+    if active[1]:  # read before g is zeroed there, so the zeroing may write into g itself
         dv = current().apply(GETITEM, [g, *dyn], **params)
         if may_repeat(index, [d.aval for d in dyn]) and not _unique_rows(index, dyn):
             # only the last write to a place lands: the others' values have no effect
             dv = dv * current().apply(LAST_WRITES, [shape_of(x), *dyn], **params)
         dv = unbroadcast(dv, v)
+    dx = current().apply(INDEX_UPDATE, [g, 0.0, *dyn], **params) if active[0] else None
     return (dx, dv) + (None,) * len(dyn)
 
 
@@ -377,9 +389,6 @@ def update(x, idx, value):
     template, operands, as_tuple = split_index(idx)
     ops = [_index_operand(o) for o in operands]
     return current().apply(INDEX_UPDATE, [x, value, *ops], index=template, as_tuple=as_tuple)
-
-
-VIEWS = ("getitem", "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to")
 
 
 @method("__getitem__")

@@ -36,6 +36,10 @@ RESHAPE = Primitive("reshape", emit=_reshape_emit, impl=lambda x, s, **spelling:
                     shape=_reshape_shape)
 
 
+# a view where the memory layout allows it (x.T.reshape(-1) copies), and x.flatten() never
+RESHAPE.view = lambda eqn: eqn.params.get("_spelling") != "flatten"
+
+
 def reshape(x, shape, spelling="reshape"):
     params = {"_spelling": spelling, "_method": is_known_array(x)}
     return current().apply(RESHAPE, [x, shape_operand(shape)], **params)

@@ -36,8 +36,9 @@ INDEX = Aval("scalar", (), np.dtype(np.int64))
 
 def jacobian_function(fn: Function, wrt, mode) -> Function:
     """(params...) -> d(results[j])/d(params[wrt[i]]) for every j, then i (result-major),
-    each of shape results[j].shape + params[wrt[i]].shape, in the result dtype of the two
-    (a float32 function has a float32 Jacobian). mode: "fwd", "rev" or "auto"."""
+    each of shape results[j].shape + params[wrt[i]].shape. mode: "fwd", "rev" or "auto". Its
+    dtype is JAX's: by forward mode a tangent's (the output's), otherwise a cotangent's (the
+    input's), so hessian(f) of a float32 x is float32 (it is jacfwd of jacrev)."""
     ins = [fn.params[i] for i in wrt]
     outs = list(fn.results)
     for p in ins:
@@ -48,6 +49,7 @@ def jacobian_function(fn: Function, wrt, mode) -> Function:
     n = [int(np.prod(p.aval.shape, dtype=int)) for p in ins]
     m = [None if s is None else int(np.prod(s, dtype=int)) for s in out_shapes]
     total_m = None if None in m else sum(m)
+    by_output = mode == "fwd"
     if mode == "auto":
         mode = "fwd" if total_m is None or sum(n) < total_m else "rev"
     elif mode == "rev" and total_m is None:
@@ -63,7 +65,7 @@ def jacobian_function(fn: Function, wrt, mode) -> Function:
         results = []
         for j, r in enumerate(outs):
             for i, p in enumerate(ins):
-                results.append(_finish(jacobians[j][i], r, out_shapes[j], p, _dtype(r.aval, p.aval)).atom)
+                results.append(_finish(jacobians[j][i], r, out_shapes[j], p, _dtype(r.aval, p.aval, by_output)).atom)
     return Function("jacobian_" + fn.name, Block(list(fn.params), builder.eqns, results), fn.filename, fn.lineno,
                     fn.doc)
 
@@ -75,11 +77,13 @@ def _output_shape(fn, r):
     return aval.shape if aval.known_shape else None
 
 
-def _dtype(out, x):
-    """A Jacobian's dtype: that of output and input together. A Python float (weakly
-    typed, as in NumPy and JAX) takes the other's; an integer output has no say."""
-    dtypes = [a.dtype for a in (out, x) if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
-    return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+def _dtype(out, x, by_output):
+    """A Jacobian's dtype: the output's for jacfwd (a tangent's), the input's otherwise (a
+    cotangent's, as grad's). A Python float or an integer output (weakly typed, as in NumPy
+    and JAX) takes the input's."""
+    if by_output and out.kind == "array" and out.dtype is not None and out.dtype.kind == "f":
+        return out.dtype
+    return x.dtype
 
 
 def _finish(jac, out, out_shape, x, dtype):

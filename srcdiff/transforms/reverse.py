@@ -47,10 +47,14 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     builder = Builder(list(fn.body.eqns), peephole=peephole)
     adjoint = {}
     with builder.active():
-        if isinstance(out, Var) and out.id in act:
-            # a number: checked when the derivative runs where its shape is not known now
-            adjoint[out.id] = T(Const(_one(out.aval.dtype))) if out.aval.known_shape else \
-                builder.apply(SCALAR_SEED, [out])
+        if isinstance(out, Var) and not out.aval.known_shape:
+            # a number: checked when the derivative runs where its shape is not known now,
+            # also where nothing flows from it (its check is kept: SCALAR_SEED.effect)
+            seed = builder.apply(SCALAR_SEED, [out])
+            if out.id in act:
+                adjoint[out.id] = seed
+        elif isinstance(out, Var) and out.id in act:
+            adjoint[out.id] = T(Const(_one(out.aval.dtype)))
         rev.block(fn.body.eqns, adjoint, builder)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
     if with_value and isinstance(out, Var) and not out.hint:
@@ -554,6 +558,9 @@ def _final(builder, param, g):
         return _zero(param)
     if g.aval.kind == "scalar" or param.aval.kind == "scalar":
         return g
+    if g.aval.dtype is not None and param.aval.dtype is not None and g.aval.dtype != param.aval.dtype \
+            and param.aval.dtype.kind == "f":
+        g = g.astype(param.aval.dtype)  # a gradient has its argument's dtype (float32 x: float32 dx)
     atom = g.atom
     producer = builder.producer(atom) if isinstance(atom, Var) else None
     if isinstance(atom, Const) or (isinstance(atom, Var) and producer is None) or (

@@ -371,7 +371,7 @@ def dead_code(eqns, results):
             eqn = _prune_region(eqn, need)
             if eqn is None:
                 continue
-        elif not any(o.id in need for o in eqn.outs):
+        elif not any(o.id in need for o in eqn.outs) and not eqn.prim.effect:
             continue
         kept.append(eqn)
         need.update(a.id for a in eqn.ins if isinstance(a, Var))
