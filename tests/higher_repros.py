@@ -141,7 +141,7 @@ REPROS = {
             for i in range(2):
                 a = a + b
             return np.sum(a)
-        """, "srcdiff.jacfwd(f)(0.3)", 4.5, "writes_into_module_array"),
+        """, "srcdiff.jacfwd(f)(0.3)", 4.5, None),
     "jacfwd_leaves_the_module_array": ("""
         def f(x):
             a = x * ARR
@@ -149,7 +149,7 @@ REPROS = {
             for i in range(2):
                 a = a + b
             return np.sum(a)
-        """, "(srcdiff.jacfwd(f)(0.3), ARR.tolist())[1]", np.array([0.5, -1.0, 2.0]), "writes_into_module_array"),
+        """, "(srcdiff.jacfwd(f)(0.3), ARR.tolist())[1]", np.array([0.5, -1.0, 2.0]), None),
 
     # reverse over reverse where an inner loop turns a float into an array: ValueError "setting an
     # array element with a sequence" in the emitted code (hessian is right)
@@ -298,7 +298,7 @@ REPROS = {
                 d = d + ARR
                 i = i + 1
             return d
-        """, "srcdiff.grad(f)(X)", "refuse", "constant_vector_output_grad"),
+        """, "srcdiff.grad(f)(X)", "refuse", None),
     # ... and the Jacobian of its Jacobian has shape () instead of (3,)
     "float_becomes_array_output_jacobian": ("""
         def f(x):
@@ -326,28 +326,28 @@ REPROS = {
     "float32_jacrev_of_a_constant": ("""
         def f(x):
             return np.sum(ARR * 0.5) + 0.5
-        """, "srcdiff.jacrev(f)(X.astype(np.float32))", ("dtype", "float32"), "float32_promoted_derivatives"),
+        """, "srcdiff.jacrev(f)(X.astype(np.float32))", ("dtype", "float32"), None),
     "float32_hessian_of_a_constant": ("""
         def f(x):
             return np.sum(ARR * 0.5) + 0.5
-        """, "srcdiff.hessian(f)(X.astype(np.float32))", ("dtype", "float32"), "float32_promoted_derivatives"),
+        """, "srcdiff.hessian(f)(X.astype(np.float32))", ("dtype", "float32"), None),
 
     "float32_jvp_of_grad_promoted": ("""
         def f(x):
             return np.sum(np.ones(3) + x)
         """, "srcdiff.jvp(srcdiff.grad(f), (X.astype(np.float32),), (X.astype(np.float32),))", ("dtype", "float32"),
-        "float32_promoted_derivatives"),
+        None),
     # a Python float argument is run as np.float64: f gives float32, value_and_grad's value is float64
     "float32_value_with_a_python_float": ("""
         def f(x, y):
             return np.sum(x) + y
         """, "srcdiff.value_and_grad(f)(X.astype(np.float32), 0.4)", ("dtype", "float32"),
-        "float32_python_float_argument"),
+        None),
     "float32_jvp_with_a_python_float": ("""
         def f(x, y):
             return np.sum(x) + y
         """, "srcdiff.jvp(f, (X.astype(np.float32), 0.4), (X.astype(np.float32), 1.0))", ("dtype", "float32"),
-        "float32_python_float_argument"),
+        None),
 
     # an in-place write into a float32 array keeps float32 in NumPy; srcdiff's value is float64
     "float32_inplace_add_of_float64": ("""

@@ -100,18 +100,6 @@ def omitted(program, variant):
 
 
 KNOWN_BUGS = {
-    "float32_promoted_derivatives": (
-        "float32 x and an f that promotes to float64 (a float64 array in it, or an output that does not depend on "
-        "x): jacrev, hessian, jvp(grad) and the Jacobians of Jacobians are float64 (grad and vjp are float32)",
-        lambda p, v, m: p.dtype == "float32" and m in JACOBIAN_OF_REV | {"jvp(grad)", "vjp(grad)"}, "dtype"),
-    "float32_python_float_argument": (
-        "float32 x and a Python float argument (y, or c or k given): the emitted code runs it as np.float64, so "
-        "value_and_grad's value, jvp's value and tangent and jacfwd wrt x are float64 where f gives float32",
-        lambda p, v, m: p.dtype == "float32" and (p.has_y or v in ("f(c)", "f_c", "f(k=)")), "dtype"),
-    "writes_into_module_array": (
-        "jacfwd of a = x * ARR (x a float) updated in a loop: the emitted code adds into the tangent of a, which is "
-        "ARR itself: a wrong Jacobian, and ARR changed for every later call",
-        lambda p, v, m: p.x_kind == "scal" and ("loop" in p.tags or "while" in p.tags) and m in FORWARD, "check"),
     "rev_over_rev_float_becomes_array_in_inner_loop": (
         "grad(grad(f)) / jacrev(grad(f)) where an inner loop turns a float into an array (b = 1.0; for: b = b * "
         "(ARR * x)): ValueError 'setting an array element with a sequence' in the emitted code",
@@ -131,10 +119,6 @@ KNOWN_BUGS = {
     "float32_max_in_a_loop": (
         "np.max(x) inside a loop, x float32: jacfwd and hessian are float64 (jvp is float32)",
         lambda p, v, m: p.dtype == "float32" and "kink" in p.tags and bool(p.tags & LOOP_TAGS), "dtype"),
-    "constant_vector_output_grad": (
-        "grad of an f whose array output, made from a float by a while loop, does not depend on x: zeros of x's "
-        "shape instead of grad's TypeError",
-        lambda p, v, m: p.out_kind == "arr" and "float_becomes_array" in p.tags and m == "grad", "check"),
 }
 
 
