@@ -723,10 +723,22 @@ def _loop(draw, env, which):
         env.tags.add("loop_index")
         body.append(("assign", name, f"{name} + {_index_math(draw, env, kind, 2)}"))
     body.append(_carried_update(draw, env, name, kind))
+    acc = None
+    if draw(st.integers(0, 2)) == 0 and name not in env.hidden:
+        # a second carried value that accumulates a function of the first (h, then loss += g(h))
+        env.tags.add("recurrence")
+        acc = env.fresh()
+        prelude.append(("assign", acc, draw(st.sampled_from(["0.0", "1.0"]))))
+        g = draw(st.sampled_from([f"np.sum({name} * {name})", f"np.dot({name}, {name})", f"np.sum(np.sin({name}))",
+                                  f"np.sum({name} ** 2)", f"np.sum({name}) ** 2"] if kind == "arr" else
+                                 [f"{name} * {name}", f"np.sin({name})", f"{name} ** 2"]))
+        body.append(("assign", acc, f"{acc} + {g}" if draw(st.booleans()) else f"{acc} * 0.5 + {g}"))
     env.depth -= 1
     del env.index[var]
     env.restore(snap)
     env.hidden.discard(name)
+    if acc is not None:
+        env.kinds[acc] = "scal"
     return prelude + [(which, var, f"{start}{k}" if which == "for" else k, body)]
 
 

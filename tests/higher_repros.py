@@ -151,6 +151,17 @@ REPROS = {
             return np.sum(a)
         """, "(srcdiff.jacfwd(f)(0.3), ARR.tolist())[1]", np.array([0.5, -1.0, 2.0]), None),
 
+    # a first-order gradient, wrong: an array broadcast from a float x, carried by a loop as a = a + e
+    # and read in it; reverse mode takes the last a for every iteration (a = e + a is right)
+    "loop_carried_broadcast_of_a_float": ("""
+        def f(x):
+            a = ARR * x
+            s = 0.0
+            for i in range(2):
+                a = a + ARR
+                s = s + np.sum(a * a)
+            return s
+        """, "srcdiff.grad(f)(0.9)", 50.4, "loop_carried_broadcast_of_a_float"),
     # reverse over reverse where an inner loop turns a float into an array: ValueError "setting an
     # array element with a sequence" in the emitted code (hessian is right)
     "grad_grad_float_becomes_array_in_inner_loop": ("""
@@ -356,6 +367,22 @@ REPROS = {
             a += ARR
             return np.sum(a)
         """, "srcdiff.value_and_grad(f)(X.astype(np.float32))", ("dtype", "float32"), "float32_inplace_write"),
+    # an if whose sides give float64 and float32: jacrev float64 (grad float32)
+    "float32_jacrev_of_branches_of_two_dtypes": ("""
+        def f(x):
+            if np.sum(x) > 0.0:
+                a = np.maximum(ARR * x[1], 0.7)[0]
+            else:
+                a = x[-1]
+            return (x + a)[-1]
+        """, "srcdiff.jacrev(f)(np.array([0.89, -0.15, -0.3], dtype=np.float32))", ("dtype", "float32"),
+        "float32_branch_sides_of_two_dtypes"),
+    # a Python float argument after a power: value_and_grad's value float64 where f gives float32
+    "float32_value_of_a_power_minus_a_python_float": ("""
+        def f(x, c):
+            return np.sum(x) ** 2.0 - c
+        """, "srcdiff.value_and_grad(f)(X.astype(np.float32), 0.3)[0]", ("dtype", "float32"),
+        "float32_python_float_argument_and_pow"),
     # np.max in a loop: jacfwd float64 (jvp float32)
     "float32_jacfwd_of_max_in_a_loop": ("""
         def f(x):

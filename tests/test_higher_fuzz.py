@@ -81,24 +81,12 @@ DEFAULTS_MODES = ["grad", "jvp", "vjp", "jacfwd", "jacrev", "hessian", "grad(gra
 COMPLEX_MODES = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian"]
 
 
-def _has(*tags):
-    return lambda program, variant, mode: any(t in program.tags for t in tags)
-
-
 # Open srcdiff bugs (issue 14): name -> (what goes wrong, predicate(program, variant, mode),
 # scope). A check the predicate matches is skipped ("known bug"), or for scope "dtype" run
-# without comparing dtypes, unless the run asks for every check (the survey's --all); scope
-# "refusal" names a wrong refusal, which the random test cannot tell from a right one.
-# Remove an entry when its fix lands; tests/higher_repros.py has a minimal program of each.
-GRAD_MODES = {"grad", "grad(0,1)", "value_and_grad", "grad(grad)"}
-
-
-def omitted(program, variant):
-    """The defaults of f that a variant's call leaves out."""
-    given = {"f(c)": {"c"}, "f_c": {"c"}, "f(k=)": {"k"}, "f_k": {"k"}}.get(variant, set())
-    return set(program.defaults) - given
-
-
+# without comparing dtypes, unless the run asks for every check (the survey's --all). The
+# predicates read the program's tags (tests/fuzz_higher.py), its kinds and the mode. Remove an
+# entry when its fix lands; tests/higher_repros.py has a minimal program of each (and of the
+# classes already fixed, as regression tests).
 KNOWN_BUGS = {
     "rev_over_rev_float_becomes_array_in_inner_loop": (
         "grad(grad(f)) / jacrev(grad(f)) where an inner loop turns a float into an array (b = 1.0; for: b = b * "
@@ -112,10 +100,25 @@ KNOWN_BUGS = {
         "a value that overflowed (np.exp(1000 x)) and is then overwritten under an if: its zero adjoint times inf "
         "makes the gradient nan",
         lambda p, v, m: p.overflows and m not in FORWARD, "check"),
+    "loop_carried_broadcast_of_a_float": (
+        "a = ARR * x (x a float), then a = a + e in a loop that also reads a (s = s + np.sum(a * a)): reverse mode "
+        "uses the last a in every iteration, a wrong gradient (60.9 for 50.4; a = e + a is right)",
+        lambda p, v, m: p.x_kind == "scal" and bool(p.tags & LOOP_TAGS) and m not in FORWARD | {"jvp", "jacfwd"},
+        "check"),
     "float32_inplace_write": (
         "a write into a float32 array (a += ARR, z[0] += e): NumPy keeps float32, srcdiff's value and derivatives "
         "become float64",
         lambda p, v, m: p.dtype == "float32" and bool(p.tags & WRITE_TAGS), "dtype"),
+    "float32_branch_sides_of_two_dtypes": (
+        "x float32 and an if whose sides give a float64 and a float32 value: jacrev, hessian and jvp(grad) are "
+        "float64 (grad is float32)",
+        lambda p, v, m: p.dtype == "float32" and "branch" in p.tags and m in JACOBIAN_OF_REV | {"jvp(grad)",
+                                                                                              "vjp(grad)"},
+        "dtype"),
+    "float32_python_float_argument_and_pow": (
+        "x float32 and a Python float argument c: np.sum(x) ** 2.0 - c is float32 in f, float64 in value_and_grad's "
+        "value and in jvp (np.sum(x) - c is right)",
+        lambda p, v, m: p.dtype == "float32" and (p.has_y or v in ("f(c)", "f_c", "f(k=)")), "dtype"),
     "float32_max_in_a_loop": (
         "np.max(x) inside a loop, x float32: jacfwd and hessian are float64 (jvp is float32)",
         lambda p, v, m: p.dtype == "float32" and "kink" in p.tags and bool(p.tags & LOOP_TAGS), "dtype"),
@@ -132,8 +135,8 @@ def known_bugs(program, variant, mode, scope="check"):
 
 
 def arguments(program, seed):
-    """(positional args in float64, the same in the program's dtype, tangents, vector cotangent
-    scale, complex part of x), from one seed."""
+    """The float64 positional arguments ("args64"), tangents for them, a cotangent for a vector
+    output, the imaginary part of a complex x, and the values c and k given to f, from one seed."""
     rng = np.random.default_rng(seed)
     if program.x_kind == "scal":
         x = float(rng.uniform(-1.0, 1.0))
