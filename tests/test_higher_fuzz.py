@@ -87,42 +87,7 @@ COMPLEX_MODES = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "ja
 # predicates read the program's tags (tests/fuzz_higher.py), its kinds and the mode. Remove an
 # entry when its fix lands; tests/higher_repros.py has a minimal program of each (and of the
 # classes already fixed, as regression tests).
-KNOWN_BUGS = {
-    "rev_over_rev_float_becomes_array_in_inner_loop": (
-        "grad(grad(f)) / jacrev(grad(f)) where an inner loop turns a float into an array (b = 1.0; for: b = b * "
-        "(ARR * x)): ValueError 'setting an array element with a sequence' in the emitted code",
-        lambda p, v, m: "float_becomes_array" in p.tags and m in REV_OVER_REV, "check"),
-    "loop_invariant_wrt_second_argument": (
-        "d = 0.0; for: d = d + x / (1 + y ** 2); return d[2], differentiated wrt y: internal error IRError 'for "
-        "saves %x, which its body does not define'",
-        lambda p, v, m: "float_becomes_array" in p.tags and p.has_y and m in WRT_SECOND, "check"),
-    "nan_from_an_overwritten_overflow": (
-        "a value that overflowed (np.exp(1000 x)) and is then overwritten under an if: its zero adjoint times inf "
-        "makes the gradient nan",
-        lambda p, v, m: p.overflows and m not in FORWARD, "check"),
-    "loop_carried_broadcast_of_a_float": (
-        "a = ARR * x (x a float), then a = a + e in a loop that also reads a (s = s + np.sum(a * a)): reverse mode "
-        "uses the last a in every iteration, a wrong gradient (60.9 for 50.4; a = e + a is right)",
-        lambda p, v, m: p.x_kind == "scal" and bool(p.tags & LOOP_TAGS) and m not in FORWARD | {"jvp", "jacfwd"},
-        "check"),
-    "float32_inplace_write": (
-        "a write into a float32 array (a += ARR, z[0] += e): NumPy keeps float32, srcdiff's value and derivatives "
-        "become float64",
-        lambda p, v, m: p.dtype == "float32" and bool(p.tags & WRITE_TAGS), "dtype"),
-    "float32_branch_sides_of_two_dtypes": (
-        "x float32 and an if whose sides give a float64 and a float32 value: jacrev, hessian and jvp(grad) are "
-        "float64 (grad is float32)",
-        lambda p, v, m: p.dtype == "float32" and "branch" in p.tags and m in JACOBIAN_OF_REV | {"jvp(grad)",
-                                                                                              "vjp(grad)"},
-        "dtype"),
-    "float32_python_float_argument_and_pow": (
-        "x float32 and a Python float argument c: np.sum(x) ** 2.0 - c is float32 in f, float64 in value_and_grad's "
-        "value and in jvp (np.sum(x) - c is right)",
-        lambda p, v, m: p.dtype == "float32" and (p.has_y or v in ("f(c)", "f_c", "f(k=)")), "dtype"),
-    "float32_max_in_a_loop": (
-        "np.max(x) inside a loop, x float32: jacfwd and hessian are float64 (jvp is float32)",
-        lambda p, v, m: p.dtype == "float32" and "kink" in p.tags and bool(p.tags & LOOP_TAGS), "dtype"),
-}
+KNOWN_BUGS = {}  # none open: every class found so far is fixed and kept in higher_repros.REPROS
 
 
 def known_bugs(program, variant, mode, scope="check"):
