@@ -169,6 +169,22 @@ def _(t, out, ins, side):
     return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
 
+@PRODUCT_GRAD.defvjp
+def _(c, out, ins, active, side):
+    """The adjoint of a @ b wrt one operand is the transpose of the product with the other,
+    so its own adjoint (cotangent c, shaped like that operand) is the product again: wrt g,
+    c @ b (side 0) or a @ c (side 1); wrt the other operand, the adjoint of that product
+    with c in place of the differentiated one. The operand on `side` gives only its shape."""
+    g, a, b = ins
+    dg = current().apply(MATMUL, [c, b] if side == 0 else [a, c]) if active[0] else None
+    d_other = None
+    if active[2 - side]:
+        d_other = current().apply(PRODUCT_GRAD, [g, c, b] if side == 0 else [g, a, c], side=1 - side)
+    grads = [dg, None, None]
+    grads[2 - side] = d_other
+    return tuple(grads)
+
+
 @binds(np.matmul)
 def _matmul(a, b):
     return current().apply(MATMUL, [a, b])
