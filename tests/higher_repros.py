@@ -392,6 +392,83 @@ REPROS = {
             return s
         """, "srcdiff.jacfwd(f)(X.astype(np.float32))", ("dtype", "float32"), None),
 
+    # --- float32 x with a Python float y (survey of 2026-12-02): every Jacobian block in JAX's dtype
+    # a gradient folded to a constant: 0.5 * np.float32(1.0) became the Python float 0.5
+    "float32_jacrev_of_a_folded_constant": ("""
+        def f(x):
+            e = x * 0.5
+            for i in range(1):
+                e = e + 1.3
+            return e
+        """, "srcdiff.jacrev(f)(np.float32(0.0))", ("dtype", "float32"), None),
+    "float32_jvp_of_a_constant_grad": ("""
+        def f(x):
+            e = x * 0.5
+            for i in range(1):
+                e = e + 1.3
+            return e
+        """, "srcdiff.jvp(srcdiff.grad(f), (np.float32(0.0),), (np.float32(1.0),))", ("dtype", "float32"), None),
+    # a loop turning 0.0 into a float32 array: its dtype is unknown, not float64
+    "jacrev_wrt_a_python_float_after_a_while": ("""
+        def f(x, y):
+            a = 0.0
+            i = 0
+            while i < 1:
+                a = 0.5 * a + x
+                i = i + 1
+            return y * -0.7 * np.sin(a[-1])
+        """, "srcdiff.jacrev(f, argnums=1)(X.astype(np.float32), 0.4)", ("dtype", "float64"), None),
+    "jacrev_wrt_a_python_float_after_a_branch_in_a_loop": ("""
+        def f(x, y):
+            d = 0.0
+            for i in range(2):
+                if np.sum(x) > 0.0:
+                    d = d + np.sum(x * y)
+                else:
+                    d = d + 1.0
+            return d
+        """, "srcdiff.jacrev(f, argnums=(0, 1))(X.astype(np.float32), 0.4)[1]", ("dtype", "float64"), None),
+    # Hessian block (i, j) has input i's dtype: d/dx of df/dy is float64 for a Python float y
+    "hessian_zero_block_of_a_python_float_row": ("""
+        def f(x, y):
+            a = x * ARR
+            return y + y
+        """, "srcdiff.hessian(f, argnums=(0, 1))(X.astype(np.float32), 0.4)[1]", ("dtype", "float64"), None),
+    "hessian_block_of_a_python_float_row": ("""
+        def f(x, y):
+            return np.sum(x * x) * y * y + y
+        """, "srcdiff.hessian(f, argnums=(0, 1))(X.astype(np.float32), 0.4)[1]", ("dtype", "float64"), None),
+    "hessian_block_of_a_float32_row": ("""
+        def f(x, y):
+            return np.sum(x * x) * y * y
+        """, "srcdiff.hessian(f, argnums=(0, 1))(X.astype(np.float32), 0.4)[0]", ("dtype", "float32"), None),
+    # jacfwd's direction for a Python float y was a float64 0-d array, which made x's block float64
+    "jacfwd_python_float_direction": ("""
+        def f(x, y):
+            a = np.asarray(x)
+            a[-1] = np.tanh(y)
+            return np.sum(a) + y
+        """, "srcdiff.jacfwd(f, argnums=(0, 1))(X.astype(np.float32), 0.4)[0]", ("dtype", "float32"), None),
+    # np.abs of a Python float was emitted as np.abs(k), a float64 NumPy scalar
+    "jacrev_with_abs_of_a_python_float": ("""
+        def f(x, k):
+            return np.sum(x * abs(k))
+        """, "srcdiff.jacrev(f)(X.astype(np.float32), 0.7)", ("dtype", "float32"), None),
+
+    # reverse over reverse of np.dot of an operand whose rank is known only when running: the
+    # adjoint of a product of unknown ranks had no adjoint of its own ("no reverse-mode rule")
+    "jacrev_grad_dot_of_unknown_rank": ("""
+        def f(x):
+            a = 0.0
+            i = 0
+            while i < 2:
+                a = a + ARR * x * x
+                i = i + 1
+            return np.dot(np.array([1.0, 0.5, 2.0]), np.sin(a))
+        """, "srcdiff.jacrev(srcdiff.grad(f))(0.3)",
+        # sum_i w_i (cos(2 ARR_i x^2) 4 ARR_i - sin(2 ARR_i x^2) (4 ARR_i x)^2) at x = 0.3
+        11.036913107120975, None),
+
     # --- complex inputs: refused in every mode, or right
     "complex_vjp": ("""
         def f(x):

@@ -309,3 +309,37 @@ def test_a_hessian_with_a_dict_argument_left_alone():
     np.testing.assert_allclose(hessian(with_params)(X, p), expected, **LOOSE)
     with pytest.raises(TypeError, match="dict"):
         jacfwd(with_params, argnums=1)(X, p)
+
+
+def _twice(x):
+    return x * 2.0, x * 2.0
+
+
+def _linear_in_y(x, y):
+    a = x * 3.0
+    return np.sum(a) + y + y
+
+
+def test_results_are_distinct_arrays_a_caller_may_write_into():
+    # merged as one computation, the two results were one array: a write into one changed the other
+    x = np.array([0.5, -1.0, 2.0])
+    (p, q), (t, u) = srcdiff.jvp(_twice, (x,), (np.ones(3),))
+    p[0] = t[0] = 100.0
+    np.testing.assert_array_equal(q, 2 * x)
+    np.testing.assert_array_equal(u, [2.0, 2.0, 2.0])
+    h = hessian(_linear_in_y, argnums=(0, 1))(x, 0.4)
+    h[0][1][0] = 7.0  # one of the two zero blocks off the diagonal
+    np.testing.assert_array_equal(h[0][1], [7.0, 0.0, 0.0])
+    np.testing.assert_array_equal(h[1][0], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(h[0][0], np.zeros((3, 3)))
+    h2 = hessian(_linear_in_y, argnums=(0, 1))(x, 0.4)
+    assert h2[0][1][0] == 0.0 and h2[1][0][0] == 0.0
+
+
+def test_a_jacobian_that_does_not_depend_on_the_seed_is_zeros_made_once():
+    # the Hessian of a function linear in x: no loop over the basis, no zeros broadcast into it
+    text = srcdiff.source(hessian(_linear_in_y, argnums=(0, 1)), np.ones(3), 0.4)
+    assert "for k in" not in text and "expand_dims" not in text
+    h = hessian(_linear_in_y, argnums=(0, 1))(np.ones(3), 0.4)
+    assert [[np.shape(b) for b in row] for row in h] == [[(3, 3), (3,)], [(3,), ()]]
+    assert all(np.all(np.asarray(b) == 0) for row in h for b in row)

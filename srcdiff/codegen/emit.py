@@ -15,7 +15,7 @@ import astor
 import numpy as np
 
 from ..errors import SrcdiffError
-from ..ir import COND, FOR, WHILE, Const, Function, Var
+from ..ir import COND, FOR, WHILE, Const, Function, Var, same_dtype
 from ..ir.calls import targets
 from ..ir.regions import carried_count, loop_parts
 from ..prims.elementwise import BINARY
@@ -351,7 +351,14 @@ class _Writer:
         microsecond less of NumPy's overhead."""
         if eqn.prim is MATMUL and all(a.aval.kind == "array" and a.aval.ndim in (1, 2) for a in eqn.ins):
             return DOT.emit
+        spelling = getattr(eqn.prim, "on_python_floats", None)
         if eqn.outs[0].id not in self.floats:
+            if spelling is not None and eqn.outs[0].aval.kind == "scalar" and all(
+                    a.aval.kind == "scalar" for a in eqn.ins):
+                # a Python number's abs is a Python number, as its aval says (np.abs(k) is a
+                # NumPy scalar, which would make a float32 array it multiplies float64)
+                self.uses_math |= spelling.startswith("math.")
+                return lambda args, params: f"{spelling}({args[0]})"
             return eqn.prim.emit
         if eqn.prim is BINARY["pow"] and isinstance(eqn.ins[1], Const) and eqn.ins[1].value == 2 \
                 and isinstance(operands[PLACEHOLDER.format(0)], ast.Name):
@@ -363,11 +370,10 @@ class _Writer:
                 if isinstance(a, Const) and type(a.value) is int and not a.name:
                     operands[PLACEHOLDER.format(i)] = ast.Constant(float(a.value))
                     self.specialised = True
-        spelling = getattr(eqn.prim, "on_python_floats", None)
         if spelling is None:
             return eqn.prim.emit
         self.specialised = True
-        self.uses_math = True
+        self.uses_math |= spelling.startswith("math.")
         return lambda args, params: f"{spelling}({args[0]})"
 
     def record(self, var):
@@ -421,8 +427,8 @@ class _Writer:
         pref = self.preferred.get(out.id)
         return (isinstance(a, Var) and pref is not None and pref[0] == self.names.get(a.id)
                 and self.holder.get(pref[0]) == pref[1] and a.aval.kind == "array" and a.aval.known_shape
-                and a.aval.shape != () and a.aval.shape == out.aval.shape and a.aval.dtype is not None
-                and a.aval.dtype == out.aval.dtype and self.can_mutate(a, at))
+                and a.aval.shape != () and a.aval.shape == out.aval.shape
+                and same_dtype(a.aval.dtype, out.aval.dtype) and self.can_mutate(a, at))
 
     def in_place(self, eqn, args, operands, at):
         """An operation that changes its first operand: done on that very object when

@@ -49,9 +49,6 @@ def _unique(name, functions):
     return candidate
 
 
-def _same(a, b):
-    return a.kind == b.kind and a.dtype == b.dtype and (a.shape is b.shape or a.shape == b.shape)
-
 
 # What a recursive call returns before the function has been lowered once: a value
 # that merges into anything (as None does), so the base case decides the first guess.
@@ -157,7 +154,7 @@ class Calls:
                 if not isinstance(callee.out_tree, int):
                     raise UnsupportedSyntaxError(f"recursive function {fn.__name__}() must return one value",
                                                  self.parsed.loc(node), "hint: return a single array or number.")
-                if target.out_avals is not None and all(_same(a, b) for a, b in zip(avals, target.out_avals)):
+                if target.out_avals is not None and all(a.same(b) for a, b in zip(avals, target.out_avals)):
                     break
                 target.out_avals = [_forget(a) for a in avals]  # lower again, now knowing what calls return
         out_aval = target.out_avals[0] if target.out_avals else _NOT_YET

@@ -13,7 +13,7 @@ import contextlib
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var
+from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var, same_dtype
 from ..ir.regions import range_length
 from ..prims import Builder, T
 from ..prims.core import as_atom, wrap
@@ -438,7 +438,7 @@ class ControlFlow:
                     self.written.intersection_update(written_before)
                     continue
                 new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
-                if all(_same_aval(a, b) for a, b in zip(avals, new_avals)):
+                if all(a.same(b) for a, b in zip(avals, new_avals)):
                     break
                 avals = new_avals
             missed = [n for n, v in side.env.items() if n not in structures and isinstance(before.get(n), T)
@@ -714,10 +714,6 @@ def _aval(value):
     return as_atom(value).aval
 
 
-def _same_aval(a, b):
-    return a.kind == b.kind and a.dtype == b.dtype and (a.shape is b.shape or a.shape == b.shape)
-
-
 def _join(a, b):
     """An aval that covers both (the value of a merge or a loop-carried slot)."""
     a, b = (a.aval if isinstance(a, (Var, Const, T)) else a), (b.aval if isinstance(b, (Var, Const, T)) else b)
@@ -727,13 +723,11 @@ def _join(a, b):
         return _forget(b)
     if b.kind == "static" and b.value is None:
         return _forget(a)
-    if _same_aval(a, b):
+    if a.same(b):
         return _forget(a)
     kind = a.kind if a.kind == b.kind else "array"
-    if a.dtype is None or b.dtype is None:
-        dtype = None
-    else:
-        dtype = np.promote_types(a.dtype, b.dtype)
+    # the value is one or the other, not their promotion: two dtypes make it unknown
+    dtype = a.dtype if same_dtype(a.dtype, b.dtype) else None
     shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else _join_shapes(a.shape, b.shape)
     if kind == "tuple":
         return Aval("tuple")

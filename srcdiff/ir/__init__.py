@@ -1,6 +1,6 @@
 """The IR: data structures, the text printer and the verifier."""
 from .core import (Aval, Block, Const, Eqn, Function, Sym, Var, aval_of_argument, aval_of_value,
-                   is_function_argument, unknown_aval)
+                   is_function_argument, same_dtype, unknown_aval)
 from .calls import CALL, CallTarget
 from .printer import print_function
 from .regions import COND, FOR, WHILE, Region
@@ -8,5 +8,5 @@ from .verify import IRError, verify
 
 __all__ = [
     "Aval", "Block", "Const", "Eqn", "Function", "Sym", "Var", "aval_of_argument", "is_function_argument",
-    "aval_of_value", "unknown_aval", "print_function", "IRError", "verify", "COND", "FOR", "WHILE", "Region", "CALL", "CallTarget",
+    "aval_of_value", "same_dtype", "unknown_aval", "print_function", "IRError", "verify", "COND", "FOR", "WHILE", "Region", "CALL", "CallTarget",
 ]

@@ -83,6 +83,11 @@ class Aval:
             return True
         return self.dtype is None or self.dtype.kind in "fc"
 
+    def same(self, other):
+        """Whether the two are known to describe the same values: kind, shape and dtype."""
+        return (self.kind == other.kind and same_dtype(self.dtype, other.dtype)
+                and (self.shape is other.shape or self.shape == other.shape))
+
     def __str__(self):
         dt = {None: "?"}.get(self.dtype, None) or _dtype_tag(self.dtype)
         if self.kind == "tuple":
@@ -103,6 +108,12 @@ class Aval:
         if isinstance(self.shape, tuple):
             return f"{dt}[{','.join(str(d) for d in self.shape)}]"
         return f"{dt}[?]"
+
+
+def same_dtype(a, b):
+    """Whether two dtypes (None: unknown) are known to be the same. Not a == b: NumPy
+    reads None as float64, so np.dtype("float64") == None holds."""
+    return a is b or (a is not None and b is not None and a == b)
 
 
 def _dtype_tag(dt):

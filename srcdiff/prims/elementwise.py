@@ -138,11 +138,14 @@ UNARY = {}
 
 def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_floats=None):
     impl = impl or callables[0]
-    prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl, elementwise(floating))
-    UNARY[name] = prim
     # the spelling for a Python float, where a NumPy call costs ten times more (math.cos)
-    prim.on_python_floats = on_floats or next(
+    on_floats = on_floats or next(
         (f"math.{c.__name__}" for c in callables if getattr(c, "__module__", None) == "math"), None)
+    # of a Python number: a Python number where Python spells it (abs), else NumPy's scalar
+    prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl,
+                     elementwise(floating, numpy_scalar=on_floats is None))
+    prim.on_python_floats = on_floats
+    UNARY[name] = prim
 
     @prim.defjvp
     def jvp(tangents, out, ins):

@@ -55,13 +55,15 @@ def _kind(avals):
     return "scalar" if all(a.kind == "scalar" for a in avals) else "array"
 
 
-def elementwise(floating=False, dtype=None):
-    """Broadcast the inputs; the dtype follows NumPy promotion (float for float-valued functions)."""
+def elementwise(floating=False, dtype=None, numpy_scalar=False):
+    """Broadcast the inputs; the dtype follows NumPy promotion (float for float-valued
+    functions). With numpy_scalar (or floating), a function of Python numbers gives a
+    NumPy scalar, as np.sin(2.0) and np.square(2.0) do."""
 
     def shape(avals, params):
         dt = dtype if dtype is not None else result_dtype(avals, floating)
         kind = _kind(avals)
-        if floating and kind == "scalar":
+        if (floating or numpy_scalar) and kind == "scalar":
             kind = "array"  # np.sin(2.0) is a NumPy scalar
         return Aval(kind, broadcast_shape(avals), dt)
 

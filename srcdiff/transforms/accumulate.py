@@ -7,7 +7,7 @@ as fast LSTM implementations do it; a vector added at every step beside such a p
 bias's gradient beside its weight's) becomes one np.sum over the rows recorded for it. A
 loop is rewritten so only when it surely runs at least once (np.stack of no rows fails)
 and the running total is read nowhere but in its own update."""
-from ..ir import FOR, Var
+from ..ir import FOR, Var, same_dtype
 from ..ir.regions import carried_count, loop_parts, read_counts, static_trips
 from ..prims import Builder
 from ..prims.creation import ZEROS, ZEROS_LIKE
@@ -154,7 +154,7 @@ def _terms(param, result, uses, local, trips, reverse):
         if all(isinstance(v, Var) and v.id in local and v.aval.shape == (k,) for v, k in zip((a, b), shape)) \
                 and (reverse or trips * sum(shape) <= 4 * shape[0] * shape[1]):
             return [a, b]
-    if len(shape) == 1 and term.aval.shape == shape and term.aval.dtype == param.aval.dtype:
+    if len(shape) == 1 and term.aval.shape == shape and same_dtype(term.aval.dtype, param.aval.dtype):
         return [term]
     return None
 

@@ -22,11 +22,12 @@ cost: the results are the same."""
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var
+from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.indexing import INDEX_PUT, Slot
 from ..prims.lists import append, empty_list, list_aval, stack
+from ..prims.shaping import FLOAT as PYTHON_FLOAT
 from .forward import jvp_function
 from .reverse import grad_function, vjp_function
 from .simplify import peephole
@@ -79,9 +80,9 @@ def _output_shape(fn, r):
 
 def _dtype(out, x, by_output):
     """A Jacobian's dtype: the output's for jacfwd (a tangent's), the input's otherwise (a
-    cotangent's, as grad's). A Python float or an integer output (weakly typed, as in NumPy
-    and JAX) takes the input's."""
-    if by_output and out.kind == "array" and out.dtype is not None and out.dtype.kind == "f":
+    cotangent's, as grad's), and where the output's is not known or not a float's. So block
+    (i, j) of a Hessian (jacfwd of jacrev) has input i's dtype, a Python float's float64."""
+    if by_output and out.kind in ("array", "scalar") and out.dtype is not None and out.dtype.kind == "f":
         return out.dtype
     return x.dtype
 
@@ -96,7 +97,7 @@ def _finish(jac, out, out_shape, x, dtype):
     jac = T(jac) if not isinstance(jac, T) else jac
     if out_shape is not None and (not jac.aval.known_shape or jac.aval.shape != out_shape + x.aval.shape):
         jac = np.reshape(jac, out_shape + x.aval.shape)
-    if jac.aval.dtype != dtype:
+    if not same_dtype(jac.aval.dtype, dtype):
         jac = jac.astype(dtype)
     if isinstance(jac.atom, Const):  # the caller's own array, not one every call returns
         jac = np.copy(jac)
@@ -128,13 +129,14 @@ def _directions(avals, sizes, k, names, as_tangent):
     hot = _one_hot(total, k, dtype)
     out, offset = [], 0
     for aval, size, name in zip(avals, sizes, names):
-        if aval.kind == "scalar":
-            d = hot[offset]
+        if aval.kind == "scalar":  # a Python float's direction is one, weakly typed as its aval says
+            d = current().apply(PYTHON_FLOAT, [hot[offset]])
         else:
             d = hot if len(avals) == 1 else hot[offset:offset + size]
             if aval.shape != (size,):
                 d = d.reshape(aval.shape)
-        if aval.dtype is not None and aval.dtype.kind == "f" and d.aval.dtype != aval.dtype:
+        if (aval.kind != "scalar" and aval.dtype is not None and aval.dtype.kind == "f"
+                and not same_dtype(d.aval.dtype, aval.dtype)):
             d = d.astype(aval.dtype)
         if isinstance(d.atom, Var):
             d.atom.hint = ""
@@ -166,6 +168,8 @@ def _forward(fn, wrt, sizes, out_shapes, builder):
         directions = _directions(avals, sizes, None, names, True)
         _bind(builder, jfn.body.eqns, tangents, directions)
         columns = [_substituted(c, tangents, directions) for c in columns]
+        if avals[0].shape == ():  # the one column is the Jacobian wrt a scalar
+            return [[Const(0.0) if _is_zero(c) else _broadcast(T(c), s)] for c, s in zip(columns, out_shapes)]
         stacked = [None if _is_zero(c) else np.expand_dims(_broadcast(T(c), s), -1)
                    for c, s in zip(columns, out_shapes)]
     else:
@@ -189,6 +193,8 @@ def _unflatten_last(jac, out_shape, shape):
         return jac
     if out_shape is not None:
         return np.reshape(jac, out_shape + shape)
+    if shape == ():
+        return jac[..., 0]
     # the output's shape is known only when running: pick the elements in the input's shape
     return jac[..., np.arange(size).reshape(shape)]
 
@@ -261,27 +267,15 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
 def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hint, axis):
     """for k in range(total): the equations that depend on the seeds, with seed k, each
     item (column or row) appended to its list; the rest before the loop. Returns each
-    item stacked along axis: the list, or the item repeated when it does not depend on
-    the seed (None for one that is zero)."""
+    item stacked along axis, or None for one that is zero."""
     total = sum(sizes)
     before, inside, depends = _partition(eqns, {s.id for s in seeds})
     for eqn in before:
         builder.append(eqn)
     stacked = [None] * len(items)
-    kept = []
-    for j, item in enumerate(items):
-        if _is_zero(item):
-            continue
-        if isinstance(item, Var) and item.id in depends:
-            kept.append(j)
-            continue
-        with builder.active():  # the same for every seed: repeated along the new axis
-            item = fix[j](T(item))
-            if axis == 0 and not item.aval.known_shape:
-                kept.append(j)
-                continue
-            ones = () if axis == -1 else (1,) * item.aval.ndim
-            stacked[j] = np.expand_dims(item, axis) + _zeros((total,) + ones, item.aval.dtype)
+    # an item that does not read the seed is zero: it is linear in the seed, and the same
+    # for seed e and for 2 e (np.zeros_like of a value that has no tangent)
+    kept = [j for j, item in enumerate(items) if isinstance(item, Var) and item.id in depends]
     if not kept:
         return stacked
     k = Var(INDEX, "k")

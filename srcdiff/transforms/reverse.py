@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
+from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var, same_dtype
 from ..ir.calls import copy_function
 from ..ir.regions import carried_count, loop_parts, static_trips
 from ..prims import Builder, T
@@ -26,7 +26,7 @@ from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS
 from ..prims import lists
 from ..prims.control import RANGE_LEN
 from ..prims.elementwise import known_zero
-from ..prims.shaping import COPY
+from ..prims.shaping import COPY, FLOAT as PYTHON_FLOAT
 from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
                            make_tape, tape_aval, tape_item, updated, zero_like)
 from .activity import _all_vars, active, refuse_complex
@@ -551,11 +551,18 @@ def _zero(v):
     return np.zeros_like(T(v))
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def _in_dtype_of(contribution, var):
     """An adjoint in its primal's dtype, as JAX takes it: a float64 partial of a float32 value
-    adds a float32 contribution (so the adjoint's aval, the primal's, is what it holds)."""
+    adds a float32 contribution, a float32 partial of a Python float a Python float (so the
+    adjoint's aval, the primal's, is what it holds)."""
     have, want = contribution.aval.dtype, var.aval.dtype
-    if (have is None or want is None or have == want or have.kind != "f" or want.kind != "f"
+    if (var.aval.kind == "scalar" and same_dtype(want, _FLOAT64) and not same_dtype(have, _FLOAT64)
+            and contribution.aval.shape == () and (have is None or have.kind == "f")):
+        return T(builder_apply(PYTHON_FLOAT, [contribution]))  # a Python float's adjoint is one
+    if (want is None or same_dtype(have, want) or (have is not None and have.kind != "f") or want.kind != "f"
             or var.aval.kind != "array" or contribution.aval.kind not in ("array", "scalar")):
         return contribution
     return contribution.astype(want)
@@ -568,8 +575,7 @@ def _final(builder, param, g):
         return _zero(param)
     if g.aval.kind == "scalar" or param.aval.kind == "scalar":
         return g
-    if g.aval.dtype is not None and param.aval.dtype is not None and g.aval.dtype != param.aval.dtype \
-            and param.aval.dtype.kind == "f":
+    if param.aval.dtype is not None and param.aval.dtype.kind == "f" and not same_dtype(g.aval.dtype, param.aval.dtype):
         g = g.astype(param.aval.dtype)  # a gradient has its argument's dtype (float32 x: float32 dx)
     atom = g.atom
     producer = builder.producer(atom) if isinstance(atom, Var) else None

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..ir import COND, FOR, WHILE, Block, Const, Function, Var
+from ..ir import COND, FOR, WHILE, Block, Const, Eqn, Function, Var
 from ..ir.regions import carried_count, loop_parts
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import Builder, current
@@ -28,13 +28,16 @@ def _is(atom, number):
 
 def _float_safe(atom, const):
     """x * 1.0 is x only when the product has x's dtype (an int times 1.0 is a float;
-    a float32 times np.float64(1.0) is a float64)."""
+    a float32 times np.float64(1.0) is a float64; a Python float times np.float32(1.0) is
+    a float32)."""
     v = const.value
     if type(v) is int:
         return True
     dt = atom.aval.dtype
     if type(v) is float:
         return dt is None or dt.kind in "fc"
+    if atom.aval.kind == "scalar":  # a Python number is weak: 0.5 * np.float32(1.0) is a float32
+        return dt is not None and dt == v.dtype
     return dt is not None and np.promote_types(dt, v.dtype) == dt
 
 
@@ -243,7 +246,23 @@ def simplify(fn: Function) -> Function:
     eqns = _simplify_eqns(fn.body.eqns, alias, {}, saved)
     results = [_resolve(alias, r) for r in fn.body.results]
     eqns = dead_code(hoist_invariants(eqns, saved), results)
+    results = _distinct_results(eqns, results)
     return Function(fn.name, Block(fn.params, eqns, results), fn.filename, fn.lineno, fn.doc)
+
+
+def _distinct_results(eqns, results):
+    """Two results are two arrays: a caller writing into one must not change the other
+    (np.zeros(3) made twice, or x * 2 returned twice, is one array once merged)."""
+    seen, out = set(), []
+    for r in results:
+        if isinstance(r, Var) and r.aval.kind == "array" and r.id in seen:
+            copy = Var(r.aval, r.hint)
+            eqns.append(Eqn(COPY, [r], [copy]))
+            r = copy
+        elif isinstance(r, Var):
+            seen.add(r.id)
+        out.append(r)
+    return out
 
 
 def _resolve(alias, a):
