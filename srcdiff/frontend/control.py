@@ -19,6 +19,7 @@ from ..prims import Builder, T
 from ..prims.core import as_atom, wrap
 from ..prims import lists
 from ..prims.control import AND, NOT, OR, RANGE_LEN
+from ..prims.shapes import result_dtype
 
 BROKE, SKIP, RETURNED, RESULT = "<break>", "<continue>", "<return>", "<result>"
 ITERATED = "<iterated"  # the arrays loops iterate over (see ControlFlow.iterated)
@@ -726,12 +727,25 @@ def _join(a, b):
     if a.same(b):
         return _forget(a)
     kind = a.kind if a.kind == b.kind else "array"
-    # the value is one or the other, not their promotion: two dtypes make it unknown
-    dtype = a.dtype if same_dtype(a.dtype, b.dtype) else None
+    dtype = _join_dtypes(a, b)
     shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else _join_shapes(a.shape, b.shape)
     if kind == "tuple":
         return Aval("tuple")
     return Aval(kind, shape, dtype)
+
+
+def _join_dtypes(a, b):
+    """The value is one or the other, not their promotion: two arrays of two dtypes make it
+    unknown. A Python number is weak (s = 0.0; for ...: s = s + x is x's dtype after the
+    loop, float32 for a float32 x), so beside an array it takes the array's dtype when
+    NumPy would keep it (an int, or a float beside a float array)."""
+    if same_dtype(a.dtype, b.dtype):
+        return a.dtype
+    for weak, other in ((a, b), (b, a)):
+        if (weak.kind == "scalar" and other.kind == "array" and weak.dtype is not None and other.dtype is not None
+                and result_dtype([weak, other]) == other.dtype):
+            return other.dtype
+    return None
 
 
 def _join_shapes(s, t):
