@@ -455,6 +455,17 @@ REPROS = {
             return np.sum(x * abs(k))
         """, "srcdiff.jacrev(f)(X.astype(np.float32), 0.7)", ("dtype", "float32"), None),
 
+    # max of Python floats was emitted as np.maximum, a float64 NumPy scalar that made f's
+    # float32 value float64 (Python's max gives a Python float)
+    "float32_value_with_max_of_python_floats": ("""
+        def f(x, y):
+            return np.sum(x) + max(0.5, max(y, 1.3))
+        """, "srcdiff.value_and_grad(f)(X.astype(np.float32), 0.9)", ("dtype", "float32"), None),
+    "float32_jvp_with_min_of_python_floats": ("""
+        def f(x, y):
+            return np.sum(x) * min(y, 1.3)
+        """, "srcdiff.jvp(f, (X.astype(np.float32), 0.9), (X.astype(np.float32), 1.0))", ("dtype", "float32"),
+        None),
     # reverse over reverse of np.dot of an operand whose rank is known only when running: the
     # adjoint of a product of unknown ranks had no adjoint of its own ("no reverse-mode rule")
     "jacrev_grad_dot_of_unknown_rank": ("""

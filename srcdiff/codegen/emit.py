@@ -358,7 +358,7 @@ class _Writer:
                 # a Python number's abs is a Python number, as its aval says (np.abs(k) is a
                 # NumPy scalar, which would make a float32 array it multiplies float64)
                 self.uses_math |= spelling.startswith("math.")
-                return lambda args, params: f"{spelling}({args[0]})"
+                return lambda args, params: f"{spelling}({', '.join(args)})"
             return eqn.prim.emit
         if eqn.prim is BINARY["pow"] and isinstance(eqn.ins[1], Const) and eqn.ins[1].value == 2 \
                 and isinstance(operands[PLACEHOLDER.format(0)], ast.Name):
@@ -374,7 +374,7 @@ class _Writer:
             return eqn.prim.emit
         self.specialised = True
         self.uses_math |= spelling.startswith("math.")
-        return lambda args, params: f"{spelling}({args[0]})"
+        return lambda args, params: f"{spelling}({', '.join(args)})"
 
     def record(self, var):
         """var.append for each list a loop keeps var's per-iteration values in."""

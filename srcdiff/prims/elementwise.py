@@ -345,11 +345,13 @@ binary("mod", [np.mod, np.remainder, operator.mod], template("{0} % {1}"),
        (lambda x, y, z: 1.0, lambda x, y, z: -np.floor(x / y)))
 
 
-def _extremum(name, callables, strict, emit):
+def _extremum(name, callables, strict, emit, on_floats):
     """max/min: the gradient goes where the chosen operand wins; a tie between two
     active operands splits it evenly; against an inactive one a tie passes nothing,
-    so ReLU'(0) = 0 as the course material defines it."""
+    so ReLU'(0) = 0 as the course material defines it. Of two Python numbers it is
+    Python's max/min, a Python number (np.maximum's would be a NumPy scalar)."""
     prim = Primitive(name, emit, callables[0], elementwise())
+    prim.on_python_floats = on_floats
     BINARY[name] = prim
 
     def weights(x, y, active):
@@ -372,8 +374,8 @@ def _extremum(name, callables, strict, emit):
     return prim
 
 
-_extremum("maximum", [np.maximum, np.fmax], operator.gt, template("np.maximum({0}, {1})"))
-_extremum("minimum", [np.minimum, np.fmin], operator.lt, template("np.minimum({0}, {1})"))
+_extremum("maximum", [np.maximum, np.fmax], operator.gt, template("np.maximum({0}, {1})"), "max")
+_extremum("minimum", [np.minimum, np.fmin], operator.lt, template("np.minimum({0}, {1})"), "min")
 
 
 # ---------------------------------------------------------------------------
