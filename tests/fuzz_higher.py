@@ -471,8 +471,10 @@ def _index_math(draw, env, kind, sub):
 
 
 def _atom(e):
-    """e, parenthesised unless it is a name or a call."""
-    if e.replace("_", "").isalnum() or (e.endswith(")") and e.count("(") == 1 and e[0].isalpha()):
+    """e, parenthesised unless it is a name, a call, an attribute or a subscript (the test was
+    textual once, and took `a * (i / 3)` for a call: `a * (i / 3)[::-1]`)."""
+    node = ast.parse(e, mode="eval").body
+    if isinstance(node, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)):
         return e
     return f"({e})"
 

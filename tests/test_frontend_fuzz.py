@@ -352,6 +352,17 @@ FOUND = {
             x = x + 0.5 * (x @ {'k': math})
             return x
         """, "refuse"),
+    # a comprehension over a dict collecting a module (truthy when not empty in Python): an
+    # unlocated TypeError "a module is not a number or an array" from the list's append
+    "comprehension-collecting-a-module": ("""
+        TABLE = {"a": 1.5, "b": -0.5}
+
+
+        def f(x):
+            if [np for c in TABLE if c or True]:
+                return x * 2.0
+            return x
+        """, "refuse"),
 }
 
 

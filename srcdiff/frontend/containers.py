@@ -10,6 +10,8 @@ import ast
 import operator
 from collections.abc import Hashable
 
+import numpy as np
+
 from ..errors import NonDifferentiableError
 from ..ir import Const, Var
 from ..prims import T
@@ -327,6 +329,10 @@ class Containers:
         else:
             new = current
             for item in items:
+                if not isinstance(item, (T, bool, int, float, np.ndarray, np.generic, list, tuple)):
+                    raise NonDifferentiableError(
+                        f"a list built in a loop holds numbers and arrays, not a {type(item).__name__}",
+                        self.parsed.loc(node), "build the list without a loop, or keep that value out of it")
                 new = lists.append(new, item)
         self.rebind(current, new)
         return None
