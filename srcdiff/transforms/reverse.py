@@ -20,6 +20,7 @@ from ..ir.calls import copy_function
 from ..ir.regions import carried_count, loop_parts, static_trips
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO, SCALAR_SEED
+from ..prims.creation import ONES
 from ..prims.core import current
 from ..prims.indexing import added_at
 from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
@@ -568,6 +569,11 @@ def _in_dtype_of(contribution, var):
     return contribution.astype(want)
 
 
+def _is_one(atom):
+    return isinstance(atom, Const) and atom.known and np.ndim(atom.value) == 0 and \
+        not isinstance(atom.value, bool) and atom.value == 1
+
+
 def _final(builder, param, g):
     """The adjoint as the caller receives it: shaped like the argument, never aliasing
     the caller's arrays or a read-only broadcast view."""
@@ -579,6 +585,13 @@ def _final(builder, param, g):
         g = g.astype(param.aval.dtype)  # a gradient has its argument's dtype (float32 x: float32 dx)
     atom = g.atom
     producer = builder.producer(atom) if isinstance(atom, Var) else None
+    if producer is not None and producer.prim is BROADCAST_TO and _is_one(producer.ins[0]) and \
+            param.aval.dtype is not None and param.aval.dtype.kind == "f":
+        # d np.sum(x) / dx: ones, as a hand-writer makes them (not a copy of a broadcast 1.0)
+        dtype = None if param.aval.dtype == np.float64 else param.aval.dtype
+        out = builder.apply(ONES, [producer.ins[1]], dtype=dtype)
+        out.atom.adjoint_of = param
+        return out
     if isinstance(atom, Const) or (isinstance(atom, Var) and producer is None) or (
         producer is not None and producer.prim is BROADCAST_TO
     ):
