@@ -495,9 +495,11 @@ class _Checker:
         return [self.in_dtypes[i]]
 
     def dout(self, i=0):
-        """f's output dtype, or argument i's: srcdiff follows JAX, where a NumPy function of Python
-        floats (np.minimum(0.25, 0.7)) is weakly typed and does not promote float32, as it does in NumPy."""
-        return [self.out_dtype, self.in_dtypes[i]]
+        """f's output dtype, or argument i's, or x's: srcdiff follows JAX, where a NumPy function of
+        Python floats (np.minimum(0.25, 0.7), np.sin(1.3)) is weakly typed and does not promote
+        float32, as it does in NumPy, so f's output in JAX's rule may be x's dtype where NumPy's is
+        float64 (a jacfwd block wrt a Python float y then has x's dtype)."""
+        return [self.out_dtype, self.in_dtypes[i], self.in_dtypes[0]]
 
     # -- the modes
     def run(self):

@@ -222,3 +222,28 @@ def carried_array_recorded_then_added_to(x):
 def test_a_value_a_loop_records_is_not_changed_in_place_afterwards():
     assert srcdiff.grad(carried_array_recorded_then_added_to)(0.9) == pytest.approx(
         central_difference(carried_array_recorded_then_added_to, (0.9,), 0), rel=1e-7)
+
+
+def inner_loop_on_some_iterations(x):
+    a = x * 0.5
+    for j in range(3):
+        if x * j > 0.5:
+            s = 0.0
+            for i in range(3):
+                s = s + a ** i
+            b = s
+        else:
+            b = np.sin(x)
+        a = a + b * 0.3
+    return a * a
+
+
+def test_third_and_fourth_derivatives_where_a_branch_records_on_some_iterations_only():
+    # the record of the inner loop's records holds None for the iterations that took the
+    # other side; the third derivative made list zeros of that None (a TypeError in the
+    # emitted code, higher-order survey seed 7070)
+    g2 = srcdiff.grad(srcdiff.grad(inner_loop_on_some_iterations))
+    g3 = srcdiff.grad(g2)
+    for x in (0.4, 0.9):
+        assert g3(x) == pytest.approx(central_difference(g2, (x,), 0), rel=1e-5)
+        assert srcdiff.grad(g3)(x) == pytest.approx(central_difference(g3, (x,), 0), rel=1e-5)

@@ -44,7 +44,7 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, [out])
     refuse_complex(fn.body, act)
-    rev = _Reverse(act, _all_vars(fn.body, {}))
+    rev = _Reverse(act, fn.body)
     builder = Builder(list(fn.body.eqns), peephole=peephole)
     adjoint = {}
     with builder.active():
@@ -73,7 +73,7 @@ def vjp_function(fn: Function, argnums) -> Function:
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, fn.results)
     refuse_complex(fn.body, act)
-    rev = _Reverse(act, _all_vars(fn.body, {}))
+    rev = _Reverse(act, fn.body)
     cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), "g") for r in fn.results]
     builder = Builder(list(fn.body.eqns), peephole=peephole)
     adjoint = {}
@@ -89,7 +89,7 @@ def vjp_function(fn: Function, argnums) -> Function:
 
 def pair_of(target):
     """Forward (value and tape) and backward (tape and cotangents) versions of a function."""
-    return _Reverse(set(), {}).pair(target)
+    return _Reverse(set(), Block()).pair(target)
 
 
 def _one(dtype):
@@ -107,10 +107,13 @@ def _cotangent_name(k, result):
 
 
 class _Reverse:
-    def __init__(self, act, variables, pairs=None):
+    def __init__(self, act, body, pairs=None):
         self.act = act
-        self.vars = variables  # id -> Var, every variable of the forward function
-        self.primal_ids = set(variables)
+        self.vars = _all_vars(body, {})  # id -> Var, every variable of the forward function
+        self.primal_ids = set(self.vars)
+        # lists that may be None on the path taken (a residual a backward branch reads), so
+        # their zero derivative is the tapes' zeros, 0.0 there
+        self.maybe_missing = _lists_made_by_branches(body, set())
         self.pairs = {} if pairs is None else pairs  # id(call target) -> (forward, backward) targets
 
     def is_active(self, a):
@@ -227,7 +230,7 @@ class _Reverse:
         blocks = []
         for (sub, local, inside), branch in zip(reversed_branches, eqn.blocks):
             with sub.active():
-                results = [_adjoint_or_zero(local, v).atom for v in free]
+                results = [_adjoint_or_zero(local, v, self.maybe_missing).atom for v in free]
             blocks.append(Block([], sub.eqns, results))
         self._pass_residuals(eqn, blocks, [inside for _, _, inside in reversed_branches])
         outs = [_adjoint_var(v) for v in free]
@@ -289,7 +292,7 @@ class _Reverse:
         params, outs = fn.params, fn.results
         act = active(fn.body, params, outs)
         refuse_complex(fn.body, act)
-        rev = _Reverse(act, _all_vars(fn.body, {}), self.pairs)
+        rev = _Reverse(act, fn.body, self.pairs)
         g_params = [Var(r.aval, _cotangent_name(k, r)) for k, r in enumerate(outs)]
         for r, gp in zip(outs, g_params):
             if is_tape(r.aval) and isinstance(r, Var):
@@ -532,9 +535,22 @@ def _adjoint_var(v):
     return d
 
 
-def _adjoint_or_zero(adjoint, v):
+def _adjoint_or_zero(adjoint, v, maybe_missing=()):
     g = adjoint.get(v.id)
+    if g is None and v.id in maybe_missing:
+        return current().apply(TAPE_ZEROS, [v])
     return _zero(v) if g is None else g
+
+
+def _lists_made_by_branches(block, out):
+    """The lists a branch makes, and the items of lists of lists (a loop's record of such a
+    list holds None for the iterations that took the other path)."""
+    for eqn in block.eqns:
+        if eqn.prim is COND or eqn.prim is LIST_ITEM:
+            out.update(o.id for o in eqn.outs if o.aval.kind == "list")
+        for b in eqn.blocks:
+            _lists_made_by_branches(b, out)
+    return out
 
 
 def builder_apply(prim, ins):
