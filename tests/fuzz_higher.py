@@ -43,7 +43,8 @@ import re
 import numpy as np
 from hypothesis import strategies as st
 
-from .fuzz_programs import _PLAIN_CALLS, _recorders
+from .fuzz_programs import _PLAIN_CALLS, _recorders, _render, arithmetic
+from .fuzz_programs import plain as _plain
 from .numeric import import_file
 
 HELPERS = '''\
@@ -92,27 +93,15 @@ HELPER_TAGS = {"hd(": {"helper", "defaults"}, "hl(": {"helper", "loop", "loop_in
 
 CONSTANTS = ["0.5", "1.3", "-0.7", "2.0", "0.25", "2", "3", "-1"]
 THRESHOLDS = ["0.3", "0.0", "-0.2", "0.7"]
-UNARY = ["sin", "cos", "tanh", "exp"]
 MIN_MARGIN = 1e-3
 
 _MARKERS = dict(_PLAIN_CALLS, _amin="np.min", _maxl="max", _minl="min", _norm="np.linalg.norm", _std="np.std",
                 _prod="np.prod")
 
 
-class _Plain(ast.NodeTransformer):
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name):
-            if node.func.id == "_cmp":
-                return ast.Compare(node.args[0], [ast.Gt()], [node.args[1]])
-            if node.func.id in _MARKERS:
-                node.func = ast.parse(_MARKERS[node.func.id], mode="eval").body
-        return node
-
-
 def plain(source):
     """The source with the kink markers rewritten to what they stand for."""
-    return ast.unparse(ast.fix_missing_locations(_Plain().visit(ast.parse(source)))) + "\n"
+    return _plain(source, _MARKERS)
 
 
 def recorders(margins):
@@ -235,37 +224,9 @@ class HigherProgram:
 
 # Statements are tuples:
 #   ("assign", target, expr) | ("line", text)
-#   ("if", [(cond, body), ...], else_body or None)     cond is the text of the condition
+#   ("elif", [(cond, body), ...], else_body or None)   cond is the text of the condition
 #   ("for", var, range_args, body) | ("forin", var, iterable, body)
 #   ("while", var, k, body)                             var = 0; while var < k: body; var = var + 1
-def _render(statements, depth, lines):
-    pad = "    " * depth
-    for s in statements:
-        kind = s[0]
-        if kind == "assign":
-            lines.append(f"{pad}{s[1]} = {s[2]}")
-        elif kind == "line":
-            lines.append(f"{pad}{s[1]}")
-        elif kind == "if":
-            for n, (cond, body) in enumerate(s[1]):
-                lines.append(f"{pad}{'if' if n == 0 else 'elif'} {cond}:")
-                _render(body or [("line", "pass")], depth + 1, lines)
-            if s[2] is not None:
-                lines.append(f"{pad}else:")
-                _render(s[2] or [("line", "pass")], depth + 1, lines)
-        elif kind == "for":
-            lines.append(f"{pad}for {s[1]} in range({s[2]}):")
-            _render(s[3] or [("line", "pass")], depth + 1, lines)
-        elif kind == "forin":
-            lines.append(f"{pad}for {s[1]} in {s[2]}:")
-            _render(s[3] or [("line", "pass")], depth + 1, lines)
-        elif kind == "while":
-            lines.append(f"{pad}{s[1]} = 0")
-            lines.append(f"{pad}while {s[1]} < {s[2]}:")
-            _render(s[3], depth + 1, lines)
-            lines.append(f"{pad}    {s[1]} = {s[1]} + 1")
-        else:  # pragma: no cover
-            raise ValueError(kind)
 
 
 LETTERS = "abdegmnopqsuvwz"
@@ -512,29 +473,11 @@ def _expr(draw, env, kind, depth):
     c = env.weighted(draw, choices)
     if env.smooth and c in ("abs", "minmax", "amax", "minmaxb", "where"):
         c = "binop"
-    if c == "binop":
-        op = draw(st.sampled_from(["+", "-", "*"]))
-        return f"({_expr(draw, env, kind, sub)} {op} {_expr(draw, env, kind, sub)})"
-    if c == "broadcast":
-        op = draw(st.sampled_from(["+", "-", "*"]))
-        a, s = _expr(draw, env, kind, sub), _expr(draw, env, "scal", sub)
-        return f"({s} {op} {a})" if draw(st.booleans()) else f"({a} {op} {s})"
-    if c == "unary":
-        fn = draw(st.sampled_from(UNARY))
-        inner = _expr(draw, env, kind, sub)
-        return f"np.exp(np.tanh({inner}))" if fn == "exp" else f"np.{fn}({inner})"
-    if c == "div":
-        num = _expr(draw, env, kind, sub)
-        how = draw(st.integers(0, 2))
-        if how == 0:
-            return f"({num} / (1.5 + np.cos({_expr(draw, env, draw(st.sampled_from(['scal', kind])), sub)})))"
-        if how == 1:
-            return f"({num} / (1.0 + {_atom(_expr(draw, env, draw(st.sampled_from(['scal', kind])), sub))} ** 2))"
-        return f"({num} / {draw(st.sampled_from(['2.0', '-1.5', '3']))})"
+    shared = arithmetic(c, draw, kind, lambda k: _expr(draw, env, k, sub), _atom)
+    if shared is not None:
+        return shared
     if c == "pow":
         return f"{_atom(_expr(draw, env, kind, sub))} ** {draw(st.sampled_from(['2', '3', '2.0']))}"
-    if c == "call":
-        return f"h({_expr(draw, env, kind, sub)})"
     if c == "literal":
         return _literal(draw, env, kind, sub)
     if c == "index_math":
@@ -652,7 +595,7 @@ def _if(draw, env):
         sides.append(body)
     conds = [(_cond(draw, env), sides[i]) for i in range(n)]
     env.kinds[target] = kind
-    return [("if", conds, sides[n] if has_else else None)]
+    return [("elif", conds, sides[n] if has_else else None)]
 
 
 def _simple(draw, env):
@@ -762,7 +705,7 @@ def _list_build(draw, env):
         body.append(_carried_update(draw, env, carried, env.kinds[carried]))
     if draw(st.integers(0, 3)) == 0:
         env.tags.add("branch_in_loop")
-        body.append(("if", [(_cond(draw, env), [("line", f"{name}.append({_expr(draw, env, elem, 2)})")])],
+        body.append(("elif", [(_cond(draw, env), [("line", f"{name}.append({_expr(draw, env, elem, 2)})")])],
                      [("line", f"{name}.append({_expr(draw, env, elem, 2)})")]))
     else:
         body.append(("line", f"{name}.append({_expr(draw, env, elem, 2)})"))

@@ -73,19 +73,22 @@ _PLAIN_CALLS = {"_max": "np.maximum", "_min": "np.minimum", "_abs": "np.abs", "_
 
 
 class _Plain(ast.NodeTransformer):
+    def __init__(self, markers):
+        self.markers = markers
+
     def visit_Call(self, node):
         self.generic_visit(node)
         if isinstance(node.func, ast.Name):
             if node.func.id == "_cmp":
                 return ast.Compare(node.args[0], [ast.Gt()], [node.args[1]])
-            if node.func.id in _PLAIN_CALLS:
-                node.func = ast.parse(_PLAIN_CALLS[node.func.id], mode="eval").body
+            if node.func.id in self.markers:
+                node.func = ast.parse(self.markers[node.func.id], mode="eval").body
         return node
 
 
-def plain(source):
-    """The source with the kink markers rewritten to what they stand for."""
-    return ast.unparse(ast.fix_missing_locations(_Plain().visit(ast.parse(source)))) + "\n"
+def plain(source, markers=_PLAIN_CALLS):
+    """The source with the kink markers (name -> what it stands for) rewritten."""
+    return ast.unparse(ast.fix_missing_locations(_Plain(markers).visit(ast.parse(source)))) + "\n"
 
 
 def _recorders(margins):
@@ -197,6 +200,13 @@ def _render(statements, depth, lines):
             _render(then or [("line", "pass")], depth + 1, lines)
             lines.append(f"{pad}else:")
             _render(other or [("line", "pass")], depth + 1, lines)
+        elif kind == "elif":  # ("elif", [(condition text, body), ...], else body or None)
+            for n, (cond, body) in enumerate(s[1]):
+                lines.append(f"{pad}{'if' if n == 0 else 'elif'} {cond}:")
+                _render(body or [("line", "pass")], depth + 1, lines)
+            if s[2] is not None:
+                lines.append(f"{pad}else:")
+                _render(s[2] or [("line", "pass")], depth + 1, lines)
         elif kind == "for":
             lines.append(f"{pad}for {s[1]} in range({s[2]}):")
             _render(s[3] or [("line", "pass")], depth + 1, lines)
@@ -285,27 +295,9 @@ def _expr(draw, env, kind, depth):
         choices = ["binop", "unary", "broadcast", "slice", "slice", "where", "axis2", "minmax", "abs"]
     c = draw(st.sampled_from(choices))
     sub = depth - 1
-    if c == "binop":
-        op = draw(st.sampled_from(["+", "-", "*"]))
-        return f"({_expr(draw, env, kind, sub)} {op} {_expr(draw, env, kind, sub)})"
-    if c == "broadcast":  # a scalar against an array, either side
-        op = draw(st.sampled_from(["+", "-", "*"]))
-        a, s = _expr(draw, env, kind, sub), _expr(draw, env, "scal", sub)
-        return f"({s} {op} {a})" if draw(st.booleans()) else f"({a} {op} {s})"
-    if c == "unary":
-        fn = draw(st.sampled_from(UNARY))
-        inner = _expr(draw, env, kind, sub)
-        return f"np.exp(np.tanh({inner}))" if fn == "exp" else f"np.{fn}({inner})"
-    if c == "div":  # the denominator is in [0.5, 2.5], or >= 1, or a constant
-        num = _expr(draw, env, kind, sub)
-        how = draw(st.integers(0, 2))
-        if how == 0:
-            return f"({num} / (1.5 + np.cos({_expr(draw, env, draw(st.sampled_from(['scal', kind])), sub)})))"
-        if how == 1:
-            return f"({num} / (1.0 + {_expr(draw, env, draw(st.sampled_from(['scal', kind])), sub)} ** 2))"
-        return f"({num} / {draw(st.sampled_from(['2.0', '-1.5', '3']))})"
-    if c == "call":
-        return f"h({_expr(draw, env, kind, sub)})"
+    shared = arithmetic(c, draw, kind, lambda k: _expr(draw, env, k, sub), _paren)
+    if shared is not None:
+        return shared
     if c == "pow":
         return f"{_atom(draw, env, kind, sub)} ** {draw(st.sampled_from(['2', '2', '3', '2.0']))}"
     if c == "abs":
@@ -383,10 +375,41 @@ def _stack2(draw, env, depth):
     return f"{draw(st.sampled_from(['np.stack', 'np.array']))}({parts})"
 
 
+def arithmetic(c, draw, kind, expr, paren):
+    """The constructs both random-program generators (this one and tests/fuzz_higher.py)
+    draw alike, or None for another c: expr(kind) draws a subexpression, paren(e) wraps e
+    where an operator would bind into it."""
+    if c == "binop":
+        op = draw(st.sampled_from(["+", "-", "*"]))
+        return f"({expr(kind)} {op} {expr(kind)})"
+    if c == "broadcast":  # a scalar against an array, either side
+        op = draw(st.sampled_from(["+", "-", "*"]))
+        a, s = expr(kind), expr("scal")
+        return f"({s} {op} {a})" if draw(st.booleans()) else f"({a} {op} {s})"
+    if c == "unary":
+        fn = draw(st.sampled_from(UNARY))
+        inner = expr(kind)
+        return f"np.exp(np.tanh({inner}))" if fn == "exp" else f"np.{fn}({inner})"
+    if c == "div":  # the denominator is in [0.5, 2.5], or >= 1, or a constant
+        num = expr(kind)
+        how = draw(st.integers(0, 2))
+        if how == 0:
+            return f"({num} / (1.5 + np.cos({expr(draw(st.sampled_from(['scal', kind])))})))"
+        if how == 1:
+            return f"({num} / (1.0 + {paren(expr(draw(st.sampled_from(['scal', kind]))))} ** 2))"
+        return f"({num} / {draw(st.sampled_from(['2.0', '-1.5', '3']))})"
+    if c == "call":
+        return f"h({expr(kind)})"
+    return None
+
+
+def _paren(e):
+    return e if re.fullmatch(r"[\w.]+(\[[^\[\]]*\])?", e) or e.startswith("(") and _balanced_outer(e) else f"({e})"
+
+
 def _atom(draw, env, kind, depth):
     """An expression safe to index or raise to a power without parentheses."""
-    e = _expr(draw, env, kind, depth)
-    return e if re.fullmatch(r"[\w.]+(\[[^\[\]]*\])?", e) or e.startswith("(") and _balanced_outer(e) else f"({e})"
+    return _paren(_expr(draw, env, kind, depth))
 
 
 def _balanced_outer(e):
