@@ -195,7 +195,7 @@ class Gradient:
             type(self).__call__ = self._dispatcher(args, compiled)
         # Python floats run as NumPy scalars, so 1 / 0.0 is inf (with NumPy's warning), as it is
         # for arrays, rather than a ZeroDivisionError from inside the derivative
-        outs = call_on_numbers(compiled.fn, compiled.source, leaves)
+        outs = call_on_numbers(compiled.fn, compiled.floats_safe, leaves)
         if self._simple and structures is None:
             return _like(outs, args[self._indices[0]])
         return self._package(outs, args, structures, compiled)

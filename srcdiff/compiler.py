@@ -24,6 +24,7 @@ class Compiled:
         self.fn = fn
         self.emitted = emitted
         self.source = emitted.source
+        self.floats_safe = emitted.floats_safe
         # the same derivative for Python float arguments, calling math where fn calls NumPy on
         # a float (None when that changes nothing); the cached call runs it, and fn where a
         # float part from NumPy's semantics (math.log(0.0) raises, np.log(0.0) is -inf)

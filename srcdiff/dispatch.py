@@ -13,8 +13,6 @@ math.log(0.0) raises instead of giving -inf, x ** 0.5 of a negative x is complex
 is run again on NumPy scalars in the NumPy variant, which is what the general path does; a
 derivative that raises an exception has no side effects to repeat.
 """
-import ast
-
 import numpy as np
 
 from .guards import MISSING, holds
@@ -25,28 +23,14 @@ from .ir import is_function_argument
 _FLOAT_MISMATCH = (ArithmeticError, AttributeError, TypeError, ValueError)
 
 
-def python_floats_safe(source):
-    """Whether the emitted code gives NumPy-scalar results on Python floats, or raises.
-    Only a float power of a negative base returns something else (a complex number)."""
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            exponent = node.right
-            if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub):
-                exponent = exponent.operand
-            if not (isinstance(exponent, ast.Constant) and (type(exponent.value) is int or (
-                    type(exponent.value) is float and exponent.value.is_integer()))):
-                return False  # (-8.0) ** 0.5 is complex; (-8.0) ** 2.0 is 64.0, as in NumPy
-    return True
-
-
-def call_on_numbers(fn, source, args):
+def call_on_numbers(fn, floats_safe, args):
     """fn(*args), with Python float arguments as Python floats: they then mix with float32
     arrays as they do in NumPy (np.sum(x) + 0.4 stays float32; np.float64(0.4) would not).
     Where Python's float arithmetic parts from NumPy's (1 / 0.0 raises, a negative float to
     a float power is complex) the call runs on NumPy scalars instead, as NumPy would compute."""
     if not any(type(a) is float for a in args):
         return fn(*args)
-    if python_floats_safe(source):
+    if floats_safe:  # no power with a fractional exponent (Emitted.floats_safe)
         try:
             return fn(*args)
         except _FLOAT_MISMATCH:
@@ -105,7 +89,7 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
         target = ", ".join(outs)
     floats = {name for name, a in zip(names, args) if type(a) is float}
     as_numpy = ", ".join(f"float64({n})" if n in floats else n for n in names)
-    if floats and python_floats_safe(compiled.source):
+    if floats and compiled.floats_safe:
         fast = "on_floats" if compiled.on_floats is not None else "fn"
         # gradients wrt floats that the float variant returns as floats, as the caller wants them
         direct = (fast == "on_floats" and package is None and not with_value and as_tuple == (len(grads_of) > 1)

@@ -54,7 +54,7 @@ def jvp(fun, primals, tangents):
         if pytree.flatten(tangents[i], t_leaves) != pytree.flatten(primals[i], p_leaves):
             raise TypeError(f"jvp: tangent {i} does not have the structure of primal {i}")
         tangent_leaves.extend(_like_value(t, p, f"tangent {i}") for t, p in zip(t_leaves, p_leaves))
-    outs = call_on_numbers(compiled.fn, compiled.source, [*leaves, *tangent_leaves])
+    outs = call_on_numbers(compiled.fn, compiled.floats_safe, [*leaves, *tangent_leaves])
     outs = outs if isinstance(outs, tuple) else (outs,)
     n = compiled.n_results
     values, tangents_out = outs[:n], outs[n:]
@@ -74,7 +74,7 @@ def vjp(fun, *primals):
     """
     _refuse_complex_args(fun, primals, "primal")
     compiled, leaves, structures, _ = _compiled("vjp", fun, primals)
-    result = call_on_numbers(compiled.forward, compiled.source, leaves)
+    result = call_on_numbers(compiled.forward, compiled.floats_safe, leaves)
     n = compiled.n_results
     outs, tape = (result[:n], result[n]) if n > 1 else ((result[0],), result[1])
     return _unflatten_out(compiled.out_tree, outs), VJPFunction(compiled, tape, primals, structures, outs)
@@ -93,7 +93,7 @@ class VJPFunction:
         if len(leaves) != self.compiled.n_results:
             raise TypeError(f"the cotangent has {len(leaves)} parts for {self.compiled.n_results} outputs")
         leaves = [_like_value(g, out, "the cotangent") for g, out in zip(leaves, self.outs)]
-        grads = call_on_numbers(self.compiled.fn, self.compiled.source, [self.tape, *leaves])
+        grads = call_on_numbers(self.compiled.fn, self.compiled.floats_safe, [self.tape, *leaves])
         grads = grads if isinstance(grads, tuple) else (grads,)
         it = iter(grads)
         out = []
@@ -304,7 +304,7 @@ class _Jacobian:
 
     def __call__(self, *args, **kwargs):
         compiled, leaves = self._compiled_for(self._bind(args, kwargs))
-        outs = call_on_numbers(compiled.fn, compiled.source, leaves)
+        outs = call_on_numbers(compiled.fn, compiled.floats_safe, leaves)
         outs = outs if isinstance(outs, tuple) else (outs,)
         # an array of its own, never a read-only broadcast view
         outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o) for o in outs]

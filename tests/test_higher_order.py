@@ -247,3 +247,28 @@ def test_third_and_fourth_derivatives_where_a_branch_records_on_some_iterations_
     for x in (0.4, 0.9):
         assert g3(x) == pytest.approx(central_difference(g2, (x,), 0), rel=1e-5)
         assert srcdiff.grad(g3)(x) == pytest.approx(central_difference(g3, (x,), 0), rel=1e-5)
+
+
+def float32_loop_of_powers(x, y):
+    s = x[1] * 0.0
+    for i in range(2):
+        s = s + x[1] ** i / (i + 1)
+    return np.sum(x + s) + y
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_python_float_argument_stays_weak_where_every_power_is_integral():
+    # x ** i with i a loop index made every Python float argument an np.float64 (the check
+    # read the emitted source, where i could be anything), so a float32 f's value was float64
+    x = np.array([0.27, -0.46, -0.92], np.float32)
+    value, dx = srcdiff.value_and_grad(float32_loop_of_powers)(x, -0.97)
+    assert value.dtype == np.float32 and dx.dtype == np.float32
+    assert value == pytest.approx(float32_loop_of_powers(x, -0.97), rel=1e-6)
+    np.testing.assert_allclose(dx, central_difference(lambda v: float32_loop_of_powers(v, -0.97),
+                                                      (x.astype(float),), 0), rtol=1e-3)
+    # a fractional power of a negative Python float is NumPy's nan, not Python's complex
+    assert np.isnan(srcdiff.grad(fractional_power)(-1.0))
+
+
+def fractional_power(x):
+    return x ** 0.5

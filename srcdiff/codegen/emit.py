@@ -24,7 +24,7 @@ from ..prims.lists import LIST_ITEM, STACK_LIST
 from ..prims.syntax import src
 from ..prims.tapes import TAPE
 from .floats import ARITHMETIC
-from .floats import python_floats as python_floats_of
+from .floats import integral_powers, python_floats as python_floats_of
 from .plan import Plan
 
 PLACEHOLDER = "_srcdiff_arg{}_"
@@ -34,11 +34,14 @@ RESERVED = {"np", "math"} | set(dir(builtins))
 class Emitted:
     """A module's source and what exec needs beyond NumPy (global arrays by name)."""
 
-    def __init__(self, source, name, constants, float_results=()):
+    def __init__(self, source, name, constants, float_results=(), floats_safe=True):
         self.source = source
         self.name = name
         self.constants = constants
         self.float_results = float_results  # per result, whether it is surely a Python float
+        # whether Python float arguments give what NumPy scalars would, or raise: every power
+        # has an integer exponent ((-8.0) ** 0.5 is complex in Python, nan in NumPy)
+        self.floats_safe = floats_safe
 
     def load(self):
         return self.namespace()[self.name]
@@ -118,7 +121,8 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
-    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results)
+    return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results,
+                   all(integral_powers(f.body) for f in written))
 
 
 class _Globals:

@@ -78,3 +78,21 @@ def _loop(eqn, floats, lists):
         floats.add(eqn.outs[j].id)
         if eqn.prim is WHILE:
             floats.add(eqn.blocks[0].params[j].id)
+
+
+def integral_powers(block):
+    """Whether every power in the block has an integer exponent (an int value, or a
+    constant like 2.0): then Python floats give what NumPy scalars give, or raise, as a
+    negative float to a fractional power is complex in Python and nan in NumPy."""
+    for eqn in block.eqns:
+        if eqn.prim is BINARY["pow"]:
+            k = eqn.ins[1]
+            if isinstance(k, Const):
+                v = k.value
+                if not (type(v) is int or (isinstance(v, float) and v.is_integer())):
+                    return False
+            elif k.aval.dtype is None or k.aval.dtype.kind not in "iub":
+                return False
+        if not all(integral_powers(b) for b in eqn.blocks):
+            return False
+    return True
