@@ -455,6 +455,19 @@ REPROS = {
             return np.sum(x * abs(k))
         """, "srcdiff.jacrev(f)(X.astype(np.float32), 0.7)", ("dtype", "float32"), None),
 
+    # a gradient inside a differentiated function, through a loop taking a min: the inlined
+    # gradient's loop records the min and nothing else reads it there, so the shift analysis
+    # (no derivative through a softmax's max) took it for a shift and held it: 0 for 4
+    "grad_of_an_inner_grad_through_a_loop_min": ("""
+        def g(x):
+            a = x * 0.0
+            for i in range(2):
+                a = a + min([2.0, 1, x]) ** 2
+            return a
+
+        def f(x):
+            return srcdiff.grad(g)(x) * 0.5
+        """, "srcdiff.grad(f)(0.36)", 2.0, None),
     # max of Python floats was emitted as np.maximum, a float64 NumPy scalar that made f's
     # float32 value float64 (Python's max gives a Python float)
     "float32_value_with_max_of_python_floats": ("""

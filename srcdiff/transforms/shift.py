@@ -13,7 +13,7 @@ scaled by exp(+c) or exp(-c) (multiplicative), or does not move at all (invarian
 exp and log turn one kind into the other, x - y of two values that move alike and
 x / y of two that scale alike are invariant. Reductions may only run along axes where
 c is constant (m was reduced along them). Anything else, or a moving value leaving the
-block, and m keeps its derivative.
+block (as a result, or recorded by its loop), and m keeps its derivative.
 """
 import copy
 
@@ -24,15 +24,18 @@ _SOURCES = ("max", "min")
 
 def drop_shift_gradients(fn):
     """Hold stabilising maxima, in fn's body and every region. In place."""
-    _block(fn.body)
+    _block(fn.body, set())
     return fn
 
 
-def _block(block):
+def _block(block, recorded):
+    """recorded: the ids of the values of this block that its loop records (the loop's
+    saves, in a derivative inlined here): they leave the block as its results do."""
     for eqn in block.eqns:
+        saves = {v.id for v in eqn.params.get("saves", ())}
         for b in eqn.blocks:
-            _block(b)
-        if eqn.prim.name in _SOURCES and eqn.prim.differentiable and _cancels(block, eqn):
+            _block(b, saves)
+        if eqn.prim.name in _SOURCES and eqn.prim.differentiable and _cancels(block, eqn, recorded):
             eqn.prim = _held(eqn.prim)
 
 
@@ -49,7 +52,7 @@ def _held(prim):
     return _HELD[prim]
 
 
-def _cancels(block, source):
+def _cancels(block, source, recorded):
     m = source.outs[0]
     shape = m.aval.shape
     if not (isinstance(shape, tuple) and m.aval.dtype is not None and m.aval.dtype.kind == "f"):
@@ -70,7 +73,7 @@ def _cancels(block, source):
             return False
         if moved != "invariant":
             moving[eqn.outs[0].id] = moved
-    return not any(isinstance(a, Var) and a.id in moving for a in block.results)
+    return not any(isinstance(a, Var) and a.id in moving for a in block.results) and not recorded & set(moving)
 
 
 def _reads(blocks, moving):
