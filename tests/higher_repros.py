@@ -468,6 +468,12 @@ REPROS = {
         def f(x):
             return srcdiff.grad(g)(x) * 0.5
         """, "srcdiff.grad(f)(0.36)", 2.0, None),
+    # k ** 2 / 3 of a Python float k is a Python float; its aval said a NumPy float64, so
+    # jacfwd cast its float32 columns to float64
+    "float32_jacfwd_with_a_quotient_of_python_floats": ("""
+        def f(x, k):
+            return np.sum(np.sin(x ** 3)) + k ** 2 / 3
+        """, "srcdiff.jacfwd(f)(X.astype(np.float32), 0.7)", ("dtype", "float32"), None),
     # max of Python floats was emitted as np.maximum, a float64 NumPy scalar that made f's
     # float32 value float64 (Python's max gives a Python float)
     "float32_value_with_max_of_python_floats": ("""

@@ -143,7 +143,7 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
         (f"math.{c.__name__}" for c in callables if getattr(c, "__module__", None) == "math"), None)
     # of a Python number: a Python number where Python spells it (abs), else NumPy's scalar
     prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl,
-                     elementwise(floating, numpy_scalar=on_floats is None))
+                     elementwise(floating, numpy_scalar=floating or on_floats is None))
     prim.on_python_floats = on_floats
     UNARY[name] = prim
 
@@ -247,8 +247,8 @@ def _math_round(x):
 BINARY = {}
 
 
-def binary(name, callables, emit, partials, impl=None, floating=False):
-    prim = Primitive(name, emit, impl or callables[0], elementwise(floating))
+def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None):
+    prim = Primitive(name, emit, impl or callables[0], elementwise(floating, numpy_scalar=numpy_scalar))
     BINARY[name] = prim
 
     @prim.defjvp
@@ -294,6 +294,7 @@ binary(
     template("{0} / {1}"),
     (lambda x, y, z: 1 / y, lambda x, y, z: _negated_smaller(z, y)),
     floating=True,
+    numpy_scalar=False,  # written x / y: of Python numbers, a Python float
 )
 
 

@@ -55,15 +55,17 @@ def _kind(avals):
     return "scalar" if all(a.kind == "scalar" for a in avals) else "array"
 
 
-def elementwise(floating=False, dtype=None, numpy_scalar=False):
+def elementwise(floating=False, dtype=None, numpy_scalar=None):
     """Broadcast the inputs; the dtype follows NumPy promotion (float for float-valued
-    functions). With numpy_scalar (or floating), a function of Python numbers gives a
-    NumPy scalar, as np.sin(2.0) and np.square(2.0) do."""
+    functions). With numpy_scalar (by default, floating), a function of Python numbers
+    gives a NumPy scalar, as np.sin(2.0) and np.square(2.0) do; Python's operators give
+    Python numbers (2 / 3 is a Python float)."""
+    numpy_scalar = floating if numpy_scalar is None else numpy_scalar
 
     def shape(avals, params):
         dt = dtype if dtype is not None else result_dtype(avals, floating)
         kind = _kind(avals)
-        if (floating or numpy_scalar) and kind == "scalar":
+        if numpy_scalar and kind == "scalar":
             kind = "array"  # np.sin(2.0) is a NumPy scalar
         return Aval(kind, broadcast_shape(avals), dt)
 
