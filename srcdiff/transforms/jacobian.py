@@ -129,7 +129,10 @@ def _directions(avals, sizes, k, names, as_tangent):
     hot = _one_hot(total, k, dtype)
     out, offset = [], 0
     for aval, size, name in zip(avals, sizes, names):
-        if aval.kind == "scalar":  # a Python float's direction is one, weakly typed as its aval says
+        if k is None and len(avals) == 1:  # the one direction: ones of the value's shape
+            d = T(Const(1.0 if aval.kind == "scalar" else (aval.dtype or dtype).type(1.0) if aval.shape == ()
+                        else np.ones(aval.shape, aval.dtype or dtype)))
+        elif aval.kind == "scalar":  # a Python float's direction is one, weakly typed as its aval says
             d = current().apply(PYTHON_FLOAT, [hot[offset]])
         else:
             d = hot if len(avals) == 1 else hot[offset:offset + size]
