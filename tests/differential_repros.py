@@ -254,3 +254,16 @@ def array_of_its_own_item_in_a_loop(x, y):
     for i in range(2):
         a = np.array([a[0], 0.25, y]) + x
     return np.sum(a)
+
+
+def list_item_copied_then_written_in_a_loop(x, y):
+    # refused as "c is an item of a list, and writing into it would change the list's item":
+    # each iteration writes into a copy it has just made, never into the list's item
+    l1 = []
+    for i in range(2):
+        l1.append(np.abs(x[::-1]) * y)
+    c = l1[-1]
+    for i in range(2):
+        c = c.copy()
+        c[2] = x[1]
+    return np.sum(c * (c + x)) + np.sum(l1[0] * l1[1])

@@ -174,6 +174,7 @@ FIXED = [
     "view_then_write_into_its_array",
     "view_seen_through_a_helper_s_write",
     "array_of_its_own_item_in_a_loop",
+    "list_item_copied_then_written_in_a_loop",
 ]
 OPEN = []
 

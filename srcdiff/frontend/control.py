@@ -495,7 +495,8 @@ class ControlFlow:
         such an array (a = x[1:] before a loop writing x[2] = v) is refused: the loop would
         have to carry it as a view; so is writing into a view made before the loop, which
         inside the loop is no longer seen to be one."""
-        targets = {n: v for n in written if isinstance(v := self.env.get(n), T) and _is_array(v)}
+        targets = {n: v for n in written if isinstance(v := self.env.get(n), T) and _is_array(v)
+                   and not _fresh_before_written(node.body, n)}
         for name, array in targets.items():
             self.refuse_view(array, name, written[name])
         for name, value in self.env.items():
@@ -867,6 +868,33 @@ def _written_names(stmts):
             if isinstance(base, ast.Name) and (base is not t or isinstance(node, ast.AugAssign)):
                 names.setdefault(base.id, t)
     return names
+
+
+def _fresh_before_written(stmts, name):
+    """Whether every iteration binds name to a new array before anything writes into it
+    (c = c.copy(), then c[2] = v): the writes never reach the array it held before the loop."""
+    for stmt in stmts:
+        if name in _written_names([stmt]):
+            return False
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id == name:
+            return _makes_new_array(stmt.value)
+        if name in _assigned_names([stmt]):
+            return False  # bound on some paths only, or by a construct not followed here
+    return False
+
+
+def _makes_new_array(node):
+    """Arithmetic and copies give new arrays; a name, an index or a reshape may give the same one."""
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        return True
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        f = node.func
+        if f.attr == "copy" and not node.args:
+            return True  # c.copy()
+        return (f.attr in ("copy", "array") and isinstance(f.value, ast.Name) and f.value.id in ("np", "numpy")
+                and not node.keywords)
+    return False
 
 
 def _walk_statements(stmts):
