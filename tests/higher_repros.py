@@ -474,6 +474,20 @@ REPROS = {
         def f(x, k):
             return np.sum(np.sin(x ** 3)) + k ** 2 / 3
         """, "srcdiff.jacfwd(f)(X.astype(np.float32), 0.7)", ("dtype", "float32"), None),
+    # a loop appending a float64 array to a list of float32 ones: the merge of the two lists took
+    # the dtype of neither, and the next pass read that as an empty list's, taking float32
+    # for the float64 items: jacrev float64
+    "float32_jacrev_of_a_list_of_two_dtypes": ("""
+        def f(x):
+            l0 = [x / 3]
+            for i in range(2):
+                if np.sum(ARR * x[1] * i) > 0.7:
+                    l0.append(x + x[0])
+                else:
+                    l0.append(ARR * 2 * x)
+            return np.tanh(np.sum(np.array(l0)))
+        """, "srcdiff.jacrev(f)(np.array([0.912, -0.5846, 0.6569], dtype=np.float32))", ("dtype", "float32"),
+        None),
     # max of Python floats was emitted as np.maximum, a float64 NumPy scalar that made f's
     # float32 value float64 (Python's max gives a Python float)
     "float32_value_with_max_of_python_floats": ("""

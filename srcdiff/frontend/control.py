@@ -742,6 +742,10 @@ def _join_dtypes(a, b):
     NumPy would keep it (an int, or a float beside a float array)."""
     if same_dtype(a.dtype, b.dtype):
         return a.dtype
+    if a.kind == b.kind == "list" and a.dtype is not None and b.dtype is not None:
+        # what the list's items are stacked into (np.stack(l) is their promotion); an item
+        # of it may be narrower, so reading one casts where a narrower one is wanted
+        return np.promote_types(a.dtype, b.dtype)
     for weak, other in ((a, b), (b, a)):
         if (weak.kind == "scalar" and other.kind == "array" and weak.dtype is not None and other.dtype is not None
                 and result_dtype([weak, other]) == other.dtype):
