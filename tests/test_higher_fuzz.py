@@ -57,7 +57,7 @@ import srcdiff
 from srcdiff import SrcdiffError
 
 from .fuzz_higher import MIN_MARGIN, inputs, programs
-from .numeric import central_difference
+from .numeric import extrapolated_difference
 
 EXAMPLES = int(os.environ.get("SRCDIFF_FUZZ_HIGHER_EXAMPLES", "40"))
 DIRECTORY = tempfile.mkdtemp(prefix="srcdiff_higher_fuzz_")
@@ -447,17 +447,13 @@ class _Checker:
 
     # -- references (float64, central differences)
     def cd(self, fn, i):
-        """Central differences at steps h and 2h, extrapolated (Richardson: the five-point
-        stencil), so a function that curves hard near its inputs is not misjudged: error
-        O(h^4) where the plain difference has O(h^2). Where the extrapolation moves the
-        plain difference by more than the checks' tolerance, there is no reference."""
+        """Extrapolated central differences (tests/numeric.py), so a function that curves hard
+        near its inputs is not misjudged; where the extrapolation moves the plain difference
+        by more than the checks' tolerance, there is no reference."""
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            g = lambda *a: np.asarray(fn(*a), dtype=float)  # noqa: E731
-            d1 = np.asarray(central_difference(g, self.args64, i, eps=1e-6), dtype=float)
-            d2 = np.asarray(central_difference(g, self.args64, i, eps=2e-6), dtype=float)
-            d = (4 * d1 - d2) / 3
-            if np.any(np.abs(d - d1) > 1e-6 * np.maximum(1.0, np.abs(d))):  # not settled at these steps
+            d, moved = extrapolated_difference(lambda *a: np.asarray(fn(*a), dtype=float), self.args64, i)
+            if np.any(moved > 1e-6 * np.maximum(1.0, np.abs(d))):  # not settled at these steps
                 raise _NoReference("central differences at two steps disagree: f curves too hard here")
             return d
 
