@@ -391,8 +391,10 @@ def _literal(draw, env, kind, sub):
     if c == "std":
         return f"_std({seq(items)})"
     if c == "maxl":
+        env.tags.add("builtin_extremum")
         return f"_maxl([{', '.join(items)}])"
     if c == "minl":
+        env.tags.add("builtin_extremum")
         return f"_minl([{', '.join(items)}])"
     if c == "builtin_sum":
         return f"sum([{', '.join(items)}])"
@@ -504,7 +506,7 @@ def _expr(draw, env, kind, depth):
         b = _expr(draw, env, kind, sub) if draw(st.booleans()) else draw(st.sampled_from(THRESHOLDS))
         return f"{fn}({_expr(draw, env, kind, sub)}, {b})"
     if c == "minmaxb":
-        env.tags.add("kink")
+        env.tags.update(("kink", "builtin_extremum"))
         fn = draw(st.sampled_from(["_maxb", "_minb"]))
         return f"{fn}({_expr(draw, env, 'scal', sub)}, {_expr(draw, env, 'scal', sub)})"
     if c == "sum":
