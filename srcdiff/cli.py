@@ -6,11 +6,13 @@ import sys
 
 import numpy as np
 
+from . import cache
 from .api import Gradient
 from .compiler import compile_jvp, compile_vjp
 from .errors import Loc, SrcdiffError
 from .frontend import own_signature
 from .ir import aval_of_argument, unknown_aval
+from .transforms import passes
 
 EXAMPLES = """\
 examples:
@@ -25,6 +27,9 @@ examples:
   srcdiff examples/survey.py:f --mode fwd             forward mode: jvp_f(x1, x2, x1_dot)
   srcdiff examples/survey.py:f --mode vjp             f_fwd (value and tape) and f_bwd (cotangents)
   srcdiff examples/survey.py:f --ir                   the IR before and after differentiation
+  srcdiff examples/survey.py:f --ir-after factor      the IR after one optimisation pass
+  srcdiff examples/survey.py:f --disable logistic,factor
+                                                      without those passes, to bisect a wrong derivative
   srcdiff examples/survey.py:f -o grad_f.py           a module that runs with only NumPy
 
 exit status: 0 on success, 1 for an error in the file or a failed --check, 2 for a usage error.
@@ -57,7 +62,14 @@ def parser():
     p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance of --check (default 1e-5)")
     p.add_argument("--atol", type=float, default=1e-7, help="absolute tolerance of --check (default 1e-7)")
     p.add_argument("--ir", action="store_true", help="print the IR before and after differentiation instead")
-    p.add_argument("--no-simplify", action="store_true", help="skip the simplifier (to see what it removes)")
+    p.add_argument("--ir-after", metavar="STAGE",
+                   help="print the IR after one stage instead: lower, differentiate, or a pass (" +
+                        ", ".join(passes.PASSES) + "); every function the stage ran on")
+    p.add_argument("--disable", metavar="PASS[,PASS...]",
+                   help="leave these optimisation passes out (to bisect a derivative that looks wrong); "
+                        "the passes: " + ", ".join(passes.PASSES))
+    p.add_argument("--no-simplify", action="store_true",
+                   help="run no optimisation pass (the derivative as differentiated, to see what they remove)")
     p.add_argument("-o", "--output", metavar="OUT.py", help="write a standalone module to OUT.py instead")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                    help="colour error messages: auto (when stderr is a terminal), always or never")
@@ -71,6 +83,11 @@ def main(argv=None):
         p.error(f"expected FILE.py:FUNC, got {opts.target!r}")
     if opts.check and opts.args is None:
         p.error("--check needs example arguments: --args \"...\"")
+    if opts.ir_after and opts.ir_after not in passes.STAGES:
+        p.error(f"--ir-after: no stage {opts.ir_after!r}; the stages: {', '.join(passes.STAGES)}")
+    unknown = sorted(set(n.strip() for n in (opts.disable or "").split(",") if n.strip()) - set(passes.PASSES))
+    if unknown:
+        p.error(f"--disable: no pass {', '.join(unknown)}; the passes: {', '.join(passes.PASSES)}")
     path, func = opts.target.rsplit(":", 1)
     color = opts.color == "always" or (opts.color == "auto" and sys.stderr.isatty())
     try:
@@ -79,11 +96,12 @@ def main(argv=None):
         args = _example_args(p, opts.args)
         if opts.check:
             return check(fn, args, argnums, opts)
-        compiled = _compile(fn, args, argnums, opts)
-        if opts.ir:
-            text = f"# IR of {func}\n{compiled.ir_before}\n# IR of its derivative\n{compiled.ir_after}"
+        if opts.ir_after:
+            text = ir_after(fn, args, argnums, opts)
         else:
-            text = compiled.emitted.standalone()
+            compiled = _compile(fn, args, argnums, opts)
+            text = (f"# IR of {func}\n{compiled.ir_before}\n# IR of its derivative\n{compiled.ir_after}" if opts.ir
+                    else compiled.emitted.standalone())
         if opts.output:
             with open(opts.output, "w") as f:
                 f.write(text)
@@ -99,9 +117,26 @@ def main(argv=None):
     return 0
 
 
+def _optimization(opts):
+    disabled = frozenset(n.strip() for n in (opts.disable or "").split(",") if n.strip())
+    return passes.Optimization(enabled=not opts.no_simplify, disabled=disabled)
+
+
+def ir_after(fn, args, argnums, opts):
+    """The IR after the named stage, for every function it ran on (compiled afresh)."""
+    cache.clear()  # what is cached ran its stages in an earlier call
+    with passes.recording() as log:
+        _compile(fn, args, argnums, opts)
+    texts = [f"# IR of {name} after {stage}\n{text}" for stage, name, text in log if stage == opts.ir_after]
+    if not texts:
+        raise ValueError(f"stage {opts.ir_after} did not run" + (
+            " (--no-simplify or --disable left it out)" if opts.ir_after in passes.PASSES else ""))
+    return "\n".join(texts)
+
+
 def _compile(fn, args, argnums, opts):
     """What the chosen mode emits, for these example arguments (any shapes without)."""
-    optimize = not opts.no_simplify
+    optimize = _optimization(opts)
     if opts.mode == "rev":
         return Gradient(fn, argnums, has_aux=False, with_value=False, optimize=optimize).compiled(*args)
     n = len(own_signature(fn).parameters)
@@ -176,7 +211,7 @@ def check(fn, args, argnums, opts):
 
     indices = argnums if isinstance(argnums, tuple) else (argnums,)
     if opts.mode == "rev":
-        grad = Gradient(fn, argnums, has_aux=False, with_value=False, optimize=not opts.no_simplify)
+        grad = Gradient(fn, argnums, has_aux=False, with_value=False, optimize=_optimization(opts))
         got = grad(*args)
         got = got if isinstance(argnums, tuple) else (got,)
     else:

@@ -7,14 +7,11 @@ from .frontend import lower
 from .ir import print_function, verify
 from .ir.calls import targets
 from .ir import CallTarget
-from .transforms import grad_function, simplify
+from .transforms import grad_function
+from .transforms import passes
 from .transforms.forward import jvp_function
 from .transforms.jacobian import jacobian_function
 from .transforms.reverse import pair_of
-from .transforms.shift import drop_shift_gradients
-from .transforms.accumulate import defer_outer_sums
-from .transforms.factor import factor_sums
-from .transforms.sigmoid import fuse_sigmoids
 
 
 class Compiled:
@@ -69,19 +66,19 @@ def lower_ir(fun, arg_avals, structures, optimize):
     fn, lowering = lower(fun, arg_avals, structures)
     verify(fn)
     ir_before = print_function(fn)
-    if optimize:
-        fn = verify(simplify(fuse_sigmoids(drop_shift_gradients(fn))))
+    passes.record("lower", fn)
+    fn = passes.run(fn, passes.PRIMAL, optimize)
     return Lowered(fn, lowering.out_tree, lowering.guards, ir_before)
 
 
 def _finish(fn, optimize):
-    for target in targets(fn):  # functions a recursion calls, in forward and backward versions
-        target.function = _optimized(target.function) if optimize else verify(target.function)
-    return _optimized(fn) if optimize else verify(fn)
-
-
-def _optimized(fn):
-    return verify(simplify(factor_sums(defer_outer_sums(fn))))
+    """A transformation's result through the DERIVATIVE passes, with the functions a
+    recursion in it calls (in forward and backward versions)."""
+    for target in targets(fn):
+        passes.record("differentiate", target.function)
+        target.function = passes.run(verify(target.function), passes.DERIVATIVE, optimize)
+    passes.record("differentiate", fn)
+    return passes.run(verify(fn), passes.DERIVATIVE, optimize)
 
 
 def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):

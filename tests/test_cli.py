@@ -418,6 +418,62 @@ def test_no_simplify_is_longer_and_computes_the_same(tmp_path):
     np.testing.assert_allclose(raw(2.0, 5.0), SURVEY_AT_2_5, rtol=1e-12)
 
 
+# -- --ir-after, --disable: the named passes (srcdiff/transforms/passes.py) ------------------------
+
+LOGISTIC = """\
+import numpy as np
+
+
+def f(W, x):
+    return np.sum(1.0 / (1.0 + np.exp(-(W @ x))))
+"""
+
+
+def test_ir_after_names_a_stage_and_prints_the_ir_there(tmp_path):
+    from srcdiff.transforms import passes
+
+    path = write(tmp_path, "logistic.py", LOGISTIC)
+    args = ("--args", "np.ones((3, 4)), np.ones(4)")
+    lowered = ok(run(f"{path}:f", *args, "--ir-after", "lower"))
+    assert lowered.startswith("# IR of f after lower\ndef f(") and "sigmoid" not in lowered
+    fused = ok(run(f"{path}:f", *args, "--ir-after", "logistic"))
+    assert re.search(r"= sigmoid t ", fused)  # the exp it no longer reads goes in simplify-primal
+    simplified = ok(run(f"{path}:f", *args, "--ir-after", "simplify-primal"))
+    assert re.search(r"= sigmoid\b", simplified) and not re.search(r"= exp\b", simplified)
+    unfused = ok(run(f"{path}:f", *args, "--disable", "logistic", "--ir-after", "simplify-primal"))
+    assert re.search(r"= exp\b", unfused) and "sigmoid" not in unfused
+    derivative = ok(run(f"{path}:f", *args, "--ir-after", "differentiate"))
+    assert derivative.startswith("# IR of grad_f after differentiate\ndef grad_f(")
+    for stage in passes.STAGES:  # every stage can be named, and prints IR
+        assert "def " in ok(run(f"{path}:f", *args, "--ir-after", stage)), stage
+
+
+def test_disabling_any_pass_keeps_the_derivative_right(tmp_path):
+    from srcdiff.transforms import passes
+
+    path = write(tmp_path, "logistic.py", LOGISTIC)
+    W = np.linspace(-1.0, 1.0, 12).reshape(3, 4)
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    y = 1.0 / (1.0 + np.exp(-(W @ x)))
+    exact = np.outer(y * (1 - y), x)
+    for name in passes.PASSES:
+        got = emitted(run(f"{path}:f", "--args", "np.ones((3, 4)), np.ones(4)", "--disable", name))(W, x)
+        np.testing.assert_allclose(got, exact, rtol=1e-12, err_msg=name)
+    got = emitted(run(f"{path}:f", "--args", "np.ones((3, 4)), np.ones(4)", "--disable",
+                      ",".join(passes.PASSES)))(W, x)
+    np.testing.assert_allclose(got, exact, rtol=1e-12)
+
+
+def test_a_pass_or_stage_that_does_not_exist_or_did_not_run_is_an_error(tmp_path):
+    path = write(tmp_path, "survey.py", SURVEY)
+    bad = run(f"{path}:f", "--disable", "simplfy")
+    assert bad.returncode == 2 and "no pass simplfy" in bad.stderr and "simplify" in bad.stderr
+    bad = run(f"{path}:f", "--ir-after", "everything")
+    assert bad.returncode == 2 and "no stage 'everything'" in bad.stderr
+    off = run(f"{path}:f", "--no-simplify", "--ir-after", "factor")
+    assert off.returncode == 1 and "did not run" in off.stderr
+
+
 # -- -o: a standalone module -----------------------------------------------------------------------
 
 def run_standalone(tmp_path, module, call):
@@ -486,7 +542,7 @@ def test_help_describes_every_option():
     text = result.stdout
     assert "FILE.py:FUNC" in text
     for option in ("--argnums", "--wrt", "--args", "--check", "--eps", "--rtol", "--atol", "--ir",
-                   "--no-simplify", "--mode", "--color", "--help"):
+                   "--ir-after", "--disable", "--no-simplify", "--mode", "--color", "--help"):
         assert option in text, option
     assert re.search(r"(^|[\s,\[])-o\b", text, re.M), "-o"
     for choice in ("rev", "auto", "always", "never"):

@@ -1,5 +1,6 @@
 """The README and grammar.md show what the code emits today."""
 import os
+import re
 import runpy
 
 import numpy as np
@@ -117,3 +118,13 @@ def test_readme_quotes_what_the_examples_print(tmp_path):
     except ImportError:
         return
     _quoted(_printed("rosenbrock"), readme, "L-BFGS-B: f =")
+
+
+def test_grammar_lists_the_stages_and_passes_the_pipeline_runs():
+    from srcdiff.transforms import passes
+
+    grammar = _read("grammar.md")
+    table = grammar[grammar.index("The stages a function goes through"):grammar.index("Invariants, checked by")]
+    listed = re.findall(r"^\| `([a-z-]+)`( \(pass\))? \|", table, re.M)
+    assert [name for name, _ in listed] == list(passes.STAGES)
+    assert {name for name, is_pass in listed if is_pass} == set(passes.PASSES)

@@ -86,12 +86,18 @@ def test_integer_inputs_emit_no_derivative_code():
 
 
 def test_every_pass_is_verified(monkeypatch):
-    """compile_grad runs the verifier after lowering, simplification, reverse mode and simplification."""
-    seen = []
+    """compile_grad runs the verifier after lowering, after each named pass (transforms/passes.py),
+    and after reverse mode."""
     import srcdiff.compiler as compiler
+    from srcdiff.transforms import passes
 
-    real = compiler.verify
-    monkeypatch.setattr(compiler, "verify", lambda fn: seen.append(fn.name) or real(fn))
+    seen = []
+    for module in (compiler, passes):
+        real = module.verify
+        monkeypatch.setattr(module, "verify", lambda fn, real=real: seen.append(fn.name) or real(fn))
     srcdiff.cache.clear()
-    srcdiff.grad(relu_with_labels)(1.0, np.ones((2, 2)), np.array([0, 1]))
-    assert seen == ["relu_with_labels", "relu_with_labels", "grad_relu_with_labels", "grad_relu_with_labels"]
+    with passes.recording() as log:
+        srcdiff.grad(relu_with_labels)(1.0, np.ones((2, 2)), np.array([0, 1]))
+    assert [stage for stage, _, _ in log] == list(passes.STAGES)
+    primal, derivative = len(passes.PRIMAL), len(passes.DERIVATIVE)
+    assert seen == ["relu_with_labels"] * (1 + primal) + ["grad_relu_with_labels"] * (2 + derivative)

@@ -1,0 +1,94 @@
+"""The optimisation passes, by name, in the order they run; each is Function -> Function and
+the IR is verified after it.
+
+- PRIMAL runs on the function as lowered, before it is differentiated;
+- DERIVATIVE runs on what a transformation made (a gradient, a JVP, a Jacobian, the forward
+  and backward halves of a VJP, and the functions a recursion calls).
+
+`Optimization` says which run: all (the default), none (`srcdiff --no-simplify`), or all but
+some (`srcdiff --disable factor`), to bisect a derivative that looks wrong. `recording()`
+keeps the IR after every stage (lowering, each pass, the differentiation) for
+`srcdiff --ir-after NAME`."""
+import contextlib
+import contextvars
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+from ..ir import print_function, verify
+from .accumulate import defer_outer_sums
+from .factor import factor_sums
+from .shift import drop_shift_gradients
+from .sigmoid import fuse_sigmoids
+from .simplify import simplify
+
+
+class Pass(NamedTuple):
+    name: str
+    run: Callable
+    what: str
+
+
+PRIMAL = (
+    Pass("hold-shifts", drop_shift_gradients, "no derivative through the max a softmax or log-sum-exp subtracts"),
+    Pass("logistic", fuse_sigmoids, "1 / (1 + exp(-z)) as one logistic function, its derivative y * (1 - y)"),
+    Pass("simplify-primal", simplify, "identities, common subexpressions, dead code, loop invariants"),
+)
+DERIVATIVE = (
+    Pass("outer-sums", defer_outer_sums, "a loop's per-step outer products summed after it as one product"),
+    Pass("factor", factor_sums, "factors constant along a sum's axes taken out of the sum"),
+    Pass("simplify", simplify, "identities, common subexpressions, dead code, loop invariants"),
+)
+PASSES = {p.name: p for p in PRIMAL + DERIVATIVE}
+# what --ir-after can also name: the stages between the passes
+STAGES = ("lower", *(p.name for p in PRIMAL), "differentiate", *(p.name for p in DERIVATIVE))
+
+
+@dataclass(frozen=True)
+class Optimization:
+    """Which passes run: enabled=False runs none; disabled names passes left out."""
+
+    enabled: bool = True
+    disabled: frozenset = frozenset()
+
+    def __post_init__(self):
+        unknown = set(self.disabled) - set(PASSES)
+        if unknown:
+            raise ValueError(f"no pass named {', '.join(sorted(unknown))}; the passes are {', '.join(PASSES)}")
+
+    def runs(self, p):
+        return self.enabled and p.name not in self.disabled
+
+
+def optimization(value):
+    """An Optimization from what the API takes: True (every pass), False (none), or one."""
+    return value if isinstance(value, Optimization) else Optimization(enabled=bool(value))
+
+
+def run(fn, passes, value=True):
+    """fn through the passes that run, verified after each."""
+    which = optimization(value)
+    for p in passes:
+        if which.runs(p):
+            fn = verify(p.run(fn))
+            record(p.name, fn)
+    return fn
+
+
+_RECORD = contextvars.ContextVar("srcdiff_ir_record", default=None)
+
+
+@contextlib.contextmanager
+def recording():
+    """Keep (stage, function name, printed IR) for every stage a compile runs, in order."""
+    log = []
+    token = _RECORD.set(log)
+    try:
+        yield log
+    finally:
+        _RECORD.reset(token)
+
+
+def record(stage, fn):
+    log = _RECORD.get()
+    if log is not None:
+        log.append((stage, fn.name, print_function(fn)))
