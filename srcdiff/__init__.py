@@ -3,8 +3,8 @@
 ``srcdiff.grad(f)`` reads ``f``'s source, lowers it to an SSA IR, applies
 reverse mode, and emits a plain NumPy function you can print, read and save.
 """
-from .api import grad, source, value_and_grad
-from .modes import check_grads, hessian, jacfwd, jacobian, jacrev, jvp, vjp
+from .api import grad, value_and_grad
+from .modes import check_grads, hessian, jacfwd, jacobian, jacrev, jvp, source, vjp
 from .prims.shaping import stop_gradient
 from .prims import custom_jvp, custom_vjp
 from .errors import (NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnknownCallableError,

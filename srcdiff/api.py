@@ -1,14 +1,13 @@
 """The user-facing transformations, with JAX's names and argument conventions."""
 import functools
-import numbers
 
 import numpy as np
 
-from . import cache, pytree
+from . import arguments, cache, pytree
 from .compiler import compile_grad, grad_ir
 from .dispatch import call_on_numbers, make_dispatcher
 from .frontend import own_signature
-from .ir import aval_of_argument, is_function_argument, unknown_aval
+from .ir import aval_of_argument, unknown_aval
 from .prims.core import runs_when_compiling
 
 
@@ -48,39 +47,6 @@ def value_and_grad(fun=None, argnums=0, has_aux=False):
     return Gradient(fun, argnums, has_aux, with_value=True)
 
 
-def source(fun, *example_args, mode=None):
-    """The emitted Python module of a derivative, as a string.
-
-    ``source(grad(f), *args)`` shows the gradient; ``source(f, *args, mode="jvp")``
-    the forward-mode derivative (one tangent per float argument); ``mode="vjp"``
-    the forward and backward halves of reverse mode. With example arguments the
-    code is specialised to their shapes and dtypes; without, it works for any.
-
-    >>> print(srcdiff.source(srcdiff.grad(f), 2.0, 5.0))   # doctest: +SKIP
-    import numpy as np
-    ...
-    """
-    if mode is None:
-        if getattr(fun, "source", None) is not None and not isinstance(fun, Gradient):
-            return fun.source  # a vjp_fn
-        if isinstance(fun, Gradient):
-            return fun.compiled(*example_args).source
-        if hasattr(fun, "derivative_ir") and example_args:  # a Jacobian or Hessian
-            return fun.compiled(*example_args).source
-        raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad, value_and_grad or (with "
-                        f"example arguments) a Jacobian, or mode='jvp'/'vjp' with a plain function, not "
-                        f"{type(fun).__name__}")
-    from . import modes
-
-    if mode not in ("jvp", "vjp"):
-        raise ValueError(f"mode is 'jvp' or 'vjp', not {mode!r}")
-    if not example_args:
-        raise TypeError(f"source(..., mode={mode!r}) needs example arguments")
-    differentiable = tuple(i for i, a in enumerate(example_args) if modes._is_float_tree(a))
-    kind_args = (differentiable,) if mode == "jvp" else ()
-    return modes._compiled(mode, fun, example_args, *kind_args)[0].source
-
-
 class Gradient:
     """A function transformed by grad/value_and_grad. Compiles per argument kind, once."""
 
@@ -108,13 +74,13 @@ class Gradient:
         self._dispatchers = {}  # argument kinds -> (compiled, its fast path)
         functools.update_wrapper(self, fun, updated=())  # not the wrapped object's __dict__
 
-    def derivative_ir(self, arg_avals, structures, optimize):
+    def __srcdiff_ir__(self, arg_avals, structures, optimize):
         """The IR of this gradient, for a transformation applied on top (grad of grad, jacfwd of
         grad) or called inside a differentiated function; its out_tree is what a call returns
         (value and aux too, for value_and_grad and has_aux)."""
         n = len(structures) if structures else len(arg_avals)
         indices = self._indices_for(n)
-        low, aux_tree, _ = grad_ir(self.fun, arg_avals, _leaf_indices(structures, indices), self.has_aux,
+        low, aux_tree, _ = grad_ir(self.fun, arg_avals, arguments.leaf_indices(structures, indices), self.has_aux,
                                    self.with_value, optimize=optimize, structures=structures)
         counter = iter(range(len(low.fn.results)))
         value = next(counter) if self.with_value else None
@@ -134,7 +100,7 @@ class Gradient:
     def _bind(self, args, kwargs):
         if not kwargs and len(args) == self._nparams:
             return args
-        return bind_given(self._signature, args, kwargs, self.fun)
+        return arguments.bind_given(self._signature, args, kwargs, self.fun)
 
     def _indices_for(self, n):
         indices = tuple(i + n if i < 0 else i for i in self._indices)
@@ -152,16 +118,16 @@ class Gradient:
             avals = tuple(unknown_aval() for _ in range(self._nparams))
             return self._lookup("generic", indices, avals, None)
         args = self._bind(args, kwargs)
-        return self._compiled_for(args, *_leaves_of(args))
+        return self._compiled_for(args, *arguments.leaves_of(args))
 
     def _compiled_for(self, args, leaves, structures):
-        arg_key = (structures, tuple(map(_arg_key, leaves)))
+        arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
         entry = self._entries.get(arg_key)
         if entry is not None and cache.valid(entry.guards):
             return entry
         indices = self._indices_for(len(args))
-        _check_differentiable(self.fun, args, indices)
-        leaf_indices = _leaf_indices(structures, indices)
+        arguments.check_differentiable(self.fun, args, indices)
+        leaf_indices = arguments.leaf_indices(structures, indices)
         avals = tuple(aval_of_argument(a) for a in leaves)
         entry = self._lookup(arg_key, leaf_indices, avals, structures)
         self._entries[arg_key] = entry
@@ -189,7 +155,7 @@ class Gradient:
         path (srcdiff/dispatch.py) for arguments of these kinds."""
         if kwargs or len(args) != self._nparams:
             args = self._bind(args, kwargs)
-        leaves, structures = _leaves_of(args)
+        leaves, structures = arguments.leaves_of(args)
         compiled = self._compiled_for(args, leaves, structures)
         if structures is None:
             type(self).__call__ = self._dispatcher(args, compiled)
@@ -197,15 +163,15 @@ class Gradient:
         # for arrays, rather than a ZeroDivisionError from inside the derivative
         outs = call_on_numbers(compiled.fn, compiled.floats_safe, leaves)
         if self._simple and structures is None:
-            return _like(outs, args[self._indices[0]])
+            return arguments.like(outs, args[self._indices[0]])
         return self._package(outs, args, structures, compiled)
 
     def _dispatcher(self, args, compiled):
-        key = tuple(map(_arg_key, args))
+        key = tuple(map(arguments.arg_key, args))
         made = self._dispatchers.get(key)
         if made is None or made[0] is not compiled:
             package = (lambda outs, args: self._package(outs, args, None, compiled)) if self.has_aux else None
-            fast = make_dispatcher(self._signature, args, compiled, compiled.guards, Gradient._call, _like,
+            fast = make_dispatcher(self._signature, args, compiled, compiled.guards, Gradient._call, arguments.like,
                                    self._indices_for(len(args)), self.with_value,
                                    isinstance(self.argnums, tuple), package)
             made = self._dispatchers[key] = (compiled, fast)
@@ -220,7 +186,7 @@ class Gradient:
         if self.with_value:
             value, pos = outs[0], 1
         if structures is None:  # the common case: arrays and floats, one output each
-            grads = [_like(g, args[i]) for g, i in zip(outs[pos:pos + len(indices)], indices)]
+            grads = [arguments.like(g, args[i]) for g, i in zip(outs[pos:pos + len(indices)], indices)]
             pos += len(indices)
         else:
             grads, pos = self._regroup(outs, pos, args, structures, indices)
@@ -244,26 +210,10 @@ class Gradient:
             n = pytree.count(structure)
             leaf_args = []
             pytree.flatten(args[i], leaf_args)
-            leaf_grads = [_like(g, a) for g, a in zip(outs[pos:pos + n], leaf_args)]
+            leaf_grads = [arguments.like(g, a) for g, a in zip(outs[pos:pos + n], leaf_args)]
             grads.append(pytree.unflatten(structure, iter(leaf_grads)))
             pos += n
         return grads, pos
-
-
-def bind_given(signature, args, kwargs, fun):
-    """The arguments of a call in parameter order, keywords bound by the signature as the
-    call binds them. Parameters after the last one given are left out: the lowering reads
-    their defaults when compiling, as it reads a global (a function, an int for a range)."""
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError as e:
-        raise TypeError(f"{getattr(fun, '__name__', fun)}(): {e}") from None
-    if not kwargs:
-        return tuple(args)
-    names = list(signature.parameters)
-    last = max(names.index(name) for name in bound.arguments)
-    bound.apply_defaults()
-    return tuple(bound.arguments[name] for name in names[:last + 1])
 
 
 def _leaf_tree(structure, counter):
@@ -284,96 +234,9 @@ def _shifted(tree, by):
     return type(tree)(_shifted(t, by) for t in tree)
 
 
-def _leaves_of(args):
-    """(leaves, structures), with structures None when no argument is a container: the
-    common case, which the fast path serves."""
-    if not any(isinstance(a, (dict, list, tuple)) for a in args):
-        return args, None
-    return _flatten_args(args)
-
-
-def _flatten_args(args):
-    leaves = []
-    structures = tuple(pytree.flatten(a, leaves) for a in args)
-    return leaves, structures
-
-
-def _leaf_indices(structures, indices):
-    """The positions, among all leaves, of the leaves of the arguments in `indices`."""
-    if structures is None:
-        return indices
-    offsets, total = [], 0
-    for s in structures:
-        offsets.append(total)
-        total += pytree.count(s)
-    return tuple(offsets[i] + k for i in indices for k in range(pytree.count(structures[i])))
-
-
 def _unflatten(tree, leaves):
     if isinstance(tree, int):
         return leaves[tree - 1]
     return type(tree)(_unflatten(t, leaves) for t in tree)
 
 
-def _like(g, arg):
-    """The gradient in the argument's own type: a float for a float, an array of its shape
-    and dtype for an array (float32 stays float32 even where the function computes in
-    float64, as in JAX), zeros where nothing reached it (as vjp gives for an integer argument)."""
-    if g is None:
-        return np.zeros_like(arg, dtype=float) if isinstance(arg, np.ndarray) else 0.0
-    if type(arg) is float:
-        return float(g)
-    if isinstance(arg, np.ndarray):
-        dtype = arg.dtype if arg.dtype.kind == "f" else np.dtype(np.float64)
-        if not isinstance(g, np.ndarray) or g.shape != arg.shape:
-            return np.broadcast_to(g, arg.shape).astype(dtype)
-        return g if g.dtype == dtype else g.astype(dtype)
-    if isinstance(arg, np.floating) and np.result_type(g) != arg.dtype:
-        return arg.dtype.type(g)
-    return g
-
-
-def _arg_key(a):
-    """What a compiled derivative depends on: the type, for arrays shape and dtype, and for a
-    function passed in (act=np.tanh) the function itself."""
-    if type(a) is np.ndarray:
-        return (a.shape, a.dtype)
-    if is_function_argument(a):
-        return cache.Same(a)
-    return type(a)
-
-
-def _check_differentiable(fun, args, indices):
-    names = list(own_signature(fun).parameters)
-    for i in indices:
-        leaves = []
-        structure = pytree.flatten(args[i], leaves)
-        for path, a in zip(pytree.paths(structure), leaves):
-            name = names[i] + "".join(f"[{k!r}]" for k in path)
-            _check_leaf(fun, i, name, a)
-
-
-def _check_leaf(fun, i, name, a):
-    if isinstance(a, complex) or (isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "c"):
-        raise TypeError(
-            f"argument {i} ({name}) of {fun.__name__} is complex; srcdiff differentiates real inputs only "
-            "(split it into real and imaginary parts, or leave it out of argnums)"
-        )
-    if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
-        raise TypeError(
-            f"differentiating requires float inputs, but argument {i} ({name}) of "
-            f"{fun.__name__} is an integer ({a!r}); pass a float, e.g. {float(a)!r}, "
-            "or leave it out of argnums"
-        )
-    if isinstance(a, (np.ndarray, np.generic)):
-        if a.dtype.kind != "f":
-            raise TypeError(
-                f"differentiating requires float inputs, but argument {i} ({name}) of "
-                f"{fun.__name__} has dtype {a.dtype}; cast it with .astype(float) or leave it out of argnums"
-            )
-    elif not isinstance(a, float):
-        raise TypeError(
-            f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
-            "floats and NumPy float arrays, and dicts, lists and tuples of them "
-            "(convert with np.asarray(x, dtype=float))"
-        )

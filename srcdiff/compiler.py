@@ -3,7 +3,7 @@ import os
 
 from .codegen import emit_module
 from .errors import SrcdiffError
-from .frontend import lower
+from .frontend import IR_METHOD, lower
 from .ir import print_function, verify
 from .ir.calls import targets
 from .ir import CallTarget
@@ -61,14 +61,22 @@ class Lowered:
 def lower_ir(fun, arg_avals, structures, optimize):
     """The IR of fun: its source lowered, or, for a function srcdiff made (grad of grad),
     the IR of the derivative it computes."""
-    if hasattr(fun, "derivative_ir"):
-        return fun.derivative_ir(arg_avals, structures, optimize)
-    fn, lowering = lower(fun, arg_avals, structures)
+    if hasattr(fun, IR_METHOD):
+        return getattr(fun, IR_METHOD)(arg_avals, structures, optimize)
+    fn, lowering = lower(fun, arg_avals, structures, jvp_ir=_jvp_ir)
     verify(fn)
     ir_before = print_function(fn)
     passes.record("lower", fn)
     fn = passes.run(fn, passes.PRIMAL, optimize)
     return Lowered(fn, lowering.out_tree, lowering.guards, ir_before)
+
+
+def _jvp_ir(fun, primal_avals):
+    """For srcdiff.jvp(fun, ...) called inside a differentiated function (frontend/protocol.py):
+    fun lowered, its JVP along every differentiable primal, and which primals those are."""
+    low = lower_ir(fun, primal_avals, None, True)
+    wrt = [i for i, p in enumerate(low.fn.params) if p.aval.differentiable]
+    return low, jvp_function(low.fn, wrt), wrt
 
 
 def _finish(fn, optimize):

@@ -5,11 +5,11 @@ reverse mode one row per pass after one forward sweep (cheap with few outputs);
 `jacobian` picks the cheaper, `hessian` is forward mode over reverse mode."""
 import numpy as np
 
-from . import cache, pytree
-from .api import _arg_key, _like, _check_differentiable, _flatten_args, _leaf_indices, _leaves_of, bind_given
+from . import arguments, cache, pytree
+from .api import Gradient
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .dispatch import call_on_numbers
-from .frontend import own_signature
+from .frontend import IR_METHOD, JVP_MARK, own_signature
 from .ir import aval_of_argument, is_function_argument
 from .prims.core import runs_when_compiling
 
@@ -17,10 +17,10 @@ from .prims.core import runs_when_compiling
 def _compiled(kind, fun, args, argnums=None):
     """Compile fun's forward-mode (kind "jvp") or split reverse-mode ("vjp") version for
     arguments of these kinds, once."""
-    leaves, structures = _flatten_args(args)
+    leaves, structures = arguments.flatten_args(args)
     indices = tuple(range(len(args))) if argnums is None else argnums
-    leaf_indices = _leaf_indices(structures, indices)
-    arg_key = (structures, tuple(map(_arg_key, leaves)))
+    leaf_indices = arguments.leaf_indices(structures, indices)
+    arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
     key = cache.key_of(fun, (kind, leaf_indices), arg_key)
 
     def build():
@@ -63,6 +63,9 @@ def jvp(fun, primals, tangents):
     return _unflatten_out(compiled.out_tree, values), _unflatten_out(compiled.out_tree, tangents_out)
 
 
+setattr(jvp, JVP_MARK, True)  # called inside a differentiated function, it is inlined (frontend/protocol.py)
+
+
 def vjp(fun, *primals):
     """(fun(*primals), vjp_fn): vjp_fn(cotangent) gives the cotangent of every primal, as a
     tuple, by reverse mode. The forward sweep runs once; vjp_fn can be called many times.
@@ -101,7 +104,7 @@ class VJPFunction:
             leaf_primals = []
             pytree.flatten(p, leaf_primals)
             cotangents = [(next(it), a) for a in leaf_primals]  # None for a function passed in (act=np.tanh)
-            out.append(pytree.unflatten(s, iter([None if is_function_argument(a) else _like(g, a)
+            out.append(pytree.unflatten(s, iter([None if is_function_argument(a) else arguments.like(g, a)
                                                  for g, a in cotangents])))
         return tuple(out)
 
@@ -266,9 +269,9 @@ class _Jacobian:
                 if structures[i] != "leaf":
                     raise TypeError(f"the Jacobian is taken wrt floats and float arrays; argument {i} of "
                                     f"{getattr(self.fun, '__name__', self.fun)} is a {structures[i][0]}")
-        return _leaf_indices(structures, indices)
+        return arguments.leaf_indices(structures, indices)
 
-    def derivative_ir(self, arg_avals, structures, optimize):
+    def __srcdiff_ir__(self, arg_avals, structures, optimize):
         """The IR of the whole Jacobian, for a transformation on top (jacfwd(jacrev(f)))."""
         n = len(structures) if structures else len(arg_avals)
         wrt = self._wrt(structures, self._indices_for(n))
@@ -277,7 +280,7 @@ class _Jacobian:
         return low
 
     def _bind(self, args, kwargs):
-        return bind_given(self._signature, args, kwargs, self.fun)
+        return arguments.bind_given(self._signature, args, kwargs, self.fun)
 
     def compiled(self, *args, **kwargs):
         """The compiled Jacobian for arguments of these kinds (its source: .source)."""
@@ -290,10 +293,10 @@ class _Jacobian:
             if isinstance(args[i], (dict, list, tuple)):
                 raise TypeError(f"the Jacobian is taken wrt floats and float arrays; argument {i} of "
                                 f"{getattr(self.fun, '__name__', self.fun)} is a {type(args[i]).__name__}")
-        _check_differentiable(self.fun, args, indices)
-        leaves, structures = _leaves_of(args)
+        arguments.check_differentiable(self.fun, args, indices)
+        leaves, structures = arguments.leaves_of(args)
         wrt = self._wrt(structures, indices)
-        arg_key = (structures, tuple(map(_arg_key, leaves)))
+        arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
         key = cache.key_of(self.fun, ("jacobian", self.mode, wrt), arg_key)
 
         def build():
@@ -356,3 +359,34 @@ def _compare(got, expected, what, rtol, atol):
             f"srcdiff {got[k]!r}, differences {expected[k]!r} (difference {abs(got[k] - expected[k]):.3g}; "
             f"{int(bad.sum())} of {bad.size} elements differ)"
         )
+
+
+def source(fun, *example_args, mode=None):
+    """The emitted Python module of a derivative, as a string.
+
+    ``source(grad(f), *args)`` shows the gradient; ``source(f, *args, mode="jvp")``
+    the forward-mode derivative (one tangent per float argument); ``mode="vjp"``
+    the forward and backward halves of reverse mode. With example arguments the
+    code is specialised to their shapes and dtypes; without, it works for any.
+
+    >>> print(srcdiff.source(srcdiff.grad(f), 2.0, 5.0))   # doctest: +SKIP
+    import numpy as np
+    ...
+    """
+    if mode is None:
+        if getattr(fun, "source", None) is not None and not isinstance(fun, Gradient):
+            return fun.source  # a vjp_fn
+        if isinstance(fun, Gradient):
+            return fun.compiled(*example_args).source
+        if hasattr(fun, IR_METHOD) and example_args:  # a Jacobian or Hessian
+            return fun.compiled(*example_args).source
+        raise TypeError(f"srcdiff.source expects a function made by srcdiff.grad, value_and_grad or (with "
+                        f"example arguments) a Jacobian, or mode='jvp'/'vjp' with a plain function, not "
+                        f"{type(fun).__name__}")
+    if mode not in ("jvp", "vjp"):
+        raise ValueError(f"mode is 'jvp' or 'vjp', not {mode!r}")
+    if not example_args:
+        raise TypeError(f"source(..., mode={mode!r}) needs example arguments")
+    differentiable = tuple(i for i, a in enumerate(example_args) if _is_float_tree(a))
+    kind_args = (differentiable,) if mode == "jvp" else ()
+    return _compiled(mode, fun, example_args, *kind_args)[0].source

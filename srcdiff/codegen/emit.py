@@ -15,6 +15,7 @@ import astor
 import numpy as np
 
 from ..errors import SrcdiffError
+from ..source import parse_function
 from ..ir import COND, FOR, WHILE, Const, Function, Var, same_dtype
 from ..ir.calls import targets
 from ..ir.regions import carried_count, loop_parts
@@ -75,8 +76,6 @@ def _definition(name, fn, defined):
     it: a def as written when the names agree, renamed when they do not, a lambda as
     `name = lambda ...`; an import from its module when it reads names of that module the
     emitted one does not define."""
-    from ..frontend.source import parse_function
-
     node = parse_function(fn).node
     if _free_names(node) - defined - RESERVED - {name}:
         module = getattr(fn, "__module__", None)

@@ -6,7 +6,8 @@ import inspect
 
 from ..errors import NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnsupportedSyntaxError
 from ..prims import T
-from .source import own_signature, parse_function
+from .protocol import IR_METHOD, is_jvp
+from ..source import own_signature, parse_function
 
 MAX_DEPTH = 64
 LARGE = 400  # AST nodes: a callee bigger than this is emitted as a function of its own, not inlined
@@ -217,28 +218,29 @@ class Derivatives:
             raise NonDifferentiableError(f"{name}(): {e}", self.parsed.loc(node)) from None
 
     def call_derivative(self, func, args, kwargs, node):
-        from .. import modes
-        from ..compiler import lower_ir
-        from ..transforms.forward import jvp_function
+        """Through the protocol of derivatives.py: the object's own IR method, or for
+        srcdiff.jvp the compiler's hook (the frontend does not differentiate)."""
         from .control import _forget
 
         if kwargs:
             raise NonDifferentiableError("pass the arguments of a derivative by position here", self.parsed.loc(node))
-        if func is modes.jvp:
+        if is_jvp(func):
             if len(args) != 3 or not all(isinstance(a, (tuple, list)) for a in args[1:]):
                 raise NonDifferentiableError("jvp(fun, primals, tangents) takes a function and two tuples",
                                              self.parsed.loc(node))
             fun, primals, tangents = args[0], _values(args[1]), _values(args[2])
             _known(fun, "srcdiff.jvp", self, node)
             _all_values(primals + tangents, self, node)
-            low = self._derivative_part(lambda: lower_ir(fun, [_forget(p.aval) for p in primals], None, True), node)
-            wrt = [i for i, p in enumerate(low.fn.params) if p.aval.differentiable]
-            fn = jvp_function(low.fn, wrt)
+            if self.jvp_ir is None:
+                raise NonDifferentiableError("srcdiff.jvp is called here, but this lowering was given no way "
+                                             "to differentiate it", self.parsed.loc(node))
+            low, fn, wrt = self._derivative_part(lambda: self.jvp_ir(fun, [_forget(p.aval) for p in primals]), node)
             outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
             n = len(low.fn.results)
             return _tree(low.out_tree, outs[:n]), _tree(low.out_tree, outs[n:])
         _all_values(args, self, node)
-        low = self._derivative_part(lambda: func.derivative_ir([_forget(a.aval) for a in args], None, True), node)
+        ir = getattr(func, IR_METHOD)
+        low = self._derivative_part(lambda: ir([_forget(a.aval) for a in args], None, True), node)
         return _tree(low.out_tree, self.inline_function(low.fn, list(args), low.guards))
 
     def _derivative_part(self, build, node):

@@ -21,7 +21,8 @@ from ..prims.core import is_run_when_compiling
 from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
-from .source import own_signature, parse_function, unwrap
+from .protocol import IR_METHOD, is_jvp
+from ..source import own_signature, parse_function, unwrap
 
 BINOPS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -69,7 +70,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
     (its own names) that writes into the caller's current block: the call is inlined."""
 
     def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, structures=None, functions=None,
-                 stack=None, node=None):
+                 stack=None, node=None, jvp_ir=None):
         self.fn = fn
         self.parsed = parsed or parse_function(fn)
         self.node = node or self.parsed.node  # a nested def's own node when it is lowered on its own
@@ -91,6 +92,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.loops = []  # locations of the loops being lowered, innermost last
             self.functions = {} if functions is None else functions  # recursive functions, by call signature
             self.stack = stack  # (function, argument signature) of each call being inlined
+            self.jvp_ir = jvp_ir  # the compiler's hook for srcdiff.jvp called inside (derivatives.py)
         else:
             self.builder = caller.builder
             self.guards = caller.guards
@@ -101,6 +103,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.loops = caller.loops
             self.functions = caller.functions
             self.stack = caller.stack
+            self.jvp_ir = caller.jvp_ir
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
         if inspect.ismethod(fn):  # model.loss: self is the object it was taken from
@@ -586,10 +589,9 @@ def _fixed_module(module):
 
 
 def _is_derivative(fn):
-    """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code."""
-    from .. import modes
-
-    return fn is modes.jvp or (hasattr(fn, "derivative_ir") and not isinstance(fn, type))
+    """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code:
+    what declares the protocol of derivatives.py."""
+    return is_jvp(fn) or (hasattr(fn, IR_METHOD) and not isinstance(fn, type))
 
 
 def _has_source(fn):
@@ -626,7 +628,8 @@ def _leaf_name(name, path):
     return "_".join([name] + [str(k) for k in path])
 
 
-def lower(fn, arg_avals, structures=None):
-    """(Function, lowering) — the lowering keeps guards and the output structure."""
-    lowering = Lowering(unwrap(fn), arg_avals, structures=structures)
+def lower(fn, arg_avals, structures=None, jvp_ir=None):
+    """(Function, lowering) — the lowering keeps guards and the output structure. jvp_ir is
+    how a call of srcdiff.jvp inside gets its IR (derivatives.py): the compiler's to give."""
+    lowering = Lowering(unwrap(fn), arg_avals, structures=structures, jvp_ir=jvp_ir)
     return lowering.lower(), lowering

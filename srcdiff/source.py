@@ -6,7 +6,7 @@ import linecache
 import textwrap
 from dataclasses import dataclass
 
-from ..errors import Loc, SourceUnavailableError
+from .errors import Loc, SourceUnavailableError
 
 
 @dataclass

@@ -1,0 +1,117 @@
+"""A call's arguments as the compiled derivatives take them, and their derivatives as the
+caller gets them back: binding by the signature, flattening containers into leaves, the
+cache key of each leaf, the checks that a differentiated argument is a float, and a
+derivative in its argument's own type. Shared by api.py (grad) and modes.py (jvp, vjp,
+the Jacobians)."""
+import numbers
+
+import numpy as np
+
+from . import cache, pytree
+from .ir import is_function_argument
+from .source import own_signature
+
+
+def bind_given(signature, args, kwargs, fun):
+    """The arguments of a call in parameter order, keywords bound by the signature as the
+    call binds them. Parameters after the last one given are left out: the lowering reads
+    their defaults when compiling, as it reads a global (a function, an int for a range)."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"{getattr(fun, '__name__', fun)}(): {e}") from None
+    if not kwargs:
+        return tuple(args)
+    names = list(signature.parameters)
+    last = max(names.index(name) for name in bound.arguments)
+    bound.apply_defaults()
+    return tuple(bound.arguments[name] for name in names[:last + 1])
+
+
+def leaves_of(args):
+    """(leaves, structures), with structures None when no argument is a container: the
+    common case, which the fast path serves."""
+    if not any(isinstance(a, (dict, list, tuple)) for a in args):
+        return args, None
+    return flatten_args(args)
+
+
+def flatten_args(args):
+    leaves = []
+    structures = tuple(pytree.flatten(a, leaves) for a in args)
+    return leaves, structures
+
+
+def leaf_indices(structures, indices):
+    """The positions, among all leaves, of the leaves of the arguments in `indices`."""
+    if structures is None:
+        return indices
+    offsets, total = [], 0
+    for s in structures:
+        offsets.append(total)
+        total += pytree.count(s)
+    return tuple(offsets[i] + k for i in indices for k in range(pytree.count(structures[i])))
+
+
+def like(g, arg):
+    """The gradient in the argument's own type: a float for a float, an array of its shape
+    and dtype for an array (float32 stays float32 even where the function computes in
+    float64, as in JAX), zeros where nothing reached it (as vjp gives for an integer argument)."""
+    if g is None:
+        return np.zeros_like(arg, dtype=float) if isinstance(arg, np.ndarray) else 0.0
+    if type(arg) is float:
+        return float(g)
+    if isinstance(arg, np.ndarray):
+        dtype = arg.dtype if arg.dtype.kind == "f" else np.dtype(np.float64)
+        if not isinstance(g, np.ndarray) or g.shape != arg.shape:
+            return np.broadcast_to(g, arg.shape).astype(dtype)
+        return g if g.dtype == dtype else g.astype(dtype)
+    if isinstance(arg, np.floating) and np.result_type(g) != arg.dtype:
+        return arg.dtype.type(g)
+    return g
+
+
+def arg_key(a):
+    """What a compiled derivative depends on: the type, for arrays shape and dtype, and for a
+    function passed in (act=np.tanh) the function itself."""
+    if type(a) is np.ndarray:
+        return (a.shape, a.dtype)
+    if is_function_argument(a):
+        return cache.Same(a)
+    return type(a)
+
+
+def check_differentiable(fun, args, indices):
+    names = list(own_signature(fun).parameters)
+    for i in indices:
+        leaves = []
+        structure = pytree.flatten(args[i], leaves)
+        for path, a in zip(pytree.paths(structure), leaves):
+            name = names[i] + "".join(f"[{k!r}]" for k in path)
+            _check_leaf(fun, i, name, a)
+
+
+def _check_leaf(fun, i, name, a):
+    if isinstance(a, complex) or (isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "c"):
+        raise TypeError(
+            f"argument {i} ({name}) of {fun.__name__} is complex; srcdiff differentiates real inputs only "
+            "(split it into real and imaginary parts, or leave it out of argnums)"
+        )
+    if isinstance(a, (bool, np.bool_)) or isinstance(a, numbers.Integral):
+        raise TypeError(
+            f"differentiating requires float inputs, but argument {i} ({name}) of "
+            f"{fun.__name__} is an integer ({a!r}); pass a float, e.g. {float(a)!r}, "
+            "or leave it out of argnums"
+        )
+    if isinstance(a, (np.ndarray, np.generic)):
+        if a.dtype.kind != "f":
+            raise TypeError(
+                f"differentiating requires float inputs, but argument {i} ({name}) of "
+                f"{fun.__name__} has dtype {a.dtype}; cast it with .astype(float) or leave it out of argnums"
+            )
+    elif not isinstance(a, float):
+        raise TypeError(
+            f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
+            "floats and NumPy float arrays, and dicts, lists and tuples of them "
+            "(convert with np.asarray(x, dtype=float))"
+        )
