@@ -19,7 +19,7 @@ from ..source import parse_function
 from ..ir import COND, FOR, WHILE, Const, Function, Var, same_dtype
 from ..ir.calls import targets
 from ..ir.regions import carried_count, loop_parts
-from ..prims.elementwise import BINARY
+from ..prims.elementwise import ADD, BINARY
 from ..prims.linalg import DOT, MATMUL
 from ..prims.lists import LIST_ITEM, STACK_LIST
 from ..prims.syntax import src
@@ -138,7 +138,7 @@ class _Globals:
         self._taken = set(RESERVED) | {f.name for f in functions} | {p.hint for f in functions for p in f.params}
         for f in functions:
             for eqn in _all_eqns(f.body):
-                helper = getattr(eqn.prim, "helper_source", None)
+                helper = eqn.prim.helper_source
                 if helper:
                     self._taken.add(re.match(r"def (\w+)", helper)[1])
         for f in functions:
@@ -354,7 +354,7 @@ class _Writer:
         microsecond less of NumPy's overhead."""
         if eqn.prim is MATMUL and all(a.aval.kind == "array" and a.aval.ndim in (1, 2) for a in eqn.ins):
             return DOT.emit
-        spelling = getattr(eqn.prim, "on_python_floats", None)
+        spelling = eqn.prim.on_python_floats
         if eqn.outs[0].id not in self.floats:
             if spelling is not None and eqn.outs[0].aval.kind == "scalar" and all(
                     a.aval.kind == "scalar" for a in eqn.ins):
@@ -385,7 +385,7 @@ class _Writer:
 
     def statements(self, eqn):
         prim = eqn.prim
-        if getattr(prim, "helper_source", None):
+        if prim.helper_source:
             self.helpers.add(prim.helper_source)
         at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
@@ -397,9 +397,9 @@ class _Writer:
             trimmed = f"{self.names[eqn.ins[0].id]}[{self.trims[eqn.ins[0].id]}]"
             operands[PLACEHOLDER.format(0)] = ast.parse(trimmed, mode="eval").body
         out = eqn.outs[0]
-        if getattr(prim, "inplace", None) is not None:
+        if prim.inplace is not None:
             return self.in_place(eqn, args, operands, at)
-        if getattr(prim, "emit_stmts", None) is not None:
+        if prim.emit_stmts is not None:
             name = self.bind(out, out.hint or self.temp_name(eqn), at, strict=True)
             lines = prim.emit_stmts(name, args, eqn.params)
             return [_substitute(s, operands) for s in ast.parse("\n".join(lines)).body]
@@ -424,7 +424,7 @@ class _Writer:
     def _accumulates(self, eqn, at):
         """a + b whose result takes a's name (a loop's running total) and may overwrite a's
         array: same shape and dtype, and a is owned and not read afterwards."""
-        if eqn.prim.name != "add":
+        if eqn.prim is not ADD:
             return False
         a, out = eqn.ins[0], eqn.outs[0]
         pref = self.preferred.get(out.id)

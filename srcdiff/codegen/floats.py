@@ -49,7 +49,7 @@ def _block(block, floats, lists):
         elif eqn.prim is LIST_ITEM:
             if isinstance(eqn.ins[0], Var) and lists.get(eqn.ins[0].id) in floats:
                 floats.add(eqn.outs[0].id)
-        elif (eqn.prim in ARITHMETIC or getattr(eqn.prim, "on_python_floats", None)) and eqn.ins and \
+        elif (eqn.prim in ARITHMETIC or eqn.prim.on_python_floats) and eqn.ins and \
                 all(_is_number(a, floats) for a in eqn.ins) and any(is_float(a, floats) for a in eqn.ins):
             floats.add(eqn.outs[0].id)  # an int with an int stays an int: a loop counter
 

@@ -13,6 +13,7 @@ import numpy as np
 from ..ir import COND, FOR, WHILE, Var
 from ..ir.regions import loop_parts
 from ..prims.core import shares_memory
+from ..prims.lists import LIST_APPEND, LIST_FROM
 
 FOREVER = float("inf")
 
@@ -88,14 +89,14 @@ class Plan:
         for eqn in block.eqns:
             for b in eqn.blocks:
                 self._choose_inline(b)
-            if (len(eqn.outs) != 1 or eqn.blocks or getattr(eqn.prim, "emit_stmts", None) is not None
-                    or getattr(eqn.prim, "inplace", None) is not None):
+            if (len(eqn.outs) != 1 or eqn.blocks or eqn.prim.emit_stmts is not None
+                    or eqn.prim.inplace is not None):
                 continue  # statements, not expressions
             v = eqn.outs[0]
             if self.use_count[v.id] != 1 or v.hint or v.id in self.saved or self._named_adjoint(v):
                 continue
             (position, chain, consumer), = self.uses[v.id]
-            if consumer is not None and getattr(consumer.prim, "inplace", None) and consumer.ins[0] is v:
+            if consumer is not None and consumer.prim.inplace and consumer.ins[0] is v:
                 continue  # a value changed in place needs a name
             if position == FOREVER:
                 self.inline.add(v.id)  # written straight into the return
@@ -116,7 +117,7 @@ class Plan:
             if consumer is None or position == FOREVER:
                 break
             end, statement = position, consumer
-        return any(getattr(e.prim, "inplace", None) is not None and isinstance(e.ins[0], Var) and e.ins[0].id in reads
+        return any(e.prim.inplace is not None and isinstance(e.ins[0], Var) and e.ins[0].id in reads
                    and self.pos[id(eqn)] < self.pos[id(e)] < end for e in block.eqns)
 
     def _named_adjoint(self, v):
@@ -184,7 +185,7 @@ def _owned(fn, plan):
                 owned.update(o.id for o in eqn.outs)  # optimistic; refuted below
                 for b in eqn.blocks:
                     owned.update(p.id for p in b.params)
-            elif getattr(eqn.prim, "fresh", False):
+            elif eqn.prim.fresh:
                 owned.update(o.id for o in eqn.outs)
 
     walk(fn.body)
@@ -265,7 +266,7 @@ def _written_in_place(block):
     """Ids of the values a block (or a region in it) changes in place, as prim.inplace does."""
     ids = set()
     for eqn in block.eqns:
-        if getattr(eqn.prim, "inplace", None) is not None and eqn.ins and isinstance(eqn.ins[0], Var):
+        if eqn.prim.inplace is not None and eqn.ins and isinstance(eqn.ins[0], Var):
             ids.add(eqn.ins[0].id)
         for b in eqn.blocks:
             ids |= _written_in_place(b)
@@ -277,9 +278,8 @@ def _stored(block):
     so changing it in place would change the list's item too."""
     ids = set()
     for eqn in block.eqns:
-        if eqn.prim.name in ("list_append", "list"):
-            ids.update(a.id for a in (eqn.ins[1:] if eqn.prim.name == "list_append" else eqn.ins)
-                       if isinstance(a, Var))
+        if eqn.prim is LIST_APPEND or eqn.prim is LIST_FROM:
+            ids.update(a.id for a in (eqn.ins[1:] if eqn.prim is LIST_APPEND else eqn.ins) if isinstance(a, Var))
         for b in eqn.blocks:
             ids |= _stored(b)
     return ids

@@ -18,6 +18,7 @@ from ..prims import T
 from ..prims import lists
 from ..prims.core import shares_memory
 from ..prims.indexing import update
+from ..prims.shaping import RESHAPE
 
 COMPREHENSION_UNROLL = 32  # a comprehension over a constant range this short is written out
 
@@ -152,7 +153,7 @@ class Containers:
             atom = eqn.ins[0]
             if atom is array.atom:
                 break
-        if loc is not None and any(eqn.prim.name == "reshape" for eqn in chain):
+        if loc is not None and any(eqn.prim is RESHAPE for eqn in chain):
             raise NonDifferentiableError(
                 f"{name} was reshaped from this array, and this write changes {name} only if the reshape made "
                 "a view rather than a copy, which depends on the array's memory layout", loc,

@@ -12,6 +12,7 @@ its other callers call."""
 import itertools
 
 from .core import Block, Eqn, Function, Var
+from .op import Op
 
 _serials = itertools.count(1)
 
@@ -32,16 +33,8 @@ class CallTarget:
         return f"{self.name}#{self.serial}"
 
 
-class Call:
+class Call(Op):
     name = "call"
-    differentiable = True
-    impl = None
-    shape = None
-    jvp = vjp = None
-    hoistable = False
-    fresh = False
-    view = False
-    effect = False
 
     def arity(self, eqn):
         return len(eqn.outs)

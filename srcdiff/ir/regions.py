@@ -17,18 +17,13 @@
 from collections import Counter
 
 from .core import Var
+from .op import Op
 
 
-class Region:
+class Region(Op):
     """A control-flow construct in the IR. Transforms and codegen treat each one
-    explicitly; it has no spelling or rules of its own."""
-
-    differentiable = True
-    impl = None
-    shape = None
-    jvp = vjp = None
-    view = False  # its outs may be what was passed in; codegen follows that through the blocks
-    effect = False
+    explicitly; it has no spelling or rules of its own. Its outs may be what was passed
+    in (view is False: codegen follows that through the blocks)."""
 
     def __init__(self, name):
         self.name = name

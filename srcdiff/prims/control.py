@@ -26,9 +26,9 @@ def _scalar_logic(name):
 
 
 AND = Primitive("and", template("{0} and {1}"), lambda a, b: bool(a and b), _scalar_logic("and"),
-                differentiable=False)
-OR = Primitive("or", template("{0} or {1}"), lambda a, b: bool(a or b), _scalar_logic("or"), differentiable=False)
-NOT = Primitive("not", template("not {0}"), lambda a: not a, _scalar_logic("not"), differentiable=False)
+                differentiable=False, hoistable=True)
+OR = Primitive("or", template("{0} or {1}"), lambda a, b: bool(a or b), _scalar_logic("or"), differentiable=False, hoistable=True)
+NOT = Primitive("not", template("not {0}"), lambda a: not a, _scalar_logic("not"), differentiable=False, hoistable=True)
 
 RANGE_LEN = Primitive(
     "range_len", template("len(range({0}, {1}, {2}))"), lambda a, b, c: len(range(a, b, c)),

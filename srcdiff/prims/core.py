@@ -15,34 +15,35 @@ import numpy as np
 
 from ..errors import NonDifferentiableError, UnknownCallableError
 from ..ir import Aval, Const, Eqn, Var
+from ..ir.op import Op
 
 
-class Primitive:
+PRIMITIVES = []  # every primitive, in the order declared (tests/test_registry.py walks them)
+
+
+class Primitive(Op):
     """One operation: how it is written in emitted code, how it evaluates (for
-    constant folding), its output shape, and its JVP and VJP rules."""
+    constant folding), its output shape, and its JVP and VJP rules; every other fact a
+    pass or codegen reads is a keyword here, with ir/op.py's default.
 
-    def __init__(self, name, emit, impl=None, shape=None, nout=1, differentiable=True, takes_lists=False):
+    jvp: callable(tangents, outs, ins, **params) -> tangent(s) of the output;
+    vjp: callable(g, out, ins, active, **params) -> adjoints, None where inactive.
+    takes_lists: operands may be list values (hs a loop appended to); any other
+    primitive takes the array NumPy makes of such a list (np.mean(hs) of np.stack(hs))."""
+
+    def __init__(self, name, emit, impl=None, shape=None, nout=1, differentiable=True, registered=True, **facts):
         self.name = name
-        self.emit = emit  # callable(operand_sources, params) -> Python expression source
-        self.impl = impl  # callable(*operand_values, **params) -> value
-        self.shape = shape  # callable(avals, params) -> Aval (or list for nout > 1)
+        self.emit = emit
+        self.impl = impl
+        self.shape = shape
         self.nout = nout
         self.differentiable = differentiable
-        self.hoistable = False  # safe to compute before a loop that may not run (see prims/__init__)
-        self.fresh = False  # the result is a new object (see prims/__init__)
-        # whether the result is its first operand's array or a view of it, as NumPy makes it:
-        # False, True, or a function of the equation giving True, False or None (not known
-        # when compiling: x[i] of an array of unknown rank); see shares_memory
-        self.view = False
-        self.effect = False  # it does something beyond its result (raises): kept where its result is not read
-        # operands may be list values (hs a loop appended to); any other primitive takes the
-        # array NumPy makes of such a list, np.stack(hs): np.mean(hs) is the mean of that
-        self.takes_lists = takes_lists
-        self.jvp = None  # callable(tangents, outs, ins, **params) -> tangent(s) of the output
-        self.vjp = None  # callable(g, out, ins, active, **params) -> adjoints, None where inactive
-
-    def arity(self, eqn):
-        return self.nout
+        for key, value in facts.items():
+            if not hasattr(Op, key):
+                raise TypeError(f"primitive {name}: no fact {key!r} (ir/op.py lists them)")
+            setattr(self, key, value)
+        if registered:  # srcdiff's own; a custom rule's (prims/custom.py) is the user's
+            PRIMITIVES.append(self)
 
     def defjvp(self, fn):
         self.jvp = fn

@@ -35,6 +35,7 @@ def _constant_array(name, shape):
         impl=lambda x, dtype=None: fn(x, dtype=dtype),
         shape=shape,
         differentiable=False,
+        fresh=True,
     )
 
 
@@ -91,7 +92,7 @@ def _eye_shape(avals, params):
     return Aval("array", Sym(), FLOAT)
 
 
-EYE = Primitive("eye", emit=lambda a, p: call("np.eye", a), impl=np.eye, shape=_eye_shape, differentiable=False)
+EYE = Primitive("eye", emit=lambda a, p: call("np.eye", a), impl=np.eye, shape=_eye_shape, differentiable=False, fresh=True)
 
 
 @binds(np.eye, np.identity)
@@ -108,7 +109,7 @@ def _arange_shape(avals, params):
 
 
 ARANGE = Primitive("arange", emit=lambda a, p: call("np.arange", a), impl=np.arange, shape=_arange_shape,
-                   differentiable=False)
+                   differentiable=False, fresh=True)
 
 
 @binds(np.arange)
@@ -126,7 +127,7 @@ def _linspace_shape(avals, params):
 
 
 LINSPACE = Primitive("linspace", emit=lambda a, p: call("np.linspace", a), impl=np.linspace,
-                     shape=_linspace_shape, differentiable=False)
+                     shape=_linspace_shape, differentiable=False, fresh=True)
 
 
 @binds(np.linspace)

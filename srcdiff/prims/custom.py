@@ -91,11 +91,11 @@ def _primitives(rule, nargs):
             return [unknown_aval(), Aval("static")]
 
     call = lambda a, p: f"{a[0]}({', '.join(a[1:])})"  # noqa: E731
-    fwd_prim = Primitive(f"custom_fwd[{_name(rule.fun)}]", emit=call, shape=fwd_shape, nout=2)
+    fwd_prim = Primitive(f"custom_fwd[{_name(rule.fun)}]", emit=call, shape=fwd_shape, nout=2, registered=False)
     bwd_emit = call if nargs > 1 else (lambda a, p: call(a, p) + "[0]")  # bwd returns a 1-tuple
     bwd_prim = Primitive(
         f"custom_bwd[{_name(rule.fun)}]", emit=bwd_emit, nout=nargs,
-        shape=lambda avals, p: [unknown_aval() for _ in range(nargs)],
+        shape=lambda avals, p: [unknown_aval() for _ in range(nargs)], registered=False,
     )
 
     @fwd_prim.defvjp
@@ -170,9 +170,9 @@ def _jvp_primitives(rule, nargs):
             return unknown_aval()
 
     call = Primitive(f"custom_jvp[{_name(rule.fun)}]", emit=lambda a, p: f"{a[0]}({', '.join(a[1:])})",
-                     shape=shape)
+                     shape=shape, registered=False)
     with_tangent = Primitive(f"custom_jvp_rule[{_name(rule.rule)}]", emit=lambda a, p: f"{a[0]}({a[1]}, {a[2]})",
-                             shape=lambda avals, p: [unknown_aval(), unknown_aval()], nout=2)
+                             shape=lambda avals, p: [unknown_aval(), unknown_aval()], nout=2, registered=False)
 
     @call.defjvp
     def _(tangents, out, ins):

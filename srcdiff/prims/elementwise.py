@@ -143,8 +143,8 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
         (f"math.{c.__name__}" for c in callables if getattr(c, "__module__", None) == "math"), None)
     # of a Python number: a Python number where Python spells it (abs), else NumPy's scalar
     prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl,
-                     elementwise(floating, numpy_scalar=floating or on_floats is None))
-    prim.on_python_floats = on_floats
+                     elementwise(floating, numpy_scalar=floating or on_floats is None), hoistable=True, fresh=True,
+                     on_python_floats=on_floats)
     UNARY[name] = prim
 
     @prim.defjvp
@@ -190,7 +190,7 @@ unary("reciprocal", [np.reciprocal], lambda x, y: -y * y, floating=False)
 unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False,
       on_floats="abs")
 
-NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise())
+NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True)
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
 NEG.defvjp(lambda g, out, ins, active: (-g,))
 bind_elementwise(NEG, 1, [np.negative, operator.neg])
@@ -208,8 +208,9 @@ def _math_log(x, base=None):
 NONDIFF = {}
 
 
-def nondiff(name, callables, emit, impl=None, nargs=1, dtype=None):
-    prim = Primitive(name, emit, impl or callables[0], elementwise(dtype=dtype), differentiable=False)
+def nondiff(name, callables, emit, impl=None, nargs=1, dtype=None, hoistable=False):
+    prim = Primitive(name, emit, impl or callables[0], elementwise(dtype=dtype), differentiable=False, fresh=True,
+                     hoistable=hoistable)
     NONDIFF[name] = prim
     bind_elementwise(prim, nargs, callables)
     return prim
@@ -221,13 +222,13 @@ nondiff("ceil", [np.ceil], template("np.ceil({0})"))
 nondiff("rint", [np.rint, np.round], template("np.rint({0})"))
 nondiff("isnan", [np.isnan], template("np.isnan({0})"), dtype=BOOL)
 nondiff("isfinite", [np.isfinite], template("np.isfinite({0})"), dtype=BOOL)
-nondiff("logical_not", [np.logical_not, operator.not_], template("np.logical_not({0})"), dtype=BOOL)
-nondiff("gt", [np.greater, operator.gt], template("{0} > {1}"), nargs=2, dtype=BOOL)
-nondiff("ge", [np.greater_equal, operator.ge], template("{0} >= {1}"), nargs=2, dtype=BOOL)
-nondiff("lt", [np.less, operator.lt], template("{0} < {1}"), nargs=2, dtype=BOOL)
-nondiff("le", [np.less_equal, operator.le], template("{0} <= {1}"), nargs=2, dtype=BOOL)
-nondiff("eq", [np.equal, operator.eq], template("{0} == {1}"), nargs=2, dtype=BOOL)
-nondiff("ne", [np.not_equal, operator.ne], template("{0} != {1}"), nargs=2, dtype=BOOL)
+nondiff("logical_not", [np.logical_not, operator.not_], template("np.logical_not({0})"), dtype=BOOL, hoistable=True)
+nondiff("gt", [np.greater, operator.gt], template("{0} > {1}"), nargs=2, dtype=BOOL, hoistable=True)
+nondiff("ge", [np.greater_equal, operator.ge], template("{0} >= {1}"), nargs=2, dtype=BOOL, hoistable=True)
+nondiff("lt", [np.less, operator.lt], template("{0} < {1}"), nargs=2, dtype=BOOL, hoistable=True)
+nondiff("le", [np.less_equal, operator.le], template("{0} <= {1}"), nargs=2, dtype=BOOL, hoistable=True)
+nondiff("eq", [np.equal, operator.eq], template("{0} == {1}"), nargs=2, dtype=BOOL, hoistable=True)
+nondiff("ne", [np.not_equal, operator.ne], template("{0} != {1}"), nargs=2, dtype=BOOL, hoistable=True)
 nondiff("logical_and", [np.logical_and], template("np.logical_and({0}, {1})"), nargs=2, dtype=BOOL)
 nondiff("logical_or", [np.logical_or], template("np.logical_or({0}, {1})"), nargs=2, dtype=BOOL)
 nondiff("floordiv", [np.floor_divide, operator.floordiv], template("{0} // {1}"), nargs=2)
@@ -247,8 +248,9 @@ def _math_round(x):
 BINARY = {}
 
 
-def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None):
-    prim = Primitive(name, emit, impl or callables[0], elementwise(floating, numpy_scalar=numpy_scalar))
+def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None, hoistable=False):
+    prim = Primitive(name, emit, impl or callables[0], elementwise(floating, numpy_scalar=numpy_scalar), fresh=True,
+                     hoistable=hoistable)
     BINARY[name] = prim
 
     @prim.defjvp
@@ -273,8 +275,8 @@ def binary(name, callables, emit, partials, impl=None, floating=False, numpy_sca
     return prim
 
 
-ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise())
-SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise())
+ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise(), hoistable=True, fresh=True)
+SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise(), hoistable=True, fresh=True)
 ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
 ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
 SUB.defjvp(lambda t, out, ins: -t[1] if t[0] is None else t[0] if t[1] is None else t[0] - t[1])
@@ -287,7 +289,8 @@ SUB.defvjp(
 bind_elementwise(ADD, 2, [np.add, operator.add])
 bind_elementwise(SUB, 2, [np.subtract, operator.sub])
 
-binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x))
+binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x),
+       hoistable=True)
 binary(
     "div",
     [np.true_divide, np.divide, operator.truediv],
@@ -351,8 +354,7 @@ def _extremum(name, callables, strict, emit, on_floats):
     active operands splits it evenly; against an inactive one a tie passes nothing,
     so ReLU'(0) = 0 as the course material defines it. Of two Python numbers it is
     Python's max/min, a Python number (np.maximum's would be a NumPy scalar)."""
-    prim = Primitive(name, emit, callables[0], elementwise())
-    prim.on_python_floats = on_floats
+    prim = Primitive(name, emit, callables[0], elementwise(), fresh=True, on_python_floats=on_floats)
     BINARY[name] = prim
 
     def weights(x, y, active):

@@ -130,6 +130,7 @@ GETITEM = Primitive(
     emit=lambda a, p: f"{a[0]}[{index_src(p['index'], a[1:], p['as_tuple'])}]",
     impl=_getitem_impl,
     shape=_getitem_shape,
+    recomputable=True,  # an index into a recorded array is cheaper to redo than to record
 )
 
 
@@ -178,7 +179,7 @@ def _put_impl(x, g, *dyn, index, as_tuple, accumulate, dtype=None):
 
 
 # INDEX_PUT(x, g, *dyn): zeros shaped like x with g placed at the index.
-INDEX_PUT = Primitive("index_put", emit=None, impl=_put_impl, shape=_put_shape)
+INDEX_PUT = Primitive("index_put", emit=None, impl=_put_impl, shape=_put_shape, fresh=True)
 INDEX_PUT.emit_stmts = _put_stmts
 
 
@@ -433,6 +434,7 @@ MAKE_TUPLE = Primitive(
     impl=lambda *xs: tuple(xs),
     shape=_tuple_shape,
     differentiable=False,
+    hoistable=True,
 )
 
 
@@ -460,6 +462,8 @@ TUPLE_ITEM = Primitive(
     impl=lambda t, i: t[i],
     shape=_item_shape,
     differentiable=False,
+    hoistable=True,
+    recomputable=True,
 )
 
 
@@ -485,7 +489,7 @@ def _query_impl(fn):
     return lambda x, _attr=False: fn(x)
 
 
-SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False)
+SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False, hoistable=True, recomputable=True)
 
 
 def _size_of(avals, params):
@@ -495,7 +499,7 @@ def _size_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False)
+SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False, hoistable=True)
 
 
 def _ndim_of(avals, params):
@@ -505,7 +509,7 @@ def _ndim_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False)
+NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False, hoistable=True)
 
 
 def _queries(prim, name):

@@ -40,8 +40,8 @@ def _matmul_shape(sa, sb):
     return out
 
 
-MATMUL = Primitive("matmul", emit=lambda a, p: f"{a[0]} @ {a[1]}", impl=np.matmul, shape=_product_shape)
-DOT = Primitive("dot", emit=lambda a, p: f"{a[0]}.dot({a[1]})", impl=np.dot, shape=_product_shape)
+MATMUL = Primitive("matmul", emit=lambda a, p: f"{a[0]} @ {a[1]}", impl=np.matmul, shape=_product_shape, fresh=True)
+DOT = Primitive("dot", emit=lambda a, p: f"{a[0]}.dot({a[1]})", impl=np.dot, shape=_product_shape, fresh=True)
 
 
 def _transpose_shape(avals, params):
@@ -60,7 +60,7 @@ def _transpose_emit(a, p):
 
 
 TRANSPOSE = Primitive("transpose", emit=_transpose_emit,
-                      impl=lambda x, axes=None, _method=False: np.transpose(x, axes), shape=_transpose_shape)
+                      impl=lambda x, axes=None, _method=False: np.transpose(x, axes), shape=_transpose_shape, hoistable=True, view=True)
 
 
 def transpose(x, axes=None):
@@ -210,7 +210,7 @@ def _outer_shape(avals, params):
     return Aval("array", Sym(), result_dtype(avals))
 
 
-OUTER = Primitive("outer", emit=lambda a, p: f"np.outer({a[0]}, {a[1]})", impl=np.outer, shape=_outer_shape)
+OUTER = Primitive("outer", emit=lambda a, p: f"np.outer({a[0]}, {a[1]})", impl=np.outer, shape=_outer_shape, fresh=True)
 
 
 @OUTER.defvjp
@@ -262,7 +262,7 @@ def _trace_shape(avals, params):
     return Aval("array", (), a.dtype if a.dtype is None or a.dtype.kind != "b" else np.dtype(np.int64))
 
 
-TRACE = Primitive("trace", emit=lambda a, p: f"np.trace({a[0]})", impl=np.trace, shape=_trace_shape)
+TRACE = Primitive("trace", emit=lambda a, p: f"np.trace({a[0]})", impl=np.trace, shape=_trace_shape, fresh=True)
 
 
 @TRACE.defvjp

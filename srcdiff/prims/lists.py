@@ -112,7 +112,7 @@ def _item_shape(avals, params):
 
 # xs[i] (also a loop's saved[k])
 LIST_ITEM = Primitive("list_item", takes_lists=True, emit=lambda a, p: f"{a[0]}[{a[1]}]", impl=lambda xs, k, _of=None: xs[k],
-                      shape=_item_shape)
+                      shape=_item_shape, view=True, recomputable=True)
 
 
 class ListUpdate:
@@ -169,7 +169,7 @@ LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if acti
 
 LIST_LEN = Primitive("list_len", takes_lists=True, emit=lambda a, p: f"len({a[0]})", impl=len,
                      shape=lambda avals, p: Aval("scalar", (), INT) if avals[0].length is None
-                     else Aval("scalar", (), INT, value=avals[0].length, has_value=True), differentiable=False)
+                     else Aval("scalar", (), INT, value=avals[0].length, has_value=True), differentiable=False, hoistable=True)
 
 
 def _stack_shape(avals, params):

@@ -31,6 +31,7 @@ def reduction(name, fname, impl, floating=False, boolean=False):
         impl=impl,
         shape=_shape(floating, boolean),
         differentiable=not boolean,
+        fresh=True,
     )
 
 

@@ -96,7 +96,7 @@ def _expand_shape(avals, params):
 
 
 EXPAND_DIMS = Primitive("expand_dims", emit=lambda a, p: call("np.expand_dims", a, p), impl=np.expand_dims,
-                        shape=_expand_shape)
+                        shape=_expand_shape, view=True)
 
 
 @EXPAND_DIMS.defvjp
@@ -120,7 +120,7 @@ def _squeeze_shape(avals, params):
 
 
 SQUEEZE = Primitive("squeeze", emit=lambda a, p: call("np.squeeze", a, p, {"axis": None}), impl=np.squeeze,
-                    shape=_squeeze_shape)
+                    shape=_squeeze_shape, view=True)
 
 
 @SQUEEZE.defvjp
@@ -158,12 +158,14 @@ CONCATENATE = Primitive(
     emit=lambda a, p: call("np.concatenate", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
     impl=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
     shape=_join_shape(np.concatenate),
+    fresh=True,
 )
 STACK = Primitive(
     "stack",
     emit=lambda a, p: call("np.stack", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
     impl=lambda *xs, axis=0: np.stack(xs, axis=axis),
     shape=_join_shape(np.stack),
+    fresh=True,
 )
 CONCATENATE.arity = STACK.arity = lambda eqn: 1
 
@@ -268,7 +270,7 @@ def _tile_shape(avals, params):
     return Aval("array", Sym(), x.dtype)
 
 
-TILE = Primitive("tile", emit=lambda a, p: f"np.tile({a[0]}, {src(p['reps'])})", impl=np.tile, shape=_tile_shape)
+TILE = Primitive("tile", emit=lambda a, p: f"np.tile({a[0]}, {src(p['reps'])})", impl=np.tile, shape=_tile_shape, fresh=True)
 
 
 @TILE.defvjp
@@ -317,7 +319,7 @@ def _astype_impl(x, dtype, _method=False, _cast=False):
     return dtype(x) if _cast else np.asarray(x).astype(dtype)
 
 
-ASTYPE = Primitive("astype", emit=_astype_emit, impl=_astype_impl, shape=_astype_shape)
+ASTYPE = Primitive("astype", emit=_astype_emit, impl=_astype_impl, shape=_astype_shape, fresh=True)
 
 
 @ASTYPE.defvjp
@@ -373,7 +375,7 @@ def _float(x=0.0):
 
 
 COPY = Primitive("copy", emit=lambda a, p: f"np.copy({a[0]})", impl=np.copy,
-                 shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
+                 shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype), fresh=True)
 COPY.defvjp(lambda g, out, ins, active: (g,))
 COPY.defjvp(lambda t, out, ins: t[0])
 

@@ -320,7 +320,7 @@ def _partition(eqns, seeds):
         else:
             before.append(eqn)
     read_before = set().union(*map(_reads, before)) if before else set()
-    made_inside = [e for e in before if not e.blocks and getattr(e.prim, "fresh", False)
+    made_inside = [e for e in before if not e.blocks and e.prim.fresh
                    and all(o.aval.kind == "list" and o.id not in read_before for o in e.outs)]
     return [e for e in before if e not in made_inside], made_inside + inside, depends
 

@@ -470,7 +470,7 @@ def _recomputable(v, made, inside, mapping, memo):
         eqn = made.get(v.id)
         if eqn is not None and not eqn.blocks and len(eqn.outs) == 1:
             out = eqn.outs[0].aval
-            cheap = eqn.prim.name in ("getitem", "shape", "tuple_item", "list_item") or (
+            cheap = eqn.prim.recomputable or (
                 eqn.prim.hoistable and out.kind == "scalar" and out.dtype is not None and out.dtype.kind in "biu")
             memo[v.id] = cheap and all(_recomputable(a, made, inside, mapping, memo) for a in eqn.ins)
     return memo[v.id]

@@ -340,7 +340,7 @@ def _split_invariant(block, eqns, saved):
     inside = {p.id for p in block.params}
     moved, kept = [], []
     for eqn in eqns:
-        if (getattr(eqn.prim, "hoistable", False) and not eqn.blocks
+        if (eqn.prim.hoistable and not eqn.blocks
                 and not any(isinstance(a, Var) and a.id in inside for a in eqn.ins)
                 and not any(o.id in saved for o in eqn.outs)):
             moved.append(eqn)

@@ -1,0 +1,52 @@
+"""What every operation in the IR declares: a primitive (prims/core.py), a region (cond,
+for, while: ir/regions.py) and a call (ir/calls.py) share this base, so a pass or the
+code generator reads a fact about any equation's operation as an attribute, with the
+default here when the operation does not declare it.
+
+    name              how the IR printer shows it
+    nout, arity(eqn)  how many values it makes
+    impl              evaluation, for constant folding (None: not folded)
+    shape             (avals, params) -> its outs' avals
+    jvp, vjp          the derivative rules (prims/core.py says their signatures)
+    batch             the batching rule, for vmap (none yet)
+    differentiable    whether derivatives flow through it at all
+    emit              (operand sources, params) -> a Python expression
+    emit_stmts        (out name, operand sources, params) -> statements, where one expression is not enough
+    inplace, copy     statements that change its first operand in place, and how to copy that
+                      operand first where it may not be changed (both or neither)
+    helper_source     a helper function the emitted module defines for it
+    on_python_floats  its spelling on Python floats (math.cos, abs, max)
+    hoistable         it cannot raise, so it may run before a loop that might not run
+    fresh             its result is a new object no one else holds (may be changed in place)
+    view              its result may be its first operand's memory: False, True, or a
+                      function of the equation giving True, False or None (not known)
+    effect            it does something beyond its result (raises): kept though unread
+    takes_lists       its operands may be list values
+    recomputable      cheap enough that a backward sweep recomputes it instead of recording it
+"""
+
+
+class Op:
+    name = "op"
+    nout = 1
+    impl = None
+    shape = None
+    jvp = None
+    vjp = None
+    batch = None
+    differentiable = True
+    emit = None
+    emit_stmts = None
+    inplace = None
+    copy = None
+    helper_source = None
+    on_python_floats = None
+    hoistable = False
+    fresh = False
+    view = False
+    effect = False
+    takes_lists = False
+    recomputable = False
+
+    def arity(self, eqn):
+        return self.nout
