@@ -1,10 +1,12 @@
 """A stabilising max gets no derivative exactly when the result cannot depend on it
 (srcdiff/transforms/shift.py); everywhere else it keeps its derivative."""
+import math
+
 import numpy as np
 import pytest
 
 import srcdiff
-from tests.numeric import assert_matches_differences
+from tests.numeric import assert_matches_differences, central_difference
 
 rng = np.random.default_rng(3)
 S = rng.standard_normal((6, 4))
@@ -135,3 +137,85 @@ def test_float32_stays_float32_through_the_logistic_function():
     d = srcdiff.grad(lambda s: np.sum(sigmoid(s)))(s)
     assert d.dtype == np.float32
     np.testing.assert_allclose(d, sigmoid(S) * (1 - sigmoid(S)), rtol=1e-6)
+
+
+# Every ordinary spelling gets the optimisations (issue 15): the shift of a log-sum-exp
+# written with keepdims, m[:, None], np.expand_dims or m[None, :], and the logistic function
+# written four ways, with np.exp or math.exp.
+
+
+def lse_keepdims(s):
+    m = np.max(s, axis=1, keepdims=True)
+    return np.sum(np.log(np.sum(np.exp(s - m), axis=1)) + m[:, 0])
+
+
+def lse_new_axis(s):
+    m = np.max(s, axis=1)
+    return np.sum(np.log(np.sum(np.exp(s - m[:, None]), axis=1)) + m)
+
+
+def lse_expand_dims(s):
+    m = np.max(s, axis=1)
+    return np.sum(np.log(np.sum(np.exp(s - np.expand_dims(m, 1)), axis=1)) + m)
+
+
+def lse_columns(s):
+    m = np.max(s, axis=0)
+    return np.sum(np.log(np.sum(np.exp(s - m[None, :]), axis=0)) + m)
+
+
+def shift_that_does_not_cancel(s):
+    m = np.max(s, axis=1)
+    return np.sum(np.exp(s - m[None, :]))
+
+
+@pytest.mark.parametrize("f", [lse_keepdims, lse_new_axis, lse_expand_dims, lse_columns])
+def test_every_spelling_of_the_shift_is_held(f):
+    s = np.random.default_rng(3).normal(size=(3, 3))
+    source = srcdiff.source(srcdiff.grad(f), s)
+    assert "==" not in source, source  # no derivative through the max
+    np.testing.assert_allclose(srcdiff.grad(f)(s), central_difference(f, (s,), 0), rtol=1e-6, atol=1e-8)
+
+
+def test_a_new_axis_where_the_shift_does_not_cancel_keeps_the_derivative():
+    s = np.random.default_rng(4).normal(size=(3, 3))
+    assert "==" in srcdiff.source(srcdiff.grad(shift_that_does_not_cancel), s)
+    np.testing.assert_allclose(srcdiff.grad(shift_that_does_not_cancel)(s),
+                               central_difference(shift_that_does_not_cancel, (s,), 0), rtol=1e-6, atol=1e-8)
+
+
+def logistic_quotient(z):
+    return np.sum(1.0 / (1.0 + np.exp(-z)))
+
+
+def logistic_odds(z):
+    return np.sum(np.exp(z) / (1 + np.exp(z)))
+
+
+def logistic_odds_once(z):
+    e = np.exp(z)
+    return np.sum(e / (1.0 + e))
+
+
+def logistic_reciprocal(z):
+    return np.sum(np.reciprocal(np.exp(-z) + 1))
+
+
+def logistic_math(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@pytest.mark.parametrize("f", [logistic_quotient, logistic_odds, logistic_odds_once, logistic_reciprocal])
+def test_every_spelling_of_the_logistic_function_is_one(f):
+    z = np.linspace(-3.0, 3.0, 7)
+    fn = srcdiff.grad(f).compiled(z).ir_after
+    assert " sigmoid " in fn and " exp " not in fn, fn
+    y = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(srcdiff.grad(f)(z), y * (1 - y), rtol=1e-12)
+
+
+def test_the_logistic_function_on_a_python_float_stays_in_math():
+    g = srcdiff.grad(logistic_math)
+    assert g(0.3) == pytest.approx(central_difference(logistic_math, (0.3,), 0), rel=1e-7)
+    source = g.compiled(0.3).on_floats_source
+    assert "math.exp(-x)" in source and "np." not in source, source

@@ -71,6 +71,11 @@ class Emitted:
         return head + "\n\n\n" + "\n\n\n".join(parts) + "\n\n\n" + rest
 
 
+def _spelled(spelling, args):
+    """A Python-float spelling: a function's name (math.cos), or a template ({0} the operand)."""
+    return spelling.format(*args) if "{0}" in spelling else f"{spelling}({', '.join(args)})"
+
+
 def _definition(name, fn, defined):
     """The source of a function the module calls, defining it under the module's name for
     it: a def as written when the names agree, renamed when they do not, a lambda as
@@ -360,8 +365,8 @@ class _Writer:
                     a.aval.kind == "scalar" for a in eqn.ins):
                 # a Python number's abs is a Python number, as its aval says (np.abs(k) is a
                 # NumPy scalar, which would make a float32 array it multiplies float64)
-                self.uses_math |= spelling.startswith("math.")
-                return lambda args, params: f"{spelling}({', '.join(args)})"
+                self.uses_math |= "math." in spelling
+                return lambda args, params: _spelled(spelling, args)
             return eqn.prim.emit
         if eqn.prim is BINARY["pow"] and isinstance(eqn.ins[1], Const) and eqn.ins[1].value == 2 \
                 and isinstance(operands[PLACEHOLDER.format(0)], ast.Name):
@@ -376,8 +381,8 @@ class _Writer:
         if spelling is None:
             return eqn.prim.emit
         self.specialised = True
-        self.uses_math |= spelling.startswith("math.")
-        return lambda args, params: f"{spelling}({', '.join(args)})"
+        self.uses_math |= "math." in spelling
+        return lambda args, params: _spelled(spelling, args)
 
     def record(self, var):
         """var.append for each list a loop keeps var's per-iteration values in."""

@@ -15,7 +15,7 @@ default here when the operation does not declare it.
     inplace, copy     statements that change its first operand in place, and how to copy that
                       operand first where it may not be changed (both or neither)
     helper_source     a helper function the emitted module defines for it
-    on_python_floats  its spelling on Python floats (math.cos, abs, max)
+    on_python_floats  its spelling on Python floats: a name (math.cos, abs, max) or a template ({0})
     hoistable         it cannot raise, so it may run before a loop that might not run
     fresh             its result is a new object no one else holds (may be changed in place)
     view              its result may be its first operand's memory: False, True, or a

@@ -171,6 +171,7 @@ unary("tanh", [np.tanh, math.tanh], lambda x, y: 1 - y * y)
 # the logistic function, as people write it; transforms/sigmoid.py recognises that spelling,
 # so the derivative is y * (1 - y) from the output alone, as a hand-writer takes it
 unary("sigmoid", [], lambda x, y: y * (1 - y), emit=template("1.0 / (1.0 + np.exp(-{0}))"),
+      on_floats="1.0 / (1.0 + math.exp(-{0}))",
       impl=lambda x: 1.0 / (1.0 + np.exp(-x)))
 unary("arcsinh", [np.arcsinh, math.asinh], lambda x, y: 1 / np.sqrt(x * x + 1))
 unary("arccosh", [np.arccosh, math.acosh], lambda x, y: 1 / np.sqrt(x * x - 1))

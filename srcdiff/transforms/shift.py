@@ -102,24 +102,42 @@ def _rule(eqn, touched):
         return _reduce(name, touched[0], eqn.params, eqn.ins[0].aval, out)
     if name == "getitem" and len(eqn.ins) == 1:
         return _basic_index(touched[0], eqn.params["index"], eqn.ins[0].aval)
+    if name == "expand_dims" and len(eqn.ins) == 1 and isinstance(eqn.ins[0].aval.shape, tuple):
+        axes = eqn.params.get("axis")
+        axes = axes if isinstance(axes, tuple) else (axes,)
+        ndim = len(eqn.ins[0].aval.shape) + len(axes)
+        new = {a % ndim for a in axes if type(a) is int}
+        if len(new) != len(axes):
+            return None
+        index = tuple(None if k in new else slice(None) for k in range(ndim))
+        return _basic_index(touched[0], index, eqn.ins[0].aval)
     return None
 
 
 def _basic_index(moved, index, before):
-    """x[:, 0]: whole slices, and integers along axes where c is constant."""
+    """x[:, 0], m[:, None]: whole slices, integers along axes where c is constant, and new
+    axes (along which it is constant too)."""
     kind, sign, where = moved
     index = index if isinstance(index, tuple) else (index,)
-    if not isinstance(before.shape, tuple) or len(index) > len(before.shape):
+    if not isinstance(before.shape, tuple):
         return None
     ndim = len(before.shape)
-    dropped = set()
-    for axis, i in enumerate(index):
-        if isinstance(i, slice) and i == slice(None):
+    kept = []  # per output axis: the input axis it comes from (from the left), or None for a new one
+    axis = 0
+    for i in index:
+        if i is None:
+            kept.append(None)
             continue
-        if type(i) is not int or axis - ndim in where:
+        if axis >= ndim:
             return None
-        dropped.add(axis - ndim)
-    return kind, sign, tuple(w + sum(1 for a in dropped if a > w) for w in where)
+        if isinstance(i, slice) and i == slice(None):
+            kept.append(axis)
+        elif type(i) is not int or axis - ndim in where:
+            return None
+        axis += 1
+    kept.extend(range(axis, ndim))
+    out = len(kept)
+    return kind, sign, tuple(k - out for k, a in enumerate(kept) if a is not None and a - ndim in where)
 
 
 def _binary(name, a, b):
