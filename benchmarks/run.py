@@ -315,6 +315,19 @@ def main(argv=None):
         print_table(["workload", "srcdiff ms", "jax.jit ms", "jax.jit/srcdiff"],
                     [[n, fmt_ms(a), fmt_ms(b), f"{b / a:.1f}x"] for n, a, b in hundred])
 
+    # the same math spelled otherwise, timed beside its canonical spelling
+    variants = [w for w in workloads if w.variant_of and (w.name, "srcdiff") in calls
+                and (w.variant_of, "srcdiff") in calls]
+    if variants:
+        print("\nspelling variants, srcdiff beside the canonical spelling (each should be at most 1.05x):\n")
+        vrows = []
+        for w in variants:
+            samples = interleaved_samples([calls[w.name, "srcdiff"], calls[w.variant_of, "srcdiff"]], own_repeats,
+                                          min_time)
+            vrows.append([w.name, w.variant_of, fmt_us(statistics.median(samples[0])),
+                          fmt_us(statistics.median(samples[1])), f"{median_ratio(samples[0], samples[1]):.2f}x"])
+        print_table(["variant", "canonical", "variant µs", "canonical µs", "variant/canonical"], vrows)
+
     # 3. the cost of srcdiff's cached call path over calling the emitted function directly
     survey = [w for w in workloads if w.name == "survey"]
     if survey and ("survey", "srcdiff") in calls:

@@ -24,6 +24,7 @@ class Workload:
     argnums: Tuple[int, ...]
     inputs: Callable        # () -> tuple of arguments, deterministic float64 (labels: int64)
     description: str = ""
+    variant_of: str = ""    # the same math spelled otherwise: the workload it should run as fast as
 
 
 # ---------------------------------------------------------------------------
@@ -314,6 +315,74 @@ def lstm_inputs(hidden=32, inputs=16, T=20, seed=3):
 
 # ---------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------
+# The same math spelled otherwise (issue 15): an optimisation holds for every ordinary
+# spelling, so each of these runs within 1.05x of its canonical workload (benchmarks/run.py
+# prints the ratios).
+
+
+def two_layer_loss_new_axis(W1, b1, W2, b2, X, y, reg):
+    N = X.shape[0]
+    h = np.maximum(0, np.dot(X, W1) + b1)
+    scores = np.dot(h, W2) + b2
+    m = np.max(scores, axis=1)
+    scores = scores - m[:, None]
+    log_probs = scores - np.log(np.sum(np.exp(scores), axis=1))[:, None]
+    data_loss = -np.sum(log_probs[np.arange(N), y]) / N
+    return data_loss + 0.5 * reg * (np.sum(W1 * W1) + np.sum(W2 * W2))
+
+
+def gmm_nll_new_axis(means, log_vars, logits, X):
+    log_w = logits - np.log(np.sum(np.exp(logits)))
+    comps = []
+    for k in range(means.shape[0]):
+        var = np.exp(log_vars[k])
+        diff = X - means[k]
+        comps.append(log_w[k] - 0.5 * np.sum(diff ** 2 / var + log_vars[k] + np.log(2 * np.pi), axis=1))
+    L = np.stack(comps, axis=1)
+    m = np.max(L, axis=1)
+    lse = m + np.log(np.sum(np.exp(L - m[:, None]), axis=1))
+    return -np.sum(lse)
+
+
+def sigmoid_odds(z):
+    return np.exp(z) / (1 + np.exp(z))
+
+
+def sigmoid_reciprocal(z):
+    return np.reciprocal(1 + np.exp(-z))
+
+
+def lstm_loss_odds(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
+    H = Wi.shape[0]
+    h = np.zeros(H)
+    c = np.zeros(H)
+    for t in range(X.shape[0]):
+        x = X[t]
+        i = sigmoid_odds(Wi @ x + Ui @ h + bi)
+        f = sigmoid_odds(Wf @ x + Uf @ h + bf)
+        o = sigmoid_odds(Wo @ x + Uo @ h + bo)
+        g = np.tanh(Wg @ x + Ug @ h + bg)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return np.sum(h ** 2)
+
+
+def lstm_loss_reciprocal(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
+    H = Wi.shape[0]
+    h = np.zeros(H)
+    c = np.zeros(H)
+    for t in range(X.shape[0]):
+        x = X[t]
+        i = sigmoid_reciprocal(Wi @ x + Ui @ h + bi)
+        f = sigmoid_reciprocal(Wf @ x + Uf @ h + bf)
+        o = sigmoid_reciprocal(Wo @ x + Uo @ h + bo)
+        g = np.tanh(Wg @ x + Ug @ h + bg)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+    return np.sum(h ** 2)
+
+
 WORKLOADS = [
     Workload("survey", survey, survey_hand, (0, 1), survey_inputs,
              "ln x1 + x1*x2 - sin x2 at (2.0, 5.0), Python floats"),
@@ -333,6 +402,15 @@ WORKLOADS = [
              "diagonal GMM NLL, k=5 d=10 n=1000"),
     Workload("lstm", lstm_loss, lstm_hand, tuple(range(12)), lstm_inputs,
              "LSTM, hidden 32, input 16, 20 steps"),
+    Workload("two_layer_small_new_axis", two_layer_loss_new_axis, two_layer_hand, (0, 1, 2, 3),
+             lambda: two_layer_inputs(64, 100, 50, 10), "two_layer_small with m[:, None] for keepdims",
+             variant_of="two_layer_small"),
+    Workload("gmm_new_axis", gmm_nll_new_axis, gmm_hand, (0, 1, 2), gmm_inputs,
+             "gmm with m[:, None] for keepdims", variant_of="gmm"),
+    Workload("lstm_odds", lstm_loss_odds, lstm_hand, tuple(range(12)), lstm_inputs,
+             "lstm with the logistic function as exp(z) / (1 + exp(z))", variant_of="lstm"),
+    Workload("lstm_reciprocal", lstm_loss_reciprocal, lstm_hand, tuple(range(12)), lstm_inputs,
+             "lstm with the logistic function as np.reciprocal(1 + exp(-z))", variant_of="lstm"),
 ]
 
 

@@ -219,3 +219,29 @@ def test_the_logistic_function_on_a_python_float_stays_in_math():
     assert g(0.3) == pytest.approx(central_difference(logistic_math, (0.3,), 0), rel=1e-7)
     source = g.compiled(0.3).on_floats_source
     assert "math.exp(-x)" in source and "np." not in source, source
+
+
+def softmax_loss_keepdims(s, y):
+    s = s - np.max(s, axis=1, keepdims=True)
+    log_probs = s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+    return -np.sum(log_probs[np.arange(s.shape[0]), y])
+
+
+def softmax_loss_new_axis(s, y):
+    m = np.max(s, axis=1)
+    s = s - m[:, None]
+    log_probs = s - np.log(np.sum(np.exp(s), axis=1))[:, None]
+    return -np.sum(log_probs[np.arange(s.shape[0]), y])
+
+
+def test_a_new_axis_on_a_reduction_is_the_reduction_with_keepdims():
+    # the canonical pass: the new-axis spelling's derivative is the keepdims spelling's
+    s, y = np.random.default_rng(5).normal(size=(4, 3)), np.array([0, 2, 1, 1])
+    sources = []
+    for f in (softmax_loss_keepdims, softmax_loss_new_axis):
+        np.testing.assert_allclose(srcdiff.grad(f)(s, y), central_difference(lambda v: f(v, y), (s,), 0),
+                                   rtol=1e-6, atol=1e-8)
+        sources.append(srcdiff.source(srcdiff.grad(f), s, y))
+    keepdims, new_axis = sources
+    assert "==" not in new_axis and "expand_dims" not in new_axis and "[:, None]" not in new_axis, new_axis
+    assert new_axis.count("keepdims=True") == keepdims.count("keepdims=True")

@@ -16,6 +16,7 @@ from typing import Callable, NamedTuple
 
 from ..ir import print_function, verify
 from .accumulate import defer_outer_sums
+from .canonical import canonicalise
 from .factor import factor_sums
 from .shift import drop_shift_gradients
 from .sigmoid import fuse_sigmoids
@@ -29,6 +30,7 @@ class Pass(NamedTuple):
 
 
 PRIMAL = (
+    Pass("canonical", canonicalise, "one spelling for the analyses: r[:, None] of a reduction is keepdims=True"),
     Pass("hold-shifts", drop_shift_gradients, "no derivative through the max a softmax or log-sum-exp subtracts"),
     Pass("logistic", fuse_sigmoids, "1 / (1 + exp(-z)) as one logistic function, its derivative y * (1 - y)"),
     Pass("simplify-primal", simplify, "identities, common subexpressions, dead code, loop invariants"),

@@ -18,6 +18,7 @@ block (as a result, or recorded by its loop), and m keeps its derivative.
 import copy
 
 from ..ir import COND, FOR, WHILE, Var
+from ..prims.indexing import NDIM, SHAPE, SIZE
 
 _SOURCES = ("max", "min")
 
@@ -90,6 +91,8 @@ def _rule(eqn, touched):
     """How eqn's output moves, "invariant", or None when it cannot be told."""
     name = eqn.prim.name
     out = eqn.outs[0].aval
+    if eqn.prim in (SHAPE, NDIM, SIZE):
+        return "invariant"  # s.shape[0] of a shifted s
     if name in ("exp", "log", "neg") and len(touched) == 1:
         kind, sign, where = touched[0]
         if name == "neg":
