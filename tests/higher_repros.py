@@ -488,6 +488,20 @@ REPROS = {
             return np.tanh(np.sum(np.array(l0)))
         """, "srcdiff.jacrev(f)(np.array([0.912, -0.5846, 0.6569], dtype=np.float32))", ("dtype", "float32"),
         None),
+    # a list that holds a float32 or a float64 item by the branch taken: its aval said the
+    # promotion (float64), so where the float32 side ran, nothing cast the Hessian's y rows
+    "hessian_of_a_list_whose_item_dtype_depends_on_the_branch": ("""
+        def f(x, y):
+            l0 = [x - 2]
+            for i in range(1):
+                if np.sum(x) > 0.3:
+                    l0.append(x)
+                else:
+                    l0.append(ARR * 2.0)
+            b = np.sum(l0, axis=0)
+            return (x[1] - b[0]) ** 3 + y
+        """, "srcdiff.hessian(f, argnums=(0, 1))(np.array([0.64, 0.0, -0.27], dtype=np.float32), 0.33)[1]",
+        ("dtype", "float64"), None),
     # max of Python floats was emitted as np.maximum, a float64 NumPy scalar that made f's
     # float32 value float64 (Python's max gives a Python float)
     "float32_value_with_max_of_python_floats": ("""

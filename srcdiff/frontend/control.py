@@ -719,8 +719,9 @@ def _aval(value):
 def _join(a, b):
     """An aval that covers both (the value of a merge or a loop-carried slot)."""
     a, b = (a.aval if isinstance(a, (Var, Const, T)) else a), (b.aval if isinstance(b, (Var, Const, T)) else b)
-    if a.kind == b.kind == "list" and (a.dtype is None or b.dtype is None):
-        return _forget(b if a.dtype is None else a)  # an empty list takes its elements' aval from what is appended
+    if a.kind == b.kind == "list" and ((a.dtype is None and not a.mixed) or (b.dtype is None and not b.mixed)):
+        # an empty list takes its elements' aval from what is appended
+        return _forget(b if a.dtype is None and not a.mixed else a)
     if a.kind == "static" and a.value is None:
         return _forget(b)
     if b.kind == "static" and b.value is None:
@@ -732,6 +733,8 @@ def _join(a, b):
     shape = a.shape if (a.shape is b.shape or a.shape == b.shape) else _join_shapes(a.shape, b.shape)
     if kind == "tuple":
         return Aval("tuple")
+    if kind == "list":  # items of one dtype on one path, another on the other: not known
+        return Aval(kind, shape, dtype, mixed=dtype is None or a.mixed or b.mixed)
     return Aval(kind, shape, dtype)
 
 
@@ -742,10 +745,6 @@ def _join_dtypes(a, b):
     NumPy would keep it (an int, or a float beside a float array)."""
     if same_dtype(a.dtype, b.dtype):
         return a.dtype
-    if a.kind == b.kind == "list" and a.dtype is not None and b.dtype is not None:
-        # what the list's items are stacked into (np.stack(l) is their promotion); an item
-        # of it may be narrower, so reading one casts where a narrower one is wanted
-        return np.promote_types(a.dtype, b.dtype)
     for weak, other in ((a, b), (b, a)):
         if (weak.kind == "scalar" and other.kind == "array" and weak.dtype is not None and other.dtype is not None
                 and result_dtype([weak, other]) == other.dtype):
@@ -790,7 +789,7 @@ def _forget(a):
     """The same kind, shape and dtype, without a compile-time value or length (they vary)."""
     if not a.has_value and a.length is None:
         return a
-    return Aval(a.kind, a.shape, a.dtype)
+    return Aval(a.kind, a.shape, a.dtype, mixed=a.mixed)
 
 
 def _contains(stmts, kind):

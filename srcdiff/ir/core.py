@@ -65,6 +65,10 @@ class Aval:
     has_value: bool = False
     length: Any = None  # a list's number of items, when known
     layout: Any = None  # a tape's TapeLayout (a list's, when its items are tapes)
+    # a list whose items have no one dtype (a float32 array and a float64 one, or either by
+    # the path taken): dtype None then means "not known", where a list with no items known
+    # (an empty one) has dtype None too and takes its items' from what is appended
+    mixed: bool = False
 
     @property
     def ndim(self):

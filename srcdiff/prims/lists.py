@@ -7,7 +7,7 @@ in place (hs.append(h), dh = dhs.pop()) when nothing else reads the old list; th
 codegen copies first otherwise (prim.inplace names the operand that is changed)."""
 import numpy as np
 
-from ..ir import Aval, Sym, unknown_aval
+from ..ir import Aval, Sym, same_dtype, unknown_aval
 from .core import Primitive, T, current
 from .shapes import INT, result_dtype
 
@@ -17,7 +17,8 @@ def list_aval(element, length=None):
     record of an inner loop's records) the inner lists' aval: their derivatives are added
     and zeroed item by item, as tapes' are (prims/tapes.py)."""
     layout = element if element.kind == "list" else element.layout
-    return Aval("list", element.shape, element.dtype, length=length, layout=layout)
+    unknown = element.kind in ("array", "scalar") and element.dtype is None  # items of no known dtype
+    return Aval("list", element.shape, element.dtype, length=length, layout=layout, mixed=unknown)
 
 
 def element_aval(lst):
@@ -35,8 +36,13 @@ def _join_elements(avals, length):
         return Aval("list", Sym(), None, length=length)
     first = avals[0]
     same = all(a.shape == first.shape or a.shape is first.shape for a in avals)
-    return Aval("list", first.shape if same else Sym(), result_dtype(avals) if all(a.dtype is not None for a in avals)
-                else None, length=length)
+    if all(a.dtype is not None for a in avals) and all(same_dtype(a.dtype, first.dtype) for a in avals):
+        dtype, mixed = first.dtype, False
+    elif all(a.dtype is not None for a in avals) and all(a.kind == "scalar" for a in avals):
+        dtype, mixed = result_dtype(avals), False  # Python numbers: np.array of them has their promotion
+    else:
+        dtype, mixed = None, True  # one item's dtype or another's: not known
+    return Aval("list", first.shape if same else Sym(), dtype, length=length, mixed=mixed)
 
 
 def _longer(lst, k):
@@ -63,7 +69,8 @@ def _append_stmts(name, a, p):
 LIST_APPEND = Primitive("list_append", takes_lists=True, emit=None, impl=lambda xs, x: xs + [x],
                         # a list with no known items (empty, or a loop's list before the body is seen)
                         # has items like the one appended
-                        shape=lambda avals, p: list_aval(avals[1], _longer(avals[0], 1)) if avals[0].dtype is None
+                        shape=lambda avals, p: list_aval(avals[1], _longer(avals[0], 1))
+                        if avals[0].dtype is None and not avals[0].mixed
                         else _join_elements([element_aval(avals[0]), avals[1]], _longer(avals[0], 1)))
 LIST_APPEND.inplace = _append_stmts
 LIST_APPEND.copy = "list({0})"
