@@ -243,19 +243,24 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def lstm_loss(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
+def lstm(gate, Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
+    """The LSTM with `gate` for its gates' logistic function (the spelling variants pass others)."""
     H = Wi.shape[0]
     h = np.zeros(H)
     c = np.zeros(H)
     for t in range(X.shape[0]):
         x = X[t]
-        i = sigmoid(Wi @ x + Ui @ h + bi)
-        f = sigmoid(Wf @ x + Uf @ h + bf)
-        o = sigmoid(Wo @ x + Uo @ h + bo)
+        i = gate(Wi @ x + Ui @ h + bi)
+        f = gate(Wf @ x + Uf @ h + bf)
+        o = gate(Wo @ x + Uo @ h + bo)
         g = np.tanh(Wg @ x + Ug @ h + bg)
         c = f * c + i * g
         h = o * np.tanh(c)
     return np.sum(h ** 2)
+
+
+def lstm_loss(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
+    return lstm(sigmoid, Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X)
 
 
 def lstm_hand(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
@@ -354,33 +359,11 @@ def sigmoid_reciprocal(z):
 
 
 def lstm_loss_odds(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
-    H = Wi.shape[0]
-    h = np.zeros(H)
-    c = np.zeros(H)
-    for t in range(X.shape[0]):
-        x = X[t]
-        i = sigmoid_odds(Wi @ x + Ui @ h + bi)
-        f = sigmoid_odds(Wf @ x + Uf @ h + bf)
-        o = sigmoid_odds(Wo @ x + Uo @ h + bo)
-        g = np.tanh(Wg @ x + Ug @ h + bg)
-        c = f * c + i * g
-        h = o * np.tanh(c)
-    return np.sum(h ** 2)
+    return lstm(sigmoid_odds, Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X)
 
 
 def lstm_loss_reciprocal(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
-    H = Wi.shape[0]
-    h = np.zeros(H)
-    c = np.zeros(H)
-    for t in range(X.shape[0]):
-        x = X[t]
-        i = sigmoid_reciprocal(Wi @ x + Ui @ h + bi)
-        f = sigmoid_reciprocal(Wf @ x + Uf @ h + bf)
-        o = sigmoid_reciprocal(Wo @ x + Uo @ h + bo)
-        g = np.tanh(Wg @ x + Ug @ h + bg)
-        c = f * c + i * g
-        h = o * np.tanh(c)
-    return np.sum(h ** 2)
+    return lstm(sigmoid_reciprocal, Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X)
 
 
 WORKLOADS = [
