@@ -10,7 +10,8 @@ loop_index, fancy_write), and writes
 - OUT_DIRECTORY/results.jsonl: one line per program: its outcome, tags, and every check
   that did not agree (mode, outcome, group, detail, the KNOWN_BUGS entries covering it);
 - OUT_DIRECTORY/failures/NNNNN.py: each failing program's module, with its inputs and
-  failures in a comment at the top (import it and call the modes to reproduce);
+  failures in a comment at the top (import it and call the modes to reproduce), and
+  suspicious_NNNNN.py for a program some mode refused with what reads like NumPy's error;
 - OUT_DIRECTORY/summary.txt (also printed): programs by outcome, checks by outcome, the
   refusals grouped by message, and the failures grouped by mode and kind, with the
   number of programs and the first file of each group.
@@ -83,6 +84,17 @@ def main():
             print(f"tester error: {type(e).__name__}: {e}", file=sys.stderr)
         record["seconds"] = round(time.time() - t, 3)
         programs_by[record["outcome"]] += 1
+        suspicious = [c for c in record.get("checks", []) if c["outcome"] == "refused"
+                      and c["group"].startswith("[suspicious]")]
+        if suspicious:  # a refusal that reads like NumPy's error: kept, to see whether it is spurious
+            name = f"suspicious_{counter[0]:05d}.py"
+            counter[0] += 1
+            record["file"] = name
+            vals = arguments(program, s)
+            head = [f"# suspicious refusal: {program.describe()}", f"# seed {s}: args {vals['args64']!r}"]
+            head += [f"# {c['variant']} {c['mode']}: {c['group']}"[:400] for c in suspicious]
+            with open(os.path.join(failures_dir, name), "w") as fh:
+                fh.write("\n".join(head) + "\n" + program.source)
         if record["outcome"] in ("failed", "invalid", "tester error"):
             name = f"{counter[0]:05d}.py"
             counter[0] += 1
