@@ -34,11 +34,14 @@ BROADCAST_TO = Primitive(
 
 # The seed of reverse mode for an output whose shape is not known when compiling (a float on
 # one path and an array on another, np.dot of lists of unknown length): 1, once the output
-# is seen to be one number when the derivative runs; a TypeError otherwise.
+# is seen to be one number when the derivative runs; a TypeError otherwise. Its aval keeps
+# the output's unknown shape: what reverse mode builds from it must hold for any shape until
+# the check has run (an index into the output's adjoint is not refused as an index of a 0-d one).
 SCALAR_SEED = attach(Primitive("scalar_seed", emit=lambda a, p: f"_scalar_seed({a[0]})",
-                               shape=lambda avals, p: Aval("array", (), avals[0].dtype), differentiable=False),
+                               shape=lambda avals, p: Aval("array", avals[0].shape if not avals[0].known_shape
+                                                           else (), avals[0].dtype),
+                               differentiable=False, effect=True),
                      "scalar_seed")
-SCALAR_SEED.effect = True
 
 
 @SUM_TO.defvjp
