@@ -194,14 +194,19 @@ def relu_net_inputs(samples=400, seed=0):
 # (6) diagonal Gaussian mixture: negative log-likelihood, a log-sum-exp over components
 
 
-def gmm_nll(means, log_vars, logits, X):
+def gmm_log_likelihoods(means, log_vars, logits, X):
+    """L[n, k]: log weight plus log density of sample n under component k."""
     log_w = logits - np.log(np.sum(np.exp(logits)))
     comps = []
     for k in range(means.shape[0]):
         var = np.exp(log_vars[k])
         diff = X - means[k]
         comps.append(log_w[k] - 0.5 * np.sum(diff ** 2 / var + log_vars[k] + np.log(2 * np.pi), axis=1))
-    L = np.stack(comps, axis=1)
+    return np.stack(comps, axis=1)
+
+
+def gmm_nll(means, log_vars, logits, X):
+    L = gmm_log_likelihoods(means, log_vars, logits, X)
     m = np.max(L, axis=1, keepdims=True)
     lse = m[:, 0] + np.log(np.sum(np.exp(L - m), axis=1))
     return -np.sum(lse)
@@ -338,13 +343,7 @@ def two_layer_loss_new_axis(W1, b1, W2, b2, X, y, reg):
 
 
 def gmm_nll_new_axis(means, log_vars, logits, X):
-    log_w = logits - np.log(np.sum(np.exp(logits)))
-    comps = []
-    for k in range(means.shape[0]):
-        var = np.exp(log_vars[k])
-        diff = X - means[k]
-        comps.append(log_w[k] - 0.5 * np.sum(diff ** 2 / var + log_vars[k] + np.log(2 * np.pi), axis=1))
-    L = np.stack(comps, axis=1)
+    L = gmm_log_likelihoods(means, log_vars, logits, X)
     m = np.max(L, axis=1)
     lse = m + np.log(np.sum(np.exp(L - m[:, None]), axis=1))
     return -np.sum(lse)

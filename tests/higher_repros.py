@@ -47,6 +47,15 @@ def hw(u):
 
 """
 
+# a function whose gradient folds to a constant (0.5), checked in two modes below
+_FOLDED_GRADIENT = """
+        def f(x):
+            e = x * 0.5
+            for i in range(1):
+                e = e + 1.3
+            return e
+        """
+
 REPROS = {
     # --- defaults and keyword arguments
     # f's own default left out by the call: jvp, vjp, jacfwd, jacrev, hessian raise
@@ -394,20 +403,11 @@ REPROS = {
 
     # --- float32 x with a Python float y (survey of 2026-12-02): every Jacobian block in JAX's dtype
     # a gradient folded to a constant: 0.5 * np.float32(1.0) became the Python float 0.5
-    "float32_jacrev_of_a_folded_constant": ("""
-        def f(x):
-            e = x * 0.5
-            for i in range(1):
-                e = e + 1.3
-            return e
-        """, "srcdiff.jacrev(f)(np.float32(0.0))", ("dtype", "float32"), None),
-    "float32_jvp_of_a_constant_grad": ("""
-        def f(x):
-            e = x * 0.5
-            for i in range(1):
-                e = e + 1.3
-            return e
-        """, "srcdiff.jvp(srcdiff.grad(f), (np.float32(0.0),), (np.float32(1.0),))", ("dtype", "float32"), None),
+    "float32_jacrev_of_a_folded_constant": (_FOLDED_GRADIENT, "srcdiff.jacrev(f)(np.float32(0.0))", ("dtype", "float32"),
+                                            None),
+    "float32_jvp_of_a_constant_grad": (_FOLDED_GRADIENT,
+                                       "srcdiff.jvp(srcdiff.grad(f), (np.float32(0.0),), (np.float32(1.0),))",
+                                       ("dtype", "float32"), None),
     # a loop turning 0.0 into a float32 array: its dtype is unknown, not float64
     "jacrev_wrt_a_python_float_after_a_while": ("""
         def f(x, y):

@@ -81,3 +81,18 @@ def read_counts(block):
 
     walk(block)
     return count
+
+
+def substitute(block, mapping):
+    """Read mapping[v.id] wherever block reads v (operands, recorded values, results, nested
+    blocks too). In place."""
+    if not mapping:
+        return
+    get = lambda a: mapping.get(a.id, a) if isinstance(a, Var) else a  # noqa: E731
+    for e in block.eqns:
+        e.ins = [get(a) for a in e.ins]
+        if "saves" in e.params:
+            e.params = dict(e.params, saves=[get(v) for v in e.params["saves"]])
+        for sub in e.blocks:
+            substitute(sub, mapping)
+    block.results[:] = [get(r) for r in block.results]

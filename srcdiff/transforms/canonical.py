@@ -6,7 +6,7 @@ then sees the spelling it knows.
   stand where the reduced ones stood, and nothing else reads r. The shift analysis, the
   reverse mode's adjoint of a reduction and the factoring of sums all know that spelling."""
 from ..ir import Aval, Var
-from ..ir.regions import read_counts
+from ..ir.regions import read_counts, substitute
 from ..prims.elementwise import NEG, UNARY
 from ..prims.indexing import GETITEM
 from ..prims.reductions import MAX, MEAN, MIN, SUM
@@ -20,8 +20,7 @@ def canonicalise(fn):
     counts = read_counts(fn.body)
     alias = {}
     _block(fn.body, counts, alias)
-    if alias:
-        _substitute(fn.body, alias)
+    substitute(fn.body, alias)
     return fn
 
 
@@ -81,18 +80,3 @@ def _new_axes_of_a_reduction(eqn, made, counts):
         a = e.outs[0].aval
         e.outs[0].aval = Aval(a.kind if a.kind != "scalar" else "array", keep, a.dtype)
     return (chain[0] if chain else reduction).outs[0]
-
-
-def _substitute(block, alias):
-    def get(a):
-        while isinstance(a, Var) and a.id in alias:
-            a = alias[a.id]
-        return a
-
-    for eqn in block.eqns:
-        eqn.ins = [get(a) for a in eqn.ins]
-        if "saves" in eqn.params:
-            eqn.params = dict(eqn.params, saves=[get(v) for v in eqn.params["saves"]])
-        for b in eqn.blocks:
-            _substitute(b, alias)
-    block.results[:] = [get(r) for r in block.results]

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
+from ..ir.regions import substitute
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.indexing import INDEX_PUT, Slot
@@ -294,7 +295,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
             lists.append(lst)
             grown.append(append(T(lst), item).atom)
     block = Block([k] + lists, body.eqns, grown)
-    _substitute(block, {s.id: d.atom for s, d in zip(seeds, directions)})
+    substitute(block, {s.id: d.atom for s, d in zip(seeds, directions)})
     with builder.active():
         inits = [empty_list().atom for _ in kept]
     outs = [Var(Aval("list", lst.aval.shape, lst.aval.dtype, length=total), hint) for lst in lists]
@@ -339,7 +340,7 @@ def _bind(builder, eqns, seeds, directions):
     """The equations, with the seeds replaced by their (constant) directions."""
     mapping = {s.id: d.atom for s, d in zip(seeds, directions)}
     block = Block([], list(eqns), [])
-    _substitute(block, mapping)
+    substitute(block, mapping)
     for eqn in block.eqns:
         builder.append(eqn)
 
@@ -349,14 +350,3 @@ def _substituted(atom, seeds, directions):
         if isinstance(atom, Var) and atom.id == s.id:
             return d.atom
     return atom
-
-
-def _substitute(block, mapping):
-    get = lambda a: mapping.get(a.id, a) if isinstance(a, Var) else a  # noqa: E731
-    for e in block.eqns:
-        e.ins = [get(a) for a in e.ins]
-        if "saves" in e.params:
-            e.params["saves"] = [get(v) for v in e.params["saves"]]
-        for b in e.blocks:
-            _substitute(b, mapping)
-    block.results[:] = [get(r) for r in block.results]

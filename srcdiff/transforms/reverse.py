@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var, same_dtype
 from ..ir.calls import copy_function
-from ..ir.regions import carried_count, loop_parts, static_trips
+from ..ir.regions import carried_count, loop_parts, static_trips, substitute
 from ..prims import Builder, T
 from ..prims.broadcasting import BROADCAST_TO, SCALAR_SEED
 from ..prims.creation import ONES
@@ -253,7 +253,7 @@ class _Reverse:
                     branch.results.append(v if other == b else Const(None))
                 eqn.outs.append(out)
                 mapping[v.id] = out
-            _substitute(bwd, mapping)
+            substitute(bwd, mapping)
         if len(eqn.outs) > n_before:
             eqn.params["residuals"] = eqn.params.get("residuals", 0) + len(eqn.outs) - n_before
 
@@ -325,7 +325,7 @@ class _Reverse:
                 u = tape_item(tape_param, i, fwd.layout).atom
                 u.hint = v.hint
                 mapping[v.id] = u
-        _substitute(bwd_block, mapping)
+        substitute(bwd_block, mapping)
         wrt = ", ".join(p.hint for p in params)
         bwd.function = Function(bwd.name, Block([tape_param, *g_params], unpack.eqns + bwd_block.eqns,
                                                 bwd_block.results), fn.filename, fn.lineno,
@@ -416,7 +416,7 @@ class _Reverse:
                     eqn.outs.append(stack)
                 mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom
                 mapping[v.id].hint, mapping[v.id].aval = v.hint, v.aval
-        _substitute(backward_body, mapping)
+        substitute(backward_body, mapping)
         backward_body.eqns[:0] = restore.eqns
         if is_for:
             return start, stop, step
@@ -515,17 +515,6 @@ def _free_uses(block):
 
     walk(block)
     return order
-
-
-def _substitute(block, mapping):
-    if not mapping:
-        return
-    get = lambda a: mapping.get(a.id, a) if isinstance(a, Var) else a  # noqa: E731
-    for e in block.eqns:
-        e.ins = [get(a) for a in e.ins]
-        for sub in e.blocks:
-            _substitute(sub, mapping)
-    block.results[:] = [get(r) for r in block.results]
 
 
 def _adjoint_var(v):
