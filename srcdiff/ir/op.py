@@ -23,6 +23,7 @@ default here when the operation does not declare it.
     effect            it does something beyond its result (raises): kept though unread
     takes_lists       its operands may be list values
     recomputable      cheap enough that a backward sweep recomputes it instead of recording it
+    commutative       op(a, b) is op(b, a): a rewrite rule's pattern matches its operands either way
 """
 
 
@@ -47,6 +48,7 @@ class Op:
     effect = False
     takes_lists = False
     recomputable = False
+    commutative = False
 
     def arity(self, eqn):
         return self.nout

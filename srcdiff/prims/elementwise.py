@@ -249,9 +249,10 @@ def _math_round(x):
 BINARY = {}
 
 
-def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None, hoistable=False):
+def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None, hoistable=False,
+           commutative=False):
     prim = Primitive(name, emit, impl or callables[0], elementwise(floating, numpy_scalar=numpy_scalar), fresh=True,
-                     hoistable=hoistable)
+                     hoistable=hoistable, commutative=commutative)
     BINARY[name] = prim
 
     @prim.defjvp
@@ -276,7 +277,7 @@ def binary(name, callables, emit, partials, impl=None, floating=False, numpy_sca
     return prim
 
 
-ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise(), hoistable=True, fresh=True)
+ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise(), hoistable=True, fresh=True, commutative=True)
 SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise(), hoistable=True, fresh=True)
 ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
 ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
@@ -291,7 +292,7 @@ bind_elementwise(ADD, 2, [np.add, operator.add])
 bind_elementwise(SUB, 2, [np.subtract, operator.sub])
 
 binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x),
-       hoistable=True)
+       hoistable=True, commutative=True)
 binary(
     "div",
     [np.true_divide, np.divide, operator.truediv],

@@ -20,7 +20,7 @@ from ..prims.lists import empty_list, list_aval
 from ..prims.shaping import COPY
 from ..prims.tapes import TAPE_ZEROS, is_tape, list_zeros
 from .activity import _all_vars, _reach, active, dependencies, refuse_complex
-from .simplify import peephole
+from .algebra import DERIVATIVE_RULES
 
 
 def jvp_function(fn: Function, argnums) -> Function:
@@ -37,7 +37,7 @@ def _jvp(fn, wrt, tangent_results, versions, name):
     refuse_complex(fn.body, active(fn.body, wrt, fn.results))
     tangent_params = [_tangent_var(p) for p in wrt]
     tangents = {p.id: T(t) for p, t in zip(wrt, tangent_params)}
-    builder = Builder(peephole=peephole)
+    builder = Builder(rules=DERIVATIVE_RULES)
     fwd = _Forward(varied, versions)
     with builder.active():
         fwd.block(fn.body.eqns, tangents, builder)
@@ -168,7 +168,7 @@ class _Forward:
             return
         blocks = []
         for branch in eqn.blocks:
-            sub = Builder(peephole=peephole, parent=builder)
+            sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
             local = dict(tangents)
             with sub.active():
                 self.block(branch.eqns, local, sub)
@@ -194,7 +194,7 @@ class _Forward:
         t_params = [_tangent_var(carried[j]) for j in slots]
         local = dict(tangents)
         local.update({carried[j].id: T(t) for j, t in zip(slots, t_params)})
-        sub = Builder(peephole=peephole, parent=builder)
+        sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
         with sub.active():
             self.block(body.eqns, local, sub)
             t_results = [_tangent_or_zero(local, body.results[j]).atom for j in slots]

@@ -31,7 +31,7 @@ from ..prims.lists import append, empty_list, list_aval, stack
 from ..prims.shaping import FLOAT as PYTHON_FLOAT
 from .forward import jvp_function
 from .reverse import grad_function, vjp_function
-from .simplify import peephole
+from .algebra import DERIVATIVE_RULES
 
 INDEX = Aval("scalar", (), np.dtype(np.int64))
 
@@ -56,7 +56,7 @@ def jacobian_function(fn: Function, wrt, mode) -> Function:
         mode = "fwd" if total_m is None or sum(n) < total_m else "rev"
     elif mode == "rev" and total_m is None:
         mode = "fwd"  # the rows need the outputs' sizes; the columns give the same Jacobian
-    builder = Builder(peephole=peephole)
+    builder = Builder(rules=DERIVATIVE_RULES)
     with builder.active():
         if mode == "fwd":
             jacobians = _forward(fn, wrt, n, out_shapes, builder)
@@ -283,7 +283,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     if not kept:
         return stacked
     k = Var(INDEX, "k")
-    body = Builder(peephole=peephole, parent=builder)
+    body = Builder(rules=DERIVATIVE_RULES, parent=builder)
     with body.active():
         directions = _directions(avals, sizes, T(k), names, as_tangent)
         for eqn in inside:

@@ -31,7 +31,8 @@ from ..prims.shaping import COPY, FLOAT as PYTHON_FLOAT
 from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
                            make_tape, tape_aval, tape_item, updated, zero_like)
 from .activity import _all_vars, active, refuse_complex
-from .simplify import dead_code, peephole
+from .algebra import DERIVATIVE_RULES
+from .simplify import dead_code
 
 INT = Aval("scalar", (), np.dtype(np.int64))
 
@@ -45,7 +46,7 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     act = active(fn.body, wrt, [out])
     refuse_complex(fn.body, act)
     rev = _Reverse(act, fn.body)
-    builder = Builder(list(fn.body.eqns), peephole=peephole)
+    builder = Builder(list(fn.body.eqns), rules=DERIVATIVE_RULES)
     adjoint = {}
     with builder.active():
         if isinstance(out, Var) and not out.aval.known_shape:
@@ -75,7 +76,7 @@ def vjp_function(fn: Function, argnums) -> Function:
     refuse_complex(fn.body, act)
     rev = _Reverse(act, fn.body)
     cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), "g") for r in fn.results]
-    builder = Builder(list(fn.body.eqns), peephole=peephole)
+    builder = Builder(list(fn.body.eqns), rules=DERIVATIVE_RULES)
     adjoint = {}
     with builder.active():
         for r, g in zip(fn.results, cotangents):
@@ -215,7 +216,7 @@ class _Reverse:
         read = [v for b in eqn.blocks for v in _free_uses(b) if self.is_active(v)]
         seeds = {v.id: adjoint[v.id] for v in read if v.id in adjoint}
         for branch in eqn.blocks:
-            sub = Builder(peephole=peephole, parent=builder)
+            sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
             local = dict(seeds)
             with sub.active(), sub.at(eqn.loc):
                 for r, g in zip(branch.results, gs):
@@ -298,7 +299,7 @@ class _Reverse:
             if is_tape(r.aval) and isinstance(r, Var):
                 gp.adjoint_of = r  # what is read from it are adjoints (codegen names them so)
         # the backward sweep sees how the forward values were made (a tape's items, read back)
-        backward = Builder(peephole=peephole, parent=Builder(list(fn.body.eqns)))
+        backward = Builder(rules=DERIVATIVE_RULES, parent=Builder(list(fn.body.eqns)))
         adjoint = {}
         with backward.active():
             for r, gp in zip(outs, g_params):
@@ -347,7 +348,7 @@ class _Reverse:
                    if stack.id in adjoint and self.is_active(v)]
         if not slots and not records:
             return
-        sub = Builder(peephole=peephole, parent=builder)
+        sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
         index = Var(INT, body.params[0].hint if is_for else "k")
         d_params = [_adjoint_var(carried[j]) for j in slots]
         inside = _defined_in(body)
@@ -397,7 +398,7 @@ class _Reverse:
         needed = [v for v in _free_uses(backward_body) if v.id in inside and v.id not in mapping]
         saves = eqn.params.setdefault("saves", [])
         made = {o.id: e for e in eqn.blocks[-1].eqns for o in e.outs}
-        restore = Builder(peephole=peephole, parent=builder)
+        restore = Builder(rules=DERIVATIVE_RULES, parent=builder)
         with restore.active(), restore.at(eqn.loc):
             if is_for:
                 start, stop, step = eqn.ins[:3]
