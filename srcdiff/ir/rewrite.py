@@ -275,3 +275,40 @@ def _match_atom(pat, atom, producer, m):
 def _private(m, uses):
     """Whether every equation matched below the root is read by the pattern alone."""
     return uses is not None and all(uses.get(i, 0) == n for i, n in m.read.items())
+
+
+def uses_in(block, uses=None):
+    """How many times each variable is read in block (a result counts twice: it is read
+    outside too, so a private rule set never fuses it away)."""
+    uses = {} if uses is None else uses
+    for eqn in block.eqns:
+        for a in eqn.ins:
+            if isinstance(a, Var):
+                uses[a.id] = uses.get(a.id, 0) + 1
+        for b in eqn.blocks:
+            uses_in(b, uses)
+    for a in block.results:
+        if isinstance(a, Var):
+            uses[a.id] = uses.get(a.id, 0) + 2
+    return uses
+
+
+def rewrite_in_place(block, rules, uses):
+    """Every equation of block (and of the blocks inside it) that a rule applies to becomes
+    the operation its replacement names, on operands already there; the equations it made
+    unread are left to dead-code elimination."""
+    made = {}
+    for eqn in block.eqns:
+        for b in eqn.blocks:
+            rewrite_in_place(b, rules, uses)
+        made.update((o.id, eqn) for o in eqn.outs)
+        if eqn.blocks or len(eqn.outs) != 1:
+            continue
+        op, atoms, params = rules.rewrite(eqn.prim, eqn.ins, eqn.params, lambda a: made.get(a.id),
+                                          _no_new_operations, uses)
+        if op is not None and op is not eqn.prim:
+            eqn.prim, eqn.ins, eqn.params = op, atoms, params
+
+
+def _no_new_operations(op, atoms, params):
+    raise TypeError("a rule rewriting in place names one operation on operands already there")
