@@ -24,6 +24,11 @@ default here when the operation does not declare it.
     takes_lists       its operands may be list values
     recomputable      cheap enough that a backward sweep recomputes it instead of recording it
     commutative       op(a, b) is op(b, a): a rewrite rule's pattern matches its operands either way
+    shift             how it carries a shift c of its operands (transforms/shift.py, which holds a
+                      softmax's stabilising max): "add", "subtract", "multiply", "divide",
+                      "negate", "exp", "log" (c moves the result), "sum", "extremum" (reductions;
+                      an extremum is also where a stabilising shift comes from), "index",
+                      "new axes", "invariant" (the result does not move); None: not known
 """
 
 
@@ -49,6 +54,7 @@ class Op:
     takes_lists = False
     recomputable = False
     commutative = False
+    shift = None
 
     def arity(self, eqn):
         return self.nout

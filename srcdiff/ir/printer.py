@@ -56,7 +56,8 @@ def _print_block(block: Block, names, lines, indent):
         outs = ", ".join(f"{names(o)}:{o.aval}" for o in eqn.outs)
         ins = " ".join(names(a) for a in eqn.ins)
         loc = f"  # line {eqn.loc.line}" if eqn.loc is not None else ""
-        lines.append(f"{indent}{outs} = {eqn.prim.name} {ins}{_params(eqn.params, names)}{loc}".rstrip())
+        held = " held" if eqn.held else ""  # no derivative through it
+        lines.append(f"{indent}{outs} = {eqn.prim.name}{held} {ins}{_params(eqn.params, names)}{loc}".rstrip())
         for i, sub in enumerate(eqn.blocks):
             head = ", ".join(names(p) for p in sub.params)
             lines.append(f"{indent}  block {i}({head}):")

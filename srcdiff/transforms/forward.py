@@ -127,7 +127,7 @@ class _Forward:
 
     def primitive(self, eqn, tangents):
         prim = eqn.prim
-        if not prim.differentiable:
+        if not prim.differentiable or eqn.held:
             return
         if prim.jvp is None:
             raise NonDifferentiableError(f"no forward-mode rule for primitive {prim.name}", eqn.loc,
