@@ -111,7 +111,8 @@ def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=T
         raise TypeError(f"{fn.name}: the differentiated output must come first")
     n_aux = len(fn.results) - 1
     wrt = [fn.params[i].hint for i in argnums]
-    gfn = verify(grad_function(fn, argnums, with_value=with_value, aux=n_aux))
+    gfn = verify(grad_function(fn, argnums, with_value=with_value, aux=n_aux,
+                               rules=passes.optimization(optimize).rules))
     gfn = _finish(gfn, optimize)
     gfn.doc = _docstring(fn, wrt, with_value)
     return Lowered(gfn, None, low.guards, low.ir_before), aux_tree, n_aux
@@ -133,7 +134,7 @@ def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None):
     """Forward mode: (leaves..., tangents of leaves[argnums]...) -> (results..., their tangents...)."""
     def build():
         low = lower_ir(fun, arg_avals, structures, optimize)
-        jfn = _finish(verify(jvp_function(low.fn, argnums)), optimize)
+        jfn = _finish(verify(jvp_function(low.fn, argnums, passes.optimization(optimize).rules)), optimize)
         wrt = ", ".join(low.fn.params[i].hint for i in argnums)
         jfn.doc = (f"{low.fn.name} and its derivative along ({wrt})_dot, from "
                    f"{os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
@@ -150,7 +151,7 @@ def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=
     fun's own output structure). name(fun's IR name) gives the function's name and what it
     is (jacfwd_f, "the Jacobian of f")."""
     low = lower_ir(fun, arg_avals, structures, optimize)
-    jfn = _finish(verify(jacobian_function(low.fn, wrt, mode)), optimize)
+    jfn = _finish(verify(jacobian_function(low.fn, wrt, mode, passes.optimization(optimize).rules)), optimize)
     jfn.name, what = name(low.fn.name) if name else (jfn.name, f"the Jacobian of {low.fn.name}")
     names = ", ".join(low.fn.params[i].hint for i in wrt)
     how = {"fwd": ", by forward mode", "rev": ", by reverse mode"}.get(mode, "")  # "auto": the cheaper
@@ -177,7 +178,7 @@ def compile_vjp(fun, arg_avals, optimize=True, structures=None):
         low = lower_ir(fun, arg_avals, structures, optimize)
         target = CallTarget(low.fn.name)
         target.function = low.fn
-        fwd, bwd = pair_of(target)
+        fwd, bwd = pair_of(target, passes.optimization(optimize).rules)
         fwd.function = _finish(verify(fwd.function), optimize)
         bwd.function = _finish(verify(bwd.function), optimize)
         emitted = emit_module(bwd.function, also=[fwd.function])

@@ -122,7 +122,9 @@ class Builder:
     def __init__(self, eqns=None, loc=None, rules=None, parent=None):
         self.eqns = eqns if eqns is not None else []
         self.loc = loc if loc is not None or parent is None else parent.loc
-        self.rules = rules  # derivative code is simplified as it is built (ir/rewrite.py)
+        # derivative code is simplified as it is built (ir/rewrite.py); a nested block's builder
+        # uses its parent's rules unless given its own
+        self.rules = rules if rules is not None or parent is None else parent.rules
         self._made = dict(parent._made) if parent is not None else {}  # a nested block sees outer values
         self._made.update((o.id, e) for e in self.eqns for o in e.outs)
 

@@ -23,12 +23,13 @@ from .activity import _all_vars, _reach, active, dependencies, refuse_complex
 from .algebra import DERIVATIVE_RULES
 
 
-def jvp_function(fn: Function, argnums) -> Function:
-    """(params..., tangents of params[argnums]...) -> (results..., tangents of results...)."""
-    return _jvp(fn, [fn.params[i] for i in argnums], range(len(fn.results)), {}, "jvp_" + fn.name)
+def jvp_function(fn: Function, argnums, rules=DERIVATIVE_RULES) -> Function:
+    """(params..., tangents of params[argnums]...) -> (results..., tangents of results...);
+    rules simplify the tangents as they are built (None: none)."""
+    return _jvp(fn, [fn.params[i] for i in argnums], range(len(fn.results)), {}, "jvp_" + fn.name, rules)
 
 
-def _jvp(fn, wrt, tangent_results, versions, name):
+def _jvp(fn, wrt, tangent_results, versions, name, rules):
     """fn's values and their tangents along wrt's (tangents of the results numbered in
     tangent_results); versions holds the JVP versions of the functions it calls."""
     variables = _all_vars(fn.body, {})
@@ -37,8 +38,8 @@ def _jvp(fn, wrt, tangent_results, versions, name):
     refuse_complex(fn.body, active(fn.body, wrt, fn.results))
     tangent_params = [_tangent_var(p) for p in wrt]
     tangents = {p.id: T(t) for p, t in zip(wrt, tangent_params)}
-    builder = Builder(rules=DERIVATIVE_RULES)
-    fwd = _Forward(varied, versions)
+    builder = Builder(rules=rules)
+    fwd = _Forward(varied, versions, rules)
     with builder.active():
         fwd.block(fn.body.eqns, tangents, builder)
         outs = [_tangent_or_zero(tangents, fn.results[i]).atom for i in tangent_results]
@@ -46,7 +47,7 @@ def _jvp(fn, wrt, tangent_results, versions, name):
                     fn.filename, fn.lineno, fn.doc)
 
 
-def jvp_version(target, mask, versions):
+def jvp_version(target, mask, versions, rules):
     """The JVP version of a called function for calls whose arguments where mask is True
     have tangents: q_jvp(x, n, x_dot) -> (q, q_dot). One per target and mask, so a
     recursion calls its own JVP version (made before its body is, for the inner call)."""
@@ -63,7 +64,7 @@ def jvp_version(target, mask, versions):
     # inner call binds them
     version.tangent_results = tuple(i for i, r in enumerate(fn.results) if r.aval.differentiable)
     versions[key] = version
-    version.function = _jvp(fn, wrt, version.tangent_results, versions, version.name)
+    version.function = _jvp(fn, wrt, version.tangent_results, versions, version.name, rules)
     where = f"{os.path.basename(fn.filename)}:{fn.lineno}"
     along = ", ".join(p.hint for p in wrt)
     version.function.doc = f"{target.name} and its derivative along ({along})_dot, from {where}."
@@ -99,8 +100,9 @@ def _const(v):
 
 
 class _Forward:
-    def __init__(self, varied, versions):
+    def __init__(self, varied, versions, rules):
         self.varied = varied
+        self.rules = rules
         self.versions = versions  # (id(call target), mask) -> its JVP version
 
     def block(self, eqns, tangents, builder):
@@ -152,7 +154,7 @@ class _Forward:
         values and their tangents: q, q_dot = q_jvp(x, n - 1, x_dot)."""
         ts = [_tangent_of(tangents, a) for a in eqn.ins]
         mask = tuple(t is not None and a.aval.differentiable for a, t in zip(eqn.ins, ts))
-        version = jvp_version(eqn.params["function"], mask, self.versions)
+        version = jvp_version(eqn.params["function"], mask, self.versions, self.rules)
         t_ins = [_like_primal(t, T(a)).atom for a, t, m in zip(eqn.ins, ts, mask) if m]
         with_tangent = [eqn.outs[i] for i in version.tangent_results]
         t_outs = [_tangent_var(o) for o in with_tangent]
@@ -168,7 +170,7 @@ class _Forward:
             return
         blocks = []
         for branch in eqn.blocks:
-            sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
+            sub = Builder(parent=builder)
             local = dict(tangents)
             with sub.active():
                 self.block(branch.eqns, local, sub)
@@ -194,7 +196,7 @@ class _Forward:
         t_params = [_tangent_var(carried[j]) for j in slots]
         local = dict(tangents)
         local.update({carried[j].id: T(t) for j, t in zip(slots, t_params)})
-        sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
+        sub = Builder(parent=builder)
         with sub.active():
             self.block(body.eqns, local, sub)
             t_results = [_tangent_or_zero(local, body.results[j]).atom for j in slots]

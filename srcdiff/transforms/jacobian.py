@@ -36,7 +36,7 @@ from .algebra import DERIVATIVE_RULES
 INDEX = Aval("scalar", (), np.dtype(np.int64))
 
 
-def jacobian_function(fn: Function, wrt, mode) -> Function:
+def jacobian_function(fn: Function, wrt, mode, rules=DERIVATIVE_RULES) -> Function:
     """(params...) -> d(results[j])/d(params[wrt[i]]) for every j, then i (result-major),
     each of shape results[j].shape + params[wrt[i]].shape. mode: "fwd", "rev" or "auto". Its
     dtype is JAX's: by forward mode a tangent's (the output's), otherwise a cotangent's (the
@@ -56,7 +56,7 @@ def jacobian_function(fn: Function, wrt, mode) -> Function:
         mode = "fwd" if total_m is None or sum(n) < total_m else "rev"
     elif mode == "rev" and total_m is None:
         mode = "fwd"  # the rows need the outputs' sizes; the columns give the same Jacobian
-    builder = Builder(rules=DERIVATIVE_RULES)
+    builder = Builder(rules=rules)
     with builder.active():
         if mode == "fwd":
             jacobians = _forward(fn, wrt, n, out_shapes, builder)
@@ -163,7 +163,7 @@ def _forward(fn, wrt, sizes, out_shapes, builder):
     n_results = len(fn.results)
     if total == 0:
         return [[Const(0.0)] * len(wrt) for _ in fn.results]
-    jfn = jvp_function(fn, wrt)
+    jfn = jvp_function(fn, wrt, rules=builder.rules)
     tangents = jfn.params[len(fn.params):]
     columns = jfn.results[n_results:]
     avals = [t.aval for t in tangents]
@@ -235,7 +235,7 @@ def _split(jac, sizes, axis):
 
 def _gradient(fn, wrt, builder):
     """A scalar function's Jacobian is its gradient: one backward sweep."""
-    gfn = grad_function(fn, wrt)
+    gfn = grad_function(fn, wrt, rules=builder.rules)
     for eqn in gfn.body.eqns:
         builder.append(eqn)
     return [[T(g) if isinstance(g, Var) else g for g in gfn.results]]
@@ -245,7 +245,7 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
     total = sum(sizes)
     if total == 0:
         return [[Const(0.0)] * len(wrt) for _ in fn.results]
-    vfn = vjp_function(fn, wrt)
+    vfn = vjp_function(fn, wrt, rules=builder.rules)
     cotangents = vfn.params[len(fn.params):]
     rows = vfn.results
     avals = [g.aval for g in cotangents]
@@ -283,7 +283,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     if not kept:
         return stacked
     k = Var(INDEX, "k")
-    body = Builder(rules=DERIVATIVE_RULES, parent=builder)
+    body = Builder(parent=builder)
     with body.active():
         directions = _directions(avals, sizes, T(k), names, as_tangent)
         for eqn in inside:

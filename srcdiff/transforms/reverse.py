@@ -37,16 +37,17 @@ from .simplify import dead_code
 INT = Aval("scalar", (), np.dtype(np.int64))
 
 
-def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
+def grad_function(fn: Function, argnums, with_value=False, aux=0, rules=DERIVATIVE_RULES) -> Function:
     """The IR of d(results[0])/d(params[argnums]); with_value also returns results[0],
-    aux returns that many trailing results (has_aux) unchanged."""
+    aux returns that many trailing results (has_aux) unchanged. rules: the algebra the
+    derivative is simplified with as it is built (None: none, for srcdiff --no-simplify)."""
     params = fn.params
     out = fn.results[0]
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, [out])
     refuse_complex(fn.body, act)
-    rev = _Reverse(act, fn.body)
-    builder = Builder(list(fn.body.eqns), rules=DERIVATIVE_RULES)
+    rev = _Reverse(act, fn.body, rules=rules)
+    builder = Builder(list(fn.body.eqns), rules=rules)
     adjoint = {}
     with builder.active():
         if isinstance(out, Var) and not out.aval.known_shape:
@@ -66,7 +67,7 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
 
 
-def vjp_function(fn: Function, argnums) -> Function:
+def vjp_function(fn: Function, argnums, rules=DERIVATIVE_RULES) -> Function:
     """(params..., cotangents of the results...) -> the cotangents of params[argnums], in
     one block: the forward equations, then the backward ones (which alone read the
     cotangents, so a Jacobian can run them once per row)."""
@@ -74,9 +75,9 @@ def vjp_function(fn: Function, argnums) -> Function:
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, fn.results)
     refuse_complex(fn.body, act)
-    rev = _Reverse(act, fn.body)
+    rev = _Reverse(act, fn.body, rules=rules)
     cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), "g") for r in fn.results]
-    builder = Builder(list(fn.body.eqns), rules=DERIVATIVE_RULES)
+    builder = Builder(list(fn.body.eqns), rules=rules)
     adjoint = {}
     with builder.active():
         for r, g in zip(fn.results, cotangents):
@@ -88,9 +89,9 @@ def vjp_function(fn: Function, argnums) -> Function:
                     fn.filename, fn.lineno, fn.doc)
 
 
-def pair_of(target):
+def pair_of(target, rules=DERIVATIVE_RULES):
     """Forward (value and tape) and backward (tape and cotangents) versions of a function."""
-    return _Reverse(set(), Block()).pair(target)
+    return _Reverse(set(), Block(), rules=rules).pair(target)
 
 
 def _one(dtype):
@@ -108,8 +109,9 @@ def _cotangent_name(k, result):
 
 
 class _Reverse:
-    def __init__(self, act, body, pairs=None):
+    def __init__(self, act, body, pairs=None, rules=DERIVATIVE_RULES):
         self.act = act
+        self.rules = rules
         self.vars = _all_vars(body, {})  # id -> Var, every variable of the forward function
         self.primal_ids = set(self.vars)
         # lists that may be None on the path taken (a residual a backward branch reads), so
@@ -216,7 +218,7 @@ class _Reverse:
         read = [v for b in eqn.blocks for v in _free_uses(b) if self.is_active(v)]
         seeds = {v.id: adjoint[v.id] for v in read if v.id in adjoint}
         for branch in eqn.blocks:
-            sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
+            sub = Builder(parent=builder)
             local = dict(seeds)
             with sub.active(), sub.at(eqn.loc):
                 for r, g in zip(branch.results, gs):
@@ -293,13 +295,13 @@ class _Reverse:
         params, outs = fn.params, fn.results
         act = active(fn.body, params, outs)
         refuse_complex(fn.body, act)
-        rev = _Reverse(act, fn.body, self.pairs)
+        rev = _Reverse(act, fn.body, self.pairs, self.rules)
         g_params = [Var(r.aval, _cotangent_name(k, r)) for k, r in enumerate(outs)]
         for r, gp in zip(outs, g_params):
             if is_tape(r.aval) and isinstance(r, Var):
                 gp.adjoint_of = r  # what is read from it are adjoints (codegen names them so)
         # the backward sweep sees how the forward values were made (a tape's items, read back)
-        backward = Builder(rules=DERIVATIVE_RULES, parent=Builder(list(fn.body.eqns)))
+        backward = Builder(rules=self.rules, parent=Builder(list(fn.body.eqns)))
         adjoint = {}
         with backward.active():
             for r, gp in zip(outs, g_params):
@@ -348,7 +350,7 @@ class _Reverse:
                    if stack.id in adjoint and self.is_active(v)]
         if not slots and not records:
             return
-        sub = Builder(rules=DERIVATIVE_RULES, parent=builder)
+        sub = Builder(parent=builder)
         index = Var(INT, body.params[0].hint if is_for else "k")
         d_params = [_adjoint_var(carried[j]) for j in slots]
         inside = _defined_in(body)
@@ -398,7 +400,7 @@ class _Reverse:
         needed = [v for v in _free_uses(backward_body) if v.id in inside and v.id not in mapping]
         saves = eqn.params.setdefault("saves", [])
         made = {o.id: e for e in eqn.blocks[-1].eqns for o in e.outs}
-        restore = Builder(rules=DERIVATIVE_RULES, parent=builder)
+        restore = Builder(parent=builder)
         with restore.active(), restore.at(eqn.loc):
             if is_for:
                 start, stop, step = eqn.ins[:3]
