@@ -125,3 +125,14 @@ def test_grammar_lists_the_stages_and_passes_the_pipeline_runs():
     listed = re.findall(r"^\| `([a-z-]+)`( \(pass\))? \|", table, re.M)
     assert [name for name, _ in listed] == list(passes.STAGES)
     assert {name for name, is_pass in listed if is_pass} == set(passes.PASSES)
+
+
+def test_the_test_files_and_commands_the_docs_name_exist():
+    """The README and grammar.md point at tests by path (tests/random/test_differential.py) and
+    run some as modules (python -m tests.random.fuzz_survey): each must be there."""
+    for name in ("README.md", "grammar.md"):
+        text = _read(name)
+        paths = set(re.findall(r"\btests/[\w/]*\w(?:\.py)?", text))
+        paths |= {module.replace(".", "/") + ".py" for module in re.findall(r"python -m (tests(?:\.\w+)+)", text)}
+        missing = sorted(p for p in paths if not os.path.exists(os.path.join(ROOT, p)))
+        assert not missing, f"{name} names {missing}"

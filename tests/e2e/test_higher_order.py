@@ -170,7 +170,7 @@ def test_a_records_adjoints_are_added_in_place():
                                                     if "_saved.append" in line))
 
 
-# Found by the higher-order tester (tests/test_higher_fuzz.py)
+# Found by the higher-order tester (tests/random/test_higher_fuzz.py)
 
 SPREAD = np.array([0.5, -1.0, 2.0])
 

@@ -1,4 +1,4 @@
-"""Minimal programs, found by the random-program tester (tests/test_differential.py),
+"""Minimal programs, found by the random-program tester (tests/random/test_differential.py),
 that srcdiff differentiates wrongly or fails on. Each is an xfail(strict=True) test in
 test_differential.py; x = np.array([0.3, -0.5, 0.8]), y = 0.4 unless the test says."""
 import numpy as np
@@ -116,7 +116,7 @@ def copy_write_dot_in_loop(x, y):
     return np.sum(a)
 
 
-# Found by a 1,500-program run after the fixes above (tests/fuzz_survey.py).
+# Found by a 1,500-program run after the fixes above (tests/random/fuzz_survey.py).
 
 
 def name_of_a_cond_out_reused(x, y):

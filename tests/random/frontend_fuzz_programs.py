@@ -1,4 +1,4 @@
-"""Random, valid but unusual Python functions for the frontend fuzzer (tests/test_frontend_fuzz.py).
+"""Random, valid but unusual Python functions for the frontend fuzzer (tests/random/test_frontend_fuzz.py).
 
 `sources()` is a hypothesis strategy drawing a `FuzzProgram`: the text of a module that
 defines helpers and one function `f` whose first argument `x` is a Python float or a
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tests.numeric import import_file
 
 PRELUDE = '''\
-"""A generated module (tests/frontend_fuzz_programs.py)."""
+"""A generated module (tests/random/frontend_fuzz_programs.py)."""
 import contextlib
 import functools
 import math

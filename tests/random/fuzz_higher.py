@@ -1,6 +1,6 @@
-"""Random programs for the higher-order tester (tests/test_higher_fuzz.py), aimed at issue 14's classes.
+"""Random programs for the higher-order tester (tests/random/test_higher_fuzz.py), aimed at issue 14's classes.
 
-The differential tester (tests/fuzz_programs.py) ran ~30,000 programs clean while srcdiff
+The differential tester (tests/random/fuzz_programs.py) ran ~30,000 programs clean while srcdiff
 returned wrong derivatives for constructs its grammar never writes. `programs()` draws a
 `HigherProgram`: a module with helpers and `def f(x, ...)`, where
 
@@ -27,7 +27,7 @@ returned wrong derivatives for constructs its grammar never writes. `programs()`
   (copies), `np.asarray(x)`, `x[:]`, `x[1:]` (the same array, views), each written into
   (item, slice, in place `+=`), and x and the copy read afterwards.
 
-Kinks are written as the marker calls of tests/fuzz_programs.py (`_cmp`, `_max`, `_abs`,
+Kinks are written as the marker calls of tests/random/fuzz_programs.py (`_cmp`, `_max`, `_abs`,
 `_amax`, ...) plus `_amin`, `_maxl`/`_minl` (builtin max/min of a list), `_norm`, `_std`
 and `_prod` (margin: the smallest |item|, as np.prod's derivative divides by it); the
 instrumented rendering records how far each evaluation is from its kink.

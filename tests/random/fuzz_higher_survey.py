@@ -1,9 +1,9 @@
 """A survey run of the higher-order tester that records every failure without stopping.
 
-    python -m tests.fuzz_higher_survey N OUT_DIRECTORY [SEED] [--all] [--only TAG]
+    python -m tests.random.fuzz_higher_survey N OUT_DIRECTORY [SEED] [--all] [--only TAG]
 
-draws N programs with inputs (tests/fuzz_higher.py), runs every check of
-tests/test_higher_fuzz.py on each (with --all also those KNOWN_BUGS covers, which are
+draws N programs with inputs (tests/random/fuzz_higher.py), runs every check of
+tests/random/test_higher_fuzz.py on each (with --all also those KNOWN_BUGS covers, which are
 otherwise skipped; with --only TAG only the programs with that tag, e.g. float32,
 loop_index, fancy_write), and writes
 

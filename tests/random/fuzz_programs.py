@@ -1,4 +1,4 @@
-"""Random small programs for the differential tester (tests/test_differential.py).
+"""Random small programs for the differential tester (tests/random/test_differential.py).
 
 `programs()` is a hypothesis strategy drawing a `Program`: the source of a module
 defining helpers and `def f(x, y):` over a float array x of shape (3,) and a Python
@@ -376,7 +376,7 @@ def _stack2(draw, env, depth):
 
 
 def arithmetic(c, draw, kind, expr, paren):
-    """The constructs both random-program generators (this one and tests/fuzz_higher.py)
+    """The constructs both random-program generators (this one and tests/random/fuzz_higher.py)
     draw alike, or None for another c: expr(kind) draws a subexpression, paren(e) wraps e
     where an operator would bind into it."""
     if c == "binop":

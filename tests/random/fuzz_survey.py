@@ -1,9 +1,9 @@
 """A survey run of the differential tester that does not stop at the first failure.
 
-    python -m tests.fuzz_survey N OUT_DIRECTORY [SEED]
+    python -m tests.random.fuzz_survey N OUT_DIRECTORY [SEED]
 
-draws N programs with inputs (tests/fuzz_programs.py), runs the checks of
-tests/test_differential.py on each, and writes OUT_DIRECTORY/results.jsonl, one line
+draws N programs with inputs (tests/random/fuzz_programs.py), runs the checks of
+tests/random/test_differential.py on each, and writes OUT_DIRECTORY/results.jsonl, one line
 per program: its outcome ("ok", "skipped" near a kink or non-finite, or the failing
 check and exception) and, for failures, the program's source and inputs.
 """

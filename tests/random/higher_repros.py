@@ -1,9 +1,9 @@
-"""Minimal programs for the classes the higher-order tester (tests/test_higher_fuzz.py) found.
+"""Minimal programs for the classes the higher-order tester (tests/random/test_higher_fuzz.py) found.
 
 REPROS: name -> (source, check, expected, known).
 
 - source: a module defining f and what it calls, after PRELUDE (numpy as np, the constants
-  ARR and IDX and the helpers h and hw of tests/fuzz_higher.py);
+  ARR and IDX and the helpers h and hw of tests/random/fuzz_higher.py);
 - check: a Python expression run with srcdiff, np, the module's names and
   X = np.array([0.3, -0.5, 0.8]) in scope;
 - expected: the exact answer (a number, an array, or a tuple of them: the result must
@@ -11,7 +11,7 @@ REPROS: name -> (source, check, expected, known).
   names file:line and is not an internal error), or ("right or refuse", answer), or
   ("dtype", name) (every leaf of the result has that dtype; values are checked by the
   random tester);
-- known: the KNOWN_BUGS entry (tests/test_higher_fuzz.py) the class is filed under while
+- known: the KNOWN_BUGS entry (tests/random/test_higher_fuzz.py) the class is filed under while
   it is open, or None once it is fixed.
 
 `failure(name)` runs one: None if srcdiff gets it right, else what went wrong.

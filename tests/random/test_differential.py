@@ -1,4 +1,4 @@
-"""Differential testing: random programs (tests/fuzz_programs.py) differentiated every way.
+"""Differential testing: random programs (tests/random/fuzz_programs.py) differentiated every way.
 
 For each generated `f(x, y)` (x a float array of shape (3,), y a Python float) at
 x, y ~ uniform(-1, 1):
@@ -14,7 +14,7 @@ x, y ~ uniform(-1, 1):
 CI runs 25 programs, the same ones every run (tests/conftest.py), and the minimal
 reproductions of known bugs. For a large on-demand run of programs no run drew before:
 
-    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_EXAMPLES=1000 python -m pytest tests/test_differential.py -q
+    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_EXAMPLES=1000 python -m pytest tests/random/test_differential.py -q
 """
 import os
 import tempfile
@@ -83,7 +83,7 @@ def _documented(step, error):
         try:
             event(f"documented refusal in {step}: {message.splitlines()[0].split(': ', 1)[-1]}")
         except hypothesis.errors.InvalidArgument:
-            pass  # outside a hypothesis test (the regression tests, tests/fuzz_survey.py)
+            pass  # outside a hypothesis test (the regression tests, tests/random/fuzz_survey.py)
         return True
     return False
 
@@ -95,7 +95,7 @@ def test_program(program, xy):
 
 
 def check(f, x, y, hessian=True):
-    """The four checks on one program at one input (also used by tests/fuzz_survey.py)."""
+    """The four checks on one program at one input (also used by tests/random/fuzz_survey.py)."""
     x_before = x.copy()
     try:
         gx, gy = srcdiff.grad(f, argnums=(0, 1))(x, y)
@@ -143,7 +143,7 @@ def check(f, x, y, hessian=True):
         np.testing.assert_allclose(hx, ch, rtol=1e-4, atol=1e-5, err_msg="(4) hessian vs central differences of grad")
 
 
-# Minimal reproductions of what the random programs found (tests/differential_repros.py
+# Minimal reproductions of what the random programs found (tests/random/differential_repros.py
 # says what each got wrong). FIXED ones run as tests; OPEN ones are strict xfails, so a
 # fix makes them pass and the mark has to go.
 from . import differential_repros as _repros  # noqa: E402

@@ -1,6 +1,6 @@
 """Fuzzing the frontend with unusual and malformed (but valid) Python (issue 8).
 
-For every generated function f (tests/frontend_fuzz_programs.py), with x a float or
+For every generated function f (tests/random/frontend_fuzz_programs.py), with x a float or
 a float array of shape (3,), `srcdiff.grad(f, argnums=0)(x)` must either
 
 (a) return a gradient that agrees with central differences of f itself (not compared
@@ -16,7 +16,7 @@ under a SIGALRM timer).
 CI runs a modest number of programs, the same ones every run. For a large on-demand run
 of new ones:
 
-    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_FRONTEND_EXAMPLES=3000 python -m pytest tests/test_frontend_fuzz.py -q
+    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_FRONTEND_EXAMPLES=3000 python -m pytest tests/random/test_frontend_fuzz.py -q
 
 With SRCDIFF_FUZZ_FRONTEND_LOG=FILE, every program's outcome is appended to FILE (one
 JSON object a line) and contract violations are logged instead of failing the test, so

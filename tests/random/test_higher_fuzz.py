@@ -1,4 +1,4 @@
-"""The higher-order tester: random programs (tests/fuzz_higher.py) through every mode and composition.
+"""The higher-order tester: random programs (tests/random/fuzz_higher.py) through every mode and composition.
 
 For each generated f at random inputs (x, y ~ uniform(-1, 1), some of x exactly 0 in some
 programs), every mode is run and compared with central differences (tests/numeric.py):
@@ -31,16 +31,16 @@ srcdiff or from the emitted code, a hang). A program whose f is within 1e-3 of a
 its inputs (three inputs tried), or not finite, is "not comparable" as a whole. Refusals
 whose message is NumPy's error or names an internal primitive are marked "[suspicious]".
 
-The minimal reproductions of what the tester found (tests/higher_repros.py) run below it:
+The minimal reproductions of what the tester found (tests/random/higher_repros.py) run below it:
 the open ones as strict xfails, so that a fix makes its test fail until its KNOWN_BUGS entry
 is removed (and the repro's `known` set to None).
 
 CI runs 40 programs, the same ones every run (tests/conftest.py), in a few seconds. For a large run of new programs, and a
 survey that records every failure without stopping:
 
-    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_HIGHER_EXAMPLES=500 python -m pytest tests/test_higher_fuzz.py -q
-    python -m tests.fuzz_higher_survey 2000 /tmp/higher SEED           # KNOWN_BUGS skipped
-    python -m tests.fuzz_higher_survey 2000 /tmp/higher SEED --all     # KNOWN_BUGS run too
+    SRCDIFF_HYPOTHESIS_RANDOM=1 SRCDIFF_FUZZ_HIGHER_EXAMPLES=500 python -m pytest tests/random/test_higher_fuzz.py -q
+    python -m tests.random.fuzz_higher_survey 2000 /tmp/higher SEED           # KNOWN_BUGS skipped
+    python -m tests.random.fuzz_higher_survey 2000 /tmp/higher SEED --all     # KNOWN_BUGS run too
 """
 import os
 import re
@@ -83,8 +83,8 @@ COMPLEX_MODES = ["grad", "value_and_grad", "jvp", "vjp", "jacfwd", "jacrev", "ja
 # Open srcdiff bugs (issue 14): name -> (what goes wrong, predicate(program, variant, mode),
 # scope). A check the predicate matches is skipped ("known bug"), or for scope "dtype" run
 # without comparing dtypes, unless the run asks for every check (the survey's --all). The
-# predicates read the program's tags (tests/fuzz_higher.py), its kinds and the mode. Remove an
-# entry when its fix lands; tests/higher_repros.py has a minimal program of each (and of the
+# predicates read the program's tags (tests/random/fuzz_higher.py), its kinds and the mode. Remove an
+# entry when its fix lands; tests/random/higher_repros.py has a minimal program of each (and of the
 # classes already fixed, as regression tests).
 KNOWN_BUGS = {}  # none open: every class found so far is fixed and kept in higher_repros.REPROS
 
@@ -544,7 +544,7 @@ class _Checker:
                            lambda: Exp(self.cd(lambda *b: srcdiff.grad(srcdiff.grad(f))(*b, **kw), 0), self.din(0)), 2)
         if self.label == "f" and self.program.inner:
             # srcdiff.grad(f) and srcdiff.jvp(f, ...) written inside a function that is differentiated
-            direction = np.array([0.5, -1.0, 2.0]) if not scalar_x else 1.0  # ARR, or 1.0 (tests/fuzz_higher.py)
+            direction = np.array([0.5, -1.0, 2.0]) if not scalar_x else 1.0  # ARR, or 1.0 (tests/random/fuzz_higher.py)
             weight = direction if not scalar_x else 0.5
             module = self.program.module
             self.check("grad(inner grad)", lambda: srcdiff.grad(module.f_inner_grad)(*a),
@@ -759,7 +759,7 @@ def test_program_every_mode(program, seed):
 
 
 # ---------------------------------------------------------------------------------------
-# The minimal reproductions (tests/higher_repros.py): an open one (its KNOWN_BUGS entry is
+# The minimal reproductions (tests/random/higher_repros.py): an open one (its KNOWN_BUGS entry is
 # still here) is a strict xfail, so its fix makes it pass and the entry has to go; the
 # others are regression tests.
 
