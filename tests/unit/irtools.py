@@ -60,7 +60,7 @@ def loop(fn, reverse=False):
 
 def operands(where, name):
     """For each equation applying name, what its operands are: the operation that made each,
-    or the name of the parameter it is (of the function or of a block), or "const"."""
+    or, for a value from outside where (a parameter), its name, or "const"."""
     made = {out.id: eqn.prim.name for eqn in eqns(where) for out in eqn.outs}
     return [[made.get(a.id, a.hint) if isinstance(a, Var) else "const" for a in eqn.ins]
             for eqn in find(where, name)]
