@@ -18,7 +18,7 @@ from ..ir import Aval, Const, Eqn, Var
 from ..ir.op import Op
 
 
-PRIMITIVES = []  # every primitive, in the order declared (tests/test_registry.py walks them)
+PRIMITIVES = []  # every primitive, in the order declared (tests/unit/prims/test_registry.py walks them)
 
 
 class Primitive(Op):
