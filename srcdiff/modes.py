@@ -5,7 +5,7 @@ reverse mode one row per pass after one forward sweep (cheap with few outputs);
 `jacobian` picks the cheaper, `hessian` is forward mode over reverse mode."""
 import numpy as np
 
-from . import arguments, cache, pytree
+from . import arguments, cache, naming, pytree
 from .api import Gradient
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .dispatch import call_on_numbers
@@ -225,9 +225,9 @@ class _Jacobian:
         """(jacfwd_f, "the Jacobian of f"): the emitted function's name and what it computes,
         from the IR name of what it differentiates (hessian_f is the Jacobian of jacrev_f)."""
         if self.kind == "hessian":
-            inner = inner[len("jacrev_"):]
-            return f"hessian_{inner}", f"the Hessian of {inner}"
-        return f"{self.kind}_{inner}", f"the Jacobian of {inner}"
+            inner = naming.untransformed("jacrev", inner)
+            return naming.transformation("hessian", inner), f"the Hessian of {inner}"
+        return naming.transformation(self.kind, inner), f"the Jacobian of {inner}"
 
     def _indices_for(self, n):
         indices = tuple(i + n if i < 0 else i for i in self._indices)
