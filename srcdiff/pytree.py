@@ -24,7 +24,7 @@ class Node(NamedTuple):
     keys: Callable  # (aux, number of children) -> the key or index of each child, for paths
 
 
-# looked up in order, by isinstance: a subclass registered later needs to come first
+# looked up in order, by isinstance: a kind whose type subclasses another's (a namedtuple's) comes first
 NODES = {
     "dict": Node(dict, lambda d: (tuple(d), tuple(d.values())), lambda keys, values: dict(zip(keys, values)),
                  lambda keys, n: keys),
@@ -35,9 +35,10 @@ NODES = {
 LEAF = 0  # the structure of a lone leaf (an array argument, a single result)
 
 
-def flatten(tree, kinds=tuple(NODES)):
+def flatten(tree, kinds=None):
     """(leaves, structure): tree's leaves in order and where they go. Only containers of
-    the given kinds are looked into; anything else is a leaf."""
+    the given kinds (by default every kind in NODES) are looked into; anything else is a leaf."""
+    kinds = tuple(NODES) if kinds is None else kinds
     leaves = []
 
     def walk(t):
@@ -58,6 +59,7 @@ def node(kind, children, aux=None):
 
 
 def tuple_of(*structures):
+    """The structure of a tuple of these: a transformation's results, (value, gradient)."""
     return node("tuple", structures)
 
 
