@@ -1,6 +1,7 @@
 """The pipeline: lower, differentiate, simplify, emit, exec. Verified after every pass."""
 import os
 
+from . import pytree
 from .codegen import emit_module
 from .errors import SrcdiffError
 from .frontend import IR_METHOD, lower
@@ -94,13 +95,14 @@ def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=T
     low = lower_ir(fun, arg_avals, structures, optimize)
     fn, out_tree = low.fn, low.out_tree
     if has_aux:
-        if not (isinstance(out_tree, tuple) and len(out_tree) == 2):
+        if pytree.is_leaf(out_tree) or pytree.kind(out_tree) != "tuple" or len(pytree.children(out_tree)) != 2:
             raise TypeError(f"{fn.name} was differentiated with has_aux=True, so it must return a pair (output, aux)")
-        value_leaf, aux_tree = out_tree
+        value_leaf, aux_tree = pytree.children(out_tree)
+        aux_tree = pytree.shifted(aux_tree, -1)  # numbered among the aux results, which follow the output
     else:
         value_leaf, aux_tree = out_tree, None
-    if not isinstance(value_leaf, int):
-        raise TypeError(f"{fn.name} must return a scalar to take its gradient, not a {type(value_leaf).__name__}")
+    if not pytree.is_leaf(value_leaf):
+        raise TypeError(f"{fn.name} must return a scalar to take its gradient, not a {pytree.kind(value_leaf)}")
     out_aval = fn.results[value_leaf].aval
     if out_aval.known_shape and out_aval.shape != ():
         raise TypeError(

@@ -76,7 +76,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.node = node or self.parsed.node  # a nested def's own node when it is lowered on its own
         self.env = {}
         self.arg_avals = arg_avals  # one per leaf of the arguments
-        self.structures = structures  # per argument: "leaf", or the dict/list/tuple it is
+        self.structures = structures  # per argument: its pytree structure
         self.outer = outer  # the frame a nested def or lambda was defined in
         self.caller = caller  # the frame this one is inlined into
         self.regions = 0  # how many of this frame's ifs and loops are being lowered
@@ -123,12 +123,13 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.stack = ((key, signature(self.env[n] for n in _param_names(node))),)
         with self.builder.active():
             out = self._body(node)
-        leaves = []
-        try:
-            self.out_tree = _flatten(out, leaves)
-        except SrcdiffError as e:
-            raise NonDifferentiableError(e.message, self.parsed.loc(node),
-                                         "return numbers and arrays (or tuples and lists of them).") from None
+        leaves, self.out_tree = pytree.flatten(out, kinds=("tuple", "list"))
+        for leaf in leaves:
+            if not isinstance(leaf, T):
+                what = "function" if callable(leaf) or isinstance(leaf, LocalFunction) else type(leaf).__name__
+                raise NonDifferentiableError(f"cannot return a {what} from a differentiated function",
+                                             self.parsed.loc(node), "return numbers and arrays (or tuples and lists "
+                                             "of them).")
         results = [leaf.atom for leaf in leaves]
         name = getattr(self.fn, "__name__", "f")
         fn = Function(
@@ -145,7 +146,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
         names = [n for n in _param_names(node) if n not in self.env]  # a method's self is bound already
-        structures = self.structures if self.structures is not None else ["leaf"] * len(self.arg_avals)
+        structures = self.structures if self.structures is not None else [pytree.LEAF] * len(self.arg_avals)
         if len(structures) > len(names):
             raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() takes {len(names)} argument(s) "
                             f"but {len(structures)} were given")
@@ -159,7 +160,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 # a function passed in (act=np.tanh) is what it is, as a global is: the
                 # emitted code takes the argument and calls that very function
                 leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
-            self.env[name] = pytree.unflatten(structure, iter(leaves))
+            self.env[name] = pytree.unflatten(structure, leaves)
         for name in names[len(structures):]:
             # a parameter the call leaves out (jvp(f, (x,), ...) of def f(x, act=np.tanh)) is its
             # default, read when compiling as a global is
@@ -600,17 +601,6 @@ def _has_source(fn):
 
 def _describe(value):
     return getattr(value, "__name__", None) or type(value).__name__
-
-
-def _flatten(value, leaves):
-    """Output structure with leaf positions; leaves collects the T values."""
-    if isinstance(value, T):
-        leaves.append(value)
-        return len(leaves) - 1
-    if isinstance(value, (tuple, list)):
-        return type(value)(_flatten(v, leaves) for v in value)
-    what = "function" if callable(value) or isinstance(value, LocalFunction) else type(value).__name__
-    raise SrcdiffError(f"cannot return a {what} from a differentiated function")
 
 
 def _param_names(node):

@@ -14,7 +14,7 @@ default here when the operation does not declare it.
     emit_stmts        (out name, operand sources, params) -> statements, where one expression is not enough
     inplace, copy     statements that change its first operand in place, and how to copy that
                       operand first where it may not be changed (both or neither)
-    helper_source     a helper function the emitted module defines for it
+    helper_source     a helper function the emitted module defines for it, and helper_name its name
     on_python_floats  its spelling on Python floats: a name (math.cos, abs, max) or a template ({0})
     hoistable         it cannot raise, so it may run before a loop that might not run
     fresh             its result is a new object no one else holds (may be changed in place)
@@ -46,6 +46,7 @@ class Op:
     inplace = None
     copy = None
     helper_source = None
+    helper_name = None
     on_python_floats = None
     hoistable = False
     fresh = False

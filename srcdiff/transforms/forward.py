@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from .. import naming
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Block, CallTarget, Const, Eqn, Function, Var
 from ..ir.calls import copy_function
@@ -26,7 +27,8 @@ from .algebra import DERIVATIVE_RULES
 def jvp_function(fn: Function, argnums, rules=DERIVATIVE_RULES) -> Function:
     """(params..., tangents of params[argnums]...) -> (results..., tangents of results...);
     rules simplify the tangents as they are built (None: none)."""
-    return _jvp(fn, [fn.params[i] for i in argnums], range(len(fn.results)), {}, "jvp_" + fn.name, rules)
+    return _jvp(fn, [fn.params[i] for i in argnums], range(len(fn.results)), {}, naming.transformation("jvp", fn.name),
+                rules)
 
 
 def _jvp(fn, wrt, tangent_results, versions, name, rules):
@@ -57,9 +59,8 @@ def jvp_version(target, mask, versions, rules):
     fn = copy_function(target.function)
     wrt = [p for p, m in zip(fn.params, mask) if m]
     every = all(m or not p.aval.differentiable for p, m in zip(fn.params, mask))
-    suffix = "" if every else "_" + "_".join(p.hint or f"arg{i}" for i, (p, m) in enumerate(zip(fn.params, mask))
-                                             if m)
-    version = CallTarget(target.name + "_jvp" + suffix)
+    along = () if every else [p.hint or f"arg{i}" for i, (p, m) in enumerate(zip(fn.params, mask)) if m]
+    version = CallTarget(naming.jvp(target.name, along))
     # the results with a tangent, known before the body is transformed: the recursion's
     # inner call binds them
     version.tangent_results = tuple(i for i, r in enumerate(fn.results) if r.aval.differentiable)
@@ -216,7 +217,8 @@ class _Forward:
                             cond.results), new_body)
         t_outs = [_tangent_var(eqn.outs[j]) for j in slots]
         stacks = eqn.outs[n:]
-        t_stacks = [Var(list_aval(saves[k].aval), stacks[k].hint and stacks[k].hint + "_dot") for k in varied_saves]
+        t_stacks = [Var(list_aval(saves[k].aval), stacks[k].hint and naming.tangent(stacks[k].hint))
+                    for k in varied_saves]
         lead = list(eqn.ins[:3]) if is_for else []
         params = dict(eqn.params)
         if saves:

@@ -21,6 +21,7 @@ there is no loop, and with none the Jacobian is zeros. The mode only changes the
 cost: the results are the same."""
 import numpy as np
 
+from .. import naming
 from ..errors import NonDifferentiableError
 from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
 from ..ir.regions import substitute
@@ -68,8 +69,8 @@ def jacobian_function(fn: Function, wrt, mode, rules=DERIVATIVE_RULES) -> Functi
         for j, r in enumerate(outs):
             for i, p in enumerate(ins):
                 results.append(_finish(jacobians[j][i], r, out_shapes[j], p, _dtype(r.aval, p.aval, by_output)).atom)
-    return Function("jacobian_" + fn.name, Block(list(fn.params), builder.eqns, results), fn.filename, fn.lineno,
-                    fn.doc)
+    return Function(naming.transformation("jacobian", fn.name), Block(list(fn.params), builder.eqns, results),
+                    fn.filename, fn.lineno, fn.doc)
 
 
 def _output_shape(fn, r):
@@ -149,7 +150,7 @@ def _directions(avals, sizes, k, names, as_tangent):
             elif isinstance(name, Var) and name.hint:
                 d.atom.adjoint_of = name
             else:
-                d.atom.hint = "g"  # the cotangent of an output with no name
+                d.atom.hint = naming.cotangent()  # the cotangent of an output with no name
         out.append(d)
         offset += size
     return out

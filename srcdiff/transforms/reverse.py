@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from .. import naming
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var, same_dtype
 from ..ir.calls import copy_function
@@ -63,7 +64,7 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0, rules=DERIVATI
     if with_value and isinstance(out, Var) and not out.hint:
         out.hint = fn.name  # the value reads as `loss = ...` in the emitted code
     results = ([out] if with_value else []) + [g.atom for g in grads] + list(fn.results[1:1 + aux])
-    name = ("value_and_grad_" if with_value else "grad_") + fn.name
+    name = naming.transformation("value_and_grad" if with_value else "grad", fn.name)
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
 
 
@@ -76,7 +77,7 @@ def vjp_function(fn: Function, argnums, rules=DERIVATIVE_RULES) -> Function:
     act = active(fn.body, wrt, fn.results)
     refuse_complex(fn.body, act)
     rev = _Reverse(act, fn.body, rules=rules)
-    cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), "g") for r in fn.results]
+    cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), naming.cotangent()) for r in fn.results]
     builder = Builder(list(fn.body.eqns), rules=rules)
     adjoint = {}
     with builder.active():
@@ -85,8 +86,8 @@ def vjp_function(fn: Function, argnums, rules=DERIVATIVE_RULES) -> Function:
                 rev.accumulate(adjoint, r, T(g))
         rev.block(fn.body.eqns, adjoint, builder)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
-    return Function("vjp_" + fn.name, Block(list(params) + cotangents, builder.eqns, [g.atom for g in grads]),
-                    fn.filename, fn.lineno, fn.doc)
+    body = Block(list(params) + cotangents, builder.eqns, [g.atom for g in grads])
+    return Function(naming.transformation("vjp", fn.name), body, fn.filename, fn.lineno, fn.doc)
 
 
 def pair_of(target, rules=DERIVATIVE_RULES):
@@ -99,13 +100,6 @@ def _one(dtype):
     if dtype is None or dtype == np.float64 or dtype.kind not in "fc":
         return 1.0
     return dtype.type(1.0)
-
-
-def _cotangent_name(k, result):
-    """g for a function's first result, g2, g3, … for the next, g_tape for a tape's."""
-    if is_tape(result.aval):
-        return "g_tape"
-    return "g" if k == 0 else f"g{k + 1}"
 
 
 class _Reverse:
@@ -269,7 +263,7 @@ class _Reverse:
             return
         target = eqn.params["function"]
         fwd, bwd = self.pair(target)
-        tape = Var(tape_aval(fwd.layout), target.name + "_tape")
+        tape = Var(tape_aval(fwd.layout), naming.tape(target.name))
         eqn.params = {"function": fwd}
         eqn.outs.append(tape)
         with builder.active():
@@ -288,7 +282,7 @@ class _Reverse:
         layout) made before the bodies are."""
         if id(target) in self.pairs:
             return self.pairs[id(target)]
-        fwd, bwd = CallTarget(target.name + "_fwd"), CallTarget(target.name + "_bwd")
+        fwd, bwd = CallTarget(naming.forward(target.name)), CallTarget(naming.backward(target.name))
         fwd.layout = TapeLayout(fwd.name)
         self.pairs[id(target)] = (fwd, bwd)
         fn = copy_function(target.function)
@@ -296,7 +290,7 @@ class _Reverse:
         act = active(fn.body, params, outs)
         refuse_complex(fn.body, act)
         rev = _Reverse(act, fn.body, self.pairs, self.rules)
-        g_params = [Var(r.aval, _cotangent_name(k, r)) for k, r in enumerate(outs)]
+        g_params = [Var(r.aval, naming.cotangent(k, of_tape=is_tape(r.aval))) for k, r in enumerate(outs)]
         for r, gp in zip(outs, g_params):
             if is_tape(r.aval) and isinstance(r, Var):
                 gp.adjoint_of = r  # what is read from it are adjoints (codegen names them so)
@@ -320,7 +314,7 @@ class _Reverse:
         where = f"{os.path.basename(fn.filename)}:{fn.lineno}"
         fwd.function = Function(fwd.name, Block(list(params), forward.eqns, list(outs) + [tape]), fn.filename,
                                 fn.lineno, f"{target.name} and the tape {bwd.name} needs, from {where}.")
-        tape_param = Var(tape_aval(fwd.layout), "tape")
+        tape_param = Var(tape_aval(fwd.layout), naming.TAPE)
         unpack = Builder()
         mapping = {}
         with unpack.active():
@@ -414,7 +408,7 @@ class _Reverse:
                 n = carried_count(eqn)
                 stack = next((o for r, o in zip(saves, eqn.outs[n:]) if r is v), None)  # recorded already
                 if stack is None:
-                    stack = Var(list_aval(v.aval, length=static_trips(eqn)), v.hint and v.hint + "_saved")
+                    stack = Var(list_aval(v.aval, length=static_trips(eqn)), v.hint and naming.saved(v.hint))
                     saves.append(v)
                     eqn.outs.append(stack)
                 mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom
@@ -456,7 +450,7 @@ class _Reverse:
         with Builder(body.eqns).active():
             body.results.append((T(counter) + 1).atom)
         eqn.outs.insert(n, Var(INT, "trip"))
-        stack = Var(list_aval(INT), "trips_saved")
+        stack = Var(list_aval(INT), naming.TRIPS)
         eqn.params.setdefault("saves", []).append(counter)
         eqn.outs.append(stack)
         return stack

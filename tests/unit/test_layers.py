@@ -10,7 +10,7 @@ PACKAGE = os.path.dirname(srcdiff.__file__)
 # lowest first; a module may import from a lower rank, or from its own package
 RANKS = {
     "errors": 0,
-    "guards": 1, "source": 1, "pytree": 1, "testing": 1,  # helpers below every layer
+    "guards": 1, "source": 1, "pytree": 1, "naming": 1, "testing": 1,  # helpers below every layer
     "ir": 2,
     "prims": 3,
     "frontend": 4, "transforms": 4, "codegen": 4,  # side by side: none imports another
