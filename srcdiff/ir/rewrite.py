@@ -58,9 +58,34 @@ class P:
         self.name = name
         self.keep = keep  # in a replacement: the params of the operation it replaces
         self.params = params
+        # for the quick look before a match: per operand, the test it must pass (None: any)
+        self.quick = tuple(_quick(a) for a in args)
 
     def __repr__(self):
         return f"P({getattr(self.op, 'name', self.op)}, {', '.join(map(repr, self.args))})"
+
+
+def _quick(pat):
+    """A test (atom, producer) -> bool that an operand matching pat passes, or None."""
+    if isinstance(pat, Rest) or (isinstance(pat, Hole) and pat.test is None):
+        return None
+    if isinstance(pat, Hole):
+        return lambda atom, producer: pat.test(atom)
+    if isinstance(pat, (int, float)):
+        return _is_const
+    if isinstance(pat, P) and not isinstance(pat.op, str):  # (a replacement's P may name a choice)
+        ops = pat.op.ops if isinstance(pat.op, Choice) else (pat.op,)
+        return lambda atom, producer: _made_by(atom, producer, ops)
+    return None  # a replacement's computed part
+
+
+def _is_const(atom, producer=None):
+    return type(atom) is Const
+
+
+def _made_by(atom, producer, ops):
+    made = producer(atom) if type(atom) is Var else None
+    return made is not None and made.prim in ops
 
 
 class Match:
@@ -113,6 +138,11 @@ class Rules:
         self.name = name
         self.rules = [r for part in rules for r in (part.rules if isinstance(part, Rules) else [part])]
         self.private = private
+        self._by_op = {}  # root op -> its rules, in order: an operation tries only those that can match it
+        for r in self.rules:
+            root = r.pattern.op
+            for op in root.ops if isinstance(root, Choice) else (root,):
+                self._by_op.setdefault(op, []).append(r)
 
     def __add__(self, other):
         return Rules(f"{self.name}+{other.name}", self, other, private=self.private or other.private)
@@ -122,7 +152,7 @@ class Rules:
 
     def first(self, op, atoms, params, producer, uses=None):
         """(rule, match) of the first rule that applies to op(*atoms; params), or None."""
-        for r in self.rules:
+        for r in self._by_op.get(op, ()):
             for m in _match_root(r.pattern, op, atoms, params, producer):
                 if self.private and not _private(m, uses):
                     continue
@@ -185,7 +215,21 @@ def _operand(template, m, emit):
 def _match_root(pattern, op, atoms, params, producer):
     if isinstance(pattern, Hole):
         raise TypeError("a rule's pattern is an operation, not a hole")
-    yield from _match_op(pattern, op, atoms, params, producer, Match(params, producer))
+    if _may_match(pattern, op, atoms, producer):
+        yield from _match_op(pattern, op, atoms, params, producer, Match(params, producer))
+
+
+def _may_match(pattern, op, atoms, producer):
+    """A quick look, one level down, before the full match: most operations a builder makes
+    match no rule, and most are told so by their operands or the ops that made them."""
+    orders = (atoms, atoms[::-1]) if op.commutative and len(atoms) == 2 else (atoms,)
+    for order in orders:
+        for test, a in zip(pattern.quick, order):
+            if test is not None and not test(a, producer):
+                break
+        else:
+            return True
+    return False
 
 
 def _match_op(pattern, op, atoms, params, producer, m):

@@ -93,58 +93,6 @@ def shape_operand(shape):
     return shape
 
 
-def _sum_before_spreading(g, xs):
-    """sum_to(np.broadcast_to(y, s), xs) summed from y, then spread: the sum of a (1000, 1)
-    column spread over 10 columns, down to 10 numbers, is one sum of the column (a tenth of
-    the work) spread over them. None unless g is such a spreading of a y of g's rank whose
-    leading axes (those xs lacks) are all y's own."""
-    made = current().producer(g.atom)
-    if made is None or made.prim is not BROADCAST_TO:
-        return None
-    y = wrap(made.ins[0])
-    gs, ys = g.aval.shape, y.aval.shape
-    if not isinstance(ys, tuple) or len(ys) != len(gs):
-        return None
-    lead = len(gs) - len(xs)
-    if any(ys[i] != gs[i] for i in range(lead)):
-        return None
-    ones = [lead + i for i, d in enumerate(xs) if d == 1 and gs[lead + i] != 1]
-    factor = int(np.prod([gs[i] for i in ones if ys[i] == 1]))
-    z = y
-    own = tuple(i for i in ones if ys[i] != 1)
-    if lead and all(d == 1 for d in ys[lead:]):  # all of y sums to one number, spread over xs
-        z = np.sum(_without_unit_axes(y)) * factor
-        return current().apply(BROADCAST_TO, [z, shape_operand(xs)])
-    if own:
-        z = np.sum(z, axis=own[0] if len(own) == 1 else own, keepdims=True)
-    if lead:
-        z = np.sum(z, axis=0 if lead == 1 else tuple(range(lead)))
-    if factor != 1:
-        z = z * factor
-    return z if z.aval.shape == xs else current().apply(BROADCAST_TO, [z, shape_operand(xs)])
-
-
-def unit_axes_source(eqn):
-    """The operand of eqn when eqn only puts in (or takes out) length-1 axes, as
-    np.expand_dims(v, 1), v[:, None] and v.reshape((n, 1)) do, else None: the same numbers
-    without them, one call fewer."""
-    if eqn is None or not eqn.ins:
-        return None
-    if eqn.prim.name == "getitem":
-        only_axes = len(eqn.ins) == 1 and all(t is None or t == slice(None) for t in eqn.params["index"])
-    else:
-        only_axes = eqn.prim.name in ("expand_dims", "reshape")
-    source, out = eqn.ins[0].aval, eqn.outs[0].aval
-    if not (only_axes and source.known_shape and out.known_shape):
-        return None
-    return eqn.ins[0] if [d for d in source.shape if d != 1] == [d for d in out.shape if d != 1] else None
-
-
-def _without_unit_axes(y):
-    source = unit_axes_source(current().producer(y.atom))
-    return y if source is None else wrap(source)
-
-
 def unbroadcast(g, x):
     """g summed down to x's shape; nothing emitted when the shapes are provably equal."""
     g, x = wrap(g), wrap(x)
@@ -154,9 +102,6 @@ def unbroadcast(g, x):
     if isinstance(gs, tuple) and isinstance(xs, tuple):
         if xs == ():
             return np.sum(g)
-        spread = _sum_before_spreading(g, xs)
-        if spread is not None:
-            return spread
         lead = len(gs) - len(xs)
         lead_axes = tuple(range(lead))
         one_axes = tuple(i for i, d in enumerate(xs) if d == 1 and gs[lead + i] != 1)

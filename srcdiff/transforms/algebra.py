@@ -13,14 +13,14 @@ import numpy as np
 
 from ..ir import Const, Var
 from ..ir.rewrite import Choice, Hole, P, Rest, Rules, rule
-from ..prims.broadcasting import BROADCAST_TO, unit_axes_source
+from ..prims.broadcasting import BROADCAST_TO
 from ..prims.creation import ARANGE, ZEROS
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
 from ..prims.indexing import GETITEM, INDEX_PUT, INDEX_UPDATE, Slot
 from ..prims.linalg import DOT, TRANSPOSE
 from ..prims.reductions import SUM
 from ..prims.core import is_known_array
-from ..prims.shaping import RESHAPE
+from ..prims.shaping import EXPAND_DIMS, RESHAPE, unit_axes_source
 
 MUL, DIV, POW, FLOORDIV = BINARY["mul"], BINARY["div"], BINARY["pow"], NONDIFF["floordiv"]
 
@@ -200,6 +200,54 @@ def _vector(m):
     return P(RESHAPE, "column", m.column.aval.shape[:1], _spelling="reshape", _method=is_known_array(m.column))
 
 
+def _axes(m):
+    """The summed axes of the spread (its rank's), normalised, or None."""
+    shape = m.spread.aval.shape
+    axis = m.params.get("axis")
+    axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    if not all(type(a) is int and -len(shape) <= a < len(shape) for a in axes):
+        return None
+    return sorted({a % len(shape) for a in axes})
+
+
+def _spread_sum(m):
+    """np.sum(np.broadcast_to(y, S), axis=A): y's own axes in A summed in y, its spread ones
+    counted as a factor, the result spread to the sum's shape (a (1000, 1) column spread over
+    10 columns and summed down them is one sum of the column, a tenth of the work). None
+    where that would need a reshape (an axis y spreads along leaves the sum, y not summed
+    whole) or a shape is not known."""
+    S, ys, out = m.spread.aval.shape, m.y.aval.shape, m.sum_shape
+    axes = _axes(m) if isinstance(S, tuple) and isinstance(ys, tuple) and isinstance(out, tuple) else None
+    if axes is None or len(ys) > len(S) or m.y.aval.dtype is None:
+        return None
+    lead = len(S) - len(ys)
+    padded = (1,) * lead + tuple(ys)
+    if any(padded[a] not in (1, S[a]) for a in range(len(S))):
+        return None  # not a broadcast NumPy would make
+    factor = int(np.prod([S[a] for a in axes if padded[a] == 1], dtype=int))
+    own = [a - lead for a in axes if padded[a] != 1]
+    keepdims = m.params.get("keepdims")
+    own_axis = own[0] if len(own) == 1 else tuple(own)
+    if all(d == 1 or a + lead in axes for a, d in enumerate(ys)):  # y summed whole: one number, spread
+        z, made = P(SUM, "y", axis=None, keepdims=False), ()
+    elif keepdims:
+        z = P(SUM, "y", axis=own_axis, keepdims=True) if own else "y"
+        made = tuple(1 if a + lead in axes else d for a, d in enumerate(ys))
+    elif all(padded[a] != 1 for a in axes if a >= lead):
+        z = P(SUM, "y", axis=own_axis, keepdims=False) if own else "y"
+        made = tuple(d for a, d in enumerate(ys) if a + lead not in axes)
+    else:
+        return None
+    if factor != 1:
+        z = P(MUL, z, factor)
+    return z if made == tuple(out) else P(BROADCAST_TO, z, out)
+
+
+def _with_sum_shape(m):
+    m.sum_shape = SUM.shape([m.spread.aval], m.params).shape  # the shape the sum has
+    return m
+
+
 ADJOINTS = Rules(
     "adjoints",
     rule("zeros written where zeros were just written",
@@ -211,6 +259,14 @@ ADJOINTS = Rules(
     rule("the rows' sums of zeros with one v per row (a cross-entropy's label pick) are v, per row",
          P(SUM, P(INDEX_PUT, x, v, P(ARANGE, Rest("n"), name="rows"), Rest("labels"), name="put")), _per_row,
          when=_one_value_per_row),
+    rule("a sum of y spread is y's sum spread: np.sum(np.broadcast_to(y, S), axis=A) sums y alone",
+         P(SUM, P(BROADCAST_TO, Hole("y"), s, name="spread")), lambda m: _spread_sum(_with_sum_shape(m)),
+         when=lambda m: _spread_sum(_with_sum_shape(m)) is not None),
+    rule("np.sum(v[:, None]) is np.sum(v): the same numbers without the unit axes",
+         P(SUM, P(Choice("unit", GETITEM, EXPAND_DIMS, RESHAPE), Rest("how"), name="widened"), axis=None,
+           keepdims=False),
+         lambda m: P(SUM, unit_axes_source(m.eqns["widened"]), keep=True),
+         when=lambda m: unit_axes_source(m.eqns["widened"]) is not None),
     rule("np.sum(c * M, axis=0) of a column c and a matrix M is c[:, 0].dot(M): one BLAS call",
          P(SUM, P(MUL, Hole("column"), Hole("matrix"), name="product"), axis=0),
          lambda m: P(DOT, _vector(m), "matrix"), when=_matrix_and_column),

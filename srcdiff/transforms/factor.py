@@ -18,7 +18,8 @@ from .. import naming
 from ..ir import FOR, Const, Eqn, Var
 from ..ir.regions import carried_count, read_counts
 from ..prims import Builder
-from ..prims.broadcasting import BROADCAST_TO, unit_axes_source
+from ..prims.broadcasting import BROADCAST_TO
+from ..prims.shaping import unit_axes_source
 from ..prims.core import wrap
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
 from ..prims.linalg import DOT, MATMUL, OUTER

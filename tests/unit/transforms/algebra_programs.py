@@ -109,7 +109,17 @@ def over_spread_total(x):
     return np.sum(np.sin(x) / np.broadcast_to(np.sum(x * x), x.shape))
 
 
+def row_sums_with_bias(x, b):
+    return np.sum(np.tanh(np.sum(x + b, axis=1, keepdims=True)))
+
+
+def row_totals_with_bias(x, b):
+    return np.sum(np.tanh(np.sum(x + b, axis=1)))
+
+
 PROGRAMS.update({
+    "row_sums_with_bias": (row_sums_with_bias, (X, V), (0, 1)),
+    "row_totals_with_bias": (row_totals_with_bias, (X, V), (0, 1)),
     "row_times_column": (row_times_column, (X[:, 0], V), 1),
     "minus_a_sine": (minus_a_sine, (V,), 0),
     "halved_scaled_square": (halved_scaled_square, (X, 0.3), 0),
