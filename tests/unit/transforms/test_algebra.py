@@ -11,7 +11,7 @@ from srcdiff.api import Gradient
 from srcdiff.ir import rewrite
 from srcdiff.transforms.algebra import DERIVATIVE_RULES, IDENTITIES
 from srcdiff.transforms.passes import Optimization
-from tests.numeric import assert_matches_differences
+from tests.numeric import assert_matches_differences, import_file
 
 from .algebra_programs import PROGRAMS
 from ..irtools import ir_after, ops
@@ -72,3 +72,28 @@ def test_the_simplifier_applies_the_identities_to_the_primal_too():
     lowered = ir_after(f, args, "simplify-primal")
     assert not {"pow", "div"} & set(ops(lowered)), ops(lowered)
     assert all(r in DERIVATIVE_RULES.rules for r in IDENTITIES)
+
+
+@st.composite
+def spread_sums(draw):
+    """A sum of x + b along some axes, b broadcast against x (lower rank, unit axes)."""
+    rank = draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank)))
+    b_rank = draw(st.integers(0, rank))
+    b_shape = tuple(d if draw(st.booleans()) else 1 for d in shape[rank - b_rank:])
+    axes = sorted(draw(st.sets(st.integers(0, rank - 1), min_size=1)))
+    axis = axes[0] if len(axes) == 1 and draw(st.booleans()) else tuple(axes)
+    return shape, b_shape, axis, draw(st.booleans())
+
+
+@settings(max_examples=40, deadline=None)
+@given(spread_sums())
+def test_a_sum_of_a_spread_value_holds_for_any_shapes_and_axes(tmp_path_factory, case):
+    shape, b_shape, axis, keepdims = case
+    source = ("import numpy as np\n\n\ndef f(x, b):\n"
+              f"    return np.sum(np.tanh(np.sum(x + b, axis={axis!r}, keepdims={keepdims})) ** 2)\n")
+    path = tmp_path_factory.mktemp("spread") / "spread_sum.py"
+    f = import_file(path, source).f
+    rng = np.random.default_rng(len(shape) + 7 * len(b_shape))
+    args = (rng.normal(size=shape), rng.normal(size=b_shape))
+    assert_matches_differences(srcdiff.grad(f, argnums=(0, 1)), f, args, (0, 1), rtol=1e-5, atol=1e-7)
