@@ -4,15 +4,27 @@ then sees the spelling it knows.
 - r[:, None] of a reduction r = np.max(s, axis=1) (or of elementwise functions of it, such
   as np.log(np.sum(e, axis=1))[:, None]) is the reduction with keepdims=True: the new axes
   stand where the reduced ones stood, and nothing else reads r. The shift analysis, the
-  reverse mode's adjoint of a reduction and the factoring of sums all know that spelling."""
+  reverse mode's adjoint of a reduction and the factoring of sums all know that spelling.
+- A column times a row, u[:, None] * v[None, :] (or u[:, None] * v, u.reshape(-1, 1) * v,
+  np.expand_dims(u, 1) * v[None], in either order), is np.outer(u, v): the same numbers,
+  bit for bit, and the spelling the accumulation of outer products over a loop's steps
+  knows. Only a product whose operands are known to be exactly (n, 1) and (1, m) or (m,)
+  is rewritten: an (n, k) operand broadcast against a row is not an outer product."""
+import numpy as np
+
 from ..ir import Aval, Var
 from ..ir.regions import read_counts, substitute
-from ..prims.elementwise import NEG, UNARY
+from ..prims import Builder
+from ..prims.broadcasting import unit_axes_source
+from ..prims.core import wrap
+from ..prims.elementwise import BINARY, NEG, UNARY
 from ..prims.indexing import GETITEM
+from ..prims.linalg import OUTER
 from ..prims.reductions import MAX, MEAN, MIN, SUM
 
 _REDUCTIONS = (SUM, MAX, MIN, MEAN)
 _ELEMENTWISE = (NEG, *UNARY.values())
+MUL = BINARY["mul"]
 
 
 def canonicalise(fn):
@@ -24,20 +36,60 @@ def canonicalise(fn):
     return fn
 
 
-def _block(block, counts, alias):
+def _block(block, counts, alias, outside=None):
+    """outside: the producers of the values the enclosing blocks made, which a nested
+    block reads."""
     made = {}
+    seen = dict(outside or {})
     kept = []
     for eqn in block.eqns:
         for b in eqn.blocks:
-            _block(b, counts, alias)
+            _block(b, counts, alias, seen)
         top = _new_axes_of_a_reduction(eqn, made, counts)
         if top is not None:
             alias[eqn.outs[0].id] = top
             continue
-        for o in eqn.outs:
-            made[o.id] = eqn
-        kept.append(eqn)
+        for e in _column_times_row(eqn, seen) or [eqn]:
+            for o in e.outs:
+                made[o.id] = seen[o.id] = e
+            kept.append(e)
     block.eqns[:] = kept
+
+
+def _column_times_row(eqn, made):
+    """The equations making eqn's value as np.outer(u, v) when eqn multiplies a column of n
+    numbers by a row of m (n, m > 1), else None."""
+    if eqn.prim is not MUL or not all(isinstance(a, Var) and a.aval.known_shape for a in eqn.ins):
+        return None
+    out = eqn.outs[0].aval
+    if not out.known_shape or len(out.shape) != 2 or 1 in out.shape:
+        return None
+    n, m = out.shape
+    for column, row in (eqn.ins, eqn.ins[::-1]):
+        if column.aval.shape == (n, 1) and row.aval.shape in ((1, m), (m,)):
+            break
+    else:
+        return None
+    builder = Builder(loc=eqn.loc)
+    with builder.active():
+        u, v = (as_vector(x, k, made) for x, k in ((column, n), (row, m)))
+        product = builder.apply(OUTER, [u, v])
+    if product.aval != out:
+        return None  # not the product's dtype
+    builder.eqns[-1].outs[0] = eqn.outs[0]
+    return builder.eqns
+
+
+def as_vector(a, n, made):
+    """A row or column of n numbers as a vector: v itself for v[:, None], v[None],
+    np.expand_dims(v, 0) or v.reshape((1, n)) (made: the producers of the values in
+    view), else a.reshape((n,))."""
+    if a.aval.shape == (n,):
+        return wrap(a)
+    source = unit_axes_source(made.get(a.id) if isinstance(a, Var) else None)
+    if source is not None and source.aval.shape == (n,):
+        return wrap(source)
+    return np.reshape(wrap(a), (n,))
 
 
 def _new_axes_of_a_reduction(eqn, made, counts):

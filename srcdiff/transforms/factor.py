@@ -17,12 +17,13 @@ import numpy as np
 from ..ir import FOR, Const, Eqn, Var
 from ..ir.regions import carried_count, read_counts
 from ..prims import Builder
-from ..prims.broadcasting import BROADCAST_TO, unit_axes_source
+from ..prims.broadcasting import BROADCAST_TO
 from ..prims.core import wrap
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
 from ..prims.linalg import DOT, MATMUL, OUTER
 from ..prims.lists import LIST_ITEM
 from ..prims.reductions import SUM
+from .canonical import as_vector
 from .simplify import dead_code
 
 MUL, DIV = BINARY["mul"], BINARY["div"]
@@ -216,9 +217,9 @@ def _summed_terms(total, shape, axis, sign, local, uses, builder):
         if kind == "matrix":
             continue
         if kind == "along":
-            term = np.sum(_as_vector(a, count, local))
+            term = np.sum(as_vector(a, count, local))
         else:
-            term = wrap(a) if kind == "scalar" else _as_vector(a, shape[1 - axis], local)
+            term = wrap(a) if kind == "scalar" else as_vector(a, shape[1 - axis], local)
             term = term * count
         term = term if s == 1 else -term
         extra = term if extra is None else extra + term
@@ -231,10 +232,10 @@ def _assemble(matrix, along, leaves, axis, sign, local, builder):
     n = matrix.aval.shape[axis]
     vector = None
     for a in along + [x for role, x in leaves if role == ("along", MUL)]:
-        a = _as_vector(a, n, local)
+        a = as_vector(a, n, local)
         vector = a if vector is None else vector * a
     for q in (x for role, x in leaves if role == ("along", DIV)):
-        vector = (wrap(1.0) if vector is None else vector) / _as_vector(q, n, local)
+        vector = (wrap(1.0) if vector is None else vector) / as_vector(q, n, local)
     if vector is None:
         total = builder.apply(SUM, [matrix], axis=axis, keepdims=False)
     else:
@@ -250,9 +251,9 @@ def _assemble(matrix, along, leaves, axis, sign, local, builder):
     m = matrix.aval.shape[1 - axis]
     for role, x in leaves:
         if role == ("across", MUL) or (role == ("scalar", MUL) and not isinstance(x, Const)):
-            total = total * (_as_vector(x, m, local) if role[0] == "across" else wrap(x))
+            total = total * (as_vector(x, m, local) if role[0] == "across" else wrap(x))
         elif role == ("across", DIV):
-            total = total / _as_vector(x, m, local)
+            total = total / as_vector(x, m, local)
         elif role == ("scalar", DIV):
             total = total / wrap(x)
     return total
@@ -321,16 +322,6 @@ def _kind(a, shape, axis):
     if s in (shape[1:], (1, shape[1])):
         return "along" if axis == 1 else "across"
     return None
-
-
-def _as_vector(a, n, local):
-    """A row or column of n numbers as a vector: v itself for v[:, None] or np.expand_dims(v, 0)."""
-    if _shape(a) == (n,):
-        return wrap(a)
-    source = unit_axes_source(local.get(a.id) if isinstance(a, Var) else None)
-    if source is not None and _shape(source) == (n,):
-        return wrap(source)
-    return np.reshape(wrap(a), (n,))
 
 
 def _shape(a):
