@@ -152,13 +152,14 @@ def _block(block, uses):
 
 
 def _release(a, local, uses):
-    """One read of a fewer; what made a, when nothing reads it any more, reads its
-    operands no more either."""
+    """One read of a fewer; what made a, when nothing reads it any more (an equation with
+    that one out and no blocks), reads its operands no more either."""
     if not isinstance(a, Var):
         return
     uses[a.id] -= 1
-    if uses[a.id] == 0 and a.id in local:
-        for b in local[a.id].ins:
+    made = local.get(a.id)
+    if uses[a.id] == 0 and made is not None and len(made.outs) == 1 and not made.blocks:
+        for b in made.ins:
             _release(b, local, uses)
 
 
