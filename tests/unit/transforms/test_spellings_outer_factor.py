@@ -278,12 +278,17 @@ def row_times_column(a, b):
     return np.sum(np.sin(np.sum(a * b, axis=0)))
 
 
-def test_a_sum_of_broadcast_operands_without_a_matrix_is_left_alone():
-    # (1, d) times (n, 1): neither is the (n, d) matrix a factor could be taken out of
+def spread_row_times_column(a, b):
+    return np.sum(np.sin(np.sum(np.broadcast_to(a, (b.shape[0], a.shape[1])) * b, axis=0)))
+
+
+@pytest.mark.parametrize("f", [row_times_column, spread_row_times_column])
+def test_a_sum_of_broadcast_operands_without_a_matrix_is_left_alone(f):
+    # (1, d) times (n, 1), or (1, d) spread to (n, d) times (n, 1): no (n, d) matrix to take
+    # a factor out of a sum of
     args = (rng.standard_normal((1, 4)), rng.standard_normal((5, 1)))
-    assert_matches_differences(srcdiff.grad(row_times_column, argnums=(0, 1)), row_times_column, args,
-                               argnums=(0, 1))
-    assert 0 in sums_of_products(ir_after("factor", row_times_column, args, argnums=(0, 1)), 2)
+    assert_matches_differences(srcdiff.grad(f, argnums=(0, 1)), f, args, argnums=(0, 1))
+    assert 0 in sums_of_products(ir_after("factor", f, args, argnums=(0, 1)), 2)
 
 
 # random shapes: a sum along any axis of a product of a full array and two broadcast factors
