@@ -6,7 +6,9 @@ taking np.stack(dzs).T @ np.stack(hs) once after the loop is the same sum in one
 as fast LSTM implementations do it; a vector added at every step beside such a product (a
 bias's gradient beside its weight's) becomes one np.sum over the rows recorded for it. A
 loop is rewritten so only when it surely runs at least once (np.stack of no rows fails)
-and the running total is read nowhere but in its own update."""
+and the running total is read nowhere but in its own update. Only np.outer is looked for:
+the canonical passes (canonical.py) make every spelling of a column times a row one,
+dz[:, None] * h[None, :] as the user or a VJP rule writes it."""
 import numpy as np
 
 from ..ir import FOR, Var, same_dtype
