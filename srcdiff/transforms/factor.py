@@ -152,7 +152,7 @@ def _block(block, uses):
 
 
 def _release(a, local, uses):
-    """One read of a fewer; what made a, when nothing reads it any more (an equation with
+    """a is read once less; what made a, when nothing reads a any more (an equation with
     that one out and no blocks), reads its operands no more either."""
     if not isinstance(a, Var):
         return
