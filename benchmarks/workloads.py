@@ -205,11 +205,16 @@ def gmm_log_likelihoods(means, log_vars, logits, X):
     return np.stack(comps, axis=1)
 
 
-def gmm_nll(means, log_vars, logits, X):
-    L = gmm_log_likelihoods(means, log_vars, logits, X)
+def mixture_nll(log_likelihoods, means, log_vars, logits, X):
+    """The mixture's NLL with `log_likelihoods` for L (the 3-D variant passes another)."""
+    L = log_likelihoods(means, log_vars, logits, X)
     m = np.max(L, axis=1, keepdims=True)
     lse = m[:, 0] + np.log(np.sum(np.exp(L - m), axis=1))
     return -np.sum(lse)
+
+
+def gmm_nll(means, log_vars, logits, X):
+    return mixture_nll(gmm_log_likelihoods, means, log_vars, logits, X)
 
 
 def gmm_hand(means, log_vars, logits, X):
@@ -324,6 +329,40 @@ def lstm_inputs(hidden=32, inputs=16, T=20, seed=3):
 
 
 # ---------------------------------------------------------------------------
+# (8) a decorrelation penalty: the features' second moments, a running total of outer
+# products over the samples in the user's loop, held near the identity
+
+
+def decorrelation(outer, W, X):
+    """The penalty with `outer` for the outer product (the spelling variant passes another)."""
+    C = np.zeros((W.shape[0], W.shape[0]))
+    for t in range(X.shape[0]):
+        h = np.tanh(W @ X[t])
+        C = C + outer(h, h)
+    return np.sum((C / X.shape[0] - np.eye(W.shape[0])) ** 2)
+
+
+def outer_np(u, v):
+    return np.outer(u, v)
+
+
+def decorrelation_loss(W, X):
+    return decorrelation(outer_np, W, X)
+
+
+def decorrelation_hand(W, X):
+    """All samples at once: C = H.T H, and the gradient through H = tanh(X W.T)."""
+    T = X.shape[0]
+    H = np.tanh(X @ W.T)                                      # (T, k)
+    dC = 2.0 * (H.T @ H / T - np.eye(W.shape[0])) / T          # symmetric
+    dpre = 2.0 * (H @ dC) * (1 - H * H)
+    return (dpre.T @ X,)
+
+
+def decorrelation_inputs(features=32, inputs=16, samples=50, seed=4):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((features, inputs)) / np.sqrt(inputs), rng.standard_normal((samples, inputs))
+
 
 # ---------------------------------------------------------------------------
 # The same math spelled otherwise (issue 15): an optimisation holds for every ordinary
@@ -365,6 +404,27 @@ def lstm_loss_reciprocal(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
     return lstm(sigmoid_reciprocal, Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X)
 
 
+def gmm_log_likelihoods_3d(means, log_vars, logits, X):
+    """gmm_log_likelihoods with the components an explicit axis: (k, n, d) arrays, no loop."""
+    log_w = logits - np.log(np.sum(np.exp(logits)))
+    var = np.exp(log_vars)[:, None, :]                        # (k, 1, d)
+    diff = X[None, :, :] - means[:, None, :]                  # (k, n, d)
+    L = log_w[:, None] - 0.5 * np.sum(diff ** 2 / var + log_vars[:, None, :] + np.log(2 * np.pi), axis=2)
+    return L.T
+
+
+def gmm_nll_3d(means, log_vars, logits, X):
+    return mixture_nll(gmm_log_likelihoods_3d, means, log_vars, logits, X)
+
+
+def outer_broadcast(u, v):
+    return u[:, None] * v[None, :]
+
+
+def decorrelation_loss_broadcast(W, X):
+    return decorrelation(outer_broadcast, W, X)
+
+
 WORKLOADS = [
     Workload("survey", survey, survey_hand, (0, 1), survey_inputs,
              "ln x1 + x1*x2 - sin x2 at (2.0, 5.0), Python floats"),
@@ -384,6 +444,8 @@ WORKLOADS = [
              "diagonal GMM NLL, k=5 d=10 n=1000"),
     Workload("lstm", lstm_loss, lstm_hand, tuple(range(12)), lstm_inputs,
              "LSTM, hidden 32, input 16, 20 steps"),
+    Workload("decorrelation", decorrelation_loss, decorrelation_hand, (0,), decorrelation_inputs,
+             "decorrelation penalty, a loop's running total of np.outer(h, h), 32 features, 50 samples"),
     Workload("two_layer_small_new_axis", two_layer_loss_new_axis, two_layer_hand, (0, 1, 2, 3),
              lambda: two_layer_inputs(64, 100, 50, 10), "two_layer_small with m[:, None] for keepdims",
              variant_of="two_layer_small"),
@@ -393,6 +455,11 @@ WORKLOADS = [
              "lstm with the logistic function as exp(z) / (1 + exp(z))", variant_of="lstm"),
     Workload("lstm_reciprocal", lstm_loss_reciprocal, lstm_hand, tuple(range(12)), lstm_inputs,
              "lstm with the logistic function as np.reciprocal(1 + exp(-z))", variant_of="lstm"),
+    Workload("gmm_3d", gmm_nll_3d, gmm_hand, (0, 1, 2), gmm_inputs,
+             "gmm with the components an explicit axis of (k, n, d) arrays", variant_of="gmm"),
+    Workload("decorrelation_broadcast", decorrelation_loss_broadcast, decorrelation_hand, (0,),
+             decorrelation_inputs, "decorrelation with h[:, None] * h[None, :] for np.outer",
+             variant_of="decorrelation"),
 ]
 
 

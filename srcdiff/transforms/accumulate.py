@@ -6,11 +6,17 @@ taking np.stack(dzs).T @ np.stack(hs) once after the loop is the same sum in one
 as fast LSTM implementations do it; a vector added at every step beside such a product (a
 bias's gradient beside its weight's) becomes one np.sum over the rows recorded for it. A
 loop is rewritten so only when it surely runs at least once (np.stack of no rows fails)
-and the running total is read nowhere but in its own update."""
+and the running total is read nowhere but in its own update. Only np.outer is looked for:
+the canonical passes (canonical.py) make every spelling of a column times a row one,
+dz[:, None] * h[None, :] as the user or a VJP rule writes it."""
+import numpy as np
+
 from .. import naming
 from ..ir import FOR, Var, same_dtype
 from ..ir.regions import carried_count, loop_parts, read_counts, static_trips
 from ..prims import Builder
+from ..prims.shaping import unit_axes_source
+from ..prims.core import wrap
 from ..prims.creation import ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD
 from ..prims.linalg import MATMUL, OUTER, TRANSPOSE
@@ -76,7 +82,7 @@ def _defer(eqn, made):
     def rows_of(v):
         """(v at every step as the rows of a matrix, whether they are in the loop's order)."""
         if v.id not in stacked:
-            outside = whole(local.get(v.id), index)
+            outside = whole(local.get(v.id), index, local)
             if outside is not None:
                 stacked[v.id] = outside, not eqn.params.get("reverse")
             else:
@@ -111,15 +117,24 @@ def _defer(eqn, made):
 
 
 def _whole_rows(eqn, trips, builder):
-    """A function giving, for the equation making a step's vector, all steps' vectors as one
-    matrix when they are already rows of one, in index order, else None: X for X[t], and
-    np.stack(h_saved) for h_saved[t], when the loop runs t over range(len(X))."""
+    """A function giving, for the equation making a step's vector (local: the body's
+    equations), all steps' vectors as one matrix when they are already rows of one, in
+    index order, else None: X for X[t], np.stack(h_saved) for h_saved[t], and
+    np.stack(r_saved).reshape((T, m)) for r_saved[t].reshape((m,)) of recorded (1, m)
+    rows, when the loop runs t over range(len(X))."""
     start, _, step = (a.aval.value for a in eqn.ins[:3])
     if (start, step) != (0, 1):
-        return lambda made, index: None
+        return lambda made, index, local: None
     stacks = {}
 
-    def whole(made, index):
+    def whole(made, index, local):
+        source = unit_axes_source(made)
+        if source is not None and isinstance(source, Var) and source.id in local:
+            rows = whole(local[source.id], index, local)
+            if rows is None:
+                return None
+            with builder.active():
+                return np.reshape(wrap(rows), (trips, *made.outs[0].aval.shape)).atom
         if made is None or len(made.ins) != 2 or made.ins[1] is not index:
             return None
         source = made.ins[0]

@@ -1,4 +1,4 @@
-"""Factors taken out of sums along one axis of a product of matrices, rows and columns.
+"""Factors taken out of sums along one axis of a product of arrays of any rank.
 
 np.sum(g[:, None] / var * (2 * diff), axis=0) makes three (n, d) arrays to sum one down
 its rows; the same numbers are 2 * g.dot(diff) / var: one vector-matrix product, then work
@@ -6,12 +6,18 @@ on d numbers. Reverse mode builds such sums wherever a per-sample adjoint meets 
 per-feature scale (a variance, a weight row broadcast against a batch), and the rules
 that build them see one operation at a time; this pass sees the whole product.
 
-In a sum along an axis, a factor that varies only along that axis (a column, for a sum
-down the rows) goes into the vector the matrix is multiplied by; one that varies only
-across it (a row, there) multiplies the sum. A product another reader needs is made
-anyway; its sum is still taken apart when that turns it into a vector-matrix product
-(np.sum(sq / var, axis=1) is sq.dot(1 / var), a tenth of the time on narrow rows). Below
-the product, only parts nothing else reads are taken apart, so no work is done twice."""
+In a sum along an axis, a factor constant along that axis (a row, for a sum down the
+rows; a (k, 1, d) variance in a sum of (k, n, d) along n) multiplies the sum; the factors
+that vary along it go into a matrix product with the one full-size array. When they vary
+along that axis only, that is a vector-matrix product (v.dot(M), M.dot(v)); when they
+vary along other axes too, those are np.matmul's leading axes, matched element by
+element: np.sum(M * e[:, :, None], axis=1) is (e[:, None, :] @ M)[:, 0, :], per component
+of a mixture. A product of any other shape of factors is left as it is (_contraction
+says which are taken), as is one with a length-1 axis, where a factor's shape does not say
+how it varies. A product another reader needs is made anyway; its sum is still taken
+apart when that turns it into a matrix product (np.sum(sq / var, axis=1) is
+sq.dot(1 / var), a tenth of the time on narrow rows). Below the product, only parts
+nothing else reads are taken apart, so no work is done twice."""
 import numpy as np
 
 from .. import naming
@@ -19,12 +25,12 @@ from ..ir import FOR, Const, Eqn, Var
 from ..ir.regions import carried_count, read_counts
 from ..prims import Builder
 from ..prims.broadcasting import BROADCAST_TO
-from ..prims.shaping import unit_axes_source
 from ..prims.core import wrap
 from ..prims.elementwise import ADD, BINARY, NEG, SUB
 from ..prims.linalg import DOT, MATMUL, OUTER
 from ..prims.lists import LIST_ITEM
 from ..prims.reductions import SUM
+from .canonical import as_shape, as_vector
 from .simplify import dead_code
 
 MUL, DIV = BINARY["mul"], BINARY["div"]
@@ -119,6 +125,8 @@ def _item_reads(eqns, z_list, y_list):
 
 
 def _block(block, uses):
+    """uses is kept current: a product whose other reader was a sum taken apart earlier in
+    the block (the forward sum of a quotient the backward sweep sums too) is read once."""
     local = {o.id: e for e in block.eqns for o in e.outs}
     negated = {e.ins[0].id: e for e in block.eqns
                if e.prim is NEG and isinstance(e.ins[0], Var) and uses[e.ins[0].id] == 1}
@@ -137,13 +145,29 @@ def _block(block, uses):
             dropped.add(id(neg))  # -np.sum(...) is the factored sum with its sign
         built[-1].outs[0] = (neg or eqn).outs[0]
         out.extend(built)
+        for e in built:
+            uses.update(a.id for a in e.ins if isinstance(a, Var))
+        for a in eqn.ins:
+            _release(a, local, uses)
     block.eqns[:] = out
+
+
+def _release(a, local, uses):
+    """a is read once less; what made a, when nothing reads a any more (an equation with
+    that one out and no blocks), reads its operands no more either."""
+    if not isinstance(a, Var):
+        return
+    uses[a.id] -= 1
+    made = local.get(a.id)
+    if uses[a.id] == 0 and made is not None and len(made.outs) == 1 and not made.blocks:
+        for b in made.ins:
+            _release(b, local, uses)
 
 
 def _factored(eqn, local, uses, sign):
     """The equations computing eqn's value (times sign) with the factors taken out, or None."""
     along = []
-    if eqn.prim is SUM and not eqn.params.get("keepdims"):
+    if eqn.prim is SUM:
         axis = eqn.params.get("axis")
         axis = axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis
         product = eqn.ins[0]
@@ -151,22 +175,26 @@ def _factored(eqn, local, uses, sign):
         vector = [a for a in eqn.ins if len(_shape(a)) == 1]
         if len(vector) != 1:
             return None
-        axis = 0 if vector[0] is eqn.ins[0] else 1  # v.dot(P) sums down P's rows, P.dot(v) along them
-        product = eqn.ins[1 - axis]
+        product = eqn.ins[1] if vector[0] is eqn.ins[0] else eqn.ins[0]
+        # v.dot(P) sums along P's second-to-last axis (down a matrix's rows), P.dot(v) along its last
+        axis = len(_shape(product)) - (2 if vector[0] is eqn.ins[0] else 1)
         along.append(vector[0])
     else:
         return None
     shape = _shape(product)
-    if (axis not in (0, 1, -1) or not isinstance(product, Var) or shape is None or len(shape) != 2
-            or 1 in shape or product.id not in local):
+    if (type(axis) is not int or not isinstance(product, Var) or shape is None or len(shape) < 2
+            or not -len(shape) <= axis < len(shape) or 1 in shape or product.id not in local):
         return None
-    axis %= 2
+    axis %= len(shape)
+    along = [(v, tuple(k if i == axis else 1 for i, k in enumerate(shape))) for v in along]
     builder = Builder(loc=eqn.loc)
     with builder.active():
         if not along and uses[product.id] == 1 and local[product.id].prim in (ADD, SUB):
             total = _summed_terms(product, shape, axis, sign, local, uses, builder)
         else:
             total = _product_sum(product, shape, axis, along, sign, local, uses, builder)
+        if total is not None and eqn.params.get("keepdims"):
+            total = np.expand_dims(total, axis)
     if total is None or total.aval != eqn.outs[0].aval or builder.eqns[-1].outs[0] is not total.atom:
         return None
     return builder.eqns
@@ -184,15 +212,15 @@ def _product_sum(product, shape, axis, along, sign, local, uses, builder):
     flip, matrices, leaves = parts
     if len(matrices) != 1 or not (leaves or flip == -1):
         return None
-    if kept and not any(kind == "along" for (kind, _), _ in leaves):
+    if kept and not any(kind == "along" for (kind, _), _, _ in leaves):
         return None  # np.sum of the product costs what np.sum of its matrix would
     return _assemble(matrices[0], along, leaves, axis, sign * flip, local, builder)
 
 
 def _summed_terms(total, shape, axis, sign, local, uses, builder):
     """np.sum(M + row + c, axis=1) as np.sum(M, axis=1) + (np.sum(row) + d * c): a term that
-    does not vary along the axis is added once per element summed, one that varies only
-    along it adds its own sum to every result. M's own sum is taken apart in turn."""
+    does not vary along the axis is added once per element summed, one that varies along
+    it adds its own sum to every result. M's own sum is taken apart in turn."""
     terms = []
 
     def walk(a, s):
@@ -201,26 +229,29 @@ def _summed_terms(total, shape, axis, sign, local, uses, builder):
             if made.prim is NEG:
                 return walk(made.ins[0], -s)
             return walk(made.ins[0], s) and walk(made.ins[1], -s if made.prim is SUB else s)
-        kind = _kind(a, shape, axis)
-        terms.append((s, kind, a))
+        lying = _lying(a, shape)
+        kind = _kind(a, lying, axis)
+        terms.append((s, kind, a, lying))
         return kind is not None
 
-    if not walk(total, sign) or sum(kind == "matrix" for _, kind, _ in terms) != 1:
+    if not walk(total, sign) or sum(t[1] == "matrix" for t in terms) != 1:
         return None
     count = shape[axis]
-    (s, _, matrix), = [t for t in terms if t[1] == "matrix"]
+    (s, _, matrix, _), = [t for t in terms if t[1] == "matrix"]
     result = _product_sum(matrix, shape, axis, [], s, local, uses, builder) if matrix.id in local else None
     if result is None:
         result = builder.apply(SUM, [matrix], axis=axis, keepdims=False)
         result = result if s == 1 else -result
     extra = None
-    for s, kind, a in terms:
+    for s, kind, a, lying in terms:
         if kind == "matrix":
             continue
-        if kind == "along":
-            term = np.sum(_as_vector(a, count, local))
+        if kind == "along" and _batch([lying], axis):  # its sum along the axis, in its own axes
+            term = np.sum(wrap(a), axis=axis - (len(shape) - len(_shape(a))))
+        elif kind == "along":  # a vector along the axis: one number for every result
+            term = np.sum(as_vector(a, count, local))
         else:
-            term = wrap(a) if kind == "scalar" else _as_vector(a, shape[1 - axis], local)
+            term = wrap(a) if kind == "scalar" else _across(a, lying, axis, local)
             term = term * count
         term = term if s == 1 else -term
         extra = term if extra is None else extra + term
@@ -228,42 +259,81 @@ def _summed_terms(total, shape, axis, sign, local, uses, builder):
 
 
 def _assemble(matrix, along, leaves, axis, sign, local, builder):
-    """vector.dot(matrix) (or matrix.dot(vector), or np.sum(matrix, axis)) times what varies
-    across the axis: the numbers in the order a hand-writer puts them."""
-    n = matrix.aval.shape[axis]
-    vector = None
-    for a in along + [x for role, x in leaves if role == ("along", MUL)]:
-        a = _as_vector(a, n, local)
-        vector = a if vector is None else vector * a
-    for q in (x for role, x in leaves if role == ("along", DIV)):
-        vector = (wrap(1.0) if vector is None else vector) / _as_vector(q, n, local)
-    if vector is None:
-        total = builder.apply(SUM, [matrix], axis=axis, keepdims=False)
-    else:
-        total = builder.apply(DOT, [vector, matrix] if axis == 0 else [matrix, vector])
+    """The matrix's sum along the axis, contracted with what varies along it, times what
+    does not: the numbers in the order a hand-writer puts them. None when what varies
+    along the axis also varies along other axes in a way no matrix product takes."""
+    factors = along + [(x, lying) for role, x, lying in leaves if role == ("along", MUL)]
+    divisors = [(x, lying) for role, x, lying in leaves if role == ("along", DIV)]
+    total = _contraction(matrix, factors, divisors, axis, local, builder)
+    if total is None:
+        return None
     scale = sign
-    for role, x in leaves:
+    for role, x, _ in leaves:
         if role == ("scalar", MUL) and isinstance(x, Const) and type(x.value) in (int, float):
             scale *= x.value
     if scale == -1:
         total = -total
     elif scale != 1:
         total = builder.apply(MUL, [Const(scale), total])
-    m = matrix.aval.shape[1 - axis]
-    for role, x in leaves:
+    for role, x, lying in leaves:
         if role == ("across", MUL) or (role == ("scalar", MUL) and not isinstance(x, Const)):
-            total = total * (_as_vector(x, m, local) if role[0] == "across" else wrap(x))
+            total = total * (_across(x, lying, axis, local) if role[0] == "across" else wrap(x))
         elif role == ("across", DIV):
-            total = total / _as_vector(x, m, local)
+            total = total / _across(x, lying, axis, local)
         elif role == ("scalar", DIV):
             total = total / wrap(x)
     return total
 
 
+def _contraction(matrix, factors, divisors, axis, local, builder):
+    """np.sum(matrix * w, axis) as a matrix product, w the product of the factors over the
+    divisors (each given with the shape it has lying in the matrix's axes); None when no
+    matrix product takes it.
+
+    Besides the summed axis, w may vary along others: its batch axes, matched element by
+    element; the matrix's other axes are free. With no batch axes w is a vector: M.dot(w)
+    for the last axis, else w.dot(M) (M's axes after the summed one flattened into one,
+    when there are several). Batch axes are np.matmul's leading (broadcast) axes: w as a
+    row (..., 1, n) times M (..., n, free) when no batch axis follows the summed one, or
+    M times w as a column (..., n, 1) for the last axis when the one before it is free."""
+    shape = matrix.aval.shape
+    rank, n = len(shape), shape[axis]
+    if not factors and not divisors:
+        return builder.apply(SUM, [matrix], axis=axis, keepdims=False)
+    batch = _batch([lying for _, lying in factors + divisors], axis)
+    if not batch:
+        layout = lambda lying: (n,)
+    elif axis == rank - 1 and rank - 2 not in batch:
+        layout = lambda lying: lying[:-2] + (n, 1)
+    elif axis < rank - 1 and all(i < axis for i in batch):
+        layout = lambda lying: lying[:axis] + (1, n)
+    else:
+        return None
+    w = None
+    for x, lying in factors:
+        x = as_shape(x, layout(lying), local)
+        w = x if w is None else w * x
+    for q, lying in divisors:
+        w = (wrap(1.0) if w is None else w) / as_shape(q, layout(lying), local)
+    product = DOT if not batch else MATMUL
+    if axis == rank - 1:
+        total = builder.apply(product, [matrix, w])
+    else:
+        m = matrix if axis == rank - 2 else np.reshape(wrap(matrix), shape[:axis] + (n, int(np.prod(shape[axis + 1:]))))
+        total = builder.apply(product, [w, m])
+    summed = shape[:axis] + shape[axis + 1:]
+    return total if total.aval.shape == summed else np.reshape(total, summed)
+
+
+def _batch(lyings, axis):
+    """The axes other than the summed one along which these operands vary."""
+    return {i for lying in lyings for i, d in enumerate(lying) if i != axis and d != 1}
+
+
 def _parts(atom, shape, axis, local, uses):
-    """(sign, matrices, [((kind, MUL or DIV), leaf)]) of a product of shape (n, d) whose
-    (n, d) parts nothing else reads: kind "along" varies only along the axis, "across"
-    only across it, "scalar" not at all; a DIV leaf divides. None for anything else."""
+    """(sign, matrices, [((kind, MUL or DIV), leaf, the shape it has lying in the product)])
+    of a product of this shape whose parts of that shape nothing else reads (see _kind
+    for the kinds; a DIV leaf divides). None for anything else."""
     sign, matrices, leaves = 1, [], []
 
     def walk(a, top=False):
@@ -281,13 +351,15 @@ def _parts(atom, shape, axis, local, uses):
                 return walk(made.ins[0]) and divisor(made.ins[1])
             if made.prim is OUTER and all(_shape(v) == (k,) for v, k in zip(made.ins, shape)):
                 # np.outer(u, w) is u as a column times w as a row
-                leaves.extend(((("along" if i == axis else "across"), MUL), v) for i, v in enumerate(made.ins))
+                for lying, v in zip(((shape[0], 1), (1, shape[1])), made.ins):
+                    leaves.append(((_kind(v, lying, axis), MUL), v, lying))
                 return True
-        kind = _kind(a, shape, axis)
+        lying = _lying(a, shape)
+        kind = _kind(a, lying, axis)
         if kind == "matrix":
             matrices.append(a)
         elif kind is not None:
-            leaves.append(((kind, MUL), a))
+            leaves.append(((kind, MUL), a, lying))
         return kind is not None
 
     def divisor(q):
@@ -296,10 +368,11 @@ def _parts(atom, shape, axis, local, uses):
         if made is not None and made.prim is NEG and uses[q.id] == 1:
             sign = -sign
             q = made.ins[0]
-        kind = _kind(q, shape, axis)
+        lying = _lying(q, shape)
+        kind = _kind(q, lying, axis)
         if kind in (None, "matrix"):
             return False
-        leaves.append(((kind, DIV), q))
+        leaves.append(((kind, DIV), q, lying))
         return True
 
     if not walk(atom, top=True):
@@ -307,32 +380,41 @@ def _parts(atom, shape, axis, local, uses):
     return sign, matrices, leaves
 
 
-def _kind(a, shape, axis):
-    """How a broadcast operand of a product of shape (n, d) varies, seen from a sum along axis."""
-    s = _shape(a)
-    if s is None or a.aval.dtype is None or a.aval.dtype.kind not in "fiub":
+def _kind(a, lying, axis):
+    """How a broadcast operand of a product varies, seen from a sum along axis, given the
+    shape it has lying in the product: "matrix" along every axis, "scalar" along none,
+    "along" the summed axis (and maybe others), "across" others only (constant along the
+    sum, it multiplies the sum); None for anything else."""
+    if lying is None or a.aval.dtype is None or a.aval.dtype.kind not in "fiub":
         return None
-    if s == shape:
+    if 1 not in lying:
         return "matrix"  # a mask too: v.dot(mask) is a float product
     if a.aval.dtype.kind == "b":
         return None
-    if s == ():
+    if _shape(a) == ():
         return "scalar"
-    if s == (shape[0], 1):
-        return "along" if axis == 0 else "across"
-    if s in (shape[1:], (1, shape[1])):
-        return "along" if axis == 1 else "across"
-    return None
+    if all(d == 1 for d in lying):
+        return None  # (1, 1): not the scalar it stands for, to the shapes
+    return "along" if lying[axis] != 1 else "across"
 
 
-def _as_vector(a, n, local):
-    """A row or column of n numbers as a vector: v itself for v[:, None] or np.expand_dims(v, 0)."""
-    if _shape(a) == (n,):
-        return wrap(a)
-    source = unit_axes_source(local.get(a.id) if isinstance(a, Var) else None)
-    if source is not None and _shape(source) == (n,):
-        return wrap(source)
-    return np.reshape(wrap(a), (n,))
+def _lying(a, shape):
+    """The shape a has lying in a product of this shape (leading 1s put in, as broadcasting
+    does), or None when it does not broadcast to it without growing it."""
+    s = _shape(a)
+    if s is None or len(s) > len(shape):
+        return None
+    lying = (1,) * (len(shape) - len(s)) + s
+    return lying if all(d in (1, k) for d, k in zip(lying, shape)) else None
+
+
+def _across(x, lying, axis, local):
+    """x, constant along the summed axis, in the shape that multiplies the sum: the summed
+    axis taken out, and leading 1s (a vector, for a matrix's row or column)."""
+    kept = lying[:axis] + lying[axis + 1:]
+    while kept[0] == 1:
+        kept = kept[1:]
+    return as_shape(x, kept, local)
 
 
 def _shape(a):

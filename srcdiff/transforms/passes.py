@@ -38,6 +38,7 @@ PRIMAL = (
     Pass("simplify-primal", simplify, "identities, common subexpressions, dead code, loop invariants"),
 )
 DERIVATIVE = (
+    Pass("canonical-derivative", canonicalise, "the canonical spellings again, for the products the VJP rules made"),
     Pass("outer-sums", defer_outer_sums, "a loop's per-step outer products summed after it as one product"),
     Pass("factor", factor_sums, "factors constant along a sum's axes taken out of the sum"),
     Pass("simplify", simplify, "identities, common subexpressions, dead code, loop invariants"),

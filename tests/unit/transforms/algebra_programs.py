@@ -82,7 +82,7 @@ PROGRAMS = {
 
 
 def row_times_column(c, b):
-    return np.sum(np.tanh(c[:, None] * b))
+    return np.sum(np.tanh(c[:, None] * (X + b)))
 
 
 def minus_a_sine(x):
