@@ -141,14 +141,14 @@ class Calls:
             raise UnsupportedSyntaxError(
                 f"recursive call to {fn.__name__}() with a tuple, list or dict argument is not supported",
                 self.parsed.loc(node), "hint: pass arrays and numbers, or write the recursion as a loop.")
-        target = self.functions.get(frame_key)
+        target = self.session.functions.get(frame_key)
         if target is None:
-            target = CallTarget(_unique(fn.__name__, self.functions))
+            target = CallTarget(_unique(fn.__name__, self.session.functions))
             target.out_avals = None  # unknown until the function has been lowered once
-            self.functions[frame_key] = target
+            self.session.functions[frame_key] = target
             for _ in range(3):
                 callee = type(self)(frame.fn, [_forget(v.aval) for v in values], parsed=frame.parsed,
-                                    outer=frame.outer, functions=self.functions, stack=(frame_key,), node=fn_node)
+                                    outer=frame.outer, session=self.session, stack=(frame_key,), node=fn_node)
                 callee.on_its_own = True
                 target.function = callee.lower()
                 avals = [r.aval for r in target.function.results]
@@ -231,10 +231,10 @@ class Derivatives:
             fun, primals, tangents = args[0], _values(args[1]), _values(args[2])
             _known(fun, "srcdiff.jvp", self, node)
             _all_values(primals + tangents, self, node)
-            if self.jvp_ir is None:
+            if self.session.jvp_ir is None:
                 raise NonDifferentiableError("srcdiff.jvp is called here, but this lowering was given no way "
                                              "to differentiate it", self.parsed.loc(node))
-            low, fn, wrt = self._derivative_part(lambda: self.jvp_ir(fun, [_forget(p.aval) for p in primals]), node)
+            low, fn, wrt = self._derivative_part(lambda: self.session.jvp_ir(fun, [_forget(p.aval) for p in primals]), node)
             outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
             n = len(low.fn.results)
             return _tree(low.out_tree, outs[:n]), _tree(low.out_tree, outs[n:])
@@ -275,7 +275,7 @@ class Derivatives:
         rewrite(fn.body)
         for e in fn.body.eqns:
             self.builder.append(e)
-        self.guards.extend(guards)
+        self.session.guards.extend(guards)
         return [T(get(r)) for r in fn.body.results]
 
 

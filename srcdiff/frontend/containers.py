@@ -46,7 +46,7 @@ class Containers:
     def subscript(self, value, index, node):
         """Indexing a Python container: by a key known now, or (a list) by a traced int."""
         item = self._subscript(value, index, node)
-        return self.external(item) if id(value) in self.outside and not isinstance(item, T) else item
+        return self.external(item) if id(value) in self.session.outside and not isinstance(item, T) else item
 
     def _subscript(self, value, index, node):
         if isinstance(value, dict):
@@ -223,7 +223,7 @@ class Containers:
                         raise self.view_written_in_loop(name, None, self.loops[-1])
                     return seen_through(new)
             return value
-        if not isinstance(value, (list, tuple, dict)) or id(value) in self.outside:
+        if not isinstance(value, (list, tuple, dict)) or id(value) in self.session.outside:
             return value
         if id(value) not in memo:
             memo[id(value)] = value  # a container holding itself

@@ -518,7 +518,7 @@ class ControlFlow:
         if _contains(node.body, ast.Break) or _contains(node.body, ast.Continue):
             raise self.unsupported(node, "break/continue in a loop over a tuple or list",
                                    "loop over range(len(...)) instead")
-        outside = id(items) in self.outside
+        outside = id(items) in self.session.outside
         for item in items:
             self.assign(node.target, self.external(item) if outside else item)
             self.lower_stmts(node.body)

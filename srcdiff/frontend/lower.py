@@ -9,6 +9,7 @@ import builtins
 import inspect
 import operator
 import types
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .protocol import IR_METHOD, is_jvp
+from .state import Session
 from ..source import own_signature, parse_function, unwrap
 
 BINOPS = {
@@ -69,8 +71,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
     """Lowers one function body. A call to another user function gets a frame of its own
     (its own names) that writes into the caller's current block: the call is inlined."""
 
-    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, structures=None, functions=None,
-                 stack=None, node=None, jvp_ir=None):
+    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, structures=None, session=None,
+                 stack=None, node=None):
         self.fn = fn
         self.parsed = parsed or parse_function(fn)
         self.node = node or self.parsed.node  # a nested def's own node when it is lowered on its own
@@ -82,28 +84,21 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.regions = 0  # how many of this frame's ifs and loops are being lowered
         self.on_its_own = False  # a recursive function, lowered once as a function of its own
         self.params = []  # the parameters, once lower() made them
+        self.session = caller.session if caller is not None else session
         if caller is None:
             self.builder = Builder()
-            self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)
-            self.outside = {}  # id -> a list, tuple or dict from outside the function (guarded)
             self.written = set()  # ids of array values written into (x[i] = v, x += v)
             self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
             self.changed_from = {}  # id of an array value changed in place -> (it, the value it changed)
             self.loops = []  # locations of the loops being lowered, innermost last
-            self.functions = {} if functions is None else functions  # recursive functions, by call signature
             self.stack = stack  # (function, argument signature) of each call being inlined
-            self.jvp_ir = jvp_ir  # the compiler's hook for srcdiff.jvp called inside (derivatives.py)
         else:
             self.builder = caller.builder
-            self.guards = caller.guards
-            self.outside = caller.outside
             self.written = caller.written
             self.may_alias = caller.may_alias
             self.changed_from = caller.changed_from
             self.loops = caller.loops
-            self.functions = caller.functions
             self.stack = caller.stack
-            self.jvp_ir = caller.jvp_ir
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
         if inspect.ismethod(fn):  # model.loss: self is the object it was taken from
@@ -349,12 +344,12 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 value = cell.cell_contents
             except ValueError:
                 raise NonDifferentiableError(f"free variable {name!r} is not bound yet", self.parsed.loc(node)) from None
-            self.guards.append((cell, None, value))
+            self.session.guards.append((cell, None, value))
             return self.external(value)
         namespace = self.fn.__globals__
         if name in namespace:
             value = namespace[name]
-            self.guards.append((namespace, name, value))
+            self.session.guards.append((namespace, name, value))
             return self.external(value, name)
         if hasattr(builtins, name):
             return getattr(builtins, name)
@@ -419,13 +414,13 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
             result = func(*args, **kwargs)  # params.items(), .keys(), d.get("k", x): the structure is static
             result = list(result) if isinstance(result, _DICT_VIEWS) else result
-            if id(owner) in self.outside:  # what a container from outside holds is read like a global
+            if id(owner) in self.session.outside:  # what a container from outside holds is read like a global
                 if isinstance(result, list):
                     result = [self.external(r) if not isinstance(r, tuple) else tuple(self.external(v) for v in r)
                               for r in result]
-                    self.outside[id(result)] = result
+                    self.session.outside[id(result)] = result
                 elif isinstance(result, dict):  # d.copy(): its items are read when they are
-                    self.outside[id(result)] = result
+                    self.session.outside[id(result)] = result
                 elif not isinstance(result, (T, int, type(None))):  # d.get("k", x)
                     result = self.external(result)
             return result
@@ -467,19 +462,19 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.parsed.loc(node)) from None
         if isinstance(obj, types.ModuleType):
             if not _fixed_module(obj):
-                self.guards.append((vars(obj), attr, value))
+                self.session.guards.append((vars(obj), attr, value))
             return self.external(value)
         own = getattr(obj, "__dict__", None)
         if isinstance(own, dict) and attr in own:
-            self.guards.append((own, attr, value))
+            self.session.guards.append((own, attr, value))
             return self.external(value)
         classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
         holder = next((k for k in classes if attr in vars(k)), None)
         if holder is not None and not _fixed_module_name(holder.__module__):
             declared = vars(holder)[attr]
-            self.guards.append((vars(holder), attr, declared))
+            self.session.guards.append((vars(holder), attr, declared))
             if isinstance(own, dict):
-                self.guards.append((own, attr, MISSING))  # and the object does not get one of its own
+                self.session.guards.append((own, attr, MISSING))  # and the object does not get one of its own
             if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
                 return self.call_function(declared.fget, [self.external(obj)], {}, node)
         return self.external(value)
@@ -489,10 +484,10 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         a container from outside), as the lowering holds it: a number as a constant, an array
         as an external constant (its elements are read when the derivative runs), a list or
         dict with a guard on what it holds (srcdiff/guards.py)."""
-        if isinstance(value, (list, dict, tuple)) and id(value) not in self.outside:
-            self.outside[id(value)] = value
+        if isinstance(value, (list, dict, tuple)) and id(value) not in self.session.outside:
+            self.session.outside[id(value)] = value
             if not isinstance(value, tuple):
-                self.guards.append((value, CONTENTS, snapshot(value)))
+                self.session.guards.append((value, CONTENTS, snapshot(value)))
         return static_value(value, name)
 
     def expr_Subscript(self, node):
@@ -628,8 +623,16 @@ def _leaf_name(name, path):
     return "_".join([name] + [str(k) for k in path])
 
 
+class Lowered(NamedTuple):
+    """What the compiler needs of a lowering besides the IR."""
+
+    out_tree: object  # the output structure: leaf positions in tuples and lists (pytree.py)
+    guards: list  # what the compiled code assumed (Session.guards)
+
+
 def lower(fn, arg_avals, structures=None, jvp_ir=None):
-    """(Function, lowering) — the lowering keeps guards and the output structure. jvp_ir is
-    how a call of srcdiff.jvp inside gets its IR (derivatives.py): the compiler's to give."""
-    lowering = Lowering(unwrap(fn), arg_avals, structures=structures, jvp_ir=jvp_ir)
-    return lowering.lower(), lowering
+    """(Function, Lowered). jvp_ir is how a call of srcdiff.jvp inside gets its IR
+    (protocol.py): the compiler's to give."""
+    lowering = Lowering(unwrap(fn), arg_avals, structures=structures, session=Session(jvp_ir=jvp_ir))
+    fn = lowering.lower()
+    return fn, Lowered(lowering.out_tree, lowering.session.guards)
