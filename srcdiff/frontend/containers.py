@@ -97,7 +97,7 @@ class Containers:
         elif isinstance(container, T):
             self.refuse_view(container, base.id, target)
             self.refuse_maybe_alias(container, base.id, target)
-            self.written.add(container.atom.id if isinstance(container.atom, Var) else None)
+            self.aliases.wrote(container.atom)
             new = update(container, index, value)
             if not new.atom.hint:
                 new.atom.hint = base.id
@@ -121,13 +121,13 @@ class Containers:
         from .control import RESULT
 
         names = {n: v for n, v in self.env.items() if n not in (name, RESULT) and isinstance(v, T)}
-        ids, where = self.may_alias.get(id(array.atom), (set(), ""))
+        ids, where = self.aliases.may_alias.get(id(array.atom), (set(), ""))
         others = sorted(n for n, v in names.items() if id(v.atom) in ids)
         holder = name  # the name bound to the array on some paths only
         if not others:  # the other way round: a name bound to an array that may be this one
             for n, v in names.items():
-                if id(array.atom) in self.may_alias.get(id(v.atom), ((), ""))[0]:
-                    others, where, holder = [n], self.may_alias[id(v.atom)][1], n
+                if id(array.atom) in self.aliases.may_alias.get(id(v.atom), ((), ""))[0]:
+                    others, where, holder = [n], self.aliases.may_alias[id(v.atom)][1], n
                     break
         if others:
             original = others[0] if holder == name else name
@@ -178,15 +178,6 @@ class Containers:
             "follows outside loops but not inside them", loc,
             f"take a copy where {view} is made ({view} = ....copy()), or make {view} after the writes")
 
-    def same_object(self, old, new):
-        """Value new is the array value old is (ids of their atoms): what may be the old
-        array may be the new one, and the new one may be what the old may be."""
-        for ids, _ in self.may_alias.values():
-            if old in ids:
-                ids.add(new)
-        if old in self.may_alias:
-            self.may_alias[new] = self.may_alias[old]
-
     def rebind(self, old, new, seen=None, loc=None, memo=None):
         """Every name bound to the old object now sees the new one: here, in the frames
         this function is inlined into (an argument written into is the caller's array) and
@@ -202,8 +193,8 @@ class Containers:
             if renewed is not v:
                 self.env[k] = renewed
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
-            self.same_object(id(old.atom), id(new.atom))
-            self.changed_from[id(new.atom)] = (new.atom, old.atom)
+            self.aliases.same_object(id(old.atom), id(new.atom))
+            self.aliases.changed(new.atom, old.atom)
         if self.regions:
             return  # the other frames are outside this if or loop: they see its out (changed_in_region)
         self.refuse_reaching_out(old, loc)
@@ -219,8 +210,8 @@ class Containers:
             if isinstance(old, T) and isinstance(new, T):
                 seen_through = self.view_of(value, old, loc, name)
                 if seen_through is not None:  # a view of the array sees the write: the same view of the new one
-                    if self.loops:
-                        raise self.view_written_in_loop(name, None, self.loops[-1])
+                    if self.aliases.loops:
+                        raise self.view_written_in_loop(name, None, self.aliases.loops[-1])
                     return seen_through(new)
             return value
         if not isinstance(value, (list, tuple, dict)) or id(value) in self.session.outside:
@@ -237,13 +228,6 @@ class Containers:
                 memo[id(value)] = type(value)(items) if changed else value
         return memo[id(value)]
 
-    def is_changed(self, before, after):
-        """Whether value `after` is the array `before`, changed in place or not at all."""
-        a = after.atom
-        while a is not before.atom and id(a) in self.changed_from:
-            a = self.changed_from[id(a)][1]
-        return a is before.atom
-
     def changed_in_region(self, before, out, paths, loc):
         """After one of this frame's ifs or loops, `out` is what the array `before` became.
         paths: (start, end, wrote) for each way through the region (an if's two sides, a
@@ -255,9 +239,9 @@ class Containers:
         if not (isinstance(before, T) and isinstance(out, T)) or all(
                 isinstance(end, T) and end.atom is start.atom for start, end, _ in paths):
             return
-        same = [isinstance(end, T) and self.is_changed(start, end) for start, end, _ in paths]
+        same = [isinstance(end, T) and self.aliases.is_changed(start, end) for start, end, _ in paths]
         if all(same):
-            self.changed_from[id(out.atom)] = (out.atom, before.atom)
+            self.aliases.changed(out.atom, before.atom)
             if not self.regions:
                 self.refuse_reaching_out(before, loc)
                 seen = {id(self)}
@@ -290,7 +274,7 @@ class Containers:
         it was given (or one of the function it is defined in) would not reach that array."""
         if not (self.on_its_own and isinstance(array, T)):
             return
-        if any(self.is_changed(T(p), array) for p in self.params) or self.held_elsewhere(array):
+        if any(self.aliases.is_changed(T(p), array) for p in self.params) or self.held_elsewhere(array):
             raise NonDifferentiableError(
                 "a recursive function writes into an array from outside it (an argument, or a variable of the "
                 "function it is defined in); srcdiff makes the function one of its own, where the write would not "

@@ -188,10 +188,10 @@ class ControlFlow:
         shared = _shared_on_one_path(results, reps)
         for k in reps:  # an out that is an array from before the if, or another out, on one path only
             sources = {id(as_atom(results[0][k])), id(as_atom(results[1][k]))}
-            ids = self._reach(sources & earlier) if len(sources) > 1 else set()
+            ids = self.aliases.reach(sources & earlier) if len(sources) > 1 else set()
             ids |= {id(outs[j]) for j in shared[k]}
             if ids:
-                self.may_alias[id(outs[k])] = (ids, f"if at line {node.lineno}")
+                self.aliases.maybe(outs[k], ids, f"if at line {node.lineno}")
         it = iter([outs[k] for k in slot])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
@@ -208,13 +208,13 @@ class ControlFlow:
         side = _Side(Builder(parent=outer_builder), dict(env))
         self.builder, self.env = side.builder, side.env
         self.regions += 1
-        known = set(self.changed_from)
+        known = set(self.aliases.changed_from)
         try:
             with side.builder.active():
                 yield side
         finally:
             side.env = self.env
-            side.wrote = {id(v[1]) for k, v in self.changed_from.items() if k not in known}  # arrays written into
+            side.wrote = self.aliases.changes_since(known)  # arrays written into
             self.regions -= 1
             self.builder, self.env = outer_builder, outer_env
 
@@ -380,12 +380,12 @@ class ControlFlow:
         for name in carried:  # a list the body appends to becomes a list value the loop carries
             if isinstance(self.env.get(name), list) and name in _appended_names(node.body):
                 self.env[name] = lists.to_list(self.env[name])
-        carried = carried + self._aliases(carried, _written_names(node.body), node)
-        self.loops.append(self.parsed.loc(node))
+        carried = carried + self._carried_aliases(carried, _written_names(node.body), node)
+        self.aliases.loops.append(self.parsed.loc(node))
         try:
             self._loop_body(kind, node, carried, body, lead, test)
         finally:
-            self.loops.pop()
+            self.aliases.loops.pop()
 
     def _loop_body(self, kind, node, carried, body, lead, test):
         trips = _static_trips(lead) if kind is FOR else None
@@ -406,7 +406,7 @@ class ControlFlow:
                 own = {k: Var(avals[k], _hint(leaf_names[k])) for k in reps}
                 params = [own[slot[k]] for k in range(len(inits))]
                 for k in reps:  # the first iteration starts from the init, which may be another name's array
-                    self.same_object(id(as_atom(inits[k])), id(own[k]))
+                    self.aliases.same_object(id(as_atom(inits[k])), id(own[k]))
                 index = Var(INT, _target_hint(node)) if kind is FOR else None
                 cond_block = None
                 if test is not None:
@@ -415,7 +415,7 @@ class ControlFlow:
                             as side:
                         go = test()
                     cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
-                written_before = set(self.written)
+                written_before = set(self.aliases.written)
                 with self.isolated(self._bound(before, structures, params)) as side:
                     body(T(index)) if kind is FOR else body()
                     results = []
@@ -428,7 +428,7 @@ class ControlFlow:
                         results.extend(leaves)
                 apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
                 if apart:
-                    if any(own[k].id in self.written for k in apart):
+                    if any(own[k].id in self.aliases.written for k in apart):
                         names = sorted({n for n, k in zip(leaf_names, slot) if k in apart})
                         raise NonDifferentiableError(
                             f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
@@ -436,7 +436,7 @@ class ControlFlow:
                             self.parsed.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
                             "reach the other names, or write through one name only")
                     split |= {id(as_atom(inits[k])) for k in apart}
-                    self.written.intersection_update(written_before)
+                    self.aliases.written.intersection_update(written_before)
                     continue
                 new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
                 if all(a.same(b) for a, b in zip(avals, new_avals)):
@@ -447,7 +447,7 @@ class ControlFlow:
             if not missed:
                 break
             carried = carried + missed
-            self.written.intersection_update(written_before)
+            self.aliases.written.intersection_update(written_before)
         leaked = [n for n in _assigned_names(node.body) if n not in structures and n in side.env]
         body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
                            [as_atom(results[k]) for k in reps])
@@ -461,16 +461,14 @@ class ControlFlow:
         self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
                                 [outs[k] for k in reps], {}, self.builder.loc, blocks))
         for k in reps:  # a carried array written in place is still the object it started as
-            for ids, _ in self.may_alias.values():
-                if id(as_atom(inits[k])) in ids:
-                    ids.add(id(outs[k]))
+            self.aliases.also_maybe(id(as_atom(inits[k])), id(outs[k]))
         for k in reps:
             # a loop that may not run gives back what it started from; so does one whose body
             # may pass its value through (a = a * 2 under an if, or after a continue)
             result = as_atom(results[k])
-            passed_through = result is own[k] or id(own[k]) in self._reach({id(result)})
+            passed_through = result is own[k] or id(own[k]) in self.aliases.reach({id(result)})
             if isinstance(as_atom(inits[k]), Var) and result is not own[k] and (not trips or passed_through):
-                self.may_alias[id(outs[k])] = (self._reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
+                self.aliases.maybe(outs[k], self.aliases.reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
         it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
             self.env[name] = _rebuild(structure, it, name)
@@ -481,16 +479,7 @@ class ControlFlow:
             self.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
                                              "but not before it; give it a value before the loop")
 
-    def _reach(self, ids):
-        """These arrays and every array they may be in turn."""
-        ids, todo = set(ids), list(ids)
-        while todo:
-            for more in self.may_alias.get(todo.pop(), (set(), ""))[0] - ids:
-                ids.add(more)
-                todo.append(more)
-        return ids
-
-    def _aliases(self, carried, written, node):
+    def _carried_aliases(self, carried, written, node):
         """Names bound to an array that a name the body writes into is bound to. A view of
         such an array (a = x[1:] before a loop writing x[2] = v) is refused: the loop would
         have to carry it as a view; so is writing into a view made before the loop, which

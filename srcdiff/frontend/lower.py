@@ -23,7 +23,7 @@ from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .protocol import IR_METHOD, is_jvp
-from .state import Session
+from .state import Aliasing, Session
 from ..source import own_signature, parse_function, unwrap
 
 BINOPS = {
@@ -87,17 +87,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         self.session = caller.session if caller is not None else session
         if caller is None:
             self.builder = Builder()
-            self.written = set()  # ids of array values written into (x[i] = v, x += v)
-            self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
-            self.changed_from = {}  # id of an array value changed in place -> (it, the value it changed)
-            self.loops = []  # locations of the loops being lowered, innermost last
+            self.aliases = Aliasing()
             self.stack = stack  # (function, argument signature) of each call being inlined
         else:
             self.builder = caller.builder
-            self.written = caller.written
-            self.may_alias = caller.may_alias
-            self.changed_from = caller.changed_from
-            self.loops = caller.loops
+            self.aliases = caller.aliases
             self.stack = caller.stack
         code = fn.__code__
         self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
@@ -226,7 +220,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 value = self._cast_in_place(current, value, name, node)
                 self.refuse_view(current, name, node)
                 self.refuse_maybe_alias(current, name, node)
-                self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
+                self.aliases.wrote(current.atom)
                 self.rebind(current, value, loc=self.parsed.loc(node))
             elif kind == "unknown":
                 # in place if it is an array, a new value if a number: the same unless another
