@@ -7,6 +7,7 @@ list in the emitted code). Item assignment `x[i] = v` makes a new array value;
 every name bound to the old one sees the new one, as Python's aliasing would have
 it, and the emitted code writes in place when nothing reads the old value."""
 import ast
+import itertools
 import operator
 from collections.abc import Hashable
 
@@ -19,12 +20,17 @@ from ..prims import lists
 from ..prims.core import shares_memory
 from ..prims.indexing import update
 from ..prims.shaping import RESHAPE
+from .control import RESULT, Known, _static_truth, _written_names
 
 COMPREHENSION_UNROLL = 32  # a comprehension over a constant range this short is written out
 
 
 class Containers:
-    """Mixed into Lowering."""
+    """Part of Lowering (lower.py; its state is frontend/state.py's): Python containers,
+    item assignment and comprehensions, and the rebinding a write into an array makes in
+    every frame that holds it (frame.env of each, aliases for what is one object)."""
+
+    __slots__ = ()
 
     def expr_Dict(self, node):
         out = {}
@@ -40,7 +46,7 @@ class Containers:
             key = key.const_value(_MISSING)
         if key is _MISSING or not isinstance(key, (str, int, float, bool, tuple)):
             raise NonDifferentiableError("dict keys must be known when compiling (a string or a number)",
-                                         self.parsed.loc(node))
+                                         self.loc(node))
         return key
 
     def subscript(self, value, index, node):
@@ -52,7 +58,7 @@ class Containers:
         if isinstance(value, dict):
             key = index.const_value(_MISSING) if isinstance(index, T) else index
             if not isinstance(key, Hashable) or key not in value:
-                raise NonDifferentiableError(f"key {key!r} is not in the dict", self.parsed.loc(node))
+                raise NonDifferentiableError(f"key {key!r} is not in the dict", self.loc(node))
             return value[key]
         if isinstance(value, (tuple, list)):
             i = index.const_value(_MISSING) if isinstance(index, T) else index
@@ -60,17 +66,17 @@ class Containers:
                 i = slice(*[b.const_value(_MISSING) if isinstance(b, T) else b for b in (i.start, i.stop, i.step)])
                 if not all(b is None or isinstance(b, int) for b in (i.start, i.stop, i.step)):
                     raise NonDifferentiableError("a slice of a list or tuple needs bounds known when compiling",
-                                                 self.parsed.loc(node), "slice with integers, or use an array")
+                                                 self.loc(node), "slice with integers, or use an array")
             if isinstance(i, (int, slice)) and i is not _MISSING:
                 try:
                     return value[i]
                 except IndexError:
                     raise NonDifferentiableError(f"index {i} is out of range for {len(value)} items",
-                                                 self.parsed.loc(node)) from None
+                                                 self.loc(node)) from None
             if isinstance(index, T):
                 return lists.list_item(lists.to_list(value), index)
         raise NonDifferentiableError(f"cannot index a {type(value).__name__} with this subscript",
-                                     self.parsed.loc(node))
+                                     self.loc(node))
 
     # -- x[i] = v ------------------------------------------------------------------
 
@@ -88,7 +94,7 @@ class Containers:
             i = index.const_value(_MISSING) if isinstance(index, T) else index
             if not isinstance(i, int):
                 raise NonDifferentiableError("a list item can be assigned only at an index known when compiling",
-                                             self.parsed.loc(target))
+                                             self.loc(target))
             new = list(container)
             new[i] = value
         elif isinstance(container, T) and container.aval.kind == "list":
@@ -102,25 +108,23 @@ class Containers:
             if not new.atom.hint:
                 new.atom.hint = base.id
         else:
-            raise NonDifferentiableError(f"cannot assign into a {type(container).__name__}", self.parsed.loc(target))
-        self.rebind(container, new, loc=self.parsed.loc(target))
+            raise NonDifferentiableError(f"cannot assign into a {type(container).__name__}", self.loc(target))
+        self.rebind(container, new, loc=self.loc(target))
 
     def refuse_view(self, array, name, node):
-        eqn = self.builder.producer(array.atom)
+        eqn = self.frame.builder.producer(array.atom)
         if eqn is not None and _is_view(eqn):
             what = "an item of a list, and writing into it would change the list's item" if eqn.prim is lists.LIST_ITEM \
                 else f"a view of another array ({eqn.prim.name}), and writing into it would change that array"
             raise NonDifferentiableError(
-                f"{name} is {what} too, which srcdiff does not follow", self.parsed.loc(node),
+                f"{name} is {what} too, which srcdiff does not follow", self.loc(node),
                 f"write into the original array, or take a copy first: {name} = {name}.copy()",
             )
 
     def refuse_maybe_alias(self, array, name, node):
         """A write into an array that is another name's array on some paths only. The value
         returned from inside a loop or if is not such a name: after the return nothing writes."""
-        from .control import RESULT
-
-        names = {n: v for n, v in self.env.items() if n not in (name, RESULT) and isinstance(v, T)}
+        names = {n: v for n, v in self.frame.env.items() if n not in (name, RESULT) and isinstance(v, T)}
         ids, where = self.aliases.may_alias.get(id(array.atom), (set(), ""))
         others = sorted(n for n, v in names.items() if id(v.atom) in ids)
         holder = name  # the name bound to the array on some paths only
@@ -133,7 +137,7 @@ class Containers:
             original = others[0] if holder == name else name
             raise NonDifferentiableError(
                 f"{name} is the same array as {', '.join(others)} on some paths through the {where} and not "
-                "on others, so whether this write changes it depends on the path taken", self.parsed.loc(node),
+                "on others, so whether this write changes it depends on the path taken", self.loc(node),
                 f"take a copy on the path that binds {holder} to {original} ({holder} = {original}.copy()), or "
                 "write into it on every path")
 
@@ -146,7 +150,7 @@ class Containers:
         chain = []
         atom = value.atom
         while True:
-            eqn = self.builder.producer(atom)
+            eqn = self.frame.builder.producer(atom)
             if eqn is None or not _is_view(eqn):
                 return None
             chain.append(eqn)
@@ -161,7 +165,7 @@ class Containers:
 
         def replay(new):
             for eqn in reversed(chain):
-                new = self.builder.apply(eqn.prim, [new, *eqn.ins[1:]], **eqn.params)
+                new = self.frame.builder.apply(eqn.prim, [new, *eqn.ins[1:]], **eqn.params)
             return new
 
         return replay
@@ -188,19 +192,19 @@ class Containers:
         if id(self) in seen:
             return
         seen.add(id(self))
-        for k, v in list(self.env.items()):
+        for k, v in list(self.frame.env.items()):
             renewed = self._renewed(v, old, new, memo, k, loc)
             if renewed is not v:
-                self.env[k] = renewed
+                self.frame.env[k] = renewed
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
             self.aliases.same_object(id(old.atom), id(new.atom))
             self.aliases.changed(new.atom, old.atom)
-        if self.regions:
+        if self.frame.regions:
             return  # the other frames are outside this if or loop: they see its out (changed_in_region)
         self.refuse_reaching_out(old, loc)
-        for frame in (self.caller, self.outer):
-            if frame is not None:
-                frame.rebind(old, new, seen, loc, memo)
+        for lowering in (self.frame.caller, self.frame.outer):
+            if lowering is not None:
+                lowering.rebind(old, new, seen, loc, memo)
 
     def _renewed(self, value, old, new, memo, name, loc):
         """value, with new where it holds old (itself, an item of a container, a view)."""
@@ -242,12 +246,12 @@ class Containers:
         same = [isinstance(end, T) and self.aliases.is_changed(start, end) for start, end, _ in paths]
         if all(same):
             self.aliases.changed(out.atom, before.atom)
-            if not self.regions:
+            if not self.frame.regions:
                 self.refuse_reaching_out(before, loc)
                 seen = {id(self)}
-                for frame in (self.caller, self.outer):
-                    if frame is not None:
-                        frame.rebind(before, out, seen, loc)
+                for lowering in (self.frame.caller, self.frame.outer):
+                    if lowering is not None:
+                        lowering.rebind(before, out, seen, loc)
         elif any(wrote for _, _, wrote in paths) and self.held_elsewhere(before):
             raise NonDifferentiableError(
                 "an array of the calling function is written into here, but on some paths the name is bound to "
@@ -259,22 +263,21 @@ class Containers:
         """A nested function that writes into an array of the function it was defined in
         (z[i] = v, never rebinding z) writes into that array throughout the call: its frame
         binds the name, so that its ifs and loops carry the array like one of its own."""
-        from .control import _written_names
-
         rebound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for name in _written_names(node.body):
-            frame = self.outer
-            while frame is not None and name not in frame.env:
-                frame = frame.outer
-            if frame is not None and name not in self.env and name not in rebound and isinstance(frame.env[name], T):
-                self.env[name] = frame.env[name]
+            outer = self.frame.outer
+            while outer is not None and name not in outer.frame.env:
+                outer = outer.frame.outer
+            if outer is not None and name not in self.frame.env and name not in rebound \
+                    and isinstance(outer.frame.env[name], T):
+                self.frame.env[name] = outer.frame.env[name]
 
     def refuse_reaching_out(self, array, loc):
         """A recursive function is lowered once, as a function of its own: a write into an array
         it was given (or one of the function it is defined in) would not reach that array."""
-        if not (self.on_its_own and isinstance(array, T)):
+        if not (self.frame.on_its_own and isinstance(array, T)):
             return
-        if any(self.aliases.is_changed(T(p), array) for p in self.params) or self.held_elsewhere(array):
+        if any(self.aliases.is_changed(T(p), array) for p in self.frame.params) or self.held_elsewhere(array):
             raise NonDifferentiableError(
                 "a recursive function writes into an array from outside it (an argument, or a variable of the "
                 "function it is defined in); srcdiff makes the function one of its own, where the write would not "
@@ -283,16 +286,8 @@ class Containers:
 
     def held_elsewhere(self, value):
         """Whether a frame this one is inlined into (or defined in) has a name for value."""
-        seen, todo = set(), [self.caller, self.outer]
-        while todo:
-            frame = todo.pop()
-            if frame is None or id(frame) in seen:
-                continue
-            seen.add(id(frame))
-            if any(isinstance(v, T) and v.atom is value.atom for v in frame.env.values()):
-                return True
-            todo += [frame.caller, frame.outer]
-        return False
+        others = itertools.islice(self.frame.reached(), 1, None)  # all but this frame
+        return any(isinstance(v, T) and v.atom is value.atom for frame in others for v in frame.env.values())
 
     # -- xs.append(v) ----------------------------------------------------------------
 
@@ -308,7 +303,7 @@ class Containers:
         arg = self.expr(node.args[0])
         items = [arg] if func.attr == "append" else list(arg) if isinstance(arg, (list, tuple)) else None
         if items is None:
-            raise NonDifferentiableError("extend takes a list or tuple here", self.parsed.loc(node))
+            raise NonDifferentiableError("extend takes a list or tuple here", self.loc(node))
         if isinstance(current, list):
             new = current + items
         else:
@@ -317,7 +312,7 @@ class Containers:
                 if not isinstance(item, (T, bool, int, float, np.ndarray, np.generic, list, tuple)):
                     raise NonDifferentiableError(
                         f"a list built in a loop holds numbers and arrays, not a {type(item).__name__}",
-                        self.parsed.loc(node), "build the list without a loop, or keep that value out of it")
+                        self.loc(node), "build the list without a loop, or keep that value out of it")
                 new = lists.append(new, item)
         self.rebind(current, new)
         return None
@@ -337,7 +332,7 @@ class Containers:
             raise self.unsupported(node, "a comprehension with several for clauses", "nest explicit loops")
         gen = node.generators[0]
         targets = _target_names(gen.target)
-        saved = {n: self.env[n] for n in targets if n in self.env}
+        saved = {n: self.frame.env[n] for n in targets if n in self.frame.env}
         try:
             items = self.static_items(gen.iter)
             if items is not None:
@@ -345,14 +340,14 @@ class Containers:
             return self.comprehension_loop(node, gen, accumulate)
         finally:
             for n in targets:
-                self.env.pop(n, None)
-            self.env.update(saved)
+                self.frame.env.pop(n, None)
+            self.frame.env.update(saved)
 
     def static_items(self, node):
         """The items of an iterable known when compiling (a tuple, a list, a short constant range)."""
         iterable = self.iteration(node)
-        if iterable is None:
-            value = self._iterated
+        if isinstance(iterable, Known):
+            value = iterable.value
             return list(value) if isinstance(value, (tuple, list)) else None
         start, stop, step, bind = iterable
         bounds = [b.const_value(_MISSING) if isinstance(b, T) else (b.value if isinstance(b, Const) else b)
@@ -376,22 +371,22 @@ class Containers:
         if accumulate is not None:
             total = accumulate
             for v in out:
-                total = self.builder.call(operator.add, (total, v), {})
+                total = self.frame.builder.call(operator.add, (total, v), {})
             return total
         return out
 
     def static_condition(self, node):
         value = self.expr(node)
-        known = _truth(value)
+        known = _static_truth(value)
         if known is None:
             raise NonDifferentiableError("a comprehension's if over a short constant range must be known when "
-                                         "compiling here", self.parsed.loc(node), "use an explicit loop with an if")
+                                         "compiling here", self.loc(node), "use an explicit loop with an if")
         return known
 
     def comprehension_loop(self, node, gen, accumulate):
         """The same comprehension as an explicit loop, lowered like one the user wrote."""
         name = "<items>" if accumulate is None else "<total>"
-        self.env[name] = lists.empty_list() if accumulate is None else accumulate
+        self.frame.env[name] = lists.empty_list() if accumulate is None else accumulate
         target = ast.Name(name, ast.Load())
         if accumulate is None:
             step = ast.Expr(ast.Call(ast.Attribute(target, "append", ast.Load()), [node.elt], []))
@@ -405,7 +400,7 @@ class Containers:
         for n in ast.walk(loop):
             ast.copy_location(n, node) if not hasattr(n, "lineno") else None
         self.stmt(loop)
-        return self.env.pop(name)
+        return self.frame.env.pop(name)
 
     def builtin_sum(self, node):
         """sum(x[i] ** 2 for i in range(n)): a loop adding to a total, no list."""
@@ -421,12 +416,6 @@ class _Bound:
 
     def __init__(self, bind, index):
         self.bind, self.index = bind, index
-
-
-def _truth(value):
-    from .control import _static_truth
-
-    return _static_truth(value)
 
 
 def _target_names(target):

@@ -136,3 +136,14 @@ class Frame:
     regions: int = 0
     on_its_own: bool = False
     params: list = field(default_factory=list)
+
+    def reached(self):
+        """This frame, then every frame it is inlined into or defined in, each once: the
+        frames whose names a write into an array of this one may reach."""
+        seen, todo = set(), [self]
+        while todo:
+            frame = todo.pop()
+            if id(frame) not in seen:
+                seen.add(id(frame))
+                yield frame
+                todo += [lowering.frame for lowering in (frame.caller, frame.outer) if lowering is not None]
