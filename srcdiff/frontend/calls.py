@@ -166,7 +166,8 @@ class Calls:
                 target.out_avals = [_forget(a) for a in avals]  # lower again, now knowing what calls return
         out_aval = target.out_avals[0] if target.out_avals else _NOT_YET
         out = Var(out_aval, target.name)
-        self.frame.builder.append(Eqn(CALL, [v.atom for v in values], [out], {"function": target}, self.frame.builder.loc))
+        builder = self.frame.builder
+        builder.append(Eqn(CALL, [v.atom for v in values], [out], {"function": target}, builder.loc))
         return T(out)
 
     def _static(self, value):
@@ -242,7 +243,8 @@ class Derivatives:
             if self.session.jvp_ir is None:
                 raise NonDifferentiableError("srcdiff.jvp is called here, but this lowering was given no way "
                                              "to differentiate it", self.loc(node))
-            low, fn, wrt = self._derivative_part(lambda: self.session.jvp_ir(fun, [_forget(p.aval) for p in primals]), node)
+            hook = self.session.jvp_ir
+            low, fn, wrt = self._derivative_part(lambda: hook(fun, [_forget(p.aval) for p in primals]), node)
             outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
             n = len(low.fn.results)
             return _tree(low.out_tree, outs[:n]), _tree(low.out_tree, outs[n:])

@@ -22,7 +22,14 @@ from ..prims.indexing import update
 from ..prims.shaping import RESHAPE
 from .control import RESULT, Known, _static_truth, _written_names
 
-COMPREHENSION_UNROLL = 32  # a comprehension over a constant range this short is written out
+# A comprehension over a constant range of at most this many items is written out: one
+# expression per item (sum(x[i] ** 2 for i in range(3)) is x[0] ** 2 + x[1] ** 2 + ...),
+# which reads as the user would write it and builds no list, nor a tape for the list in
+# the derivative. The emitted code and the compile time grow with the items, so a longer
+# range becomes a loop appending to a list. 32 is a judgement, not a measurement: short
+# ranges (a point's coordinates, a polynomial's terms) are written out, while the
+# written-out code stays within a screen or so. grammar.md states the limit.
+COMPREHENSION_UNROLL = 32
 
 
 class Containers:

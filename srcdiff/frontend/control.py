@@ -9,6 +9,7 @@ A condition known when compiling (a Python int argument's comparison with a
 constant, a global flag) picks its branch then and there."""
 import ast
 import contextlib
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,6 +26,20 @@ BROKE, SKIP, RETURNED, RESULT = "<break>", "<continue>", "<return>", "<result>"
 ITERATED = "<iterated"  # the arrays loops iterate over (see ControlFlow.iterated)
 FLAG_HINTS = {BROKE: "broke", SKIP: "skip", RETURNED: "returned", RESULT: "result"}
 INT = Aval("scalar", (), np.dtype(np.int64))
+
+# How many times a loop's body may be lowered to settle what it carries (_settled_body).
+# A round lowers the body with the avals known so far; where the body makes a value of
+# another kind, shape or dtype (s = 0.0; s = s + x), the next round starts from the two
+# joined (_join), and where it binds apart names that were one array, from slots of
+# their own. Joins only forget (a known shape becomes unknown, a number an array), so
+# each value settles within a round or two, except along a chain (a = b; b = x: a learns
+# b's new kind a round after b does). Loops in the tests settle within 3 rounds; 6 bounds
+# the compile time of the rest (a loop inside a loop is lowered again in each round of
+# the loop around it). A loop still unsettled after them is refused at
+# the loop (its last round was lowered for what the values are not: a wrong derivative),
+# unless all that still changes is a shape unknown when compiling in place of another
+# (h = np.tanh(W @ h) for h of an unknown shape; _unknown_shapes): no round knows more.
+LOOP_ROUNDS = 6
 BOOL = Aval("scalar", (), np.dtype(bool))
 
 
@@ -73,7 +88,8 @@ class ControlFlow:
         can be set, skipping them means it was: say so, so that a function whose every
         path returns is seen to."""
         go = self.frame.builder.apply(NOT, [any_set])
-        traced = [f for f in (BROKE, SKIP, RETURNED) if f in self.frame.env and _static_truth(self.frame.env[f]) is None]
+        env = self.frame.env
+        traced = [f for f in (BROKE, SKIP, RETURNED) if f in env and _static_truth(env[f]) is None]
 
         def skipped():
             if traced == [RETURNED]:
@@ -187,7 +203,8 @@ class ControlFlow:
         reps = sorted(set(slot))
         outs = {k: Var(_join(results[0][k], results[1][k]), "") for k in reps}
         blocks = tuple(Block([], side.eqns, [as_atom(rs[k]) for k in reps]) for side, rs in zip(sides, results))
-        self.frame.builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, self.frame.builder.loc, blocks))
+        builder = self.frame.builder
+        builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, builder.loc, blocks))
         earlier = {id(as_atom(v)) for v in before.values() if isinstance(v, T)}
         shared = _shared_on_one_path(results, reps)
         for k in reps:  # an out that is an array from before the if, or another out, on one path only
@@ -362,7 +379,8 @@ class ControlFlow:
         if targets:
             assigned += [n for n in _assigned_names([ast.Assign([node.target], ast.Constant(None))])
                          if n not in assigned]
-        names = [n for n in assigned if n in self.frame.env and n not in exclude and not isinstance(self.frame.env[n], Undefined)]
+        env = self.frame.env
+        names = [n for n in assigned if n in env and n not in exclude and not isinstance(env[n], Undefined)]
         if _contains(node.body, ast.Return):
             self.frame.env.setdefault(RETURNED, T(Const(False)))
             self.frame.env.setdefault(RESULT, T(Const(None)))
@@ -395,63 +413,93 @@ class ControlFlow:
         trips = _static_trips(lead) if kind is FOR else None
         while True:  # again, carrying more names, if the body wrote through an alias made inside it
             before = dict(self.frame.env)
-            structures = {}
-            inits = []
+            structures, inits = {}, []
             for name in carried:
                 leaves = []
                 structures[name] = _structure(before[name], leaves, self, node)
                 inits.extend(leaves)
-            avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
-            leaf_names = _leaf_names(structures)
-            split = set()  # arrays the body binds apart: no longer one slot
-            for attempt in range(6):
-                slot = _slots(inits, split)
-                reps = sorted(set(slot))
-                own = {k: Var(avals[k], _hint(leaf_names[k])) for k in reps}
-                params = [own[slot[k]] for k in range(len(inits))]
-                for k in reps:  # the first iteration starts from the init, which may be another name's array
-                    self.aliases.same_object(id(as_atom(inits[k])), id(own[k]))
-                index = Var(INT, _target_hint(node)) if kind is FOR else None
-                cond_block = None
-                if test is not None:
-                    cond_own = {k: Var(avals[k], own[k].hint) for k in reps}
-                    with self.isolated(self._bound(before, structures, [cond_own[slot[k]] for k in range(len(inits))])) \
-                            as side:
-                        go = test()
-                    cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
-                written_before = set(self.aliases.written)
-                with self.isolated(self._bound(before, structures, params)) as side:
-                    body(T(index)) if kind is FOR else body()
-                    results = []
-                    for name, structure in structures.items():
-                        value = self.frame.env.get(name, before[name])
-                        leaves = []
-                        if _structure(value, leaves, self, node) != structure:
-                            raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop",
-                                                         self.loc(node))
-                        results.extend(leaves)
-                apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
-                if apart:
-                    if any(own[k].id in self.aliases.written for k in apart):
-                        names = sorted({n for n, k in zip(leaf_names, slot) if k in apart})
-                        raise NonDifferentiableError(
-                            f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
-                            "binds the names apart, so which one a later write reaches depends on the iteration",
-                            self.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
-                            "reach the other names, or write through one name only")
-                    split |= {id(as_atom(inits[k])) for k in apart}
-                    self.aliases.written.intersection_update(written_before)
-                    continue
-                new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
-                if all(a.same(b) for a, b in zip(avals, new_avals)):
-                    break
-                avals = new_avals
+            lowered = self._settled_body(kind, node, before, structures, inits, body, test)
+            side = lowered.side
             missed = [n for n, v in side.env.items() if n not in structures and isinstance(before.get(n), T)
                       and isinstance(v, T) and v.atom is not before[n].atom]
             if not missed:
                 break
             carried = carried + missed
-            self.aliases.written.intersection_update(written_before)
+            self.aliases.written.intersection_update(lowered.written_before)
+        self._emit_loop(kind, node, lead, trips, structures, inits, lowered)
+
+    def _settled_body(self, kind, node, before, structures, inits, body, test):
+        """The body (and test) lowered with avals for the carried leaves that cover what the
+        body makes of them, and one slot per array the body keeps one: each round lowers it
+        again, either with the avals joined with what the last round made of them or with
+        the names it bound apart in slots of their own, until a round changes neither (see
+        LOOP_ROUNDS)."""
+        avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
+        leaf_names = _leaf_names(structures)
+        split = set()  # arrays the body binds apart: no longer one slot
+        for _ in range(LOOP_ROUNDS):
+            lowered = self._lowered_body(kind, node, before, structures, inits, avals, split, leaf_names, body, test)
+            slot, results = lowered.slot, lowered.results
+            apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
+            if apart:
+                names = sorted({n for n, k in zip(leaf_names, slot) if k in apart})
+                if any(lowered.own[k].id in self.aliases.written for k in apart):
+                    raise NonDifferentiableError(
+                        f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
+                        "binds the names apart, so which one a later write reaches depends on the iteration",
+                        self.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
+                        "reach the other names, or write through one name only")
+                split |= {id(as_atom(inits[k])) for k in apart}
+                self.aliases.written.intersection_update(lowered.written_before)
+                unsettled = names
+                continue
+            new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
+            if all(a.same(b) for a, b in zip(avals, new_avals)):
+                return lowered
+            unsettled = [leaf_names[k] for k, (a, b) in enumerate(zip(avals, new_avals))
+                         if not a.same(b) and not _unknown_shapes(a, b)]
+            avals = new_avals
+        if unsettled:
+            raise NonDifferentiableError(
+                f"srcdiff lowered the body of this loop {LOOP_ROUNDS} times and still did not know what "
+                f"{', '.join(_show(n) for n in unsettled)} {'is' if len(unsettled) == 1 else 'are'} on every "
+                "iteration (a number on the first, an array later, or one array on some iterations and two on "
+                "others)", self.loc(node),
+                "give them before the loop the kind and shape they have after it (a = np.zeros_like(x), not "
+                "a = 0.0), or copy what the loop binds apart (b = a.copy())")
+        return lowered._replace(avals=avals)  # what is left: an unknown shape becoming another unknown shape
+
+    def _lowered_body(self, kind, node, before, structures, inits, avals, split, leaf_names, body, test):
+        """One round of _settled_body: the test and body lowered with these avals and slots."""
+        slot = _slots(inits, split)
+        reps = sorted(set(slot))
+        own = {k: Var(avals[k], _hint(leaf_names[k])) for k in reps}
+        params = [own[slot[k]] for k in range(len(inits))]
+        for k in reps:  # the first iteration starts from the init, which may be another name's array
+            self.aliases.same_object(id(as_atom(inits[k])), id(own[k]))
+        index = Var(INT, _target_hint(node)) if kind is FOR else None
+        cond_block = None
+        if test is not None:
+            cond_own = {k: Var(avals[k], own[k].hint) for k in reps}
+            with self.isolated(self._bound(before, structures, [cond_own[slot[k]] for k in range(len(inits))])) \
+                    as side:
+                go = test()
+            cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
+        written_before = set(self.aliases.written)
+        with self.isolated(self._bound(before, structures, params)) as side:
+            body(T(index)) if kind is FOR else body()
+            results = []
+            for name, structure in structures.items():
+                value = self.frame.env.get(name, before[name])
+                leaves = []
+                if _structure(value, leaves, self, node) != structure:
+                    raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop", self.loc(node))
+                results.extend(leaves)
+        return _LoweredBody(slot, reps, own, index, cond_block, side, results, avals, written_before)
+
+    def _emit_loop(self, kind, node, lead, trips, structures, inits, lowered):
+        """The loop's equation, from its settled body; its outs bound to the carried names."""
+        slot, reps, own, index, cond_block, side, results, avals, _ = lowered
         leaked = [n for n in _assigned_names(node.body) if n not in structures and n in side.env]
         body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
                            [as_atom(results[k]) for k in reps])
@@ -462,8 +510,9 @@ class ControlFlow:
                  for k in reps}
         outs = {k: Var(_list_after(after[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
                 for k in reps}
-        self.frame.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
-                                [outs[k] for k in reps], {}, self.frame.builder.loc, blocks))
+        builder = self.frame.builder
+        builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
+                           [outs[k] for k in reps], {}, builder.loc, blocks))
         for k in reps:  # a carried array written in place is still the object it started as
             self.aliases.also_maybe(id(as_atom(inits[k])), id(outs[k]))
         for k in reps:
@@ -481,7 +530,7 @@ class ControlFlow:
                                    self.loc(node))
         for name in leaked:
             self.frame.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
-                                             "but not before it; give it a value before the loop")
+                                                   "but not before it; give it a value before the loop")
 
     def _carried_aliases(self, carried, written, node):
         """Names bound to an array that a name the body writes into is bound to. A view of
@@ -577,6 +626,20 @@ class ControlFlow:
 
     def item(self, seq, i):
         return self.frame.env[seq][i]
+
+
+class _LoweredBody(NamedTuple):
+    """One lowering of a loop's test and body (ControlFlow._lowered_body)."""
+
+    slot: list  # per carried leaf, the first leaf of its slot (names bound to one array share one)
+    reps: list  # the leaves that own a slot
+    own: dict  # rep -> the body's parameter for that slot
+    index: object  # a for loop's counter (a Var), None for a while loop
+    cond_block: object  # a while loop's test, None for a for loop
+    side: object  # the body's block and names (_Side)
+    results: list  # per carried leaf, what the body leaves it bound to
+    avals: list  # the avals the slots were given, per carried leaf
+    written_before: set  # aliases.written before the body: a round that is lowered again forgets its writes
 
 
 class Known:
@@ -739,6 +802,13 @@ def _join(a, b):
     if kind == "list":  # items of one dtype on one path, another on the other: not known
         return Aval(kind, shape, dtype, mixed=dtype is None or a.mixed or b.mixed)
     return Aval(kind, shape, dtype)
+
+
+def _unknown_shapes(a, b):
+    """Whether avals a and b differ in a shape unknown when compiling only: two Syms, of the
+    same kind and dtype. _join never makes two Syms one (a Sym is equal to itself only), so
+    no round of a loop's body settles them; the body took the shape for unknown already."""
+    return a.kind == b.kind and same_dtype(a.dtype, b.dtype) and isinstance(a.shape, Sym) and isinstance(b.shape, Sym)
 
 
 def _join_dtypes(a, b):
