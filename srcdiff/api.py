@@ -82,15 +82,21 @@ class Gradient:
         indices = self._indices_for(n)
         low, aux_tree, _ = grad_ir(self.fun, arg_avals, arguments.leaf_indices(structures, indices), self.has_aux,
                                    self.with_value, optimize=optimize, structures=structures)
-        counter = iter(range(len(low.fn.results)))
-        value = next(counter) if self.with_value else None
-        trees = [_leaf_tree("leaf" if structures is None else structures[i], counter) for i in indices]
-        g = tuple(trees) if isinstance(self.argnums, tuple) else trees[0]
+        first = 1 if self.with_value else 0  # the results: the value, each gradient's leaves, the aux leaves
+        trees = []
+        for i in indices:
+            structure = pytree.LEAF if structures is None else structures[i]
+            if "dict" in pytree.kinds(structure):
+                raise TypeError("a derivative of a derivative wrt a dict argument is not supported: pass arrays")
+            trees.append(pytree.shifted(structure, first))
+            first += pytree.count(structure)
+        g = pytree.tuple_of(*trees) if isinstance(self.argnums, tuple) else trees[0]
         if self.has_aux:
-            aux = _shifted(aux_tree, next(counter, 0) - 1)  # aux leaves follow the gradients, in order
-            low.out_tree = ((value, aux), g) if self.with_value else (g, aux)
+            aux = pytree.shifted(aux_tree, first)
+            value_and_aux = pytree.tuple_of(0, aux)
+            low.out_tree = pytree.tuple_of(value_and_aux, g) if self.with_value else pytree.tuple_of(g, aux)
         else:
-            low.out_tree = (value, g) if self.with_value else g
+            low.out_tree = pytree.tuple_of(0, g) if self.with_value else g
         return low
 
     def __repr__(self):
@@ -193,7 +199,7 @@ class Gradient:
         aux_leaves = outs[pos:]
         g = tuple(grads) if isinstance(self.argnums, tuple) else grads[0]
         if self.has_aux:
-            aux = _unflatten(aux_tree, aux_leaves)
+            aux = pytree.unflatten(aux_tree, aux_leaves)
             if self.with_value:
                 return (value, aux), g
             return g, aux
@@ -206,37 +212,9 @@ class Gradient:
         """Leaf gradients back into each argument's dict/list/tuple structure."""
         grads = []
         for i in indices:
-            structure = structures[i]
-            n = pytree.count(structure)
-            leaf_args = []
-            pytree.flatten(args[i], leaf_args)
+            leaf_args, _ = pytree.flatten(args[i])
+            n = len(leaf_args)
             leaf_grads = [arguments.like(g, a) for g, a in zip(outs[pos:pos + n], leaf_args)]
-            grads.append(pytree.unflatten(structure, iter(leaf_grads)))
+            grads.append(pytree.unflatten(structures[i], leaf_grads))
             pos += n
         return grads, pos
-
-
-def _leaf_tree(structure, counter):
-    """An argument's structure with its leaves numbered, as the frontend describes outputs."""
-    if structure == "leaf":
-        return next(counter)
-    kind, keys, subs = structure
-    if kind == "dict":
-        raise TypeError("a derivative of a derivative wrt a dict argument is not supported: pass arrays")
-    values = [_leaf_tree(s, counter) for s in subs]
-    return tuple(values) if kind == "tuple" else list(values)
-
-
-def _shifted(tree, by):
-    """An output structure with its leaf numbers moved by `by`."""
-    if isinstance(tree, int):
-        return tree + by
-    return type(tree)(_shifted(t, by) for t in tree)
-
-
-def _unflatten(tree, leaves):
-    if isinstance(tree, int):
-        return leaves[tree - 1]
-    return type(tree)(_unflatten(t, leaves) for t in tree)
-
-

@@ -37,9 +37,12 @@ def leaves_of(args):
 
 
 def flatten_args(args):
-    leaves = []
-    structures = tuple(pytree.flatten(a, leaves) for a in args)
-    return leaves, structures
+    leaves, structures = [], []
+    for a in args:
+        leaves_a, structure = pytree.flatten(a)
+        leaves.extend(leaves_a)
+        structures.append(structure)
+    return leaves, tuple(structures)
 
 
 def leaf_indices(structures, indices):
@@ -84,8 +87,7 @@ def arg_key(a):
 def check_differentiable(fun, args, indices):
     names = list(own_signature(fun).parameters)
     for i in indices:
-        leaves = []
-        structure = pytree.flatten(args[i], leaves)
+        leaves, structure = pytree.flatten(args[i])
         for path, a in zip(pytree.paths(structure), leaves):
             name = names[i] + "".join(f"[{k!r}]" for k in path)
             _check_leaf(fun, i, name, a)

@@ -67,9 +67,10 @@ def parser():
                         ", ".join(passes.PASSES) + "); every function the stage ran on")
     p.add_argument("--disable", metavar="PASS[,PASS...]",
                    help="leave these optimisation passes out (to bisect a derivative that looks wrong); "
-                        "the passes: " + ", ".join(passes.PASSES))
+                        "the passes: " + ", ".join(passes.SWITCHES))
     p.add_argument("--no-simplify", action="store_true",
-                   help="run no optimisation pass (the derivative as differentiated, to see what they remove)")
+                   help="run no optimisation pass and no rewrite rule (the derivative as its rules build it, "
+                        "to see what they remove)")
     p.add_argument("-o", "--output", metavar="OUT.py", help="write a standalone module to OUT.py instead")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                    help="colour error messages: auto (when stderr is a terminal), always or never")
@@ -85,9 +86,9 @@ def main(argv=None):
         p.error("--check needs example arguments: --args \"...\"")
     if opts.ir_after and opts.ir_after not in passes.STAGES:
         p.error(f"--ir-after: no stage {opts.ir_after!r}; the stages: {', '.join(passes.STAGES)}")
-    unknown = sorted(set(n.strip() for n in (opts.disable or "").split(",") if n.strip()) - set(passes.PASSES))
+    unknown = sorted(set(n.strip() for n in (opts.disable or "").split(",") if n.strip()) - set(passes.SWITCHES))
     if unknown:
-        p.error(f"--disable: no pass {', '.join(unknown)}; the passes: {', '.join(passes.PASSES)}")
+        p.error(f"--disable: no pass {', '.join(unknown)}; the passes: {', '.join(passes.SWITCHES)}")
     path, func = opts.target.rsplit(":", 1)
     color = opts.color == "always" or (opts.color == "auto" and sys.stderr.isatty())
     try:

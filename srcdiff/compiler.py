@@ -1,6 +1,7 @@
 """The pipeline: lower, differentiate, simplify, emit, exec. Verified after every pass."""
 import os
 
+from . import pytree
 from .codegen import emit_module
 from .errors import SrcdiffError
 from .frontend import IR_METHOD, lower
@@ -94,13 +95,14 @@ def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=T
     low = lower_ir(fun, arg_avals, structures, optimize)
     fn, out_tree = low.fn, low.out_tree
     if has_aux:
-        if not (isinstance(out_tree, tuple) and len(out_tree) == 2):
+        if pytree.is_leaf(out_tree) or pytree.kind(out_tree) != "tuple" or len(pytree.children(out_tree)) != 2:
             raise TypeError(f"{fn.name} was differentiated with has_aux=True, so it must return a pair (output, aux)")
-        value_leaf, aux_tree = out_tree
+        value_leaf, aux_tree = pytree.children(out_tree)
+        aux_tree = pytree.shifted(aux_tree, -1)  # numbered among the aux results, which follow the output
     else:
         value_leaf, aux_tree = out_tree, None
-    if not isinstance(value_leaf, int):
-        raise TypeError(f"{fn.name} must return a scalar to take its gradient, not a {type(value_leaf).__name__}")
+    if not pytree.is_leaf(value_leaf):
+        raise TypeError(f"{fn.name} must return a scalar to take its gradient, not a {pytree.kind(value_leaf)}")
     out_aval = fn.results[value_leaf].aval
     if out_aval.known_shape and out_aval.shape != ():
         raise TypeError(
@@ -111,7 +113,8 @@ def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=T
         raise TypeError(f"{fn.name}: the differentiated output must come first")
     n_aux = len(fn.results) - 1
     wrt = [fn.params[i].hint for i in argnums]
-    gfn = verify(grad_function(fn, argnums, with_value=with_value, aux=n_aux))
+    gfn = verify(grad_function(fn, argnums, with_value=with_value, aux=n_aux,
+                               rules=passes.optimization(optimize).rules))
     gfn = _finish(gfn, optimize)
     gfn.doc = _docstring(fn, wrt, with_value)
     return Lowered(gfn, None, low.guards, low.ir_before), aux_tree, n_aux
@@ -133,7 +136,7 @@ def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None):
     """Forward mode: (leaves..., tangents of leaves[argnums]...) -> (results..., their tangents...)."""
     def build():
         low = lower_ir(fun, arg_avals, structures, optimize)
-        jfn = _finish(verify(jvp_function(low.fn, argnums)), optimize)
+        jfn = _finish(verify(jvp_function(low.fn, argnums, passes.optimization(optimize).rules)), optimize)
         wrt = ", ".join(low.fn.params[i].hint for i in argnums)
         jfn.doc = (f"{low.fn.name} and its derivative along ({wrt})_dot, from "
                    f"{os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
@@ -150,7 +153,7 @@ def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=
     fun's own output structure). name(fun's IR name) gives the function's name and what it
     is (jacfwd_f, "the Jacobian of f")."""
     low = lower_ir(fun, arg_avals, structures, optimize)
-    jfn = _finish(verify(jacobian_function(low.fn, wrt, mode)), optimize)
+    jfn = _finish(verify(jacobian_function(low.fn, wrt, mode, passes.optimization(optimize).rules)), optimize)
     jfn.name, what = name(low.fn.name) if name else (jfn.name, f"the Jacobian of {low.fn.name}")
     names = ", ".join(low.fn.params[i].hint for i in wrt)
     how = {"fwd": ", by forward mode", "rev": ", by reverse mode"}.get(mode, "")  # "auto": the cheaper
@@ -177,7 +180,7 @@ def compile_vjp(fun, arg_avals, optimize=True, structures=None):
         low = lower_ir(fun, arg_avals, structures, optimize)
         target = CallTarget(low.fn.name)
         target.function = low.fn
-        fwd, bwd = pair_of(target)
+        fwd, bwd = pair_of(target, passes.optimization(optimize).rules)
         fwd.function = _finish(verify(fwd.function), optimize)
         bwd.function = _finish(verify(bwd.function), optimize)
         emitted = emit_module(bwd.function, also=[fwd.function])

@@ -5,7 +5,7 @@ reverse mode one row per pass after one forward sweep (cheap with few outputs);
 `jacobian` picks the cheaper, `hessian` is forward mode over reverse mode."""
 import numpy as np
 
-from . import arguments, cache, pytree
+from . import arguments, cache, naming, pytree
 from .api import Gradient
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .dispatch import call_on_numbers
@@ -50,8 +50,8 @@ def jvp(fun, primals, tangents):
     compiled, leaves, structures, leaf_indices = _compiled("jvp", fun, primals, differentiable)
     tangent_leaves = []
     for i in differentiable:
-        t_leaves, p_leaves = [], []
-        if pytree.flatten(tangents[i], t_leaves) != pytree.flatten(primals[i], p_leaves):
+        (t_leaves, t_structure), (p_leaves, p_structure) = pytree.flatten(tangents[i]), pytree.flatten(primals[i])
+        if t_structure != p_structure:
             raise TypeError(f"jvp: tangent {i} does not have the structure of primal {i}")
         tangent_leaves.extend(_like_value(t, p, f"tangent {i}") for t, p in zip(t_leaves, p_leaves))
     outs = call_on_numbers(compiled.fn, compiled.floats_safe, [*leaves, *tangent_leaves])
@@ -60,7 +60,7 @@ def jvp(fun, primals, tangents):
     values, tangents_out = outs[:n], outs[n:]
     # a tangent is shaped like its output (one zero by construction comes back as 0.0), in its dtype
     tangents_out = [_tangent_like(t, v) for v, t in zip(values, tangents_out)]
-    return _unflatten_out(compiled.out_tree, values), _unflatten_out(compiled.out_tree, tangents_out)
+    return pytree.unflatten(compiled.out_tree, values), pytree.unflatten(compiled.out_tree, tangents_out)
 
 
 setattr(jvp, JVP_MARK, True)  # called inside a differentiated function, it is inlined (frontend/protocol.py)
@@ -80,7 +80,7 @@ def vjp(fun, *primals):
     result = call_on_numbers(compiled.forward, compiled.floats_safe, leaves)
     n = compiled.n_results
     outs, tape = (result[:n], result[n]) if n > 1 else ((result[0],), result[1])
-    return _unflatten_out(compiled.out_tree, outs), VJPFunction(compiled, tape, primals, structures, outs)
+    return pytree.unflatten(compiled.out_tree, outs), VJPFunction(compiled, tape, primals, structures, outs)
 
 
 class VJPFunction:
@@ -91,8 +91,7 @@ class VJPFunction:
         self.outs = outs  # the forward sweep's outputs: each cotangent is shaped and typed like its own
 
     def __call__(self, cotangent):
-        leaves = []
-        pytree.flatten(cotangent, leaves)
+        leaves, _ = pytree.flatten(cotangent)
         if len(leaves) != self.compiled.n_results:
             raise TypeError(f"the cotangent has {len(leaves)} parts for {self.compiled.n_results} outputs")
         leaves = [_like_value(g, out, "the cotangent") for g, out in zip(leaves, self.outs)]
@@ -101,11 +100,10 @@ class VJPFunction:
         it = iter(grads)
         out = []
         for p, s in zip(self.primals, self.structures):
-            leaf_primals = []
-            pytree.flatten(p, leaf_primals)
+            leaf_primals, _ = pytree.flatten(p)
             cotangents = [(next(it), a) for a in leaf_primals]  # None for a function passed in (act=np.tanh)
-            out.append(pytree.unflatten(s, iter([None if is_function_argument(a) else arguments.like(g, a)
-                                                 for g, a in cotangents])))
+            out.append(pytree.unflatten(s, [None if is_function_argument(a) else arguments.like(g, a)
+                                            for g, a in cotangents]))
         return tuple(out)
 
     @property
@@ -113,18 +111,8 @@ class VJPFunction:
         return self.compiled.source
 
 
-def _unflatten_out(tree, leaves):
-    def build(t):
-        if isinstance(t, int):
-            return leaves[t]
-        return type(t)(build(x) for x in t)
-
-    return build(tree)
-
-
 def _is_float_tree(p):
-    leaves = []
-    pytree.flatten(p, leaves)
+    leaves, _ = pytree.flatten(p)
     return all(isinstance(x, float) or (isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f")
                for x in leaves)
 
@@ -135,8 +123,7 @@ def _is_complex(x):
 
 def _refuse_complex_args(fun, values, what):
     for i, v in enumerate(values):
-        leaves = []
-        pytree.flatten(v, leaves)
+        leaves, _ = pytree.flatten(v)
         if any(_is_complex(x) for x in leaves):
             raise TypeError(f"{what} {i} of {getattr(fun, '__name__', fun)} is complex; srcdiff differentiates "
                             "real numbers only (split it into real and imaginary parts)")
@@ -238,9 +225,9 @@ class _Jacobian:
         """(jacfwd_f, "the Jacobian of f"): the emitted function's name and what it computes,
         from the IR name of what it differentiates (hessian_f is the Jacobian of jacrev_f)."""
         if self.kind == "hessian":
-            inner = inner[len("jacrev_"):]
-            return f"hessian_{inner}", f"the Hessian of {inner}"
-        return f"{self.kind}_{inner}", f"the Jacobian of {inner}"
+            inner = naming.untransformed("jacrev", inner)
+            return naming.transformation("hessian", inner), f"the Hessian of {inner}"
+        return naming.transformation(self.kind, inner), f"the Jacobian of {inner}"
 
     def _indices_for(self, n):
         indices = tuple(i + n if i < 0 else i for i in self._indices)
@@ -253,22 +240,17 @@ class _Jacobian:
     def _tree(self, out_tree):
         """fun's output structure with, at each leaf, the Jacobian (a tuple of them, one per
         argument, for a tuple argnums) numbered as the compiled function returns them."""
+        if not isinstance(self.argnums, tuple):
+            return out_tree  # one Jacobian per output, numbered as the output
         w = len(self._indices)
-
-        def build(t):
-            if isinstance(t, int):
-                leaves = tuple(t * w + i for i in range(w))
-                return leaves if isinstance(self.argnums, tuple) else leaves[0]
-            return type(t)(build(x) for x in t)
-
-        return build(out_tree)
+        return pytree.map_leaves(out_tree, lambda t: pytree.tuple_of(*range(t * w, t * w + w)))
 
     def _wrt(self, structures, indices):
         if structures is not None:
             for i in indices:
-                if structures[i] != "leaf":
+                if not pytree.is_leaf(structures[i]):
                     raise TypeError(f"the Jacobian is taken wrt floats and float arrays; argument {i} of "
-                                    f"{getattr(self.fun, '__name__', self.fun)} is a {structures[i][0]}")
+                                    f"{getattr(self.fun, '__name__', self.fun)} is a {pytree.kind(structures[i])}")
         return arguments.leaf_indices(structures, indices)
 
     def __srcdiff_ir__(self, arg_avals, structures, optimize):
@@ -311,7 +293,7 @@ class _Jacobian:
         outs = outs if isinstance(outs, tuple) else (outs,)
         # an array of its own, never a read-only broadcast view
         outs = [o if isinstance(o, np.ndarray) and o.flags.writeable else np.array(o) for o in outs]
-        return _unflatten_out(self._tree(compiled.out_tree), outs)
+        return pytree.unflatten(self._tree(compiled.out_tree), outs)
 
 
 def _is_argnums(argnums):

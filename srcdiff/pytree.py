@@ -1,37 +1,121 @@
-"""Arguments that are dicts, lists or tuples of arrays (a network's parameters): the
-compiled function takes their leaves one by one, and gradients come back in the
-same structure."""
+"""Trees of arrays: arguments that are dicts, lists or tuples of arrays (a network's
+parameters), and what a function returns (a tuple of results, `(loss, aux)`). A
+compiled function takes and returns the leaves one by one; a tree's structure says how
+to put them back together, and is the one representation every layer uses for both.
+
+A structure is hashable (it is part of the cache key) and is either
+- an int: a leaf, numbered by its position among the leaves, from 0; or
+- a node `(kind, aux, children)`: a container of one of the NODES' kinds, what it needs
+  besides its children (a dict's keys), and the children's structures.
+
+Leaves are numbered rather than taken in order so that one structure can place them
+anywhere: value_and_grad with has_aux returns ((value, aux), gradients) from results
+ordered value, gradients, aux.
+
+A new kind of container is one entry in NODES."""
+from typing import Callable, NamedTuple
 
 
-def flatten(tree, leaves):
-    """Append tree's leaves to `leaves`; return its structure (hashable, for the cache key)."""
-    if isinstance(tree, dict):
-        return ("dict", tuple(tree), tuple(flatten(tree[k], leaves) for k in tree))
-    if isinstance(tree, (list, tuple)):
-        return (type(tree).__name__, None, tuple(flatten(v, leaves) for v in tree))
-    leaves.append(tree)
-    return "leaf"
+class Node(NamedTuple):
+    """How a kind of container comes apart and goes back together."""
+    type: type
+    parts: Callable  # container -> (aux, children)
+    build: Callable  # (aux, list of children) -> container
+    keys: Callable  # (aux, number of children) -> the key or index of each child, for paths
+
+
+# looked up in order, by isinstance: a kind whose type subclasses another's (a namedtuple's) comes first
+NODES = {
+    "dict": Node(dict, lambda d: (tuple(d), tuple(d.values())), lambda keys, values: dict(zip(keys, values)),
+                 lambda keys, n: keys),
+    "tuple": Node(tuple, lambda t: (None, tuple(t)), lambda _, values: tuple(values), lambda _, n: range(n)),
+    "list": Node(list, lambda xs: (None, tuple(xs)), lambda _, values: list(values), lambda _, n: range(n)),
+}
+
+LEAF = 0  # the structure of a lone leaf (an array argument, a single result)
+
+
+def flatten(tree, kinds=None):
+    """(leaves, structure): tree's leaves in order and where they go. Only containers of
+    the given kinds (by default every kind in NODES) are looked into; anything else is a leaf."""
+    kinds = tuple(NODES) if kinds is None else kinds
+    leaves = []
+
+    def walk(t):
+        kind = next((k for k in kinds if isinstance(t, NODES[k].type)), None)
+        if kind is None:
+            leaves.append(t)
+            return len(leaves) - 1
+        aux, children = NODES[kind].parts(t)
+        return node(kind, [walk(c) for c in children], aux)
+
+    structure = walk(tree)
+    return leaves, structure
+
+
+def node(kind, children, aux=None):
+    """The structure of a container of `kind` with these children's structures."""
+    return (kind, aux, tuple(children))
+
+
+def tuple_of(*structures):
+    """The structure of a tuple of these: a transformation's results, (value, gradient)."""
+    return node("tuple", structures)
+
+
+def is_leaf(structure):
+    return isinstance(structure, int)
+
+
+def kind(structure):
+    """A node's kind ("dict", "tuple", "list")."""
+    return structure[0]
+
+
+def children(structure):
+    """A node's children's structures."""
+    return structure[2]
+
+
+def _fold(structure, leaf, combine):
+    """The one walk over a structure: leaf(number) at each leaf, combine(kind, aux, values)
+    at each node, children first."""
+    if is_leaf(structure):
+        return leaf(structure)
+    kind_, aux, subs = structure
+    return combine(kind_, aux, [_fold(s, leaf, combine) for s in subs])
 
 
 def unflatten(structure, leaves):
-    """Rebuild a structure from an iterator of leaves."""
-    if structure == "leaf":
-        return next(leaves)
-    kind, keys, subs = structure
-    values = [unflatten(s, leaves) for s in subs]
-    if kind == "dict":
-        return dict(zip(keys, values))
-    return tuple(values) if kind == "tuple" else list(values)
+    """The tree of the given structure holding leaves[i] at leaf i."""
+    return _fold(structure, leaves.__getitem__, lambda kind_, aux, values: NODES[kind_].build(aux, values))
 
 
-def paths(structure, prefix=()):
-    """The path (keys and indices) to each leaf, in order."""
-    if structure == "leaf":
-        return [prefix]
-    kind, keys, subs = structure
-    names = keys if kind == "dict" else range(len(subs))
-    return [p for k, s in zip(names, subs) for p in paths(s, prefix + (k,))]
+def map_leaves(structure, f):
+    """The structure with leaf i replaced by the structure f(i): a leaf renumbered, or a
+    node (a Jacobian per argument at each output)."""
+    return _fold(structure, f, lambda kind_, aux, subs: node(kind_, subs, aux))
+
+
+def shifted(structure, by):
+    """The structure with its leaves numbered `by` further on: a part of the results that
+    starts after others."""
+    return map_leaves(structure, lambda i: i + by)
 
 
 def count(structure):
-    return len(paths(structure))
+    """How many leaves."""
+    return _fold(structure, lambda i: 1, lambda kind_, aux, counts: sum(counts))
+
+
+def paths(structure):
+    """The path (keys and indices) to each leaf, in the leaves' order."""
+    found = _fold(structure, lambda i: [(i, ())],
+                  lambda kind_, aux, subs: [(i, (k,) + p) for k, sub in zip(NODES[kind_].keys(aux, len(subs)), subs)
+                                            for i, p in sub])
+    return [p for _, p in sorted(found, key=lambda item: item[0])]
+
+
+def kinds(structure):
+    """The kinds of node in a structure."""
+    return _fold(structure, lambda i: set(), lambda kind_, aux, subs: set().union({kind_}, *subs))

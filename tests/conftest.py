@@ -2,7 +2,7 @@
 
 A test run (CI's above all) must not fail on a program no earlier run drew: new programs
 are explored on purpose, with SRCDIFF_HYPOTHESIS_RANDOM=1, the SRCDIFF_FUZZ_* batches and
-python -m tests.fuzz_survey, and what they find is kept as a regression test."""
+python -m tests.random.fuzz_survey, and what they find is kept as a regression test."""
 import os
 
 from hypothesis import settings

@@ -52,7 +52,8 @@ def import_file(path, source=None, name=None):
     return module
 
 
-EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout: README.md, examples/
+EXAMPLES = os.path.join(ROOT, "examples")
 
 
 def example(name):

@@ -5,7 +5,6 @@ temporary used once is written inline where it is used, and a name whose
 value is no longer needed is given to the next value of the same name, so a
 loop reads `x = x - 0.01 * (x ** 3 - a)` rather than juggling versions."""
 import ast
-import re
 import builtins
 import inspect
 import keyword
@@ -14,6 +13,7 @@ import textwrap
 import astor
 import numpy as np
 
+from .. import naming
 from ..errors import SrcdiffError
 from ..source import parse_function
 from ..ir import COND, FOR, WHILE, Const, Function, Var, same_dtype
@@ -143,9 +143,8 @@ class _Globals:
         self._taken = set(RESERVED) | {f.name for f in functions} | {p.hint for f in functions for p in f.params}
         for f in functions:
             for eqn in _all_eqns(f.body):
-                helper = eqn.prim.helper_source
-                if helper:
-                    self._taken.add(re.match(r"def (\w+)", helper)[1])
+                if eqn.prim.helper_name:
+                    self._taken.add(eqn.prim.helper_name)
         for f in functions:
             for a in _all_atoms(f.body):
                 if isinstance(a, Const) and _by_name(a):
@@ -158,7 +157,7 @@ class _Globals:
             name, n = (base, 0) if c.name else (base + "_1", 1)  # W, W_1, ...; const_1, const_2, ...
             while name in self._taken or keyword.iskeyword(name):
                 n += 1
-                name = f"{base}_{n}"
+                name = naming.numbered(base, n)
             self._taken.add(name)
             self._names[id(c.value)] = name
             self.values[name] = c.value
@@ -179,7 +178,7 @@ def _distinct_names(roots):
             base, k = t.name, 1
             while t.name in taken:
                 k += 1
-                t.name = f"{base}_{k}"
+                t.name = naming.numbered(base, k)
             taken.add(t.name)
             t.function.name = t.name
 
@@ -259,7 +258,7 @@ class _Writer:
         name, n = base, 0
         while not self.available(name, at, strict):
             n += 1
-            name = f"{base}_{n}"
+            name = naming.numbered(base, n)
         return self._take(var, name)
 
     def _take(self, var, name):
@@ -273,10 +272,10 @@ class _Writer:
             return var.hint
         for primal in (var.adjoint_of, var.partial_of):
             if primal is not None and (primal.id in self.names or primal.hint):
-                return "d" + self.names.get(primal.id, primal.hint)
+                return naming.adjoint(self.names.get(primal.id, primal.hint))
         primal = var.tangent_of
         if primal is not None and (primal.id in self.names or primal.hint):
-            return self.names.get(primal.id, primal.hint) + "_dot"
+            return naming.tangent(self.names.get(primal.id, primal.hint))
         return fallback
 
     def temp_name(self, eqn):
@@ -298,19 +297,20 @@ class _Writer:
         if name == "tape_item":
             return self._tape_item_name(eqn)
         if name == "stack_list":
-            return self._steps_name(ins[0])
+            recorded = self._recorded_name(ins[0])
+            return recorded and naming.steps(recorded)
         if name == "getitem" and eqn.params.get("index") == (slice(None, None, -1),) and isinstance(ins[0], Var):
             made = self.plan.owner.get(ins[0].id)  # X[::-1], np.stack(h_saved)[::-1]: X_reversed, h_reversed
             rows = self.names.get(ins[0].id) or (made is not None and made.prim is STACK_LIST
-                                                 and self._steps_name(made.ins[0])[:-len("_steps")])
-            return rows and rows + "_reversed"
+                                                 and self._recorded_name(made.ins[0]))
+            return rows and naming.reversed_rows(rows)
         if name == "transpose" and isinstance(ins[0], Var):
             if ins[0].id in self.names:
-                return f"{self.names[ins[0].id]}_T"
+                return naming.transposed(self.names[ins[0].id])
             made = self.plan.owner.get(ins[0].id)  # np.stack(h_saved).T written inline: h_steps_T
-            steps = made is not None and made.prim is STACK_LIST and self._steps_name(made.ins[0])
-            if steps:
-                return steps + "_T"
+            recorded = made is not None and made.prim is STACK_LIST and self._recorded_name(made.ins[0])
+            if recorded:
+                return naming.transposed(naming.steps(recorded))
         if name == "tuple_item" and isinstance(ins[0], Var) and ins[0].aval.kind == "tuple":
             return {0: "n", 1: "m"}.get(eqn.params["i"], f"dim{eqn.params['i']}")
         if name == "getitem" and isinstance(ins[0], Var) and ins[0].id in self.names and len(ins) == 2:
@@ -328,13 +328,12 @@ class _Writer:
         if not item or not isinstance(tape, Var):
             return ""
         if tape.adjoint_of is not None or tape.partial_of is not None:
-            return "d" + item
-        return item + "_dot" if tape.tangent_of is not None else item
+            return naming.adjoint(item)
+        return naming.tangent(item) if tape.tangent_of is not None else item
 
-    def _steps_name(self, stack):
-        """h_steps for np.stack(h_saved): h at every step."""
-        match = re.fullmatch(r"(\w+)_saved(_\d+)?", self.names.get(getattr(stack, "id", None), ""))
-        return match[1] + "_steps" if match else ""
+    def _recorded_name(self, stack):
+        """h for the list h_saved, which records h: np.stack of it is h_steps."""
+        return naming.recorded(self.names.get(getattr(stack, "id", None), ""))
 
     # -- blocks ------------------------------------------------------------------
 
@@ -584,7 +583,7 @@ class _Writer:
         for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:]):
             if v.id in starts:
                 continue  # recorded in its result's list
-            stack_name = self.bind(stack, stack.hint or "saved", at, strict=True)
+            stack_name = self.bind(stack, stack.hint or naming.SAVED, at, strict=True)
             if not stack.hint and v.id not in merged:
                 unnamed.append((v, stack))
             self.save_to.setdefault(v.id, []).append(stack_name)
@@ -623,7 +622,7 @@ class _Writer:
         for v, stack in unnamed:
             if v.id not in self.names:
                 continue
-            name = f"{self.names[v.id]}_saved"
+            name = naming.saved(self.names[v.id])
             if name not in self.holder and self.available(name, at, True):
                 old = self.names[stack.id]
                 renamed[old] = self._take(stack, name)

@@ -4,6 +4,7 @@ them like through any other code (and reads as one function)."""
 import ast
 import inspect
 
+from .. import pytree
 from ..errors import NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnsupportedSyntaxError
 from ..prims import T
 from .protocol import IR_METHOD, is_jvp
@@ -158,7 +159,7 @@ class Calls:
                 own.frame.on_its_own = True
                 target.function, out_tree = own.lower([_forget(v.aval) for v in values])
                 avals = [r.aval for r in target.function.results]
-                if not isinstance(out_tree, int):
+                if not pytree.is_leaf(out_tree):
                     raise UnsupportedSyntaxError(f"recursive function {fn.__name__}() must return one value",
                                                  self.loc(node), "hint: return a single array or number.")
                 if target.out_avals is not None and all(a.same(b) for a, b in zip(avals, target.out_avals)):
@@ -247,11 +248,11 @@ class Derivatives:
             low, fn, wrt = self._derivative_part(lambda: hook(fun, [_forget(p.aval) for p in primals]), node)
             outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
             n = len(low.fn.results)
-            return _tree(low.out_tree, outs[:n]), _tree(low.out_tree, outs[n:])
+            return pytree.unflatten(low.out_tree, outs[:n]), pytree.unflatten(low.out_tree, outs[n:])
         _all_values(args, self, node)
         ir = getattr(func, IR_METHOD)
         low = self._derivative_part(lambda: ir([_forget(a.aval) for a in args], None, True), node)
-        return _tree(low.out_tree, self.inline_function(low.fn, list(args), low.guards))
+        return pytree.unflatten(low.out_tree, self.inline_function(low.fn, list(args), low.guards))
 
     def _derivative_part(self, build, node):
         """The IR of a derivative called here; what it refuses (a Jacobian of a vector function's
@@ -323,9 +324,3 @@ def _all_values(values, lowering, node):
     if not all(isinstance(v, T) for v in values):
         raise UnsupportedSyntaxError("a derivative called inside a differentiated function takes arrays and numbers",
                                      lowering.loc(node), "hint: pass the arrays themselves, not containers.")
-
-
-def _tree(tree, leaves):
-    if isinstance(tree, int):
-        return leaves[tree]
-    return type(tree)(_tree(t, leaves) for t in tree)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import pytree
 from ..guards import CONTENTS, MISSING, snapshot
-from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
 from ..prims.core import is_run_when_compiling
@@ -104,8 +104,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
 
     def lower(self, arg_avals, structures=None):
         """(Function, out_tree): the function lowered on its own, with a parameter per leaf of
-        its arguments (arg_avals, one per leaf; structures, per argument "leaf" or the dict,
-        list or tuple it is), and its output structure (leaf positions, as pytree.py has it)."""
+        its arguments (arg_avals, one per leaf; structures, per argument its pytree structure),
+        and its output's pytree structure."""
         node = self.frame.node
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.unsupported(node, "async def", "differentiate a plain synchronous function")
@@ -116,12 +116,13 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.frame.stack = ((key, signature(self.frame.env[n] for n in _param_names(node))),)
         with self.frame.builder.active():
             out = self._body(node)
-        leaves = []
-        try:
-            out_tree = _flatten(out, leaves)
-        except SrcdiffError as e:
-            raise NonDifferentiableError(e.message, self.loc(node),
-                                         "return numbers and arrays (or tuples and lists of them).") from None
+        leaves, out_tree = pytree.flatten(out, kinds=("tuple", "list"))
+        for leaf in leaves:
+            if not isinstance(leaf, T):
+                what = "function" if callable(leaf) or isinstance(leaf, LocalFunction) else type(leaf).__name__
+                raise NonDifferentiableError(f"cannot return a {what} from a differentiated function",
+                                             self.loc(node), "return numbers and arrays (or tuples and lists "
+                                             "of them).")
         results = [leaf.atom for leaf in leaves]
         name = getattr(self.frame.fn, "__name__", "f")
         fn = Function(
@@ -138,7 +139,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
         names = [n for n in _param_names(node) if n not in self.frame.env]  # a method's self is bound already
-        structures = structures if structures is not None else ["leaf"] * len(arg_avals)
+        structures = structures if structures is not None else [pytree.LEAF] * len(arg_avals)
         if len(structures) > len(names):
             raise TypeError(f"{getattr(self.frame.fn, '__name__', 'the function')}() takes {len(names)} argument(s) "
                             f"but {len(structures)} were given")
@@ -152,7 +153,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 # a function passed in (act=np.tanh) is what it is, as a global is: the
                 # emitted code takes the argument and calls that very function
                 leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
-            self.frame.env[name] = pytree.unflatten(structure, iter(leaves))
+            self.frame.env[name] = pytree.unflatten(structure, leaves)
         for name in names[len(structures):]:
             # a parameter the call leaves out (jvp(f, (x,), ...) of def f(x, act=np.tanh)) is its
             # default, read when compiling as a global is
@@ -587,17 +588,6 @@ def _describe(value):
     return getattr(value, "__name__", None) or type(value).__name__
 
 
-def _flatten(value, leaves):
-    """Output structure with leaf positions; leaves collects the T values."""
-    if isinstance(value, T):
-        leaves.append(value)
-        return len(leaves) - 1
-    if isinstance(value, (tuple, list)):
-        return type(value)(_flatten(v, leaves) for v in value)
-    what = "function" if callable(value) or isinstance(value, LocalFunction) else type(value).__name__
-    raise SrcdiffError(f"cannot return a {what} from a differentiated function")
-
-
 def _param_names(node):
     args = node.args
     return [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args + args.kwonlyargs]
@@ -616,7 +606,7 @@ def _leaf_name(name, path):
 class Lowered(NamedTuple):
     """What the compiler needs of a lowering besides the IR."""
 
-    out_tree: object  # the output structure: leaf positions in tuples and lists (pytree.py)
+    out_tree: object  # the output's pytree structure (tuples and lists of leaves)
     guards: list  # what the compiled code assumed (Session.guards)
 
 

@@ -92,7 +92,7 @@ def copy_function(fn):
     def block(b):
         params = [var(p) for p in b.params]
         eqns = [Eqn(e.prim, [atom(a) for a in e.ins], [var(o) for o in e.outs],
-                    {k: param(v) for k, v in e.params.items()}, e.loc, tuple(block(sub) for sub in e.blocks))
+                    {k: param(v) for k, v in e.params.items()}, e.loc, tuple(block(sub) for sub in e.blocks), e.held)
                 for e in b.eqns]
         return Block(params, eqns, [atom(r) for r in b.results])
 

@@ -181,7 +181,9 @@ Atom = Union[Var, Const]
 
 @dataclass
 class Eqn:
-    """outs = prim(ins; params). Region primitives (if, loops) carry blocks."""
+    """outs = prim(ins; params). Region primitives (if, loops) carry blocks. A held
+    equation is computed as written with no derivative through it (stop_gradient on its
+    result): the max a softmax subtracts, whose shift cancels (transforms/shift.py)."""
 
     prim: Any
     ins: List[Atom]
@@ -189,6 +191,7 @@ class Eqn:
     params: Dict[str, Any] = field(default_factory=dict)
     loc: Any = None
     blocks: Tuple["Block", ...] = ()
+    held: bool = False
 
 
 @dataclass

@@ -14,7 +14,7 @@ default here when the operation does not declare it.
     emit_stmts        (out name, operand sources, params) -> statements, where one expression is not enough
     inplace, copy     statements that change its first operand in place, and how to copy that
                       operand first where it may not be changed (both or neither)
-    helper_source     a helper function the emitted module defines for it
+    helper_source     a helper function the emitted module defines for it, and helper_name its name
     on_python_floats  its spelling on Python floats: a name (math.cos, abs, max) or a template ({0})
     hoistable         it cannot raise, so it may run before a loop that might not run
     fresh             its result is a new object no one else holds (may be changed in place)
@@ -23,6 +23,12 @@ default here when the operation does not declare it.
     effect            it does something beyond its result (raises): kept though unread
     takes_lists       its operands may be list values
     recomputable      cheap enough that a backward sweep recomputes it instead of recording it
+    commutative       op(a, b) is op(b, a): a rewrite rule's pattern matches its operands either way
+    shift             how it carries a shift c of its operands (transforms/shift.py, which holds a
+                      softmax's stabilising max): "add", "subtract", "multiply", "divide",
+                      "negate", "exp", "log" (c moves the result), "sum", "extremum" (reductions;
+                      an extremum is also where a stabilising shift comes from), "index",
+                      "new axes", "invariant" (the result does not move); None: not known
 """
 
 
@@ -40,6 +46,7 @@ class Op:
     inplace = None
     copy = None
     helper_source = None
+    helper_name = None
     on_python_floats = None
     hoistable = False
     fresh = False
@@ -47,6 +54,8 @@ class Op:
     effect = False
     takes_lists = False
     recomputable = False
+    commutative = False
+    shift = None
 
     def arity(self, eqn):
         return self.nout

@@ -1,4 +1,5 @@
 """The IR's text form (grammar.md documents it): what `srcdiff FILE:FUNC --ir` shows."""
+from .. import naming
 from .core import Block, Const, Function, Var
 
 
@@ -13,7 +14,7 @@ class _Names:
         if isinstance(v, Const):
             return _const(v.value)
         if v.id not in self.names:
-            base = v.hint or (f"d{self(v.adjoint_of)}" if v.adjoint_of is not None else "t")
+            base = v.hint or (naming.adjoint(self(v.adjoint_of)) if v.adjoint_of is not None else "t")
             n = self.used.get(base, 0)
             self.used[base] = n + 1
             self.names[v.id] = base if n == 0 else f"{base}.{n}"
@@ -56,7 +57,8 @@ def _print_block(block: Block, names, lines, indent):
         outs = ", ".join(f"{names(o)}:{o.aval}" for o in eqn.outs)
         ins = " ".join(names(a) for a in eqn.ins)
         loc = f"  # line {eqn.loc.line}" if eqn.loc is not None else ""
-        lines.append(f"{indent}{outs} = {eqn.prim.name} {ins}{_params(eqn.params, names)}{loc}".rstrip())
+        held = " held" if eqn.held else ""  # no derivative through it
+        lines.append(f"{indent}{outs} = {eqn.prim.name}{held} {ins}{_params(eqn.params, names)}{loc}".rstrip())
         for i, sub in enumerate(eqn.blocks):
             head = ", ".join(names(p) for p in sub.params)
             lines.append(f"{indent}  block {i}({head}):")

@@ -145,24 +145,6 @@ def _without_unit_axes(y):
     return y if source is None else wrap(source)
 
 
-def _column_times_matrix(g, xs):
-    """np.sum(c * M, axis=0) for a column c (n, 1) and a matrix M (n, d), down to d numbers,
-    is the vector-matrix product c[:, 0].dot(M): one BLAS call instead of an (n, d) product
-    and a sum down its long axis. None unless g is such a product."""
-    made = current().producer(g.atom)
-    gs = g.aval.shape
-    if made is None or made.prim.name != "mul" or len(gs) != 2 or xs != gs[1:] or gs[1] == 1:
-        return None
-    for column, matrix in (made.ins, made.ins[::-1]):
-        if column.aval.shape == (gs[0], 1) and matrix.aval.shape == gs:
-            from .linalg import DOT
-            vector = _without_unit_axes(wrap(column))  # np.expand_dims(v, axis=1): v itself
-            if vector.aval.shape != (gs[0],):
-                vector = np.reshape(wrap(column), (gs[0],))
-            return current().apply(DOT, [vector, matrix])
-    return None
-
-
 def unbroadcast(g, x):
     """g summed down to x's shape; nothing emitted when the shapes are provably equal."""
     g, x = wrap(g), wrap(x)
@@ -173,8 +155,6 @@ def unbroadcast(g, x):
         if xs == ():
             return np.sum(g)
         spread = _sum_before_spreading(g, xs)
-        if spread is None:
-            spread = _column_times_matrix(g, xs)
         if spread is not None:
             return spread
         lead = len(gs) - len(xs)

@@ -18,7 +18,7 @@ from ..ir import Aval, Const, Eqn, Var
 from ..ir.op import Op
 
 
-PRIMITIVES = []  # every primitive, in the order declared (tests/test_registry.py walks them)
+PRIMITIVES = []  # every primitive, in the order declared (tests/unit/prims/test_registry.py walks them)
 
 
 class Primitive(Op):
@@ -119,10 +119,12 @@ class Builder:
 
     _current: List["Builder"] = []
 
-    def __init__(self, eqns=None, loc=None, peephole=None, parent=None):
+    def __init__(self, eqns=None, loc=None, rules=None, parent=None):
         self.eqns = eqns if eqns is not None else []
         self.loc = loc if loc is not None or parent is None else parent.loc
-        self.peephole = peephole  # derivative code is simplified as it is built
+        # derivative code is simplified as it is built (ir/rewrite.py); a nested block's builder
+        # uses its parent's rules unless given its own
+        self.rules = rules if rules is not None or parent is None else parent.rules
         self._made = dict(parent._made) if parent is not None else {}  # a nested block sees outer values
         self._made.update((o.id, e) for e in self.eqns for o in e.outs)
 
@@ -160,10 +162,10 @@ class Builder:
             folded = _fold(prim, atoms, params)
             if folded is not None:
                 return T(folded)
-        if self.peephole is not None:
-            prim, atoms, same = self.peephole(prim, atoms, self.producer, params)
-            if same is not None:
-                return T(same)
+        if self.rules is not None:
+            prim, atoms, params = self.rules.rewrite(prim, atoms, params, self.producer, self._emit)
+            if prim is None:
+                return T(atoms)
         avals = prim.shape([a.aval for a in atoms], params) if prim.shape else Aval()
         if prim.nout == 1:
             avals = _known_value(prim, atoms, params, avals)
@@ -177,6 +179,10 @@ class Builder:
         if prim.nout == 1:
             return T(outs[0])
         return tuple(T(o) for o in outs)
+
+    def _emit(self, prim, atoms, params):
+        """One operation of a rule's replacement, itself rewritten by the rules."""
+        return self.apply(prim, atoms, **params).atom
 
     def _stacked(self, xs):
         from .lists import STACK_LIST  # lists.py is built on this module

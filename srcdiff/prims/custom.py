@@ -5,6 +5,7 @@ import functools
 
 import numpy as np
 
+from .. import naming
 from ..ir import Aval, Const, unknown_aval
 from .core import Primitive, binds, current, runs_when_compiling, wrap
 
@@ -60,9 +61,9 @@ class custom_vjp(_CustomRule):
         n = len(args)
         fwd_prim, bwd_prim = _primitives(self, n)
         name = _name(self.fun)
-        fwd = Const(self.fwd, name=_name(self.fwd, name + "_fwd"))
+        fwd = Const(self.fwd, name=_name(self.fwd, naming.forward(name)))
         out, res = current().apply(fwd_prim, [fwd, *args], hint=name)
-        res.atom.hint = name + "_res"
+        res.atom.hint = naming.residuals(name)
         return out
 
 
@@ -101,7 +102,7 @@ def _primitives(rule, nargs):
     @fwd_prim.defvjp
     def _(gs, outs, ins, active):
         g = gs[0]
-        bwd = Const(rule.bwd, name=_name(rule.bwd, _name(rule.fun) + "_bwd"))
+        bwd = Const(rule.bwd, name=_name(rule.bwd, naming.backward(_name(rule.fun))))
         cotangents = current().apply(bwd_prim, [bwd, outs[1], g])
         cotangents = cotangents if isinstance(cotangents, tuple) else (cotangents,)
         return (None,) + tuple(
@@ -179,7 +180,7 @@ def _jvp_primitives(rule, nargs):
         args = ins[1:]
         zeros = [t if t is not None else (np.zeros_like(a) if a.aval.kind != "scalar" else 0.0)
                  for t, a in zip(tangents[1:], args)]
-        rule_fn = Const(rule.rule, name=_name(rule.rule, _name(rule.fun) + "_jvp"))
+        rule_fn = Const(rule.rule, name=_name(rule.rule, naming.jvp(_name(rule.fun))))
         primals = current().apply(MAKE_TUPLE, args)
         tangent_tuple = current().apply(MAKE_TUPLE, zeros)
         _, out_dot = current().apply(with_tangent, [rule_fn, primals, tangent_tuple])

@@ -136,7 +136,7 @@ def _yields_zero(block, atom):
 UNARY = {}
 
 
-def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_floats=None):
+def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_floats=None, shift=None):
     impl = impl or callables[0]
     # the spelling for a Python float, where a NumPy call costs ten times more (math.cos)
     on_floats = on_floats or next(
@@ -144,7 +144,7 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
     # of a Python number: a Python number where Python spells it (abs), else NumPy's scalar
     prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl,
                      elementwise(floating, numpy_scalar=floating or on_floats is None), hoistable=True, fresh=True,
-                     on_python_floats=on_floats)
+                     on_python_floats=on_floats, shift=shift)
     UNARY[name] = prim
 
     @prim.defjvp
@@ -176,10 +176,10 @@ unary("sigmoid", [], lambda x, y: y * (1 - y), emit=template("1.0 / (1.0 + np.ex
 unary("arcsinh", [np.arcsinh, math.asinh], lambda x, y: 1 / np.sqrt(x * x + 1))
 unary("arccosh", [np.arccosh, math.acosh], lambda x, y: 1 / np.sqrt(x * x - 1))
 unary("arctanh", [np.arctanh, math.atanh], lambda x, y: 1 / (1 - x * x))
-unary("exp", [np.exp, math.exp], lambda x, y: y)
+unary("exp", [np.exp, math.exp], lambda x, y: y, shift="exp")
 unary("exp2", [np.exp2], lambda x, y: y * math.log(2.0))
 unary("expm1", [np.expm1, math.expm1], lambda x, y: y + 1)
-unary("log", [np.log], lambda x, y: 1 / x, on_floats="math.log")  # math.log binds below
+unary("log", [np.log], lambda x, y: 1 / x, on_floats="math.log", shift="log")  # math.log binds below
 unary("log2", [np.log2, math.log2], lambda x, y: 1 / (x * math.log(2.0)))
 unary("log10", [np.log10, math.log10], lambda x, y: 1 / (x * math.log(10.0)))
 unary("log1p", [np.log1p, math.log1p], lambda x, y: 1 / (1 + x))
@@ -191,7 +191,7 @@ unary("reciprocal", [np.reciprocal], lambda x, y: -y * y, floating=False)
 unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False,
       on_floats="abs")
 
-NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True)
+NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True, shift="negate")
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
 NEG.defvjp(lambda g, out, ins, active: (-g,))
 bind_elementwise(NEG, 1, [np.negative, operator.neg])
@@ -249,9 +249,10 @@ def _math_round(x):
 BINARY = {}
 
 
-def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None, hoistable=False):
+def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None, hoistable=False,
+           commutative=False, shift=None):
     prim = Primitive(name, emit, impl or callables[0], elementwise(floating, numpy_scalar=numpy_scalar), fresh=True,
-                     hoistable=hoistable)
+                     hoistable=hoistable, commutative=commutative, shift=shift)
     BINARY[name] = prim
 
     @prim.defjvp
@@ -276,8 +277,9 @@ def binary(name, callables, emit, partials, impl=None, floating=False, numpy_sca
     return prim
 
 
-ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise(), hoistable=True, fresh=True)
-SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise(), hoistable=True, fresh=True)
+ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise(), hoistable=True, fresh=True, commutative=True,
+                shift="add")
+SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise(), hoistable=True, fresh=True, shift="subtract")
 ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
 ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
 SUB.defjvp(lambda t, out, ins: -t[1] if t[0] is None else t[0] if t[1] is None else t[0] - t[1])
@@ -291,7 +293,7 @@ bind_elementwise(ADD, 2, [np.add, operator.add])
 bind_elementwise(SUB, 2, [np.subtract, operator.sub])
 
 binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x),
-       hoistable=True)
+       hoistable=True, commutative=True, shift="multiply")
 binary(
     "div",
     [np.true_divide, np.divide, operator.truediv],
@@ -299,6 +301,7 @@ binary(
     (lambda x, y, z: 1 / y, lambda x, y, z: _negated_smaller(z, y)),
     floating=True,
     numpy_scalar=False,  # written x / y: of Python numbers, a Python float
+    shift="divide",
 )
 
 

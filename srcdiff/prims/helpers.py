@@ -5,6 +5,8 @@ for concrete arguments spells the operation out instead. The source here is
 the only definition: constant folding runs the same text."""
 import numpy as np
 
+from .. import naming
+
 SOURCES = {
     "sum_to": '''
 def _sum_to(x, shape):
@@ -79,11 +81,11 @@ def helper(name):
     """The helper as a Python function (for evaluation at compile time)."""
     namespace = {"np": np}
     exec(SOURCES[name], namespace)
-    return namespace["_" + name]
+    return namespace[naming.helper(name)]
 
 
 def attach(prim, name):
     """prim is emitted as a call to helper `name`, whose source travels with the module."""
-    prim.helper_source = SOURCES[name].strip()
+    prim.helper_source, prim.helper_name = SOURCES[name].strip(), naming.helper(name)
     prim.impl = helper(name)
     return prim

@@ -131,6 +131,7 @@ GETITEM = Primitive(
     impl=_getitem_impl,
     shape=_getitem_shape,
     recomputable=True,  # an index into a recorded array is cheaper to redo than to record
+    shift="index",
 )
 
 
@@ -489,7 +490,7 @@ def _query_impl(fn):
     return lambda x, _attr=False: fn(x)
 
 
-SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False, hoistable=True, recomputable=True)
+SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False, hoistable=True, recomputable=True, shift="invariant")
 
 
 def _size_of(avals, params):
@@ -499,7 +500,7 @@ def _size_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False, hoistable=True)
+SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False, hoistable=True, shift="invariant")
 
 
 def _ndim_of(avals, params):
@@ -509,7 +510,7 @@ def _ndim_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False, hoistable=True)
+NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False, hoistable=True, shift="invariant")
 
 
 def _queries(prim, name):

@@ -23,7 +23,7 @@ def _shape(floating, boolean=False):
     return shape
 
 
-def reduction(name, fname, impl, floating=False, boolean=False):
+def reduction(name, fname, impl, floating=False, boolean=False, shift=None):
     """boolean: a test of the elements (np.all, np.any), which gives booleans and has no derivative."""
     return Primitive(
         name,
@@ -32,13 +32,14 @@ def reduction(name, fname, impl, floating=False, boolean=False):
         shape=_shape(floating, boolean),
         differentiable=not boolean,
         fresh=True,
+        shift=shift,
     )
 
 
-SUM = reduction("sum", "np.sum", np.sum)
+SUM = reduction("sum", "np.sum", np.sum, shift="sum")
 MEAN = reduction("mean", "np.mean", np.mean, floating=True)
-MAX = reduction("max", "np.max", np.max)
-MIN = reduction("min", "np.min", np.min)
+MAX = reduction("max", "np.max", np.max, shift="extremum")
+MIN = reduction("min", "np.min", np.min, shift="extremum")
 PROD = reduction("prod", "np.prod", np.prod)
 VAR = reduction("var", "np.var", np.var, floating=True)
 STD = reduction("std", "np.std", np.std, floating=True)

@@ -96,7 +96,7 @@ def _expand_shape(avals, params):
 
 
 EXPAND_DIMS = Primitive("expand_dims", emit=lambda a, p: call("np.expand_dims", a, p), impl=np.expand_dims,
-                        shape=_expand_shape, view=True)
+                        shape=_expand_shape, view=True, shift="new axes")
 
 
 @EXPAND_DIMS.defvjp

@@ -209,7 +209,7 @@ TAPES_ADD_AT = Primitive("tapes_add_at", takes_lists=True, emit=None, shape=lamb
 TAPES_ADD_AT.inplace = lambda name, a, p: [f"{name}[{a[1]}] = _add_tapes({name}[{a[1]}], {a[2]})"]
 TAPES_ADD_AT.copy = "list({0})"
 TAPES_ADD_AT.fresh = True
-TAPES_ADD_AT.helper_source = TAPE_ADD.helper_source
+TAPES_ADD_AT.helper_source, TAPES_ADD_AT.helper_name = TAPE_ADD.helper_source, TAPE_ADD.helper_name
 
 
 @TAPES_ADD_AT.defjvp

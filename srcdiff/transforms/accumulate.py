@@ -7,6 +7,7 @@ as fast LSTM implementations do it; a vector added at every step beside such a p
 bias's gradient beside its weight's) becomes one np.sum over the rows recorded for it. A
 loop is rewritten so only when it surely runs at least once (np.stack of no rows fails)
 and the running total is read nowhere but in its own update."""
+from .. import naming
 from ..ir import FOR, Var, same_dtype
 from ..ir.regions import carried_count, loop_parts, read_counts, static_trips
 from ..prims import Builder
@@ -80,7 +81,7 @@ def _defer(eqn, made):
                 stacked[v.id] = outside, not eqn.params.get("reverse")
             else:
                 if v.id not in lists:
-                    lists[v.id] = Var(list_aval(v.aval, length=trips), v.hint and v.hint + "_saved")
+                    lists[v.id] = Var(list_aval(v.aval, length=trips), v.hint and naming.saved(v.hint))
                     saves.append(v)
                     loop.outs.append(lists[v.id])
                 stacked[v.id] = builder.apply(STACK_LIST, [lists[v.id]]).atom, True

@@ -43,7 +43,7 @@ def _collect(block, edges):
             n = len(body.results)
             for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[n:]):
                 _link(edges, v, stack)  # a record of v's values varies with v
-        elif eqn.prim.differentiable:
+        elif eqn.prim.differentiable and not eqn.held:
             for a in eqn.ins:
                 for o in eqn.outs:
                     _link(edges, a, o)

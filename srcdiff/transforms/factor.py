@@ -14,6 +14,7 @@ anyway; its sum is still taken apart when that turns it into a vector-matrix pro
 the product, only parts nothing else reads are taken apart, so no work is done twice."""
 import numpy as np
 
+from .. import naming
 from ..ir import FOR, Const, Eqn, Var
 from ..ir.regions import carried_count, read_counts
 from ..prims import Builder
@@ -78,7 +79,7 @@ def _save_loop_dividends(loop, after, uses):
             x_list = None
         else:
             saves[k], x_list = x, lists[k]
-            x_list.hint = x.hint and x.hint + "_saved"  # not named after the quotient it no longer holds
+            x_list.hint = x.hint and naming.saved(x.hint)  # not named after the quotient it no longer holds
         for reader_block, read, divisor in reads:
             item = Var(x.aval, x.hint) if x_list is not None else x
             at = max(reader_block.eqns.index(read), reader_block.eqns.index(divisor))

@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from .. import naming
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Block, CallTarget, Const, Eqn, Function, Var
 from ..ir.calls import copy_function
@@ -20,15 +21,17 @@ from ..prims.lists import empty_list, list_aval
 from ..prims.shaping import COPY
 from ..prims.tapes import TAPE_ZEROS, is_tape, list_zeros
 from .activity import _all_vars, _reach, active, dependencies, refuse_complex
-from .simplify import peephole
+from .algebra import DERIVATIVE_RULES
 
 
-def jvp_function(fn: Function, argnums) -> Function:
-    """(params..., tangents of params[argnums]...) -> (results..., tangents of results...)."""
-    return _jvp(fn, [fn.params[i] for i in argnums], range(len(fn.results)), {}, "jvp_" + fn.name)
+def jvp_function(fn: Function, argnums, rules=DERIVATIVE_RULES) -> Function:
+    """(params..., tangents of params[argnums]...) -> (results..., tangents of results...);
+    rules simplify the tangents as they are built (None: none)."""
+    return _jvp(fn, [fn.params[i] for i in argnums], range(len(fn.results)), {}, naming.transformation("jvp", fn.name),
+                rules)
 
 
-def _jvp(fn, wrt, tangent_results, versions, name):
+def _jvp(fn, wrt, tangent_results, versions, name, rules):
     """fn's values and their tangents along wrt's (tangents of the results numbered in
     tangent_results); versions holds the JVP versions of the functions it calls."""
     variables = _all_vars(fn.body, {})
@@ -37,8 +40,8 @@ def _jvp(fn, wrt, tangent_results, versions, name):
     refuse_complex(fn.body, active(fn.body, wrt, fn.results))
     tangent_params = [_tangent_var(p) for p in wrt]
     tangents = {p.id: T(t) for p, t in zip(wrt, tangent_params)}
-    builder = Builder(peephole=peephole)
-    fwd = _Forward(varied, versions)
+    builder = Builder(rules=rules)
+    fwd = _Forward(varied, versions, rules)
     with builder.active():
         fwd.block(fn.body.eqns, tangents, builder)
         outs = [_tangent_or_zero(tangents, fn.results[i]).atom for i in tangent_results]
@@ -46,7 +49,7 @@ def _jvp(fn, wrt, tangent_results, versions, name):
                     fn.filename, fn.lineno, fn.doc)
 
 
-def jvp_version(target, mask, versions):
+def jvp_version(target, mask, versions, rules):
     """The JVP version of a called function for calls whose arguments where mask is True
     have tangents: q_jvp(x, n, x_dot) -> (q, q_dot). One per target and mask, so a
     recursion calls its own JVP version (made before its body is, for the inner call)."""
@@ -56,14 +59,13 @@ def jvp_version(target, mask, versions):
     fn = copy_function(target.function)
     wrt = [p for p, m in zip(fn.params, mask) if m]
     every = all(m or not p.aval.differentiable for p, m in zip(fn.params, mask))
-    suffix = "" if every else "_" + "_".join(p.hint or f"arg{i}" for i, (p, m) in enumerate(zip(fn.params, mask))
-                                             if m)
-    version = CallTarget(target.name + "_jvp" + suffix)
+    along = () if every else [p.hint or f"arg{i}" for i, (p, m) in enumerate(zip(fn.params, mask)) if m]
+    version = CallTarget(naming.jvp(target.name, along))
     # the results with a tangent, known before the body is transformed: the recursion's
     # inner call binds them
     version.tangent_results = tuple(i for i, r in enumerate(fn.results) if r.aval.differentiable)
     versions[key] = version
-    version.function = _jvp(fn, wrt, version.tangent_results, versions, version.name)
+    version.function = _jvp(fn, wrt, version.tangent_results, versions, version.name, rules)
     where = f"{os.path.basename(fn.filename)}:{fn.lineno}"
     along = ", ".join(p.hint for p in wrt)
     version.function.doc = f"{target.name} and its derivative along ({along})_dot, from {where}."
@@ -99,8 +101,9 @@ def _const(v):
 
 
 class _Forward:
-    def __init__(self, varied, versions):
+    def __init__(self, varied, versions, rules):
         self.varied = varied
+        self.rules = rules
         self.versions = versions  # (id(call target), mask) -> its JVP version
 
     def block(self, eqns, tangents, builder):
@@ -127,7 +130,7 @@ class _Forward:
 
     def primitive(self, eqn, tangents):
         prim = eqn.prim
-        if not prim.differentiable:
+        if not prim.differentiable or eqn.held:
             return
         if prim.jvp is None:
             raise NonDifferentiableError(f"no forward-mode rule for primitive {prim.name}", eqn.loc,
@@ -152,7 +155,7 @@ class _Forward:
         values and their tangents: q, q_dot = q_jvp(x, n - 1, x_dot)."""
         ts = [_tangent_of(tangents, a) for a in eqn.ins]
         mask = tuple(t is not None and a.aval.differentiable for a, t in zip(eqn.ins, ts))
-        version = jvp_version(eqn.params["function"], mask, self.versions)
+        version = jvp_version(eqn.params["function"], mask, self.versions, self.rules)
         t_ins = [_like_primal(t, T(a)).atom for a, t, m in zip(eqn.ins, ts, mask) if m]
         with_tangent = [eqn.outs[i] for i in version.tangent_results]
         t_outs = [_tangent_var(o) for o in with_tangent]
@@ -168,7 +171,7 @@ class _Forward:
             return
         blocks = []
         for branch in eqn.blocks:
-            sub = Builder(peephole=peephole, parent=builder)
+            sub = Builder(parent=builder)
             local = dict(tangents)
             with sub.active():
                 self.block(branch.eqns, local, sub)
@@ -194,7 +197,7 @@ class _Forward:
         t_params = [_tangent_var(carried[j]) for j in slots]
         local = dict(tangents)
         local.update({carried[j].id: T(t) for j, t in zip(slots, t_params)})
-        sub = Builder(peephole=peephole, parent=builder)
+        sub = Builder(parent=builder)
         with sub.active():
             self.block(body.eqns, local, sub)
             t_results = [_tangent_or_zero(local, body.results[j]).atom for j in slots]
@@ -214,7 +217,8 @@ class _Forward:
                             cond.results), new_body)
         t_outs = [_tangent_var(eqn.outs[j]) for j in slots]
         stacks = eqn.outs[n:]
-        t_stacks = [Var(list_aval(saves[k].aval), stacks[k].hint and stacks[k].hint + "_dot") for k in varied_saves]
+        t_stacks = [Var(list_aval(saves[k].aval), stacks[k].hint and naming.tangent(stacks[k].hint))
+                    for k in varied_saves]
         lead = list(eqn.ins[:3]) if is_for else []
         params = dict(eqn.params)
         if saves:

@@ -21,6 +21,7 @@ there is no loop, and with none the Jacobian is zeros. The mode only changes the
 cost: the results are the same."""
 import numpy as np
 
+from .. import naming
 from ..errors import NonDifferentiableError
 from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
 from ..ir.regions import substitute
@@ -31,12 +32,12 @@ from ..prims.lists import append, empty_list, list_aval, stack
 from ..prims.shaping import FLOAT as PYTHON_FLOAT
 from .forward import jvp_function
 from .reverse import grad_function, vjp_function
-from .simplify import peephole
+from .algebra import DERIVATIVE_RULES
 
 INDEX = Aval("scalar", (), np.dtype(np.int64))
 
 
-def jacobian_function(fn: Function, wrt, mode) -> Function:
+def jacobian_function(fn: Function, wrt, mode, rules=DERIVATIVE_RULES) -> Function:
     """(params...) -> d(results[j])/d(params[wrt[i]]) for every j, then i (result-major),
     each of shape results[j].shape + params[wrt[i]].shape. mode: "fwd", "rev" or "auto". Its
     dtype is JAX's: by forward mode a tangent's (the output's), otherwise a cotangent's (the
@@ -56,7 +57,7 @@ def jacobian_function(fn: Function, wrt, mode) -> Function:
         mode = "fwd" if total_m is None or sum(n) < total_m else "rev"
     elif mode == "rev" and total_m is None:
         mode = "fwd"  # the rows need the outputs' sizes; the columns give the same Jacobian
-    builder = Builder(peephole=peephole)
+    builder = Builder(rules=rules)
     with builder.active():
         if mode == "fwd":
             jacobians = _forward(fn, wrt, n, out_shapes, builder)
@@ -68,8 +69,8 @@ def jacobian_function(fn: Function, wrt, mode) -> Function:
         for j, r in enumerate(outs):
             for i, p in enumerate(ins):
                 results.append(_finish(jacobians[j][i], r, out_shapes[j], p, _dtype(r.aval, p.aval, by_output)).atom)
-    return Function("jacobian_" + fn.name, Block(list(fn.params), builder.eqns, results), fn.filename, fn.lineno,
-                    fn.doc)
+    return Function(naming.transformation("jacobian", fn.name), Block(list(fn.params), builder.eqns, results),
+                    fn.filename, fn.lineno, fn.doc)
 
 
 def _output_shape(fn, r):
@@ -149,7 +150,7 @@ def _directions(avals, sizes, k, names, as_tangent):
             elif isinstance(name, Var) and name.hint:
                 d.atom.adjoint_of = name
             else:
-                d.atom.hint = "g"  # the cotangent of an output with no name
+                d.atom.hint = naming.cotangent()  # the cotangent of an output with no name
         out.append(d)
         offset += size
     return out
@@ -163,7 +164,7 @@ def _forward(fn, wrt, sizes, out_shapes, builder):
     n_results = len(fn.results)
     if total == 0:
         return [[Const(0.0)] * len(wrt) for _ in fn.results]
-    jfn = jvp_function(fn, wrt)
+    jfn = jvp_function(fn, wrt, rules=builder.rules)
     tangents = jfn.params[len(fn.params):]
     columns = jfn.results[n_results:]
     avals = [t.aval for t in tangents]
@@ -235,7 +236,7 @@ def _split(jac, sizes, axis):
 
 def _gradient(fn, wrt, builder):
     """A scalar function's Jacobian is its gradient: one backward sweep."""
-    gfn = grad_function(fn, wrt)
+    gfn = grad_function(fn, wrt, rules=builder.rules)
     for eqn in gfn.body.eqns:
         builder.append(eqn)
     return [[T(g) if isinstance(g, Var) else g for g in gfn.results]]
@@ -245,7 +246,7 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
     total = sum(sizes)
     if total == 0:
         return [[Const(0.0)] * len(wrt) for _ in fn.results]
-    vfn = vjp_function(fn, wrt)
+    vfn = vjp_function(fn, wrt, rules=builder.rules)
     cotangents = vfn.params[len(fn.params):]
     rows = vfn.results
     avals = [g.aval for g in cotangents]
@@ -283,7 +284,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     if not kept:
         return stacked
     k = Var(INDEX, "k")
-    body = Builder(peephole=peephole, parent=builder)
+    body = Builder(parent=builder)
     with body.active():
         directions = _directions(avals, sizes, T(k), names, as_tangent)
         for eqn in inside:

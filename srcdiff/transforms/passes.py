@@ -6,7 +6,8 @@ the IR is verified after it.
   and backward halves of a VJP, and the functions a recursion calls).
 
 `Optimization` says which run: all (the default), none (`srcdiff --no-simplify`), or all but
-some (`srcdiff --disable factor`), to bisect a derivative that looks wrong. `recording()`
+some (`srcdiff --disable factor`), to bisect a derivative that looks wrong. The rewrite rules
+the derivative builders apply (`algebra`) are switched with them. `recording()`
 keeps the IR after every stage (lowering, each pass, the differentiation) for
 `srcdiff --ir-after NAME`."""
 import contextlib
@@ -16,6 +17,7 @@ from typing import Callable, NamedTuple
 
 from ..ir import print_function, verify
 from .accumulate import defer_outer_sums
+from .algebra import DERIVATIVE_RULES
 from .canonical import canonicalise
 from .factor import factor_sums
 from .shift import drop_shift_gradients
@@ -41,6 +43,10 @@ DERIVATIVE = (
     Pass("simplify", simplify, "identities, common subexpressions, dead code, loop invariants"),
 )
 PASSES = {p.name: p for p in PRIMAL + DERIVATIVE}
+# not a pass but switched like one: the rewrite rules (algebra.py) derivative rules are
+# simplified with as they build, before any pass sees what they built
+BUILDING = Pass("algebra", DERIVATIVE_RULES, "rewrite rules applied while derivative rules build: -1.0 * x is -x, ...")
+SWITCHES = {**PASSES, BUILDING.name: BUILDING}
 # what --ir-after can also name: the stages between the passes
 STAGES = ("lower", *(p.name for p in PRIMAL), "differentiate", *(p.name for p in DERIVATIVE))
 
@@ -53,12 +59,17 @@ class Optimization:
     disabled: frozenset = frozenset()
 
     def __post_init__(self):
-        unknown = set(self.disabled) - set(PASSES)
+        unknown = set(self.disabled) - set(SWITCHES)
         if unknown:
-            raise ValueError(f"no pass named {', '.join(sorted(unknown))}; the passes are {', '.join(PASSES)}")
+            raise ValueError(f"no pass named {', '.join(sorted(unknown))}; the passes are {', '.join(SWITCHES)}")
 
     def runs(self, p):
         return self.enabled and p.name not in self.disabled
+
+    @property
+    def rules(self):
+        """The rule set derivative builders use, or None."""
+        return BUILDING.run if self.runs(BUILDING) else None
 
 
 def optimization(value):

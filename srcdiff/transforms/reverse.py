@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from .. import naming
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var, same_dtype
 from ..ir.calls import copy_function
@@ -31,21 +32,23 @@ from ..prims.shaping import COPY, FLOAT as PYTHON_FLOAT
 from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
                            make_tape, tape_aval, tape_item, updated, zero_like)
 from .activity import _all_vars, active, refuse_complex
-from .simplify import dead_code, peephole
+from .algebra import DERIVATIVE_RULES
+from .simplify import dead_code
 
 INT = Aval("scalar", (), np.dtype(np.int64))
 
 
-def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
+def grad_function(fn: Function, argnums, with_value=False, aux=0, rules=DERIVATIVE_RULES) -> Function:
     """The IR of d(results[0])/d(params[argnums]); with_value also returns results[0],
-    aux returns that many trailing results (has_aux) unchanged."""
+    aux returns that many trailing results (has_aux) unchanged. rules: the algebra the
+    derivative is simplified with as it is built (None: none, for srcdiff --no-simplify)."""
     params = fn.params
     out = fn.results[0]
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, [out])
     refuse_complex(fn.body, act)
-    rev = _Reverse(act, fn.body)
-    builder = Builder(list(fn.body.eqns), peephole=peephole)
+    rev = _Reverse(act, fn.body, rules=rules)
+    builder = Builder(list(fn.body.eqns), rules=rules)
     adjoint = {}
     with builder.active():
         if isinstance(out, Var) and not out.aval.known_shape:
@@ -61,11 +64,11 @@ def grad_function(fn: Function, argnums, with_value=False, aux=0) -> Function:
     if with_value and isinstance(out, Var) and not out.hint:
         out.hint = fn.name  # the value reads as `loss = ...` in the emitted code
     results = ([out] if with_value else []) + [g.atom for g in grads] + list(fn.results[1:1 + aux])
-    name = ("value_and_grad_" if with_value else "grad_") + fn.name
+    name = naming.transformation("value_and_grad" if with_value else "grad", fn.name)
     return Function(name, Block(list(params), builder.eqns, results), fn.filename, fn.lineno, fn.doc)
 
 
-def vjp_function(fn: Function, argnums) -> Function:
+def vjp_function(fn: Function, argnums, rules=DERIVATIVE_RULES) -> Function:
     """(params..., cotangents of the results...) -> the cotangents of params[argnums], in
     one block: the forward equations, then the backward ones (which alone read the
     cotangents, so a Jacobian can run them once per row)."""
@@ -73,9 +76,9 @@ def vjp_function(fn: Function, argnums) -> Function:
     wrt = [params[i] for i in argnums]
     act = active(fn.body, wrt, fn.results)
     refuse_complex(fn.body, act)
-    rev = _Reverse(act, fn.body)
-    cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), "g") for r in fn.results]
-    builder = Builder(list(fn.body.eqns), peephole=peephole)
+    rev = _Reverse(act, fn.body, rules=rules)
+    cotangents = [Var(Aval(r.aval.kind, r.aval.shape, r.aval.dtype), naming.cotangent()) for r in fn.results]
+    builder = Builder(list(fn.body.eqns), rules=rules)
     adjoint = {}
     with builder.active():
         for r, g in zip(fn.results, cotangents):
@@ -83,13 +86,13 @@ def vjp_function(fn: Function, argnums) -> Function:
                 rev.accumulate(adjoint, r, T(g))
         rev.block(fn.body.eqns, adjoint, builder)
         grads = [_final(builder, p, adjoint.get(p.id)) for p in wrt]
-    return Function("vjp_" + fn.name, Block(list(params) + cotangents, builder.eqns, [g.atom for g in grads]),
-                    fn.filename, fn.lineno, fn.doc)
+    body = Block(list(params) + cotangents, builder.eqns, [g.atom for g in grads])
+    return Function(naming.transformation("vjp", fn.name), body, fn.filename, fn.lineno, fn.doc)
 
 
-def pair_of(target):
+def pair_of(target, rules=DERIVATIVE_RULES):
     """Forward (value and tape) and backward (tape and cotangents) versions of a function."""
-    return _Reverse(set(), Block()).pair(target)
+    return _Reverse(set(), Block(), rules=rules).pair(target)
 
 
 def _one(dtype):
@@ -99,16 +102,10 @@ def _one(dtype):
     return dtype.type(1.0)
 
 
-def _cotangent_name(k, result):
-    """g for a function's first result, g2, g3, … for the next, g_tape for a tape's."""
-    if is_tape(result.aval):
-        return "g_tape"
-    return "g" if k == 0 else f"g{k + 1}"
-
-
 class _Reverse:
-    def __init__(self, act, body, pairs=None):
+    def __init__(self, act, body, pairs=None, rules=DERIVATIVE_RULES):
         self.act = act
+        self.rules = rules
         self.vars = _all_vars(body, {})  # id -> Var, every variable of the forward function
         self.primal_ids = set(self.vars)
         # lists that may be None on the path taken (a residual a backward branch reads), so
@@ -215,7 +212,7 @@ class _Reverse:
         read = [v for b in eqn.blocks for v in _free_uses(b) if self.is_active(v)]
         seeds = {v.id: adjoint[v.id] for v in read if v.id in adjoint}
         for branch in eqn.blocks:
-            sub = Builder(peephole=peephole, parent=builder)
+            sub = Builder(parent=builder)
             local = dict(seeds)
             with sub.active(), sub.at(eqn.loc):
                 for r, g in zip(branch.results, gs):
@@ -266,7 +263,7 @@ class _Reverse:
             return
         target = eqn.params["function"]
         fwd, bwd = self.pair(target)
-        tape = Var(tape_aval(fwd.layout), target.name + "_tape")
+        tape = Var(tape_aval(fwd.layout), naming.tape(target.name))
         eqn.params = {"function": fwd}
         eqn.outs.append(tape)
         with builder.active():
@@ -285,20 +282,20 @@ class _Reverse:
         layout) made before the bodies are."""
         if id(target) in self.pairs:
             return self.pairs[id(target)]
-        fwd, bwd = CallTarget(target.name + "_fwd"), CallTarget(target.name + "_bwd")
+        fwd, bwd = CallTarget(naming.forward(target.name)), CallTarget(naming.backward(target.name))
         fwd.layout = TapeLayout(fwd.name)
         self.pairs[id(target)] = (fwd, bwd)
         fn = copy_function(target.function)
         params, outs = fn.params, fn.results
         act = active(fn.body, params, outs)
         refuse_complex(fn.body, act)
-        rev = _Reverse(act, fn.body, self.pairs)
-        g_params = [Var(r.aval, _cotangent_name(k, r)) for k, r in enumerate(outs)]
+        rev = _Reverse(act, fn.body, self.pairs, self.rules)
+        g_params = [Var(r.aval, naming.cotangent(k, of_tape=is_tape(r.aval))) for k, r in enumerate(outs)]
         for r, gp in zip(outs, g_params):
             if is_tape(r.aval) and isinstance(r, Var):
                 gp.adjoint_of = r  # what is read from it are adjoints (codegen names them so)
         # the backward sweep sees how the forward values were made (a tape's items, read back)
-        backward = Builder(peephole=peephole, parent=Builder(list(fn.body.eqns)))
+        backward = Builder(rules=self.rules, parent=Builder(list(fn.body.eqns)))
         adjoint = {}
         with backward.active():
             for r, gp in zip(outs, g_params):
@@ -317,7 +314,7 @@ class _Reverse:
         where = f"{os.path.basename(fn.filename)}:{fn.lineno}"
         fwd.function = Function(fwd.name, Block(list(params), forward.eqns, list(outs) + [tape]), fn.filename,
                                 fn.lineno, f"{target.name} and the tape {bwd.name} needs, from {where}.")
-        tape_param = Var(tape_aval(fwd.layout), "tape")
+        tape_param = Var(tape_aval(fwd.layout), naming.TAPE)
         unpack = Builder()
         mapping = {}
         with unpack.active():
@@ -347,7 +344,7 @@ class _Reverse:
                    if stack.id in adjoint and self.is_active(v)]
         if not slots and not records:
             return
-        sub = Builder(peephole=peephole, parent=builder)
+        sub = Builder(parent=builder)
         index = Var(INT, body.params[0].hint if is_for else "k")
         d_params = [_adjoint_var(carried[j]) for j in slots]
         inside = _defined_in(body)
@@ -397,7 +394,7 @@ class _Reverse:
         needed = [v for v in _free_uses(backward_body) if v.id in inside and v.id not in mapping]
         saves = eqn.params.setdefault("saves", [])
         made = {o.id: e for e in eqn.blocks[-1].eqns for o in e.outs}
-        restore = Builder(peephole=peephole, parent=builder)
+        restore = Builder(parent=builder)
         with restore.active(), restore.at(eqn.loc):
             if is_for:
                 start, stop, step = eqn.ins[:3]
@@ -411,7 +408,7 @@ class _Reverse:
                 n = carried_count(eqn)
                 stack = next((o for r, o in zip(saves, eqn.outs[n:]) if r is v), None)  # recorded already
                 if stack is None:
-                    stack = Var(list_aval(v.aval, length=static_trips(eqn)), v.hint and v.hint + "_saved")
+                    stack = Var(list_aval(v.aval, length=static_trips(eqn)), v.hint and naming.saved(v.hint))
                     saves.append(v)
                     eqn.outs.append(stack)
                 mapping[v.id] = restore.apply(LIST_ITEM, [stack, index if not is_for else k], _of=v).atom
@@ -453,7 +450,7 @@ class _Reverse:
         with Builder(body.eqns).active():
             body.results.append((T(counter) + 1).atom)
         eqn.outs.insert(n, Var(INT, "trip"))
-        stack = Var(list_aval(INT), "trips_saved")
+        stack = Var(list_aval(INT), naming.TRIPS)
         eqn.params.setdefault("saves", []).append(counter)
         eqn.outs.append(stack)
         return stack

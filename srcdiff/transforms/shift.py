@@ -15,12 +15,7 @@ x / y of two that scale alike are invariant. Reductions may only run along axes 
 c is constant (m was reduced along them). Anything else, or a moving value leaving the
 block (as a result, or recorded by its loop), and m keeps its derivative.
 """
-import copy
-
 from ..ir import COND, FOR, WHILE, Var
-from ..prims.indexing import NDIM, SHAPE, SIZE
-
-_SOURCES = ("max", "min")
 
 
 def drop_shift_gradients(fn):
@@ -36,21 +31,8 @@ def _block(block, recorded):
         saves = {v.id for v in eqn.params.get("saves", ())}
         for b in eqn.blocks:
             _block(b, saves)
-        if eqn.prim.name in _SOURCES and eqn.prim.differentiable and _cancels(block, eqn, recorded):
-            eqn.prim = _held(eqn.prim)
-
-
-_HELD = {}
-
-
-def _held(prim):
-    """The same operation, written the same way, with no derivative: stop_gradient on
-    every use of its result, without a statement of its own in the emitted code."""
-    if prim not in _HELD:
-        held = copy.copy(prim)
-        held.differentiable, held.jvp, held.vjp = False, None, None
-        _HELD[prim] = held
-    return _HELD[prim]
+        if eqn.prim.shift == "extremum" and eqn.prim.differentiable and _cancels(block, eqn, recorded):
+            eqn.held = True  # no derivative: stop_gradient on its result, with no statement of its own
 
 
 def _cancels(block, source, recorded):
@@ -88,24 +70,25 @@ def _reads(blocks, moving):
 
 
 def _rule(eqn, touched):
-    """How eqn's output moves, "invariant", or None when it cannot be told."""
-    name = eqn.prim.name
+    """How eqn's output moves, "invariant", or None when it cannot be told (the shift
+    each operation declares, ir/op.py)."""
+    how = eqn.prim.shift
     out = eqn.outs[0].aval
-    if eqn.prim in (SHAPE, NDIM, SIZE):
+    if how == "invariant":
         return "invariant"  # s.shape[0] of a shifted s
-    if name in ("exp", "log", "neg") and len(touched) == 1:
+    if how in ("exp", "log", "negate") and len(touched) == 1:
         kind, sign, where = touched[0]
-        if name == "neg":
+        if how == "negate":
             return (kind, -sign, where) if kind == "add" else None
-        wanted, becomes = ("add", "mul") if name == "exp" else ("mul", "add")
+        wanted, becomes = ("add", "mul") if how == "exp" else ("mul", "add")
         return (becomes, sign, where) if kind == wanted else None
-    if name in ("add", "sub", "mul", "div") and len(touched) == 2:
-        return _binary(name, *touched)
-    if name in ("sum", "max", "min") and touched[0] is not None:
-        return _reduce(name, touched[0], eqn.params, eqn.ins[0].aval, out)
-    if name == "getitem" and len(eqn.ins) == 1:
+    if how in _BINARY and len(touched) == 2:
+        return _binary(_BINARY[how], *touched)
+    if how in ("sum", "extremum") and touched[0] is not None:
+        return _reduce(how, touched[0], eqn.params, eqn.ins[0].aval, out)
+    if how == "index" and len(eqn.ins) == 1:
         return _basic_index(touched[0], eqn.params["index"], eqn.ins[0].aval)
-    if name == "expand_dims" and len(eqn.ins) == 1 and isinstance(eqn.ins[0].aval.shape, tuple):
+    if how == "new axes" and len(eqn.ins) == 1 and isinstance(eqn.ins[0].aval.shape, tuple):
         axes = eqn.params.get("axis")
         axes = axes if isinstance(axes, tuple) else (axes,)
         ndim = len(eqn.ins[0].aval.shape) + len(axes)
@@ -141,6 +124,9 @@ def _basic_index(moved, index, before):
     kept.extend(range(axis, ndim))
     out = len(kept)
     return kind, sign, tuple(k - out for k, a in enumerate(kept) if a is not None and a - ndim in where)
+
+
+_BINARY = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div"}
 
 
 def _binary(name, a, b):
