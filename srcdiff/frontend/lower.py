@@ -73,7 +73,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
     the call is inlined.
 
     Its state is three objects (frontend/state.py), so that each method's reads and writes
-    say which state they touch: `session` (shared by the whole compile), `aliases` (by the
+    say which state they touch: `session` (shared by one call of lower()), `aliases` (by the
     IR function being built) and `frame` (this function's names and current block). The
     four classes it is made of (here, control.py, containers.py, calls.py) keep nothing else."""
 

@@ -4,8 +4,10 @@
 of this package, hold nothing but these three, so `self.session.x`, `self.aliases.x` and
 `self.frame.x` say which state a method touches.
 
-- `Session`: one per compile, shared by every function lowered for it (the function
-  differentiated, the calls inlined into it, a recursive function lowered on its own).
+- `Session`: one per call of `lower()`, shared by every function lowered for it (the
+  function differentiated, the calls inlined into it, a recursive function lowered on its
+  own). A derivative called inside (grad of a jvp) is lowered by a `lower()` of its own;
+  its guards join this session's where it is inlined.
 - `Aliasing`: one per IR function being built (the function differentiated with the calls
   inlined into it, or a recursive function lowered on its own): which array values are one
   Python object, and where the code wrote into one. The ids it holds are those of atoms
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 
 @dataclass(eq=False)
 class Session:
-    """What every function lowered in one compile shares.
+    """What every function lowered by one call of lower() shares.
 
     guards     (holder, key, value) for each value read from outside when compiling (a
                global, a closure cell, an attribute, a container's contents): what the
