@@ -418,6 +418,27 @@ def test_no_simplify_is_longer_and_computes_the_same(tmp_path):
     np.testing.assert_allclose(raw(2.0, 5.0), SURVEY_AT_2_5, rtol=1e-12)
 
 
+MINUS_A_SINE = """\
+import numpy as np
+
+def f(x):
+    return np.sum(x - np.sin(x))
+"""
+
+
+def test_disabling_the_algebra_leaves_the_derivative_as_its_rules_build_it(tmp_path):
+    path = write(tmp_path, "minus_a_sine.py", MINUS_A_SINE)
+    x = np.array([0.5, -1.0, 2.0])
+    exact = 1.0 - np.cos(x)
+    for extra in (["--disable", "algebra"], ["--no-simplify"]):
+        raw = run(f"{path}:f", "--args", "np.ones(3)", *extra)
+        assert "+ -" in ok(raw)  # g + -(g * cos x): a rule makes it g - g * cos x
+        np.testing.assert_allclose(emitted(raw)(x), exact, rtol=1e-12)
+    simplified = run(f"{path}:f", "--args", "np.ones(3)")
+    assert "+ -" not in ok(simplified)
+    np.testing.assert_allclose(emitted(simplified)(x), exact, rtol=1e-12)
+
+
 # -- --ir-after, --disable: the named passes (srcdiff/transforms/passes.py) ------------------------
 
 LOGISTIC = """\
