@@ -58,22 +58,27 @@ _NOT_YET = __import__("srcdiff.ir", fromlist=["Aval"]).Aval("static", None, None
 
 
 class LocalFunction:
-    """A def or lambda inside the function being lowered: its node, the frame that
-    defined it (free names are looked up there when it is called, as Python does) and
-    its default values, evaluated where it was defined."""
+    """A def or lambda inside the function being lowered: its node, the Lowering of the
+    frame that defined it (free names are looked up there when it is called, as Python
+    does) and its default values, evaluated where it was defined."""
 
-    def __init__(self, node, frame, defaults):
-        self.node, self.frame, self.defaults = node, frame, defaults
+    def __init__(self, node, defined_in, defaults):
+        self.node, self.defined_in, self.defaults = node, defined_in, defaults
         self.__name__ = getattr(node, "name", "<lambda>")
 
 
 class Calls:
-    """Mixed into Lowering."""
+    """Part of Lowering (lower.py; its state is frontend/state.py's): calls of the user's
+    functions. An inlined call is a Lowering of its own, sharing the caller's session,
+    aliases and current block; a recursive or large one is lowered on its own once per
+    signature (session.functions), with aliases of its own, and called."""
+
+    __slots__ = ()
 
     def stmt_FunctionDef(self, node):
         if node.decorator_list:
             raise self.unsupported(node, "a decorated nested function", "define it without decorators")
-        self.env[node.name] = LocalFunction(node, self, self._defaults(node.args))
+        self.frame.env[node.name] = LocalFunction(node, self, self._defaults(node.args))
 
     def expr_Lambda(self, node):
         return LocalFunction(node, self, self._defaults(node.args))
@@ -94,10 +99,11 @@ class Calls:
         key = fn.node if isinstance(fn, LocalFunction) else getattr(fn, "__code__", fn)
         if inspect.ismethod(fn):
             key = (key, id(fn.__self__))  # a method of two objects is two functions
-        if len(self.stack) >= MAX_DEPTH:
-            raise UnsupportedSyntaxError(f"calls nested more than {MAX_DEPTH} deep", self.parsed.loc(node))
+        if len(self.frame.stack) >= MAX_DEPTH:
+            raise UnsupportedSyntaxError(f"calls nested more than {MAX_DEPTH} deep", self.loc(node))
         if isinstance(fn, LocalFunction):
-            frame = type(self)(fn.frame.fn, None, parsed=fn.frame.parsed, outer=fn.frame, caller=self)
+            defined_in = fn.defined_in
+            callee = type(self)(defined_in.frame.fn, parsed=defined_in.frame.parsed, outer=defined_in, caller=self)
             fn_node = fn.node
             env = _bind(fn_node.args, args, kwargs, fn.defaults, fn.__name__, self, node)
         else:
@@ -105,35 +111,35 @@ class Calls:
                 # srcdiff's own code is no user code to inline (srcdiff.vjp, srcdiff.source)
                 raise UnsupportedSyntaxError(
                     f"srcdiff.{fn.__name__} cannot be called inside a function being differentiated",
-                    self.parsed.loc(node), "hint: inside, srcdiff.grad, value_and_grad, jvp, jacfwd, jacrev, jacobian, "
+                    self.loc(node), "hint: inside, srcdiff.grad, value_and_grad, jvp, jacfwd, jacrev, jacobian, "
                     "hessian, custom_vjp and custom_jvp work; call the others outside.")
             try:
                 parsed = parse_function(fn)
             except SourceUnavailableError as e:
                 raise NonDifferentiableError(f"cannot read the source of {fn.__qualname__}, called here",
-                                             self.parsed.loc(node), e.message) from None
-            frame = type(self)(fn, None, parsed=parsed, caller=self)
+                                             self.loc(node), e.message) from None
+            callee = type(self)(fn, parsed=parsed, caller=self)
             fn_node = parsed.node
             try:
                 bound = own_signature(fn).bind(*args, **kwargs)
             except TypeError as e:
-                raise NonDifferentiableError(f"{fn.__name__}(): {e}", self.parsed.loc(node)) from None
+                raise NonDifferentiableError(f"{fn.__name__}(): {e}", self.loc(node)) from None
             bound.apply_defaults()
             env = {k: self._static(v) for k, v in bound.arguments.items()}
             _reject_star(fn_node, self, node)
         frame_key = (key, signature(env.values()))
-        if frame_key in self.stack or (_size(fn_node) > LARGE and _returns_one_value(fn_node)
+        if frame_key in self.frame.stack or (_size(fn_node) > LARGE and _returns_one_value(fn_node)
                                        and all(isinstance(v, T) for v in env.values())):
-            return self.recursive_call(fn, frame, fn_node, env, frame_key, node)
-        frame.stack = self.stack + (frame_key,)
-        frame.env.update(env)
-        with frame.builder.at(frame.parsed.loc(fn_node)):
-            return frame._body(fn_node)
+            return self.recursive_call(fn, callee, fn_node, env, frame_key, node)
+        callee.frame.stack = self.frame.stack + (frame_key,)
+        callee.frame.env.update(env)
+        with callee.frame.builder.at(callee.loc(fn_node)):
+            return callee._body(fn_node)
 
-    def recursive_call(self, fn, frame, fn_node, env, frame_key, node):
+    def recursive_call(self, fn, callee, fn_node, env, frame_key, node):
         """A call to a function already being lowered with arguments of the same kinds (its
         depth depends on the data), or to a large one: lower it once as a function of its own
-        and call it."""
+        and call it. callee: the Lowering the call would have been inlined with."""
         from ..ir import CALL, CallTarget, Eqn, Var
         from .control import _forget
 
@@ -141,27 +147,28 @@ class Calls:
         if not all(isinstance(v, T) for v in values):
             raise UnsupportedSyntaxError(
                 f"recursive call to {fn.__name__}() with a tuple, list or dict argument is not supported",
-                self.parsed.loc(node), "hint: pass arrays and numbers, or write the recursion as a loop.")
-        target = self.functions.get(frame_key)
+                self.loc(node), "hint: pass arrays and numbers, or write the recursion as a loop.")
+        target = self.session.functions.get(frame_key)
         if target is None:
-            target = CallTarget(_unique(fn.__name__, self.functions))
+            target = CallTarget(_unique(fn.__name__, self.session.functions))
             target.out_avals = None  # unknown until the function has been lowered once
-            self.functions[frame_key] = target
+            self.session.functions[frame_key] = target
             for _ in range(3):
-                callee = type(self)(frame.fn, [_forget(v.aval) for v in values], parsed=frame.parsed,
-                                    outer=frame.outer, functions=self.functions, stack=(frame_key,), node=fn_node)
-                callee.on_its_own = True
-                target.function = callee.lower()
+                own = type(self)(callee.frame.fn, parsed=callee.frame.parsed, outer=callee.frame.outer,
+                                 session=self.session, stack=(frame_key,), node=fn_node)
+                own.frame.on_its_own = True
+                target.function, out_tree = own.lower([_forget(v.aval) for v in values])
                 avals = [r.aval for r in target.function.results]
-                if not pytree.is_leaf(callee.out_tree):
+                if not pytree.is_leaf(out_tree):
                     raise UnsupportedSyntaxError(f"recursive function {fn.__name__}() must return one value",
-                                                 self.parsed.loc(node), "hint: return a single array or number.")
+                                                 self.loc(node), "hint: return a single array or number.")
                 if target.out_avals is not None and all(a.same(b) for a, b in zip(avals, target.out_avals)):
                     break
                 target.out_avals = [_forget(a) for a in avals]  # lower again, now knowing what calls return
         out_aval = target.out_avals[0] if target.out_avals else _NOT_YET
         out = Var(out_aval, target.name)
-        self.builder.append(Eqn(CALL, [v.atom for v in values], [out], {"function": target}, self.builder.loc))
+        builder = self.frame.builder
+        builder.append(Eqn(CALL, [v.atom for v in values], [out], {"function": target}, builder.loc))
         return T(out)
 
     def _static(self, value):
@@ -174,37 +181,39 @@ def _is_lowered(value):
     return isinstance(value, (T, tuple, list, dict, LocalFunction))
 
 
-def _reject_star(fn_node, frame, node):
+def _reject_star(fn_node, lowering, node):
     if fn_node.args.vararg is not None or fn_node.args.kwarg is not None:
-        raise frame.unsupported(node, "a call to a function with *args or **kwargs", "list its parameters by name")
+        raise lowering.unsupported(node, "a call to a function with *args or **kwargs", "list its parameters by name")
 
 
-def _bind(arguments, args, kwargs, defaults, name, frame, node):
+def _bind(arguments, args, kwargs, defaults, name, lowering, node):
     """Python's rules for binding a call's arguments to a def's parameters."""
-    _reject_star(ast.Lambda(arguments, None), frame, node)
+    _reject_star(ast.Lambda(arguments, None), lowering, node)
     positional = [a.arg for a in getattr(arguments, "posonlyargs", [])] + [a.arg for a in arguments.args]
     keyword_only = [a.arg for a in arguments.kwonlyargs]
     if len(args) > len(positional):
         raise NonDifferentiableError(f"{name}() takes {len(positional)} positional arguments but {len(args)} were given",
-                                     frame.parsed.loc(node))
+                                     lowering.loc(node))
     env = dict(zip(positional, args))
     for k, v in kwargs.items():
         if k in env or k not in positional + keyword_only:
             raise NonDifferentiableError(f"{name}() got an unexpected or repeated argument {k!r}",
-                                         frame.parsed.loc(node))
+                                         lowering.loc(node))
         env[k] = v
     for k in positional + keyword_only:
         if k not in env:
             if k not in defaults:
-                raise NonDifferentiableError(f"{name}() missing argument {k!r}", frame.parsed.loc(node))
+                raise NonDifferentiableError(f"{name}() missing argument {k!r}", lowering.loc(node))
             env[k] = defaults[k]
     return env
 
 
 class Derivatives:
-    """Mixed into Lowering: calls of srcdiff's own transformations inside a function being
-    differentiated (grad of a jvp, a gradient used in a loss) are inlined as their IR,
-    which is made of primitives like any other code."""
+    """Part of Lowering (lower.py): calls of srcdiff's own transformations inside a function
+    being differentiated (grad of a jvp, a gradient used in a loss) are inlined as their IR,
+    which is made of primitives like any other code; their guards join session.guards."""
+
+    __slots__ = ()
 
     def call_when_compiling(self, func, args, kwargs, node):
         """srcdiff.grad(f), jacfwd(f, argnums=1), custom_vjp(f), rule.defvjp(fwd, bwd): run now, on
@@ -216,7 +225,7 @@ class Derivatives:
         try:
             return func(*args, **kwargs)
         except (TypeError, ValueError) as e:
-            raise NonDifferentiableError(f"{name}(): {e}", self.parsed.loc(node)) from None
+            raise NonDifferentiableError(f"{name}(): {e}", self.loc(node)) from None
 
     def call_derivative(self, func, args, kwargs, node):
         """Through the protocol of derivatives.py: the object's own IR method, or for
@@ -224,18 +233,19 @@ class Derivatives:
         from .control import _forget
 
         if kwargs:
-            raise NonDifferentiableError("pass the arguments of a derivative by position here", self.parsed.loc(node))
+            raise NonDifferentiableError("pass the arguments of a derivative by position here", self.loc(node))
         if is_jvp(func):
             if len(args) != 3 or not all(isinstance(a, (tuple, list)) for a in args[1:]):
                 raise NonDifferentiableError("jvp(fun, primals, tangents) takes a function and two tuples",
-                                             self.parsed.loc(node))
+                                             self.loc(node))
             fun, primals, tangents = args[0], _values(args[1]), _values(args[2])
             _known(fun, "srcdiff.jvp", self, node)
             _all_values(primals + tangents, self, node)
-            if self.jvp_ir is None:
+            if self.session.jvp_ir is None:
                 raise NonDifferentiableError("srcdiff.jvp is called here, but this lowering was given no way "
-                                             "to differentiate it", self.parsed.loc(node))
-            low, fn, wrt = self._derivative_part(lambda: self.jvp_ir(fun, [_forget(p.aval) for p in primals]), node)
+                                             "to differentiate it", self.loc(node))
+            hook = self.session.jvp_ir
+            low, fn, wrt = self._derivative_part(lambda: hook(fun, [_forget(p.aval) for p in primals]), node)
             outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
             n = len(low.fn.results)
             return pytree.unflatten(low.out_tree, outs[:n]), pytree.unflatten(low.out_tree, outs[n:])
@@ -250,11 +260,11 @@ class Derivatives:
         try:
             return build()
         except (TypeError, ValueError) as e:
-            raise NonDifferentiableError(str(e), self.parsed.loc(node)) from None
+            raise NonDifferentiableError(str(e), self.loc(node)) from None
         except SrcdiffError as e:
             if e.loc is not None:
                 raise
-            raise type(e)(e.message, self.parsed.loc(node), e.hint) from None  # srcdiff.grad(np.sin)(x)
+            raise type(e)(e.message, self.loc(node), e.hint) from None  # srcdiff.grad(np.sin)(x)
 
     def inline_function(self, fn, args, guards):
         """fn's equations, written into the current block with its parameters bound to args.
@@ -275,8 +285,8 @@ class Derivatives:
 
         rewrite(fn.body)
         for e in fn.body.eqns:
-            self.builder.append(e)
-        self.guards.extend(guards)
+            self.frame.builder.append(e)
+        self.session.guards.extend(guards)
         return [T(get(r)) for r in fn.body.results]
 
 
@@ -288,29 +298,29 @@ def _values(items):
     return [v if isinstance(v, T) else static_value(v) for v in items]
 
 
-def _known(value, name, frame, node):
+def _known(value, name, lowering, node):
     """An argument of srcdiff's own transformations, as the Python value it has when compiling:
     a function, argnums, has_aux."""
     if isinstance(value, T):
         known = value.const_value(_UNKNOWN)
         if known is _UNKNOWN:
             raise NonDifferentiableError(f"the arguments of {name} must be known when compiling, not computed "
-                                         "from the inputs", frame.parsed.loc(node),
+                                         "from the inputs", lowering.loc(node),
                                          "pass the function, and argnums as literals or module-level constants.")
         return known
     if isinstance(value, (tuple, list)):
-        return type(value)(_known(v, name, frame, node) for v in value)
+        return type(value)(_known(v, name, lowering, node) for v in value)
     if isinstance(value, LocalFunction):
         raise UnsupportedSyntaxError(
             f"{name} of a function defined inside the function being differentiated is not supported",
-            frame.parsed.loc(node), "hint: define it at module level, passing what it reads here as arguments.")
+            lowering.loc(node), "hint: define it at module level, passing what it reads here as arguments.")
     return value
 
 
 _UNKNOWN = object()
 
 
-def _all_values(values, frame, node):
+def _all_values(values, lowering, node):
     if not all(isinstance(v, T) for v in values):
         raise UnsupportedSyntaxError("a derivative called inside a differentiated function takes arrays and numbers",
-                                     frame.parsed.loc(node), "hint: pass the arrays themselves, not containers.")
+                                     lowering.loc(node), "hint: pass the arrays themselves, not containers.")

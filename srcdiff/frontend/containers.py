@@ -7,6 +7,7 @@ list in the emitted code). Item assignment `x[i] = v` makes a new array value;
 every name bound to the old one sees the new one, as Python's aliasing would have
 it, and the emitted code writes in place when nothing reads the old value."""
 import ast
+import itertools
 import operator
 from collections.abc import Hashable
 
@@ -19,12 +20,24 @@ from ..prims import lists
 from ..prims.core import shares_memory
 from ..prims.indexing import update
 from ..prims.shaping import RESHAPE
+from .control import RESULT, Known, _static_truth, _written_names
 
-COMPREHENSION_UNROLL = 32  # a comprehension over a constant range this short is written out
+# A comprehension over a constant range of at most this many items is written out: one
+# expression per item (sum(x[i] ** 2 for i in range(3)) is x[0] ** 2 + x[1] ** 2 + ...),
+# which reads as the user would write it and builds no list, nor a tape for the list in
+# the derivative. The emitted code and the compile time grow with the items, so a longer
+# range becomes a loop appending to a list. 32 is a judgement, not a measurement: short
+# ranges (a point's coordinates, a polynomial's terms) are written out, while the
+# written-out code stays within a screen or so. grammar.md states the limit.
+COMPREHENSION_UNROLL = 32
 
 
 class Containers:
-    """Mixed into Lowering."""
+    """Part of Lowering (lower.py; its state is frontend/state.py's): Python containers,
+    item assignment and comprehensions, and the rebinding a write into an array makes in
+    every frame that holds it (frame.env of each, aliases for what is one object)."""
+
+    __slots__ = ()
 
     def expr_Dict(self, node):
         out = {}
@@ -40,19 +53,19 @@ class Containers:
             key = key.const_value(_MISSING)
         if key is _MISSING or not isinstance(key, (str, int, float, bool, tuple)):
             raise NonDifferentiableError("dict keys must be known when compiling (a string or a number)",
-                                         self.parsed.loc(node))
+                                         self.loc(node))
         return key
 
     def subscript(self, value, index, node):
         """Indexing a Python container: by a key known now, or (a list) by a traced int."""
         item = self._subscript(value, index, node)
-        return self.external(item) if id(value) in self.outside and not isinstance(item, T) else item
+        return self.external(item) if id(value) in self.session.outside and not isinstance(item, T) else item
 
     def _subscript(self, value, index, node):
         if isinstance(value, dict):
             key = index.const_value(_MISSING) if isinstance(index, T) else index
             if not isinstance(key, Hashable) or key not in value:
-                raise NonDifferentiableError(f"key {key!r} is not in the dict", self.parsed.loc(node))
+                raise NonDifferentiableError(f"key {key!r} is not in the dict", self.loc(node))
             return value[key]
         if isinstance(value, (tuple, list)):
             i = index.const_value(_MISSING) if isinstance(index, T) else index
@@ -60,17 +73,17 @@ class Containers:
                 i = slice(*[b.const_value(_MISSING) if isinstance(b, T) else b for b in (i.start, i.stop, i.step)])
                 if not all(b is None or isinstance(b, int) for b in (i.start, i.stop, i.step)):
                     raise NonDifferentiableError("a slice of a list or tuple needs bounds known when compiling",
-                                                 self.parsed.loc(node), "slice with integers, or use an array")
+                                                 self.loc(node), "slice with integers, or use an array")
             if isinstance(i, (int, slice)) and i is not _MISSING:
                 try:
                     return value[i]
                 except IndexError:
                     raise NonDifferentiableError(f"index {i} is out of range for {len(value)} items",
-                                                 self.parsed.loc(node)) from None
+                                                 self.loc(node)) from None
             if isinstance(index, T):
                 return lists.list_item(lists.to_list(value), index)
         raise NonDifferentiableError(f"cannot index a {type(value).__name__} with this subscript",
-                                     self.parsed.loc(node))
+                                     self.loc(node))
 
     # -- x[i] = v ------------------------------------------------------------------
 
@@ -88,7 +101,7 @@ class Containers:
             i = index.const_value(_MISSING) if isinstance(index, T) else index
             if not isinstance(i, int):
                 raise NonDifferentiableError("a list item can be assigned only at an index known when compiling",
-                                             self.parsed.loc(target))
+                                             self.loc(target))
             new = list(container)
             new[i] = value
         elif isinstance(container, T) and container.aval.kind == "list":
@@ -97,43 +110,41 @@ class Containers:
         elif isinstance(container, T):
             self.refuse_view(container, base.id, target)
             self.refuse_maybe_alias(container, base.id, target)
-            self.written.add(container.atom.id if isinstance(container.atom, Var) else None)
+            self.aliases.wrote(container.atom)
             new = update(container, index, value)
             if not new.atom.hint:
                 new.atom.hint = base.id
         else:
-            raise NonDifferentiableError(f"cannot assign into a {type(container).__name__}", self.parsed.loc(target))
-        self.rebind(container, new, loc=self.parsed.loc(target))
+            raise NonDifferentiableError(f"cannot assign into a {type(container).__name__}", self.loc(target))
+        self.rebind(container, new, loc=self.loc(target))
 
     def refuse_view(self, array, name, node):
-        eqn = self.builder.producer(array.atom)
+        eqn = self.frame.builder.producer(array.atom)
         if eqn is not None and _is_view(eqn):
             what = "an item of a list, and writing into it would change the list's item" if eqn.prim is lists.LIST_ITEM \
                 else f"a view of another array ({eqn.prim.name}), and writing into it would change that array"
             raise NonDifferentiableError(
-                f"{name} is {what} too, which srcdiff does not follow", self.parsed.loc(node),
+                f"{name} is {what} too, which srcdiff does not follow", self.loc(node),
                 f"write into the original array, or take a copy first: {name} = {name}.copy()",
             )
 
     def refuse_maybe_alias(self, array, name, node):
         """A write into an array that is another name's array on some paths only. The value
         returned from inside a loop or if is not such a name: after the return nothing writes."""
-        from .control import RESULT
-
-        names = {n: v for n, v in self.env.items() if n not in (name, RESULT) and isinstance(v, T)}
-        ids, where = self.may_alias.get(id(array.atom), (set(), ""))
+        names = {n: v for n, v in self.frame.env.items() if n not in (name, RESULT) and isinstance(v, T)}
+        ids, where = self.aliases.may_alias.get(id(array.atom), (set(), ""))
         others = sorted(n for n, v in names.items() if id(v.atom) in ids)
         holder = name  # the name bound to the array on some paths only
         if not others:  # the other way round: a name bound to an array that may be this one
             for n, v in names.items():
-                if id(array.atom) in self.may_alias.get(id(v.atom), ((), ""))[0]:
-                    others, where, holder = [n], self.may_alias[id(v.atom)][1], n
+                if id(array.atom) in self.aliases.may_alias.get(id(v.atom), ((), ""))[0]:
+                    others, where, holder = [n], self.aliases.may_alias[id(v.atom)][1], n
                     break
         if others:
             original = others[0] if holder == name else name
             raise NonDifferentiableError(
                 f"{name} is the same array as {', '.join(others)} on some paths through the {where} and not "
-                "on others, so whether this write changes it depends on the path taken", self.parsed.loc(node),
+                "on others, so whether this write changes it depends on the path taken", self.loc(node),
                 f"take a copy on the path that binds {holder} to {original} ({holder} = {original}.copy()), or "
                 "write into it on every path")
 
@@ -146,7 +157,7 @@ class Containers:
         chain = []
         atom = value.atom
         while True:
-            eqn = self.builder.producer(atom)
+            eqn = self.frame.builder.producer(atom)
             if eqn is None or not _is_view(eqn):
                 return None
             chain.append(eqn)
@@ -161,7 +172,7 @@ class Containers:
 
         def replay(new):
             for eqn in reversed(chain):
-                new = self.builder.apply(eqn.prim, [new, *eqn.ins[1:]], **eqn.params)
+                new = self.frame.builder.apply(eqn.prim, [new, *eqn.ins[1:]], **eqn.params)
             return new
 
         return replay
@@ -178,15 +189,6 @@ class Containers:
             "follows outside loops but not inside them", loc,
             f"take a copy where {view} is made ({view} = ....copy()), or make {view} after the writes")
 
-    def same_object(self, old, new):
-        """Value new is the array value old is (ids of their atoms): what may be the old
-        array may be the new one, and the new one may be what the old may be."""
-        for ids, _ in self.may_alias.values():
-            if old in ids:
-                ids.add(new)
-        if old in self.may_alias:
-            self.may_alias[new] = self.may_alias[old]
-
     def rebind(self, old, new, seen=None, loc=None, memo=None):
         """Every name bound to the old object now sees the new one: here, in the frames
         this function is inlined into (an argument written into is the caller's array) and
@@ -197,19 +199,19 @@ class Containers:
         if id(self) in seen:
             return
         seen.add(id(self))
-        for k, v in list(self.env.items()):
+        for k, v in list(self.frame.env.items()):
             renewed = self._renewed(v, old, new, memo, k, loc)
             if renewed is not v:
-                self.env[k] = renewed
+                self.frame.env[k] = renewed
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
-            self.same_object(id(old.atom), id(new.atom))
-            self.changed_from[id(new.atom)] = (new.atom, old.atom)
-        if self.regions:
+            self.aliases.same_object(id(old.atom), id(new.atom))
+            self.aliases.changed(new.atom, old.atom)
+        if self.frame.regions:
             return  # the other frames are outside this if or loop: they see its out (changed_in_region)
         self.refuse_reaching_out(old, loc)
-        for frame in (self.caller, self.outer):
-            if frame is not None:
-                frame.rebind(old, new, seen, loc, memo)
+        for lowering in (self.frame.caller, self.frame.outer):
+            if lowering is not None:
+                lowering.rebind(old, new, seen, loc, memo)
 
     def _renewed(self, value, old, new, memo, name, loc):
         """value, with new where it holds old (itself, an item of a container, a view)."""
@@ -219,11 +221,11 @@ class Containers:
             if isinstance(old, T) and isinstance(new, T):
                 seen_through = self.view_of(value, old, loc, name)
                 if seen_through is not None:  # a view of the array sees the write: the same view of the new one
-                    if self.loops:
-                        raise self.view_written_in_loop(name, None, self.loops[-1])
+                    if self.aliases.loops:
+                        raise self.view_written_in_loop(name, None, self.aliases.loops[-1])
                     return seen_through(new)
             return value
-        if not isinstance(value, (list, tuple, dict)) or id(value) in self.outside:
+        if not isinstance(value, (list, tuple, dict)) or id(value) in self.session.outside:
             return value
         if id(value) not in memo:
             memo[id(value)] = value  # a container holding itself
@@ -237,13 +239,6 @@ class Containers:
                 memo[id(value)] = type(value)(items) if changed else value
         return memo[id(value)]
 
-    def is_changed(self, before, after):
-        """Whether value `after` is the array `before`, changed in place or not at all."""
-        a = after.atom
-        while a is not before.atom and id(a) in self.changed_from:
-            a = self.changed_from[id(a)][1]
-        return a is before.atom
-
     def changed_in_region(self, before, out, paths, loc):
         """After one of this frame's ifs or loops, `out` is what the array `before` became.
         paths: (start, end, wrote) for each way through the region (an if's two sides, a
@@ -255,15 +250,15 @@ class Containers:
         if not (isinstance(before, T) and isinstance(out, T)) or all(
                 isinstance(end, T) and end.atom is start.atom for start, end, _ in paths):
             return
-        same = [isinstance(end, T) and self.is_changed(start, end) for start, end, _ in paths]
+        same = [isinstance(end, T) and self.aliases.is_changed(start, end) for start, end, _ in paths]
         if all(same):
-            self.changed_from[id(out.atom)] = (out.atom, before.atom)
-            if not self.regions:
+            self.aliases.changed(out.atom, before.atom)
+            if not self.frame.regions:
                 self.refuse_reaching_out(before, loc)
                 seen = {id(self)}
-                for frame in (self.caller, self.outer):
-                    if frame is not None:
-                        frame.rebind(before, out, seen, loc)
+                for lowering in (self.frame.caller, self.frame.outer):
+                    if lowering is not None:
+                        lowering.rebind(before, out, seen, loc)
         elif any(wrote for _, _, wrote in paths) and self.held_elsewhere(before):
             raise NonDifferentiableError(
                 "an array of the calling function is written into here, but on some paths the name is bound to "
@@ -275,22 +270,21 @@ class Containers:
         """A nested function that writes into an array of the function it was defined in
         (z[i] = v, never rebinding z) writes into that array throughout the call: its frame
         binds the name, so that its ifs and loops carry the array like one of its own."""
-        from .control import _written_names
-
         rebound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         for name in _written_names(node.body):
-            frame = self.outer
-            while frame is not None and name not in frame.env:
-                frame = frame.outer
-            if frame is not None and name not in self.env and name not in rebound and isinstance(frame.env[name], T):
-                self.env[name] = frame.env[name]
+            outer = self.frame.outer
+            while outer is not None and name not in outer.frame.env:
+                outer = outer.frame.outer
+            if outer is not None and name not in self.frame.env and name not in rebound \
+                    and isinstance(outer.frame.env[name], T):
+                self.frame.env[name] = outer.frame.env[name]
 
     def refuse_reaching_out(self, array, loc):
         """A recursive function is lowered once, as a function of its own: a write into an array
         it was given (or one of the function it is defined in) would not reach that array."""
-        if not (self.on_its_own and isinstance(array, T)):
+        if not (self.frame.on_its_own and isinstance(array, T)):
             return
-        if any(self.is_changed(T(p), array) for p in self.params) or self.held_elsewhere(array):
+        if any(self.aliases.is_changed(T(p), array) for p in self.frame.params) or self.held_elsewhere(array):
             raise NonDifferentiableError(
                 "a recursive function writes into an array from outside it (an argument, or a variable of the "
                 "function it is defined in); srcdiff makes the function one of its own, where the write would not "
@@ -299,16 +293,8 @@ class Containers:
 
     def held_elsewhere(self, value):
         """Whether a frame this one is inlined into (or defined in) has a name for value."""
-        seen, todo = set(), [self.caller, self.outer]
-        while todo:
-            frame = todo.pop()
-            if frame is None or id(frame) in seen:
-                continue
-            seen.add(id(frame))
-            if any(isinstance(v, T) and v.atom is value.atom for v in frame.env.values()):
-                return True
-            todo += [frame.caller, frame.outer]
-        return False
+        others = itertools.islice(self.frame.reached(), 1, None)  # all but this frame
+        return any(isinstance(v, T) and v.atom is value.atom for frame in others for v in frame.env.values())
 
     # -- xs.append(v) ----------------------------------------------------------------
 
@@ -324,7 +310,7 @@ class Containers:
         arg = self.expr(node.args[0])
         items = [arg] if func.attr == "append" else list(arg) if isinstance(arg, (list, tuple)) else None
         if items is None:
-            raise NonDifferentiableError("extend takes a list or tuple here", self.parsed.loc(node))
+            raise NonDifferentiableError("extend takes a list or tuple here", self.loc(node))
         if isinstance(current, list):
             new = current + items
         else:
@@ -333,7 +319,7 @@ class Containers:
                 if not isinstance(item, (T, bool, int, float, np.ndarray, np.generic, list, tuple)):
                     raise NonDifferentiableError(
                         f"a list built in a loop holds numbers and arrays, not a {type(item).__name__}",
-                        self.parsed.loc(node), "build the list without a loop, or keep that value out of it")
+                        self.loc(node), "build the list without a loop, or keep that value out of it")
                 new = lists.append(new, item)
         self.rebind(current, new)
         return None
@@ -353,7 +339,7 @@ class Containers:
             raise self.unsupported(node, "a comprehension with several for clauses", "nest explicit loops")
         gen = node.generators[0]
         targets = _target_names(gen.target)
-        saved = {n: self.env[n] for n in targets if n in self.env}
+        saved = {n: self.frame.env[n] for n in targets if n in self.frame.env}
         try:
             items = self.static_items(gen.iter)
             if items is not None:
@@ -361,14 +347,14 @@ class Containers:
             return self.comprehension_loop(node, gen, accumulate)
         finally:
             for n in targets:
-                self.env.pop(n, None)
-            self.env.update(saved)
+                self.frame.env.pop(n, None)
+            self.frame.env.update(saved)
 
     def static_items(self, node):
         """The items of an iterable known when compiling (a tuple, a list, a short constant range)."""
         iterable = self.iteration(node)
-        if iterable is None:
-            value = self._iterated
+        if isinstance(iterable, Known):
+            value = iterable.value
             return list(value) if isinstance(value, (tuple, list)) else None
         start, stop, step, bind = iterable
         bounds = [b.const_value(_MISSING) if isinstance(b, T) else (b.value if isinstance(b, Const) else b)
@@ -392,22 +378,22 @@ class Containers:
         if accumulate is not None:
             total = accumulate
             for v in out:
-                total = self.builder.call(operator.add, (total, v), {})
+                total = self.frame.builder.call(operator.add, (total, v), {})
             return total
         return out
 
     def static_condition(self, node):
         value = self.expr(node)
-        known = _truth(value)
+        known = _static_truth(value)
         if known is None:
             raise NonDifferentiableError("a comprehension's if over a short constant range must be known when "
-                                         "compiling here", self.parsed.loc(node), "use an explicit loop with an if")
+                                         "compiling here", self.loc(node), "use an explicit loop with an if")
         return known
 
     def comprehension_loop(self, node, gen, accumulate):
         """The same comprehension as an explicit loop, lowered like one the user wrote."""
         name = "<items>" if accumulate is None else "<total>"
-        self.env[name] = lists.empty_list() if accumulate is None else accumulate
+        self.frame.env[name] = lists.empty_list() if accumulate is None else accumulate
         target = ast.Name(name, ast.Load())
         if accumulate is None:
             step = ast.Expr(ast.Call(ast.Attribute(target, "append", ast.Load()), [node.elt], []))
@@ -421,7 +407,7 @@ class Containers:
         for n in ast.walk(loop):
             ast.copy_location(n, node) if not hasattr(n, "lineno") else None
         self.stmt(loop)
-        return self.env.pop(name)
+        return self.frame.env.pop(name)
 
     def builtin_sum(self, node):
         """sum(x[i] ** 2 for i in range(n)): a loop adding to a total, no list."""
@@ -437,12 +423,6 @@ class _Bound:
 
     def __init__(self, bind, index):
         self.bind, self.index = bind, index
-
-
-def _truth(value):
-    from .control import _static_truth
-
-    return _static_truth(value)
 
 
 def _target_names(target):

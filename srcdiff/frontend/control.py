@@ -9,6 +9,7 @@ A condition known when compiling (a Python int argument's comparison with a
 constant, a global flag) picks its branch then and there."""
 import ast
 import contextlib
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,6 +26,20 @@ BROKE, SKIP, RETURNED, RESULT = "<break>", "<continue>", "<return>", "<result>"
 ITERATED = "<iterated"  # the arrays loops iterate over (see ControlFlow.iterated)
 FLAG_HINTS = {BROKE: "broke", SKIP: "skip", RETURNED: "returned", RESULT: "result"}
 INT = Aval("scalar", (), np.dtype(np.int64))
+
+# How many times a loop's body may be lowered to settle what it carries (_settled_body).
+# A round lowers the body with the avals known so far; where the body makes a value of
+# another kind, shape or dtype (s = 0.0; s = s + x), the next round starts from the two
+# joined (_join), and where it binds apart names that were one array, from slots of
+# their own. Joins only forget (a known shape becomes unknown, a number an array), so
+# each value settles within a round or two, except along a chain (a = b; b = x: a learns
+# b's new kind a round after b does). Loops in the tests settle within 3 rounds; 6 bounds
+# the compile time of the rest (a loop inside a loop is lowered again in each round of
+# the loop around it). A loop still unsettled after them is refused at
+# the loop (its last round was lowered for what the values are not: a wrong derivative),
+# unless all that still changes is a shape unknown when compiling in place of another
+# (h = np.tanh(W @ h) for h of an unknown shape; _unknown_shapes): no round knows more.
+LOOP_ROUNDS = 6
 BOOL = Aval("scalar", (), np.dtype(bool))
 
 
@@ -36,7 +51,11 @@ class Undefined:
 
 
 class ControlFlow:
-    """Mixed into Lowering: statements that own blocks."""
+    """Part of Lowering (lower.py; its state is frontend/state.py's): statements that own
+    blocks. An if's sides and a loop's body are lowered into blocks of their own by
+    swapping frame.builder and frame.env (isolated); what they wrote into is aliases'."""
+
+    __slots__ = ()
 
     # -- statement sequences -------------------------------------------------------
 
@@ -52,7 +71,7 @@ class ControlFlow:
 
     def stopped(self):
         """True if a flag is surely set, False if surely not, else the traced 'some flag is set'."""
-        flags = [self.env[f] for f in (BROKE, SKIP, RETURNED) if f in self.env]
+        flags = [self.frame.env[f] for f in (BROKE, SKIP, RETURNED) if f in self.frame.env]
         known = [_static_truth(f) for f in flags]
         if any(k is True for k in known):
             return True
@@ -61,19 +80,20 @@ class ControlFlow:
             return False
         any_set = traced[0]
         for f in traced[1:]:
-            any_set = self.builder.apply(OR, [any_set, f])
+            any_set = self.frame.builder.apply(OR, [any_set, f])
         return any_set
 
     def guarded(self, any_set, stmts):
         """The statements run only if no flag was set. Where return is the only flag that
         can be set, skipping them means it was: say so, so that a function whose every
         path returns is seen to."""
-        go = self.builder.apply(NOT, [any_set])
-        traced = [f for f in (BROKE, SKIP, RETURNED) if f in self.env and _static_truth(self.env[f]) is None]
+        go = self.frame.builder.apply(NOT, [any_set])
+        env = self.frame.env
+        traced = [f for f in (BROKE, SKIP, RETURNED) if f in env and _static_truth(env[f]) is None]
 
         def skipped():
             if traced == [RETURNED]:
-                self.env[RETURNED] = T(Const(True))
+                self.frame.env[RETURNED] = T(Const(True))
 
         self.branch(go, lambda: self.lower_stmts(stmts), skipped, stmts[0])
 
@@ -93,11 +113,11 @@ class ControlFlow:
         def side(key, expr):
             def run():
                 results[key] = self.expr(expr)
-                self.env["<ifexp>"] = results[key]
+                self.frame.env["<ifexp>"] = results[key]
             return run
 
         self.branch(test, side(True, node.body), side(False, node.orelse), node)
-        return self.env.pop("<ifexp>")
+        return self.frame.env.pop("<ifexp>")
 
     def expr_BoolOp(self, node):
         """and/or: bools with Python's operators (arrays elementwise); any other value as
@@ -115,7 +135,7 @@ class ControlFlow:
             value = self.condition(right)
             if _is_bool(result) and _is_bool(value):
                 right_known = _static_truth(value)
-                result = self.builder.apply(AND if is_and else OR, [result, value]) if right_known is None else (
+                result = self.frame.builder.apply(AND if is_and else OR, [result, value]) if right_known is None else (
                     result if right_known == is_and else T(Const(not is_and)))
             else:
                 result = self.select(result, value, result, node) if is_and else self.select(result, result, value, node)
@@ -125,18 +145,18 @@ class ControlFlow:
         """then if test else orelse, of values already lowered."""
         def side(v):
             def run():
-                self.env["<ifexp>"] = v
+                self.frame.env["<ifexp>"] = v
             return run
 
         self.branch(test, side(then), side(orelse), node)
-        return self.env.pop("<ifexp>")
+        return self.frame.env.pop("<ifexp>")
 
     def condition(self, node):
         value = self.expr(node)
         if isinstance(value, T) and value.aval.known_shape and value.aval.shape != ():
             raise NonDifferentiableError(
                 f"the truth value of an array of shape {value.aval.shape} is ambiguous",
-                self.parsed.loc(node), "reduce it first: np.all(...), np.any(...) or np.sum(...) > 0.",
+                self.loc(node), "reduce it first: np.all(...), np.any(...) or np.sum(...) > 0.",
             )
         return value
 
@@ -146,7 +166,7 @@ class ControlFlow:
         if known is not None:
             (then if known else orelse)()
             return
-        before = dict(self.env)
+        before = dict(self.frame.env)
         sides = []
         for run in (then, orelse):
             with self.isolated(before) as side:
@@ -155,7 +175,7 @@ class ControlFlow:
         for name in set(sides[0].env) & set(sides[1].env):
             a, b = sides[0].env[name], sides[1].env[name]
             if _same_value(a, b) and a is not before.get(name):
-                self.env[name] = a  # both branches agree (both return, say)
+                self.frame.env[name] = a  # both branches agree (both return, say)
         names = _merge_names(before, sides[0].env, sides[1].env)
         if not names:
             return
@@ -164,16 +184,16 @@ class ControlFlow:
         for name in names:
             a, b = sides[0].env.get(name, _missing(before, name)), sides[1].env.get(name, _missing(before, name))
             if isinstance(a, Undefined) or isinstance(b, Undefined):
-                self.env[name] = a if isinstance(a, Undefined) else b
+                self.frame.env[name] = a if isinstance(a, Undefined) else b
                 if not (isinstance(a, Undefined) and isinstance(b, Undefined)):
-                    self.env[name] = Undefined(name, f"{_show(name)} is assigned in only one branch of the "
+                    self.frame.env[name] = Undefined(name, f"{_show(name)} is assigned in only one branch of the "
                                                      f"if at line {node.lineno}; assign it before the if")
                 continue
             leaves_a, leaves_b = [], []
             structures[name] = _structure(a, leaves_a, self, node)
             if _structure(b, leaves_b, self, node) != structures[name]:
                 raise NonDifferentiableError(f"{_show(name)} has a different structure in the two branches",
-                                             self.parsed.loc(node))
+                                             self.loc(node))
             results[0].extend(leaves_a)
             results[1].extend(leaves_b)
         # names bound to one array in both branches stay bound to one array after the if
@@ -183,40 +203,41 @@ class ControlFlow:
         reps = sorted(set(slot))
         outs = {k: Var(_join(results[0][k], results[1][k]), "") for k in reps}
         blocks = tuple(Block([], side.eqns, [as_atom(rs[k]) for k in reps]) for side, rs in zip(sides, results))
-        self.builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, self.builder.loc, blocks))
+        builder = self.frame.builder
+        builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, builder.loc, blocks))
         earlier = {id(as_atom(v)) for v in before.values() if isinstance(v, T)}
         shared = _shared_on_one_path(results, reps)
         for k in reps:  # an out that is an array from before the if, or another out, on one path only
             sources = {id(as_atom(results[0][k])), id(as_atom(results[1][k]))}
-            ids = self._reach(sources & earlier) if len(sources) > 1 else set()
+            ids = self.aliases.reach(sources & earlier) if len(sources) > 1 else set()
             ids |= {id(outs[j]) for j in shared[k]}
             if ids:
-                self.may_alias[id(outs[k])] = (ids, f"if at line {node.lineno}")
+                self.aliases.maybe(outs[k], ids, f"if at line {node.lineno}")
         it = iter([outs[k] for k in slot])
         for name, structure in structures.items():
-            self.env[name] = _rebuild(structure, it, name)
+            self.frame.env[name] = _rebuild(structure, it, name)
         for name, value in structures.items():
             if value == "leaf" and isinstance(before.get(name), T):
-                self.changed_in_region(before[name], self.env[name], [
+                self.changed_in_region(before[name], self.frame.env[name], [
                     (before[name], side.env.get(name, before[name]), id(before[name].atom) in side.wrote)
-                    for side in sides], self.parsed.loc(node))
+                    for side in sides], self.loc(node))
 
     @contextlib.contextmanager
     def isolated(self, env):
         """Lower into a fresh block with a copy of env; restores the outer state after."""
-        outer_builder, outer_env = self.builder, self.env
+        outer_builder, outer_env = self.frame.builder, self.frame.env
         side = _Side(Builder(parent=outer_builder), dict(env))
-        self.builder, self.env = side.builder, side.env
-        self.regions += 1
-        known = set(self.changed_from)
+        self.frame.builder, self.frame.env = side.builder, side.env
+        self.frame.regions += 1
+        known = set(self.aliases.changed_from)
         try:
             with side.builder.active():
                 yield side
         finally:
-            side.env = self.env
-            side.wrote = {id(v[1]) for k, v in self.changed_from.items() if k not in known}  # arrays written into
-            self.regions -= 1
-            self.builder, self.env = outer_builder, outer_env
+            side.env = self.frame.env
+            side.wrote = self.aliases.changes_since(known)  # arrays written into
+            self.frame.regions -= 1
+            self.frame.builder, self.frame.env = outer_builder, outer_env
 
     # -- loops ---------------------------------------------------------------------
 
@@ -229,22 +250,22 @@ class ControlFlow:
     @contextlib.contextmanager
     def iterating(self):
         """The names `iteration` gives the arrays a loop iterates over live as long as the loop."""
-        before = {n for n in self.env if n.startswith(ITERATED)}
+        before = {n for n in self.frame.env if n.startswith(ITERATED)}
         try:
             yield
         finally:
-            for n in [n for n in self.env if n.startswith(ITERATED) and n not in before]:
-                del self.env[n]
+            for n in [n for n in self.frame.env if n.startswith(ITERATED) and n not in before]:
+                del self.frame.env[n]
 
     def _for(self, node):
         iterable = self.iteration(node.iter)
-        if iterable is None:
-            items = self._iterated
+        if isinstance(iterable, Known):
+            items = iterable.value
             if isinstance(items, dict):
                 items = list(items)  # for key in params: the keys are known
             if isinstance(items, (tuple, list)):
                 return self.unrolled(node, items)
-            raise NonDifferentiableError(f"cannot iterate over {type(items).__name__}", self.parsed.loc(node.iter),
+            raise NonDifferentiableError(f"cannot iterate over {type(items).__name__}", self.loc(node.iter),
                                          "iterate over range(...), an array, enumerate, zip or reversed.")
         start, stop, step, bind = iterable
         self.keep_targets(node)
@@ -254,103 +275,103 @@ class ControlFlow:
 
         def body(index):
             bind(node.target, index)
-            self.env[SKIP] = T(Const(False))
+            self.frame.env[SKIP] = T(Const(False))
             self.lower_stmts(node.body)
-            self.env.pop(SKIP, None)
+            self.frame.env.pop(SKIP, None)
 
         self.loop(FOR, node, carried, body, [start, stop, step])
 
     def for_as_while(self, node, start, stop, step, bind):
         """A for loop that can stop early runs as while i < stop and not broke."""
         counter = "<index>"
-        self.env[counter] = wrap(start)
-        self.env[BROKE] = T(Const(False))
+        self.frame.env[counter] = wrap(start)
+        self.frame.env[BROKE] = T(Const(False))
         if _contains(node.body, ast.Return):
-            self.env.setdefault(RETURNED, T(Const(False)))
-            self.env.setdefault(RESULT, T(Const(None)))
+            self.frame.env.setdefault(RETURNED, T(Const(False)))
+            self.frame.env.setdefault(RESULT, T(Const(None)))
         carried = [counter, BROKE] + self.carried_names(node, exclude={counter, BROKE}, targets=True)
         step_value = _static_value(step)
         if step_value is None:
             raise NonDifferentiableError("a for loop with break or return needs a range step known when compiling",
-                                         self.parsed.loc(node.iter))
+                                         self.loc(node.iter))
 
         def test():
-            i = self.env[counter]
+            i = self.frame.env[counter]
             more = i < stop if step_value > 0 else i > stop
-            go = self.builder.apply(AND, [more, self.builder.apply(NOT, [self.env[BROKE]])])
-            if RETURNED in self.env and _static_truth(self.env[RETURNED]) is None:
-                go = self.builder.apply(AND, [go, self.builder.apply(NOT, [self.env[RETURNED]])])
+            go = self.frame.builder.apply(AND, [more, self.frame.builder.apply(NOT, [self.frame.env[BROKE]])])
+            if RETURNED in self.frame.env and _static_truth(self.frame.env[RETURNED]) is None:
+                go = self.frame.builder.apply(AND, [go, self.frame.builder.apply(NOT, [self.frame.env[RETURNED]])])
             return go
 
         def body():
-            i = self.env[counter]
+            i = self.frame.env[counter]
             bind(node.target, i)
             self.entering_body()
             self.lower_stmts(node.body)
-            self.env.pop(SKIP, None)
-            self.env[counter] = i + step
+            self.frame.env.pop(SKIP, None)
+            self.frame.env[counter] = i + step
 
         self.loop(WHILE, node, carried, body, [], test=test)
-        self.env.pop(counter)
-        self.env.pop(BROKE)
+        self.frame.env.pop(counter)
+        self.frame.env.pop(BROKE)
 
     def stmt_While(self, node):
         if node.orelse:
             raise self.unsupported(node, "while/else", "set a flag before break instead")
         has_break = _contains(node.body, ast.Break)
         if has_break:
-            self.env[BROKE] = T(Const(False))
+            self.frame.env[BROKE] = T(Const(False))
         if _contains(node.body, ast.Return):
-            self.env.setdefault(RETURNED, T(Const(False)))
-            self.env.setdefault(RESULT, T(Const(None)))
+            self.frame.env.setdefault(RETURNED, T(Const(False)))
+            self.frame.env.setdefault(RESULT, T(Const(None)))
         carried = ([BROKE] if has_break else []) + self.carried_names(node, exclude={BROKE})
 
         def test():
             go = self.condition(node.test)
             for flag in (BROKE, RETURNED):
-                if flag in self.env and _static_truth(self.env[flag]) is None:
-                    go = self.builder.apply(AND, [go, self.builder.apply(NOT, [self.env[flag]])])
+                if flag in self.frame.env and _static_truth(self.frame.env[flag]) is None:
+                    go = self.frame.builder.apply(AND, [go, self.frame.builder.apply(NOT, [self.frame.env[flag]])])
             return go
 
         def body():
             self.entering_body()
             self.lower_stmts(node.body)
-            self.env.pop(SKIP, None)
+            self.frame.env.pop(SKIP, None)
 
         self.loop(WHILE, node, carried, body, [], test=test)
         if has_break:
-            self.env.pop(BROKE)
+            self.frame.env.pop(BROKE)
 
     def entering_body(self):
         """The body only runs while no flag is set: inside it they start out False."""
-        self.env[SKIP] = T(Const(False))
+        self.frame.env[SKIP] = T(Const(False))
         for flag in (BROKE, RETURNED):
-            if flag in self.env:
-                self.env[flag] = T(Const(False))
+            if flag in self.frame.env:
+                self.frame.env[flag] = T(Const(False))
 
     def stmt_Break(self, node):
-        if BROKE not in self.env:
+        if BROKE not in self.frame.env:
             raise self.unsupported(node, "break outside a loop", "remove it")
-        self.env[BROKE] = T(Const(True))
+        self.frame.env[BROKE] = T(Const(True))
 
     def stmt_Continue(self, node):
-        if SKIP not in self.env:
+        if SKIP not in self.frame.env:
             raise self.unsupported(node, "continue outside a loop", "remove it")
-        self.env[SKIP] = T(Const(True))
+        self.frame.env[SKIP] = T(Const(True))
 
     def stmt_Return(self, node):
         if node.value is None:
-            raise NonDifferentiableError("a bare return gives nothing to differentiate", self.parsed.loc(node))
-        self.env[RESULT] = self.expr(node.value)
-        self.env[RETURNED] = T(Const(True))
+            raise NonDifferentiableError("a bare return gives nothing to differentiate", self.loc(node))
+        self.frame.env[RESULT] = self.expr(node.value)
+        self.frame.env[RETURNED] = T(Const(True))
 
     def keep_targets(self, node):
         """A loop variable read after the loop keeps its last value, as in Python: carry it
         (from None, which is what a zero-trip loop leaves)."""
         end = getattr(node, "end_lineno", node.lineno)
         for name in _assigned_names([ast.Assign([node.target], ast.Constant(None))]):
-            if name not in self.env and _read_after(self.parsed.node, name, end):
-                self.env[name] = T(Const(None))
+            if name not in self.frame.env and _read_after(self.frame.parsed.node, name, end):
+                self.frame.env[name] = T(Const(None))
 
     def carried_names(self, node, exclude=(), targets=False):
         """Names the loop body assigns that exist before the loop, plus the flags it needs."""
@@ -358,10 +379,11 @@ class ControlFlow:
         if targets:
             assigned += [n for n in _assigned_names([ast.Assign([node.target], ast.Constant(None))])
                          if n not in assigned]
-        names = [n for n in assigned if n in self.env and n not in exclude and not isinstance(self.env[n], Undefined)]
+        env = self.frame.env
+        names = [n for n in assigned if n in env and n not in exclude and not isinstance(env[n], Undefined)]
         if _contains(node.body, ast.Return):
-            self.env.setdefault(RETURNED, T(Const(False)))
-            self.env.setdefault(RESULT, T(Const(None)))
+            self.frame.env.setdefault(RETURNED, T(Const(False)))
+            self.frame.env.setdefault(RESULT, T(Const(None)))
             names += [f for f in (RETURNED, RESULT) if f not in exclude and f not in names]
         return names
 
@@ -373,81 +395,111 @@ class ControlFlow:
         trips = _static_trips(lead) if kind is FOR else None
         if trips == 0:  # for … in range(0): Python never runs the body
             for name in _assigned_names(node.body):
-                if name not in self.env:
-                    self.env[name] = Undefined(name, f"{_show(name)} is assigned only inside the loop at line "
+                if name not in self.frame.env:
+                    self.frame.env[name] = Undefined(name, f"{_show(name)} is assigned only inside the loop at line "
                                                      f"{node.lineno}, which runs no iterations")
             return
         for name in carried:  # a list the body appends to becomes a list value the loop carries
-            if isinstance(self.env.get(name), list) and name in _appended_names(node.body):
-                self.env[name] = lists.to_list(self.env[name])
-        carried = carried + self._aliases(carried, _written_names(node.body), node)
-        self.loops.append(self.parsed.loc(node))
+            if isinstance(self.frame.env.get(name), list) and name in _appended_names(node.body):
+                self.frame.env[name] = lists.to_list(self.frame.env[name])
+        carried = carried + self._carried_aliases(carried, _written_names(node.body), node)
+        self.aliases.loops.append(self.loc(node))
         try:
             self._loop_body(kind, node, carried, body, lead, test)
         finally:
-            self.loops.pop()
+            self.aliases.loops.pop()
 
     def _loop_body(self, kind, node, carried, body, lead, test):
         trips = _static_trips(lead) if kind is FOR else None
         while True:  # again, carrying more names, if the body wrote through an alias made inside it
-            before = dict(self.env)
-            structures = {}
-            inits = []
+            before = dict(self.frame.env)
+            structures, inits = {}, []
             for name in carried:
                 leaves = []
                 structures[name] = _structure(before[name], leaves, self, node)
                 inits.extend(leaves)
-            avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
-            leaf_names = _leaf_names(structures)
-            split = set()  # arrays the body binds apart: no longer one slot
-            for attempt in range(6):
-                slot = _slots(inits, split)
-                reps = sorted(set(slot))
-                own = {k: Var(avals[k], _hint(leaf_names[k])) for k in reps}
-                params = [own[slot[k]] for k in range(len(inits))]
-                for k in reps:  # the first iteration starts from the init, which may be another name's array
-                    self.same_object(id(as_atom(inits[k])), id(own[k]))
-                index = Var(INT, _target_hint(node)) if kind is FOR else None
-                cond_block = None
-                if test is not None:
-                    cond_own = {k: Var(avals[k], own[k].hint) for k in reps}
-                    with self.isolated(self._bound(before, structures, [cond_own[slot[k]] for k in range(len(inits))])) \
-                            as side:
-                        go = test()
-                    cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
-                written_before = set(self.written)
-                with self.isolated(self._bound(before, structures, params)) as side:
-                    body(T(index)) if kind is FOR else body()
-                    results = []
-                    for name, structure in structures.items():
-                        value = self.env.get(name, before[name])
-                        leaves = []
-                        if _structure(value, leaves, self, node) != structure:
-                            raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop",
-                                                         self.parsed.loc(node))
-                        results.extend(leaves)
-                apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
-                if apart:
-                    if any(own[k].id in self.written for k in apart):
-                        names = sorted({n for n, k in zip(leaf_names, slot) if k in apart})
-                        raise NonDifferentiableError(
-                            f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
-                            "binds the names apart, so which one a later write reaches depends on the iteration",
-                            self.parsed.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
-                            "reach the other names, or write through one name only")
-                    split |= {id(as_atom(inits[k])) for k in apart}
-                    self.written.intersection_update(written_before)
-                    continue
-                new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
-                if all(a.same(b) for a, b in zip(avals, new_avals)):
-                    break
-                avals = new_avals
+            lowered = self._settled_body(kind, node, before, structures, inits, body, test)
+            side = lowered.side
             missed = [n for n, v in side.env.items() if n not in structures and isinstance(before.get(n), T)
                       and isinstance(v, T) and v.atom is not before[n].atom]
             if not missed:
                 break
             carried = carried + missed
-            self.written.intersection_update(written_before)
+            self.aliases.written.intersection_update(lowered.written_before)
+        self._emit_loop(kind, node, lead, trips, structures, inits, lowered)
+
+    def _settled_body(self, kind, node, before, structures, inits, body, test):
+        """The body (and test) lowered with avals for the carried leaves that cover what the
+        body makes of them, and one slot per array the body keeps one: each round lowers it
+        again, either with the avals joined with what the last round made of them or with
+        the names it bound apart in slots of their own, until a round changes neither (see
+        LOOP_ROUNDS)."""
+        avals = [_forget(_aval(v)) for v in inits]  # the body may change what the init knew
+        leaf_names = _leaf_names(structures)
+        split = set()  # arrays the body binds apart: no longer one slot
+        for _ in range(LOOP_ROUNDS):
+            lowered = self._lowered_body(kind, node, before, structures, inits, avals, split, leaf_names, body, test)
+            slot, results = lowered.slot, lowered.results
+            apart = {slot[k] for k in range(len(inits)) if as_atom(results[k]) is not as_atom(results[slot[k]])}
+            if apart:
+                names = sorted({n for n, k in zip(leaf_names, slot) if k in apart})
+                if any(lowered.own[k].id in self.aliases.written for k in apart):
+                    raise NonDifferentiableError(
+                        f"{', '.join(names)} are one array before the loop, and the loop writes into it but "
+                        "binds the names apart, so which one a later write reaches depends on the iteration",
+                        self.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
+                        "reach the other names, or write through one name only")
+                split |= {id(as_atom(inits[k])) for k in apart}
+                self.aliases.written.intersection_update(lowered.written_before)
+                unsettled = names
+                continue
+            new_avals = [_join(a, _aval(r)) for a, r in zip(avals, results)]
+            if all(a.same(b) for a, b in zip(avals, new_avals)):
+                return lowered
+            unsettled = [leaf_names[k] for k, (a, b) in enumerate(zip(avals, new_avals))
+                         if not a.same(b) and not _unknown_shapes(a, b)]
+            avals = new_avals
+        if unsettled:
+            raise NonDifferentiableError(
+                f"srcdiff lowered the body of this loop {LOOP_ROUNDS} times and still did not know what "
+                f"{', '.join(_show(n) for n in unsettled)} {'is' if len(unsettled) == 1 else 'are'} on every "
+                "iteration (a number on the first, an array later, or one array on some iterations and two on "
+                "others)", self.loc(node),
+                "give them before the loop the kind and shape they have after it (a = np.zeros_like(x), not "
+                "a = 0.0), or copy what the loop binds apart (b = a.copy())")
+        return lowered._replace(avals=avals)  # what is left: an unknown shape becoming another unknown shape
+
+    def _lowered_body(self, kind, node, before, structures, inits, avals, split, leaf_names, body, test):
+        """One round of _settled_body: the test and body lowered with these avals and slots."""
+        slot = _slots(inits, split)
+        reps = sorted(set(slot))
+        own = {k: Var(avals[k], _hint(leaf_names[k])) for k in reps}
+        params = [own[slot[k]] for k in range(len(inits))]
+        for k in reps:  # the first iteration starts from the init, which may be another name's array
+            self.aliases.same_object(id(as_atom(inits[k])), id(own[k]))
+        index = Var(INT, _target_hint(node)) if kind is FOR else None
+        cond_block = None
+        if test is not None:
+            cond_own = {k: Var(avals[k], own[k].hint) for k in reps}
+            with self.isolated(self._bound(before, structures, [cond_own[slot[k]] for k in range(len(inits))])) \
+                    as side:
+                go = test()
+            cond_block = Block([cond_own[k] for k in reps], side.eqns, [as_atom(go)])
+        written_before = set(self.aliases.written)
+        with self.isolated(self._bound(before, structures, params)) as side:
+            body(T(index)) if kind is FOR else body()
+            results = []
+            for name, structure in structures.items():
+                value = self.frame.env.get(name, before[name])
+                leaves = []
+                if _structure(value, leaves, self, node) != structure:
+                    raise NonDifferentiableError(f"{_show(name)} changes structure inside the loop", self.loc(node))
+                results.extend(leaves)
+        return _LoweredBody(slot, reps, own, index, cond_block, side, results, avals, written_before)
+
+    def _emit_loop(self, kind, node, lead, trips, structures, inits, lowered):
+        """The loop's equation, from its settled body; its outs bound to the carried names."""
+        slot, reps, own, index, cond_block, side, results, avals, _ = lowered
         leaked = [n for n in _assigned_names(node.body) if n not in structures and n in side.env]
         body_block = Block(([index] if kind is FOR else []) + [own[k] for k in reps], side.eqns,
                            [as_atom(results[k]) for k in reps])
@@ -458,53 +510,43 @@ class ControlFlow:
                  for k in reps}
         outs = {k: Var(_list_after(after[k], own[k], results[k], inits[k], side.eqns, trips), own[k].hint)
                 for k in reps}
-        self.builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
-                                [outs[k] for k in reps], {}, self.builder.loc, blocks))
+        builder = self.frame.builder
+        builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
+                           [outs[k] for k in reps], {}, builder.loc, blocks))
         for k in reps:  # a carried array written in place is still the object it started as
-            for ids, _ in self.may_alias.values():
-                if id(as_atom(inits[k])) in ids:
-                    ids.add(id(outs[k]))
+            self.aliases.also_maybe(id(as_atom(inits[k])), id(outs[k]))
         for k in reps:
             # a loop that may not run gives back what it started from; so does one whose body
             # may pass its value through (a = a * 2 under an if, or after a continue)
             result = as_atom(results[k])
-            passed_through = result is own[k] or id(own[k]) in self._reach({id(result)})
+            passed_through = result is own[k] or id(own[k]) in self.aliases.reach({id(result)})
             if isinstance(as_atom(inits[k]), Var) and result is not own[k] and (not trips or passed_through):
-                self.may_alias[id(outs[k])] = (self._reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
+                self.aliases.maybe(outs[k], self.aliases.reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
         it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
-            self.env[name] = _rebuild(structure, it, name)
+            self.frame.env[name] = _rebuild(structure, it, name)
         for k in reps:
             self.changed_in_region(inits[k], T(outs[k]), [(T(own[k]), results[k], id(own[k]) in side.wrote)],
-                                   self.parsed.loc(node))
+                                   self.loc(node))
         for name in leaked:
-            self.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
-                                             "but not before it; give it a value before the loop")
+            self.frame.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
+                                                   "but not before it; give it a value before the loop")
 
-    def _reach(self, ids):
-        """These arrays and every array they may be in turn."""
-        ids, todo = set(ids), list(ids)
-        while todo:
-            for more in self.may_alias.get(todo.pop(), (set(), ""))[0] - ids:
-                ids.add(more)
-                todo.append(more)
-        return ids
-
-    def _aliases(self, carried, written, node):
+    def _carried_aliases(self, carried, written, node):
         """Names bound to an array that a name the body writes into is bound to. A view of
         such an array (a = x[1:] before a loop writing x[2] = v) is refused: the loop would
         have to carry it as a view; so is writing into a view made before the loop, which
         inside the loop is no longer seen to be one."""
-        targets = {n: v for n in written if isinstance(v := self.env.get(n), T) and _is_array(v)
+        targets = {n: v for n in written if isinstance(v := self.frame.env.get(n), T) and _is_array(v)
                    and not _fresh_before_written(node.body, n)}
         for name, array in targets.items():
             self.refuse_view(array, name, written[name])
-        for name, value in self.env.items():
+        for name, value in self.frame.env.items():
             for target, array in targets.items():
                 if isinstance(value, T) and self.view_of(value, array) is not None:
-                    raise self.view_written_in_loop(name, target, self.parsed.loc(node))
+                    raise self.view_written_in_loop(name, target, self.loc(node))
         arrays = {id(v.atom) for v in targets.values()}
-        return [n for n, v in self.env.items() if n not in carried and _holds(v, arrays)]
+        return [n for n, v in self.frame.env.items() if n not in carried and _holds(v, arrays)]
 
     def _bound(self, before, structures, params):
         env = dict(before)
@@ -518,19 +560,20 @@ class ControlFlow:
         if _contains(node.body, ast.Break) or _contains(node.body, ast.Continue):
             raise self.unsupported(node, "break/continue in a loop over a tuple or list",
                                    "loop over range(len(...)) instead")
-        outside = id(items) in self.outside
+        outside = id(items) in self.session.outside
         for item in items:
             self.assign(node.target, self.external(item) if outside else item)
             self.lower_stmts(node.body)
 
     def iteration(self, node):
-        """(start, stop, step, bind) for range, arrays, enumerate, zip and reversed; None otherwise."""
+        """(start, stop, step, bind) for range, arrays, enumerate, zip and reversed; otherwise
+        the value iterated over, known when compiling (a tuple, a list, a dict), as Known."""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
             fn = self.name(node.func.id, node.func)
             if fn is range:
                 args = [self.expr(a) for a in node.args]
                 if not 1 <= len(args) <= 3:
-                    raise NonDifferentiableError("range takes 1 to 3 arguments", self.parsed.loc(node))
+                    raise NonDifferentiableError("range takes 1 to 3 arguments", self.loc(node))
                 start, stop, step = (Const(0), args[0], Const(1)) if len(args) == 1 else (
                     args[0], args[1], args[2] if len(args) == 3 else Const(1))
                 return start, stop, step, lambda target, i: self.assign(target, i)
@@ -542,31 +585,30 @@ class ControlFlow:
                 seqs = [self.sequence(a) for a in node.args]
                 n = self.length(seqs[0])
                 for s in seqs[1:]:
-                    n = self.builder.call(min, (n, self.length(s)), {})
+                    n = self.frame.builder.call(min, (n, self.length(s)), {})
                 return Const(0), n, Const(1), lambda target, i: self.assign(
                     target, tuple(self.item(s, i) for s in seqs))
             if fn is reversed and len(node.args) == 1:
                 inner = self.iteration(node.args[0])
-                if inner is None:
+                if isinstance(inner, Known):
                     seq = self.sequence(node.args[0])
                     n = self.length(seq)
                     return n - 1, Const(-1), Const(-1), lambda target, i: self.assign(target, self.item(seq, i))
                 start, stop, step, bind = inner
-                n = self.builder.apply(RANGE_LEN, [start, stop, step])
+                n = self.frame.builder.apply(RANGE_LEN, [start, stop, step])
                 last = wrap(start) + (n - 1) * wrap(step)
                 return last, wrap(start) - wrap(step), -wrap(step), bind
         value = self.expr(node)
         if isinstance(value, T):
             seq = self.iterated(value)
             return Const(0), self.length(seq), Const(1), lambda target, i: self.assign(target, self.item(seq, i))
-        self._iterated = value
-        return None
+        return Known(value)
 
     def sequence(self, node):
         value = self.expr(node)
         if not isinstance(value, T):
             raise NonDifferentiableError("enumerate, zip and reversed take arrays (or range) here",
-                                         self.parsed.loc(node))
+                                         self.loc(node))
         return self.iterated(value)
 
     def iterated(self, value):
@@ -575,15 +617,39 @@ class ControlFlow:
         array (through any name bound to it) is seen by later items, and rebinding the name
         it came from is not. Names bound to one array share a loop slot, so the loop carries
         this one along with the array's other names when its body writes into it."""
-        name = f"{ITERATED} {sum(n.startswith(ITERATED) for n in self.env)}>"
-        self.env[name] = value
+        name = f"{ITERATED} {sum(n.startswith(ITERATED) for n in self.frame.env)}>"
+        self.frame.env[name] = value
         return name
 
     def length(self, seq):
-        return self.builder.call(len, (self.env[seq],), {})
+        return self.frame.builder.call(len, (self.frame.env[seq],), {})
 
     def item(self, seq, i):
-        return self.env[seq][i]
+        return self.frame.env[seq][i]
+
+
+class _LoweredBody(NamedTuple):
+    """One lowering of a loop's test and body (ControlFlow._lowered_body)."""
+
+    slot: list  # per carried leaf, the first leaf of its slot (names bound to one array share one)
+    reps: list  # the leaves that own a slot
+    own: dict  # rep -> the body's parameter for that slot
+    index: object  # a for loop's counter (a Var), None for a while loop
+    cond_block: object  # a while loop's test, None for a for loop
+    side: object  # the body's block and names (_Side)
+    results: list  # per carried leaf, what the body leaves it bound to
+    avals: list  # the avals the slots were given, per carried leaf
+    written_before: set  # aliases.written before the body: a round that is lowered again forgets its writes
+
+
+class Known:
+    """What a loop iterates over when it is no range or array: a Python value (a tuple,
+    a list, a dict), whose items are known when compiling."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
 
 
 class _Side:
@@ -736,6 +802,13 @@ def _join(a, b):
     if kind == "list":  # items of one dtype on one path, another on the other: not known
         return Aval(kind, shape, dtype, mixed=dtype is None or a.mixed or b.mixed)
     return Aval(kind, shape, dtype)
+
+
+def _unknown_shapes(a, b):
+    """Whether avals a and b differ in a shape unknown when compiling only: two Syms, of the
+    same kind and dtype. _join never makes two Syms one (a Sym is equal to itself only), so
+    no round of a loop's body settles them; the body took the shape for unknown already."""
+    return a.kind == b.kind and same_dtype(a.dtype, b.dtype) and isinstance(a.shape, Sym) and isinstance(b.shape, Sym)
 
 
 def _join_dtypes(a, b):

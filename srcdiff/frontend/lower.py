@@ -9,12 +9,13 @@ import builtins
 import inspect
 import operator
 import types
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import pytree
 from ..guards import CONTENTS, MISSING, snapshot
-from ..errors import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
+from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
 from ..prims.core import is_run_when_compiling
@@ -22,6 +23,7 @@ from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .protocol import IR_METHOD, is_jvp
+from .state import Aliasing, Frame, Session
 from ..source import own_signature, parse_function, unwrap
 
 BINOPS = {
@@ -66,92 +68,83 @@ if hasattr(ast, "Match"):
 
 
 class Lowering(ControlFlow, Calls, Containers, Derivatives):
-    """Lowers one function body. A call to another user function gets a frame of its own
-    (its own names) that writes into the caller's current block: the call is inlined."""
+    """Lowers one function body. A call to another user function gets a Lowering of its own,
+    with a frame of its own (its own names), that writes into the caller's current block:
+    the call is inlined.
 
-    def __init__(self, fn, arg_avals, parsed=None, outer=None, caller=None, structures=None, functions=None,
-                 stack=None, node=None, jvp_ir=None):
-        self.fn = fn
-        self.parsed = parsed or parse_function(fn)
-        self.node = node or self.parsed.node  # a nested def's own node when it is lowered on its own
-        self.env = {}
-        self.arg_avals = arg_avals  # one per leaf of the arguments
-        self.structures = structures  # per argument: its pytree structure
-        self.outer = outer  # the frame a nested def or lambda was defined in
-        self.caller = caller  # the frame this one is inlined into
-        self.regions = 0  # how many of this frame's ifs and loops are being lowered
-        self.on_its_own = False  # a recursive function, lowered once as a function of its own
-        self.params = []  # the parameters, once lower() made them
+    Its state is three objects (frontend/state.py), so that each method's reads and writes
+    say which state they touch: `session` (shared by one call of lower()), `aliases` (by the
+    IR function being built) and `frame` (this function's names and current block). The
+    four classes it is made of (here, control.py, containers.py, calls.py) keep nothing else."""
+
+    __slots__ = ("session", "aliases", "frame")
+
+    def __init__(self, fn, parsed=None, outer=None, caller=None, session=None, stack=None, node=None):
+        """A frame for fn: inlined into caller, whose session, aliasing and current block it
+        shares; or, without a caller, the first frame of an IR function of its own in session
+        (the function differentiated, or a recursive one lowered on its own). outer: the
+        Lowering of the frame a nested def or lambda was defined in."""
+        parsed = parsed or parse_function(fn)
         if caller is None:
-            self.builder = Builder()
-            self.guards = []  # (holder, key, value): what the compiled code assumed (srcdiff/guards.py)
-            self.outside = {}  # id -> a list, tuple or dict from outside the function (guarded)
-            self.written = set()  # ids of array values written into (x[i] = v, x += v)
-            self.may_alias = {}  # id of a region's out -> (ids of arrays it may be, where)
-            self.changed_from = {}  # id of an array value changed in place -> (it, the value it changed)
-            self.loops = []  # locations of the loops being lowered, innermost last
-            self.functions = {} if functions is None else functions  # recursive functions, by call signature
-            self.stack = stack  # (function, argument signature) of each call being inlined
-            self.jvp_ir = jvp_ir  # the compiler's hook for srcdiff.jvp called inside (derivatives.py)
+            self.session, self.aliases, builder = session, Aliasing(), Builder()
         else:
-            self.builder = caller.builder
-            self.guards = caller.guards
-            self.outside = caller.outside
-            self.written = caller.written
-            self.may_alias = caller.may_alias
-            self.changed_from = caller.changed_from
-            self.loops = caller.loops
-            self.functions = caller.functions
-            self.stack = caller.stack
-            self.jvp_ir = caller.jvp_ir
-        code = fn.__code__
-        self.cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
-        if inspect.ismethod(fn):  # model.loss: self is the object it was taken from
-            self.fn = fn.__func__
-            self.env[_param_names(self.node)[0]] = self.external(fn.__self__)
+            self.session, self.aliases, builder = caller.session, caller.aliases, caller.frame.builder
+            stack = caller.frame.stack
+        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        own = fn.__func__ if inspect.ismethod(fn) else fn
+        self.frame = Frame(own, parsed, node or parsed.node, cells, builder, outer=outer, caller=caller, stack=stack)
+        if own is not fn:  # model.loss: self is the object it was taken from
+            self.frame.env[_param_names(self.frame.node)[0]] = self.external(fn.__self__)
+
+    def loc(self, node):
+        """Where node is in this frame's source, for an error."""
+        return self.frame.parsed.loc(node)
 
     # -- entry -----------------------------------------------------------------
 
-    def lower(self) -> Function:
-        node = self.node
+    def lower(self, arg_avals, structures=None):
+        """(Function, out_tree): the function lowered on its own, with a parameter per leaf of
+        its arguments (arg_avals, one per leaf; structures, per argument its pytree structure),
+        and its output's pytree structure."""
+        node = self.frame.node
         if isinstance(node, ast.AsyncFunctionDef):
             raise self.unsupported(node, "async def", "differentiate a plain synchronous function")
-        params = self._params(node)
-        self.params = params
-        if self.stack is None:
-            key = node if node is not self.parsed.node else getattr(self.fn, "__code__", self.fn)
-            self.stack = ((key, signature(self.env[n] for n in _param_names(node))),)
-        with self.builder.active():
+        params = self._params(node, arg_avals, structures)
+        self.frame.params = params
+        if self.frame.stack is None:
+            key = node if node is not self.frame.parsed.node else getattr(self.frame.fn, "__code__", self.frame.fn)
+            self.frame.stack = ((key, signature(self.frame.env[n] for n in _param_names(node))),)
+        with self.frame.builder.active():
             out = self._body(node)
-        leaves, self.out_tree = pytree.flatten(out, kinds=("tuple", "list"))
+        leaves, out_tree = pytree.flatten(out, kinds=("tuple", "list"))
         for leaf in leaves:
             if not isinstance(leaf, T):
                 what = "function" if callable(leaf) or isinstance(leaf, LocalFunction) else type(leaf).__name__
                 raise NonDifferentiableError(f"cannot return a {what} from a differentiated function",
-                                             self.parsed.loc(node), "return numbers and arrays (or tuples and lists "
+                                             self.loc(node), "return numbers and arrays (or tuples and lists "
                                              "of them).")
         results = [leaf.atom for leaf in leaves]
-        name = getattr(self.fn, "__name__", "f")
+        name = getattr(self.frame.fn, "__name__", "f")
         fn = Function(
             "lambda" if name == "<lambda>" else name,
-            Block(params, self.builder.eqns, results),
-            self.parsed.filename,
+            Block(params, self.frame.builder.eqns, results),
+            self.frame.parsed.filename,
             getattr(node, "lineno", 0),
         )
-        return fn
+        return fn, out_tree
 
-    def _params(self, node):
+    def _params(self, node, arg_avals, structures):
         args = node.args
         for kind, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
             if kind is not None:
                 raise self.unsupported(node, what, "list the parameters by name")
-        names = [n for n in _param_names(node) if n not in self.env]  # a method's self is bound already
-        structures = self.structures if self.structures is not None else [pytree.LEAF] * len(self.arg_avals)
+        names = [n for n in _param_names(node) if n not in self.frame.env]  # a method's self is bound already
+        structures = structures if structures is not None else [pytree.LEAF] * len(arg_avals)
         if len(structures) > len(names):
-            raise TypeError(f"{getattr(self.fn, '__name__', 'the function')}() takes {len(names)} argument(s) "
+            raise TypeError(f"{getattr(self.frame.fn, '__name__', 'the function')}() takes {len(names)} argument(s) "
                             f"but {len(structures)} were given")
         params = []
-        avals = iter(self.arg_avals)
+        avals = iter(arg_avals)
         for name, structure in zip(names, structures):
             leaves = []
             for path in pytree.paths(structure):
@@ -160,44 +153,44 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 # a function passed in (act=np.tanh) is what it is, as a global is: the
                 # emitted code takes the argument and calls that very function
                 leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
-            self.env[name] = pytree.unflatten(structure, leaves)
+            self.frame.env[name] = pytree.unflatten(structure, leaves)
         for name in names[len(structures):]:
             # a parameter the call leaves out (jvp(f, (x,), ...) of def f(x, act=np.tanh)) is its
             # default, read when compiling as a global is
-            self.env[name] = self.external(self._default(node, name), name)
+            self.frame.env[name] = self.external(self._default(node, name), name)
         return params
 
     def _default(self, node, name):
         """The default value of a parameter the call leaves out, as Python binds it."""
-        default = own_signature(self.fn).parameters[name].default if node is self.parsed.node else _MISSING
+        default = own_signature(self.frame.fn).parameters[name].default if node is self.frame.parsed.node else _MISSING
         if default is _MISSING or default is inspect.Parameter.empty:
-            raise TypeError(f"{getattr(self.fn, '__name__', 'f')}() missing a required argument: {name!r}")
+            raise TypeError(f"{getattr(self.frame.fn, '__name__', 'f')}() missing a required argument: {name!r}")
         return default
 
     def _body(self, node):
         if isinstance(node, ast.Lambda):
-            with self.builder.at(self.parsed.loc(node.body)):
+            with self.frame.builder.at(self.loc(node.body)):
                 return self.expr(node.body)
-        if self.outer is not None:
+        if self.frame.outer is not None:
             self.bind_written_closures(node)
         self.lower_stmts(node.body)
-        if _static_truth(self.env.get(RETURNED, False)) is True:
-            return self.env[RESULT]
-        if RETURNED in self.env:
+        if _static_truth(self.frame.env.get(RETURNED, False)) is True:
+            return self.frame.env[RESULT]
+        if RETURNED in self.frame.env:
             raise NonDifferentiableError(
-                f"{node.name} does not return a value on every path", self.parsed.loc(node),
+                f"{node.name} does not return a value on every path", self.loc(node),
                 "end every path with a return (Python would return None there).",
             )
-        if self.caller is not None:
+        if self.frame.caller is not None:
             return None  # a helper called for what it does (writes into an array it was given)
         raise NonDifferentiableError(
-            f"{node.name} returns nothing", self.parsed.loc(node), "return the value to differentiate."
+            f"{node.name} returns nothing", self.loc(node), "return the value to differentiate."
         )
 
     # -- statements --------------------------------------------------------------
 
     def stmt(self, node):
-        with self.builder.at(self.parsed.loc(node)):
+        with self.frame.builder.at(self.loc(node)):
             method = getattr(self, "stmt_" + type(node).__name__, None)
             if method is None:
                 raise self.unsupported_node(node)
@@ -220,11 +213,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             raise self.unsupported(node, f"operator {type(node.op).__name__}", "use + - * / ** @ // %")
         current = self.expr(ast.copy_location(ast.Subscript(node.target.value, node.target.slice, ast.Load()), node)
                             if isinstance(node.target, ast.Subscript) else node.target)
-        value = self.builder.call(op, (current, self.expr(node.value)), {})
+        value = self.frame.builder.call(op, (current, self.expr(node.value)), {})
         if isinstance(node.target, ast.Name) and isinstance(current, T):
             name, kind = node.target.id, _augmented_kind(current.aval)
             if kind == "new" and current.aval.kind == "array" and isinstance(current.atom, Var) \
-                    and self.builder.producer(current.atom) is None:
+                    and self.frame.builder.producer(current.atom) is None:
                 kind = "unknown"  # an argument of shape (): a NumPy scalar (rebound) or a 0-d array (in place)
             if kind == "in place":
                 # NumPy's x += e writes into the array, so every name bound to it sees the change,
@@ -232,8 +225,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 value = self._cast_in_place(current, value, name, node)
                 self.refuse_view(current, name, node)
                 self.refuse_maybe_alias(current, name, node)
-                self.written.add(current.atom.id if isinstance(current.atom, Var) else None)
-                self.rebind(current, value, loc=self.parsed.loc(node))
+                self.aliases.wrote(current.atom)
+                self.rebind(current, value, loc=self.loc(node))
             elif kind == "unknown":
                 # in place if it is an array, a new value if a number: the same unless another
                 # name holds it
@@ -245,7 +238,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                         "and a number on others, and "
                         f"{', '.join(others)} holds the same value: {name} {_OP_SIGNS[type(node.op)]}= ... would "
                         f"change {others[0]} too where it is an array, and not where it is a number",
-                        self.parsed.loc(node),
+                        self.loc(node),
                         f"write {name} = {name} {_OP_SIGNS[type(node.op)]} ... to make a new value, or copy it "
                         f"({name} = {name}.copy()) where it is an array")
         self.assign(node.target, value)
@@ -257,24 +250,16 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if not np.can_cast(theirs, mine, "same_kind"):
             raise NonDifferentiableError(
                 f"{name} {_OP_SIGNS[type(node.op)]}= ... makes {theirs} values that NumPy cannot write into "
-                f"{name}, an array of {mine} (it raises a casting error)", self.parsed.loc(node),
+                f"{name}, an array of {mine} (it raises a casting error)", self.loc(node),
                 f"write {name} = {name} {_OP_SIGNS[type(node.op)]} ... for a new array, or cast {name} first")
         return value.astype(mine)
 
     def names_bound_to(self, value, name):
         """Other names (here, in the frames this one is inlined into, and where it was defined)
         bound to the same value."""
-        found, frame, seen = [], self, set()
-        todo = [self]
-        while todo:
-            frame = todo.pop()
-            if id(frame) in seen:
-                continue
-            seen.add(id(frame))
-            found += [k for k, v in frame.env.items() if isinstance(v, T) and v.atom is value.atom
-                      and not (frame is self and k == name) and not k.startswith("<")]
-            todo += [f for f in (frame.caller, frame.outer) if f is not None]
-        return found
+        return [k for frame in self.frame.reached() for k, v in frame.env.items()
+                if isinstance(v, T) and v.atom is value.atom and not (frame is self.frame and k == name)
+                and not k.startswith("<")]
 
     def stmt_Expr(self, node):
         if isinstance(node.value, ast.Constant):
@@ -288,7 +273,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(target, ast.Name):
             if isinstance(value, T) and isinstance(value.atom, Var) and not value.atom.hint:
                 value.atom.hint = target.id
-            self.env[target.id] = value
+            self.frame.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(value, len(target.elts), target)
             for t, v in zip(target.elts, items):
@@ -303,7 +288,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(value, (tuple, list)):
             if len(value) != n:
                 raise NonDifferentiableError(f"cannot unpack {len(value)} values into {n} names",
-                                             self.parsed.loc(node))
+                                             self.loc(node))
             return list(value)
         if isinstance(value, T):
             length = value.aval.shape[0] if value.aval.known_shape and value.aval.ndim else None
@@ -311,11 +296,11 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 length = len(value.aval.value)
             if length is None:
                 raise NonDifferentiableError("cannot unpack a value whose length is unknown when compiling",
-                                             self.parsed.loc(node), "index it explicitly: a, b = x[0], x[1]")
+                                             self.loc(node), "index it explicitly: a, b = x[0], x[1]")
             if length != n:
-                raise NonDifferentiableError(f"cannot unpack {length} values into {n} names", self.parsed.loc(node))
+                raise NonDifferentiableError(f"cannot unpack {length} values into {n} names", self.loc(node))
             return [value[i] for i in range(n)]
-        raise NonDifferentiableError(f"cannot unpack {type(value).__name__}", self.parsed.loc(node))
+        raise NonDifferentiableError(f"cannot unpack {type(value).__name__}", self.loc(node))
 
     # -- expressions -------------------------------------------------------------
 
@@ -323,7 +308,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         method = getattr(self, "expr_" + type(node).__name__, None)
         if method is None:
             raise self.unsupported_node(node)
-        with self.builder.at(self.parsed.loc(node)):
+        with self.frame.builder.at(self.loc(node)):
             return method(node)
 
     def expr_Constant(self, node):
@@ -336,30 +321,30 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         return self.name(node.id, node)
 
     def name(self, name, node):
-        if name in self.env:
-            value = self.env[name]
+        if name in self.frame.env:
+            value = self.frame.env[name]
             if isinstance(value, Undefined):
                 raise NonDifferentiableError(value.why or f"name {name!r} is not defined on every path",
-                                             self.parsed.loc(node))
+                                             self.loc(node))
             return value
-        if self.outer is not None:
-            return self.outer.name(name, node)
-        if name in self.cells:
-            cell = self.cells[name]
+        if self.frame.outer is not None:
+            return self.frame.outer.name(name, node)
+        if name in self.frame.cells:
+            cell = self.frame.cells[name]
             try:
                 value = cell.cell_contents
             except ValueError:
-                raise NonDifferentiableError(f"free variable {name!r} is not bound yet", self.parsed.loc(node)) from None
-            self.guards.append((cell, None, value))
+                raise NonDifferentiableError(f"free variable {name!r} is not bound yet", self.loc(node)) from None
+            self.session.guards.append((cell, None, value))
             return self.external(value)
-        namespace = self.fn.__globals__
+        namespace = self.frame.fn.__globals__
         if name in namespace:
             value = namespace[name]
-            self.guards.append((namespace, name, value))
+            self.session.guards.append((namespace, name, value))
             return self.external(value, name)
         if hasattr(builtins, name):
             return getattr(builtins, name)
-        raise NonDifferentiableError(f"name {name!r} is not defined", self.parsed.loc(node),
+        raise NonDifferentiableError(f"name {name!r} is not defined", self.loc(node),
                                      "hint: define it before this line, or at module level (srcdiff looks names up "
                                      "in the function's module when it compiles).")
 
@@ -371,19 +356,19 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         sequence = _sequence_arithmetic(op, left, right)
         if sequence is not None:
             return sequence
-        return self.builder.call(op, (left, right), {})
+        return self.frame.builder.call(op, (left, right), {})
 
     def expr_UnaryOp(self, node):
         operand = self.expr(node.operand)
         if isinstance(node.op, ast.UAdd):
             return operand
         if isinstance(node.op, ast.USub):
-            return self.builder.call(operator.neg, (operand,), {})
+            return self.frame.builder.call(operator.neg, (operand,), {})
         if isinstance(node.op, ast.Not):
             known = _static_truth(operand)
             if known is not None:
                 return not known  # not of a container or a constant is known when compiling
-            return self.builder.call(operator.not_, (operand,), {})
+            return self.frame.builder.call(operator.not_, (operand,), {})
         raise self.unsupported(node, "operator ~", "use np.logical_not on booleans")
 
     def expr_Compare(self, node):
@@ -394,8 +379,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if fn is None:
                 raise self.unsupported(node, f"comparison {type(op).__name__}", "compare values with < <= > >= == !=")
             right = self.expr(right_node)
-            part = self.builder.call(fn, (left, right), {})
-            result = part if result is None else self.builder.call(np.logical_and, (result, part), {})
+            part = self.frame.builder.call(fn, (left, right), {})
+            result = part if result is None else self.frame.builder.call(np.logical_and, (result, part), {})
             left = right
         return result
 
@@ -420,19 +405,19 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(owner, (dict, list, tuple)) and func.__name__ in CONTAINER_METHODS:
             result = func(*args, **kwargs)  # params.items(), .keys(), d.get("k", x): the structure is static
             result = list(result) if isinstance(result, _DICT_VIEWS) else result
-            if id(owner) in self.outside:  # what a container from outside holds is read like a global
+            if id(owner) in self.session.outside:  # what a container from outside holds is read like a global
                 if isinstance(result, list):
                     result = [self.external(r) if not isinstance(r, tuple) else tuple(self.external(v) for v in r)
                               for r in result]
-                    self.outside[id(result)] = result
+                    self.session.outside[id(result)] = result
                 elif isinstance(result, dict):  # d.copy(): its items are read when they are
-                    self.outside[id(result)] = result
+                    self.session.outside[id(result)] = result
                 elif not isinstance(result, (T, int, type(None))):  # d.get("k", x)
                     result = self.external(result)
             return result
         if isinstance(func, T):
             raise NonDifferentiableError(
-                "calling a value srcdiff takes for an array or a number", self.parsed.loc(node),
+                "calling a value srcdiff takes for an array or a number", self.loc(node),
                 "a function passed as an argument is known when the derivative is compiled for example arguments "
                 "(srcdiff.source(srcdiff.grad(f), *args)); a callable object is not: read it from a global.")
         if is_run_when_compiling(func):  # srcdiff.grad(f): made now, then called as a derivative
@@ -441,7 +426,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
             return self.call_function(func, args, kwargs, node)
-        return self.builder.call(func, args, kwargs)
+        return self.frame.builder.call(func, args, kwargs)
 
     def expr_Attribute(self, node):
         value = self.expr(node.value)
@@ -453,7 +438,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 return _Method(METHODS[attr], value)
             raise NonDifferentiableError(
                 f"arrays have no supported attribute or method {attr!r}",
-                self.parsed.loc(node),
+                self.loc(node),
                 "supported: " + ", ".join(sorted(set(ATTRIBUTES) | {m for m in METHODS if not m.startswith("_")})),
             )
         return self.attribute(value, attr, node)
@@ -465,22 +450,22 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         try:
             value = getattr(obj, attr)
         except AttributeError:
-            raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.parsed.loc(node)) from None
+            raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.loc(node)) from None
         if isinstance(obj, types.ModuleType):
             if not _fixed_module(obj):
-                self.guards.append((vars(obj), attr, value))
+                self.session.guards.append((vars(obj), attr, value))
             return self.external(value)
         own = getattr(obj, "__dict__", None)
         if isinstance(own, dict) and attr in own:
-            self.guards.append((own, attr, value))
+            self.session.guards.append((own, attr, value))
             return self.external(value)
         classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
         holder = next((k for k in classes if attr in vars(k)), None)
         if holder is not None and not _fixed_module_name(holder.__module__):
             declared = vars(holder)[attr]
-            self.guards.append((vars(holder), attr, declared))
+            self.session.guards.append((vars(holder), attr, declared))
             if isinstance(own, dict):
-                self.guards.append((own, attr, MISSING))  # and the object does not get one of its own
+                self.session.guards.append((own, attr, MISSING))  # and the object does not get one of its own
             if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
                 return self.call_function(declared.fget, [self.external(obj)], {}, node)
         return self.external(value)
@@ -490,10 +475,10 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         a container from outside), as the lowering holds it: a number as a constant, an array
         as an external constant (its elements are read when the derivative runs), a list or
         dict with a guard on what it holds (srcdiff/guards.py)."""
-        if isinstance(value, (list, dict, tuple)) and id(value) not in self.outside:
-            self.outside[id(value)] = value
+        if isinstance(value, (list, dict, tuple)) and id(value) not in self.session.outside:
+            self.session.outside[id(value)] = value
             if not isinstance(value, tuple):
-                self.guards.append((value, CONTENTS, snapshot(value)))
+                self.session.guards.append((value, CONTENTS, snapshot(value)))
         return static_value(value, name)
 
     def expr_Subscript(self, node):
@@ -527,7 +512,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         return self.unsupported(node, what, hint)
 
     def unsupported(self, node, what, hint):
-        return UnsupportedSyntaxError(f"{what} is not supported", self.parsed.loc(node), f"hint: {hint}.")
+        return UnsupportedSyntaxError(f"{what} is not supported", self.loc(node), f"hint: {hint}.")
 
 
 class _Method:
@@ -618,8 +603,16 @@ def _leaf_name(name, path):
     return "_".join([name] + [str(k) for k in path])
 
 
+class Lowered(NamedTuple):
+    """What the compiler needs of a lowering besides the IR."""
+
+    out_tree: object  # the output's pytree structure (tuples and lists of leaves)
+    guards: list  # what the compiled code assumed (Session.guards)
+
+
 def lower(fn, arg_avals, structures=None, jvp_ir=None):
-    """(Function, lowering) — the lowering keeps guards and the output structure. jvp_ir is
-    how a call of srcdiff.jvp inside gets its IR (derivatives.py): the compiler's to give."""
-    lowering = Lowering(unwrap(fn), arg_avals, structures=structures, jvp_ir=jvp_ir)
-    return lowering.lower(), lowering
+    """(Function, Lowered). jvp_ir is how a call of srcdiff.jvp inside gets its IR
+    (protocol.py): the compiler's to give."""
+    session = Session(jvp_ir=jvp_ir)
+    fn, out_tree = Lowering(unwrap(fn), session=session).lower(arg_avals, structures)
+    return fn, Lowered(out_tree, session.guards)

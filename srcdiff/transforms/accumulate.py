@@ -150,11 +150,21 @@ def _whole_rows(eqn, trips, builder):
     return whole
 
 
+# A forward loop's outer-product total (acc = acc + np.outer(a, b) over T steps) is left to
+# after the loop, as one matrix product of the stacked rows instead of T outer products
+# added one by one, only while recording the rows (T * (len(a) + len(b)) numbers) takes
+# at most this many times the memory of the total (len(a) * len(b)), which the running
+# total alone never needed. 4 is a judgement, not a measurement: it lets a square n x n
+# total go for up to 2n steps. A backward loop has no limit: its forward loop recorded
+# rows of the same size anyway.
+ROWS_MEMORY = 4
+
+
 def _terms(param, result, uses, local, trips, reverse):
     """[a, b] when the body's only use of param is result = param + np.outer(a, b), with a and
     b vectors the body computes; [v] for result = param + v with v a vector of param's
     shape; else None. A backward loop's rows are the size of what its forward loop
-    recorded; a forward loop's are recorded only while they take no more than a few
+    recorded; a forward loop's are recorded only while they take no more than ROWS_MEMORY
     times the memory of the total."""
     update = local.get(getattr(result, "id", None))
     shape = param.aval.shape
@@ -168,7 +178,7 @@ def _terms(param, result, uses, local, trips, reverse):
     if made.prim is OUTER and len(shape) == 2:
         a, b = made.ins
         if all(isinstance(v, Var) and v.id in local and v.aval.shape == (k,) for v, k in zip((a, b), shape)) \
-                and (reverse or trips * sum(shape) <= 4 * shape[0] * shape[1]):
+                and (reverse or trips * sum(shape) <= ROWS_MEMORY * shape[0] * shape[1]):
             return [a, b]
     if len(shape) == 1 and term.aval.shape == shape and same_dtype(term.aval.dtype, param.aval.dtype):
         return [term]
