@@ -351,12 +351,18 @@ def decorrelation_loss(W, X):
 
 
 def decorrelation_hand(W, X):
-    """All samples at once: C = H.T H, and the gradient through H = tanh(X W.T)."""
-    T = X.shape[0]
-    H = np.tanh(X @ W.T)                                      # (T, k)
-    dC = 2.0 * (H.T @ H / T - np.eye(W.shape[0])) / T          # symmetric
-    dpre = 2.0 * (H @ dC) * (1 - H * H)
-    return (dpre.T @ X,)
+    """Backpropagation through the user's loop, as a hand-writer keeping it writes it: the
+    features recorded on the way forward, then per sample dh = (dC + dC.T) h = 2 dC h (dC
+    is symmetric) and the weight's gradient summed as one product after the loop, as the
+    RNN's and LSTM's hand gradients do."""
+    T, k = X.shape[0], W.shape[0]
+    hs = [np.tanh(W @ X[t]) for t in range(T)]
+    C = np.zeros((k, k))
+    for h in hs:
+        C = C + np.outer(h, h)
+    dC = 2.0 * (C / T - np.eye(k)) / T
+    dpres = [2.0 * (dC @ h) * (1 - h * h) for h in hs]
+    return (np.stack(dpres).T @ X,)
 
 
 def decorrelation_inputs(features=32, inputs=16, samples=50, seed=4):
