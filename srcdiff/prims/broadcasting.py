@@ -7,7 +7,7 @@ import numpy as np
 from ..ir import Aval, Sym
 from .core import Primitive, binds, current, wrap
 from .helpers import attach
-from .tuples import shape_of, shape_operand
+from .tuples import make_tuple
 
 
 SUM_TO = Primitive(
@@ -75,6 +75,21 @@ def _broadcast_to(array, shape, subok=False):
 def sum_to(x, shape):
     """No NumPy function does this; rules call it directly."""
     return current().apply(SUM_TO, [x, shape_operand(shape)])
+
+
+def shape_of(x):
+    """x's shape for a rule: a constant when known, so x itself need not be kept alive."""
+    x = wrap(x)
+    if x.aval.known_shape:
+        return x.aval.shape
+    return np.shape(x)
+
+
+def shape_operand(shape):
+    """A shape argument: a traced tuple, or a tuple of ints and traced ints."""
+    if isinstance(shape, (tuple, list)):
+        return make_tuple(shape)
+    return shape
 
 
 def _sum_before_spreading(g, xs):

@@ -4,10 +4,10 @@ prims/joining.py."""
 import numpy as np
 
 from ..ir import Aval, Sym
+from .broadcasting import shape_operand
 from .core import Primitive, T, binds, current, static
 from .shapes import FLOAT, INT
 from .syntax import call
-from .tuples import shape_operand
 
 
 def _filled_shape(avals, params):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..ir import Aval, Sym, Var
 from .core import Primitive, T, binds, current, method, wrap
-from .broadcasting import unbroadcast
+from .broadcasting import shape_of, unbroadcast
 from .creation import ARANGE
 from .helpers import attach
 from .lists import length, list_item
@@ -14,7 +14,7 @@ from .reductions import SUM
 from .shapes import example_shape, normalize_axis
 from .shaping import reshape
 from .syntax import call, src
-from .tuples import SHAPE, TUPLE_GETITEM_BIND, shape_of
+from .tuples import SHAPE, TUPLE_GETITEM_BIND
 
 
 class Slot:

@@ -4,12 +4,11 @@ a helper that decides at run time."""
 import numpy as np
 
 from ..ir import Aval, Sym
-from .broadcasting import unbroadcast
+from .broadcasting import shape_of, unbroadcast
 from .core import Primitive, attribute, binds, current, is_known_array, method, static, wrap
 from .helpers import attach
 from .shapes import result_dtype
 from .syntax import src
-from .tuples import shape_of
 
 
 def _product_shape(avals, params):

@@ -2,11 +2,10 @@
 import numpy as np
 
 from ..ir import Aval
-from .broadcasting import BROADCAST_TO
+from .broadcasting import BROADCAST_TO, shape_of, shape_operand
 from .core import Primitive, binds, current, method, static, wrap
 from .shapes import BOOL, normalize_axis, reduced_shape, result_dtype
 from .syntax import call
-from .tuples import shape_of, shape_operand
 
 _DEFAULTS = {"axis": None, "keepdims": False, "ddof": 0}
 

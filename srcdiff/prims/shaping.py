@@ -2,10 +2,10 @@
 import numpy as np
 
 from ..ir import Aval, Sym
+from .broadcasting import shape_of, shape_operand
 from .core import Primitive, binds, current, is_known_array, method, static, wrap
 from .shapes import example_shape
 from .syntax import call, src
-from .tuples import shape_of, shape_operand
 
 
 def _reshape_shape(avals, params):

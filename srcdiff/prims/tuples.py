@@ -1,11 +1,11 @@
-"""Tuples of ints: shapes and their entries (inactive), and the shapes rules pass around.
+"""Tuples of ints: shapes and their entries (inactive).
 
 Every family of primitives takes or makes shapes (np.zeros(shape), np.broadcast_to(x, shape),
-a rule's shape_of(x)), so they sit here, just above the base."""
+x.shape[0]), so the tuple primitive sits here, just above the base."""
 import numpy as np
 
 from ..ir import Aval
-from .core import Primitive, T, attribute, binds, current, wrap
+from .core import Primitive, T, attribute, binds, current
 from .shapes import INT
 from .syntax import src
 
@@ -109,17 +109,3 @@ _queries(SHAPE, "shape")
 _queries(SIZE, "size")
 _queries(NDIM, "ndim")
 
-
-def shape_of(x):
-    """x's shape for a rule: a constant when known, so x itself need not be kept alive."""
-    x = wrap(x)
-    if x.aval.known_shape:
-        return x.aval.shape
-    return np.shape(x)
-
-
-def shape_operand(shape):
-    """A shape argument: a traced tuple, or a tuple of ints and traced ints."""
-    if isinstance(shape, (tuple, list)):
-        return make_tuple(shape)
-    return shape

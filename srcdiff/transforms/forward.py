@@ -16,10 +16,10 @@ from ..ir.calls import copy_function
 from ..ir.regions import carried_count, loop_parts
 from ..prims import Builder, T
 from ..prims.core import current
+from ..prims.broadcasting import shape_of
 from ..prims.lists import empty_list, list_aval
 from ..prims.shaping import COPY
 from ..prims.tapes import TAPE_ZEROS, is_tape, list_zeros
-from ..prims.tuples import shape_of
 from .activity import _all_vars, _reach, active, dependencies, refuse_complex
 from .algebra import DERIVATIVE_RULES
 

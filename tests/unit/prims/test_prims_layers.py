@@ -15,7 +15,7 @@ ORDER = [
     "helpers",  # the functions the emitted module carries
     "core",  # the base: Primitive, the tables, the builder, T, wrap, and stacking a list operand
     "shapes",  # abstract evaluation
-    "tuples",  # shape tuples (the tuple primitive, shape_of, shape_operand), which every family takes
+    "tuples",  # shape tuples (the tuple primitive, x.shape), which every family takes or makes
     "broadcasting",
     "creation",
     "tapes",  # tapes, and the zeros and sums of lists (a tape holds lists, a list holds tapes)
