@@ -21,7 +21,8 @@ from ..ir.calls import targets
 from ..ir.regions import carried_count, loop_parts
 from ..prims.elementwise import ADD, BINARY
 from ..prims.linalg import DOT, MATMUL
-from ..prims.lists import LIST_ITEM, STACK_LIST
+from ..prims.core import STACK_LIST
+from ..prims.lists import LIST_ITEM
 from ..prims.syntax import src
 from ..prims.tapes import TAPE
 from .floats import ARITHMETIC

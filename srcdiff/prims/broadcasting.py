@@ -7,6 +7,7 @@ import numpy as np
 from ..ir import Aval, Sym
 from .core import Primitive, binds, current, wrap
 from .helpers import attach
+from .tuples import make_tuple
 
 
 SUM_TO = Primitive(
@@ -86,8 +87,6 @@ def shape_of(x):
 
 def shape_operand(shape):
     """A shape argument: a traced tuple, or a tuple of ints and traced ints."""
-    from .indexing import make_tuple
-
     if isinstance(shape, (tuple, list)):
         return make_tuple(shape)
     return shape

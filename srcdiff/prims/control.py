@@ -6,6 +6,7 @@ import operator
 import numpy as np
 
 from ..ir import Aval
+from . import lists
 from .core import Primitive, array_operand, binds, current, wrap
 from .elementwise import BINARY, NONDIFF
 from .shapes import BOOL, INT
@@ -68,8 +69,6 @@ binds(builtins.min)(_extremum(BINARY["minimum"], lambda x: current().call(np.min
 def _builtin_sum(iterable, start=0):
     """sum([a, b]) is start + a + b; sum(xs) of a list a loop built, the sum of its stacked items
     (sum(generator) is a loop the frontend writes)."""
-    from . import lists
-
     if lists.is_list(iterable):
         if not iterable.aval.known_shape:
             raise current().error("sum of a list built in a loop needs items of one known shape",

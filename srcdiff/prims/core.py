@@ -14,8 +14,9 @@ from typing import Any, Callable, Dict, List
 import numpy as np
 
 from ..errors import NonDifferentiableError, UnknownCallableError
-from ..ir import Aval, Const, Eqn, Var
+from ..ir import Aval, Const, Eqn, Sym, Var
 from ..ir.op import Op
+from .syntax import axis_keyword
 
 
 PRIMITIVES = []  # every primitive, in the order declared (tests/unit/prims/test_registry.py walks them)
@@ -185,8 +186,6 @@ class Builder:
         return self.apply(prim, atoms, **params).atom
 
     def _stacked(self, xs):
-        from .lists import STACK_LIST  # lists.py is built on this module
-
         return self.apply(STACK_LIST, [xs]).atom
 
     def call(self, fn, args, kwargs):
@@ -424,14 +423,12 @@ def _holds_traced(seq):
 
 
 def array_operand(x):
-    """x where NumPy takes an array: a list or tuple as np.array makes it (np.sum([a, 1.0])
-    sums a stack of a and 1.0), anything else as it is."""
+    """x where NumPy takes an array: a list or tuple as np.asarray makes it (np.sum([a, 1.0])
+    sums a stack of a and 1.0), anything else as it is. np.asarray's binder (prims/joining.py,
+    built on this module) is found in the table, as T's operators find theirs."""
     if not isinstance(x, (list, tuple)):
         return wrap(x)
-    # creation.py defines np.array, which is built on this module; imported when first needed
-    from .creation import _array
-
-    return _array(x)
+    return CALLABLES[np.asarray](x)
 
 
 def static(x, what):
@@ -463,3 +460,39 @@ def const_equals(x, number):
         return False
     v = atom.value
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and v == number
+
+
+# ---------------------------------------------------------------------------
+# A list value (hs a loop appended to) where a primitive takes an array: np.stack(hs), as
+# NumPy makes it. Here, below prims/lists.py, as the builder stacks such operands itself.
+
+
+def _stack_shape(avals, params):
+    lst = avals[0]
+    if lst.length is None or not isinstance(lst.shape, tuple):
+        return Aval("array", Sym(), lst.dtype)
+    axis = params.get("axis", 0)
+    axis = axis + len(lst.shape) + 1 if axis < 0 else axis
+    return Aval("array", lst.shape[:axis] + (lst.length,) + lst.shape[axis:], lst.dtype)
+
+
+def _unstack_shape(avals, params):
+    a = avals[0]
+    if not a.known_shape or not a.shape:
+        return Aval("list", Sym(), a.dtype)
+    axis = params.get("axis", 0) % len(a.shape)
+    return Aval("list", a.shape[:axis] + a.shape[axis + 1:], a.dtype, length=a.shape[axis])
+
+
+STACK_LIST = Primitive("stack_list", takes_lists=True, emit=lambda a, p: f"np.stack({a[0]}{axis_keyword(p)})",
+                       impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape)
+STACK_LIST.fresh = True
+# list(g) splits along the first axis; along another, move it to the front first
+UNSTACK = Primitive("unstack", takes_lists=True, emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
+                    else f"list({a[0]})", impl=lambda g, axis=0: list(np.moveaxis(g, axis, 0)),
+                    shape=_unstack_shape)
+UNSTACK.fresh = True
+STACK_LIST.defvjp(lambda g, out, ins, active, axis=0: (current().apply(UNSTACK, [g], axis=axis),))
+UNSTACK.defvjp(lambda g, out, ins, active, axis=0: (current().apply(STACK_LIST, [g], axis=axis),))
+STACK_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(STACK_LIST, [t[0]], **({"axis": axis} if axis else {})))
+UNSTACK.defjvp(lambda t, out, ins, axis=0: current().apply(UNSTACK, [t[0]], axis=axis))

@@ -1,13 +1,12 @@
-"""Arrays made from shapes or literals. Only np.array of traced values carries a derivative."""
+"""Arrays made from shapes: zeros, ones, eye, arange, linspace, which carry no derivative
+(np.full's fill value does: it is multiplied in). np.array of traced values is a stack, in
+prims/joining.py."""
 import numpy as np
 
 from ..ir import Aval, Sym
 from .broadcasting import shape_operand
-from .core import Primitive, T, binds, current, static, wrap
+from .core import Primitive, T, binds, current, static
 from .shapes import FLOAT, INT
-from . import lists
-from .lists import is_list
-from .shaping import COPY, STACK
 from .syntax import call
 
 
@@ -52,15 +51,16 @@ def _dtype(dtype):
 
 @binds(np.zeros)
 def _zeros(shape, dtype=float, order="C"):
-    return current().apply(ZEROS, [shape_operand(shape)], dtype=_nondefault(dtype))
+    return current().apply(ZEROS, [shape_operand(shape)], dtype=nondefault_dtype(dtype))
 
 
 @binds(np.ones)
 def _ones(shape, dtype=None, order="C"):
-    return current().apply(ONES, [shape_operand(shape)], dtype=_nondefault(dtype))
+    return current().apply(ONES, [shape_operand(shape)], dtype=nondefault_dtype(dtype))
 
 
-def _nondefault(dtype):
+def nondefault_dtype(dtype):
+    """A dtype= parameter, None where it is NumPy's default float (so the call leaves it out)."""
     dtype = _dtype(dtype)
     return None if dtype in (None, float, np.float64) else dtype
 
@@ -97,7 +97,7 @@ EYE = Primitive("eye", emit=lambda a, p: call("np.eye", a), impl=np.eye, shape=_
 
 @binds(np.eye, np.identity)
 def _eye(N, M=None, k=0, dtype=float):
-    if static(k, "k") != 0 or _nondefault(dtype) is not None:
+    if static(k, "k") != 0 or nondefault_dtype(dtype) is not None:
         raise current().error("np.eye with k or dtype is not supported")
     return current().apply(EYE, [N, N if M is None else M])
 
@@ -135,31 +135,3 @@ def _linspace(start, stop, num=50):
     if any(isinstance(v, T) and v.aval.differentiable and not v.is_const for v in (start, stop)):
         raise current().error("np.linspace of traced end points is not differentiable; build it from np.arange")
     return current().apply(LINSPACE, [start, stop, num])
-
-
-@binds(np.asarray, np.asanyarray)
-def _array(obj, dtype=None, copy=None, ndmin=0):
-    """np.asarray([a, b, c]) of traced values is a stack; of constants, a constant; of an
-    array, that very array (a write into one is a write into the other)."""
-    if static(ndmin, "ndmin") != 0:
-        raise current().error("np.array with ndmin= is not supported; use np.atleast_1d or x[None]")
-    if _nondefault(dtype) is not None:
-        return _array(obj).astype(static(dtype, "dtype"))
-    if is_list(obj):
-        return lists.stack(obj)
-    if isinstance(obj, (list, tuple)):
-        items = [_array(o) if isinstance(o, (list, tuple)) else wrap(o) for o in obj]
-        if all(i.is_const for i in items):
-            return wrap(np.array([i.atom.value for i in items]))
-        return current().apply(STACK, items, axis=0)
-    x = wrap(obj)
-    if copy and x.aval.kind == "array" and not x.is_const:
-        return current().apply(COPY, [x])
-    return x
-
-
-@binds(np.array)
-def _array_copy(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0):
-    """np.array(x) of an array is a copy of it (copy=False: x itself where NumPy can)."""
-    copy = static(copy, "copy")
-    return _array(obj, dtype, copy=copy is not None and bool(copy), ndmin=ndmin)

@@ -8,6 +8,8 @@ import numpy as np
 from .. import naming
 from ..ir import Aval, Const, unknown_aval
 from .core import Primitive, binds, current, runs_when_compiling, wrap
+from .shapes import example_value
+from .tuples import MAKE_TUPLE
 
 
 class _CustomRule:
@@ -78,8 +80,6 @@ def _name(fn, fallback="custom"):
 def _primitives(rule, nargs):
     def fwd_shape(avals, params):
         """Run fwd once on ones of the right shapes to learn the output's; unknown if it fails."""
-        from .shapes import example_value
-
         values = [example_value(a) for a in avals[1:]]
         if any(v is None for v in values):
             return [unknown_aval(), Aval("static")]
@@ -155,11 +155,7 @@ class custom_jvp(_CustomRule):
 
 @functools.lru_cache(maxsize=None)
 def _jvp_primitives(rule, nargs):
-    from .indexing import MAKE_TUPLE
-
     def shape(avals, params):
-        from .shapes import example_value
-
         values = [example_value(a) for a in avals[1:]]
         if any(v is None for v in values):
             return unknown_aval()

@@ -8,12 +8,12 @@ import operator
 
 import numpy as np
 
-from ..ir import Const, Var
+from ..ir import Aval, Const, Var
 from .broadcasting import BROADCAST_TO, unbroadcast
 from .creation import ZEROS, ZEROS_LIKE
 from .indexing import INDEX_UPDATE
 from .core import Primitive, T, array_operand, as_atom, binds, const_equals, current, wrap
-from .shapes import BOOL, elementwise
+from .shapes import BOOL, broadcast_shape, elementwise, result_dtype
 from .syntax import template
 
 
@@ -390,9 +390,6 @@ _extremum("minimum", [np.minimum, np.fmin], operator.lt, template("np.minimum({0
 
 
 def _where_shape(avals, params):
-    from .shapes import broadcast_shape, result_dtype
-    from ..ir import Aval
-
     return Aval("array", broadcast_shape(avals), result_dtype(avals[1:]))
 
 

@@ -5,10 +5,16 @@ parts (index arrays, masks, loop counters) are the primitive's operands."""
 import numpy as np
 
 from ..ir import Aval, Sym, Var
-from .core import Primitive, T, attribute, binds, current, method, wrap
+from .core import Primitive, T, binds, current, method, wrap
+from .broadcasting import shape_of, unbroadcast
+from .creation import ARANGE
 from .helpers import attach
-from .shapes import INT, example_shape, normalize_axis
+from .lists import length, list_item
+from .reductions import SUM
+from .shapes import example_shape, normalize_axis
+from .shaping import reshape
 from .syntax import call, src
+from .tuples import SHAPE, TUPLE_GETITEM_BIND
 
 
 class Slot:
@@ -197,9 +203,6 @@ def _(g, out, ins, active, index, as_tuple):
 def _without_new_axes(g, x, index):
     """The adjoint of x[:, None]: g is x's numbers with length-1 axes put in, so it is g
     with them taken out; a sum that kept them (keepdims=True) need not have."""
-    from .reductions import SUM
-    from .shaping import reshape
-
     new_axes = tuple(i for i, t in enumerate(index) if t is None)
     made = current().producer(g.atom)
     if made is not None and made.prim is SUM and made.params.get("keepdims") and g.aval.known_shape:
@@ -224,8 +227,6 @@ def _(t, out, ins, index, as_tuple):
 
 @INDEX_PUT.defvjp
 def _(g, out, ins, active, index, as_tuple, accumulate, dtype=None):
-    from .broadcasting import unbroadcast
-
     dyn = ins[2:]
     # what was put may have been broadcast into the place (dx[1:] = dsum, a scalar): sum it back
     dg = unbroadcast(current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple), ins[1]) \
@@ -278,8 +279,6 @@ INDEX_ADD = _writer("index_add", _add_impl, _add_stmts)
 
 @INDEX_ADD.defvjp
 def _(g, out, ins, active, index, as_tuple, accumulate):
-    from .broadcasting import unbroadcast
-
     v, dyn = ins[1], ins[2:]
     dv = unbroadcast(current().apply(GETITEM, [g, *dyn], index=index, as_tuple=as_tuple), v) if active[1] else None
     return (g if active[0] else None, dv) + (None,) * len(dyn)
@@ -294,8 +293,6 @@ def _(t, out, ins, index, as_tuple, accumulate):
         return current().apply(INDEX_PUT, [out.aval.shape, t[1], *ins[2:]], dtype=out.aval.dtype, **params)
     base = t[0]
     if not (base.aval.known_shape and base.aval.shape == out.aval.shape):
-        from .broadcasting import shape_of
-
         base = np.broadcast_to(base, shape_of(out))  # a tangent may come unbroadcast (x[0] / 3 + ones(3))
     return current().apply(INDEX_ADD, [base, t[1], *ins[2:]], **params)
 
@@ -315,8 +312,6 @@ def added_at(total, contribution, producer):
 
 def _unique_rows(index, dyn):
     """X[np.arange(N), y]: an arange among the index arrays makes every selected element distinct."""
-    from .creation import ARANGE
-
     arrays = [dyn[t.k] for t in index if isinstance(t, Slot)]
     if len(arrays) != len(index) or any(a.aval.ndim != 1 for a in arrays):
         return False
@@ -363,8 +358,6 @@ LAST_WRITES.impl = lambda shape, *dyn, index, as_tuple: _last_writes(shape, _ind
 
 @INDEX_UPDATE.defvjp
 def _(g, out, ins, active, index, as_tuple):
-    from .broadcasting import shape_of, unbroadcast
-
     x, v, dyn = ins[0], ins[1], ins[2:]
     params = dict(index=index, as_tuple=as_tuple)
     dv = None
@@ -400,8 +393,6 @@ def getitem(x, idx):
     if x.aval.kind == "tuple":
         return TUPLE_GETITEM_BIND(x, template, operands)
     if x.aval.kind == "list":
-        from .lists import list_item
-
         if operands or len(template) != 1 or not isinstance(template[0], (int, Slot)):
             if len(template) == 1 and isinstance(template[0], Slot):
                 return list_item(x, operands[0])
@@ -419,116 +410,10 @@ def _index_operand(o):
     return o
 
 
-# ---------------------------------------------------------------------------
-# Tuples of ints: shapes and their entries (inactive).
-
-
-def _tuple_shape(avals, params):
-    if all(a.has_value for a in avals):
-        return Aval("tuple", None, None, tuple(a.value for a in avals), True)
-    return Aval("tuple")
-
-
-MAKE_TUPLE = Primitive(
-    "tuple",
-    emit=lambda a, p: "(" + ", ".join(a) + ("," if len(a) == 1 else "") + ")",
-    impl=lambda *xs: tuple(xs),
-    shape=_tuple_shape,
-    differentiable=False,
-    hoistable=True,
-)
-
-
-def make_tuple(items):
-    items = list(items)
-    if not any(isinstance(i, T) and not i.is_const for i in items):
-        return tuple(i.atom.value if isinstance(i, T) else i for i in items)
-    return current().apply(MAKE_TUPLE, items)
-
-
-def _item_shape(avals, params):
-    t = avals[0]
-    if t.has_value:
-        try:
-            v = t.value[params["i"]]
-        except (IndexError, TypeError):
-            raise current().error(f"tuple index {params['i']} out of range") from None
-        return Aval("scalar", (), INT, v, True)
-    return Aval("scalar", (), INT)
-
-
-TUPLE_ITEM = Primitive(
-    "tuple_item",
-    emit=lambda a, p: f"{a[0]}[{src(p['i'])}]",
-    impl=lambda t, i: t[i],
-    shape=_item_shape,
-    differentiable=False,
-    hoistable=True,
-    recomputable=True,
-)
-
-
-def TUPLE_GETITEM_BIND(x, template, operands):
-    if operands or len(template) != 1 or not isinstance(template[0], int):
-        raise current().error("a shape tuple can only be indexed with a constant int")
-    return current().apply(TUPLE_ITEM, [x], i=template[0])
-
-
-def _shape_of(avals, params):
-    a = avals[0]
-    if isinstance(a.shape, tuple):
-        return Aval("tuple", None, None, a.shape, True)
-    return Aval("tuple")
-
-
-def _query(fname):
-    """x.shape where the user wrote the attribute, np.shape(x) elsewhere (it also takes floats)."""
-    return lambda a, p: f"{a[0]}.{fname}" if p.get("_attr") else f"np.{fname}({a[0]})"
-
-
-def _query_impl(fn):
-    return lambda x, _attr=False: fn(x)
-
-
-SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False, hoistable=True, recomputable=True, shift="invariant")
-
-
-def _size_of(avals, params):
-    a = avals[0]
-    if isinstance(a.shape, tuple):
-        return Aval("scalar", (), INT, int(np.prod(a.shape, dtype=np.int64)), True)
-    return Aval("scalar", (), INT)
-
-
-SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False, hoistable=True, shift="invariant")
-
-
-def _ndim_of(avals, params):
-    a = avals[0]
-    if a.ndim is not None:
-        return Aval("scalar", (), INT, a.ndim, True)
-    return Aval("scalar", (), INT)
-
-
-NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False, hoistable=True, shift="invariant")
-
-
-def _queries(prim, name):
-    binds(getattr(np, name))(lambda x: current().apply(prim, [x]))
-    attribute(name)(lambda x: current().apply(prim, [x], _attr=True))
-
-
-_queries(SHAPE, "shape")
-_queries(SIZE, "size")
-_queries(NDIM, "ndim")
-
-
 @binds(len)
 def _len(x):
     x = wrap(x)
     if x.aval.kind == "list":
-        from .lists import length
-
         return length(x)
     if x.aval.kind == "tuple":
         if x.aval.has_value:

@@ -8,8 +8,10 @@ codegen copies first otherwise (prim.inplace names the operand that is changed).
 import numpy as np
 
 from ..ir import Aval, Sym, same_dtype, unknown_aval
-from .core import Primitive, T, current
+from .core import STACK_LIST, Primitive, T, current
 from .shapes import INT, result_dtype
+from .syntax import axis_keyword
+from .tapes import LIST_ZEROS, TAPE_ADD, list_of_arrays, list_zeros, zero_like
 
 
 def list_aval(element, length=None):
@@ -143,18 +145,8 @@ def _add_at_stmts(name, a, p):
     return [f"{name}[{a[1]}] = {name}[{a[1]}] + {a[2]}"]
 
 
-def _of_arrays(avals, params):
-    """The list's own aval; its items are numbers or arrays: tapes (tuples) are added and
-    zeroed item by item by prims/tapes.py, never with `+` (which would concatenate them)."""
-    if avals[0].layout is not None:
-        from ..ir import IRError
-
-        raise IRError("a list of tapes added or zeroed as a list of arrays")
-    return avals[0]
-
-
 # dxs[i] += g, into a list of adjoints
-LIST_ADD_AT = Primitive("list_add_at", takes_lists=True, emit=None, impl=None, shape=_of_arrays)
+LIST_ADD_AT = Primitive("list_add_at", takes_lists=True, emit=None, impl=None, shape=list_of_arrays)
 LIST_ADD_AT.inplace = _add_at_stmts
 LIST_ADD_AT.copy = "list({0})"
 LIST_ADD_AT.fresh = True
@@ -165,60 +157,38 @@ def _(g, out, ins, active):
     return (g if active[0] else None, None, list_item(g, ins[1]) if active[2] else None)
 
 
-LIST_ZEROS = Primitive("list_zeros", takes_lists=True, emit=lambda a, p: f"[np.zeros_like(x) for x in {a[0]}]",
-                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=_of_arrays, differentiable=False)
-LIST_ZEROS.fresh = True
+# dtapes[i] += g, into a list of tapes' adjoints (a loop's record of its calls' tapes)
+TAPES_ADD_AT = Primitive("tapes_add_at", takes_lists=True, emit=None, shape=lambda avals, p: avals[0])
+TAPES_ADD_AT.inplace = lambda name, a, p: [f"{name}[{a[1]}] = _add_tapes({name}[{a[1]}], {a[2]})"]
+TAPES_ADD_AT.copy = "list({0})"
+TAPES_ADD_AT.fresh = True
+TAPES_ADD_AT.helper_source, TAPES_ADD_AT.helper_name = TAPE_ADD.helper_source, TAPE_ADD.helper_name
 
-LIST_ADD = Primitive("list_add", takes_lists=True, emit=lambda a, p: f"[u + v for u, v in zip({a[0]}, {a[1]})]",
-                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=_of_arrays)
-LIST_ADD.fresh = True
-LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if active[1] else None))
+
+@TAPES_ADD_AT.defjvp
+def _(ts, out, ins):
+    return current().apply(TAPES_ADD_AT, [ts[0] if ts[0] is not None else zero_like(ins[0]), ins[1],
+                                          ts[2] if ts[2] is not None else zero_like(ins[2])])
+
+
+@TAPES_ADD_AT.defvjp
+def _(g, out, ins, active):
+    return (g if active[0] else None, None, list_item(g, ins[1]) if active[2] else None)
+
 
 LIST_LEN = Primitive("list_len", takes_lists=True, emit=lambda a, p: f"len({a[0]})", impl=len,
                      shape=lambda avals, p: Aval("scalar", (), INT) if avals[0].length is None
                      else Aval("scalar", (), INT, value=avals[0].length, has_value=True), differentiable=False, hoistable=True)
 
 
-def _stack_shape(avals, params):
-    lst = avals[0]
-    if lst.length is None or not isinstance(lst.shape, tuple):
-        return Aval("array", Sym(), lst.dtype)
-    axis = params.get("axis", 0)
-    axis = axis + len(lst.shape) + 1 if axis < 0 else axis
-    return Aval("array", lst.shape[:axis] + (lst.length,) + lst.shape[axis:], lst.dtype)
-
-
-def _unstack_shape(avals, params):
-    a = avals[0]
-    if not a.known_shape or not a.shape:
-        return Aval("list", Sym(), a.dtype)
-    axis = params.get("axis", 0) % len(a.shape)
-    return Aval("list", a.shape[:axis] + a.shape[axis + 1:], a.dtype, length=a.shape[axis])
-
-
-def _axis(p):
-    return f", axis={p['axis']}" if p.get("axis", 0) != 0 else ""
-
-
-STACK_LIST = Primitive("stack_list", takes_lists=True, emit=lambda a, p: f"np.stack({a[0]}{_axis(p)})",
-                       impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape)
-STACK_LIST.fresh = True
-# list(g) splits along the first axis; along another, move it to the front first
-UNSTACK = Primitive("unstack", takes_lists=True, emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
-                    else f"list({a[0]})", impl=lambda g, axis=0: list(np.moveaxis(g, axis, 0)),
-                    shape=_unstack_shape)
-UNSTACK.fresh = True
-STACK_LIST.defvjp(lambda g, out, ins, active, axis=0: (current().apply(UNSTACK, [g], axis=axis),))
-UNSTACK.defvjp(lambda g, out, ins, active, axis=0: (current().apply(STACK_LIST, [g], axis=axis),))
-
-CONCAT_LIST = Primitive("concatenate_list", takes_lists=True, emit=lambda a, p: f"np.concatenate({a[0]}{_axis(p)})",
+CONCAT_LIST = Primitive("concatenate_list", takes_lists=True, emit=lambda a, p: f"np.concatenate({a[0]}{axis_keyword(p)})",
                         impl=lambda xs, axis=0: np.concatenate(xs, axis=axis),
                         shape=lambda avals, p: Aval("array", Sym(), avals[0].dtype))
 CONCAT_LIST.fresh = True
 SPLIT_LIKE = Primitive(
     "split_like", takes_lists=True,
     emit=lambda a, p: f"np.split({a[0]}, np.cumsum([np.shape(x)[{p.get('axis', 0)}] for x in {a[1]}])[:-1]"
-                      f"{_axis(p)})",
+                      f"{axis_keyword(p)})",
     impl=lambda g, xs, axis=0: np.split(g, np.cumsum([np.shape(x)[axis] for x in xs])[:-1], axis=axis),
     shape=lambda avals, p: Aval("list", Sym(), avals[0].dtype),
 )
@@ -262,8 +232,6 @@ def _or_zeros(t, x):
     if t is not None:
         return t
     if x.aval.kind == "list" or x.aval.layout is not None:  # (a list of tapes, or one read from a tape)
-        from .tapes import list_zeros
-
         return list_zeros(x)
     return np.zeros_like(x) if x.aval.kind != "scalar" else 0.0
 
@@ -272,10 +240,7 @@ LIST_FROM.defjvp(lambda t, out, ins: current().apply(LIST_FROM, [_or_zeros(ti, x
 LIST_APPEND.defjvp(lambda t, out, ins: current().apply(LIST_APPEND, [_or_zeros(t[0], ins[0]), _or_zeros(t[1], ins[1])]))
 LIST_ITEM.defjvp(lambda t, out, ins, _of=None: list_item(t[0], ins[1]))
 LIST_POP.defjvp(lambda t, out, ins: current().apply(LIST_POP, [t[0]]))
-LIST_ADD.defjvp(lambda t, out, ins: current().apply(LIST_ADD, [_or_zeros(t[0], ins[0]), _or_zeros(t[1], ins[1])]))
 LIST_ADD_AT.defjvp(lambda t, out, ins: current().apply(
     LIST_ADD_AT, [_or_zeros(t[0], ins[0]), ins[1], _or_zeros(t[2], ins[2])]))
-STACK_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(STACK_LIST, [t[0]], **({"axis": axis} if axis else {})))
-UNSTACK.defjvp(lambda t, out, ins, axis=0: current().apply(UNSTACK, [t[0]], axis=axis))
 CONCAT_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(CONCAT_LIST, [t[0]], **({"axis": axis} if axis else {})))
 SPLIT_LIKE.defjvp(lambda t, out, ins, axis=0: current().apply(SPLIT_LIKE, [t[0], ins[1]], axis=axis))

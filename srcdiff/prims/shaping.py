@@ -1,13 +1,10 @@
-"""Rearranging elements: reshape and friends, joining, tiling, dtype casts."""
+"""Rearranging elements: reshape and friends, tiling, dtype casts (joining is prims/joining.py)."""
 import numpy as np
 
 from ..ir import Aval, Sym
 from .broadcasting import shape_of, shape_operand
-from .core import Primitive, T, binds, current, is_known_array, method, static, wrap
-from . import lists
-from .indexing import GETITEM, Slot
-from .lists import is_list
-from .shapes import example_shape, result_dtype
+from .core import Primitive, binds, current, is_known_array, method, static, wrap
+from .shapes import example_shape
 from .syntax import call, src
 
 
@@ -153,126 +150,6 @@ def _(t, out, ins, axis=None):
 @method("squeeze")
 def _squeeze(a, axis=None):
     return current().apply(SQUEEZE, [a], axis=static(axis, "axis"))
-
-
-# ---------------------------------------------------------------------------
-# Joining: the adjoint is cut back into the pieces.
-
-
-def _join_shape(impl):
-    def shape(avals, params):
-        found = example_shape(lambda *xs: impl(xs, **params), avals, {})
-        if found is not None:
-            return found
-        return Aval("array", Sym(), result_dtype(avals))
-
-    return shape
-
-
-CONCATENATE = Primitive(
-    "concatenate",
-    emit=lambda a, p: call("np.concatenate", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
-    impl=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
-    shape=_join_shape(np.concatenate),
-    fresh=True,
-)
-STACK = Primitive(
-    "stack",
-    emit=lambda a, p: call("np.stack", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
-    impl=lambda *xs, axis=0: np.stack(xs, axis=axis),
-    shape=_join_shape(np.stack),
-    fresh=True,
-)
-CONCATENATE.arity = STACK.arity = lambda eqn: 1
-
-
-def _take_along(g, axis, ndim, index):
-    """g[..., index, ...] with index placed on axis (negative axes count from the end)."""
-    if axis >= 0:
-        template = (slice(None),) * axis + (index,)
-    else:
-        template = (Ellipsis, index) + (slice(None),) * (-axis - 1)
-    operands = []
-    if isinstance(index, slice) and any(isinstance(v, T) for v in (index.start, index.stop)):
-        start, stop = index.start, index.stop
-        operands = [v for v in (start, stop) if isinstance(v, T)]
-        k = iter(range(len(operands)))
-        index = slice(Slot(next(k)) if isinstance(start, T) else start, Slot(next(k)) if isinstance(stop, T) else stop)
-        template = template[:-1] + (index,) if axis >= 0 else (Ellipsis, index) + template[2:]
-    return current().apply(GETITEM, [g, *operands], index=template, as_tuple=True)
-
-
-@CONCATENATE.defvjp
-def _(g, out, ins, active, axis=0):
-    pieces, start = [], 0
-    for x, a in zip(ins, active):
-        size = _extent(x, axis)
-        stop = start + size
-        pieces.append(_take_along(g, axis, None, slice(start, stop)) if a else None)
-        start = stop
-    return tuple(pieces)
-
-
-def _extent(x, axis):
-    s = x.aval.shape
-    if isinstance(s, tuple):
-        return s[axis]
-    return np.shape(x)[axis]
-
-
-@CONCATENATE.defjvp
-def _(t, out, ins, axis=0):
-    parts = [ti if ti is not None else np.zeros_like(x) for ti, x in zip(t, ins)]
-    return current().apply(CONCATENATE, parts, axis=axis)
-
-
-@STACK.defvjp
-def _(g, out, ins, active, axis=0):
-    return tuple(_take_along(g, axis, None, i) if a else None for i, a in enumerate(active))
-
-
-@STACK.defjvp
-def _(t, out, ins, axis=0):
-    parts = [ti if ti is not None else np.zeros_like(x) for ti, x in zip(t, ins)]
-    return current().apply(STACK, parts, axis=axis)
-
-
-def _sequence(arrays, what):
-    if isinstance(arrays, T) or not isinstance(arrays, (list, tuple)):
-        raise current().error(f"{what} needs a list or tuple of arrays written out in the call")
-    from .creation import _array
-
-    return [_array(a) if isinstance(a, (list, tuple)) else a for a in arrays]  # [[y], x] is [np.array([y]), x]
-
-
-@binds(np.concatenate)
-def _concatenate(arrays, axis=0, out=None):
-    if is_list(arrays):
-        return lists.concatenate(arrays, static(axis, "axis"))
-    return current().apply(CONCATENATE, _sequence(arrays, "np.concatenate"), axis=static(axis, "axis"))
-
-
-@binds(np.stack)
-def _stack(arrays, axis=0, out=None):
-    if is_list(arrays):
-        return lists.stack(arrays, static(axis, "axis"))
-    return current().apply(STACK, _sequence(arrays, "np.stack"), axis=static(axis, "axis"))
-
-
-@binds(np.vstack)
-def _vstack(tup):
-    items = [wrap(x) for x in _sequence(tup, "np.vstack")]
-    if any(x.aval.ndim is None for x in items):
-        raise current().error("np.vstack needs operands of known rank; use np.concatenate")
-    items = [x[None, :] if x.aval.ndim == 1 else x for x in items]
-    return current().apply(CONCATENATE, items, axis=0)
-
-
-@binds(np.hstack)
-def _hstack(tup):
-    items = [wrap(x) for x in _sequence(tup, "np.hstack")]
-    axis = 0 if all(x.aval.ndim == 1 for x in items) else 1
-    return current().apply(CONCATENATE, items, axis=axis)
 
 
 # ---------------------------------------------------------------------------

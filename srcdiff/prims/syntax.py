@@ -57,6 +57,11 @@ def _same(a, b):
     return type(a) is type(b) and a == b
 
 
+def axis_keyword(params):
+    """", axis=k" for a call whose axis parameter is not 0, else nothing."""
+    return f", axis={params['axis']}" if params.get("axis", 0) != 0 else ""
+
+
 def template(fmt):
     """An emit function from a format string over operand placeholders {0}, {1}, …"""
     return lambda args, params: fmt.format(*args)

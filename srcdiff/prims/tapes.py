@@ -17,8 +17,9 @@ import itertools
 
 import numpy as np
 
-from ..ir import Aval, Const
+from ..ir import COND, Aval, Const, IRError
 from .core import Primitive, T, current, wrap
+from .creation import ZEROS_LIKE
 from .helpers import attach
 
 _serials = itertools.count(1)
@@ -87,24 +88,42 @@ def may_be_missing(x):
     """Whether the list x may be one the path taken did not make (None there, and its zero
     derivative 0.0): read from a tape, the zero of one, or made by a branch (a second
     derivative makes zeros of it, and adds them, on the other path too)."""
-    from ..ir import COND
-
     made = current().producer(wrap(x).atom)
     return made is not None and made.prim in (TAPE_ITEM, TAPE_ZEROS, COND)
 
 
+# Lists of numbers or arrays, zeroed and added as lists: here, below prims/lists.py, as a list
+# may be a tape's item and a tape a list's, and the zeros and sums of both are made here.
+
+
+def list_of_arrays(avals, params):
+    """The list's own aval; its items are numbers or arrays: tapes (tuples) are added and
+    zeroed item by item by the tapes' helpers, never with `+` (which would concatenate them)."""
+    if avals[0].layout is not None:
+        raise IRError("a list of tapes added or zeroed as a list of arrays")
+    return avals[0]
+
+
+LIST_ZEROS = Primitive("list_zeros", takes_lists=True, emit=lambda a, p: f"[np.zeros_like(x) for x in {a[0]}]",
+                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=list_of_arrays, differentiable=False)
+LIST_ZEROS.fresh = True
+
+LIST_ADD = Primitive("list_add", takes_lists=True, emit=lambda a, p: f"[u + v for u, v in zip({a[0]}, {a[1]})]",
+                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=list_of_arrays)
+LIST_ADD.fresh = True
+LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if active[1] else None))
+LIST_ADD.defjvp(lambda t, out, ins: current().apply(LIST_ADD, [list_zeros(x) if ti is None else ti
+                                                              for ti, x in zip(t, ins)]))
+
+
 def list_zeros(x):
     """Zeros like the list x; the tapes' zeros when it may be missing (see may_be_missing)."""
-    from .lists import LIST_ZEROS
-
     return current().apply(TAPE_ZEROS if is_tape(wrap(x).aval) or may_be_missing(x) else LIST_ZEROS, [x])
 
 
 def list_add(a, b, primal):
     """Two derivatives of the list primal added item by item; by the tapes' helper when
     primal may be missing (its derivatives 0.0 there: see may_be_missing)."""
-    from .lists import LIST_ADD
-
     return current().apply(TAPE_ADD if is_tape(primal.aval) or may_be_missing(primal) else LIST_ADD, [a, b])
 
 
@@ -161,9 +180,6 @@ def updated(previous, tape, update):
 
 def _is_zero(x):
     """A zero `updated` put where nothing had flowed yet."""
-    from .creation import ZEROS_LIKE
-    from .lists import LIST_ZEROS
-
     if isinstance(x.atom, Const):
         return x.atom.value is None or (type(x.atom.value) is float and x.atom.value == 0.0)
     made = current().producer(x.atom)
@@ -202,24 +218,3 @@ def _(ts, out, ins):
 @TAPE_ADD.defvjp
 def _(g, out, ins, active):
     return (g if active[0] else None, g if active[1] else None)
-
-
-# dtapes[i] += g, into a list of tapes' adjoints (a loop's record of its calls' tapes)
-TAPES_ADD_AT = Primitive("tapes_add_at", takes_lists=True, emit=None, shape=lambda avals, p: avals[0])
-TAPES_ADD_AT.inplace = lambda name, a, p: [f"{name}[{a[1]}] = _add_tapes({name}[{a[1]}], {a[2]})"]
-TAPES_ADD_AT.copy = "list({0})"
-TAPES_ADD_AT.fresh = True
-TAPES_ADD_AT.helper_source, TAPES_ADD_AT.helper_name = TAPE_ADD.helper_source, TAPE_ADD.helper_name
-
-
-@TAPES_ADD_AT.defjvp
-def _(ts, out, ins):
-    return current().apply(TAPES_ADD_AT, [ts[0] if ts[0] is not None else zero_like(ins[0]), ins[1],
-                                          ts[2] if ts[2] is not None else zero_like(ins[2])])
-
-
-@TAPES_ADD_AT.defvjp
-def _(g, out, ins, active):
-    from .lists import list_item
-
-    return (g if active[0] else None, None, list_item(g, ins[1]) if active[2] else None)

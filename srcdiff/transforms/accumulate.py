@@ -21,7 +21,8 @@ from ..prims.creation import ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD
 from ..prims.linalg import MATMUL, OUTER, TRANSPOSE
 from ..prims.indexing import GETITEM, Slot
-from ..prims.lists import LIST_ITEM, STACK_LIST, list_aval
+from ..prims.core import STACK_LIST
+from ..prims.lists import LIST_ITEM, list_aval
 from ..prims.reductions import SUM
 from .simplify import _with_slots
 

@@ -24,12 +24,12 @@ from ..prims.broadcasting import BROADCAST_TO, SCALAR_SEED
 from ..prims.creation import ONES
 from ..prims.core import current
 from ..prims.indexing import added_at
-from ..prims.lists import LIST_ADD, LIST_ADD_AT, LIST_ITEM, LIST_LEN, LIST_ZEROS, ListUpdate, list_aval
+from ..prims.lists import LIST_ADD_AT, LIST_ITEM, LIST_LEN, TAPES_ADD_AT, ListUpdate, list_aval
 from ..prims import lists
 from ..prims.control import RANGE_LEN
 from ..prims.elementwise import known_zero
 from ..prims.shaping import COPY, FLOAT as PYTHON_FLOAT
-from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TAPES_ADD_AT, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
+from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
                            make_tape, tape_aval, tape_item, updated, zero_like)
 from .activity import _all_vars, active, refuse_complex
 from .algebra import DERIVATIVE_RULES
