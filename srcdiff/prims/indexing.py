@@ -12,7 +12,7 @@ from .helpers import attach
 from .lists import length, list_item
 from .reductions import SUM
 from .shapes import example_shape, normalize_axis
-from .shaping import reshape
+from .shaping import EXPAND_DIMS, RESHAPE, reshape
 from .syntax import call, src
 from .tuples import SHAPE, TUPLE_GETITEM_BIND
 
@@ -420,3 +420,19 @@ def _len(x):
             return wrap(len(x.aval.value))
         raise current().error("len() of a shape tuple of unknown length")
     return current().apply(SHAPE, [x])[0]
+
+
+def unit_axes_source(eqn):
+    """The operand of eqn when eqn only puts in (or takes out) length-1 axes, as
+    np.expand_dims(v, 1), v[:, None] and v.reshape((n, 1)) do, else None: the same numbers
+    without them, one call fewer."""
+    if eqn is None or not eqn.ins:
+        return None
+    if eqn.prim is GETITEM:
+        only_axes = len(eqn.ins) == 1 and all(t is None or t == slice(None) for t in eqn.params["index"])
+    else:
+        only_axes = eqn.prim in (EXPAND_DIMS, RESHAPE)
+    source, out = eqn.ins[0].aval, eqn.outs[0].aval
+    if not (only_axes and source.known_shape and out.known_shape):
+        return None
+    return eqn.ins[0] if [d for d in source.shape if d != 1] == [d for d in out.shape if d != 1] else None

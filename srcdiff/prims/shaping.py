@@ -42,22 +42,6 @@ def reshape(x, shape, spelling="reshape"):
     return current().apply(RESHAPE, [x, shape_operand(shape)], **params)
 
 
-def unit_axes_source(eqn):
-    """The operand of eqn when eqn only puts in (or takes out) length-1 axes, as
-    np.expand_dims(v, 1), v[:, None] and v.reshape((n, 1)) do, else None: the same numbers
-    without them, one call fewer."""
-    if eqn is None or not eqn.ins:
-        return None
-    if eqn.prim is GETITEM:
-        only_axes = len(eqn.ins) == 1 and all(t is None or t == slice(None) for t in eqn.params["index"])
-    else:
-        only_axes = eqn.prim in (EXPAND_DIMS, RESHAPE)
-    source, out = eqn.ins[0].aval, eqn.outs[0].aval
-    if not (only_axes and source.known_shape and out.known_shape):
-        return None
-    return eqn.ins[0] if [d for d in source.shape if d != 1] == [d for d in out.shape if d != 1] else None
-
-
 @RESHAPE.defvjp
 def _(g, out, ins, active, **spelling):
     return (reshape(g, shape_of(ins[0])), None)

@@ -15,13 +15,11 @@ from .. import naming
 from ..ir import FOR, Var, same_dtype
 from ..ir.regions import carried_count, loop_parts, read_counts, static_trips
 from ..prims import Builder
-from ..prims.shaping import unit_axes_source
-from ..prims.core import wrap
+from ..prims.core import STACK_LIST, wrap
 from ..prims.creation import ZEROS, ZEROS_LIKE
 from ..prims.elementwise import ADD
+from ..prims.indexing import GETITEM, Slot, unit_axes_source
 from ..prims.linalg import MATMUL, OUTER, TRANSPOSE
-from ..prims.indexing import GETITEM, Slot
-from ..prims.core import STACK_LIST
 from ..prims.lists import LIST_ITEM, list_aval
 from ..prims.reductions import SUM
 from .simplify import _with_slots

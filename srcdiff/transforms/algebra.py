@@ -16,11 +16,11 @@ from ..ir.rewrite import Choice, Hole, P, Rest, Rules, rule
 from ..prims.broadcasting import BROADCAST_TO
 from ..prims.creation import ARANGE, ZEROS
 from ..prims.elementwise import ADD, BINARY, NEG, NONDIFF, SUB
-from ..prims.indexing import GETITEM, INDEX_PUT, INDEX_UPDATE, Slot
+from ..prims.indexing import GETITEM, INDEX_PUT, INDEX_UPDATE, Slot, unit_axes_source
 from ..prims.linalg import DOT, TRANSPOSE
 from ..prims.reductions import SUM
 from ..prims.core import is_known_array
-from ..prims.shaping import EXPAND_DIMS, RESHAPE, unit_axes_source
+from ..prims.shaping import EXPAND_DIMS, RESHAPE
 
 MUL, DIV, POW, FLOORDIV = BINARY["mul"], BINARY["div"], BINARY["pow"], NONDIFF["floordiv"]
 

@@ -19,10 +19,10 @@ from ..ir.regions import read_counts, substitute
 from ..prims import Builder
 from ..prims.core import wrap
 from ..prims.elementwise import BINARY, NEG, UNARY
-from ..prims.indexing import GETITEM
+from ..prims.indexing import GETITEM, unit_axes_source
 from ..prims.linalg import OUTER
 from ..prims.reductions import MAX, MEAN, MIN, SUM
-from ..prims.shaping import RESHAPE, unit_axes_source
+from ..prims.shaping import RESHAPE
 
 _REDUCTIONS = (SUM, MAX, MIN, MEAN)
 _ELEMENTWISE = (NEG, *UNARY.values())
