@@ -248,7 +248,7 @@ def _match_op(pattern, op, atoms, params, producer, m):
         if not (want(have) if callable(want) else _equal(have, want)):
             return
     orders = [list(atoms)]
-    if getattr(op, "commutative", False) and len(atoms) == 2:
+    if op.commutative and len(atoms) == 2:
         orders.append([atoms[1], atoms[0]])
     for order in orders:
         yield from _match_args(pattern.args, order, producer, m)

@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..ir import Aval, Const, Var
+from ..ir import COND, Aval, Const, Var
 from .broadcasting import BROADCAST_TO, unbroadcast
 from .creation import ZEROS, ZEROS_LIKE
 from .indexing import INDEX_UPDATE
@@ -111,7 +111,7 @@ def chain(g, derivative):
         base = chain(T(made.ins[0]), derivative)
         if base.aval.known_shape and base.aval.shape == g.aval.shape:
             return current().apply(INDEX_UPDATE, [base, *made.ins[1:]], **made.params)
-    if made.prim.name == "cond" and not made.params.get("residuals"):
+    if made.prim is COND and not made.params.get("residuals"):
         # zero on one side of an if (a value the branch taken rebinds before it is read)
         j = next(k for k, o in enumerate(made.outs) if o is g.atom)
         zero = [_yields_zero(b, b.results[j]) for b in made.blocks]
