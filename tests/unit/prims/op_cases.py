@@ -82,6 +82,11 @@ def inside_tan(rng, shape):
     return rng.uniform(-1.2, 1.2, size=shape)
 
 
+def near_zero(rng, shape):
+    """|x| < 0.3, where derivatives of a deep composition stay small enough for differences."""
+    return rng.uniform(-0.3, 0.3, size=shape)
+
+
 def above_minus_one(rng, shape):
     return rng.uniform(-0.5, 2.0, size=shape)
 
@@ -95,7 +100,8 @@ class Case(NamedTuple):
 # -- argument lists to try, by kind of operation
 ONE = (FLOAT, (), (3,), (2, 3), f32(2, 3))  # an elementwise function of one value
 ARRAYS = ((3,), (2, 3), f32(2, 3))
-TWO = ((FLOAT, FLOAT), ((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((3,), FLOAT), (f32(2, 3), f32(3)))
+TWO = ((FLOAT, FLOAT), ((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((3,), FLOAT), (f32(2, 3), f32(3)),
+       (f32(3), FLOAT), (f32(3), (3,)))
 MATRIX = ((2, 3), (3, 4), f32(2, 3))
 
 
@@ -644,6 +650,255 @@ def grad_of_concatenated(x):
     return srcdiff.grad(_concatenated_loss)(x)
 
 
+def _masked_loss(x):
+    return np.sum(np.cos(x[x > 0]) * 2.0) + np.sum(x[:, ::-1][0] ** 3)
+
+
+def grad_of_masked(x):
+    """A mask's and a reversed row's adjoints put back in place (index_put)."""
+    return srcdiff.grad(_masked_loss)(x)
+
+
+def _rows_added_loss(x, v):
+    y = x.copy()
+    y[ROWS, COLS] += np.sin(v)
+    return np.sum(y ** 2)
+
+
+def grad_of_rows_added(x, v):
+    return srcdiff.grad(_rows_added_loss)(x, v)
+
+
+def _batched_sliced_product(a, b, k):
+    return np.sum(np.cos(a[:k] @ b))
+
+
+def grad_of_batched_sliced_product(a, b, k):
+    return srcdiff.grad(_batched_sliced_product, argnums=1)(a, b, k)
+
+
+def _scalar_spread_loss(x, y, k):
+    return np.sum(np.sin(x[:k] + y * x[:k]))
+
+
+def grad_of_scalar_spread(x, y, k):
+    return srcdiff.grad(_scalar_spread_loss, argnums=1)(x, y, k)
+
+
+# -- gradients of functions linear in the primitive's output: the adjoint reaching the
+# primitive's rule is a constant, and the rule's tangent and adjoint see an operand
+# without a derivative (a rule applied to a missing tangent fails here)
+
+def _linear_in_the_stack(x):
+    xs = []
+    for i in range(3):
+        xs.append(np.sin(x) * (i + 1))
+    return np.sum(np.stack(xs))
+
+
+def grad_of_linear_in_the_stack(x):
+    return srcdiff.grad(_linear_in_the_stack)(x)
+
+
+def _linear_in_the_items(x):
+    xs = []
+    for i in range(3):
+        xs.append(np.sin(x) * (i + 1))
+    return np.sum(xs[0] + xs[2] * 2.0)
+
+
+def grad_of_linear_in_the_items(x):
+    return srcdiff.grad(_linear_in_the_items)(x)
+
+
+def _linear_in_the_gather(x):
+    return np.sum(x[IDX] * 2.0) + np.sum(np.sin(x))
+
+
+def grad_of_linear_in_the_gather(x):
+    return srcdiff.grad(_linear_in_the_gather)(x)
+
+
+def _linear_in_the_scatter(x, v):
+    y = np.sin(x)
+    y[IDX] += v * v
+    return np.sum(y)
+
+
+def grad_of_linear_in_the_scatter(x, v):
+    return srcdiff.grad(_linear_in_the_scatter)(x, v)
+
+
+def _linear_in_the_spread(x, y, k):
+    return np.sum(np.sin(x[:k]) + y * 2.0)
+
+
+def grad_of_linear_in_the_spread(x, y, k):
+    return srcdiff.grad(_linear_in_the_spread, argnums=1)(x, y, k) * np.sum(x)
+
+
+def _linear_in_the_product(x, w, k):
+    return np.sum(x[:k].T @ np.sin(w[:k]))
+
+
+def grad_of_linear_in_the_product(x, w, k):
+    return srcdiff.grad(_linear_in_the_product, argnums=1)(x, w, k)
+
+
+def lin(x, n):
+    if n <= 0:
+        return x * 2.0
+    return lin(x, n - 1) + np.sin(x)
+
+
+def grad_of_linear_recursion(x, n):
+    return srcdiff.grad(lin)(x, n)
+
+
+# -- more spellings, where rules have branches of their own
+
+def math_acos(x):
+    return math.acos(x)
+
+
+def square_power(x):
+    return x ** 2
+
+
+def two_to_the(x):
+    return 2.0 ** x
+
+
+def scalar_times(x):
+    return 3.0 * x - x / 2.0
+
+
+def where_scalar_branch(x):
+    return np.where(x > 0, np.sin(x), 0.0)
+
+
+def sum_negative_axis(x):
+    return np.sum(x, axis=-1, keepdims=True)
+
+
+def builtin_sum_of_list(x, y):
+    return sum([x, y, x * y])
+
+
+def max_over_axes(x):
+    return np.max(x, axis=(0, 2))
+
+
+def max_of_list(x, y):
+    return np.max([x, y])
+
+
+def products_kept(x):
+    return np.prod(x, axis=1, keepdims=True)
+
+
+def variance_two_axes(x):
+    return np.var(x, axis=(0, 1))
+
+
+def std_ddof(x):
+    return np.std(x, ddof=1)
+
+
+def norm_kept(x):
+    return np.linalg.norm(x, axis=0, keepdims=True)
+
+
+def inner(a, b):
+    return np.inner(a, b)
+
+
+def reversed_axes(x):
+    return np.transpose(x)
+
+
+def flattened(x):
+    return x.flatten()
+
+
+def reshaped_minus_one(x):
+    return np.reshape(x, (-1, 2))
+
+
+def tiled_int(x):
+    return np.tile(x, 3)
+
+
+def vstack(a, b):
+    return np.vstack([a, b])
+
+
+def squeezed_to_scalar(x):
+    return np.squeeze(x) * 2.0
+
+
+def from_float32_scalar(x):
+    return float(x[0])
+
+
+def column_read(x):
+    return x[:, 1]
+
+
+def bounded_negative_step(x):
+    return x[3:0:-2]
+
+
+def rows_repeated(x):
+    return x[[0, 0, 1]]
+
+
+def mask_2d(x):
+    return x[x > 0.5]
+
+
+def tail_from(x, k):
+    return x[k:]
+
+
+def column_written(x, v):
+    y = x.copy()
+    y[:, 0] = v
+    return y
+
+
+def pairs_added(x, v):
+    y = x.copy()
+    y[ROWS, COLS] += v
+    return y
+
+
+def item_written_at(x, v, k):
+    y = x.copy()
+    y[k] = v * v
+    return y
+
+
+def mask_written(x, v):
+    y = x.copy()
+    y[x > 0] = v
+    return y
+
+
+def stacked_along_rows(x):
+    xs = []
+    for i in range(3):
+        xs.append(np.sin(x) * (i + 1))
+    return np.stack(xs, axis=1)
+
+
+def rows_of_an_array(x):
+    t = 0.0
+    for row in x:
+        t = t + np.sum(np.sin(row) * row)
+    return t
+
+
 # -- recursion: the forward and backward versions of a called function and their tapes
 
 def q(x, n):
@@ -692,7 +947,7 @@ CASES = {
     "cos": [Case(cos, ONE), Case(math_cos, (FLOAT,))],
     "tan": [Case(tan, ONE, inside_tan)],
     "arcsin": [Case(arcsin, ONE, inside_unit), Case(math_asin, (FLOAT,), inside_unit)],
-    "arccos": [Case(arccos, ONE, inside_unit)],
+    "arccos": [Case(arccos, ONE, inside_unit), Case(math_acos, (FLOAT,), inside_unit)],
     "arctan": [Case(arctan, ONE)],
     "sinh": [Case(sinh, ONE)],
     "cosh": [Case(cosh, ONE)],
@@ -714,11 +969,11 @@ CASES = {
     "reciprocal": [Case(reciprocal, ONE, away_from_zero)],
     "abs": [Case(np_abs, ONE, away_from_zero), Case(builtin_abs, (FLOAT, (3,)), away_from_zero)],
     "neg": [Case(negative, ONE)],
-    "add": [Case(add, TWO)],
+    "add": [Case(add, TWO), Case(builtin_sum_of_list, (((3,), (3,)), (FLOAT, FLOAT)))],
     "sub": [Case(sub, TWO)],
-    "mul": [Case(mul, TWO)],
+    "mul": [Case(mul, TWO), Case(scalar_times, ONE)],
     "div": [Case(div, TWO, (anywhere, away_from_zero))],
-    "pow": [Case(power, TWO, (positive, anywhere)), Case(cube, ONE)],
+    "pow": [Case(power, TWO, (positive, anywhere)), Case(cube, ONE), Case(square_power, ONE), Case(two_to_the, ONE)],
     "arctan2": [Case(arctan2, TWO, away_from_zero)],
     "hypot": [Case(hypot, TWO, away_from_zero)],
     "logaddexp": [Case(logaddexp, TWO)],
@@ -726,64 +981,79 @@ CASES = {
     "maximum": [Case(maximum, TWO), Case(builtin_max, ((FLOAT, FLOAT),)), Case(relu, ONE, away_from_zero),
                       Case(clip, ARRAYS, distinct)],
     "minimum": [Case(minimum, TWO), Case(clip, ARRAYS, distinct)],
-    "where": [Case(where, (((3,), (3,)), ((2, 3), (3,)), ((), ())), (away_from_zero, anywhere))],
+    "where": [Case(where, (((3,), (3,)), ((2, 3), (3,)), ((), ()), (f32(3), f32(3))), (away_from_zero, anywhere)),
+              Case(where_scalar_branch, ((3,), FLOAT), away_from_zero)],
     # reductions
     "sum": [Case(total, (FLOAT, (), (3,), (2, 3), f32(2, 3))), Case(column_sums, ((3,), (2, 3))),
-                  Case(sum_two_axes_kept, ((2, 3, 2), f32(2, 1, 3)))],
+                  Case(sum_two_axes_kept, ((2, 3, 2), f32(2, 1, 3))),
+            Case(sum_negative_axis, ((3,), (2, 3)))],
     "mean": [Case(mean, ((3,), (2, 3), f32(2, 3))), Case(row_means_kept, ((2, 3), (2, 3, 2)))],
     "max": [Case(largest, ((), (3,), (2, 3), f32(2, 3)), distinct), Case(column_max_kept, ((2, 3),), distinct),
-                  Case(row_max_method, ((3,), (2, 3)), distinct)],
+                  Case(row_max_method, ((3,), (2, 3)), distinct),
+            Case(max_over_axes, ((2, 3, 2),), distinct), Case(max_of_list, (((2,), (2,)), (FLOAT, FLOAT)), distinct)],
     "min": [Case(smallest_per_row, ((2, 3), (2, 3, 2)), distinct), Case(amin, ((3,), f32(2, 3)), distinct)],
     "prod": [Case(product, ((3,), (2, 3), f32(2, 3))), Case(product, ((4,), (2, 3)), with_a_zero),
-                   Case(column_products, ((2, 3), (3, 2, 2)))],
-    "var": [Case(variance, ((3,), (2, 3), f32(2, 3))), Case(column_variance_ddof, ((3, 2),))],
-    "std": [Case(std, ((3,), (2, 3), f32(2, 3))), Case(row_std_kept, ((2, 3),))],
-    "norm": [Case(norm, ((3,), (2, 3), f32(3))), Case(row_norms, ((2, 3),))],
+                   Case(column_products, ((2, 3), (3, 2, 2))),
+             Case(products_kept, ((2, 3),), with_a_zero)],
+    "var": [Case(variance, ((3,), (2, 3), f32(2, 3))), Case(column_variance_ddof, ((3, 2),)), Case(variance_two_axes, ((2, 2, 3),))],
+    "std": [Case(std, ((3,), (2, 3), f32(2, 3))), Case(row_std_kept, ((2, 3),)), Case(std_ddof, ((4,), f32(3)))],
+    "norm": [Case(norm, ((3,), (2, 3), f32(3))), Case(row_norms, ((2, 3),)), Case(norm_kept, ((3, 2),))],
     # products
     "matmul": [Case(matmul, (((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 2)), ((3,), (3,)),
-                                   ((2, 2, 3), (3, 2)), (f32(2, 3), f32(3, 2))))],
+                                   ((2, 2, 3), (3, 2)), ((2, 2, 3), (2, 3, 2)), ((3,), (2, 3, 2)), (f32(2, 3), f32(3, 2)))),
+               Case(inner, (((3,), (3,)), ((2, 3), (3,))))],
     "dot": [Case(dot, (((2, 3), (3,)), ((3,), (3,)), ((2, 3), (3, 2)), (f32(3), f32(3, 2)))),
                   Case(dot_method, (((2, 3), (3, 2)),))],
     "outer": [Case(outer, (((3,), (2,)), (f32(2), f32(3))))],
     "trace": [Case(trace, ((3, 3), (2, 3)))],
-    "transpose": [Case(transposed, ((2, 3), (3,))), Case(axes_permuted, ((2, 3, 2),))],
-    "product_grad": [Case(grad_of_sliced_product, (((3, 2), (3, 2), Int(2)), ((3, 2), (3,), Int(3))))],
+    "transpose": [Case(transposed, ((2, 3), (3,))), Case(axes_permuted, ((2, 3, 2),)), Case(reversed_axes, ((2, 3, 2),))],
+    "product_grad": [Case(grad_of_linear_in_the_product, (((3, 2), (3, 2), Int(2)), ((3, 2), (3,), Int(3)))), Case(grad_of_sliced_product, (((3, 2), (3, 2), Int(2)), ((3, 2), (3,), Int(3)))),
+                     Case(grad_of_batched_sliced_product, (((3, 2, 2), (2, 3), Int(2)), ((3, 2), (2,), Int(2))))],
     # shapes
-    "reshape": [Case(reshaped, ((2, 3), (6,))), Case(raveled, ((2, 3),))],
+    "reshape": [Case(reshaped, ((2, 3), (6,))), Case(raveled, ((2, 3),)), Case(flattened, ((2, 3),)),
+                Case(reshaped_minus_one, ((2, 2, 2), f32(4)))],
     "expand_dims": [Case(expand_dims, ((3,), (2, 3)))],
-    "squeeze": [Case(squeezed, ((1, 3), (2, 1, 1))), Case(squeeze_axis_method, ((2, 1),))],
+    "squeeze": [Case(squeezed, ((1, 3), (2, 1, 1))), Case(squeeze_axis_method, ((2, 1),)), Case(squeezed_to_scalar, ((1,), (1, 1)))],
     "concatenate": [Case(concatenate_columns, (((2, 3), (2, 1)), (f32(2, 2), f32(2, 3)))),
-                          Case(concatenate, (((3,), (2,)), ((1, 2), (2, 2)))), Case(hstack, (((2,), (3,)),))],
+                          Case(concatenate, (((3,), (2,)), ((1, 2), (2, 2)))), Case(hstack, (((2,), (3,)),)), Case(vstack, (((3,), (3,)), ((1, 3), (2, 3))))],
     "stack": [Case(stacked, (((3,), (3,)), ((), ()), (FLOAT, FLOAT))), Case(array_of, (((2,), (2,)),)),
                     Case(stack_last_axis, (((2, 3), (2, 3)),))],
-    "tile": [Case(tiled, ((3,), (2, 3)))],
+    "tile": [Case(tiled, ((3,), (2, 3))), Case(tiled_int, ((), (2,), (2, 2)))],
     "broadcast_to": [Case(broadcast, ((), (3,), (2, 1), (1, 3)))],
     "astype": [Case(to_float32, ((3,), (2, 3))), Case(to_float64, (f32(3),))],
-    "float": [Case(to_python_float, ((), (3,)))],
+    "float": [Case(to_python_float, ((), (3,))), Case(from_float32_scalar, (f32(2),))],
     "copy": [Case(copied, ((3,), (2, 3))), Case(np_copy, ((3,),))],
-    "sum_to": [Case(grad_of_broadcast_product, (((3, 2), (2,), Int(2)), ((3, 2), (1, 2), Int(3))))],
+    "sum_to": [Case(grad_of_linear_in_the_spread, (((3, 2), (2,), Int(2)),)), Case(grad_of_broadcast_product, (((3, 2), (2,), Int(2)), ((3, 2), (1, 2), Int(3)))),
+               Case(grad_of_scalar_spread, (((3, 2), (), Int(2)), ((3,), FLOAT, Int(2))))],
     # indexing
     "getitem": [Case(sliced, ((3, 4), (2, 3))), Case(reversed_slice, ((3,),)), Case(gathered, ((3,), (4, 2))),
                       Case(pairs_picked, ((2, 3),)), Case(masked, ((4,),), away_from_zero),
-                      Case(item_at, (((3,), Int(1)), ((2, 3), Int(-1)))), Case(new_axis, ((3,), (2, 3)))],
+                      Case(item_at, (((3,), Int(1)), ((2, 3), Int(-1)))), Case(new_axis, ((3,), (2, 3))),
+                Case(column_read, ((2, 3), f32(3, 2))), Case(bounded_negative_step, ((5,),)),
+                Case(rows_repeated, ((2, 3),)), Case(mask_2d, ((2, 3),), distinct), Case(tail_from, (((4,), Int(1)),)),
+                Case(rows_of_an_array, ((2, 3),))],
     "index_update": [Case(item_written, (((3,), FLOAT), ((2, 3), (3,)))), Case(written_twice, (((4,), (3,)),)),
-                           Case(slice_added, (((3,), (2,)), ((3,), ()))), Case(written_in_a_loop, ((3,),))],
-    "index_put": [Case(grad_of_gather, ((3,),))],
-    "index_add": [Case(grad_of_added_at, (((3,), (3,)), ((3,), ())))],
+                           Case(slice_added, (((3,), (2,)), ((3,), ()))), Case(written_in_a_loop, ((3,),)),
+                     Case(column_written, (((2, 3), (2,)), ((2, 3), FLOAT))), Case(pairs_added, (((2, 3), (2,)),)),
+                     Case(item_written_at, (((3,), FLOAT, Int(2)), ((2, 3), (3,), Int(0)))),
+                     Case(mask_written, (((4,), FLOAT),), (away_from_zero, anywhere))],
+    "index_put": [Case(grad_of_gather, ((3,), f32(3))), Case(grad_of_masked, ((2, 3),), away_from_zero)],
+    "index_add": [Case(grad_of_linear_in_the_scatter, (((3,), (3,)), ((3,), FLOAT))),
+                  Case(grad_of_linear_in_the_gather, ((3,),)), Case(grad_of_added_at, (((3,), (3,)), ((3,), ()))), Case(grad_of_rows_added, (((2, 3), (2,)), ((2, 3), ())))],
     # lists
     "list": [Case(appended_and_stacked, ((3,), FLOAT))],
     "list_append": [Case(appended_and_stacked, ((3,), (2, 2)))],
     "list_item": [Case(list_items_read, ((3,), FLOAT))],
-    "stack_list": [Case(appended_and_stacked, ((2,),))],
+    "stack_list": [Case(appended_and_stacked, ((2,),)), Case(stacked_along_rows, ((2,), (2, 2)))],
     "concatenate_list": [Case(appended_and_concatenated, ((2,), (2, 2)))],
-    "list_pop": [Case(grad_of_appended, ((3,),))],
-    "unstack": [Case(grad_of_appended, ((2, 2),))],
-    "list_add_at": [Case(grad_of_list_items, ((3,),))],
+    "list_pop": [Case(grad_of_appended, ((3,),)), Case(grad_of_linear_in_the_stack, ((3,), FLOAT))],
+    "unstack": [Case(grad_of_appended, ((2, 2),)), Case(grad_of_linear_in_the_stack, ((2,),))],
+    "list_add_at": [Case(grad_of_list_items, ((3,),)), Case(grad_of_linear_in_the_items, ((3,), FLOAT))],
     "list_add": [Case(grad_of_two_readers, ((3,), (2, 2)))],
     "split_like": [Case(grad_of_concatenated, ((2,), (2, 2)))],
     # tapes
-    "tape": [Case(grad_of_recursion, ((FLOAT, Int(3)), ((), Int(2))))],
-    "tape_item": [Case(grad_of_recursion, ((FLOAT, Int(2)),))],
-    "tape_add": [Case(third_derivative_of_recursion, ((FLOAT, Int(2)),))],
-    "tapes_add_at": [Case(grad_of_grad_of_loop_of_calls, ((FLOAT, Int(2)),))],
+    "tape": [Case(grad_of_linear_recursion, ((FLOAT, Int(3)), ((), Int(2)))), Case(grad_of_recursion, ((FLOAT, Int(3)), ((), Int(4))))],
+    "tape_item": [Case(grad_of_recursion, ((FLOAT, Int(3)),))],
+    "tape_add": [Case(third_derivative_of_recursion, ((FLOAT, Int(3)),))],
+    "tapes_add_at": [Case(grad_of_grad_of_loop_of_calls, ((FLOAT, Int(2)), ((), Int(3))), near_zero)],
 }

@@ -23,7 +23,10 @@ from srcdiff.transforms import passes
 from ...numeric import central_difference, import_file
 from .op_cases import CASES, F32, FLOAT, Int
 
-FIRST, SECOND = ("forward", "reverse"), ("hessian", "jvp-of-grad", "grad-of-grad")
+FIRST, SECOND = ("forward", "reverse"), ("hessian", "jvp-of-grad", "grad-of-grad", "grad-of-jvp")
+# with two float arguments or more, each alone (the others constants): a rule's branches
+# for an operand without a derivative
+ALONE = ("jacfwd-alone", "jacrev-alone", "hessian-alone")
 PRIMAL_STAGES = {"lower", *(p.name for p in passes.PRIMAL)}
 
 
@@ -131,8 +134,9 @@ def along(f, args, tangents, step):
 
 # -- the second-order tests' functions of a case, written to a file as srcdiff reads source
 
-SECOND_ORDER_SOURCE = '''"""A curved, weighted scalar of the case's function f, and its gradient's products with
-directions u: grad of gradient_along is grad of grad."""
+SECOND_ORDER_SOURCE = '''"""A curved, weighted scalar of the case's function f; its gradient's products with
+directions u, and its derivative along them: grad of gradient_along is reverse mode over
+reverse mode, grad of derivative_along reverse over forward."""
 import numpy as np
 
 import srcdiff
@@ -145,6 +149,10 @@ def loss({params}, w):
 def gradient_along({params}, w, {directions}):
     g = srcdiff.grad(loss, argnums={argnums})({params}, w)
     return {products}
+
+
+def derivative_along({params}, w, {directions}):
+    return srcdiff.jvp(loss, ({params}, w), ({tangents}, w * 0.0))[1]
 '''
 _second_order = {}
 
@@ -157,7 +165,8 @@ def second_order(case, floats, folder):
         params = ", ".join(f"a{i}" for i in range(n))
         source = SECOND_ORDER_SOURCE.format(
             params=params, argnums=repr(floats), directions=", ".join(f"u{i}" for i in floats),
-            products=" + ".join(f"np.sum(g[{k}] * u{i})" for k, i in enumerate(floats)))
+            products=" + ".join(f"np.sum(g[{k}] * u{i})" for k, i in enumerate(floats)),
+            tangents=", ".join(f"u{i}" if i in floats else "0" for i in range(n)))
         name = f"second_order_{case.fn.__module__.rsplit('.', 1)[-1]}_{case.fn.__name__}_{len(_second_order)}"
         module = import_file(folder / f"{name}.py", source)
         module.f = case.fn
@@ -201,8 +210,7 @@ def checked_gradient(run, module, w):
 
 def check_second(run, order, folder, case):
     module = second_order(case, run.floats, folder)
-    w = like(run.f(*run.args64), run.rng)
-    w = as_float64(w)
+    w = as_float64(like(run.f(*run.args64), run.rng))
     grad = checked_gradient(run, module, w)
     args, args64 = run.args + (w,), run.args64 + (w,)
     if order == "hessian":
@@ -217,17 +225,29 @@ def check_second(run, order, folder, case):
     if order == "jvp-of-grad":
         _, got = srcdiff.jvp(grad, args, u + (np.zeros_like(w),))
     else:
-        dirs = tuple(u[i] for i in run.floats)
-        got = srcdiff.grad(module.gradient_along, argnums=run.floats)(*args, *dirs)
+        along_u = module.gradient_along if order == "grad-of-grad" else module.derivative_along
+        got = srcdiff.grad(along_u, argnums=run.floats)(*args, *(u[i] for i in run.floats))
     for k, i in enumerate(run.floats):
         run.close(got[k], hu[k], f"{order} wrt argument {i}")
 
 
+def check_alone(run, order, folder, case):
+    every = run.floats
+    for i in every:
+        run.floats = (i,)
+        if order == "hessian-alone":
+            check_second(run, "hessian", folder, case)
+            continue
+        jacobian = (srcdiff.jacfwd if order == "jacfwd-alone" else srcdiff.jacrev)(run.f, argnums=i)
+        run.close(jacobian(*run.args), central_difference(run.f, run.args64, i, run.step), f"{order} wrt argument {i}")
+
+
 def _params():
     for op, cases in sorted(CASES.items()):
-        for c, case in enumerate(cases):
+        for case in cases:
             for signature in signatures(case):
-                for order in FIRST + SECOND:
+                several = sum(not isinstance(s, Int) for s in signature) > 1
+                for order in FIRST + SECOND + (ALONE if several else ()):
                     yield pytest.param(op, case, signature, order,
                                        id=f"{op}-{case.fn.__name__}-{','.join(map(spec_id, signature))}-{order}")
 
@@ -240,6 +260,8 @@ def test_derivative(op, case, signature, order, folder, request):
         check_forward(run)
     elif order == "reverse":
         check_reverse(run)
+    elif order in ALONE:
+        check_alone(run, order, folder, case)
     else:
         check_second(run, order, folder, case)
 
