@@ -584,12 +584,12 @@ def dot_method(a, b):
     return a.dot(b)
 
 
-@case("outer", (((3,), (2,)), (f32(2), f32(3))))
+@case("outer", (((3,), (2,)), ((2,), (2,)), (f32(2), f32(3))))
 def outer(a, b):
     return np.outer(a, b)
 
 
-@case("trace", ((3, 3), (2, 3)))
+@case("trace", ((3, 3), (2, 3), f32(2, 2)))
 def trace(x):
     return np.trace(x)
 
@@ -646,7 +646,7 @@ def raveled(x):
     return np.ravel(x)
 
 
-@case("expand_dims", ((3,), (2, 3)))
+@case("expand_dims", ((3,), (2, 3), f32(3)))
 def expand_dims(x):
     return np.expand_dims(x, 1)
 
@@ -716,7 +716,7 @@ def to_python_float(x):
     return float(np.sum(x))
 
 
-@case("copy", ((3,), (2, 3)))
+@case("copy", ((3,), (2, 3), f32(3)))
 def copied(x):
     return x.copy() * x
 
@@ -950,7 +950,7 @@ def rows_of_an_array(x):
 # -- lists
 
 @case("list", ((3,), FLOAT))
-@case("list_append", ((3,), (2, 2)))
+@case("list_append", ((3,), (2, 2), f32(3)))
 @case("stack_list", ((2,),))
 def appended_and_stacked(x):
     xs = []
@@ -959,7 +959,16 @@ def appended_and_stacked(x):
     return np.stack(xs)
 
 
-@case("list_item", ((3,), FLOAT))
+@case("list", ((3,), FLOAT, f32(2)))
+def list_started_with_values(x):
+    """A list made with items, then appended to: the list primitive with operands."""
+    xs = [x * 2.0, np.cos(x)]
+    for i in range(2):
+        xs.append(np.sin(xs[-1]) * xs[i])
+    return np.stack(xs)
+
+
+@case("list_item", ((3,), FLOAT, f32(2, 2)))
 def list_items_read(x):
     xs = []
     for i in range(3):
@@ -970,7 +979,7 @@ def list_items_read(x):
     return t
 
 
-@case("concatenate_list", ((2,), (2, 2)))
+@case("concatenate_list", ((2,), (2, 2), f32(3)))
 def appended_and_concatenated(x):
     xs = []
     for i in range(3):
@@ -982,8 +991,8 @@ def _appended_loss(x):
     return np.sum(np.cos(appended_and_stacked(x)))
 
 
-@case("list_pop", ((3,),))
-@case("unstack", ((2, 2),))
+@case("list_pop", ((3,), f32(2)))
+@case("unstack", ((2, 2), FLOAT))
 def grad_of_appended(x):
     """Reverse mode pops what the loop appended (list_pop) and unstacks np.stack's adjoint."""
     return srcdiff.grad(_appended_loss)(x)
@@ -993,7 +1002,7 @@ def _items_loss(x):
     return np.sum(np.sin(list_items_read(x)))
 
 
-@case("list_add_at", ((3,),))
+@case("list_add_at", ((3,), f32(3)))
 def grad_of_list_items(x):
     """Each xs[i] read adds its adjoint into xs's at i (list_add_at)."""
     return srcdiff.grad(_items_loss)(x)
@@ -1010,14 +1019,14 @@ def _stacked_and_concatenated(x):
     return np.sum(np.stack(xs) ** 2) + np.sum(np.concatenate(xs))
 
 
-@case("list_add", ((3,), (2, 2)))
+@case("list_add", ((3,), (2, 2), f32(3)))
 def grad_of_two_readers(x):
     """np.stack and np.concatenate both read xs: its adjoint is their two adjoints added
     item by item (list_add), one of them split from a constant (split_like's tangent is none)."""
     return srcdiff.grad(_stacked_and_concatenated)(x)
 
 
-@case("split_like", ((2,), (2, 2)))
+@case("split_like", ((2,), (2, 2), f32(2)))
 def grad_of_concatenated(x):
     """np.concatenate's adjoint, split like the list it joined (split_like)."""
     return srcdiff.grad(_concatenated_loss)(x)
@@ -1040,7 +1049,7 @@ def q(x, n):
 
 
 @case("tape", ((FLOAT, Int(3)), ((), Int(4))))
-@case("tape_item", ((FLOAT, Int(3)),))
+@case("tape_item", ((FLOAT, Int(3)), (f32(), Int(3))))
 def grad_of_recursion(x, n):
     """q's gradient calls q_fwd, which returns a tape, and q_bwd, which reads it."""
     return srcdiff.grad(q)(x, n)

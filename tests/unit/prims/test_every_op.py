@@ -1,7 +1,8 @@
 """Every differentiable primitive against central differences, through the code of its
 cases (op_cases.py): forward mode (jvp), reverse mode (vjp), and at second order the
-Hessian (forward over reverse, by the Jacobian machinery), jvp of grad and grad of grad
-(reverse over reverse), each over several argument shapes and dtypes.
+Hessian (forward over reverse, by the Jacobian machinery), jvp of grad, grad of grad
+(reverse over reverse) and grad of jvp (reverse over forward), each over several argument
+shapes and dtypes; with two float arguments or more, also with respect to each alone.
 
 Each case's IR is checked to hold its primitive, so the table cannot claim a primitive
 its code does not make; a primitive without a case fails
@@ -9,6 +10,7 @@ test_every_differentiable_op_has_a_case. A second derivative is compared with ce
 differences of srcdiff's gradient, which the same test first compares with central
 differences of the function."""
 import contextlib
+import copy
 import inspect
 import zlib
 
@@ -83,9 +85,7 @@ def as_float64(a):
 
 
 def like(a, rng):
-    """Random numbers shaped and typed like a (an array, a float, or a tuple of them)."""
-    if isinstance(a, tuple):
-        return tuple(like(x, rng) for x in a)
+    """Random numbers shaped and typed like a (an array or a float)."""
     if isinstance(a, float):
         return float(rng.standard_normal())
     return np.asarray(rng.standard_normal(np.shape(a)), dtype=np.result_type(a, np.float32))
@@ -95,7 +95,7 @@ class Run:
     """One case at one argument list: the arguments, the differentiated positions, and the
     tolerances honest for their dtype."""
 
-    def __init__(self, op, case, signature, rng):
+    def __init__(self, case, signature, rng):
         self.f, self.rng = case.fn, rng
         domains = case.domain if isinstance(case.domain, tuple) else (case.domain,) * len(signature)
         self.args = tuple(draw(s, d, rng) for s, d in zip(signature, domains))
@@ -115,9 +115,15 @@ class Run:
         np.testing.assert_allclose(np.asarray(got, dtype=float), expected, rtol=self.rtol, atol=self.atol * scale,
                                    err_msg=what)
 
-    def directions(self, args=None):
+    def directions(self):
         """A random tangent for every float argument (None for an int), typed like it."""
-        return tuple(like(a, self.rng) if is_float(a) else None for a in (args or self.args))
+        return tuple(like(a, self.rng) if is_float(a) else None for a in self.args)
+
+    def alone(self, i):
+        """This run differentiated with respect to argument i only."""
+        run = copy.copy(self)
+        run.floats = (i,)
+        return run
 
 
 def along(f, args, tangents, step):
@@ -159,7 +165,8 @@ _second_order = {}
 
 
 def second_order(case, floats, folder):
-    """The module with loss and gradient_along for case.fn, differentiated wrt floats."""
+    """The module with loss, gradient_along and derivative_along for case.fn, differentiated
+    wrt the arguments at floats."""
     key = (case.fn, floats)
     if key not in _second_order:
         n = len(inspect.signature(case.fn).parameters)
@@ -193,7 +200,10 @@ def check_reverse(run):
     out, pullback = srcdiff.vjp(run.f, *run.args)
     c = like(out, run.rng)
     grads = pullback(c)
-    weighted = lambda *a: np.sum(as_float64(c) * np.asarray(run.f(*a)))  # noqa: E731
+
+    def weighted(*a):
+        return np.sum(as_float64(c) * np.asarray(run.f(*a)))
+
     for i in run.floats:
         run.close(grads[i], central_difference(weighted, run.args64, i, run.step), f"vjp wrt argument {i}")
 
@@ -233,11 +243,9 @@ def check_second(run, order, folder, case):
 
 
 def check_alone(run, order, folder, case):
-    every = run.floats
-    for i in every:
-        run.floats = (i,)
+    for i in run.floats:
         if order == "hessian-alone":
-            check_second(run, "hessian", folder, case)
+            check_second(run.alone(i), "hessian", folder, case)
             continue
         jacobian = (srcdiff.jacfwd if order == "jacfwd-alone" else srcdiff.jacrev)(run.f, argnums=i)
         run.close(jacobian(*run.args), central_difference(run.f, run.args64, i, run.step), f"{order} wrt argument {i}")
@@ -256,7 +264,7 @@ def _params():
 @pytest.mark.parametrize("op, case, signature, order", list(_params()))
 def test_derivative(op, case, signature, order, folder, request):
     rng = np.random.default_rng(zlib.crc32(request.node.name.encode()))
-    run = Run(op, case, signature, rng)
+    run = Run(case, signature, rng)
     if case.refused and order not in case.refused.but:
         with pytest.raises(case.refused.error) as refusal:
             check(run, order, folder, case)
@@ -299,7 +307,7 @@ def primitives(fn):
 @pytest.mark.parametrize("op, case", [pytest.param(op, case, id=f"{op}-{case.fn.__name__}")
                                       for op, cases in sorted(CASES.items()) for case in cases])
 def test_the_case_makes_its_op(op, case):
-    run = Run(op, case, signatures(case)[0], np.random.default_rng(0))
+    run = Run(case, signatures(case)[0], np.random.default_rng(0))
     cache.clear()  # a cached compile runs no stages
     with passes.recording(primitives) as log, contextlib.suppress(case.refused.error if case.refused else ()):
         srcdiff.vjp(case.fn, *run.args)  # a refused case is refused after lowering
