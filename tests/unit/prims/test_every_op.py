@@ -4,11 +4,12 @@ Hessian (forward over reverse, by the Jacobian machinery), jvp of grad, grad of 
 (reverse over reverse) and grad of jvp (reverse over forward), each over several argument
 shapes and dtypes; with two float arguments or more, also with respect to each alone.
 
-Each case's IR is checked to hold its primitive, so the table cannot claim a primitive
-its code does not make; a primitive without a case fails
-test_every_differentiable_op_has_a_case. A second derivative is compared with central
-differences of srcdiff's gradient, which the same test first compares with central
-differences of the function."""
+The table cannot lie: each case's IR is checked to hold its primitive, and with either
+of the primitive's rules made wrong (its result scaled) some check of its cases must
+fail, so a case that makes the primitive where its derivative does not matter (an empty
+list) is not enough. A primitive without a case fails test_every_differentiable_op_has_a_case.
+A second derivative is compared with central differences of srcdiff's gradient, which
+the same test first compares with central differences of the function."""
 import contextlib
 import copy
 import inspect
@@ -20,7 +21,9 @@ import pytest
 import srcdiff
 from srcdiff import cache
 from srcdiff.ir import CALL
-from srcdiff.prims.core import PRIMITIVES
+from srcdiff.prims.core import PRIMITIVES, T, current
+from srcdiff.prims.lists import LIST_ADD, ListUpdate
+from srcdiff.prims.tapes import TAPE_ADD, TapeUpdate, is_tape
 from srcdiff.transforms import passes
 
 from ...numeric import central_difference, import_file
@@ -313,3 +316,52 @@ def test_the_case_makes_its_op(op, case):
         srcdiff.vjp(case.fn, *run.args)  # a refused case is refused after lowering
     made = set().union(*(names for stage, _, names in log if stage in PRIMAL_STAGES))
     assert op in made, f"{case.fn.__name__}'s IR does not apply {op}, only {sorted(made)}"
+
+
+# -- the cases notice a wrong rule: each rule's result scaled (a list or a tape doubled),
+# some check of the primitive's cases fails
+
+def scaled(x):
+    if isinstance(x, (ListUpdate, TapeUpdate)):  # g belongs at one item
+        return type(x)(x.index, scaled(x.g))
+    if not isinstance(x, T):
+        return x
+    if is_tape(x.aval) or x.aval.kind == "list":
+        return current().apply(TAPE_ADD if is_tape(x.aval) else LIST_ADD, [x, x])
+    if x.aval.dtype is not None and x.aval.dtype.kind == "f":
+        return x * 1.5
+    return x
+
+
+def wrong(rule):
+    def scaled_rule(*args, **params):
+        result = rule(*args, **params)
+        return tuple(map(scaled, result)) if isinstance(result, tuple) else scaled(result)
+
+    return scaled_rule
+
+
+def first_failure(op, folder):
+    """The first check of op's cases that fails, None if all pass."""
+    for case in CASES[op]:
+        for signature in signatures(case)[:2] if not case.refused else ():
+            several = sum(not isinstance(s, Int) for s in signature) > 1
+            for order in FIRST + SECOND + (ALONE if several else ()):
+                try:
+                    check(Run(case, signature, np.random.default_rng(0)), order, folder, case)
+                except AssertionError as e:
+                    return e
+    return None
+
+
+@pytest.mark.parametrize("op, rule", [pytest.param(op, rule, id=f"{op}-{rule}") for op in sorted(CASES)
+                                      for rule in ("jvp", "vjp")])
+def test_a_wrong_rule_fails_a_case(op, rule, folder, monkeypatch):
+    prim = next(p for p in PRIMITIVES if p.name == op)
+    monkeypatch.setattr(prim, rule, wrong(getattr(prim, rule)))
+    cache.clear()  # nothing compiled with the right rule is reused, ...
+    try:
+        assert first_failure(op, folder) is not None, f"{op}'s cases pass with its {rule.upper()} rule scaled"
+    finally:
+        cache.clear()  # ... nor anything compiled with the wrong one
+
