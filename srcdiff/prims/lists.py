@@ -243,4 +243,6 @@ LIST_POP.defjvp(lambda t, out, ins: current().apply(LIST_POP, [t[0]]))
 LIST_ADD_AT.defjvp(lambda t, out, ins: current().apply(
     LIST_ADD_AT, [_or_zeros(t[0], ins[0]), ins[1], _or_zeros(t[2], ins[2])]))
 CONCAT_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(CONCAT_LIST, [t[0]], **({"axis": axis} if axis else {})))
-SPLIT_LIKE.defjvp(lambda t, out, ins, axis=0: current().apply(SPLIT_LIKE, [t[0], ins[1]], axis=axis))
+# the list split like gives only the pieces' lengths: no tangent of g, none of the pieces
+SPLIT_LIKE.defjvp(lambda t, out, ins, axis=0: None if t[0] is None
+                  else current().apply(SPLIT_LIKE, [t[0], ins[1]], axis=axis))

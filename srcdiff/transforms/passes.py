@@ -92,10 +92,12 @@ _RECORD = contextvars.ContextVar("srcdiff_ir_record", default=None)
 
 
 @contextlib.contextmanager
-def recording():
-    """Keep (stage, function name, printed IR) for every stage a compile runs, in order."""
+def recording(view=print_function):
+    """Keep (stage, function name, view(function)) for every stage a compile runs, in order:
+    the printed IR, or what a test reads from the function then (its primitives), as a
+    later stage changes it in place."""
     log = []
-    token = _RECORD.set(log)
+    token = _RECORD.set((log, view))
     try:
         yield log
     finally:
@@ -103,6 +105,7 @@ def recording():
 
 
 def record(stage, fn):
-    log = _RECORD.get()
-    if log is not None:
-        log.append((stage, fn.name, print_function(fn)))
+    kept = _RECORD.get()
+    if kept is not None:
+        log, view = kept
+        log.append((stage, fn.name, view(fn)))
