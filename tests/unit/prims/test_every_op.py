@@ -22,8 +22,8 @@ import srcdiff
 from srcdiff import cache
 from srcdiff.ir import CALL
 from srcdiff.prims.core import PRIMITIVES, T, current
-from srcdiff.prims.lists import LIST_ADD, ListUpdate
-from srcdiff.prims.tapes import TAPE_ADD, TapeUpdate, is_tape
+from srcdiff.prims.lists import ListUpdate
+from srcdiff.prims.tapes import LIST_ADD, TAPE_ADD, TapeUpdate, is_tape
 from srcdiff.transforms import passes
 
 from ...numeric import central_difference, import_file
