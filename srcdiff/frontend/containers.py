@@ -21,6 +21,7 @@ from ..prims.core import shares_memory
 from ..prims.indexing import update
 from ..prims.shaping import RESHAPE
 from .control import RESULT, Known, _static_truth, _written_names
+from .state import atom_key
 
 # A comprehension over a constant range of at most this many items is written out: one
 # expression per item (sum(x[i] ** 2 for i in range(3)) is x[0] ** 2 + x[1] ** 2 + ...),
@@ -132,13 +133,13 @@ class Containers:
         """A write into an array that is another name's array on some paths only. The value
         returned from inside a loop or if is not such a name: after the return nothing writes."""
         names = {n: v for n, v in self.frame.env.items() if n not in (name, RESULT) and isinstance(v, T)}
-        ids, where = self.aliases.may_alias.get(id(array.atom), (set(), ""))
-        others = sorted(n for n, v in names.items() if id(v.atom) in ids)
+        ids, where = self.aliases.may_alias.get(atom_key(array.atom), (set(), ""))
+        others = sorted(n for n, v in names.items() if atom_key(v.atom) in ids)
         holder = name  # the name bound to the array on some paths only
         if not others:  # the other way round: a name bound to an array that may be this one
             for n, v in names.items():
-                if id(array.atom) in self.aliases.may_alias.get(id(v.atom), ((), ""))[0]:
-                    others, where, holder = [n], self.aliases.may_alias[id(v.atom)][1], n
+                if atom_key(array.atom) in self.aliases.may_alias.get(atom_key(v.atom), ((), ""))[0]:
+                    others, where, holder = [n], self.aliases.may_alias[atom_key(v.atom)][1], n
                     break
         if others:
             original = others[0] if holder == name else name
@@ -204,7 +205,7 @@ class Containers:
             if renewed is not v:
                 self.frame.env[k] = renewed
         if isinstance(old, T) and isinstance(new, T):  # the new value is the same object as the old
-            self.aliases.same_object(id(old.atom), id(new.atom))
+            self.aliases.same_object(atom_key(old.atom), atom_key(new.atom))
             self.aliases.changed(new.atom, old.atom)
         if self.frame.regions:
             return  # the other frames are outside this if or loop: they see its out (changed_in_region)

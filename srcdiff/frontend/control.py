@@ -21,6 +21,7 @@ from ..prims.core import as_atom, wrap
 from ..prims import lists
 from ..prims.control import AND, NOT, OR, RANGE_LEN
 from ..prims.shapes import result_dtype
+from .state import atom_key
 
 BROKE, SKIP, RETURNED, RESULT = "<break>", "<continue>", "<return>", "<result>"
 ITERATED = "<iterated"  # the arrays loops iterate over (see ControlFlow.iterated)
@@ -199,18 +200,18 @@ class ControlFlow:
         # names bound to one array in both branches stay bound to one array after the if
         first, slot = {}, []
         for k, (x, y) in enumerate(zip(results[0], results[1])):
-            slot.append(first.setdefault((id(as_atom(x)), id(as_atom(y))), k))
+            slot.append(first.setdefault((atom_key(as_atom(x)), atom_key(as_atom(y))), k))
         reps = sorted(set(slot))
         outs = {k: Var(_join(results[0][k], results[1][k]), "") for k in reps}
         blocks = tuple(Block([], side.eqns, [as_atom(rs[k]) for k in reps]) for side, rs in zip(sides, results))
         builder = self.frame.builder
         builder.append(Eqn(COND, [as_atom(test)], [outs[k] for k in reps], {}, builder.loc, blocks))
-        earlier = {id(as_atom(v)) for v in before.values() if isinstance(v, T)}
+        earlier = {atom_key(as_atom(v)) for v in before.values() if isinstance(v, T)}
         shared = _shared_on_one_path(results, reps)
         for k in reps:  # an out that is an array from before the if, or another out, on one path only
-            sources = {id(as_atom(results[0][k])), id(as_atom(results[1][k]))}
+            sources = {atom_key(as_atom(results[0][k])), atom_key(as_atom(results[1][k]))}
             ids = self.aliases.reach(sources & earlier) if len(sources) > 1 else set()
-            ids |= {id(outs[j]) for j in shared[k]}
+            ids |= {atom_key(outs[j]) for j in shared[k]}
             if ids:
                 self.aliases.maybe(outs[k], ids, f"if at line {node.lineno}")
         it = iter([outs[k] for k in slot])
@@ -219,7 +220,7 @@ class ControlFlow:
         for name, value in structures.items():
             if value == "leaf" and isinstance(before.get(name), T):
                 self.changed_in_region(before[name], self.frame.env[name], [
-                    (before[name], side.env.get(name, before[name]), id(before[name].atom) in side.wrote)
+                    (before[name], side.env.get(name, before[name]), atom_key(before[name].atom) in side.wrote)
                     for side in sides], self.loc(node))
 
     @contextlib.contextmanager
@@ -449,7 +450,7 @@ class ControlFlow:
                         "binds the names apart, so which one a later write reaches depends on the iteration",
                         self.loc(node), "take a copy before the loop (b = a.copy()) if the writes should not "
                         "reach the other names, or write through one name only")
-                split |= {id(as_atom(inits[k])) for k in apart}
+                split |= {atom_key(as_atom(inits[k])) for k in apart}
                 self.aliases.written.intersection_update(lowered.written_before)
                 unsettled = names
                 continue
@@ -476,7 +477,7 @@ class ControlFlow:
         own = {k: Var(avals[k], _hint(leaf_names[k])) for k in reps}
         params = [own[slot[k]] for k in range(len(inits))]
         for k in reps:  # the first iteration starts from the init, which may be another name's array
-            self.aliases.same_object(id(as_atom(inits[k])), id(own[k]))
+            self.aliases.same_object(atom_key(as_atom(inits[k])), atom_key(own[k]))
         index = Var(INT, _target_hint(node)) if kind is FOR else None
         cond_block = None
         if test is not None:
@@ -514,19 +515,19 @@ class ControlFlow:
         builder.append(Eqn(kind, [as_atom(x) for x in lead] + [as_atom(inits[k]) for k in reps],
                            [outs[k] for k in reps], {}, builder.loc, blocks))
         for k in reps:  # a carried array written in place is still the object it started as
-            self.aliases.also_maybe(id(as_atom(inits[k])), id(outs[k]))
+            self.aliases.also_maybe(atom_key(as_atom(inits[k])), atom_key(outs[k]))
         for k in reps:
             # a loop that may not run gives back what it started from; so does one whose body
             # may pass its value through (a = a * 2 under an if, or after a continue)
             result = as_atom(results[k])
-            passed_through = result is own[k] or id(own[k]) in self.aliases.reach({id(result)})
+            passed_through = result is own[k] or atom_key(own[k]) in self.aliases.reach({atom_key(result)})
             if isinstance(as_atom(inits[k]), Var) and result is not own[k] and (not trips or passed_through):
-                self.aliases.maybe(outs[k], self.aliases.reach({id(as_atom(inits[k]))}), f"loop at line {node.lineno}")
+                self.aliases.maybe(outs[k], self.aliases.reach({atom_key(as_atom(inits[k]))}), f"loop at line {node.lineno}")
         it = iter([outs[slot[k]] for k in range(len(inits))])
         for name, structure in structures.items():
             self.frame.env[name] = _rebuild(structure, it, name)
         for k in reps:
-            self.changed_in_region(inits[k], T(outs[k]), [(T(own[k]), results[k], id(own[k]) in side.wrote)],
+            self.changed_in_region(inits[k], T(outs[k]), [(T(own[k]), results[k], atom_key(own[k]) in side.wrote)],
                                    self.loc(node))
         for name in leaked:
             self.frame.env[name] = Undefined(name, f"{_show(name)} is assigned inside the loop at line {node.lineno} "
@@ -545,7 +546,7 @@ class ControlFlow:
             for target, array in targets.items():
                 if isinstance(value, T) and self.view_of(value, array) is not None:
                     raise self.view_written_in_loop(name, target, self.loc(node))
-        arrays = {id(v.atom) for v in targets.values()}
+        arrays = {atom_key(v.atom) for v in targets.values()}
         return [n for n, v in self.frame.env.items() if n not in carried and _holds(v, arrays)]
 
     def _bound(self, before, structures, params):
@@ -900,7 +901,7 @@ def _is_array(value):
 def _holds(value, arrays):
     """Whether value is one of these arrays, or a list, tuple or dict holding one."""
     if isinstance(value, T):
-        return id(value.atom) in arrays
+        return atom_key(value.atom) in arrays
     if isinstance(value, dict):
         value = list(value.values())
     return isinstance(value, (list, tuple)) and any(_holds(v, arrays) for v in value)
@@ -910,7 +911,7 @@ def _slots(inits, split):
     """For each carried leaf, the first leaf bound to the same array (itself otherwise)."""
     first, slot = {}, []
     for k, v in enumerate(inits):
-        key = id(v.atom) if isinstance(v, T) and _is_array(v) and id(v.atom) not in split else ("leaf", k)
+        key = atom_key(v.atom) if isinstance(v, T) and _is_array(v) and atom_key(v.atom) not in split else ("leaf", k)
         slot.append(first.setdefault(key, k))
     return slot
 
@@ -923,7 +924,7 @@ def _shared_on_one_path(results, reps):
     for branch in results:
         by_array = {}
         for k in reps:
-            by_array.setdefault(id(as_atom(branch[k])), []).append(k)
+            by_array.setdefault(atom_key(as_atom(branch[k])), []).append(k)
         for ks in by_array.values():
             for k in ks:
                 shared[k].update(j for j in ks if j != k)

@@ -16,6 +16,8 @@ of this package, hold nothing but these three, so `self.session.x`, `self.aliase
   the block being written."""
 from dataclasses import dataclass, field
 
+from ..ir import Var
+
 
 @dataclass(eq=False)
 class Session:
@@ -36,6 +38,13 @@ class Session:
     functions: dict = field(default_factory=dict)
 
 
+def atom_key(atom):
+    """How the aliasing model names an IR value: a variable by its SSA id, never reused (a
+    Python id() is, once a loop body lowered again drops the variables of the last try),
+    a constant by its object (a global array, alive as long as its module)."""
+    return atom.id if isinstance(atom, Var) else ("const", id(atom))
+
+
 @dataclass(eq=False)
 class Aliasing:
     """Which array values of one IR function are one Python object, as NumPy would have it.
@@ -44,10 +53,10 @@ class Aliasing:
     old one is rebound to the new (Lowering.rebind). What that needs to know:
 
     written       Var ids of the array values written into (x[i] = v, x += v).
-    may_alias     id of an if's or loop's out -> (ids of the atoms it may be the same
+    may_alias     key of an if's or loop's out -> (keys of the atoms it may be the same
                   array as, on some paths only; where, for the error): a write into it
                   is refused, as it would reach the other name on some paths only.
-    changed_from  id of an atom changed in place -> (that atom, the atom it was before
+    changed_from  key of an atom changed in place -> (that atom, the atom it was before
                   the write): what `is_changed` follows back.
     loops         source locations of the loops being lowered, innermost last: a view
                   written through inside one is refused (its slot would be a copy)."""
@@ -63,16 +72,16 @@ class Aliasing:
 
     def maybe(self, out, ids, where):
         """out (an if's or loop's result) is one of these arrays on some paths only."""
-        self.may_alias[id(out)] = (ids, where)
+        self.may_alias[atom_key(out)] = (ids, where)
 
     def also_maybe(self, old, new):
-        """What may be the array old (an atom's id) may be new, the same object, too."""
+        """What may be the array old (an atom's key) may be new, the same object, too."""
         for ids, _ in self.may_alias.values():
             if old in ids:
                 ids.add(new)
 
     def same_object(self, old, new):
-        """Value new is the array value old is (ids of their atoms): what may be the old
+        """Value new is the array value old is (keys of their atoms): what may be the old
         array may be the new one, and the new one may be what the old may be."""
         self.also_maybe(old, new)
         if old in self.may_alias:
@@ -89,18 +98,18 @@ class Aliasing:
 
     def changed(self, new, old):
         """new (an atom) is the array old after a write into it."""
-        self.changed_from[id(new)] = (new, old)
+        self.changed_from[atom_key(new)] = (new, old)
 
     def is_changed(self, before, after):
         """Whether value `after` is the array `before`, changed in place or not at all."""
         a = after.atom
-        while a is not before.atom and id(a) in self.changed_from:
-            a = self.changed_from[id(a)][1]
+        while a is not before.atom and atom_key(a) in self.changed_from:
+            a = self.changed_from[atom_key(a)][1]
         return a is before.atom
 
     def changes_since(self, known):
-        """Ids of the arrays written into since `known` (a copy of changed_from's keys)."""
-        return {id(old) for k, (_, old) in self.changed_from.items() if k not in known}
+        """Keys of the arrays written into since `known` (a copy of changed_from's keys)."""
+        return {atom_key(old) for k, (_, old) in self.changed_from.items() if k not in known}
 
 
 @dataclass(eq=False)
