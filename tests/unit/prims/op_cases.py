@@ -19,6 +19,7 @@ import numpy as np
 
 import srcdiff
 from srcdiff import NonDifferentiableError
+from tests.e2e.test_recursion_higher import lp, q  # the recursive functions the recursion tests differentiate
 
 FLOAT = "float"
 
@@ -1042,27 +1043,11 @@ def stacked_along_rows(x):
 
 # -- recursion: the forward and backward versions of a called function, and their tapes
 
-def q(x, n):
-    if n <= 0:
-        return x
-    return np.sin(q(x, n - 1)) * x
-
-
 @case("tape", ((FLOAT, Int(3)), ((), Int(4))))
 @case("tape_item", ((FLOAT, Int(3)), (f32(), Int(3))))
 def grad_of_recursion(x, n):
     """q's gradient calls q_fwd, which returns a tape, and q_bwd, which reads it."""
     return srcdiff.grad(q)(x, n)
-
-
-def lp(x, n):
-    """A loop around the recursive call: the loop records each call's tape."""
-    if n <= 0:
-        return x
-    s = 0.0
-    for i in range(3):
-        s = s + np.cos(lp(x, n - 1) * (i + 1))
-    return s * x
 
 
 def _grad_of_loop_of_calls(x, n):
