@@ -149,7 +149,8 @@ def _key(eqn):
         return None
     try:
         ins = tuple(("v", a.id) if isinstance(a, Var) else ("c", type(a.value), _hashable(a.value)) for a in eqn.ins)
-        return (eqn.prim, ins, repr(sorted(eqn.params.items(), key=lambda kv: kv[0])))
+        # a held max is not the same value as one with a derivative (hold-shifts holds one, not both)
+        return (eqn.prim, eqn.held, ins, repr(sorted(eqn.params.items(), key=lambda kv: kv[0])))
     except TypeError:
         return None
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import srcdiff
-from tests.numeric import assert_matches_differences, central_difference
+from tests.numeric import assert_all_modes, assert_matches_differences, central_difference
 from tests.unit.irtools import eqns, ir_after, ops
 
 rng = np.random.default_rng(3)
@@ -149,3 +149,18 @@ def test_a_new_axis_where_the_shift_does_not_cancel_keeps_the_derivative():
     assert "eq" in ops(ir_after(shift_that_does_not_cancel, (s,)))
     np.testing.assert_allclose(srcdiff.grad(shift_that_does_not_cancel)(s),
                                central_difference(shift_that_does_not_cancel, (s,), 0), rtol=1e-6, atol=1e-8)
+
+
+def unused_max_then_the_same_max(x, y):
+    # the differential tester, seed 7373: the unused max is held (nothing reads it, so every
+    # use cancels), and common-subexpression elimination took the max the result reads for
+    # it: its derivative, the 1 at the argmax, was lost (grad (1, 1, 1) for (2, 1, 1))
+    b = np.max(x)
+    c = x
+    return np.sum(c) + (np.max(c) + y)
+
+
+def test_a_held_max_is_not_merged_with_one_that_keeps_its_derivative():
+    x = np.array([0.27, -0.46, -0.92])
+    assert_all_modes(unused_max_then_the_same_max, (x, -0.97))
+    np.testing.assert_allclose(srcdiff.grad(unused_max_then_the_same_max)(x, -0.97), [2.0, 1.0, 1.0])
