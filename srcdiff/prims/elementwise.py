@@ -114,14 +114,14 @@ def chain(g, derivative):
     if made.prim is COND and not made.params.get("residuals"):
         # zero on one side of an if (a value the branch taken rebinds before it is read)
         j = next(k for k, o in enumerate(made.outs) if o is g.atom)
-        zero = [_yields_zero(b, b.results[j]) for b in made.blocks]
+        zero = [yields_zero(b, b.results[j]) for b in made.blocks]
         if zero[0] != zero[1]:
             pred = T(made.ins[0])
             return np.where(pred, 0.0, product) if zero[0] else np.where(pred, product, 0.0)
     return product
 
 
-def _yields_zero(block, atom):
+def yields_zero(block, atom):
     """Whether a branch yields zeros for this result (0.0, or zeros it makes)."""
     if isinstance(atom, Const):
         return known_zero(T(atom))

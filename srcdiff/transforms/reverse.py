@@ -27,7 +27,7 @@ from ..prims.indexing import added_at
 from ..prims.lists import LIST_ADD_AT, LIST_ITEM, LIST_LEN, TAPES_ADD_AT, ListUpdate, list_aval
 from ..prims import lists
 from ..prims.control import RANGE_LEN
-from ..prims.elementwise import known_zero
+from ..prims.elementwise import known_zero, yields_zero
 from ..prims.shaping import COPY, FLOAT as PYTHON_FLOAT
 from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
                            make_tape, tape_aval, tape_item, updated, zero_like)
@@ -375,8 +375,9 @@ class _Reverse:
         outs = [_adjoint_var(carried[j]) for j in slots] + [_adjoint_var(v) for v in free]
         # the backward loop runs the iterations the other way round (a backward loop's, forward)
         backward = {"reverse": True} if not eqn.params.get("reverse") else {}
-        builder.append(Eqn(FOR, [start, stop, step, *d_init, *acc_init], outs, backward, eqn.loc,
-                           (backward_body,)))
+        sweep = Eqn(FOR, [start, stop, step, *d_init, *acc_init], outs, backward, eqn.loc, (backward_body,))
+        where = _zero_on_one_side(d_init, builder)
+        builder.append(sweep if where is None else _skipped_on(where, sweep, d_init, acc_init))
         for j, o in zip(slots, outs):
             if self.is_active(inits[j]):
                 self.accumulate(adjoint, inits[j], T(o))
@@ -537,6 +538,32 @@ def _lists_made_by_branches(block, out):
         for b in eqn.blocks:
             _lists_made_by_branches(b, out)
     return out
+
+
+def _zero_on_one_side(d_init, builder):
+    """(the if, the side k) when every adjoint entering a backward loop is one if's result
+    and that side of it yields zeros for all of them (the side that did not read the loop's
+    result): there the sweep is skipped, as the loop may have overflowed on the way forward,
+    nothing having read it, and zeros times its inf partials are nan. Else None."""
+    made = {id(builder.producer(d)) if isinstance(d, Var) else None for d in d_init}
+    cond = builder.producer(d_init[0]) if len(made) == 1 and isinstance(d_init[0], Var) else None
+    if cond is None or cond.prim is not COND:
+        return None
+    at = [cond.outs.index(d) for d in d_init]
+    for k, side in enumerate(cond.blocks):
+        if all(yields_zero(side, side.results[j]) for j in at):
+            return cond, k
+    return None
+
+
+def _skipped_on(where, sweep, d_init, acc_init):
+    """The sweep inside an if on the same test as `where` (the if, the side yielding zeros):
+    on that side its adjoints are those zeros and its sums stay as they start."""
+    cond, k = where
+    inner = [Var(o.aval, o.hint) for o in sweep.outs]
+    run = Block([], [Eqn(FOR, sweep.ins, inner, sweep.params, sweep.loc, sweep.blocks)], inner)
+    skip = Block([], [], [*d_init, *acc_init])
+    return Eqn(COND, [cond.ins[0]], sweep.outs, {}, sweep.loc, (skip, run) if k == 0 else (run, skip))
 
 
 def builder_apply(prim, ins):

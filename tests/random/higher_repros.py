@@ -552,6 +552,29 @@ REPROS = {
         def f(x, y):
             return x * x * y
         """, "srcdiff.hessian(f, argnums=(0, 1))(2.0, 3.0)", ("right or refuse", ((6.0, 4.0), (4.0, 0.0))), None),
+
+    # --- a loop's value the path taken never reads (higher-order tester, seed 4747): the loop
+    # overflowed on the way forward, the if's backward branch gave its adjoint zeros, and the
+    # backward sweep multiplied them by inf partials: nan for (0.5, 0.5, 0.5). The sweep now
+    # runs under the if's test, on the side that read the loop only.
+    "loop_overflowed_on_a_path_not_taken": ("""
+        def f(x):
+            a = x * 1.0
+            for i in range(12):
+                a = a + a ** 3
+            if x[0] > 0.0:
+                a = x * 0.5
+            return np.sum(a)
+        """, "srcdiff.grad(f)(np.array([0.8, -0.6, 0.4]))", np.array([0.5, 0.5, 0.5]), None),
+    "loop_overflowed_on_a_path_not_taken_hessian": ("""
+        def f(x):
+            a = x * 1.0
+            for i in range(12):
+                a = a + a ** 3
+            if x[0] > 0.0:
+                a = x * x * 0.5
+            return np.sum(a)
+        """, "srcdiff.hessian(f)(np.array([0.8, -0.6, 0.4]))", np.eye(3), None),
 }
 
 
