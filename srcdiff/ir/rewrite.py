@@ -177,8 +177,8 @@ class Rules:
 
 
 def _replacement(replacement, m):
-    made = replacement(m) if callable(replacement) and not isinstance(replacement, (Hole, P)) else replacement
-    return made
+    """A replacement given as a function of the match, applied; any other, as it is."""
+    return replacement(m) if callable(replacement) else replacement
 
 
 def _operation(template, m, emit):
