@@ -73,11 +73,16 @@ def read_counts(block):
 
     def walk(b):
         for e in b.eqns:
-            count.update(a.id for a in e.ins if isinstance(a, Var))
-            count.update(v.id for v in e.params.get("saves", ()))
+            for a in e.ins:
+                if type(a) is Var:
+                    count[a.id] += 1
+            for v in e.params.get("saves", ()):
+                count[v.id] += 1
             for sub in e.blocks:
                 walk(sub)
-        count.update(r.id for r in b.results if isinstance(r, Var))
+        for r in b.results:
+            if type(r) is Var:
+                count[r.id] += 1
 
     walk(block)
     return count

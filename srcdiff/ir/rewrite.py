@@ -58,7 +58,7 @@ class P:
         self.name = name
         self.keep = keep  # in a replacement: the params of the operation it replaces
         self.params = params
-        # for the quick look before a match: per operand, the test it must pass (None: any)
+        # for the quick look before a match: per operand, what it must be (_quick)
         self.quick = tuple(_quick(a) for a in args)
 
     def __repr__(self):
@@ -66,26 +66,20 @@ class P:
 
 
 def _quick(pat):
-    """A test (atom, producer) -> bool that an operand matching pat passes, or None."""
+    """What an operand matching pat must be, for the quick look: None (anything), a test of
+    the atom, CONSTANT, or the ops one of which made it."""
     if isinstance(pat, Rest) or (isinstance(pat, Hole) and pat.test is None):
         return None
     if isinstance(pat, Hole):
-        return lambda atom, producer: pat.test(atom)
+        return pat.test
     if isinstance(pat, (int, float)):
-        return _is_const
+        return CONSTANT
     if isinstance(pat, P) and not isinstance(pat.op, str):  # (a replacement's P may name a choice)
-        ops = pat.op.ops if isinstance(pat.op, Choice) else (pat.op,)
-        return lambda atom, producer: _made_by(atom, producer, ops)
+        return frozenset(pat.op.ops if isinstance(pat.op, Choice) else (pat.op,))
     return None  # a replacement's computed part
 
 
-def _is_const(atom, producer=None):
-    return type(atom) is Const
-
-
-def _made_by(atom, producer, ops):
-    made = producer(atom) if type(atom) is Var else None
-    return made is not None and made.prim in ops
+CONSTANT = "a constant"
 
 
 class Match:
@@ -100,11 +94,6 @@ class Match:
         self.params = params
         self.producer = producer
         self.read = {}  # id of a matched equation's result -> times the pattern reads it
-
-    def copy(self):
-        m = Match(self.params, self.producer)
-        m.bound, m.eqns, m.ops, m.read = dict(self.bound), dict(self.eqns), dict(self.ops), dict(self.read)
-        return m
 
     def __getattr__(self, name):
         try:
@@ -143,6 +132,7 @@ class Rules:
             root = r.pattern.op
             for op in root.ops if isinstance(root, Choice) else (root,):
                 self._by_op.setdefault(op, []).append(r)
+        self.ops = frozenset(self._by_op)  # the ops some rule of the set may rewrite
 
     def __add__(self, other):
         return Rules(f"{self.name}+{other.name}", self, other, private=self.private or other.private)
@@ -224,8 +214,17 @@ def _may_match(pattern, op, atoms, producer):
     match no rule, and most are told so by their operands or the ops that made them."""
     orders = (atoms, atoms[::-1]) if op.commutative and len(atoms) == 2 else (atoms,)
     for order in orders:
-        for test, a in zip(pattern.quick, order):
-            if test is not None and not test(a, producer):
+        for need, a in zip(pattern.quick, order):
+            if need is None:
+                continue
+            if need is CONSTANT:
+                if type(a) is not Const:
+                    break
+            elif type(need) is frozenset:
+                made = producer(a) if type(a) is Var else None
+                if made is None or made.prim not in need:
+                    break
+            elif not need(a):
                 break
         else:
             return True
@@ -233,60 +232,66 @@ def _may_match(pattern, op, atoms, producer):
 
 
 def _match_op(pattern, op, atoms, params, producer, m):
+    """Each way op(*atoms; params) matches pattern, as m (its bindings made in place: each
+    is undone when the search backtracks past it)."""
     if isinstance(pattern.op, Choice):
         if op not in pattern.op.ops:
             return
         bound = m.ops.get(pattern.op.name)
         if bound is not None and bound is not op:
             return
-        m = m.copy()
-        m.ops[pattern.op.name] = op
     elif op is not pattern.op:
         return
     for key, want in pattern.params.items():
         have = params.get(key)
         if not (want(have) if callable(want) else _equal(have, want)):
             return
-    orders = [list(atoms)]
+    new_op = isinstance(pattern.op, Choice) and pattern.op.name not in m.ops
+    if new_op:
+        m.ops[pattern.op.name] = op
+    yield from _match_args(pattern.args, atoms, 0, producer, m)
     if op.commutative and len(atoms) == 2:
-        orders.append([atoms[1], atoms[0]])
-    for order in orders:
-        yield from _match_args(pattern.args, order, producer, m)
+        yield from _match_args(pattern.args, (atoms[1], atoms[0]), 0, producer, m)
+    if new_op:
+        del m.ops[pattern.op.name]
 
 
 def _equal(have, want):
     return type(have) is type(want) and have == want if isinstance(want, (int, float)) else have == want
 
 
-def _match_args(pats, atoms, producer, m):
-    if not pats:
-        if not atoms:
+def _match_args(pats, atoms, k, producer, m):
+    """Each way atoms[k:] match pats[k:]."""
+    if k == len(pats):
+        if k == len(atoms):
             yield m
         return
-    first, rest = pats[0], pats[1:]
+    first = pats[k]
     if isinstance(first, Rest):
-        yield from _bind(first, list(atoms), m)
+        yield from _bind(first, list(atoms[k:]), m)
         return
-    if not atoms:
+    if k == len(atoms):
         return
-    for m1 in _match_atom(first, atoms[0], producer, m):
-        yield from _match_args(rest, atoms[1:], producer, m1)
+    for _ in _match_atom(first, atoms[k], producer, m):
+        yield from _match_args(pats, atoms, k + 1, producer, m)
 
 
 def _bind(hole, value, m):
     if hole.name in m.bound:
         if not _same(m.bound[hole.name], value):
             return
-        if isinstance(value, Var) and value.id in m.read:  # a matched result, read once more
-            m = m.copy()
+        counted = isinstance(value, Var) and value.id in m.read  # a matched result, read once more
+        if counted:
             m.read[value.id] += 1
         yield m
+        if counted:
+            m.read[value.id] -= 1
         return
     if hole.test is not None and not hole.test(value):
         return
-    m = m.copy()
     m.bound[hole.name] = value
     yield m
+    del m.bound[hole.name]
 
 
 def _same(a, b):
@@ -306,14 +311,19 @@ def _match_atom(pat, atom, producer, m):
     made = producer(atom) if isinstance(atom, Var) else None
     if made is None or made.blocks or len(made.outs) != 1:
         return
-    m = m.copy()
+    named = pat.name is not None and pat.name not in m.bound
+    if pat.name is not None and not named and not _same(m.bound[pat.name], atom):
+        return
     m.read[atom.id] = m.read.get(atom.id, 0) + 1
-    if pat.name is not None:
-        if pat.name in m.bound and not _same(m.bound[pat.name], atom):
-            return
+    if named:
         m.bound[pat.name] = atom
         m.eqns[pat.name] = made
     yield from _match_op(pat, made.prim, made.ins, made.params, producer, m)
+    if named:
+        del m.bound[pat.name], m.eqns[pat.name]
+    m.read[atom.id] -= 1
+    if not m.read[atom.id]:
+        del m.read[atom.id]
 
 
 def _private(m, uses):

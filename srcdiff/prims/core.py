@@ -163,7 +163,7 @@ class Builder:
             folded = _fold(prim, atoms, params)
             if folded is not None:
                 return T(folded)
-        if self.rules is not None:
+        if self.rules is not None and prim in self.rules.ops:
             prim, atoms, params = self.rules.rewrite(prim, atoms, params, self.producer, self._emit)
             if prim is None:
                 return T(atoms)
