@@ -157,6 +157,10 @@ class Builder:
 
     def apply(self, prim: Primitive, ins, hint="", **params):
         atoms = [as_atom(a) for a in ins]
+        for a in atoms:
+            if isinstance(a, Const) and isinstance(a.value, (str, bytes)):
+                raise self.error(f"{prim.name} of the {type(a.value).__name__} {a.value!r}: an operation of "
+                                 "NumPy's takes numbers and arrays", "a string is not a number: leave it out")
         if not prim.takes_lists and any(a.aval.kind == "list" for a in atoms):
             atoms = [self._stacked(a) if a.aval.kind == "list" else a for a in atoms]
         if prim.impl is not None and all(isinstance(a, Const) and a.known for a in atoms):

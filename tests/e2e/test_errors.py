@@ -198,3 +198,16 @@ def test_shape_mismatch_is_located():
     with pytest.raises(SrcdiffError, match=r"could not be broadcast.*\(3,\).*\(4,\)") as info:
         grad(mismatched)(np.ones(3), np.ones(4))
     assert "return np.sum(x + y)" in str(info.value)
+
+
+def bytes_times_a_vector(x):
+    if b'b' @ x:  # the source fuzzer's: NumPy raises here too
+        return np.sum(x)
+    return np.sum(x * 2.0)
+
+
+def test_a_string_operand_is_refused_where_it_is_used():
+    # it reached the code generator, which has no source form for b'b' (an internal ValueError)
+    with pytest.raises(SrcdiffError, match="matmul of the bytes b'b'") as info:
+        grad(bytes_times_a_vector)(np.ones(3))
+    assert "test_errors.py" in str(info.value) and "if b'b' @ x:" in str(info.value)
