@@ -157,16 +157,16 @@ class Builder:
 
     def apply(self, prim: Primitive, ins, hint="", **params):
         atoms = [as_atom(a) for a in ins]
-        for a in atoms:
-            if isinstance(a, Const) and isinstance(a.value, (str, bytes)):
-                raise self.error(f"{prim.name} of the {type(a.value).__name__} {a.value!r}: an operation of "
-                                 "NumPy's takes numbers and arrays", "a string is not a number: leave it out")
         if not prim.takes_lists and any(a.aval.kind == "list" for a in atoms):
             atoms = [self._stacked(a) if a.aval.kind == "list" else a for a in atoms]
         if prim.impl is not None and all(isinstance(a, Const) and a.known for a in atoms):
             folded = _fold(prim, atoms, params)
             if folded is not None:
                 return T(folded)
+        for a in atoms:  # ('l2' == MODE is folded above)
+            if isinstance(a, Const) and isinstance(a.value, (str, bytes)):
+                raise self.error(f"{prim.name} of the {type(a.value).__name__} {a.value!r}: an operation of "
+                                 "NumPy's takes numbers and arrays", "a string is not a number: leave it out")
         if self.rules is not None and prim in self.rules.ops:
             prim, atoms, params = self.rules.rewrite(prim, atoms, params, self.producer, self._emit)
             if prim is None:
