@@ -489,13 +489,11 @@ def _unstack_shape(avals, params):
 
 
 STACK_LIST = Primitive("stack_list", takes_lists=True, emit=lambda a, p: f"np.stack({a[0]}{axis_keyword(p)})",
-                       impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape)
-STACK_LIST.fresh = True
+                       impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape, fresh=True)
 # list(g) splits along the first axis; along another, move it to the front first
 UNSTACK = Primitive("unstack", takes_lists=True, emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
                     else f"list({a[0]})", impl=lambda g, axis=0: list(np.moveaxis(g, axis, 0)),
-                    shape=_unstack_shape)
-UNSTACK.fresh = True
+                    shape=_unstack_shape, fresh=True)
 STACK_LIST.defvjp(lambda g, out, ins, active, axis=0: (current().apply(UNSTACK, [g], axis=axis),))
 UNSTACK.defvjp(lambda g, out, ins, active, axis=0: (current().apply(STACK_LIST, [g], axis=axis),))
 STACK_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(STACK_LIST, [t[0]], **({"axis": axis} if axis else {})))

@@ -53,9 +53,7 @@ def _longer(lst, k):
 
 # [a, b, c]
 LIST_FROM = Primitive("list", takes_lists=True, emit=lambda a, p: "[" + ", ".join(a) + "]", impl=lambda *xs: list(xs),
-                      shape=lambda avals, p: _join_elements(avals, len(avals)))
-LIST_FROM.arity = lambda eqn: 1
-LIST_FROM.fresh = True
+                      shape=lambda avals, p: _join_elements(avals, len(avals)), arity=lambda eqn: 1, fresh=True)
 
 
 @LIST_FROM.defvjp
@@ -73,10 +71,8 @@ LIST_APPEND = Primitive("list_append", takes_lists=True, emit=None, impl=lambda 
                         # has items like the one appended
                         shape=lambda avals, p: list_aval(avals[1], _longer(avals[0], 1))
                         if avals[0].dtype is None and not avals[0].mixed
-                        else _join_elements([element_aval(avals[0]), avals[1]], _longer(avals[0], 1)))
-LIST_APPEND.inplace = _append_stmts
-LIST_APPEND.copy = "list({0})"
-LIST_APPEND.fresh = True
+                        else _join_elements([element_aval(avals[0]), avals[1]], _longer(avals[0], 1)),
+                        inplace=_append_stmts, copy="list({0})", fresh=True)
 
 
 @LIST_APPEND.defvjp
@@ -96,10 +92,8 @@ def _pop_stmts(names, a, p):
 
 # (rest, last) = pop(list): the adjoint of an append, in reverse order. Linear, so forward
 # mode over a gradient (hessian) pops the tangents alongside.
-LIST_POP = Primitive("list_pop", takes_lists=True, emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2)
-LIST_POP.inplace = _pop_stmts
-LIST_POP.copy = "list({0})"
-LIST_POP.fresh = True
+LIST_POP = Primitive("list_pop", takes_lists=True, emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2,
+                     inplace=_pop_stmts, copy="list({0})", fresh=True)
 
 
 @LIST_POP.defvjp
@@ -146,10 +140,8 @@ def _add_at_stmts(name, a, p):
 
 
 # dxs[i] += g, into a list of adjoints
-LIST_ADD_AT = Primitive("list_add_at", takes_lists=True, emit=None, impl=None, shape=list_of_arrays)
-LIST_ADD_AT.inplace = _add_at_stmts
-LIST_ADD_AT.copy = "list({0})"
-LIST_ADD_AT.fresh = True
+LIST_ADD_AT = Primitive("list_add_at", takes_lists=True, emit=None, impl=None, shape=list_of_arrays,
+                        inplace=_add_at_stmts, copy="list({0})", fresh=True)
 
 
 @LIST_ADD_AT.defvjp
@@ -158,10 +150,9 @@ def _(g, out, ins, active):
 
 
 # dtapes[i] += g, into a list of tapes' adjoints (a loop's record of its calls' tapes)
-TAPES_ADD_AT = Primitive("tapes_add_at", takes_lists=True, emit=None, shape=lambda avals, p: avals[0])
-TAPES_ADD_AT.inplace = lambda name, a, p: [f"{name}[{a[1]}] = _add_tapes({name}[{a[1]}], {a[2]})"]
-TAPES_ADD_AT.copy = "list({0})"
-TAPES_ADD_AT.fresh = True
+TAPES_ADD_AT = Primitive("tapes_add_at", takes_lists=True, emit=None, shape=lambda avals, p: avals[0],
+                         inplace=lambda name, a, p: [f"{name}[{a[1]}] = _add_tapes({name}[{a[1]}], {a[2]})"],
+                         copy="list({0})", fresh=True)
 TAPES_ADD_AT.helper_source, TAPES_ADD_AT.helper_name = TAPE_ADD.helper_source, TAPE_ADD.helper_name
 
 
@@ -183,8 +174,7 @@ LIST_LEN = Primitive("list_len", takes_lists=True, emit=lambda a, p: f"len({a[0]
 
 CONCAT_LIST = Primitive("concatenate_list", takes_lists=True, emit=lambda a, p: f"np.concatenate({a[0]}{axis_keyword(p)})",
                         impl=lambda xs, axis=0: np.concatenate(xs, axis=axis),
-                        shape=lambda avals, p: Aval("array", Sym(), avals[0].dtype))
-CONCAT_LIST.fresh = True
+                        shape=lambda avals, p: Aval("array", Sym(), avals[0].dtype), fresh=True)
 SPLIT_LIKE = Primitive(
     "split_like", takes_lists=True,
     emit=lambda a, p: f"np.split({a[0]}, np.cumsum([np.shape(x)[{p.get('axis', 0)}] for x in {a[1]}])[:-1]"

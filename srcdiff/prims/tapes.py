@@ -105,12 +105,11 @@ def list_of_arrays(avals, params):
 
 
 LIST_ZEROS = Primitive("list_zeros", takes_lists=True, emit=lambda a, p: f"[np.zeros_like(x) for x in {a[0]}]",
-                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=list_of_arrays, differentiable=False)
-LIST_ZEROS.fresh = True
+                       impl=lambda xs: [np.zeros_like(x) for x in xs], shape=list_of_arrays, differentiable=False,
+                       fresh=True)
 
 LIST_ADD = Primitive("list_add", takes_lists=True, emit=lambda a, p: f"[u + v for u, v in zip({a[0]}, {a[1]})]",
-                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=list_of_arrays)
-LIST_ADD.fresh = True
+                     impl=lambda xs, ys: [u + v for u, v in zip(xs, ys)], shape=list_of_arrays, fresh=True)
 LIST_ADD.defvjp(lambda g, out, ins, active: (g if active[0] else None, g if active[1] else None))
 LIST_ADD.defjvp(lambda t, out, ins: current().apply(LIST_ADD, [list_zeros(x) if ti is None else ti
                                                               for ti, x in zip(t, ins)]))
