@@ -209,3 +209,44 @@ def _polyval(p, x):
     for c in coefficients[1:]:
         y = y * x + c
     return y
+
+
+def _gradient_along(f, axis, h, edge_order):
+    """Central differences inside, one-sided ones of the same order at the two ends, as
+    np.gradient takes them on a uniform grid of step h."""
+    def s(start, stop):
+        return _slice(f, axis, slice(start, stop))
+
+    if f.aval.shape[axis] < edge_order + 1:
+        raise current().error(f"np.gradient needs at least {edge_order + 1} points along axis {axis} "
+                              f"for edge_order={edge_order}")
+    inside = (s(2, None) - s(None, -2)) / (2.0 * h)
+    if edge_order == 1:
+        first, last = (s(1, 2) - s(0, 1)) / h, (s(-1, None) - s(-2, -1)) / h
+    else:
+        first = (-1.5 * s(0, 1) + 2.0 * s(1, 2) - 0.5 * s(2, 3)) / h
+        last = (1.5 * s(-1, None) - 2.0 * s(-2, -1) + 0.5 * s(-3, -2)) / h
+    return np.concatenate([first, inside, last], axis=axis)
+
+
+@binds(np.gradient)
+def _gradient(f, *varargs, axis=None, edge_order=1):
+    """np.gradient on a uniform grid: one step for every axis, or one per axis."""
+    f = _array(f, "np.gradient")
+    if not f.aval.known_shape or f.aval.ndim == 0:
+        raise current().error("np.gradient needs an array of at least one dimension, of a shape known when "
+                              "compiling")
+    edge_order = static(edge_order, "edge_order")
+    if edge_order not in (1, 2):
+        raise current().error(f"np.gradient: edge_order must be 1 or 2, not {edge_order!r}")
+    axis = static(axis, "axis")
+    axes = tuple(range(f.aval.ndim)) if axis is None else axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = tuple(_axis(f, a, "np.gradient")[1] for a in axes)
+    steps = [wrap(array_operand(h)) for h in varargs] or [1.0]
+    if len(steps) == 1:
+        steps = steps * len(axes)
+    if len(steps) != len(axes) or any(not isinstance(h, float) and h.aval.ndim != 0 for h in steps):
+        raise current().error("np.gradient takes one scalar step, or one per axis",
+                              "coordinate arrays (a non-uniform grid) are not supported.")
+    found = tuple(_gradient_along(f, a, h, edge_order) for a, h in zip(axes, steps))
+    return found[0] if len(found) == 1 else found

@@ -94,7 +94,28 @@ def polyval_in_both(x):
     return np.sum(np.polyval(x[0], x[-1]) * np.polyval(np.sin(x[0]), 0.5))
 
 
+def gradient_flat(x):
+    return np.sum(np.sin(np.gradient(x)))
+
+
+def gradient_second_order_edges(x):
+    return np.sum(np.sin(np.gradient(x, 0.5, axis=0, edge_order=2)))
+
+
+def gradient_every_axis(x):
+    parts = np.gradient(x, 0.5, 2.0)
+    return np.sum(parts[0] * parts[1])
+
+
+def gradient_last(x):
+    return np.sum(np.gradient(x * x, axis=-1) ** 2)
+
+
 SCANS = [
+    (gradient_flat, [(2,), (5,)]),
+    (gradient_second_order_edges, [(3,), (4, 2), (3, 2, 2)]),
+    (gradient_every_axis, [(3, 4)]),
+    (gradient_last, [(2, 3), (2, 2, 4)]),
     (cumsum_flat, [(4,), (2, 3), (2, 2, 3)]),
     (cumsum_first, [(4,), (3, 2), (2, 3, 2)]),
     (cumsum_last_method, [(4,), (2, 3), (2, 2, 3)]),
@@ -149,6 +170,34 @@ def test_float32_keeps_its_dtype_and_derivative(f):
     np.testing.assert_allclose(got, srcdiff.grad(f)(x.astype(np.float32).astype(np.float64)), rtol=2e-4, atol=2e-4)
 
 
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("shape,axis", [((5,), None), ((4, 3), 0), ((3, 4), -1), ((3, 3, 4), None)])
+def test_gradient_computes_what_numpy_does(shape, axis, edge_order):
+    """gradient is linear, so its JVP along x is its value at x: every element, every axis."""
+    x = values(*shape)
+    _, got = srcdiff.jvp(gradient_of(axis, edge_order), (x,), (x,))
+    expected = np.gradient(x, 0.25, axis=axis, edge_order=edge_order)
+    for g, e in zip(got if isinstance(expected, tuple) else (got,), expected if isinstance(expected, tuple) else (expected,)):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+def gradient_of(axis, edge_order):
+    """np.gradient with axis and edge_order known when compiling (the closure's)."""
+    def gradient(x):
+        return np.gradient(x, 0.25, axis=axis, edge_order=edge_order)
+
+    return gradient
+
+
+def gradient_in_the_step(x, h):
+    return np.sum(np.sin(np.gradient(x, h, axis=0)))
+
+
+def test_gradient_in_its_step():
+    x = values(4, 2)
+    assert_all_modes(gradient_in_the_step, (x, 0.3), argnum=1)
+
+
 def scans_out(x):
     return np.cumsum(x, axis=1) + np.cumprod(x, axis=1)
 
@@ -179,6 +228,10 @@ def cumsum_out_of_bounds(x):
     return np.sum(np.cumsum(x, axis=2))
 
 
+def gradient_on_coordinates(x):
+    return np.sum(np.gradient(x, np.array([0.0, 1.0, 3.0]), axis=0))
+
+
 def conj_of_complex(x):
     return np.sum(np.conj(x * 1j))
 
@@ -186,6 +239,7 @@ def conj_of_complex(x):
 @pytest.mark.parametrize("f,words", [(traced_axis, "axis must be known when compiling"),
                                      (traced_n, "n must be known when compiling"),
                                      (cumsum_out_of_bounds, "axis 2 is not an axis"),
+                                     (gradient_on_coordinates, "non-uniform grid"),
                                      (conj_of_complex, "complex")])
 def test_unsupported_forms_are_refused_at_their_line(f, words):
     with pytest.raises(NonDifferentiableError, match=words) as info:
