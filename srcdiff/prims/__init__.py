@@ -9,7 +9,7 @@ from .indexing import GETITEM, INDEX_PUT
 from .broadcasting import BROADCAST_TO, SUM_TO
 from .linalg import DOT, MATMUL, OUTER, TRACE, TRANSPOSE
 from .lists import LIST_ITEM, LIST_LEN
-from .scans import CUMPROD, CUMSUM
+from .scans import CONVOLVE, CUMPROD, CUMSUM
 from .reductions import ALL, ANY, MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
 from .joining import CONCATENATE, STACK
 from .shaping import ASTYPE, COPY, EXPAND_DIMS, RESHAPE, SQUEEZE, TILE

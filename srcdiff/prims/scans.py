@@ -5,7 +5,8 @@ import numpy as np
 
 from ..ir import Aval
 from .core import Primitive, array_operand, binds, current, method, static, wrap
-from .shapes import normalize_axis
+from .shapes import normalize_axis, result_dtype
+from .syntax import template
 
 
 def _scan_shape(avals, params):
@@ -90,6 +91,37 @@ def _(t, out, ins, axis, _ndim):
 def _(g, out, ins, active, axis, _ndim):
     d = partial_products(ins[0], axis)
     return (_from_last(np.sum(np.expand_dims(_to_last(g, axis, _ndim), -2) * d, axis=-1), axis, _ndim),)
+
+
+def _convolve_shape(avals, params):
+    a, v = avals
+    n = a.shape[0] + v.shape[0] - 1 if a.known_shape and v.known_shape else None
+    return Aval("array", (n,) if n is not None else a.shape, result_dtype(avals))
+
+
+# the full convolution of two vectors; 'same' and 'valid' and np.correlate are slices of it
+CONVOLVE = Primitive("convolve", emit=template("np.convolve({0}, {1})"), impl=np.convolve, shape=_convolve_shape,
+                     fresh=True)
+
+
+def convolve(a, v):
+    return current().apply(CONVOLVE, [a, v])
+
+
+@CONVOLVE.defjvp
+def _(t, out, ins):
+    a, v = ins
+    terms = [convolve(t[0], v) if t[0] is not None else None, convolve(a, t[1]) if t[1] is not None else None]
+    return terms[1] if terms[0] is None else terms[0] if terms[1] is None else terms[0] + terms[1]
+
+
+@CONVOLVE.defvjp
+def _(g, out, ins, active):
+    """out_k = sum_i a_i v_(k-i): each a_i meets g against v reversed, each v_j against a reversed."""
+    a, v = ins
+    n, m = a.aval.shape[0], v.aval.shape[0]
+    return (convolve(g, v[::-1])[m - 1:m - 1 + n] if active[0] else None,
+            convolve(g, a[::-1])[n - 1:n - 1 + m] if active[1] else None)
 
 
 # ---------------------------------------------------------------------------
@@ -250,3 +282,40 @@ def _gradient(f, *varargs, axis=None, edge_order=1):
                               "coordinate arrays (a non-uniform grid) are not supported.")
     found = tuple(_gradient_along(f, a, h, edge_order) for a, h in zip(axes, steps))
     return found[0] if len(found) == 1 else found
+
+
+def _vectors(a, v, what):
+    a, v = wrap(array_operand(a)), wrap(array_operand(v))
+    if any(x.aval.ndim != 1 or not x.aval.known_shape for x in (a, v)):
+        raise current().error(f"{what} takes two 1-D arrays of lengths known when compiling")
+    if 0 in (a.aval.shape[0], v.aval.shape[0]):
+        raise current().error(f"{what}: an operand is empty")
+    return a, v
+
+
+def _mode(full, n, m, mode, same_start):
+    """The part of the full result that mode names."""
+    mode = static(mode, "mode")
+    k, length = min(n, m), max(n, m)
+    if mode == "full":
+        return full
+    if mode == "same":
+        return full[same_start:same_start + length]
+    if mode == "valid":
+        return full[k - 1:length]
+    raise current().error(f"mode {mode!r} is not one of 'full', 'same', 'valid'")
+
+
+@binds(np.convolve)
+def _convolve(a, v, mode="full"):
+    a, v = _vectors(a, v, "np.convolve")
+    n, m = a.aval.shape[0], v.aval.shape[0]
+    return _mode(convolve(a, v), n, m, mode, (min(n, m) - 1) // 2)
+
+
+@binds(np.correlate)
+def _correlate(a, v, mode="valid"):
+    """Of real vectors, correlation is convolution with v reversed."""
+    a, v = _vectors(a, v, "np.correlate")
+    n, m = a.aval.shape[0], v.aval.shape[0]
+    return _mode(convolve(a, v[::-1]), n, m, mode, n // 2 if n < m else (m - 1) // 2)

@@ -198,6 +198,32 @@ def test_gradient_in_its_step():
     assert_all_modes(gradient_in_the_step, (x, 0.3), argnum=1)
 
 
+def convolution_of(mode):
+    def convolution(a, v):
+        return np.sum(np.sin(np.convolve(a, v, mode)) * np.arange(1.0, 1.0 + np.size(np.convolve(a, v, mode))))
+
+    return convolution
+
+
+def correlation_of(mode):
+    def correlation(a, v):
+        return np.sum(np.sin(np.correlate(a * a, v, mode)))
+
+    return correlation
+
+
+@pytest.mark.parametrize("make", [convolution_of, correlation_of])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("n,m", [(5, 3), (3, 5), (4, 4), (2, 6), (1, 3)])
+def test_convolve_and_correlate(make, mode, n, m):
+    f = make(mode)
+    a, v = values(n), values(m)
+    assert_all_modes(f, (a, v), argnum=0)
+    assert_all_modes(f, (a, v), argnum=1)
+    out, _ = srcdiff.vjp(f, a, v)
+    np.testing.assert_allclose(out, f(a, v), rtol=1e-12)
+
+
 def scans_out(x):
     return np.cumsum(x, axis=1) + np.cumprod(x, axis=1)
 

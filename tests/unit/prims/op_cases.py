@@ -1324,3 +1324,13 @@ def fmod(x, y):
 @case("copysign", TWO, away_from_zero)
 def copysign(x, y):
     return np.copysign(x, y)
+
+
+@case("convolve", (((3,), (2,)), ((2,), (4,)), ((1,), (3,)), (f32(3), f32(3))))
+def convolution(a, v):
+    return np.convolve(a, v) * np.sum(np.convolve(v, a, mode="same"))
+
+
+@case("convolve", (((4,), (2,)), ((2,), (3,))))
+def correlation(a, v):
+    return np.correlate(a, v) + np.sum(np.correlate(a, v, "full"))
