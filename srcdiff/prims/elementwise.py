@@ -190,8 +190,10 @@ unary("reciprocal", [np.reciprocal], lambda x, y: -y * y, floating=False)
 # |x|' = sign(x): 0 at 0, the subgradient the course material uses for ReLU-like kinks.
 unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False,
       on_floats="abs")
-# sinc(x) = sin(pi x) / (pi x), whose derivative (cos(pi x) - sinc(x)) / x is 0 at x = 0 (sinc is even)
-unary("sinc", [np.sinc], lambda x, y: np.where(x == 0, 0.0, (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x)))
+# sinc(x) = sin(pi x) / (pi x), whose derivative is (cos(pi x) - sinc(x)) / x; at x = 0 it is
+# its Taylor line -pi^2 x / 3 there, so the derivatives of sinc at 0 are right to the third order
+unary("sinc", [np.sinc], lambda x, y: np.where(x == 0, (-np.pi ** 2 / 3) * x,
+                                               (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x)))
 # nan_to_num's output moves with x where x is finite; nan and inf are replaced by constants
 unary("nan_to_num", [np.nan_to_num], lambda x, y: np.where(np.isfinite(x), 1.0, 0.0), floating=False)
 

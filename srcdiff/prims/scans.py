@@ -319,3 +319,23 @@ def _correlate(a, v, mode="valid"):
     a, v = _vectors(a, v, "np.correlate")
     n, m = a.aval.shape[0], v.aval.shape[0]
     return _mode(convolve(a, v[::-1]), n, m, mode, n // 2 if n < m else (m - 1) // 2)
+
+
+@binds(np.interp)
+def _interp(x, xp, fp, left=None, right=None, period=None):
+    """Linear interpolation, written as it computes: the segment each x falls in (how many
+    knots are at or below it), the line through its two ends, and fp's ends (or left and
+    right) outside xp. Differentiable in x (the segment's slope), xp and fp."""
+    if period is not None:
+        raise current().error("np.interp with period= is not supported", "wrap x into one period first.")
+    xp, fp = _array(xp, "np.interp"), _array(fp, "np.interp")
+    if xp.aval.ndim != 1 or fp.aval.ndim != 1 or not xp.aval.known_shape or xp.aval.shape[0] < 2:
+        raise current().error("np.interp needs 1-D xp and fp of two or more points, of lengths known when compiling")
+    x = wrap(array_operand(x))
+    n = xp.aval.shape[0]
+    segment = np.clip(np.sum(np.expand_dims(x, -1) >= xp[1:-1], axis=-1), 0, n - 2)
+    x0, x1, y0, y1 = xp[segment], xp[segment + 1], fp[segment], fp[segment + 1]
+    line = y0 + (x - x0) * ((y1 - y0) / (x1 - x0))
+    below = fp[0] if left is None else left
+    above = fp[-1] if right is None else right
+    return np.where(x < xp[0], below, np.where(x > xp[-1], above, line))

@@ -224,6 +224,43 @@ def test_convolve_and_correlate(make, mode, n, m):
     np.testing.assert_allclose(out, f(a, v), rtol=1e-12)
 
 
+KNOTS = np.array([0.0, 0.5, 1.5, 2.0])
+HEIGHTS = np.array([1.0, -1.0, 2.0, 0.5])
+
+
+def interp_in_x(x):
+    return np.sum(np.sin(np.interp(x, KNOTS, HEIGHTS)) * x)
+
+
+def interp_in_fp(fp):
+    return np.sum(np.sin(np.interp(np.array([-0.3, 0.2, 0.7, 1.6, 1.9, 2.4]), KNOTS, fp)))
+
+
+def interp_in_xp(xp):
+    return np.sum(np.interp(np.array([[0.2, 0.7], [1.6, 1.9]]), xp, HEIGHTS, left=-3.0, right=4.0) ** 2)
+
+
+@pytest.mark.parametrize("f,arg", [
+    (interp_in_x, np.array([-0.3, 0.2, 0.7, 1.6, 1.9, 2.4])),
+    (interp_in_x, np.array([[0.3, 1.2], [1.7, 2.5]])),
+    (interp_in_x, np.array(0.8)),
+    (interp_in_fp, HEIGHTS.copy()),
+    (interp_in_xp, KNOTS.copy()),
+], ids=["x-1d", "x-2d", "x-0d", "fp", "xp"])
+def test_interp(f, arg):
+    assert_all_modes(f, (arg,))
+
+
+def interp_values(x):
+    return np.interp(x, KNOTS, HEIGHTS, left=-3.0)
+
+
+def test_interp_computes_what_numpy_does():
+    x = np.linspace(-1.0, 3.0, 41)
+    out, _ = srcdiff.vjp(interp_values, x)
+    np.testing.assert_allclose(out, np.interp(x, KNOTS, HEIGHTS, left=-3.0), rtol=1e-14, atol=1e-14)
+
+
 def scans_out(x):
     return np.cumsum(x, axis=1) + np.cumprod(x, axis=1)
 
@@ -341,7 +378,16 @@ def test_fmod_derivative_in_y_rounds_toward_zero():
     np.testing.assert_allclose(dy, 2 * np.fmod(3 * x, y) * -np.trunc(3 * x / y))
 
 
-def test_sinc_at_zero_has_derivative_zero():
+def sinc_alone(x):
+    return np.sinc(x)
+
+
+def test_sinc_at_zero():
+    """sinc = 1 - (pi x)^2 / 6 + ...: at 0 its derivatives are 0, -pi^2 / 3 and 0."""
+    first = srcdiff.grad(sinc_alone)
+    np.testing.assert_allclose(first(0.0), 0.0, atol=1e-15)
+    np.testing.assert_allclose(srcdiff.grad(first)(0.0), -np.pi ** 2 / 3)
+    np.testing.assert_allclose(srcdiff.grad(srcdiff.grad(first))(0.0), 0.0, atol=1e-12)
     np.testing.assert_allclose(srcdiff.grad(sinc_at)(0.0), 1.0)  # d(x sinc x) = sinc 0 + 0
 
 
