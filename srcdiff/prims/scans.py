@@ -1,6 +1,8 @@
-"""Scans and differences: cumulative sums and products are primitives; differences,
-the trapezoid rule and Horner's polynomial are written with slices, sums and products,
-so their derivatives are the slices' and the emitted code reads as the formula."""
+"""Scans and differences: cumulative sums and products and the full convolution are
+primitives; differences, np.gradient, the trapezoid rule, Horner's polynomial, linear
+interpolation and the other convolution modes are written with slices, sums, products
+and gathers, so their derivatives are those parts' and the emitted code reads as the
+formula."""
 import numpy as np
 
 from ..ir import Aval
