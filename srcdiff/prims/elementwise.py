@@ -12,7 +12,7 @@ from ..ir import COND, Aval, Const, Var
 from .broadcasting import BROADCAST_TO, unbroadcast
 from .creation import ZEROS, ZEROS_LIKE
 from .indexing import INDEX_UPDATE
-from .core import Primitive, T, array_operand, as_atom, binds, const_equals, current, wrap
+from .core import Primitive, T, array_operand, as_atom, attribute, binds, const_equals, current, method, wrap
 from .shapes import BOOL, broadcast_shape, elementwise, result_dtype
 from .syntax import template
 
@@ -190,6 +190,12 @@ unary("reciprocal", [np.reciprocal], lambda x, y: -y * y, floating=False)
 # |x|' = sign(x): 0 at 0, the subgradient the course material uses for ReLU-like kinks.
 unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False,
       on_floats="abs")
+# sinc(x) = sin(pi x) / (pi x), whose derivative is (cos(pi x) - sinc(x)) / x; at x = 0 it is
+# its Taylor line -pi^2 x / 3 there, so the derivatives of sinc at 0 are right to the third order
+unary("sinc", [np.sinc], lambda x, y: np.where(x == 0, (-np.pi ** 2 / 3) * x,
+                                               (np.cos(np.pi * x) - y) / np.where(x == 0, 1.0, x)))
+# nan_to_num's output moves with x where x is finite; nan and inf are replaced by constants
+unary("nan_to_num", [np.nan_to_num], lambda x, y: np.where(np.isfinite(x), 1.0, 0.0), floating=False)
 
 NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True, shift="negate")
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
@@ -220,6 +226,8 @@ def nondiff(name, callables, emit, impl=None, nargs=1, dtype=None, hoistable=Fal
 nondiff("sign", [np.sign], template("np.sign({0})"))
 nondiff("floor", [np.floor], template("np.floor({0})"))
 nondiff("ceil", [np.ceil], template("np.ceil({0})"))
+nondiff("trunc", [np.trunc], template("np.trunc({0})"))
+nondiff("heaviside", [np.heaviside], template("np.heaviside({0}, {1})"), nargs=2)
 nondiff("rint", [np.rint, np.round], template("np.rint({0})"))
 nondiff("isnan", [np.isnan], template("np.isnan({0})"), dtype=BOOL)
 nondiff("isfinite", [np.isfinite], template("np.isfinite({0})"), dtype=BOOL)
@@ -349,8 +357,16 @@ binary("hypot", [np.hypot, math.hypot], template("np.hypot({0}, {1})"),
        (lambda x, y, z: x / z, lambda x, y, z: y / z), floating=True)
 binary("logaddexp", [np.logaddexp], template("np.logaddexp({0}, {1})"),
        (lambda x, y, z: np.exp(x - z), lambda x, y, z: np.exp(y - z)), floating=True)
+binary("logaddexp2", [np.logaddexp2], template("np.logaddexp2({0}, {1})"),
+       (lambda x, y, z: 2.0 ** (x - z), lambda x, y, z: 2.0 ** (y - z)), floating=True)
 binary("mod", [np.mod, np.remainder, operator.mod], template("{0} % {1}"),
        (lambda x, y, z: 1.0, lambda x, y, z: -np.floor(x / y)))
+# fmod rounds x / y toward zero where mod rounds it down
+binary("fmod", [np.fmod], template("np.fmod({0}, {1})"),
+       (lambda x, y, z: 1.0, lambda x, y, z: -np.trunc(x / y)))
+# |x| with y's sign: +1 where x and the result agree in sign, -1 where they do not; flat in y
+binary("copysign", [np.copysign], template("np.copysign({0}, {1})"),
+       (lambda x, y, z: np.sign(x) * np.sign(z), lambda x, y, z: 0.0), floating=True)
 
 
 def _extremum(name, callables, strict, emit, on_floats):
@@ -383,6 +399,50 @@ def _extremum(name, callables, strict, emit, on_floats):
 
 _extremum("maximum", [np.maximum, np.fmax], operator.gt, template("np.maximum({0}, {1})"), "max")
 _extremum("minimum", [np.minimum, np.fmin], operator.lt, template("np.minimum({0}, {1})"), "min")
+
+
+# ---------------------------------------------------------------------------
+# Multiples and parts of a real value, written as what they compute.
+
+
+def _scaled(factor):
+    def bind(x):
+        return wrap(array_operand(x)) * factor
+
+    return bind
+
+
+binds(np.deg2rad, np.radians)(_scaled(np.pi / 180.0))
+binds(np.rad2deg, np.degrees)(_scaled(180.0 / np.pi))
+
+
+def _real(x, what):
+    """x itself, refused when complex: srcdiff differentiates real arrays."""
+    x = wrap(array_operand(x))
+    if x.aval.dtype is not None and x.aval.dtype.kind == "c":
+        raise current().error(f"{what} of a complex array is not supported", "srcdiff differentiates real arrays.")
+    return x
+
+
+@binds(np.real)
+@attribute("real")
+def _real_part(x):
+    """np.real of a real array is that array (a view, as NumPy's)."""
+    return _real(x, "np.real")
+
+
+@binds(np.conj, np.conjugate)
+@method("conj", "conjugate")
+def _conjugate(x):
+    """The conjugate of a real array is a copy of it."""
+    return np.copy(_real(x, "np.conj"))
+
+
+@binds(np.imag)
+@attribute("imag")
+def _imaginary_part(x):
+    """The imaginary part of a real array is zeros, flat in x."""
+    return np.zeros_like(_real(x, "np.imag"))
 
 
 # ---------------------------------------------------------------------------

@@ -1275,3 +1275,62 @@ def lin(x, n):
 @case("tape", ((FLOAT, Int(3)), ((), Int(2))))
 def grad_of_linear_recursion(x, n):
     return srcdiff.grad(lin)(x, n)
+
+
+# -- scans and the elementwise functions of issue 16 (prims/scans.py, prims/elementwise.py)
+
+@case("cumsum", ((), (3,), (2, 3), f32(2, 3)))
+def cumulative_sum(x):
+    return np.cumsum(x)
+
+
+@case("cumsum", ((2, 3), (2, 3, 2), f32(3, 2)))
+def cumulative_sum_down(x):
+    return x.cumsum(axis=0) * np.cumsum(x, axis=-1)
+
+
+@case("cumprod", ((), (3,), (2, 3), f32(2, 3)))
+@case("cumprod", ((4,), (2, 3)), with_a_zero)
+def cumulative_product(x):
+    return np.cumprod(x)
+
+
+@case("cumprod", ((2, 3), (2, 3, 2), f32(3, 2)))
+@case("cumprod", ((2, 3), (3, 2, 2)), with_a_zero)
+def cumulative_product_along(x):
+    return x.cumprod(axis=0) + np.cumprod(x, axis=-1)
+
+
+@case("sinc", ONE)
+def sinc(x):
+    return np.sinc(x)
+
+
+@case("nan_to_num", ONE)
+def nan_to_num(x):
+    return np.nan_to_num(x)
+
+
+@case("logaddexp2", TWO)
+def logaddexp2(x, y):
+    return np.logaddexp2(x, y)
+
+
+@case("fmod", TWO, (off_a_step_of_mod, modulus))
+def fmod(x, y):
+    return np.fmod(x, y)
+
+
+@case("copysign", TWO, away_from_zero)
+def copysign(x, y):
+    return np.copysign(x, y)
+
+
+@case("convolve", (((3,), (2,)), ((2,), (4,)), ((1,), (3,)), (f32(3), f32(3))))
+def convolution(a, v):
+    return np.convolve(a, v) * np.sum(np.convolve(v, a, mode="same"))
+
+
+@case("convolve", (((4,), (2,)), ((2,), (3,))))
+def correlation(a, v):
+    return np.correlate(a, v) + np.sum(np.correlate(a, v, "full"))
