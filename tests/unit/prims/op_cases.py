@@ -692,6 +692,16 @@ def stack_last_axis(a, b):
     return np.stack([a, b], axis=-1)
 
 
+@case("roll", ((3,), (2, 3), f32(4)))
+def rolled(x):
+    return np.roll(x, 1)
+
+
+@case("roll", ((2, 3), (3, 2, 2)))
+def rolled_along_axes(x):
+    return np.roll(x, (1, -1), axis=(0, -1))
+
+
 @case("tile", ((3,), (2, 3)))
 def tiled(x):
     return np.tile(x, (2, 1))

@@ -26,6 +26,7 @@ ORDER = [
     "joining",
     "elementwise",
     "linalg",
+    "structural",  # flips, rolls, axis permutations: indexing and transposes
     "control",
     "custom",
     "__init__",  # the public names, and every family imported so that it registers
