@@ -1,0 +1,319 @@
+"""NumPy's structural functions (issue 16): flips, rotations, rolls, axis permutations and
+the atleast_nd family, in every spelling and axis form NumPy takes, against NumPy's values
+and central differences in forward and reverse mode and to second order.
+
+Each function is checked as written (a vector-valued function: jvp, vjp and Jacobians), and
+inside a scalar loss whose weights depend on the position, so that a wrong permutation of the
+elements shows in the gradient, and whose sine makes the Hessian not zero."""
+import numpy as np
+import pytest
+
+import srcdiff
+from srcdiff import NonDifferentiableError
+
+from tests.numeric import assert_all_modes, assert_matches_differences
+
+RNG = np.random.default_rng(16)
+X1, X2, X3 = RNG.normal(size=5), RNG.normal(size=(3, 4)), RNG.normal(size=(2, 3, 4))
+X0 = np.asarray(0.7)
+
+
+def flip_all(x):
+    return np.flip(x)
+
+
+def flip_axis(x):
+    return np.flip(x, 1)
+
+
+def flip_negative_axis(x):
+    return np.flip(x, axis=-1)
+
+
+def flip_axes(x):
+    return np.flip(x, axis=(0, -1))
+
+
+def flip_axes_list(x):
+    return np.flip(x, [2, 1])
+
+
+def fliplr(x):
+    return np.fliplr(x)
+
+
+def flipud(x):
+    return np.flipud(x)
+
+
+def rot90(x):
+    return np.rot90(x)
+
+
+def rot90_twice(x):
+    return np.rot90(x, 2)
+
+
+def rot90_three(x):
+    return np.rot90(x, k=3)
+
+
+def rot90_back(x):
+    return np.rot90(x, -1)
+
+
+def rot90_axes(x):
+    return np.rot90(x, 1, axes=(2, 0))
+
+
+def rot90_negative_axes(x):
+    return np.rot90(x, k=3, axes=(-1, -2))
+
+
+def rot90_none(x):
+    return np.rot90(x, 4) * 2.0
+
+
+def roll_flat(x):
+    return np.roll(x, 3)
+
+
+def roll_back(x):
+    return np.roll(x, -1)
+
+
+def roll_axis(x):
+    return np.roll(x, 1, axis=0)
+
+
+def roll_negative_axis(x):
+    return np.roll(x, 2, axis=-1)
+
+
+def roll_tuple(x):
+    return np.roll(x, (1, -2), axis=(0, 2))
+
+
+def roll_one_shift_many_axes(x):
+    return np.roll(x, 1, axis=(0, 1))
+
+
+def roll_same_axis_twice(x):
+    return np.roll(x, (1, 2), axis=(1, 1))
+
+
+def swapaxes(x):
+    return np.swapaxes(x, 0, 1)
+
+
+def swapaxes_negative(x):
+    return np.swapaxes(x, -1, 0)
+
+
+def swapaxes_method(x):
+    return x.swapaxes(1, 2)
+
+
+def swapaxes_same(x):
+    return x.swapaxes(1, 1) * 2.0
+
+
+def moveaxis(x):
+    return np.moveaxis(x, 0, -1)
+
+
+def moveaxis_back(x):
+    return np.moveaxis(x, -1, 0)
+
+
+def moveaxis_tuples(x):
+    return np.moveaxis(x, (0, 1), (-1, 0))
+
+
+def rollaxis(x):
+    return np.rollaxis(x, 2)
+
+
+def rollaxis_start(x):
+    return np.rollaxis(x, 0, 2)
+
+
+def rollaxis_end(x):
+    return np.rollaxis(x, 1, 3)
+
+
+def rollaxis_negative(x):
+    return np.rollaxis(x, -1, 1)
+
+
+def transpose_axes(x):
+    return np.transpose(x, (1, 2, 0))
+
+
+def transpose_method_axes(x):
+    return x.transpose(2, 0, 1)
+
+
+def transpose_negative_axes(x):
+    return x.transpose((-1, 0, 1))
+
+
+def atleast_1d(x):
+    return np.atleast_1d(x)
+
+
+def atleast_2d(x):
+    return np.atleast_2d(x)
+
+
+def atleast_3d(x):
+    return np.atleast_3d(x)
+
+
+def squeeze_axes(x):
+    return np.squeeze(x[:, None, :, None], axis=(1, -1))
+
+
+def squeeze_method_axes(x):
+    return x[None, :, None].squeeze((0, 2))
+
+
+def expand_dims_axes(x):
+    return np.expand_dims(x, (0, -1))
+
+
+def expand_dims_unsorted_axes(x):
+    return np.expand_dims(x, axis=(2, 0))
+
+
+CASES = [
+    (flip_all, X1), (flip_all, X3), (flip_axis, X2), (flip_axis, X3), (flip_negative_axis, X1),
+    (flip_negative_axis, X3), (flip_axes, X2), (flip_axes, X3), (flip_axes_list, X3), (flip_all, X0),
+    (fliplr, X2), (fliplr, X3), (flipud, X1), (flipud, X2), (flipud, X3),
+    (rot90, X2), (rot90, X3), (rot90_twice, X2), (rot90_three, X2), (rot90_back, X3), (rot90_axes, X3),
+    (rot90_negative_axes, X3), (rot90_none, X2),
+    (roll_flat, X1), (roll_flat, X2), (roll_back, X3), (roll_axis, X2), (roll_negative_axis, X3),
+    (roll_tuple, X3), (roll_one_shift_many_axes, X2), (roll_same_axis_twice, X3),
+    (swapaxes, X2), (swapaxes, X3), (swapaxes_negative, X3), (swapaxes_method, X3), (swapaxes_same, X3),
+    (moveaxis, X2), (moveaxis, X3), (moveaxis_back, X3), (moveaxis_tuples, X3),
+    (rollaxis, X3), (rollaxis_start, X3), (rollaxis_end, X3), (rollaxis_negative, X3), (rollaxis_start, X2),
+    (transpose_axes, X3), (transpose_method_axes, X3), (transpose_negative_axes, X3),
+    (atleast_1d, X0), (atleast_1d, X1), (atleast_1d, X2), (atleast_2d, X0), (atleast_2d, X1), (atleast_2d, X2),
+    (atleast_2d, X3), (atleast_3d, X0), (atleast_3d, X1), (atleast_3d, X2), (atleast_3d, X3),
+    (squeeze_axes, X2), (squeeze_method_axes, X2), (expand_dims_axes, X1), (expand_dims_axes, X2),
+    (expand_dims_unsorted_axes, X2),
+]
+IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
+
+
+def weighted(op):
+    """A scalar loss of op(x): sin of each element, weighted by its place."""
+    def loss(x):
+        y = op(x)
+        return np.sum(np.sin(y) * np.cos(np.arange(y.size) + 1.0).reshape(y.shape))
+
+    return loss
+
+
+@pytest.mark.parametrize("op, x", CASES, ids=IDS)
+def test_values_match_numpy(op, x):
+    out, _ = srcdiff.vjp(op, x)
+    expected = op(x)
+    assert np.shape(out) == np.shape(expected)
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("op, x", CASES, ids=IDS)
+def test_derivatives_of_the_function(op, x):
+    assert_all_modes(op, (x,), order=1)
+
+
+@pytest.mark.parametrize("op, x", CASES, ids=IDS)
+def test_second_order_of_a_loss(op, x):
+    assert_all_modes(weighted(op), (x,))
+
+
+def flip_then_roll(x, y):
+    return np.sum(np.flip(x, 0) * np.roll(y, 1, axis=1) + np.rot90(x * y) ** 2)
+
+
+def test_two_arguments_to_second_order():
+    x, y = RNG.normal(size=(3, 3)), RNG.normal(size=(3, 3))
+    for argnum in (0, 1):
+        assert_all_modes(flip_then_roll, (x, y), argnum=argnum)
+
+
+def atleast_several(a, b):
+    p, q = np.atleast_2d(a, b)
+    return np.sum(p * q.T)
+
+
+def test_atleast_of_several_arrays_is_a_tuple():
+    a, b = RNG.normal(size=3), RNG.normal(size=(3, 1))
+    assert_all_modes(atleast_several, (a, b))
+    assert_matches_differences(srcdiff.grad(atleast_several, argnums=(0, 1)), atleast_several, (a, b), argnums=(0, 1))
+
+
+def test_the_adjoint_of_roll_is_the_opposite_roll():
+    code = srcdiff.source(srcdiff.grad(weighted(roll_tuple)), X3)
+    assert "np.roll(x, (1, -2), axis=(0, 2))" in code
+    assert ", (-1, 2), axis=(0, 2))" in code
+
+
+def test_flip_is_an_index_and_swapaxes_a_transpose():
+    code = srcdiff.source(srcdiff.grad(weighted(flip_axes)), X3)
+    assert "x[::-1, :, ::-1]" in code
+    code = srcdiff.source(srcdiff.grad(weighted(swapaxes_negative)), X3)
+    assert "np.transpose(x, (2, 1, 0))" in code
+
+
+def test_flip_of_one_axis_needs_no_shapes():
+    """x[::-1] or x[..., ::-1] whatever the rank: the derivative compiled for unknown shapes works."""
+    for op in (flip_axis, flip_negative_axis):
+        g = srcdiff.grad(weighted(op)).compiled().fn
+        for x in (X2, X3):
+            np.testing.assert_allclose(g(x), srcdiff.grad(weighted(op))(x))
+
+
+def traced_shift(x):
+    return np.roll(x, np.sum(x > 0))
+
+
+def tuple_shift_without_axis(x):
+    return np.roll(x, (1, 2))
+
+
+def axis_out_of_bounds(x):
+    return np.swapaxes(x, 0, 3)
+
+
+def rot90_of_a_vector(x):
+    return np.rot90(x)
+
+
+def moveaxis_unequal(x):
+    return np.moveaxis(x, (0, 1), 2)
+
+
+def fliplr_of_a_vector(x):
+    return np.fliplr(x)
+
+
+@pytest.mark.parametrize("op, message", [
+    (traced_shift, "shift must be known when compiling"),
+    (tuple_shift_without_axis, "a tuple of shifts needs an axis"),
+    (axis_out_of_bounds, "axis 3 is out of bounds"),
+    (rot90_of_a_vector, "at least 2 dimensions"),
+    (moveaxis_unequal, "the same number of elements"),
+    (fliplr_of_a_vector, "at least 2 dimensions"),
+])
+def test_unsupported_forms_are_refused_at_their_line(op, message):
+    x = X1 if op in (rot90_of_a_vector, fliplr_of_a_vector) else X3 if op is moveaxis_unequal else X2
+    with pytest.raises(NonDifferentiableError, match=message) as info:
+        srcdiff.grad(weighted(op))(x)
+    assert "test_structural.py" in str(info.value)
+
+
+def test_a_permutation_needs_the_rank():
+    with pytest.raises(NonDifferentiableError, match="needs the rank of its operand"):
+        srcdiff.grad(weighted(swapaxes)).compiled()
