@@ -1,13 +1,18 @@
 """Moving elements without changing them: flips, rotations, rolls, axis permutations and
-the atleast_nd family. Each is written with the primitive it is (a flip is x[::-1] along
-an axis, swapaxes a transpose), so the emitted code and its derivative read as a person
-writes them; only np.roll is a primitive of its own, whose adjoint is the opposite roll."""
+the atleast_nd family, diagonals and triangles, take and repeat. Each is written with the
+primitive it is where there is one (a flip is x[::-1] along an axis, swapaxes a transpose,
+np.take an index), so the emitted code and its derivative read as a person writes them; the
+others are primitives whose adjoints are what a person writes: the opposite roll, the
+triangle of the gradient, the gradient put on the diagonal, the copies summed."""
 import numpy as np
 
-from ..ir import Aval
-from .core import Primitive, binds, current, method, static, wrap
-from .indexing import getitem
+from ..ir import Aval, Sym
+from .broadcasting import unbroadcast
+from .core import Primitive, binds, current, is_known_array, method, static, wrap
+from .creation import ARANGE
+from .indexing import Slot, getitem, put_into_zeros
 from .linalg import transpose
+from .reductions import SUM
 from .shaping import reshape
 from .syntax import call, src
 
@@ -226,3 +231,190 @@ def _at_least(n):
 
 for _n, _fn in ((1, np.atleast_1d), (2, np.atleast_2d), (3, np.atleast_3d)):
     binds(_fn)(_at_least(_n))
+
+
+# ---------------------------------------------------------------------------
+# diagonals: np.diagonal reads one, np.diag of a vector writes one
+
+
+def _like_numpy(fn):
+    """The output aval NumPy's fn gives an array of x's shape (not known for an unknown shape)."""
+    def shape(avals, params):
+        x = avals[0]
+        if not x.known_shape:
+            return Aval("array", Sym(), x.dtype)
+        numeric = {k: v for k, v in params.items() if not k.startswith("_")}
+        return Aval("array", fn(np.empty(x.shape, np.int8), **numeric).shape, x.dtype)
+
+    return shape
+
+
+def _diagonal_emit(a, p):
+    defaults = {"offset": 0, "axis1": 0, "axis2": 1}
+    if p.get("_method"):
+        return call(f"{a[0]}.diagonal", [], p, defaults)
+    return call("np.diagonal", a, p, defaults)
+
+
+DIAGONAL = Primitive("diagonal", emit=_diagonal_emit, shape=_like_numpy(np.diagonal), view=True,
+                     impl=lambda x, offset=0, axis1=0, axis2=1, _method=False: np.diagonal(x, offset, axis1, axis2))
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    return current().apply(DIAGONAL, [x], offset=offset, axis1=axis1, axis2=axis2, _method=is_known_array(x))
+
+
+@DIAGONAL.defvjp
+def _(g, out, ins, active, offset=0, axis1=0, axis2=1, _method=False):
+    """Zeros with g written on the diagonal: dx[np.arange(n), np.arange(k, n + k)] = g. The
+    diagonal is the last axis of g, and x[rows, cols] puts it where NumPy's indexing does."""
+    x = ins[0]
+    if not x.aval.known_shape:
+        raise current().error("the derivative of np.diagonal needs the operand's shape: call with example arguments")
+    n = out.aval.shape[-1]
+    rows, cols = _from(max(0, -offset), n), _from(max(0, offset), n)
+    index = tuple(Slot(0) if i == axis1 else Slot(1) if i == axis2 else slice(None) for i in range(x.aval.ndim))
+    place = min(axis1, axis2) if abs(axis1 - axis2) == 1 else 0
+    order = list(range(g.aval.ndim - 1))
+    order.insert(place, g.aval.ndim - 1)
+    return (put_into_zeros(x, _permuted(g, order), [rows, cols], index, True, False),)
+
+
+def _from(start, n):
+    """np.arange(n), or np.arange(start, start + n)."""
+    return current().apply(ARANGE, [n] if start == 0 else [start, start + n])
+
+
+@DIAGONAL.defjvp
+def _(t, out, ins, offset=0, axis1=0, axis2=1, _method=False):
+    return diagonal(t[0], offset, axis1, axis2)
+
+
+@binds(np.diagonal)
+@method("diagonal")
+def _diagonal(a, offset=0, axis1=0, axis2=1):
+    ndim = _rank(a, "np.diagonal")
+    if ndim < 2:
+        raise current().error("np.diagonal needs an array of at least 2 dimensions")
+    i, j = _axis(axis1, ndim, "np.diagonal"), _axis(axis2, ndim, "np.diagonal")
+    if i == j:
+        raise current().error("np.diagonal: axis1 and axis2 cannot be the same")
+    return diagonal(a, int(static(offset, "offset")), i, j)
+
+
+DIAG = Primitive("diag", emit=lambda a, p: call("np.diag", a, p, {"k": 0}), impl=lambda v, k=0: np.diag(v, k),
+                 shape=_like_numpy(np.diag), fresh=True)
+
+
+@DIAG.defvjp
+def _(g, out, ins, active, k=0):
+    return (diagonal(g, k),)
+
+
+@DIAG.defjvp
+def _(t, out, ins, k=0):
+    return current().apply(DIAG, [t[0]], k=k)
+
+
+@binds(np.diag)
+def _diag(v, k=0):
+    """Of a vector, the matrix with it on diagonal k; of a matrix, its diagonal k."""
+    ndim = _rank(v, "np.diag")
+    k = int(static(k, "k"))
+    if ndim == 2:
+        return diagonal(v, k)
+    if ndim != 1:
+        raise current().error("np.diag takes a 1-D or a 2-D array")
+    return current().apply(DIAG, [v], k=k)
+
+
+@binds(np.diagflat)
+def _diagflat(v, k=0):
+    v = wrap(v)
+    flat = v if v.aval.ndim == 1 else reshape(v, (-1,), "ravel")
+    return current().apply(DIAG, [flat], k=int(static(k, "k")))
+
+
+# ---------------------------------------------------------------------------
+# triangles: keeping part of a matrix is linear and its own adjoint
+
+
+def _triangle(name):
+    fn = getattr(np, name)
+    prim = Primitive(name, emit=lambda a, p: call(f"np.{name}", a, p, {"k": 0}), impl=lambda m, k=0: fn(m, k),
+                     shape=_like_numpy(fn), fresh=True)
+    # of a vector, NumPy's triangle is of the square matrix with the vector in every row: its rows summed
+    prim.defvjp(lambda g, out, ins, active, k=0: (unbroadcast(current().apply(prim, [g], k=k), ins[0]),))
+    prim.defjvp(lambda t, out, ins, k=0: current().apply(prim, [t[0]], k=k))
+
+    @binds(fn)
+    def binder(m, k=0):
+        return current().apply(prim, [m], k=int(static(k, "k")))
+
+    return prim
+
+
+TRIU, TRIL = _triangle("triu"), _triangle("tril")
+
+
+# ---------------------------------------------------------------------------
+# np.take is an index; np.repeat a primitive whose adjoint sums the copies
+
+
+@binds(np.take)
+@method("take")
+def _take(a, indices, axis=None, out=None, mode="raise"):
+    """x[idx] of the flattened array, or x[:, idx] along an axis."""
+    if out is not None or static(mode, "mode") != "raise":
+        raise current().error("np.take with out= or mode= is not supported", "index with x[..., idx] instead.")
+    axis = static(axis, "axis")
+    if axis is None:
+        return getitem(reshape(a, (-1,), "ravel"), (indices,))
+    ndim = wrap(a).aval.ndim
+    if ndim is not None:
+        axis = _axis(axis, ndim, "np.take")
+    if axis >= 0:
+        return getitem(a, (slice(None),) * axis + (indices,))
+    return getitem(a, (Ellipsis, indices) + (slice(None),) * (-axis - 1))
+
+
+REPEAT = Primitive("repeat", emit=lambda a, p: call("np.repeat", [a[0], src(p["repeats"])], {"axis": p["axis"]},
+                                                   {"axis": None}),
+                   impl=lambda x, repeats, axis=None: np.repeat(x, repeats, axis), fresh=True,
+                   shape=_like_numpy(np.repeat))
+
+
+@REPEAT.defvjp
+def _(g, out, ins, active, repeats, axis=None):
+    """g with each run of copies as an axis of its own, summed: np.sum(g.reshape(n, r), axis=1)."""
+    x = ins[0]
+    if not x.aval.known_shape:
+        raise current().error("the derivative of np.repeat needs the operand's shape: call with example arguments")
+    shape = (int(np.prod(x.aval.shape)),) if axis is None else x.aval.shape
+    at = 0 if axis is None else axis
+    runs = reshape(g, shape[:at + 1] + (repeats,) + shape[at + 1:])
+    summed = current().apply(SUM, [runs], axis=at + 1, keepdims=False)
+    return (summed if axis is not None else reshape(summed, x.aval.shape),)
+
+
+@REPEAT.defjvp
+def _(t, out, ins, repeats, axis=None):
+    return current().apply(REPEAT, [t[0]], repeats=repeats, axis=axis)
+
+
+@binds(np.repeat)
+@method("repeat")
+def _repeat(a, repeats, axis=None):
+    """An int count is the primitive; a count for each element is an index that names each
+    element as often as its count (np.take with np.repeat(np.arange(n), counts))."""
+    repeats, axis = static(repeats, "repeats"), static(axis, "axis")
+    a = wrap(a)
+    if axis is not None:
+        axis = _axis(axis, _rank(a, "np.repeat along an axis"), "np.repeat")
+    if isinstance(repeats, (int, np.integer)):
+        return current().apply(REPEAT, [a], repeats=int(repeats), axis=axis)
+    if not a.aval.known_shape:
+        raise current().error("np.repeat with a count for each element needs the operand's shape",
+                              "call the function with example arguments, so that shapes are known.")
+    n = int(np.prod(a.aval.shape)) if axis is None else a.aval.shape[axis]
+    return _take(a, np.repeat(np.arange(n), np.asarray(repeats)), axis)

@@ -1,5 +1,5 @@
-"""NumPy's structural functions (issue 16): flips, rotations, rolls, axis permutations and
-the atleast_nd family, in every spelling and axis form NumPy takes, against NumPy's values
+"""NumPy's structural functions (issue 16): flips, rotations, rolls, axis permutations, the
+atleast_nd family, diagonals, triangles, take and repeat, in every spelling and axis form NumPy takes, against NumPy's values
 and central differences in forward and reverse mode and to second order.
 
 Each function is checked as written (a vector-valued function: jvp, vjp and Jacobians), and
@@ -186,6 +186,102 @@ def expand_dims_unsorted_axes(x):
     return np.expand_dims(x, axis=(2, 0))
 
 
+def diagonal(x):
+    return np.diagonal(x)
+
+
+def diagonal_method_offset(x):
+    return x.diagonal(1)
+
+
+def diagonal_below(x):
+    return np.diagonal(x, offset=-1)
+
+
+def diagonal_axes(x):
+    return np.diagonal(x, -1, 2, 0)
+
+
+def diagonal_negative_axes(x):
+    return x.diagonal(offset=1, axis1=-1, axis2=1)
+
+
+def diag_of_vector(x):
+    return np.diag(x)
+
+
+def diag_above(x):
+    return np.diag(x, 1)
+
+
+def diag_below(x):
+    return np.diag(x, k=-2)
+
+
+def diag_of_matrix(x):
+    return np.diag(x, -1)
+
+
+def diagflat(x):
+    return np.diagflat(x)
+
+
+def diagflat_offset(x):
+    return np.diagflat(x, -1)
+
+
+def triu(x):
+    return np.triu(x)
+
+
+def triu_above(x):
+    return np.triu(x, 1)
+
+
+def tril(x):
+    return np.tril(x)
+
+
+def tril_below(x):
+    return np.tril(x, k=-1)
+
+
+def take_flat(x):
+    return np.take(x, [0, 2, 2, 4])
+
+
+def take_axis(x):
+    return np.take(x, [1, 0, 1], axis=1)
+
+
+def take_negative_axis_method(x):
+    return x.take([3, -1], axis=-1)
+
+
+def take_one(x):
+    return np.take(x, 1, axis=0)
+
+
+def repeat_flat(x):
+    return np.repeat(x, 2)
+
+
+def repeat_axis(x):
+    return np.repeat(x, 2, axis=1)
+
+
+def repeat_negative_axis_method(x):
+    return x.repeat(3, axis=-1)
+
+
+def repeat_counts(x):
+    return np.repeat(x, [1, 0, 2], axis=0)
+
+
+def repeat_counts_flat(x):
+    return np.repeat(x, [2, 1, 0, 1, 3])
+
+
 CASES = [
     (flip_all, X1), (flip_all, X3), (flip_axis, X2), (flip_axis, X3), (flip_negative_axis, X1),
     (flip_negative_axis, X3), (flip_axes, X2), (flip_axes, X3), (flip_axes_list, X3), (flip_all, X0),
@@ -202,6 +298,16 @@ CASES = [
     (atleast_2d, X3), (atleast_3d, X0), (atleast_3d, X1), (atleast_3d, X2), (atleast_3d, X3),
     (squeeze_axes, X2), (squeeze_method_axes, X2), (expand_dims_axes, X1), (expand_dims_axes, X2),
     (expand_dims_unsorted_axes, X2),
+    (diagonal, X2), (diagonal, X2.T.copy()), (diagonal, X3), (diagonal_method_offset, X2), (diagonal_below, X2),
+    (diagonal_axes, X3), (diagonal_negative_axes, X3),
+    (diag_of_vector, X1), (diag_above, X1), (diag_below, X1), (diag_of_matrix, X2), (diag_of_vector, X2),
+    (diagflat, X1), (diagflat, X2), (diagflat_offset, X2),
+    (triu, X2), (triu, X2.T.copy()), (triu, X3), (triu, X1), (triu_above, X2), (tril, X2), (tril, X3), (tril, X1),
+    (tril_below, X2),
+    (take_flat, X2), (take_flat, X1), (take_axis, X2), (take_axis, X3), (take_negative_axis_method, X3),
+    (take_one, X2), (take_one, X3),
+    (repeat_flat, X1), (repeat_flat, X2), (repeat_axis, X2), (repeat_axis, X3), (repeat_negative_axis_method, X3),
+    (repeat_counts, X2), (repeat_counts_flat, X1),
 ]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
 
@@ -267,6 +373,16 @@ def test_flip_is_an_index_and_swapaxes_a_transpose():
     assert "np.transpose(x, (2, 1, 0))" in code
 
 
+def test_adjoints_read_as_written_by_hand():
+    """The diagonal's adjoint writes g on it; repeat's sums the copies; a triangle's is the triangle."""
+    code = srcdiff.source(srcdiff.grad(weighted(diagonal_method_offset)), X2)
+    assert "dx[np.arange(3), np.arange(1, 4)] = " in code
+    code = srcdiff.source(srcdiff.grad(weighted(repeat_axis)), X3)
+    assert "np.repeat(x, 2, axis=1)" in code and ".reshape((2, 3, 2, 4)), axis=2)" in code
+    code = srcdiff.source(srcdiff.grad(weighted(tril_below)), X2)
+    assert code.count("np.tril(") == 2
+
+
 def test_flip_of_one_axis_needs_no_shapes():
     """x[::-1] or x[..., ::-1] whatever the rank: the derivative compiled for unknown shapes works."""
     for op in (flip_axis, flip_negative_axis):
@@ -285,6 +401,14 @@ def tuple_shift_without_axis(x):
 
 def axis_out_of_bounds(x):
     return np.swapaxes(x, 0, 3)
+
+
+def take_with_mode(x):
+    return np.take(x, [0, 9], mode="clip")
+
+
+def diagonal_same_axes(x):
+    return np.diagonal(x, 0, 1, -1)
 
 
 def rot90_of_a_vector(x):
@@ -306,6 +430,8 @@ def fliplr_of_a_vector(x):
     (rot90_of_a_vector, "at least 2 dimensions"),
     (moveaxis_unequal, "the same number of elements"),
     (fliplr_of_a_vector, "at least 2 dimensions"),
+    (take_with_mode, "mode= is not supported"),
+    (diagonal_same_axes, "cannot be the same"),
 ])
 def test_unsupported_forms_are_refused_at_their_line(op, message):
     x = X1 if op in (rot90_of_a_vector, fliplr_of_a_vector) else X3 if op is moveaxis_unequal else X2
