@@ -418,3 +418,26 @@ def _repeat(a, repeats, axis=None):
                               "call the function with example arguments, so that shapes are known.")
     n = int(np.prod(a.aval.shape)) if axis is None else a.aval.shape[axis]
     return _take(a, np.repeat(np.arange(n), np.asarray(repeats)), axis)
+
+
+@binds(np.take_along_axis)
+def _take_along_axis(arr, indices, axis=-1):
+    """x[np.arange(n)[:, None], idx], as it is written by hand: idx along the axis, and along
+    every other axis each position itself (the adjoint adds g at the same index, np.add.at)."""
+    if static(axis, "axis") is None:
+        return getitem(reshape(arr, (-1,), "ravel"), (indices,))
+    arr = wrap(arr)
+    ndim = _rank(arr, "np.take_along_axis")
+    axis = _axis(axis, ndim, "np.take_along_axis")
+    if wrap(indices).aval.ndim not in (None, ndim):
+        raise current().error("np.take_along_axis: the indices must have as many dimensions as the array")
+    if not arr.aval.known_shape:
+        raise current().error("np.take_along_axis needs the array's shape",
+                              "call the function with example arguments, so that shapes are known.")
+    return getitem(arr, tuple(indices if i == axis else _position(arr.aval.shape[i], i, ndim) for i in range(ndim)))
+
+
+def _position(n, i, ndim):
+    """np.arange(n) along axis i of ndim: np.arange(3)[:, None]."""
+    at = (None,) * i + (slice(None),) + (None,) * (ndim - i - 1)
+    return getitem(current().apply(ARANGE, [n]), at)

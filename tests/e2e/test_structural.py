@@ -1,5 +1,5 @@
 """NumPy's structural functions (issue 16): flips, rotations, rolls, axis permutations, the
-atleast_nd family, diagonals, triangles, take and repeat, in every spelling and axis form NumPy takes, against NumPy's values
+atleast_nd family, diagonals, triangles, take, take_along_axis and repeat, in every spelling and axis form NumPy takes, against NumPy's values
 and central differences in forward and reverse mode and to second order.
 
 Each function is checked as written (a vector-valued function: jvp, vjp and Jacobians), and
@@ -282,6 +282,30 @@ def repeat_counts_flat(x):
     return np.repeat(x, [2, 1, 0, 1, 3])
 
 
+ROWS = np.array([[0, 3, 3], [1, 1, 2], [2, 0, 0]])  # an index along the last axis of X2, repeating places
+BLOCKS = RNG.integers(0, 3, size=(2, 2, 4))  # along axis 1 of X3
+
+
+def take_along_last(x):
+    return np.take_along_axis(x, ROWS, axis=-1)
+
+
+def take_along_first(x):
+    return np.take_along_axis(x, np.array([[0, 2, 1, 1], [2, 2, 0, 1]]), 0)
+
+
+def take_along_middle(x):
+    return np.take_along_axis(x, BLOCKS, axis=1)
+
+
+def take_along_vector(x):
+    return np.take_along_axis(x, np.array([4, 0, 0, 2]), axis=0)
+
+
+def take_along_flat(x):
+    return np.take_along_axis(x, np.array([1, 1, 7]), None)
+
+
 CASES = [
     (flip_all, X1), (flip_all, X3), (flip_axis, X2), (flip_axis, X3), (flip_negative_axis, X1),
     (flip_negative_axis, X3), (flip_axes, X2), (flip_axes, X3), (flip_axes_list, X3), (flip_all, X0),
@@ -308,6 +332,8 @@ CASES = [
     (take_one, X2), (take_one, X3),
     (repeat_flat, X1), (repeat_flat, X2), (repeat_axis, X2), (repeat_axis, X3), (repeat_negative_axis_method, X3),
     (repeat_counts, X2), (repeat_counts_flat, X1),
+    (take_along_last, X2), (take_along_first, X2), (take_along_middle, X3), (take_along_vector, X1),
+    (take_along_flat, X2),
 ]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
 
@@ -381,6 +407,11 @@ def test_adjoints_read_as_written_by_hand():
     assert "np.repeat(x, 2, axis=1)" in code and ".reshape((2, 3, 2, 4)), axis=2)" in code
     code = srcdiff.source(srcdiff.grad(weighted(tril_below)), X2)
     assert code.count("np.tril(") == 2
+
+
+def test_take_along_axis_is_the_index_written_by_hand():
+    code = srcdiff.source(srcdiff.grad(weighted(take_along_last)), X2)
+    assert "np.arange(3)[:, None]" in code and "np.add.at(dx, (" in code
 
 
 def test_flip_of_one_axis_needs_no_shapes():
