@@ -11,6 +11,7 @@ from .broadcasting import unbroadcast
 from .core import Primitive, binds, current, is_known_array, method, static, wrap
 from .creation import ARANGE
 from .indexing import Slot, getitem, put_into_zeros
+from .joining import CONCATENATE, sequence
 from .linalg import transpose
 from .reductions import SUM
 from .shaping import reshape
@@ -441,3 +442,83 @@ def _position(n, i, ndim):
     """np.arange(n) along axis i of ndim: np.arange(3)[:, None]."""
     at = (None,) * i + (slice(None),) + (None,) * (ndim - i - 1)
     return getitem(current().apply(ARANGE, [n]), at)
+
+
+# ---------------------------------------------------------------------------
+# joining and splitting along an axis: concatenations of new axes, and slices
+
+
+@binds(np.column_stack)
+def _column_stack(tup):
+    """Vectors as columns, matrices as they are, side by side."""
+    items = [wrap(x) for x in sequence(tup, "np.column_stack")]
+    items = [getitem(x, (slice(None), None)) if _rank(x, "np.column_stack") < 2 else x for x in items]
+    return current().apply(CONCATENATE, items, axis=1)
+
+
+@binds(np.dstack)
+def _dstack(tup):
+    items = [_at_least(3)(x) for x in sequence(tup, "np.dstack")]
+    return current().apply(CONCATENATE, items, axis=2)
+
+
+def _pieces(ary, cut, axis, name, even=True):
+    """np.split and its family: a list of slices x[a:b] along the axis, at the indices given or
+    into sections of equal length (array_split: the first len % n one longer)."""
+    if not ary.aval.known_shape:
+        raise current().error(f"{name} needs the array's shape",
+                              "call the function with example arguments, so that shapes are known.")
+    n, cut = ary.aval.shape[axis], static(cut, "indices_or_sections")
+    if isinstance(cut, (int, np.integer)):
+        if cut <= 0 or even and n % cut:
+            raise current().error(f"{name}: an axis of length {n} does not split into {cut} equal sections")
+        cut = np.cumsum([n // cut + (1 if i < n % cut else 0) for i in range(cut)])[:-1]
+    bounds = [0] + [int(c) for c in cut] + [n]
+    return [getitem(ary, (slice(None),) * axis + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _ranked(ary, least, name):
+    ary = wrap(ary)
+    if _rank(ary, name) < least:
+        raise current().error(f"{name} needs an array of at least {least} dimensions")
+    return ary
+
+
+@binds(np.split)
+def _split(ary, indices_or_sections, axis=0):
+    ary = _ranked(ary, 1, "np.split")
+    return _pieces(ary, indices_or_sections, _axis(axis, ary.aval.ndim, "np.split"), "np.split")
+
+
+@binds(np.array_split)
+def _array_split(ary, indices_or_sections, axis=0):
+    ary = _ranked(ary, 1, "np.array_split")
+    return _pieces(ary, indices_or_sections, _axis(axis, ary.aval.ndim, "np.array_split"), "np.array_split", False)
+
+
+@binds(np.hsplit)
+def _hsplit(ary, indices_or_sections):
+    """Along the columns, or along a vector."""
+    ary = _ranked(ary, 1, "np.hsplit")
+    return _pieces(ary, indices_or_sections, 1 if ary.aval.ndim > 1 else 0, "np.hsplit")
+
+
+@binds(np.vsplit)
+def _vsplit(ary, indices_or_sections):
+    return _pieces(_ranked(ary, 2, "np.vsplit"), indices_or_sections, 0, "np.vsplit")
+
+
+@binds(np.dsplit)
+def _dsplit(ary, indices_or_sections):
+    return _pieces(_ranked(ary, 3, "np.dsplit"), indices_or_sections, 2, "np.dsplit")
+
+
+@binds(np.broadcast_arrays)
+def _broadcast_arrays(*args, subok=False):
+    """Each array broadcast to the shape they broadcast together to (as it is where it has it)."""
+    items = [wrap(x) for x in args]
+    if not all(x.aval.known_shape for x in items):
+        raise current().error("np.broadcast_arrays needs the arrays' shapes",
+                              "call the function with example arguments, so that shapes are known.")
+    shape = np.broadcast_shapes(*(x.aval.shape for x in items))
+    return tuple(x if x.aval.shape == shape else np.broadcast_to(x, shape) for x in items)

@@ -1,5 +1,6 @@
 """NumPy's structural functions (issue 16): flips, rotations, rolls, axis permutations, the
-atleast_nd family, diagonals, triangles, take, take_along_axis and repeat, in every spelling and axis form NumPy takes, against NumPy's values
+atleast_nd family, diagonals, triangles, take, take_along_axis, repeat, and joining and
+splitting along an axis (column_stack, dstack, the split family, broadcast_arrays), in every spelling and axis form NumPy takes, against NumPy's values
 and central differences in forward and reverse mode and to second order.
 
 Each function is checked as written (a vector-valued function: jvp, vjp and Jacobians), and
@@ -306,6 +307,53 @@ def take_along_flat(x):
     return np.take_along_axis(x, np.array([1, 1, 7]), None)
 
 
+def column_stack(x):
+    return np.column_stack([x, x * 2.0])
+
+
+def column_stack_mixed(x):
+    return np.column_stack((x[0], x[1:].T))
+
+
+def dstack(x):
+    return np.dstack([x, np.sin(x)])
+
+
+def split_halves(x):
+    a, b = np.split(x, 2, axis=-1)
+    return a * b
+
+
+def split_at(x):
+    a, b, c = np.split(x, [1, 3])
+    return np.sum(a) * b + np.sum(c)
+
+
+def array_split_uneven(x):
+    parts = np.array_split(x, 4)
+    return parts[0] * 2.0 + parts[-1]
+
+
+def hsplit(x):
+    a, b = np.hsplit(x, 2)
+    return a - 3.0 * b
+
+
+def vsplit(x):
+    a, b = np.vsplit(x, [1])
+    return np.sum(a) + b
+
+
+def dsplit(x):
+    a, b = np.dsplit(x, 2)
+    return a * b
+
+
+def broadcast_arrays(x):
+    p, q = np.broadcast_arrays(x, x[0])
+    return p * 2.0 + q
+
+
 CASES = [
     (flip_all, X1), (flip_all, X3), (flip_axis, X2), (flip_axis, X3), (flip_negative_axis, X1),
     (flip_negative_axis, X3), (flip_axes, X2), (flip_axes, X3), (flip_axes_list, X3), (flip_all, X0),
@@ -334,6 +382,10 @@ CASES = [
     (repeat_counts, X2), (repeat_counts_flat, X1),
     (take_along_last, X2), (take_along_first, X2), (take_along_middle, X3), (take_along_vector, X1),
     (take_along_flat, X2),
+    (column_stack, X1), (column_stack, X2), (column_stack_mixed, X2), (dstack, X1), (dstack, X2), (dstack, X3),
+    (split_halves, X2), (split_halves, X3), (split_at, X1), (split_at, X2), (array_split_uneven, X1),
+    (array_split_uneven, X3.reshape(6, 4)), (hsplit, X2), (hsplit, RNG.normal(size=6)), (vsplit, X2), (dsplit, X3),
+    (broadcast_arrays, X2), (broadcast_arrays, X3),
 ]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
 
@@ -442,6 +494,10 @@ def diagonal_same_axes(x):
     return np.diagonal(x, 0, 1, -1)
 
 
+def split_unevenly(x):
+    return np.split(x, 2)[0]
+
+
 def rot90_of_a_vector(x):
     return np.rot90(x)
 
@@ -463,9 +519,10 @@ def fliplr_of_a_vector(x):
     (fliplr_of_a_vector, "at least 2 dimensions"),
     (take_with_mode, "mode= is not supported"),
     (diagonal_same_axes, "cannot be the same"),
+    (split_unevenly, "does not split into 2 equal sections"),
 ])
 def test_unsupported_forms_are_refused_at_their_line(op, message):
-    x = X1 if op in (rot90_of_a_vector, fliplr_of_a_vector) else X3 if op is moveaxis_unequal else X2
+    x = X1 if op in (rot90_of_a_vector, fliplr_of_a_vector, split_unevenly) else X3 if op is moveaxis_unequal else X2
     with pytest.raises(NonDifferentiableError, match=message) as info:
         srcdiff.grad(weighted(op))(x)
     assert "test_structural.py" in str(info.value)
