@@ -12,7 +12,7 @@ from .lists import LIST_ITEM, LIST_LEN
 from .reductions import ALL, ANY, MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
 from .joining import CONCATENATE, STACK
 from .shaping import ASTYPE, COPY, EXPAND_DIMS, RESHAPE, SQUEEZE, TILE
-from .structural import DIAG, DIAGONAL, REPEAT, ROLL, TRIL, TRIU
+from .structural import DIAG, DIAGONAL, PAD, REPEAT, ROLL, TRIL, TRIU
 
 from .core import ATTRIBUTES, CALLABLES, METHODS, Builder, Primitive, T, lookup, wrap
 

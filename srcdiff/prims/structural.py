@@ -522,3 +522,45 @@ def _broadcast_arrays(*args, subok=False):
                               "call the function with example arguments, so that shapes are known.")
     shape = np.broadcast_shapes(*(x.aval.shape for x in items))
     return tuple(x if x.aval.shape == shape else np.broadcast_to(x, shape) for x in items)
+
+
+# ---------------------------------------------------------------------------
+# np.pad with a constant: its adjoint cuts the padding off, g[1:-1, 2:]
+
+
+def _pad_emit(a, p):
+    return call("np.pad", [a[0], src(p["pad_width"])], {"constant_values": p["constant_values"]},
+                {"constant_values": 0})
+
+
+PAD = Primitive("pad", emit=_pad_emit, fresh=True, shape=_like_numpy(np.pad),
+                impl=lambda x, pad_width, constant_values=0: np.pad(x, pad_width, constant_values=constant_values))
+
+
+@PAD.defvjp
+def _(g, out, ins, active, pad_width, constant_values=0):
+    inner = tuple(slice(before or None, -after if after else None) for before, after in pad_width)
+    while inner and inner[-1] == slice(None):
+        inner = inner[:-1]
+    return (getitem(g, inner) if inner else g,)
+
+
+@PAD.defjvp
+def _(t, out, ins, pad_width, constant_values=0):
+    return current().apply(PAD, [t[0]], pad_width=pad_width, constant_values=0)
+
+
+@binds(np.pad)
+def _pad(array, pad_width, mode="constant", constant_values=0):
+    """Only the constant mode: the edge and reflecting modes copy elements, whose adjoints add
+    the copies back, and are not written yet."""
+    if static(mode, "mode") != "constant":
+        raise current().error(f"np.pad with mode={mode!r} is not supported, only mode='constant'",
+                              "pad with np.concatenate of the slices to repeat instead.")
+    ndim = _rank(array, "np.pad")
+    widths = np.broadcast_to(np.asarray(static(pad_width, "pad_width"), dtype=int), (ndim, 2))
+    value = static(constant_values, "constant_values")
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        raise current().error("np.pad: constant_values must be one number known when compiling")
+    return current().apply(PAD, [array], pad_width=tuple(tuple(int(v) for v in row) for row in widths),
+                           constant_values=value)

@@ -1,6 +1,7 @@
 """NumPy's structural functions (issue 16): flips, rotations, rolls, axis permutations, the
 atleast_nd family, diagonals, triangles, take, take_along_axis, repeat, and joining and
-splitting along an axis (column_stack, dstack, the split family, broadcast_arrays), in every spelling and axis form NumPy takes, against NumPy's values
+splitting along an axis (column_stack, dstack, the split family, broadcast_arrays) and
+constant padding, in every spelling and axis form NumPy takes, against NumPy's values
 and central differences in forward and reverse mode and to second order.
 
 Each function is checked as written (a vector-valued function: jvp, vjp and Jacobians), and
@@ -354,6 +355,22 @@ def broadcast_arrays(x):
     return p * 2.0 + q
 
 
+def pad(x):
+    return np.pad(x, 1)
+
+
+def pad_pair(x):
+    return np.pad(x, (1, 2), constant_values=1.5)
+
+
+def pad_per_axis(x):
+    return np.pad(x, ((0, 1), (2, 0)))
+
+
+def pad_list_constant_mode(x):
+    return np.pad(x, [(1, 0), (0, 0), (0, 2)], mode="constant")
+
+
 CASES = [
     (flip_all, X1), (flip_all, X3), (flip_axis, X2), (flip_axis, X3), (flip_negative_axis, X1),
     (flip_negative_axis, X3), (flip_axes, X2), (flip_axes, X3), (flip_axes_list, X3), (flip_all, X0),
@@ -386,6 +403,7 @@ CASES = [
     (split_halves, X2), (split_halves, X3), (split_at, X1), (split_at, X2), (array_split_uneven, X1),
     (array_split_uneven, X3.reshape(6, 4)), (hsplit, X2), (hsplit, RNG.normal(size=6)), (vsplit, X2), (dsplit, X3),
     (broadcast_arrays, X2), (broadcast_arrays, X3),
+    (pad, X1), (pad, X2), (pad_pair, X1), (pad_pair, X3), (pad_per_axis, X2), (pad_list_constant_mode, X3),
 ]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
 
@@ -452,11 +470,14 @@ def test_flip_is_an_index_and_swapaxes_a_transpose():
 
 
 def test_adjoints_read_as_written_by_hand():
-    """The diagonal's adjoint writes g on it; repeat's sums the copies; a triangle's is the triangle."""
+    """The diagonal's adjoint writes g on it; repeat's sums the copies; a padding's cuts it
+    off; a triangle's is the triangle."""
     code = srcdiff.source(srcdiff.grad(weighted(diagonal_method_offset)), X2)
     assert "dx[np.arange(3), np.arange(1, 4)] = " in code
     code = srcdiff.source(srcdiff.grad(weighted(repeat_axis)), X3)
     assert "np.repeat(x, 2, axis=1)" in code and ".reshape((2, 3, 2, 4)), axis=2)" in code
+    code = srcdiff.source(srcdiff.grad(weighted(pad_per_axis)), X2)
+    assert "dx = dy[:-1, 2:]" in code
     code = srcdiff.source(srcdiff.grad(weighted(tril_below)), X2)
     assert code.count("np.tril(") == 2
 
@@ -498,6 +519,10 @@ def split_unevenly(x):
     return np.split(x, 2)[0]
 
 
+def pad_edge(x):
+    return np.pad(x, 1, mode="edge")
+
+
 def rot90_of_a_vector(x):
     return np.rot90(x)
 
@@ -520,6 +545,7 @@ def fliplr_of_a_vector(x):
     (take_with_mode, "mode= is not supported"),
     (diagonal_same_axes, "cannot be the same"),
     (split_unevenly, "does not split into 2 equal sections"),
+    (pad_edge, "only mode='constant'"),
 ])
 def test_unsupported_forms_are_refused_at_their_line(op, message):
     x = X1 if op in (rot90_of_a_vector, fliplr_of_a_vector, split_unevenly) else X3 if op is moveaxis_unequal else X2

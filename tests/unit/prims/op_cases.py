@@ -737,6 +737,16 @@ def repeated_along_an_axis(x):
     return x.repeat(3, axis=-1)
 
 
+@case("pad", ((3,), (2, 3), f32(2)))
+def padded(x):
+    return np.pad(x, 1)
+
+
+@case("pad", ((2, 3), (1, 2)))
+def padded_unevenly(x):
+    return np.pad(x, ((0, 1), (2, 0)), constant_values=1.5)
+
+
 @case("tile", ((3,), (2, 3)))
 def tiled(x):
     return np.tile(x, (2, 1))
