@@ -552,15 +552,55 @@ def _(t, out, ins, pad_width, constant_values=0):
 
 @binds(np.pad)
 def _pad(array, pad_width, mode="constant", constant_values=0):
-    """Only the constant mode: the edge and reflecting modes copy elements, whose adjoints add
-    the copies back, and are not written yet."""
-    if static(mode, "mode") != "constant":
-        raise current().error(f"np.pad with mode={mode!r} is not supported, only mode='constant'",
-                              "pad with np.concatenate of the slices to repeat instead.")
+    """The constant mode is the primitive; the edge, reflecting and symmetric modes join
+    copies of slices to each side, np.concatenate([np.repeat(x[:1], 2, axis=0), x]), so
+    their adjoints add the copies back."""
+    mode = static(mode, "mode")
+    if mode not in ("constant", "edge", "reflect", "symmetric"):
+        raise current().error(f"np.pad with mode={mode!r} is not supported",
+                              "use mode='constant', 'edge', 'reflect' or 'symmetric'.")
     ndim = _rank(array, "np.pad")
     widths = np.broadcast_to(np.asarray(static(pad_width, "pad_width"), dtype=int), (ndim, 2))
+    widths = tuple(tuple(int(v) for v in row) for row in widths)
+    if mode != "constant":
+        return _pad_with_copies(wrap(array), widths, mode)
     value = static(constant_values, "constant_values")
     if not isinstance(value, (int, float, np.integer, np.floating)):
         raise current().error("np.pad: constant_values must be one number known when compiling")
-    return current().apply(PAD, [array], pad_width=tuple(tuple(int(v) for v in row) for row in widths),
-                           constant_values=value)
+    return current().apply(PAD, [array], pad_width=widths, constant_values=value)
+
+
+def _pad_with_copies(x, widths, mode):
+    for axis, (before, after) in enumerate(widths):
+        if before or after:
+            x = current().apply(CONCATENATE, _sides(x, axis, before, after, mode), axis=axis)
+    return x
+
+
+def _sides(x, axis, before, after, mode):
+    """[what goes before, x, what goes after] along axis: the edge element repeated, or the
+    elements next to the edge in reverse (reflect leaves the edge out, symmetric keeps it)."""
+    def along(s):
+        return getitem(x, (slice(None),) * axis + (s,))
+
+    if mode == "edge":
+        def side(width, edge):
+            piece = along(edge)
+            return piece if width == 1 else current().apply(REPEAT, [piece], repeats=width, axis=axis)
+
+        parts = [side(before, slice(None, 1)) if before else None, x, side(after, slice(-1, None)) if after else None]
+        return [p for p in parts if p is not None]
+    if not x.aval.known_shape:
+        raise current().error(f"np.pad with mode={mode!r} needs the array's shape",
+                              "call the function with example arguments, so that shapes are known.")
+    n, reach = x.aval.shape[axis], (1 if mode == "reflect" else 0)
+    if max(before, after) > n - reach:
+        raise current().error(f"np.pad with mode={mode!r}: a width of {max(before, after)} is more than this "
+                              f"axis of length {n} reaches", "pad in steps, or use mode='edge'.")
+    parts = [x]
+    if before:  # x[2:0:-1] (reflect) or x[1::-1] (symmetric)
+        parts.insert(0, along(slice(before - 1 + reach, reach - 1 if reach else None, -1)))
+    if after:  # x[-2:-4:-1] or x[:-3:-1], the stop left out where it would pass the first element
+        stop = -1 - reach - after
+        parts.append(along(slice(-1 - reach if reach else None, stop if stop >= -n else None, -1)))
+    return parts

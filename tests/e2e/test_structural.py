@@ -1,7 +1,7 @@
 """NumPy's structural functions (issue 16): flips, rotations, rolls, axis permutations, the
 atleast_nd family, diagonals, triangles, take, take_along_axis, repeat, and joining and
 splitting along an axis (column_stack, dstack, the split family, broadcast_arrays) and
-constant padding, in every spelling and axis form NumPy takes, against NumPy's values
+padding (constant, edge, reflect, symmetric), in every spelling and axis form NumPy takes, against NumPy's values
 and central differences in forward and reverse mode and to second order.
 
 Each function is checked as written (a vector-valued function: jvp, vjp and Jacobians), and
@@ -371,6 +371,34 @@ def pad_list_constant_mode(x):
     return np.pad(x, [(1, 0), (0, 0), (0, 2)], mode="constant")
 
 
+def pad_edge(x):
+    return np.pad(x, 2, mode="edge")
+
+
+def pad_edge_per_axis(x):
+    return np.pad(x, ((1, 0), (0, 3)), "edge")
+
+
+def pad_reflect(x):
+    return np.pad(x, (3, 2), mode="reflect")
+
+
+def pad_reflect_per_axis(x):
+    return np.pad(x, ((1, 2), (3, 0)), mode="reflect")
+
+
+def pad_symmetric(x):
+    return np.pad(x, (4, 1), mode="symmetric")
+
+
+def pad_symmetric_per_axis(x):
+    return np.pad(x, ((2, 3), (0, 4)), mode="symmetric")
+
+
+def pad_symmetric_one(x):
+    return np.pad(x, 1, mode="symmetric")
+
+
 CASES = [
     (flip_all, X1), (flip_all, X3), (flip_axis, X2), (flip_axis, X3), (flip_negative_axis, X1),
     (flip_negative_axis, X3), (flip_axes, X2), (flip_axes, X3), (flip_axes_list, X3), (flip_all, X0),
@@ -404,6 +432,8 @@ CASES = [
     (array_split_uneven, X3.reshape(6, 4)), (hsplit, X2), (hsplit, RNG.normal(size=6)), (vsplit, X2), (dsplit, X3),
     (broadcast_arrays, X2), (broadcast_arrays, X3),
     (pad, X1), (pad, X2), (pad_pair, X1), (pad_pair, X3), (pad_per_axis, X2), (pad_list_constant_mode, X3),
+    (pad_edge, X1), (pad_edge, X2), (pad_edge_per_axis, X2), (pad_reflect, X1), (pad_reflect_per_axis, X2),
+    (pad_reflect_per_axis, X3.reshape(4, 6)), (pad_symmetric, X1), (pad_symmetric_per_axis, X2), (pad_symmetric_one, X3),
 ]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
 
@@ -519,8 +549,12 @@ def split_unevenly(x):
     return np.split(x, 2)[0]
 
 
-def pad_edge(x):
-    return np.pad(x, 1, mode="edge")
+def pad_wrap(x):
+    return np.pad(x, 1, mode="wrap")
+
+
+def reflect_too_far(x):
+    return np.pad(x, 3, mode="reflect")
 
 
 def rot90_of_a_vector(x):
@@ -545,7 +579,8 @@ def fliplr_of_a_vector(x):
     (take_with_mode, "mode= is not supported"),
     (diagonal_same_axes, "cannot be the same"),
     (split_unevenly, "does not split into 2 equal sections"),
-    (pad_edge, "only mode='constant'"),
+    (pad_wrap, "mode='wrap' is not supported"),
+    (reflect_too_far, "more than this axis of length 3 reaches"),
 ])
 def test_unsupported_forms_are_refused_at_their_line(op, message):
     x = X1 if op in (rot90_of_a_vector, fliplr_of_a_vector, split_unevenly) else X3 if op is moveaxis_unequal else X2
