@@ -1,9 +1,10 @@
-"""Moving elements without changing them: flips, rotations, rolls, axis permutations and
-the atleast_nd family, diagonals and triangles, take and repeat. Each is written with the
-primitive it is where there is one (a flip is x[::-1] along an axis, swapaxes a transpose,
-np.take an index), so the emitted code and its derivative read as a person writes them; the
-others are primitives whose adjoints are what a person writes: the opposite roll, the
-triangle of the gradient, the gradient put on the diagonal, the copies summed."""
+"""Moving elements without changing them: flips, rotations, rolls, axis permutations, the
+atleast_nd family, diagonals and triangles, take and repeat, joining, splitting and padding
+along an axis. Each is written with the primitive it is where there is one (a flip is
+x[::-1] along an axis, swapaxes a transpose, np.take an index), so the emitted code and its
+derivative read as a person writes them; the others are primitives whose adjoints are what a person writes: the opposite roll, the
+triangle of the gradient, the gradient put on the diagonal, the copies summed, the padding
+cut off."""
 import numpy as np
 
 from ..ir import Aval, Sym
@@ -53,8 +54,8 @@ def _permuted(x, order):
 # flips and rotations: an index with a step of -1 on the flipped axes
 
 
-def _reversed(x, axes, ndim):
-    """x[::-1] on axes (non-negative, ndim known): trailing full slices are left out, x[:, ::-1]."""
+def _reversed(x, axes):
+    """x[::-1] on axes (non-negative): trailing full slices are left out, x[:, ::-1]."""
     if not axes:
         return wrap(x)
     last = max(axes)
@@ -72,7 +73,7 @@ def _flip(m, axis=None):
             return getitem(m, (slice(None),) * axis + (slice(None, None, -1),))
         return getitem(m, (Ellipsis, slice(None, None, -1)) + (slice(None),) * (-axis - 1))
     ndim = _rank(m, "np.flip")
-    return _reversed(m, tuple(range(ndim)) if axis is None else _axes(axis, ndim, "np.flip"), ndim)
+    return _reversed(m, tuple(range(ndim)) if axis is None else _axes(axis, ndim, "np.flip"))
 
 
 @binds(np.fliplr)
@@ -106,10 +107,10 @@ def _rot90(m, k=1, axes=(0, 1)):
     if k == 0:
         return wrap(m)
     if k == 2:
-        return _reversed(m, (a, b), ndim)
+        return _reversed(m, (a, b))
     if k == 1:
-        return _permuted(_reversed(m, (b,), ndim), swapped)
-    return _reversed(_permuted(m, swapped), (b,), ndim)
+        return _permuted(_reversed(m, (b,)), swapped)
+    return _reversed(_permuted(m, swapped), (b,))
 
 
 # ---------------------------------------------------------------------------
