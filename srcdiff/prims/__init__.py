@@ -1,5 +1,5 @@
 """Primitives: evaluation, JVP and VJP side by side, and the table from Python callables to them."""
-from . import broadcasting, control, creation, elementwise, indexing, joining, linalg, lists, reductions, scans, shaping, tapes, tuples  # noqa: F401,E501  (registers)
+from . import broadcasting, control, creation, elementwise, indexing, joining, linalg, lists, reductions, scans, shaping, structural, tapes, tuples  # noqa: F401,E501  (registers)
 from .control import AND, NOT, OR
 from .custom import custom_jvp, custom_vjp
 from .elementwise import ADD, BINARY, NEG, NONDIFF, SUB, UNARY
@@ -13,6 +13,7 @@ from .scans import CONVOLVE, CUMPROD, CUMSUM
 from .reductions import ALL, ANY, MAX, MEAN, MIN, NORM, PROD, STD, SUM, VAR
 from .joining import CONCATENATE, STACK
 from .shaping import ASTYPE, COPY, EXPAND_DIMS, RESHAPE, SQUEEZE, TILE
+from .structural import DIAG, DIAGONAL, PAD, REPEAT, ROLL, TRIL, TRIU
 
 from .core import ATTRIBUTES, CALLABLES, METHODS, Builder, Primitive, T, lookup, wrap
 

@@ -91,7 +91,7 @@ def _(t, out, ins, axis=0):
     return current().apply(STACK, parts, axis=axis)
 
 
-def _sequence(arrays, what):
+def sequence(arrays, what):
     if isinstance(arrays, T) or not isinstance(arrays, (list, tuple)):
         raise current().error(f"{what} needs a list or tuple of arrays written out in the call")
     return [_array(a) if isinstance(a, (list, tuple)) else a for a in arrays]  # [[y], x] is [np.array([y]), x]
@@ -101,19 +101,19 @@ def _sequence(arrays, what):
 def _concatenate(arrays, axis=0, out=None):
     if is_list(arrays):
         return lists.concatenate(arrays, static(axis, "axis"))
-    return current().apply(CONCATENATE, _sequence(arrays, "np.concatenate"), axis=static(axis, "axis"))
+    return current().apply(CONCATENATE, sequence(arrays, "np.concatenate"), axis=static(axis, "axis"))
 
 
 @binds(np.stack)
 def _stack(arrays, axis=0, out=None):
     if is_list(arrays):
         return lists.stack(arrays, static(axis, "axis"))
-    return current().apply(STACK, _sequence(arrays, "np.stack"), axis=static(axis, "axis"))
+    return current().apply(STACK, sequence(arrays, "np.stack"), axis=static(axis, "axis"))
 
 
 @binds(np.vstack)
 def _vstack(tup):
-    items = [wrap(x) for x in _sequence(tup, "np.vstack")]
+    items = [wrap(x) for x in sequence(tup, "np.vstack")]
     if any(x.aval.ndim is None for x in items):
         raise current().error("np.vstack needs operands of known rank; use np.concatenate")
     items = [x[None, :] if x.aval.ndim == 1 else x for x in items]
@@ -122,7 +122,7 @@ def _vstack(tup):
 
 @binds(np.hstack)
 def _hstack(tup):
-    items = [wrap(x) for x in _sequence(tup, "np.hstack")]
+    items = [wrap(x) for x in sequence(tup, "np.hstack")]
     axis = 0 if all(x.aval.ndim == 1 for x in items) else 1
     return current().apply(CONCATENATE, items, axis=axis)
 

@@ -692,6 +692,61 @@ def stack_last_axis(a, b):
     return np.stack([a, b], axis=-1)
 
 
+@case("roll", ((3,), (2, 3), f32(4)))
+def rolled(x):
+    return np.roll(x, 1)
+
+
+@case("roll", ((2, 3), (3, 2, 2)))
+def rolled_along_axes(x):
+    return np.roll(x, (1, -1), axis=(0, -1))
+
+
+@case("diagonal", ((3, 3), (2, 3), f32(3, 2)))
+def diagonal(x):
+    return np.diagonal(x)
+
+
+@case("diagonal", ((2, 3, 4), (3, 2, 3)))
+def diagonal_of_axes(x):
+    return x.diagonal(1, 2, 0)
+
+
+@case("diag", ((3,), (1,), f32(2)))
+def diag(v):
+    return np.diag(v, 1)
+
+
+@case("triu", ((3, 3), (2, 3, 4), (3,), f32(2, 2)))
+def upper_triangle(x):
+    return np.triu(x)
+
+
+@case("tril", ((3, 3), (2, 4, 3)))
+def lower_triangle(x):
+    return np.tril(x, -1)
+
+
+@case("repeat", ((3,), (2, 3), f32(2)))
+def repeated(x):
+    return np.repeat(x, 2)
+
+
+@case("repeat", ((2, 3), (2, 3, 2)))
+def repeated_along_an_axis(x):
+    return x.repeat(3, axis=-1)
+
+
+@case("pad", ((3,), (2, 3), f32(2)))
+def padded(x):
+    return np.pad(x, 1)
+
+
+@case("pad", ((2, 3), (1, 2)))
+def padded_unevenly(x):
+    return np.pad(x, ((0, 1), (2, 0)), constant_values=1.5)
+
+
 @case("tile", ((3,), (2, 3)))
 def tiled(x):
     return np.tile(x, (2, 1))

@@ -27,6 +27,7 @@ ORDER = [
     "elementwise",
     "linalg",
     "scans",
+    "structural",  # flips, rolls, axis permutations: indexing and transposes
     "control",
     "custom",
     "__init__",  # the public names, and every family imported so that it registers
