@@ -141,6 +141,14 @@ class Containers:
                 if atom_key(array.atom) in self.aliases.may_alias.get(atom_key(v.atom), ((), ""))[0]:
                     others, where, holder = [n], self.aliases.may_alias[atom_key(v.atom)][1], n
                     break
+        if not others:  # both may be one array no name holds any longer (b = a on one path, a rebound)
+            mine = self.aliases.reach({atom_key(array.atom)}) - {atom_key(array.atom)}
+            for n, v in names.items() if mine else ():
+                theirs = self.aliases.reach({atom_key(v.atom)}) - {atom_key(v.atom)}
+                if mine & theirs:
+                    others, holder = [n], n
+                    where = where or self.aliases.may_alias.get(atom_key(v.atom), ((), ""))[1]
+                    break
         if others:
             original = others[0] if holder == name else name
             raise NonDifferentiableError(
