@@ -21,8 +21,9 @@ of those. `when` is a function of the match: the rule applies only where it hold
 Rules(...) is an ordered rule set; sets combine with +. The first rule whose
 pattern matches and whose `when` holds applies. A set made with private=True
 rewrites only where every equation its pattern matched below the root is read by
-the pattern alone (fusing 1 / (1 + exp(-z)) into one operation saves work only if
-nothing else reads exp(-z)).
+the pattern alone, by the read counts the caller gives (ir/regions.read_counts, where
+a block's result and a loop's record count as reads): fusing 1 / (1 + exp(-z)) into
+one operation saves work only if nothing else reads exp(-z).
 
 The builder (prims/core.py) asks a rule set about every operation a derivative
 rule builds; a pass (transforms/) asks it about every equation of a function.
@@ -329,22 +330,6 @@ def _match_atom(pat, atom, producer, m):
 def _private(m, uses):
     """Whether every equation matched below the root is read by the pattern alone."""
     return uses is not None and all(uses.get(i, 0) == n for i, n in m.read.items())
-
-
-def uses_in(block, uses=None):
-    """How many times each variable is read in block (a result counts twice: it is read
-    outside too, so a private rule set never fuses it away)."""
-    uses = {} if uses is None else uses
-    for eqn in block.eqns:
-        for a in eqn.ins:
-            if isinstance(a, Var):
-                uses[a.id] = uses.get(a.id, 0) + 1
-        for b in eqn.blocks:
-            uses_in(b, uses)
-    for a in block.results:
-        if isinstance(a, Var):
-            uses[a.id] = uses.get(a.id, 0) + 2
-    return uses
 
 
 def rewrite_in_place(block, rules, uses):

@@ -12,7 +12,8 @@ The rules are private (ir/rewrite.py): a spelling is fused only where nothing el
 its intermediates, or the exponential would be computed twice. Addition is commutative,
 so 1 + e and e + 1 are one pattern.
 """
-from ..ir.rewrite import Hole, P, Rules, rewrite_in_place, rule, uses_in
+from ..ir.regions import read_counts
+from ..ir.rewrite import Hole, P, Rules, rewrite_in_place, rule
 from ..prims.elementwise import ADD, BINARY, NEG, UNARY
 
 DIV, EXP, SIGMOID, RECIPROCAL = BINARY["div"], UNARY["exp"], UNARY["sigmoid"], UNARY["reciprocal"]
@@ -32,5 +33,5 @@ LOGISTIC = Rules(
 
 def fuse_sigmoids(fn):
     """Rewrite every spelling of the logistic function whose intermediates nothing else reads. In place."""
-    rewrite_in_place(fn.body, LOGISTIC, uses_in(fn.body))
+    rewrite_in_place(fn.body, LOGISTIC, read_counts(fn.body))
     return fn
