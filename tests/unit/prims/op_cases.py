@@ -1389,3 +1389,15 @@ def convolution(a, v):
 @case("convolve", (((4,), (2,)), ((2,), (3,))))
 def correlation(a, v):
     return np.correlate(a, v) + np.sum(np.correlate(a, v, "full"))
+
+
+# -- the other families' cases, one module each (cases_<family>.py beside this one), registered
+# by the same @case: imported last, as they import case and the argument kinds from here
+def _family_cases():
+    import importlib
+    import pathlib
+    for path in sorted(pathlib.Path(__file__).parent.glob("cases_*.py")):
+        importlib.import_module(f"{__package__}.{path.stem}")
+
+
+_family_cases()

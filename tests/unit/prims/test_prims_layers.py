@@ -28,6 +28,16 @@ ORDER = [
     "linalg",
     "scans",
     "structural",  # flips, rolls, axis permutations: indexing and transposes
+    "contractions",  # einsum, tensordot, kron, vdot, multi_dot
+    "statistics",  # average, ptp, the nan reductions, sort, median, percentile
+    "matrices",  # numpy.linalg: solves, factorisations, norms
+    "fourier",  # numpy.fft
+    "discrete",  # what has no derivative: argmax, nonzero, unique, isclose, ...
+    "draws",  # random numbers drawn in the forward part: constants of the call
+    "scipy_special",  # SciPy's primitives, when SciPy imports
+    "scipy_stats",
+    "scipy_linalg",
+    "scipy_signal",  # scipy.signal and scipy.integrate
     "control",
     "custom",
     "__init__",  # the public names, and every family imported so that it registers
@@ -47,6 +57,9 @@ def _imports(source):
     functions too; None for one of another package (numpy, ..ir)."""
     tree = ast.parse(source)
     top = {id(node) for node in tree.body}
+    for node in tree.body:  # try: import scipy / except ImportError: an optional extra, at the top too
+        if isinstance(node, ast.Try):
+            top |= {id(n) for n in node.body + [s for h in node.handlers for s in h.body]}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 1:
             names = [node.module.split(".")[0]] if node.module else [a.name for a in node.names]

@@ -1,0 +1,1 @@
+"""Contractions: np.einsum, np.tensordot, np.kron, np.vdot, np.linalg.multi_dot."""

@@ -1,0 +1,1 @@
+"""numpy.fft on real inputs."""

@@ -1,0 +1,1 @@
+"""numpy.linalg: inverses and solves, determinants, factorisations, norms and least squares."""

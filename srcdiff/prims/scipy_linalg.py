@@ -1,0 +1,1 @@
+"""scipy.linalg, when SciPy imports."""

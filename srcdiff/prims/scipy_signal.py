@@ -1,0 +1,1 @@
+"""scipy.signal.convolve and scipy.integrate.trapezoid, when SciPy imports."""

@@ -1,0 +1,1 @@
+"""scipy.special, when SciPy imports (never a hard dependency)."""
