@@ -7,7 +7,9 @@ rule such as ``g * np.cos(x)`` reads like the math and builds IR made of
 primitives that themselves have rules (so derivatives can be differentiated).
 """
 import contextlib
+import inspect
 import numbers
+import sys
 import types
 from typing import Any, Callable, Dict, List
 
@@ -196,7 +198,7 @@ class Builder:
         binder = lookup(fn)
         if binder is None:
             raise UnknownCallableError(
-                f"no derivative rule for {_callable_name(fn)}",
+                f"no derivative rule for {public_name(fn)}",
                 self.loc,
                 "hint: rewrite it with supported primitives (grammar.md lists them), or wrap it with "
                 "@srcdiff.custom_vjp and register its derivative with .defvjp(fwd, bwd) (README: custom rules).",
@@ -207,7 +209,7 @@ class Builder:
             if isinstance(e, NonDifferentiableError):
                 raise
             raise NonDifferentiableError(
-                f"cannot call {_callable_name(fn)} this way: {e}", self.loc
+                f"cannot call {public_name(fn)} this way: {e}", self.loc
             ) from None
 
     def error(self, message, hint=""):
@@ -243,11 +245,38 @@ def current() -> Builder:
     return Builder._current[-1]
 
 
-def _callable_name(fn):
+# Where users reach callables, widest first: a callable's public name is the first of these
+# that holds it (scipy.special.expit, not the ufunc's "numpy.expit"; numpy.linalg.solve). SciPy's
+# modules are looked at only when already imported: naming a callable never imports SciPy.
+PUBLIC_MODULES = ("numpy", "numpy.linalg", "numpy.fft", "numpy.random", "math", "operator", "builtins",
+                  "scipy.special", "scipy.stats", "scipy.linalg", "scipy.signal", "scipy.integrate")
+
+
+def _holds(value, fn):
+    try:
+        return value is fn or (inspect.ismethod(fn) and value == fn)
+    except Exception:  # an array's ==
+        return False
+
+
+def public_name(fn):
+    """How a user spells fn: numpy.tanh, numpy.linalg.solve, numpy.random.randn (a method of
+    NumPy's global RandomState), scipy.special.expit, scipy.stats.norm.logpdf (a method of a
+    distribution object that scipy.stats holds); else its module and qualified name."""
+    owner = getattr(fn, "__self__", None) if inspect.ismethod(fn) else None
+    for modname in PUBLIC_MODULES:
+        module = sys.modules.get(modname)
+        if module is None:
+            continue
+        for name, value in vars(module).items():
+            if name.startswith("_"):
+                continue
+            if _holds(value, fn):
+                return name if modname == "builtins" else f"{modname}.{name}"
+            if owner is not None and value is owner:
+                return f"{modname}.{name}.{fn.__name__}"
     mod = getattr(fn, "__module__", None) or ""
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    if isinstance(fn, np.ufunc):
-        return f"numpy.{fn.__name__}"
     return f"{mod}.{name}" if mod and mod != "builtins" else name
 
 
