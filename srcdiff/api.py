@@ -53,6 +53,7 @@ class Gradient:
     def __init__(self, fun, argnums, has_aux, with_value, optimize=True):
         if not callable(fun):
             raise TypeError(f"grad expects a function, not {type(fun).__name__}")
+        fun = arguments.function_of(fun)
         if not isinstance(argnums, (int, tuple)) or isinstance(argnums, bool) or (
             isinstance(argnums, tuple) and not all(isinstance(i, int) and not isinstance(i, bool) for i in argnums)
         ):

@@ -3,13 +3,92 @@ caller gets them back: binding by the signature, flattening containers into leav
 cache key of each leaf, the checks that a differentiated argument is a float, and a
 derivative in its argument's own type. Shared by api.py (grad) and modes.py (jvp, vjp,
 the Jacobians)."""
+import inspect
+import linecache
 import numbers
+import sys
+import types
 
 import numpy as np
 
 from . import cache, pytree
+from .errors import UnknownCallableError
 from .ir import is_function_argument
-from .source import own_signature
+from .prims.core import lookup, public_name
+from .source import own_signature, unwrap
+
+_LITERALS = (type(None), bool, int, float, str)
+_WRAPPERS = {}  # registered callable -> the function that calls it, made once (a cache key of its own)
+
+
+def function_of(fun):
+    """fun as a function srcdiff can read. A registered callable passed directly (grad(np.tanh),
+    jvp(np.sin, ...), grad(scipy.special.gammaln)) is differentiated as in JAX and autograd: as a
+    two-line function that calls it, `def tanh(x): return numpy.tanh(x)`, whose source linecache
+    holds under the name <srcdiff: numpy.tanh>. A ufunc or builtin with no rule is refused here,
+    by its public name, rather than for having no source."""
+    try:
+        registered = lookup(fun) is not None
+    except TypeError:
+        registered = False
+    if not registered:
+        if isinstance(fun, (np.ufunc, types.BuiltinFunctionType)):
+            raise UnknownCallableError(
+                f"no derivative rule for {public_name(fun)}", None,
+                "hint: grammar.md lists the callables srcdiff differentiates; wrap it in a function of your "
+                "own with a @srcdiff.custom_vjp rule to add one.")
+        return fun
+    if fun not in _WRAPPERS:
+        _WRAPPERS[fun] = _calling(fun)
+    return _WRAPPERS[fun]
+
+
+def _calling(fun):
+    public = public_name(fun)
+    root, _, rest = public.partition(".")
+    name = public.rsplit(".", 1)[-1]
+    namespace = {}
+    if rest and root in sys.modules:
+        namespace[root] = sys.modules[root]
+        callee = public
+    else:
+        namespace["_callee"] = fun
+        callee = "_callee"
+    params, passed = _parameters(fun)
+    source = f"def {name}({', '.join(params)}):\n    return {callee}({', '.join(passed)})\n"
+    filename = f"<srcdiff: {public}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+    made = namespace[name]
+    made.__doc__ = f"{public}, as srcdiff differentiates it."
+    return made
+
+
+def _parameters(fun):
+    """(the parameters of the function that calls fun, what it passes): a ufunc's inputs, or
+    fun's own parameters without defaults and those with a literal default (passed by keyword);
+    parameters with another default (NumPy's _NoValue) are left to fun."""
+    if isinstance(fun, np.ufunc):
+        names = ["x"] if fun.nin == 1 else [f"x{i + 1}" for i in range(fun.nin)]
+        return names, names
+    try:
+        signature = inspect.signature(unwrap(fun))
+    except (TypeError, ValueError):
+        return ["*args"], ["*args"]
+    params, passed = [], []
+    for p in signature.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is p.empty:
+            if p.kind is p.KEYWORD_ONLY:
+                continue
+            params.append(p.name)
+            passed.append(p.name)
+        elif isinstance(p.default, _LITERALS) or (isinstance(p.default, tuple) and
+                                                   all(isinstance(v, _LITERALS) for v in p.default)):
+            params.append(f"{p.name}={p.default!r}")
+            passed.append(f"{p.name}={p.name}")
+    return params, passed
 
 
 def bind_given(signature, args, kwargs, fun):

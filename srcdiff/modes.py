@@ -17,6 +17,7 @@ from .prims.core import runs_when_compiling
 def _compiled(kind, fun, args, argnums=None):
     """Compile fun's forward-mode (kind "jvp") or split reverse-mode ("vjp") version for
     arguments of these kinds, once."""
+    fun = arguments.function_of(fun)
     leaves, structures = arguments.flatten_args(args)
     indices = tuple(range(len(args))) if argnums is None else argnums
     leaf_indices = arguments.leaf_indices(structures, indices)
@@ -205,6 +206,7 @@ class _Jacobian:
     def __init__(self, fun, argnums, mode, kind=None):
         if not callable(fun):
             raise TypeError(f"a Jacobian is taken of a function, not a {type(fun).__name__}")
+        fun = arguments.function_of(fun)
         if not _is_argnums(argnums):
             raise TypeError(f"argnums must be an int or a tuple of ints, not {argnums!r}")
         if argnums == ():
