@@ -9,6 +9,8 @@ from .core import Primitive, binds, current, wrap
 from .helpers import attach
 from .tuples import make_tuple
 
+FAMILY = "shapes and casts"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 SUM_TO = Primitive(
     "sum_to",

@@ -12,6 +12,8 @@ from .elementwise import BINARY, NONDIFF
 from .shapes import BOOL, INT
 from .syntax import template
 
+FAMILY = "Python builtins"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _scalar_logic(name):
     def shape(avals, params):

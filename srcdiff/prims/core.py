@@ -7,6 +7,7 @@ rule such as ``g * np.cos(x)`` reads like the math and builds IR made of
 primitives that themselves have rules (so derivatives can be differentiated).
 """
 import contextlib
+import importlib
 import inspect
 import numbers
 import sys
@@ -106,11 +107,40 @@ def is_run_when_compiling(fn):
 
 
 def lookup(fn):
-    """The binder for a callable, or None. Unhashable callables are never primitives."""
+    """The binder for a callable, or None. Unhashable callables are never primitives. A miss
+    first loads the optional families whose library the program has imported since."""
     try:
-        return CALLABLES.get(fn)
+        binder = CALLABLES.get(fn)
+        if binder is None and load_optional():
+            binder = CALLABLES.get(fn)
+        return binder
     except TypeError:
         return None
+
+
+# Families for optional libraries, by the library module each needs: loaded when that library
+# has been imported (a program calls scipy.special.gammaln only after importing scipy.special),
+# so `import srcdiff` never imports SciPy (most of a second) and works without it.
+OPTIONAL = {"scipy.special": "scipy_special", "scipy.stats": "scipy_stats", "scipy.linalg": "scipy_linalg",
+            "scipy.signal": "scipy_signal", "scipy.integrate": "scipy_signal"}
+_LOADED = set()
+
+
+def load_optional(importing=False):
+    """Load the families whose library is imported (with importing=True, every one whose library
+    imports: the catalog lists them all). Whether any was loaded now."""
+    loaded = False
+    for library, family in OPTIONAL.items():
+        if family in _LOADED or (library not in sys.modules and not importing):
+            continue
+        _LOADED.add(family)
+        try:
+            importlib.import_module(library)
+        except ImportError:
+            continue
+        importlib.import_module(f"{__package__}.{family}")
+        loaded = True
+    return loaded
 
 
 # ---------------------------------------------------------------------------
@@ -264,10 +294,13 @@ def public_name(fn):
     NumPy's global RandomState), scipy.special.expit, scipy.stats.norm.logpdf (a method of a
     distribution object that scipy.stats holds); else its module and qualified name."""
     owner = getattr(fn, "__self__", None) if inspect.ismethod(fn) else None
+    own = getattr(fn, "__name__", None)
     for modname in PUBLIC_MODULES:
         module = sys.modules.get(modname)
         if module is None:
             continue
+        if isinstance(own, str) and _holds(getattr(module, own, None), fn):  # np.transpose, not its alias permute_dims
+            return own if modname == "builtins" else f"{modname}.{own}"
         for name, value in vars(module).items():
             if name.startswith("_"):
                 continue

@@ -9,6 +9,8 @@ from .core import Primitive, T, binds, current, static
 from .shapes import FLOAT, INT
 from .syntax import call
 
+FAMILY = "creation"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _filled_shape(avals, params):
     shp = avals[0]

@@ -16,6 +16,8 @@ from .core import Primitive, T, array_operand, as_atom, attribute, binds, const_
 from .shapes import BOOL, broadcast_shape, elementwise, result_dtype
 from .syntax import template
 
+FAMILY = "elementwise"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _operand(a, inside=False):
     """A traced value, a number or an array; or a list of numbers, which NumPy takes as an array."""

@@ -16,6 +16,8 @@ from .shaping import EXPAND_DIMS, RESHAPE, reshape
 from .syntax import call, src
 from .tuples import SHAPE, TUPLE_GETITEM_BIND
 
+FAMILY = "queries"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 class Slot:
     """Where operand k goes inside an index template."""

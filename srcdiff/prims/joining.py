@@ -12,6 +12,8 @@ from .shapes import example_shape, result_dtype
 from .shaping import COPY
 from .syntax import call
 
+FAMILY = "arrays and joining"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _join_shape(impl):
     def shape(avals, params):

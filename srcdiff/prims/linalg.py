@@ -10,6 +10,8 @@ from .helpers import attach
 from .shapes import result_dtype
 from .syntax import src
 
+FAMILY = "products"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _product_shape(avals, params):
     a, b = avals

@@ -7,6 +7,8 @@ from .core import Primitive, binds, current, method, static, wrap
 from .shapes import BOOL, normalize_axis, reduced_shape, result_dtype
 from .syntax import call
 
+FAMILY = "reductions"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 _DEFAULTS = {"axis": None, "keepdims": False, "ddof": 0}
 
 

@@ -10,6 +10,8 @@ from .core import Primitive, array_operand, binds, current, method, static, wrap
 from .shapes import normalize_axis, result_dtype
 from .syntax import template
 
+FAMILY = "scans and differences"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _scan_shape(avals, params):
     a = avals[0]

@@ -7,6 +7,8 @@ from .core import Primitive, binds, current, is_known_array, method, static, wra
 from .shapes import example_shape
 from .syntax import call, src
 
+FAMILY = "shapes and casts"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _reshape_shape(avals, params):
     x, shp = avals

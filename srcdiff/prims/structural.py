@@ -18,6 +18,8 @@ from .reductions import SUM
 from .shaping import reshape
 from .syntax import call, src
 
+FAMILY = "structural"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _rank(x, what):
     """x's number of axes, which these functions need to spell their index or permutation."""

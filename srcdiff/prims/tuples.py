@@ -9,6 +9,8 @@ from .core import Primitive, T, attribute, binds, current
 from .shapes import INT
 from .syntax import src
 
+FAMILY = "queries"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 
 def _tuple_shape(avals, params):
     if all(a.has_value for a in avals):

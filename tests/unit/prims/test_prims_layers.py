@@ -40,6 +40,7 @@ ORDER = [
     "scipy_signal",  # scipy.signal and scipy.integrate
     "control",
     "custom",
+    "catalog",  # the list of every callable grammar.md shows, read from the tables
     "__init__",  # the public names, and every family imported so that it registers
 ]
 
