@@ -82,29 +82,27 @@ def _(g, out, ins, active, subscripts):
         raise current().error("the derivative of np.einsum needs the operands' shapes (NumPy broadcasts axes "
                               "of length 1)", "call the function with example arguments, so that shapes are known.")
     sizes = _sizes(terms, [x.aval.shape for x in ins])
-    dtype = g.aval.dtype if g.aval.dtype is not None and g.aval.dtype.kind == "f" else None
-    return tuple(_adjoint(g, ins, terms, output, k, sizes, dtype) if active[k] else None for k in range(len(ins)))
+    return tuple(_adjoint(g, ins, terms, output, k, sizes) if active[k] else None for k in range(len(ins)))
 
 
-def _adjoint(g, ins, terms, output, k, sizes, dtype):
+def _adjoint(g, ins, terms, output, k, sizes):
     """The einsum of g and the other operands with operand k's subscripts: a letter only k has
     from np.ones, a repeated letter of k's from np.eye (the adjoint on the diagonal)."""
     term = terms[k]
     elsewhere = set(output).union(*(set(t) for j, t in enumerate(terms) if j != k))
     fresh = _unused(",".join(terms) + output)
-    kw = {} if dtype is None or dtype == np.float64 else {"dtype": dtype}
     target, extra_terms, extra = "", [], []
     for i, c in enumerate(term):
         if c in term[:i]:  # a repeated letter: the diagonal of eye
             f = next(fresh)
             target += f
             extra_terms.append(c + f)
-            extra.append(current().call(np.eye, (sizes[c],), kw))
+            extra.append(current().call(np.eye, (sizes[c],), {}))
             continue
         target += c
         if c not in elsewhere and term.count(c) == 1:  # summed away: every element gets g
             extra_terms.append(c)
-            extra.append(current().call(np.ones, (sizes[c],), kw))
+            extra.append(current().call(np.ones, (sizes[c],), {}))
     in_terms = [output] + [t for j, t in enumerate(terms) if j != k] + extra_terms
     operands = [g] + [x for j, x in enumerate(ins) if j != k] + extra
     if len(operands) == 1 and in_terms[0] == target:
