@@ -15,7 +15,7 @@ import string
 import numpy as np
 
 from ..ir import Aval, Sym
-from .core import Primitive, array_operand, binds, current, static, wrap
+from .core import Primitive, T, array_operand, binds, current, static, wrap
 from .linalg import MATMUL, transpose
 from .shapes import result_dtype
 from .shaping import reshape
@@ -150,6 +150,9 @@ def _spelled_out(subscripts, operands):
     if arrow:
         if "..." in output:
             output = output.replace("...", ellipsis)
+        elif ellipsis:
+            raise b.error(f"np.einsum: the output of {subscripts!r} leaves out the axes '...' stands for, which "
+                          "NumPy refuses", "sum them explicitly, or write '...' in the output.")
         for c in output:
             if output.count(c) > 1 or not any(c in t for t in spelled):
                 raise b.error(f"np.einsum: the output subscript {c!r} is repeated or not among the inputs")
@@ -178,7 +181,8 @@ def _einsum(*operands, out=None, optimize=False, dtype=None, order="K", casting=
         raise b.error("np.einsum: out= and dtype= are not supported", "use .astype() on the operands.")
     if static(optimize, "optimize") not in (True, False, "greedy", "optimal"):
         raise b.error(f"np.einsum: optimize={optimize!r} is not supported", "use True, False, 'greedy' or 'optimal'.")
-    if not operands or not isinstance(static(operands[0], "the subscripts"), str):
+    first = operands[0] if operands else None
+    if not isinstance(first, str) and not (isinstance(first, T) and isinstance(first.const_value(), str)):
         raise b.error("np.einsum's interleaved form (einsum(a, [0, 1], b, [1, 2])) is not supported",
                       "write the subscripts as a string: np.einsum('ij,jk->ik', a, b).")
     subscripts, arrays = static(operands[0], "the subscripts"), [array_operand(x) for x in operands[1:]]
