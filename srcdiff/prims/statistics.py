@@ -185,7 +185,8 @@ def _partition_in_place(a, kth, axis=-1, kind="introselect", order=None):
 
 
 def _reduce(fn, a, axis, keepdims):
-    kw = {"axis": axis} if axis is not None else {}
+    axis, keepdims = static(axis, "axis"), static(keepdims, "keepdims")
+    kw = {"axis": tuple(axis) if isinstance(axis, list) else axis} if axis is not None else {}
     if keepdims:
         kw["keepdims"] = True
     return current().call(fn, (a,), kw)
@@ -276,7 +277,10 @@ def _nan_extremum(name, fn, fill):
         if initial is not None or where is not None:
             raise current().error(f"np.{name}: initial= and where= are not supported")
         a, mask = _nan_args(name, a, out, None)
-        return _reduce(fn, np.where(mask, fill, a), static(axis, "axis"), static(keepdims, "keepdims"))
+        axis, keepdims = static(axis, "axis"), static(keepdims, "keepdims")
+        extremum = _reduce(fn, np.where(mask, fill, a), axis, keepdims)
+        # a slice of NaNs only is NaN, as NumPy's (which warns)
+        return np.where(_reduce(np.all, mask, axis, keepdims), np.nan, extremum)
 
     binds(getattr(np, name))(bind)
 
