@@ -247,12 +247,12 @@ def _nan_args(name, a, out, dtype):
     if out is not None or dtype is not None:
         raise current().error(f"np.{name}: out= and dtype= are not supported")
     a = wrap(a)
-    return a, np.isnan(a)
+    return a, _named(np.isnan(a), "nans")
 
 
 def _valid(mask, axis, keepdims):
     """How many elements are not NaN."""
-    return _reduce(np.sum, np.logical_not(mask), axis, keepdims)
+    return _named(_reduce(np.sum, _named(np.logical_not(mask), "valid"), axis, keepdims), "count")
 
 
 @binds(np.nansum)
@@ -260,7 +260,7 @@ def _nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
     if initial is not None or where is not None:
         raise current().error("np.nansum: initial= and where= are not supported")
     a, mask = _nan_args("nansum", a, out, dtype)
-    return _reduce(np.sum, np.where(mask, 0.0, a), static(axis, "axis"), static(keepdims, "keepdims"))
+    return _reduce(np.sum, _named(np.where(mask, 0.0, a), "clean"), static(axis, "axis"), static(keepdims, "keepdims"))
 
 
 @binds(np.nanmean)
@@ -269,7 +269,7 @@ def _nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         raise current().error("np.nanmean: where= is not supported")
     a, mask = _nan_args("nanmean", a, out, dtype)
     axis, keepdims = static(axis, "axis"), static(keepdims, "keepdims")
-    return _reduce(np.sum, np.where(mask, 0.0, a), axis, keepdims) / _valid(mask, axis, keepdims)
+    return _reduce(np.sum, _named(np.where(mask, 0.0, a), "clean"), axis, keepdims) / _valid(mask, axis, keepdims)
 
 
 def _nan_extremum(name, fn, fill):
@@ -294,9 +294,9 @@ def _nanvar(a, axis, dtype, out, ddof, keepdims, name):
     axis, keepdims, ddof = static(axis, "axis"), static(keepdims, "keepdims"), static(ddof, "ddof")
     if isinstance(axis, list):
         axis = tuple(axis)
-    clean = np.where(mask, 0.0, a)
-    mean = _reduce(np.sum, clean, axis, True) / _valid(mask, axis, True)
-    centered = np.where(mask, 0.0, clean - mean)
+    clean = _named(np.where(mask, 0.0, a), "clean")
+    mean = _named(_reduce(np.sum, clean, axis, True) / _valid(mask, axis, True), "mean")
+    centered = _named(np.where(mask, 0.0, clean - mean), "centered")
     return _reduce(np.sum, centered * centered, axis, keepdims) / (_valid(mask, axis, keepdims) - ddof)
 
 
@@ -343,13 +343,24 @@ def _take(x, index, axis):
 
 
 def _lerp(lo, hi, t):
-    """NumPy's interpolation: from below for t < 0.5, from above for t >= 0.5."""
-    if np.ndim(t) == 0:
-        if t == 0:
-            return lo
-        return hi - (hi - lo) * (1 - t) if t >= 0.5 else lo + (hi - lo) * t
+    """NumPy's interpolation: from below for t < 0.5, from above for t >= 0.5 (t is known when
+    compiling: one formula where every t takes the same)."""
+    if np.all(t == 0):
+        return lo
+    if np.all(t >= 0.5):
+        return hi - (hi - lo) * (1 - t)
+    if np.all(t < 0.5):
+        return lo + (hi - lo) * t
     diff = hi - lo
     return np.where(t >= 0.5, hi - diff * (1 - t), lo + diff * t)
+
+
+def _named(x, hint):
+    """x with a name for the emitted code, unless it has one."""
+    atom = getattr(x, "atom", None)
+    if atom is not None and hasattr(atom, "hint") and not atom.hint:
+        atom.hint = hint
+    return x
 
 
 def _quantile(a, q, axis, keepdims, method, what):
@@ -362,13 +373,13 @@ def _quantile(a, q, axis, keepdims, method, what):
     axis, keepdims = static(axis, "axis"), bool(static(keepdims, "keepdims"))
     x, ax, kept = _reduced_last(a, axis, what)
     n = x.aval.shape[ax]
-    s = sort(x, ax)
+    s = _named(sort(x, ax), "ordered")
     h = q * (n - 1)
     lo = np.floor(h).astype(int)
     hi = np.minimum(lo + 1, n - 1)
     t = h - lo
     if q.ndim == 0:
-        r = _lerp(_take(s, int(lo), ax), _take(s, int(hi), ax), float(t))
+        r = _lerp(_take(s, int(lo), ax), _take(s, int(hi), ax), t)
         return reshape(r, kept) if keepdims else r
     flat = q.ravel()
     shape_t = [1] * s.aval.ndim
@@ -408,7 +419,7 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     n = x.aval.shape[ax]
     if n == 0:
         raise current().error("np.median of an empty array")
-    s = sort(x, ax)
+    s = _named(sort(x, ax), "ordered")
     k = n // 2
     r = _take(s, k, ax) if n % 2 else np.mean(_take(s, [k - 1, k], ax), axis=ax)
     return reshape(r, kept) if keepdims else r

@@ -414,8 +414,9 @@ def test_the_adjoint_of_sort_gathers_by_the_inverse_permutation():
 
 
 def test_a_nan_reduction_reads_as_the_formula():
-    code = srcdiff.source(srcdiff.grad(nansum), N2)
-    assert "np.where(np.isnan(x), 0.0, " in code or "np.where(isnan_x, 0.0, " in code
+    code = srcdiff.source(srcdiff.grad(weighted(nanvar_ddof)), N2)
+    assert "nans = np.isnan(x)" in code and "clean = np.where(nans, 0.0, x)" in code
+    assert "centered = np.where(nans, 0.0, clean - mean)" in code and "dx = np.where(nans, 0.0, " in code
 
 
 # -- refusals
