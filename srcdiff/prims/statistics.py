@@ -423,3 +423,62 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     k = n // 2
     r = _take(s, k, ax) if n % 2 else np.mean(_take(s, [k - 1, k], ax), axis=ax)
     return reshape(r, kept) if keepdims else r
+
+
+# ---------------------------------------------------------------------------
+# nanmedian, nanpercentile, nanquantile: the sort puts the NaNs last, so each slice's
+# order statistics are among its first `count` sorted elements, at places computed from
+# the count when the code runs (a gather, whose adjoint adds g there)
+
+
+def _nanquantile(a, q, axis, keepdims, method, what):
+    b = current()
+    if static(method, "method") != "linear":
+        raise b.error(f"{what} with method={static(method, 'method')!r} is not supported", "use method='linear'.")
+    q = np.asarray(static(q, "q"), dtype=float)
+    if np.any(np.isnan(q)) or np.any(q < 0) or np.any(q > 1):
+        raise b.error(f"{what}: the quantiles must be in [0, 1] (percentiles in [0, 100])")
+    axis, keepdims = static(axis, "axis"), bool(static(keepdims, "keepdims"))
+    x, ax, kept = _reduced_last(a, axis, what)
+    s = _named(sort(x, ax), "ordered")
+    count = _named(_reduce(np.sum, np.logical_not(np.isnan(x)), ax, True), "count")
+    shape_q = [1] * s.aval.ndim
+    shape_q[ax] = q.size
+    at = _named(q.reshape(shape_q) * (count - 1), "place")  # where each quantile lies, count - 1 for q = 1
+    below = np.maximum(np.floor(at), 0.0)
+    lo, hi = below.astype(int), np.minimum(below + 1.0, np.maximum(count - 1, 0)).astype(int)
+    t = at - below
+    low, high = _along(s, lo, ax), _along(s, hi, ax)
+    diff = high - low
+    r = np.where(count == 0, np.nan, np.where(t >= 0.5, high - diff * (1 - t), low + diff * t))
+    if q.ndim == 0:
+        return r if keepdims and wrap(r).aval.shape == kept else reshape(r, kept if keepdims else tuple(
+            n for i, n in enumerate(wrap(r).aval.shape) if i != ax % s.aval.ndim))
+    if ax % s.aval.ndim != 0:
+        r = b.call(np.moveaxis, (r, ax, 0), {})
+    rest = wrap(r).aval.shape[1:]
+    final = q.shape + (kept if keepdims else rest)
+    return r if wrap(r).aval.shape == final else reshape(r, final)
+
+
+@binds(np.nanquantile)
+def _nanquantile_bind(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                      weights=None, interpolation=None):
+    if out is not None or weights is not None or interpolation is not None:
+        raise current().error("np.nanquantile: out=, weights= and interpolation= are not supported")
+    return _nanquantile(a, q, axis, keepdims, method, "np.nanquantile")
+
+
+@binds(np.nanpercentile)
+def _nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                   weights=None, interpolation=None):
+    if out is not None or weights is not None or interpolation is not None:
+        raise current().error("np.nanpercentile: out=, weights= and interpolation= are not supported")
+    return _nanquantile(a, np.asarray(static(q, "q"), dtype=float) / 100, axis, keepdims, method, "np.nanpercentile")
+
+
+@binds(np.nanmedian)
+def _nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    if out is not None:
+        raise current().error("np.nanmedian: out= is not supported")
+    return _nanquantile(a, 0.5, axis, keepdims, "linear", "np.nanmedian")

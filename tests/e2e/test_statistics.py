@@ -1,5 +1,5 @@
 """The statistics of issue 16: np.average (weights, returned, keepdims), np.ptp, the nan
-reductions (with NaNs in the input: central differences on the other entries, and a zero
+reductions and nanmedian/nanpercentile/nanquantile (with NaNs in the input: central differences on the other entries, and a zero
 gradient on the NaNs), np.sort, np.partition, np.argsort and np.argpartition, np.median,
 np.percentile and np.quantile, in every spelling and axis form NumPy takes, against NumPy's
 values and central differences in forward and reverse mode and to second order."""
@@ -349,7 +349,33 @@ def nanstd_axis_ddof(x):
     return np.nanstd(x, axis=-1, ddof=1, keepdims=True)
 
 
+def nanmedian(x):
+    return np.nanmedian(x)
+
+
+def nanmedian_axis(x):
+    return np.nanmedian(x, axis=-1)
+
+
+def nanmedian_keepdims(x):
+    return np.nanmedian(x, axis=(0, 1), keepdims=True)
+
+
+def nanquantile(x):
+    return np.nanquantile(x, [0.25, 0.5, 0.8], axis=0)
+
+
+def nanpercentile(x):
+    return np.nanpercentile(x, 70, axis=1, keepdims=True)
+
+
+def nanpercentile_flat(x):
+    return np.nanpercentile(x, [5, 100])
+
+
 NAN_CASES = [
+    (nanmedian, N1), (nanmedian, N2), (nanmedian_axis, N2), (nanmedian_keepdims, N3), (nanquantile, N2),
+    (nanpercentile, N3), (nanpercentile_flat, N2), (nanmedian_axis, X2),
     (nansum, N1), (nansum, N2), (nansum_axis, N2), (nansum_keepdims, N3), (nanmean, N2), (nanmean_axes, N3),
     (nanmean_keepdims, N2), (nanmax, N1), (nanmax_axis, N2), (nanmin_keepdims, N2), (nanvar, N2),
     (nanvar_ddof, N2), (nanvar_keepdims, N3), (nanstd, N1), (nanstd, N2), (nanstd_axis_ddof, N3),
@@ -401,7 +427,7 @@ def test_a_slice_of_nans_only():
     x = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for op in (nanmax_axis, nanmin_rows, nansum_axis):
+        for op in (nanmax_axis, nanmin_rows, nansum_axis, nanmedian_axis):
             np.testing.assert_array_equal(srcdiff.vjp(op, x)[0], op(x))
 
 
