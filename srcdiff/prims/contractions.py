@@ -163,6 +163,8 @@ def _spelled_out(subscripts, operands):
     if all(s is not None for s in shapes):
         sizes = {}
         for t, s in zip(spelled, shapes):
+            if any(n != m for c, n in zip(t, s) for d, m in zip(t, s) if c == d):
+                raise b.error(f"np.einsum: a letter repeated in the term {t!r} names axes of different lengths {s}")
             for c, n in zip(t, s):
                 if n != 1 and sizes.get(c, 1) not in (1, n):
                     raise b.error(f"np.einsum: the subscript {c!r} has lengths {sizes[c]} and {n}")

@@ -269,7 +269,8 @@ def _nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         raise current().error("np.nanmean: where= is not supported")
     a, mask = _nan_args("nanmean", a, out, dtype)
     axis, keepdims = static(axis, "axis"), static(keepdims, "keepdims")
-    return _reduce(np.sum, _named(np.where(mask, 0.0, a), "clean"), axis, keepdims) / _valid(mask, axis, keepdims)
+    return _reduce(np.sum, _named(np.where(mask, 0.0, a), "clean"), axis, keepdims) / _in_dtype_of(
+        _valid(mask, axis, keepdims), a)
 
 
 def _nan_extremum(name, fn, fill):
@@ -295,9 +296,9 @@ def _nanvar(a, axis, dtype, out, ddof, keepdims, name):
     if isinstance(axis, list):
         axis = tuple(axis)
     clean = _named(np.where(mask, 0.0, a), "clean")
-    mean = _named(_reduce(np.sum, clean, axis, True) / _valid(mask, axis, True), "mean")
+    mean = _named(_reduce(np.sum, clean, axis, True) / _in_dtype_of(_valid(mask, axis, True), a), "mean")
     centered = _named(np.where(mask, 0.0, clean - mean), "centered")
-    return _reduce(np.sum, centered * centered, axis, keepdims) / (_valid(mask, axis, keepdims) - ddof)
+    return _reduce(np.sum, centered * centered, axis, keepdims) / _in_dtype_of(_valid(mask, axis, keepdims) - ddof, a)
 
 
 @binds(np.nanvar)
@@ -355,6 +356,15 @@ def _lerp(lo, hi, t):
     return np.where(t >= 0.5, hi - diff * (1 - t), lo + diff * t)
 
 
+def _in_dtype_of(x, a):
+    """x (a count, or a fraction known from counts) in a's float dtype, so float32 stays float32
+    as NumPy's nanmean and nanquantile keep it."""
+    dt = a.aval.dtype
+    if dt is None or dt.kind != "f" or dt == np.float64:
+        return x
+    return x.astype(dt)
+
+
 def _named(x, hint):
     """x with a name for the emitted code, unless it has one."""
     atom = getattr(x, "atom", None)
@@ -379,7 +389,7 @@ def _quantile(a, q, axis, keepdims, method, what):
     hi = np.minimum(lo + 1, n - 1)
     t = h - lo
     if q.ndim == 0:
-        r = _lerp(_take(s, int(lo), ax), _take(s, int(hi), ax), t)
+        r = _lerp(_take(s, int(lo), ax), _take(s, int(hi), ax), float(t))  # a Python float keeps a's dtype
         return reshape(r, kept) if keepdims else r
     flat = q.ravel()
     shape_t = [1] * s.aval.ndim
@@ -447,7 +457,7 @@ def _nanquantile(a, q, axis, keepdims, method, what):
     at = _named(q.reshape(shape_q) * (count - 1), "place")  # where each quantile lies, count - 1 for q = 1
     below = np.maximum(np.floor(at), 0.0)
     lo, hi = below.astype(int), np.minimum(below + 1.0, np.maximum(count - 1, 0)).astype(int)
-    t = at - below
+    t = at - below if q.ndim else _in_dtype_of(at - below, x)
     low, high = _along(s, lo, ax), _along(s, hi, ax)
     diff = high - low
     r = np.where(count == 0, np.nan, np.where(t >= 0.5, high - diff * (1 - t), low + diff * t))

@@ -372,6 +372,10 @@ def ellipsis_left_out(a, b):
     return np.einsum('i...->i', a)
 
 
+def diagonal_of_a_rectangle(a, b):
+    return np.einsum('ii->i', a)
+
+
 def interleaved(a, b):
     return np.einsum(a, [0, 1], b, [1, 2])
 
@@ -415,6 +419,7 @@ def vdot_complex(a, b):
 @pytest.mark.parametrize("op, message", [
     (interleaved, "interleaved form"),
     (ellipsis_left_out, "leaves out the axes '...' stands for"),
+    (diagonal_of_a_rectangle, "a letter repeated in the term 'ii' names axes of different lengths"),
     (wrong_operand_count, "name 1 operands, but 2 were given"),
     (output_not_in_inputs, "the output subscript 'z'"),
     (mismatched_lengths, "has lengths 3 and 4"),

@@ -511,3 +511,17 @@ def test_sort_needs_the_shape():
     with pytest.raises(NonDifferentiableError, match="np.sort needs the shape") as info:
         srcdiff.grad(weighted(sort)).compiled()
     assert "test_statistics.py:" in str(info.value)
+
+
+@pytest.mark.parametrize("op", sorted({f for f, _ in NAN_CASES} | {quantile, quantile_axis, quantile_list_keepdims,
+                                                                  percentile, median_axis, average, ptp_axis},
+                                      key=lambda f: f.__name__), ids=lambda f: f.__name__)
+def test_float32_keeps_numpy_dtype(op):
+    """float32 stays float32 where NumPy keeps it (a count or a fraction of counts is cast), and
+    becomes float64 where NumPy's does (an array of quantiles)."""
+    x = N3.astype(np.float32) if op in {f for f, _ in NAN_CASES} else X3.astype(np.float32)
+    out = srcdiff.vjp(op, x)[0]
+    assert np.result_type(out) == np.result_type(op(x))
+    np.testing.assert_allclose(out, op(x), rtol=1e-6)
+    g = srcdiff.grad(weighted(op))(x)
+    assert g.dtype == np.float32
