@@ -282,6 +282,29 @@ def test_quantiles_of_any_length_match_numpy_and_differences(n, q, seed):
     np.testing.assert_allclose(srcdiff.grad(f)(x), central_difference(f, (x,), 0), rtol=1e-5, atol=1e-7)
 
 
+WEIGHTS = np.cos(np.arange(24.0))
+
+
+def weighted_sort(x):
+    return np.sum(np.sort(x, axis=-1) * WEIGHTS[:x.shape[-1]])
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.sampled_from([(1,), (5,), (2, 3), (3, 1), (2, 2, 4)]), seed=st.integers(0, 2 ** 16),
+       ties=st.booleans())
+def test_the_gradient_of_a_sort_is_its_permutation(shape, seed, ties):
+    """d/dx of sum(w * sort(x)) puts each weight on the element the stable sort put there,
+    ties too (the first of a tie, in the stable order, takes the first place's weight)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, size=shape).astype(float) if ties else rng.permutation(int(np.prod(shape))).reshape(shape) * 1.0
+    order = np.argsort(x, axis=-1, kind="stable")
+    expected = np.zeros_like(x)
+    np.put_along_axis(expected, order, np.broadcast_to(WEIGHTS[:shape[-1]], shape), axis=-1)
+    np.testing.assert_array_equal(srcdiff.grad(weighted_sort)(x), expected)
+    _, tangent = srcdiff.jvp(weighted_sort, (x,), (expected,))
+    np.testing.assert_allclose(tangent, np.sum(expected * expected), rtol=1e-12)
+
+
 # -- the nan reductions: NaNs in the input get a zero gradient
 
 def with_nans(*shape):
