@@ -247,18 +247,6 @@ def _outer(a, b, out=None):
     return current().apply(OUTER, [a, b])
 
 
-@binds(np.inner)
-def _inner(a, b):
-    a, b = wrap(a), wrap(b)
-    if a.aval.ndim == 0 or b.aval.ndim == 0:
-        return a * b
-    if b.aval.ndim == 1:
-        return current().apply(MATMUL, [a, b])
-    if b.aval.ndim is None:
-        raise current().error("np.inner needs operands of known rank; call with example arguments")
-    return current().apply(MATMUL, [a, _swap_last(b)])
-
-
 def _trace_shape(avals, params):
     a = avals[0]
     return Aval("array", (), a.dtype if a.dtype is None or a.dtype.kind != "b" else np.dtype(np.int64))
