@@ -102,8 +102,9 @@ def main(path=None):
                                 "grammar.md")
     with open(path) as fh:
         text = fh.read()
+    text = rewritten(text)  # made before the file is opened to write: an error leaves it as it was
     with open(path, "w") as fh:
-        fh.write(rewritten(text))
+        fh.write(text)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from .linalg import MATMUL, transpose
 from .shapes import result_dtype
 from .shaping import reshape
 
+FAMILY = "contractions"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 LETTERS = string.ascii_letters
 
 

@@ -20,6 +20,8 @@ from .shapes import INT
 from .shaping import reshape
 from .syntax import call
 
+FAMILY = "statistics"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 _EXAMPLE = "call the function with example arguments, so that shapes are known."
 
 
