@@ -128,7 +128,8 @@ def _(g, out, ins, active, **p):
     x = ins[0]
     axes, lengths = _axes_and_lengths(x.aval.shape, p)
     kind = "i" + p["_kind"][1:]
-    size = {"n": lengths[0]} if kind == "ifft" else {"s": lengths}
+    ndim = x.aval.ndim  # s with its axes spelled out (NumPy 2 deprecates s without them)
+    size = {"n": lengths[0]} if kind == "ifft" else {"s": lengths, "axes": tuple(a - ndim for a in axes)}
     return (_back_to(real_part(_with(kind, g, p, **size)), x, axes),)
 
 
