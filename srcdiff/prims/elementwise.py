@@ -12,7 +12,7 @@ from ..ir import COND, Aval, Const, Var
 from .broadcasting import BROADCAST_TO, unbroadcast
 from .creation import ZEROS, ZEROS_LIKE
 from .indexing import INDEX_UPDATE
-from .core import Primitive, T, array_operand, as_atom, attribute, binds, const_equals, current, method, wrap
+from .core import Primitive, T, array_operand, as_atom, attribute, binds, const_equals, current, method, static, wrap
 from .shapes import BOOL, broadcast_shape, elementwise, like_input, result_dtype
 from .syntax import template
 
@@ -494,7 +494,10 @@ def imaginary_part(x):
 def conj_if_complex(x):
     """conj(x) where x is complex, x itself otherwise (a VJP takes a holomorphic partial's conjugate)."""
     x = wrap(x)
-    return current().apply(CONJ, [x]) if is_complex(x) else x
+    if not is_complex(x):
+        return x
+    made = current().producer(x.atom)
+    return T(made.ins[0]) if made is not None and made.prim is CONJ else current().apply(CONJ, [x])
 
 
 REAL.defjvp(lambda t, out, ins: real_part(t[0]))
@@ -525,6 +528,19 @@ def _conjugate(x):
 def _imaginary_part(x):
     """The imaginary part of a real array is zeros, flat in x."""
     return imaginary_part(x)
+
+
+@binds(np.angle)
+def _angle(z, deg=False):
+    """arctan2(imag, real), so its derivative is arctan2's; of a real array pi where it is
+    negative, 0 elsewhere, flat in it."""
+    z = wrap(array_operand(z))
+    deg = static(deg, "deg")
+    if is_complex(z):
+        angle = current().apply(BINARY["arctan2"], [imaginary_part(z), real_part(z)])
+    else:
+        angle = np.where(z < 0, np.pi, 0.0)
+    return angle * (180.0 / np.pi) if deg else angle
 
 
 # ---------------------------------------------------------------------------

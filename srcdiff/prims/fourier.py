@@ -23,7 +23,7 @@ and with n (or s) the adjoint of the padding or cutting of the input to n: the c
 back or padded with zeros to the input's length (the n-d forms do this along each axis)."""
 import numpy as np
 
-from ..ir import Aval
+from ..ir import Aval, Const
 from .core import Primitive, binds, current, static, wrap
 from .elementwise import real_part
 from .indexing import getitem
@@ -48,9 +48,20 @@ def _impl(x, _kind, **params):
 
 
 def _shape(avals, params):
+    """The input's shape with the transformed lengths (rfft's last axis n // 2 + 1 bins), in the
+    dtype NumPy gives (complex64 of float32; irfft's real)."""
     x = avals[0]
-    out = _impl(np.zeros(x.shape, x.dtype if x.dtype is not None else np.float64), **params)
-    return Aval("array", out.shape, out.dtype)
+    kind = params["_kind"]
+    axes, lengths = _axes_and_lengths(x.shape, params)
+    shape = list(x.shape)
+    for a, n in zip(axes, lengths):
+        shape[a] = n
+    if kind.startswith("rfft"):
+        shape[axes[-1]] = lengths[-1] // 2 + 1
+    base = "irfft" if kind.startswith("irfft") else "rfft" if kind.startswith("rfft") else "fft"
+    probe = np.zeros(4, x.dtype if x.dtype is not None else np.float64)
+    dtype = getattr(np.fft, base)(probe.real if base == "rfft" else probe).dtype  # NumPy's, on 4 numbers
+    return Aval("array", tuple(shape), dtype)
 
 
 def _transform(name):
@@ -276,3 +287,18 @@ def _shift(what, sign):
 # fftshift moves bin 0 to the middle, ifftshift back: rolls by half of each axis
 binds(np.fft.fftshift)(_shift("np.fft.fftshift", 1))
 binds(np.fft.ifftshift)(_shift("np.fft.ifftshift", -1))
+
+
+def _frequencies(fn):
+    """fftfreq and rfftfreq: constants, given the length and the spacing known when compiling."""
+    def bind(n, d=1.0, device=None):
+        n, d = static(n, "n"), static(d, "d")
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise current().error(f"np.fft.{fn.__name__}: n must be an int, not {n!r}")
+        return wrap(Const(fn(int(n), d)))
+
+    return bind
+
+
+binds(np.fft.fftfreq)(_frequencies(np.fft.fftfreq))
+binds(np.fft.rfftfreq)(_frequencies(np.fft.rfftfreq))

@@ -85,7 +85,7 @@ def active(block, seeds, results):
     return varied & useful
 
 
-def refuse_complex(block, act):
+def refuse_complex(block, act, outermost=True):
     """srcdiff differentiates real-valued functions of real inputs; complex values may flow
     between them only through operations whose rules were checked with complex values (the
     Op fact complex_ok: numpy.fft, + - * /, abs, real, imag, conj, sums, indexing, ...). Any
@@ -102,7 +102,17 @@ def refuse_complex(block, act):
                 eqn.loc, "take the real part, the imaginary part or the abs before this operation, "
                 "or keep the complex part away from the differentiated inputs.")
         for b in eqn.blocks:
-            refuse_complex(b, act)
+            refuse_complex(b, act, False)
+    if outermost:  # the function's own results are real: a complex one has no real derivative
+        made = {o.id: e for e in block.eqns for o in e.outs}
+        for r in block.results:
+            if isinstance(r, Var) and r.id in act and _is_complex(r):
+                eqn = made.get(r.id)
+                raise NonDifferentiableError(
+                    f"the function returns a complex value ({r.aval.dtype}) that depends on the differentiated "
+                    "inputs; srcdiff differentiates real-valued functions",
+                    eqn.loc if eqn is not None else None,
+                    "return its real part, its imaginary part or its abs (np.real(z), z.imag, np.abs(z)).")
 
 
 def _is_complex(atom):

@@ -344,6 +344,19 @@ def sum_of_sines(op):
     return loss
 
 
+def phase_weighted(x):
+    z = np.fft.fft(x) + 0.5
+    k = np.fft.rfftfreq(x.shape[0], d=0.5)
+    return (np.sum(np.angle(z) * np.fft.fftfreq(x.shape[0])) + np.sum(np.angle(z[:k.shape[0]], deg=True) * k)
+            + np.sum(np.angle(x) * x))
+
+
+def test_the_phase_and_the_frequencies():
+    assert_all_modes(phase_weighted, (X8,))
+    assert_all_modes(phase_weighted, (X7,))
+    np.testing.assert_allclose(srcdiff.value_and_grad(phase_weighted)(X8)[0], phase_weighted(X8), rtol=1e-12)
+
+
 # -- refusals
 
 
