@@ -496,6 +496,8 @@ def conj_if_complex(x):
     x = wrap(x)
     if not is_complex(x):
         return x
+    if x.is_const and isinstance(x.atom.value, complex):
+        return T(Const(x.atom.value.conjugate()))  # conj(0.5j) is -0.5j
     made = current().producer(x.atom)
     return T(made.ins[0]) if made is not None and made.prim is CONJ else current().apply(CONJ, [x])
 

@@ -140,7 +140,8 @@ def _(g, out, ins, active, **p):
     axes, lengths = _axes_and_lengths(x.aval.shape, p)
     kind = "i" + p["_kind"][1:]
     ndim = x.aval.ndim  # s with its axes spelled out (NumPy 2 deprecates s without them)
-    size = {"n": lengths[0]} if kind == "ifft" else {"s": lengths, "axes": tuple(a - ndim for a in axes)}
+    spelled = p.get("axes") if p.get("axes") is not None else tuple(a - ndim for a in axes)
+    size = {"n": lengths[0]} if kind == "ifft" else {"s": lengths, "axes": spelled}
     return (_back_to(real_part(_with(kind, g, p, **size)), x, axes),)
 
 
@@ -279,6 +280,8 @@ def _shift(what, sign):
         axes = tuple(range(ndim)) if axes is None else tuple(
             _axis_of(x, v, what) % ndim for v in (axes if isinstance(axes, (tuple, list)) else (axes,)))
         shift = tuple(sign * (x.aval.shape[a] // 2) for a in axes)
+        if len(axes) == 1:
+            shift, axes = shift[0], axes[0]  # np.roll(x, 4, axis=0)
         return current().apply(ROLL, [x], shift=shift, axis=axes)
 
     return bind

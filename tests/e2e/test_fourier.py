@@ -251,7 +251,19 @@ def spectrum_parts(x):
     return np.sum(np.imag(w) + np.real(-w) ** 3) + np.sum(np.abs(z.reshape(1, -1).T))
 
 
-@pytest.mark.parametrize("loss", [power_spectrum, filtered, energy, spectrum_parts])
+def overlapping_bins(x):
+    z = np.fft.fft(x)
+    return (np.sum(np.abs(z[1:3])) + np.sum(np.abs(z[2:5]) ** 2) + np.sum(np.real(z) ** 2)
+            + np.sum(z[3:].imag * 2.0))
+
+
+def shifted_by_a_constant(x):
+    z = x + 1j * np.arange(8.0)  # z's tangent is x's, real: written into as a complex one
+    return np.sum(np.abs(z[1:3]) ** 3) + np.sum(np.real(z[2:]) * x[2:]) + np.sum(np.abs(z[:4]))
+
+
+@pytest.mark.parametrize("loss", [power_spectrum, filtered, energy, spectrum_parts, overlapping_bins,
+                                  shifted_by_a_constant])
 def test_losses_through_complex_intermediates(loss):
     assert_all_modes(loss, (X8,))
 
@@ -426,5 +438,7 @@ def test_adjoints_read_as_written_by_hand():
     assert "np.real(np.fft.ifft(" in text and "n=8, norm='forward'" in text  # rfft's adjoint: pad, transform back
     text = srcdiff.source(srcdiff.grad(filtered), X8)
     assert "np.conj(H5)" in text and "2 * " in text and "np.concatenate(" in text  # irfft's: doubled inner bins
+    text = srcdiff.source(srcdiff.grad(weighted(shifted_spectrum)), X7)
+    assert "np.roll(np.fft.fft(x), 3, axis=0)" in text and "np.roll(droll, -3, axis=0)" in text
     text = srcdiff.source(srcdiff.grad(full_energy), X8)
     assert "np.fft.ifft(" in text and "norm='forward'" in text
