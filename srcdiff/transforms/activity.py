@@ -95,8 +95,10 @@ def refuse_complex(block, act, outermost=True):
         complex_atom = next((a for a in list(eqn.outs) + list(eqn.ins)
                              if isinstance(a, Var) and a.id in act and _is_complex(a)), None)
         if complex_atom is not None and not _complex_ok(eqn):
+            what = "an if carrying" if eqn.prim is COND else "a loop carrying" if eqn.prim in (FOR, WHILE) else \
+                f"{eqn.prim.name} of"
             raise NonDifferentiableError(
-                f"{eqn.prim.name} of a complex value ({complex_atom.aval.dtype}) on a differentiated path; srcdiff "
+                f"{what} a complex value ({complex_atom.aval.dtype}) on a differentiated path; srcdiff "
                 "differentiates complex values only through numpy.fft, + - * /, ** k, abs, real, imag, conj, "
                 "exp, sums, indexing and reshaping (grammar.md, complex values)",
                 eqn.loc, "take the real part, the imaginary part or the abs before this operation, "

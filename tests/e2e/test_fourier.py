@@ -399,13 +399,31 @@ def spectrum_in_a_loop(x):
     return np.sum(np.abs(z))
 
 
+def spectrum_in_an_if(x):
+    z = np.fft.fft(x)
+    if x[0] > 0:
+        z = z * 2.0
+    return np.sum(np.abs(z))
+
+
+def norm_of_a_spectrum(x):
+    return np.linalg.norm(np.fft.fft(x))
+
+
+def returns_the_spectrum(x):
+    return np.sum(np.fft.fft(x) * 2.0)
+
+
 @pytest.mark.parametrize("op, message", [
     (sine_of_a_spectrum, "sin of a complex value"),
     (matmul_of_a_spectrum, "matmul of a complex value"),
     (rfft_of_complex, "np.fft.rfft of a complex array"),
     (fractional_power, "pow of a complex value"),
     (bad_norm, "norm must be None, 'backward', 'ortho' or 'forward'"),
-    (spectrum_in_a_loop, "of a complex value"),
+    (spectrum_in_a_loop, "a loop carrying a complex value"),
+    (spectrum_in_an_if, "an if carrying a complex value"),
+    (norm_of_a_spectrum, "norm of a complex value"),
+    (returns_the_spectrum, "returns a complex value"),
 ])
 def test_unsupported_forms_are_refused_at_their_line(op, message):
     for mode in (srcdiff.grad, lambda f: (lambda x: srcdiff.jvp(f, (x,), (np.ones_like(x),)))):
