@@ -177,6 +177,15 @@ def ifftshift_of_complex(x):
     return np.abs(np.fft.ifftshift(np.fft.fft2(x), axes=0))
 
 
+def keywords_at_their_defaults(x):
+    return parts(np.fft.fft(a=x, n=None, axis=-1, norm=None)) + np.fft.irfft(np.fft.rfft(x, norm="backward"),
+                                                                             n=x.shape[-1], axis=-1)
+
+
+def fftn_of_a_list(x):
+    return parts(np.fft.fftn([x, 2.0 * x], axes=(0, 1)))
+
+
 def float32_rfft(x):
     return parts(np.fft.rfft(x))
 
@@ -191,7 +200,8 @@ CASES = [
     (ifftn_s, X3), (rfft2, X2), (rfft2_s, X3), (rfftn, X3), (rfftn_axes, X3), (irfftn, X3), (irfftn_s, X2),
     (irfft2, X2),
     (fftshift, X8), (fftshift, X7), (fftshift, X2), (fftshift_axes, X3), (ifftshift, X3), (shifted_spectrum, X7),
-    (ifftshift_of_complex, X2), (float32_rfft, X8.astype(np.float32)),
+    (ifftshift_of_complex, X2), (keywords_at_their_defaults, X8), (keywords_at_their_defaults, X2),
+    (fftn_of_a_list, X8), (float32_rfft, X8.astype(np.float32)),
 ]
 IDS = [f"{op.__name__}-{'x'.join(map(str, x.shape))}" for op, x in CASES]
 
@@ -332,6 +342,53 @@ def test_the_adjoint_of_fft_is_the_conjugate_transpose(n, seed):
     x, g = rng.normal(size=n), rng.normal(size=n) + 1j * rng.normal(size=n)
     matrix = np.fft.fft(np.eye(n), axis=0, norm="ortho")
     np.testing.assert_allclose(srcdiff.grad(fft_against)(x, g), np.real(matrix.conj().T @ g), rtol=1e-9, atol=1e-9)
+
+
+NORMS = st.sampled_from([None, "backward", "ortho", "forward"])
+
+
+def rfft2_against(norm):
+    def against(x, g, like):  # like: an array of the shape s
+        return np.sum(np.real(np.conj(g) * np.fft.rfft2(x, like.shape, norm=norm)))
+
+    return against
+
+
+def irfft2_against(norm):
+    def against(a, b, w):
+        return np.sum(w * np.fft.irfft2(a + 1j * b, w.shape, norm=norm))
+
+    return against
+
+
+def _matrix(linear, shape):
+    """The matrix of a linear map of arrays of this shape, a column per unit array, flattened."""
+    return np.stack([np.ravel(linear(e.reshape(shape))) for e in np.eye(int(np.prod(shape)))], axis=1)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.tuples(st.integers(1, 4), st.integers(1, 5)), st.tuples(st.integers(1, 5), st.integers(1, 6)), NORMS,
+       st.integers(0, 2 ** 31 - 1))
+def test_the_adjoint_of_rfft2_is_its_matrix_transposed(shape, s, norm, seed):
+    rng = np.random.default_rng(seed)
+    out = (s[0], s[1] // 2 + 1)
+    x, g = rng.normal(size=shape), rng.normal(size=out) + 1j * rng.normal(size=out)
+    matrix = _matrix(lambda e: np.fft.rfft2(e, s, norm=norm), shape)
+    expected = np.real(matrix.conj().T @ g.ravel()).reshape(shape)
+    np.testing.assert_allclose(srcdiff.grad(rfft2_against(norm))(x, g, np.zeros(s)), expected, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.tuples(st.integers(1, 4), st.integers(1, 4)), st.tuples(st.integers(1, 5), st.integers(2, 7)), NORMS,
+       st.integers(0, 2 ** 31 - 1))
+def test_the_adjoint_of_irfft2_is_its_matrix_transposed(shape, s, norm, seed):
+    rng = np.random.default_rng(seed)
+    a, b, w = rng.normal(size=shape), rng.normal(size=shape), rng.normal(size=s)
+    ra = _matrix(lambda e: np.fft.irfft2(e, s, norm=norm), shape)
+    rb = _matrix(lambda e: np.fft.irfft2(1j * e, s, norm=norm), shape)
+    ga, gb = srcdiff.grad(irfft2_against(norm), argnums=(0, 1))(a, b, w)
+    np.testing.assert_allclose(ga, (ra.T @ w.ravel()).reshape(shape), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(gb, (rb.T @ w.ravel()).reshape(shape), rtol=1e-9, atol=1e-9)
 
 
 # -- complex parts, in every spelling
