@@ -29,6 +29,10 @@ default here when the operation does not declare it.
                       "negate", "exp", "log" (c moves the result), "sum", "extremum" (reductions;
                       an extremum is also where a stabilising shift comes from), "index",
                       "new axes", "invariant" (the result does not move); None: not known
+    complex_ok        its rules hold for complex operands and results (grammar.md "complex values":
+                      a complex value's cotangent is dL/da + i dL/db, its tangent da + i db), so it may
+                      take or make complex values on a differentiated path: False, True, or a
+                      function of the equation giving True or False (x ** k for a known integer k)
 """
 
 
@@ -56,6 +60,7 @@ class Op:
     recomputable = False
     commutative = False
     shift = None
+    complex_ok = False
 
     def arity(self, eqn):
         return self.nout

@@ -17,6 +17,7 @@ SUM_TO = Primitive(
     emit=lambda a, p: f"_sum_to({a[0]}, {a[1]})",
     shape=lambda avals, p: Aval("array", avals[1].value if avals[1].has_value else Sym(), avals[0].dtype),
     view=True,
+    complex_ok=True,
 )
 attach(SUM_TO, "sum_to")
 
@@ -32,6 +33,7 @@ BROADCAST_TO = Primitive(
     impl=np.broadcast_to,
     shape=_broadcast_to_shape,
     view=True,
+    complex_ok=True,
 )
 
 

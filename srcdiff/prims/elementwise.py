@@ -12,8 +12,8 @@ from ..ir import COND, Aval, Const, Var
 from .broadcasting import BROADCAST_TO, unbroadcast
 from .creation import ZEROS, ZEROS_LIKE
 from .indexing import INDEX_UPDATE
-from .core import Primitive, T, array_operand, as_atom, attribute, binds, const_equals, current, method, wrap
-from .shapes import BOOL, broadcast_shape, elementwise, result_dtype
+from .core import Primitive, T, array_operand, as_atom, attribute, binds, const_equals, current, method, static, wrap
+from .shapes import BOOL, broadcast_shape, elementwise, like_input, result_dtype
 from .syntax import template
 
 FAMILY = "elementwise"  # grammar.md's list of callables (prims/catalog.py) groups by it
@@ -138,15 +138,16 @@ def yields_zero(block, atom):
 UNARY = {}
 
 
-def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_floats=None, shift=None):
+def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_floats=None, shift=None,
+          complex_ok=False, shape=None):
     impl = impl or callables[0]
     # the spelling for a Python float, where a NumPy call costs ten times more (math.cos)
     on_floats = on_floats or next(
         (f"math.{c.__name__}" for c in callables if getattr(c, "__module__", None) == "math"), None)
     # of a Python number: a Python number where Python spells it (abs), else NumPy's scalar
     prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl,
-                     elementwise(floating, numpy_scalar=floating or on_floats is None), hoistable=True, fresh=True,
-                     on_python_floats=on_floats, shift=shift)
+                     shape or elementwise(floating, numpy_scalar=floating or on_floats is None), hoistable=True,
+                     fresh=True, on_python_floats=on_floats, shift=shift, complex_ok=complex_ok)
     UNARY[name] = prim
 
     @prim.defjvp
@@ -155,7 +156,7 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
 
     @prim.defvjp
     def vjp(g, out, ins, active):
-        return (chain(g, derivative(ins[0], out)),)
+        return (chain(g, conj_if_complex(derivative(ins[0], out))),)
 
     bind_elementwise(prim, 1, callables)
     return prim
@@ -178,7 +179,7 @@ unary("sigmoid", [], lambda x, y: y * (1 - y), emit=template("1.0 / (1.0 + np.ex
 unary("arcsinh", [np.arcsinh, math.asinh], lambda x, y: 1 / np.sqrt(x * x + 1))
 unary("arccosh", [np.arccosh, math.acosh], lambda x, y: 1 / np.sqrt(x * x - 1))
 unary("arctanh", [np.arctanh, math.atanh], lambda x, y: 1 / (1 - x * x))
-unary("exp", [np.exp, math.exp], lambda x, y: y, shift="exp")
+unary("exp", [np.exp, math.exp], lambda x, y: y, shift="exp", complex_ok=True)
 unary("exp2", [np.exp2], lambda x, y: y * math.log(2.0))
 unary("expm1", [np.expm1, math.expm1], lambda x, y: y + 1)
 unary("log", [np.log], lambda x, y: 1 / x, on_floats="math.log", shift="log")  # math.log binds below
@@ -187,11 +188,33 @@ unary("log10", [np.log10, math.log10], lambda x, y: 1 / (x * math.log(10.0)))
 unary("log1p", [np.log1p, math.log1p], lambda x, y: 1 / (1 + x))
 unary("sqrt", [np.sqrt, math.sqrt], lambda x, y: 0.5 / y)
 unary("cbrt", [np.cbrt], lambda x, y: 1 / (3 * y * y))
-unary("square", [np.square], lambda x, y: 2 * x, floating=False)
+unary("square", [np.square], lambda x, y: 2 * x, floating=False, complex_ok=True)
 unary("reciprocal", [np.reciprocal], lambda x, y: -y * y, floating=False)
 # |x|' = sign(x): 0 at 0, the subgradient the course material uses for ReLU-like kinks.
-unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False,
-      on_floats="abs")
+ABS = unary("abs", [np.abs, np.absolute, builtins.abs, math.fabs], lambda x, y: np.sign(x), floating=False,
+            on_floats="abs", complex_ok=True, shape=lambda avals, p: _real_valued(elementwise()(avals, p)))
+_real_abs_jvp, _real_abs_vjp = ABS.jvp, ABS.vjp
+
+
+def _direction(z, r):
+    """z / |z| of a complex z, 0 where z is 0 (the subgradient 0, as sign(0) is for a real x)."""
+    return z / np.where(r == 0, 1.0, r)
+
+
+@ABS.defjvp
+def _(tangents, out, ins):
+    """|z|' along t is Re(conj(z) t) / |z|: |z| is not holomorphic, so not t times a derivative."""
+    if not is_complex(ins[0]):
+        return _real_abs_jvp(tangents, out, ins)
+    return real_part(tangents[0] * np.conj(_direction(ins[0], out)))
+
+
+@ABS.defvjp
+def _(g, out, ins, active):
+    """d|z|/da + i d|z|/db = (a + ib) / |z|: the cotangent is g z / |z| (g real)."""
+    if not is_complex(ins[0]):
+        return _real_abs_vjp(g, out, ins, active)
+    return (chain(g, _direction(ins[0], out)),)
 # sinc(x) = sin(pi x) / (pi x), whose derivative is (cos(pi x) - sinc(x)) / x; at x = 0 it is
 # its Taylor line -pi^2 x / 3 there, so the derivatives of sinc at 0 are right to the third order
 unary("sinc", [np.sinc], lambda x, y: np.where(x == 0, (-np.pi ** 2 / 3) * x,
@@ -199,7 +222,8 @@ unary("sinc", [np.sinc], lambda x, y: np.where(x == 0, (-np.pi ** 2 / 3) * x,
 # nan_to_num's output moves with x where x is finite; nan and inf are replaced by constants
 unary("nan_to_num", [np.nan_to_num], lambda x, y: np.where(np.isfinite(x), 1.0, 0.0), floating=False)
 
-NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True, shift="negate")
+NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True, shift="negate",
+                complex_ok=True)
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
 NEG.defvjp(lambda g, out, ins, active: (-g,))
 bind_elementwise(NEG, 1, [np.negative, operator.neg])
@@ -260,9 +284,10 @@ BINARY = {}
 
 
 def binary(name, callables, emit, partials, impl=None, floating=False, numpy_scalar=None, hoistable=False,
-           commutative=False, shift=None):
+           commutative=False, shift=None, complex_ok=False):
+    """partials: holomorphic ones where complex_ok (x * y, x / y): a VJP takes their conjugate."""
     prim = Primitive(name, emit, impl or callables[0], elementwise(floating, numpy_scalar=numpy_scalar), fresh=True,
-                     hoistable=hoistable, commutative=commutative, shift=shift)
+                     hoistable=hoistable, commutative=commutative, shift=shift, complex_ok=complex_ok)
     BINARY[name] = prim
 
     @prim.defjvp
@@ -278,9 +303,10 @@ def binary(name, callables, emit, partials, impl=None, floating=False, numpy_sca
         if ins[0].atom is ins[1].atom and active[0]:
             # f(x, x): both partials at once, so x * x gives 2 * x * g, not x * g + x * g
             both = partials[0](*ins, out) + partials[1](*ins, out)
-            return unbroadcast(chain(g, both), ins[0]), None
+            return unbroadcast(chain(g, conj_if_complex(both)), ins[0]), None
         return tuple(
-            unbroadcast(chain(g, d(*ins, out)), ins[i]) if active[i] else None for i, d in enumerate(partials)
+            unbroadcast(chain(g, conj_if_complex(d(*ins, out))), ins[i]) if active[i] else None
+            for i, d in enumerate(partials)
         )
 
     bind_elementwise(prim, 2, callables)
@@ -288,8 +314,9 @@ def binary(name, callables, emit, partials, impl=None, floating=False, numpy_sca
 
 
 ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise(), hoistable=True, fresh=True, commutative=True,
-                shift="add")
-SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise(), hoistable=True, fresh=True, shift="subtract")
+                shift="add", complex_ok=True)
+SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise(), hoistable=True, fresh=True, shift="subtract",
+                complex_ok=True)
 ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
 ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
 SUB.defjvp(lambda t, out, ins: -t[1] if t[0] is None else t[0] if t[1] is None else t[0] - t[1])
@@ -303,7 +330,7 @@ bind_elementwise(ADD, 2, [np.add, operator.add])
 bind_elementwise(SUB, 2, [np.subtract, operator.sub])
 
 binary("mul", [np.multiply, operator.mul], template("{0} * {1}"), (lambda x, y, z: y, lambda x, y, z: x),
-       hoistable=True, commutative=True, shift="multiply")
+       hoistable=True, commutative=True, shift="multiply", complex_ok=True)
 binary(
     "div",
     [np.true_divide, np.divide, operator.truediv],
@@ -312,6 +339,7 @@ binary(
     floating=True,
     numpy_scalar=False,  # written x / y: of Python numbers, a Python float
     shift="divide",
+    complex_ok=True,
 )
 
 
@@ -347,11 +375,20 @@ def _power_dy(x, y, z):
     return z * np.log(np.where(x == 0, 1.0, x))
 
 
+def _integer_power(eqn):
+    """z ** k of a complex z for a known integer k: holomorphic, its partial k z ** (k - 1)."""
+    k = eqn.ins[1]
+    value = k.value if isinstance(k, Const) and k.known else None
+    return (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and float(value).is_integer())
+
+
 POW = binary(
     "pow",
     [np.power, operator.pow, math.pow, builtins.pow],
     template("{0} ** {1}"),
     (_power_dx, _power_dy),
+    complex_ok=_integer_power,
 )
 binary("arctan2", [np.arctan2, math.atan2], template("np.arctan2({0}, {1})"),
        (lambda x, y, z: y / (x * x + y * y), lambda x, y, z: -x / (x * x + y * y)), floating=True)
@@ -418,33 +455,96 @@ binds(np.deg2rad, np.radians)(_scaled(np.pi / 180.0))
 binds(np.rad2deg, np.degrees)(_scaled(180.0 / np.pi))
 
 
-def _real(x, what):
-    """x itself, refused when complex: srcdiff differentiates real arrays."""
+def is_complex(x):
+    dt = as_atom(x).aval.dtype
+    return dt is not None and dt.kind == "c"
+
+
+def _real_dtype(dtype):
+    return np.empty(0, dtype).real.dtype if dtype is not None and dtype.kind == "c" else dtype
+
+
+def _real_valued(aval):
+    return Aval(aval.kind, aval.shape, _real_dtype(aval.dtype))
+
+
+def _part_shape(avals, params):
+    return Aval("array", avals[0].shape, _real_dtype(avals[0].dtype))
+
+
+# The parts of a complex value, under the convention of grammar.md ("complex values"): z = a + ib
+# is the pair (a, b), its tangent is da + i db and its cotangent dL/da + i dL/db. So real(z)'s
+# cotangent is g itself (real), imag(z)'s is 1j * g, conj(z)'s conj(g).
+REAL = Primitive("real", template("np.real({0})"), np.real, _part_shape, hoistable=True, view=True, complex_ok=True)
+IMAG = Primitive("imag", template("np.imag({0})"), np.imag, _part_shape, hoistable=True, view=True, complex_ok=True)
+CONJ = Primitive("conj", template("np.conj({0})"), np.conj, like_input(), hoistable=True, fresh=True,
+                 complex_ok=True)
+
+
+def real_part(x):
+    """np.real(x): x itself where x is real."""
     x = wrap(array_operand(x))
-    if x.aval.dtype is not None and x.aval.dtype.kind == "c":
-        raise current().error(f"{what} of a complex array is not supported", "srcdiff differentiates real arrays.")
-    return x
+    return current().apply(REAL, [x]) if is_complex(x) else x
+
+
+def imaginary_part(x):
+    """np.imag(x): zeros where x is real, flat in x."""
+    x = wrap(array_operand(x))
+    return current().apply(IMAG, [x]) if is_complex(x) else np.zeros_like(x)
+
+
+def conj_if_complex(x):
+    """conj(x) where x is complex, x itself otherwise (a VJP takes a holomorphic partial's conjugate)."""
+    x = wrap(x)
+    if not is_complex(x):
+        return x
+    if x.is_const and isinstance(x.atom.value, complex):
+        return T(Const(x.atom.value.conjugate()))  # conj(0.5j) is -0.5j
+    made = current().producer(x.atom)
+    return T(made.ins[0]) if made is not None and made.prim is CONJ else current().apply(CONJ, [x])
+
+
+REAL.defjvp(lambda t, out, ins: real_part(t[0]))
+REAL.defvjp(lambda g, out, ins, active: (g,))
+IMAG.defjvp(lambda t, out, ins: imaginary_part(t[0]))
+IMAG.defvjp(lambda g, out, ins, active: (1j * g,))
+CONJ.defjvp(lambda t, out, ins: conj_if_complex(t[0]))
+CONJ.defvjp(lambda g, out, ins, active: (conj_if_complex(g),))
 
 
 @binds(np.real)
 @attribute("real")
 def _real_part(x):
     """np.real of a real array is that array (a view, as NumPy's)."""
-    return _real(x, "np.real")
+    return real_part(x)
 
 
 @binds(np.conj, np.conjugate)
 @method("conj", "conjugate")
 def _conjugate(x):
     """The conjugate of a real array is a copy of it."""
-    return np.copy(_real(x, "np.conj"))
+    x = wrap(array_operand(x))
+    return current().apply(CONJ, [x]) if is_complex(x) else np.copy(x)
 
 
 @binds(np.imag)
 @attribute("imag")
 def _imaginary_part(x):
     """The imaginary part of a real array is zeros, flat in x."""
-    return np.zeros_like(_real(x, "np.imag"))
+    return imaginary_part(x)
+
+
+@binds(np.angle)
+def _angle(z, deg=False):
+    """arctan2(imag, real), so its derivative is arctan2's; of a real array pi where it is
+    negative, 0 elsewhere, flat in it."""
+    z = wrap(array_operand(z))
+    deg = static(deg, "deg")
+    if is_complex(z):
+        angle = current().apply(BINARY["arctan2"], [imaginary_part(z), real_part(z)])
+    else:
+        angle = np.where(z < 0, np.pi, 0.0)
+    return angle * (180.0 / np.pi) if deg else angle
 
 
 # ---------------------------------------------------------------------------
@@ -455,7 +555,7 @@ def _where_shape(avals, params):
     return Aval("array", broadcast_shape(avals), result_dtype(avals[1:]))
 
 
-WHERE = Primitive("where", template("np.where({0}, {1}, {2})"), np.where, _where_shape)
+WHERE = Primitive("where", template("np.where({0}, {1}, {2})"), np.where, _where_shape, complex_ok=True)
 
 
 @WHERE.defjvp

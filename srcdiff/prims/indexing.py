@@ -140,6 +140,7 @@ GETITEM = Primitive(
     shape=_getitem_shape,
     recomputable=True,  # an index into a recorded array is cheaper to redo than to record
     shift="index",
+    complex_ok=True,
 )
 
 
@@ -188,7 +189,7 @@ def _put_impl(x, g, *dyn, index, as_tuple, accumulate, dtype=None):
 
 
 # INDEX_PUT(x, g, *dyn): zeros shaped like x with g placed at the index.
-INDEX_PUT = Primitive("index_put", emit=None, impl=_put_impl, shape=_put_shape, fresh=True)
+INDEX_PUT = Primitive("index_put", emit=None, impl=_put_impl, shape=_put_shape, fresh=True, complex_ok=True)
 INDEX_PUT.emit_stmts = _put_stmts
 
 
@@ -255,13 +256,14 @@ def _copy_and_index(x, dyn, index, as_tuple):
     return np.array(x, copy=True), (idx if as_tuple or len(idx) != 1 else idx[0])
 
 
-def _writer(name, impl, stmts):
+def _writer(name, impl, stmts, complex_ok=False):
     """A primitive that changes its first operand: a new value in the IR, written in place
     when nothing reads the old one, on a copy otherwise (codegen decides)."""
     prim = Primitive(name, emit=None, impl=impl, shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype))
     prim.inplace = stmts
     prim.copy = "{0}.copy()"
     prim.fresh = True
+    prim.complex_ok = complex_ok
     return prim
 
 
@@ -276,7 +278,7 @@ def _add_impl(x, v, *dyn, index, as_tuple, accumulate):
 
 # x[idx] += v: an adjoint that a read of x[idx] adds to, written in place when nothing else
 # reads the old total (a row update in a loop then costs a row, not a zeroed array)
-INDEX_ADD = _writer("index_add", _add_impl, _add_stmts)
+INDEX_ADD = _writer("index_add", _add_impl, _add_stmts, complex_ok=True)
 
 
 @INDEX_ADD.defvjp

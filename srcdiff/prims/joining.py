@@ -31,6 +31,7 @@ CONCATENATE = Primitive(
     impl=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
     shape=_join_shape(np.concatenate),
     fresh=True,
+    complex_ok=True,
 )
 STACK = Primitive(
     "stack",

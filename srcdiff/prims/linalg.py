@@ -62,7 +62,8 @@ def _transpose_emit(a, p):
 
 
 TRANSPOSE = Primitive("transpose", emit=_transpose_emit,
-                      impl=lambda x, axes=None, _method=False: np.transpose(x, axes), shape=_transpose_shape, hoistable=True, view=True)
+                      impl=lambda x, axes=None, _method=False: np.transpose(x, axes), shape=_transpose_shape, hoistable=True, view=True,
+                      complex_ok=True)
 
 
 def transpose(x, axes=None):

@@ -25,7 +25,7 @@ def _shape(floating, boolean=False):
     return shape
 
 
-def reduction(name, fname, impl, floating=False, boolean=False, shift=None):
+def reduction(name, fname, impl, floating=False, boolean=False, shift=None, complex_ok=False):
     """boolean: a test of the elements (np.all, np.any), which gives booleans and has no derivative."""
     return Primitive(
         name,
@@ -35,11 +35,12 @@ def reduction(name, fname, impl, floating=False, boolean=False, shift=None):
         differentiable=not boolean,
         fresh=True,
         shift=shift,
+        complex_ok=complex_ok,
     )
 
 
-SUM = reduction("sum", "np.sum", np.sum, shift="sum")
-MEAN = reduction("mean", "np.mean", np.mean, floating=True)
+SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True)
+MEAN = reduction("mean", "np.mean", np.mean, floating=True, complex_ok=True)
 MAX = reduction("max", "np.max", np.max, shift="extremum")
 MIN = reduction("min", "np.min", np.min, shift="extremum")
 PROD = reduction("prod", "np.prod", np.prod)

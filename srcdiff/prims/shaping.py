@@ -32,7 +32,7 @@ def _reshape_emit(a, p):
 
 
 RESHAPE = Primitive("reshape", emit=_reshape_emit, impl=lambda x, s, **spelling: np.reshape(x, s),
-                    shape=_reshape_shape)
+                    shape=_reshape_shape, complex_ok=True)
 
 
 # a view where the memory layout allows it (x.T.reshape(-1) copies), and x.flatten() never
@@ -95,7 +95,7 @@ def _expand_shape(avals, params):
 
 
 EXPAND_DIMS = Primitive("expand_dims", emit=lambda a, p: call("np.expand_dims", a, p), impl=np.expand_dims,
-                        shape=_expand_shape, view=True, shift="new axes")
+                        shape=_expand_shape, view=True, shift="new axes", complex_ok=True)
 
 
 @EXPAND_DIMS.defvjp
@@ -119,7 +119,7 @@ def _squeeze_shape(avals, params):
 
 
 SQUEEZE = Primitive("squeeze", emit=lambda a, p: call("np.squeeze", a, p, {"axis": None}), impl=np.squeeze,
-                    shape=_squeeze_shape, view=True)
+                    shape=_squeeze_shape, view=True, complex_ok=True)
 
 
 @SQUEEZE.defvjp
@@ -254,7 +254,7 @@ def _float(x=0.0):
 
 
 COPY = Primitive("copy", emit=lambda a, p: f"np.copy({a[0]})", impl=np.copy,
-                 shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype), fresh=True)
+                 shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype), fresh=True, complex_ok=True)
 COPY.defvjp(lambda g, out, ins, active: (g,))
 COPY.defjvp(lambda t, out, ins: t[0])
 

@@ -167,7 +167,7 @@ def _roll_emit(a, p):
 
 
 ROLL = Primitive("roll", emit=_roll_emit, impl=lambda x, shift, axis=None: np.roll(x, shift, axis),
-                 shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype), fresh=True)
+                 shape=lambda avals, p: Aval("array", avals[0].shape, avals[0].dtype), fresh=True, complex_ok=True)
 
 
 def _opposite(shift):
@@ -536,7 +536,7 @@ def _pad_emit(a, p):
                 {"constant_values": 0})
 
 
-PAD = Primitive("pad", emit=_pad_emit, fresh=True, shape=_like_numpy(np.pad),
+PAD = Primitive("pad", emit=_pad_emit, fresh=True, shape=_like_numpy(np.pad), complex_ok=True,
                 impl=lambda x, pad_width, constant_values=0: np.pad(x, pad_width, constant_values=constant_values))
 
 

@@ -85,15 +85,44 @@ def active(block, seeds, results):
     return varied & useful
 
 
-def refuse_complex(block, act):
-    """srcdiff differentiates real-valued code: a complex value on a differentiated path
-    (x * 1j, np.sqrt(x + 0j)) is refused where it is made."""
+def refuse_complex(block, act, outermost=True):
+    """srcdiff differentiates real-valued functions of real inputs; complex values may flow
+    between them only through operations whose rules were checked with complex values (the
+    Op fact complex_ok: numpy.fft, + - * /, abs, real, imag, conj, sums, indexing, ...). Any
+    other operation taking or making a complex value on a differentiated path is refused
+    where it is, naming it."""
     for eqn in block.eqns:
-        for o in eqn.outs:
-            if o.id in act and o.aval.dtype is not None and o.aval.dtype.kind == "c":
-                raise NonDifferentiableError(
-                    f"a complex value ({o.aval.dtype}) on a differentiated path; srcdiff differentiates real numbers only",
-                    eqn.loc, "keep the computation real (carry real and imaginary parts as two float arrays), "
-                    "or keep the complex part away from the differentiated inputs.")
+        complex_atom = next((a for a in list(eqn.outs) + list(eqn.ins)
+                             if isinstance(a, Var) and a.id in act and _is_complex(a)), None)
+        if complex_atom is not None and not _complex_ok(eqn):
+            what = "an if carrying" if eqn.prim is COND else "a loop carrying" if eqn.prim in (FOR, WHILE) else \
+                f"{eqn.prim.name} of"
+            raise NonDifferentiableError(
+                f"{what} a complex value ({complex_atom.aval.dtype}) on a differentiated path; srcdiff "
+                "differentiates complex values only through numpy.fft, + - * /, ** k, abs, real, imag, conj, "
+                "exp, sums, indexing and reshaping (grammar.md, complex values)",
+                eqn.loc, "take the real part, the imaginary part or the abs before this operation, "
+                "or keep the complex part away from the differentiated inputs.")
         for b in eqn.blocks:
-            refuse_complex(b, act)
+            refuse_complex(b, act, False)
+    if outermost:  # the function's own results are real: a complex one has no real derivative
+        made = {o.id: e for e in block.eqns for o in e.outs}
+        for r in block.results:
+            if isinstance(r, Var) and r.id in act and _is_complex(r):
+                eqn = made.get(r.id)
+                raise NonDifferentiableError(
+                    f"the function returns a complex value ({r.aval.dtype}) that depends on the differentiated "
+                    "inputs; srcdiff differentiates real-valued functions",
+                    eqn.loc if eqn is not None else None,
+                    "return its real part, its imaginary part or its abs (np.real(z), z.imag, np.abs(z)).")
+
+
+def _is_complex(atom):
+    return atom.aval.dtype is not None and atom.aval.dtype.kind == "c"
+
+
+def _complex_ok(eqn):
+    if not eqn.prim.differentiable or eqn.held:
+        return True  # no derivative flows through it (np.isnan(z), z == 0)
+    ok = eqn.prim.complex_ok
+    return bool(ok(eqn)) if callable(ok) else bool(ok)

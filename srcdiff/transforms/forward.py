@@ -265,12 +265,14 @@ def _name_tangent(t, primal):
 def _like_primal(t, x):
     """A tangent with its primal's shape and dtype: broadcast to it where the two are not
     provably the same shape (x + c's tangent is x's alone; x % y's is 1.0 times x's), and
-    cast where a rule computes in another precision (np.max's weights of a float32 x)."""
+    cast where a rule computes in another precision (np.max's weights of a float32 x) or a
+    complex value's tangent is real (z = x + 1j * c)."""
     if t is None or x.aval.kind not in ("array", "scalar") or t.aval.kind not in ("array", "scalar"):
         return t
     td, xd = t.aval.dtype, x.aval.dtype
-    if td is not None and xd is not None and td != xd and td.kind == xd.kind == "f" and x.aval.kind == "array":
-        t = t.astype(xd)
+    if td is not None and xd is not None and td != xd and x.aval.kind == "array" and (
+            td.kind == xd.kind == "f" or (td.kind == "f" and xd.kind == "c")):
+        t = t.astype(xd)  # a complex value's tangent is complex (x + 1j * c's is x's, real), as written into it
     ts, xs = t.aval.shape, x.aval.shape
     if ts is xs or (isinstance(ts, tuple) and ts == xs) or xs == ():
         return t

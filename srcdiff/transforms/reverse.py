@@ -27,7 +27,7 @@ from ..prims.indexing import added_at
 from ..prims.lists import LIST_ADD_AT, LIST_ITEM, LIST_LEN, TAPES_ADD_AT, ListUpdate, list_aval
 from ..prims import lists
 from ..prims.control import RANGE_LEN
-from ..prims.elementwise import known_zero, yields_zero
+from ..prims.elementwise import known_zero, real_part, yields_zero
 from ..prims.shaping import COPY, FLOAT as PYTHON_FLOAT
 from ..prims.tapes import (TAPE_ADD, TAPE_ZEROS, TapeLayout, TapeUpdate, is_tape, list_add, list_zeros,
                            make_tape, tape_aval, tape_item, updated, zero_like)
@@ -589,6 +589,11 @@ def _in_dtype_of(contribution, var):
     adds a float32 contribution, a float32 partial of a Python float a Python float (so the
     adjoint's aval, the primal's, is what it holds)."""
     have, want = contribution.aval.dtype, var.aval.dtype
+    if have is not None and have.kind == "c" and want is not None and want.kind != "c":
+        # a real value that went into a complex one (x * w, np.fft.fft(x)) takes the real part
+        # of its cotangent dL/da + i dL/db: the derivative along its own, real, direction
+        contribution = real_part(contribution)
+        have = contribution.aval.dtype
     if (var.aval.kind == "scalar" and same_dtype(want, _FLOAT64) and not same_dtype(have, _FLOAT64)
             and contribution.aval.shape == () and (have is None or have.kind == "f")):
         return T(builder_apply(PYTHON_FLOAT, [contribution]))  # a Python float's adjoint is one

@@ -328,7 +328,7 @@ def scaled(x):
         return x
     if is_tape(x.aval) or x.aval.kind == "list":
         return current().apply(TAPE_ADD if is_tape(x.aval) else LIST_ADD, [x, x])
-    if x.aval.dtype is not None and x.aval.dtype.kind == "f":
+    if x.aval.dtype is not None and x.aval.dtype.kind in "fc":
         return x * 1.5
     return x
 
