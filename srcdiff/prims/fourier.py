@@ -31,6 +31,8 @@ from .joining import CONCATENATE
 from .structural import PAD, ROLL
 from .syntax import call
 
+FAMILY = "FFT"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
 _DUAL = {None: "forward", "backward": "forward", "forward": None, "ortho": "ortho"}  # None is backward
 _ONE_AXIS = {"fft", "ifft", "rfft", "irfft"}
 # each transform's inverse kind, the one its VJP runs
