@@ -28,7 +28,7 @@ def _plain(a):
     """A constant Python compares or combines itself ('l2' == MODE), not an object in disguise."""
     if isinstance(a, (list, tuple)):
         return all(_plain(x) for x in a)
-    return isinstance(a, (str, bytes, numbers.Number, type(None)))
+    return isinstance(a, (str, bytes, numbers.Number, type(None), np.dtype, type))  # x.dtype == np.float32
 
 
 def _is_bool_scalar(a):
