@@ -7,6 +7,7 @@ rule such as ``g * np.cos(x)`` reads like the math and builds IR made of
 primitives that themselves have rules (so derivatives can be differentiated).
 """
 import contextlib
+import functools
 import numbers
 import types
 from typing import Any, Callable, Dict, List
@@ -103,12 +104,32 @@ def is_run_when_compiling(fn):
     return hasattr(own, "get") and own.get(_RUNS_WHEN_COMPILING) is True
 
 
+# (class, method name) -> binder(obj, *args, **kwargs), for a method of an object from outside
+# the function (RNG.normal of a global Generator, np.random.randn of NumPy's own RandomState)
+OBJECT_METHODS: Dict[Any, Callable] = {}
+
+
+def object_method(cls, *names):
+    def register(binder):
+        for name in names:
+            OBJECT_METHODS[cls, name] = binder
+        return binder
+
+    return register
+
+
 def lookup(fn):
     """The binder for a callable, or None. Unhashable callables are never primitives."""
     try:
-        return CALLABLES.get(fn)
+        binder = CALLABLES.get(fn)
     except TypeError:
         return None
+    if binder is None and OBJECT_METHODS:
+        owner = getattr(fn, "__self__", None)
+        found = OBJECT_METHODS.get((type(owner), getattr(fn, "__name__", None)))
+        if found is not None:
+            return functools.partial(found, owner)
+    return binder
 
 
 # ---------------------------------------------------------------------------

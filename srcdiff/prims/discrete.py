@@ -182,7 +182,7 @@ nondiff("fix", [np.fix], template("np.fix({0})"))
 # Those with more to them than the call
 
 
-def _traced_float(x):
+def traced_float(x):
     """A float array computed when the code runs (it may carry a derivative)."""
     x = wrap(x)
     return not isinstance(x.atom, Const) and (x.aval.dtype is None or x.aval.dtype.kind in "fc")
@@ -225,7 +225,7 @@ def _unique_of(ar, return_index=False, return_inverse=False, return_counts=False
     rest = {k: static(v, f"np.unique's {k}") for k, v in (("axis", axis), ("equal_nan", equal_nan), ("sorted", sorted))
             if v is not ({"axis": None}.get(k, True))}
     ar = array_operand(ar)
-    if not _traced_float(ar):
+    if not traced_float(ar):
         return _unique(ar, **flags, **rest)
     found = _unique(ar, **dict(flags, return_index=True), **rest)
     index = found[1]
@@ -237,7 +237,7 @@ def _unique_of(ar, return_index=False, return_inverse=False, return_counts=False
 
 @binds(np.histogram)
 def _histogram_of(a, bins=10, range=None, density=None, weights=None):
-    if weights is not None and _traced_float(weights):
+    if weights is not None and traced_float(weights):
         raise current().error("np.histogram's weights computed from the inputs are not differentiated",
                               "hint: write the weighted counts as np.bincount(np.digitize(a, edges) - 1, weights=w), "
                               "whose weights are.")

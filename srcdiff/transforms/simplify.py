@@ -143,9 +143,10 @@ def _alias(alias, var, target):
 
 
 def _key(eqn):
-    if eqn.blocks or eqn.prim in (COPY, LIST_FROM):
+    if eqn.blocks or eqn.prim in (COPY, LIST_FROM) or eqn.prim.effect:
         # copies exist so that two results never share an array; two lists that start out
-        # alike are appended to apart (one would be copied at every append)
+        # alike are appended to apart (one would be copied at every append); an effect is
+        # done each time it is written (two np.random.randn(3) are two draws)
         return None
     try:
         ins = tuple(("v", a.id) if isinstance(a, Var) else ("c", type(a.value), _hashable(a.value)) for a in eqn.ins)
