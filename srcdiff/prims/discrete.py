@@ -204,9 +204,9 @@ BINCOUNT_WEIGHTS.defjvp(lambda t, out, ins, minlength=0: current().apply(
 
 @binds(np.bincount)
 def _bincount_of(x, weights=None, minlength=0):
+    minlength = static(minlength, "np.bincount's minlength")
     if weights is None:
         return _bincount(x, minlength=minlength) if minlength else _bincount(x)
-    minlength = static(minlength, "np.bincount's minlength")
     x, weights = wrap(array_operand(x)), wrap(array_operand(weights))
     if x.aval.dtype is not None and x.aval.dtype.kind not in "biu":
         raise current().error(f"np.bincount of {x.aval.dtype} values: it counts non-negative integers",
@@ -220,10 +220,14 @@ def _unique_of(ar, return_index=False, return_inverse=False, return_counts=False
     """The unique values of a float array computed from the inputs are its elements at the
     indices of their first occurrences, which np.unique returns with return_index (the same
     values, in the same order): written so, they are differentiated as an index."""
-    flags = {k: static(v, f"np.unique's {k}") for k, v in (("return_index", return_index),
-             ("return_inverse", return_inverse), ("return_counts", return_counts)) if v}
-    rest = {k: static(v, f"np.unique's {k}") for k, v in (("axis", axis), ("equal_nan", equal_nan), ("sorted", sorted))
-            if v is not ({"axis": None}.get(k, True))}
+    return_index, return_inverse, return_counts, axis, equal_nan, sorted = (
+        static(v, f"np.unique's {k}") for k, v in (("return_index", return_index), ("return_inverse", return_inverse),
+                                                  ("return_counts", return_counts), ("axis", axis),
+                                                  ("equal_nan", equal_nan), ("sorted", sorted)))
+    flags = {k: True for k, v in (("return_index", return_index), ("return_inverse", return_inverse),
+                                  ("return_counts", return_counts)) if v}
+    rest = {k: v for k, v, default in (("axis", axis, None), ("equal_nan", equal_nan, True), ("sorted", sorted, True))
+            if v is not default and v != default}
     ar = array_operand(ar)
     if not traced_float(ar):
         return _unique(ar, **flags, **rest)
@@ -314,12 +318,12 @@ binds(np.empty_like)(CALLABLES[np.zeros_like])
 
 @method("argmax")
 def _argmax_method(a, axis=None, out=None, *, keepdims=False):
-    return argmax(a, axis, out, **({"keepdims": keepdims} if keepdims else {}))
+    return argmax(a, axis, out, **({"keepdims": True} if static(keepdims, "keepdims") else {}))
 
 
 @method("argmin")
 def _argmin_method(a, axis=None, out=None, *, keepdims=False):
-    return argmin(a, axis, out, **({"keepdims": keepdims} if keepdims else {}))
+    return argmin(a, axis, out, **({"keepdims": True} if static(keepdims, "keepdims") else {}))
 
 
 @method("nonzero")
@@ -353,7 +357,8 @@ def _itemsize(x):
 def _nbytes(x):
     if x.aval.kind == "scalar":
         raise current().error("a Python number has no nbytes", "hint: np.asarray(x).nbytes.")
-    return x.size * _dtype_of(x, "x.nbytes").itemsize
+    itemsize = _dtype_of(x, "x.nbytes").itemsize
+    return int(np.prod(x.aval.shape)) * itemsize if x.aval.known_shape else x.size * itemsize
 
 
 def _item_shape(avals, params):
