@@ -27,6 +27,7 @@ from ..ir import Aval, Const, Sym
 from .core import METHODS, Primitive, T, array_operand, binds, current, method, object_method, static, wrap
 from .discrete import traced_float
 from .shapes import broadcast_shape
+from .shaping import STOP_GRADIENT
 from .syntax import call
 
 LEGACY = np.random.mtrand._rand  # the RandomState behind np.random.randn and np.random.seed
@@ -51,12 +52,14 @@ def _sample(name, legacy):
     return np.random.default_rng(0)
 
 
-def _arguments(fn, names, values, options):
+def _arguments(fn, names, values, options, positional=0):
+    """The call as written: the first `positional` operands, and those without a default, by
+    position; the others by keyword."""
     args, kwargs = [], dict(options)
     parameters = inspect.signature(fn).parameters
-    for name, value in zip(names, values):
+    for i, (name, value) in enumerate(zip(names, values)):
         p = parameters.get(name)
-        if p is None or p.kind is inspect.Parameter.VAR_POSITIONAL or p.default is inspect.Parameter.empty:
+        if i < positional or p is None or p.default is inspect.Parameter.empty:
             args.append(value)
         else:
             kwargs[name] = value
@@ -78,6 +81,8 @@ def _draw_shape(avals, params):
             value = fn(*args, **kwargs)
     except Exception:
         return Aval("array", Sym(), None)
+    if value is None:  # np.random.seed(0): done for what it does
+        return Aval("static", None, None)
     if isinstance(value, (bool, int, float)):
         return Aval("scalar", (), np.asarray(value).dtype)
     value = np.asarray(value)
@@ -92,7 +97,7 @@ def _emit(sources, params):
     legacy, name = params["legacy"], params["method"]
     owner, sources = ("np.random", sources) if legacy else (sources[0], sources[1:])
     fn = getattr(_sample(name, legacy), name)
-    args, kwargs = _arguments(fn, _star(params["_names"]), sources, {})
+    args, kwargs = _arguments(fn, _star(params["_names"]), sources, {}, params.get("_positional", 0))
     keywords = [f"{k}={v}" for k, v in kwargs.items()]
     return call(f"{owner}.{name}", list(args) + keywords, {k: v for k, v in params.items() if k in _OPTIONS})
 
@@ -143,14 +148,21 @@ def _draw(owner, name, args, kwargs):
     if rewritten is not None:
         return rewritten
     for k, v in zip(names, values):
-        if traced_float(v) and k != "*" and k != "size":
+        if traced_float(v) and k != "*" and k != "size" and not _held(v):
             raise current().error(
                 f"a draw from {name} whose {k} is computed from the inputs: the draw has no derivative with "
                 f"respect to its {k}",
                 "hint: write the draw from fixed parameters and scale it, as in mu + sigma * np.random.randn(...) "
-                "(the reparameterisation), or compute the parameter outside the function.")
+                f"(the reparameterisation); or draw with srcdiff.stop_gradient({k}) to take no derivative through it.")
     receiver = [] if legacy else [_receiver(owner, name)]
-    return current().apply(DRAW, receiver + values, method=name, legacy=legacy, _names=names, **options)
+    return current().apply(DRAW, receiver + values, method=name, legacy=legacy, _names=names,
+                           _positional=min(len(args), len(names)), **options)
+
+
+def _held(x):
+    """A value the user passed through srcdiff.stop_gradient: no derivative flows through it."""
+    made = current().producer(wrap(x).atom)
+    return made is not None and made.prim is STOP_GRADIENT
 
 
 def _receiver(owner, name):
@@ -215,7 +227,7 @@ def _length(x, axis, name):
 # Where draws come from
 
 _LEGACY_DRAWS = ("rand", "randn", "normal", "uniform", "choice", "permutation", "binomial", "random",
-                 "random_sample", "standard_normal", "randint")
+                 "random_sample", "standard_normal", "randint", "seed")  # seed: where the stream starts
 _GENERATOR_DRAWS = ("normal", "standard_normal", "uniform", "random", "integers", "choice", "permutation",
                     "binomial")
 
@@ -244,3 +256,9 @@ def _on_traced(name):
 for _name in _GENERATOR_DRAWS:
     if _name not in METHODS:
         method(_name)(_on_traced(_name))
+
+
+@binds(np.random.seed)
+def _seed(seed=None):
+    """np.random.seed(s) inside the function: the stream restarts there at every call."""
+    return _draw(LEGACY, "seed", (seed,) if seed is not None else (), {})
