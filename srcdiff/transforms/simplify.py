@@ -184,8 +184,8 @@ def dead_code(eqns, results):
 def _prune_region(eqn, need):
     if eqn.prim is COND:
         keep = [j for j, o in enumerate(eqn.outs) if o.id in need]
-        if not keep:
-            return None
+        if not keep and not any(_effects(b.eqns) for b in eqn.blocks):
+            return None  # (a branch that draws is kept for what it does, though nothing reads it)
         n_res = eqn.params.get("residuals", 0)
         first_residual = len(eqn.outs) - n_res
         params = dict(eqn.params)
@@ -257,9 +257,14 @@ def _prune_loop(eqn, need):
         if not more:
             break
         slots |= more
-    if not slots and not keep_saves:
+    if not slots and not keep_saves and not _effects(body_eqns):
         return None
     return _with_slots(eqn, sorted(slots), body_eqns, keep_saves)
+
+
+def _effects(eqns):
+    """Whether equations do something beyond their results (a draw), here or in a region."""
+    return any(e.prim.effect or any(_effects(b.eqns) for b in e.blocks) for e in eqns)
 
 
 def _free_ids(block):

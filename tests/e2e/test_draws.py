@@ -135,6 +135,55 @@ def seeded_inside(x):
     return np.sum(np.sin(x * np.random.randn(4)))
 
 
+def unused_in_a_loop(x):
+    for i in range(3):
+        np.random.randn(2)
+    return np.sum(np.sin(x) * np.random.randn(4))
+
+
+def unused_in_a_branch(x):
+    if np.sum(x) > 0:
+        np.random.randn(2)
+    else:
+        np.random.rand(5)
+    return np.sum(np.sin(x) * np.random.randn(4))
+
+
+def drawn_until(x):
+    s = 0.0
+    while s < 2.0:
+        s = s + np.random.rand()
+    return np.sum(np.sin(x)) * s
+
+
+def invariant_draw_in_a_loop(x):
+    s = 0.0
+    for i in range(3):
+        z = np.random.randn(4)  # reads nothing the loop changes, but is a new draw each step
+        s = s + np.sum(np.sin(x) * z)
+    return s
+
+
+@pytest.mark.parametrize("f", [unused_in_a_loop, unused_in_a_branch, drawn_until])
+def test_draws_in_regions_whose_values_are_unused_still_advance_the_stream(f):
+    check_seeded(f, (X,))
+    np.random.seed(4)
+    srcdiff.grad(f)(X)
+    after = np.random.rand()
+    np.random.seed(4)
+    f(X)
+    assert after == np.random.rand()
+
+
+def test_a_draw_in_a_loop_is_not_hoisted():
+    ref = seeded(invariant_draw_in_a_loop)
+    value, g = reset(srcdiff.value_and_grad(invariant_draw_in_a_loop))(X)
+    assert value == ref(X)
+    np.random.seed(0)
+    z = np.random.randn(3, 4)
+    np.testing.assert_allclose(g, np.cos(X) * np.sum(z, axis=0), rtol=1e-12)
+
+
 @pytest.mark.parametrize("f", [dropout, dropout_of_a_matrix, reparameterised_by_hand, uniform_between, two_alike, unused_draw, every_legacy_draw, permuted, chosen, chosen_without_replacement,
                                seeded_inside])
 def test_global_stream(f):
