@@ -243,7 +243,8 @@ for _name in _GENERATOR_DRAWS:
 
 
 def _on_traced(name):
-    """rng.normal(...) of a generator the function made, or was passed."""
+    """rng.normal(...) of a generator the function made, or was passed (a Generator or a
+    RandomState: what it is is known when the code runs)."""
     def bind(owner, *args, **kwargs):
         if owner.aval.kind != "static" and (owner.aval.known_shape or owner.aval.dtype is not None):
             raise current().error(f"arrays have no method {name!r}",
@@ -253,7 +254,7 @@ def _on_traced(name):
     return bind
 
 
-for _name in _GENERATOR_DRAWS:
+for _name in _GENERATOR_DRAWS + _LEGACY_DRAWS:  # a RandomState passed in has randn, rand, randint, seed
     if _name not in METHODS:
         method(_name)(_on_traced(_name))
 

@@ -448,3 +448,18 @@ def test_refusals_are_located(op, x, message):
     with pytest.raises(NonDifferentiableError, match=message) as info:
         srcdiff.grad(op)(x)
     assert "test_discrete.py:" in str(info.value)
+
+
+def binned(x):
+    return np.sum(np.sin(x) * np.digitize(x, EDGES) + np.cos(x) * np.searchsorted(EDGES, x, side="right"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(-3, 3, allow_nan=False), min_size=1, max_size=6))
+def test_indices_are_constants_of_the_derivative(values):
+    """d/dx of sin(x) * digitize(x) is cos(x) * digitize(x) wherever x is off an edge: the index
+    carries no derivative, whatever the values."""
+    x = np.array(values)
+    g = srcdiff.grad(binned)(x)
+    expected = np.cos(x) * np.digitize(x, EDGES) - np.sin(x) * np.searchsorted(EDGES, x, side="right")
+    np.testing.assert_allclose(g, expected, rtol=1e-12, atol=1e-15)

@@ -6,6 +6,8 @@ out of a loop, not recomputed in the backward sweep, not dropped when unused (it
 stream). Checked against central differences with the seed reset before every evaluation."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import srcdiff
 from srcdiff import NonDifferentiableError
@@ -399,3 +401,33 @@ def test_refusals_are_located(f, message):
 
 def test_a_parameter_held_by_stop_gradient_is_drawn_with_no_derivative_through_it():
     check_seeded(held_binomial, (X,))
+
+
+def random_state_passed_in(x, rs):
+    return np.sum(np.sin(x) * rs.randn(4)) + np.sum(x * rs.randint(0, 3, size=4))
+
+
+def test_a_random_state_passed_in():
+    value, g = srcdiff.value_and_grad(random_state_passed_in)(X, np.random.RandomState(2))
+    assert value == random_state_passed_in(X, np.random.RandomState(2))
+    rs = np.random.RandomState(2)
+    z, k = rs.randn(4), rs.randint(0, 3, size=4)
+    np.testing.assert_allclose(g, np.cos(X) * z + k, rtol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2 ** 31 - 1), st.floats(0.05, 0.95))
+def test_dropout_for_any_seed_matches_f_and_its_mask(seed, p):
+    x = np.linspace(-1.0, 1.0, 6)
+    np.random.seed(seed)
+    value, g = srcdiff.value_and_grad(dropout_rate)(x, p)
+    np.random.seed(seed)
+    mask = np.random.rand(6) > p
+    np.random.seed(seed)
+    assert value == dropout_rate(x, p)
+    np.testing.assert_allclose(g, np.cos(x) * mask / (1.0 - p), rtol=1e-12)
+
+
+def dropout_rate(x, p):
+    mask = np.random.rand(*x.shape) > p
+    return np.sum(np.sin(x) * mask / (1.0 - p))
