@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 
 from ..ir import Aval, Const, Sym
+from .broadcasting import shape_operand
 from .core import METHODS, Primitive, T, array_operand, binds, current, method, object_method, static, wrap
 from .discrete import traced_float
 from .shapes import broadcast_shape
@@ -142,7 +143,8 @@ def _draw(owner, name, args, kwargs):
     else:
         names = tuple(k for k in given if k not in _OPTIONS and given[k] is not None)
         values = [given[k] for k in names]
-    values = [array_operand(v) if isinstance(v, list) else v for v in values]
+    values = [shape_operand(v) if k == "size" and isinstance(v, (tuple, list))
+              else array_operand(v) if isinstance(v, list) else v for k, v in zip(names, values)]
     options = {k: static(given[k], f"{name}'s {k}") for k in _OPTIONS if k in given}
     rewritten = _reparameterised(owner, name, dict(zip(names, values)), options)
     if rewritten is not None:

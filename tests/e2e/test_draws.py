@@ -292,6 +292,12 @@ def generator_permutation_of_x(x):
     return np.sum(np.sin(rng.permutation(x)) * np.arange(4.0)) + np.sum(rng.choice(x, 3) ** 2)
 
 
+def generator_along_an_axis(x):
+    rng = np.random.default_rng(2)
+    m = np.outer(x, x[:3])
+    return np.sum(np.sin(rng.permutation(m, axis=1)) * rng.choice(m, 2, replace=False, axis=1)[:, :1])
+
+
 def two_generators_alike(x):
     a = np.random.default_rng(0)
     b = np.random.default_rng(0)
@@ -299,7 +305,7 @@ def two_generators_alike(x):
 
 
 @pytest.mark.parametrize("f, arg", [(generator_made_inside, X), (every_generator_draw, X),
-                                    (generator_reparameterised, MU), (generator_permutation_of_x, X),
+                                    (generator_reparameterised, MU), (generator_permutation_of_x, X), (generator_along_an_axis, X),
                                     (two_generators_alike, X)])
 def test_a_generator_made_inside_draws_the_same_at_every_call(f, arg):
     value, _ = srcdiff.value_and_grad(f)(arg)
