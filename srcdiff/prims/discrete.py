@@ -20,7 +20,8 @@ import numpy as np
 
 from ..ir import Aval, Const, Sym
 from .broadcasting import shape_of
-from .core import CALLABLES, Primitive, T, array_operand, attribute, binds, current, is_known_array, method, static, wrap
+from .core import (CALLABLES, Primitive, T, array_operand, attribute, binds, current, is_known_array, method, static,
+                   wrap)
 from .elementwise import NONDIFF, nondiff
 from .shapes import BOOL, result_dtype
 from .syntax import call, template
@@ -63,7 +64,7 @@ def _arguments(fn, names, values, params):
     return args, kwargs
 
 
-def discrete(fn, operands=("a",), params=(), outs=1, by_data=False, returns_tuple=False, spelled=None):
+def discrete(fn, operands=("a",), params=(), outs=1, by_data=False, returns_tuple=False):
     """Declare NumPy's fn without a derivative, and bind it. operands: the names of its
     parameters that take arrays (traced or not); params: those that must be known when
     compiling; outs: how many values it returns, or a function (params, operand avals) -> that
@@ -71,7 +72,7 @@ def discrete(fn, operands=("a",), params=(), outs=1, by_data=False, returns_tupl
     returns a tuple even of one value (np.nonzero of a vector). Returns the binder,
     fn(*args, **kwargs) -> a T, or a tuple of them."""
     name = fn.__name__
-    spelled = spelled or f"np.{name}"
+    spelled = f"np.{name}"
     signature = inspect.signature(fn)
     variants = {}
 
@@ -131,7 +132,6 @@ def discrete(fn, operands=("a",), params=(), outs=1, by_data=False, returns_tupl
         return current().apply(primitive(n), values, _names=names, **fixed)
 
     primitive(outs if not callable(outs) else 1)
-    bind.primitive = primitive
     binds(fn)(bind)
     return bind
 

@@ -118,7 +118,8 @@ DEFAULT_RNG = Primitive("default_rng", emit=lambda a, p: f"np.random.default_rng
 
 @binds(np.random.default_rng)
 def _default_rng(seed=None):
-    return current().apply(DEFAULT_RNG, [] if seed is None else [array_operand(seed) if isinstance(seed, list) else seed])
+    seeds = [] if seed is None else [array_operand(seed) if isinstance(seed, list) else seed]
+    return current().apply(DEFAULT_RNG, seeds)
 
 
 # ---------------------------------------------------------------------------

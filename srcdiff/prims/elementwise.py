@@ -240,7 +240,8 @@ nondiff("le", [np.less_equal, operator.le], template("{0} <= {1}"), nargs=2, dty
 
 def _types_compare(python, numpy):
     """x.dtype == np.float32 compares as Python does; np.equal takes no dtypes."""
-    return lambda a, b: python(a, b) if isinstance(a, (np.dtype, type)) or isinstance(b, (np.dtype, type)) else numpy(a, b)
+    types = (np.dtype, type)
+    return lambda a, b: python(a, b) if isinstance(a, types) or isinstance(b, types) else numpy(a, b)
 
 
 nondiff("eq", [np.equal, operator.eq], template("{0} == {1}"), impl=_types_compare(operator.eq, np.equal), nargs=2,

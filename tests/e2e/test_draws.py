@@ -186,7 +186,8 @@ def test_a_draw_in_a_loop_is_not_hoisted():
     np.testing.assert_allclose(g, np.cos(X) * np.sum(z, axis=0), rtol=1e-12)
 
 
-@pytest.mark.parametrize("f", [dropout, dropout_of_a_matrix, reparameterised_by_hand, uniform_between, two_alike, unused_draw, every_legacy_draw, permuted, chosen, chosen_without_replacement,
+@pytest.mark.parametrize("f", [dropout, dropout_of_a_matrix, reparameterised_by_hand, uniform_between, two_alike,
+                               unused_draw, every_legacy_draw, permuted, chosen, chosen_without_replacement,
                                seeded_inside])
 def test_global_stream(f):
     check_seeded(f, (X,))
@@ -305,7 +306,8 @@ def two_generators_alike(x):
 
 
 @pytest.mark.parametrize("f, arg", [(generator_made_inside, X), (every_generator_draw, X),
-                                    (generator_reparameterised, MU), (generator_permutation_of_x, X), (generator_along_an_axis, X),
+                                    (generator_reparameterised, MU), (generator_permutation_of_x, X),
+                                    (generator_along_an_axis, X),
                                     (two_generators_alike, X)])
 def test_a_generator_made_inside_draws_the_same_at_every_call(f, arg):
     value, _ = srcdiff.value_and_grad(f)(arg)
@@ -340,13 +342,17 @@ def from_a_global_random_state(x):
     return np.sum(np.sin(x * GLOBAL_STATE.randn(4))) + np.sum(x * GLOBAL_STATE.normal(x, 0.5))
 
 
-@pytest.mark.parametrize("f, stream", [(from_a_global_generator, GLOBAL_RNG.bit_generator),
+def state_of(stream):
+    """(get, put) of a stream's state."""
+    if isinstance(stream, np.random.RandomState):
+        return stream.get_state, stream.set_state
+    return (lambda: stream.bit_generator.state), (lambda state: setattr(stream.bit_generator, "state", state))
+
+
+@pytest.mark.parametrize("f, stream", [(from_a_global_generator, GLOBAL_RNG),
                                        (from_a_global_random_state, GLOBAL_STATE)])
 def test_a_stream_from_outside(f, stream):
-    get = (lambda: stream.state) if hasattr(stream, "state") and not isinstance(stream, np.random.RandomState) \
-        else stream.get_state
-    put = (lambda s: setattr(stream, "state", s)) if not isinstance(stream, np.random.RandomState) \
-        else stream.set_state
+    get, put = state_of(stream)
     start = get()
 
     def again(fn):
