@@ -90,8 +90,8 @@ class Plan:
             for b in eqn.blocks:
                 self._choose_inline(b)
             if (len(eqn.outs) != 1 or eqn.blocks or eqn.prim.emit_stmts is not None
-                    or eqn.prim.inplace is not None):
-                continue  # statements, not expressions
+                    or eqn.prim.inplace is not None or eqn.prim.effect):
+                continue  # statements, not expressions; an effect (a draw) is done where it is written
             v = eqn.outs[0]
             if self.use_count[v.id] != 1 or v.hint or v.id in self.saved or self._named_adjoint(v):
                 continue

@@ -178,8 +178,8 @@ class ControlFlow:
             if _same_value(a, b) and a is not before.get(name):
                 self.frame.env[name] = a  # both branches agree (both return, say)
         names = _merge_names(before, sides[0].env, sides[1].env)
-        if not names:
-            return
+        if not names and not any(_effects(side.eqns) for side in sides):
+            return  # (a branch that only draws is kept: it advances the stream)
         results = [[], []]
         structures = {}
         for name in names:
@@ -1018,3 +1018,8 @@ def _assigned_names(stmts):
     for s in stmts:
         Visitor().visit(s)
     return names
+
+
+def _effects(eqns):
+    """Whether equations do something beyond their results (a draw), here or in a region."""
+    return any(e.prim.effect or any(_effects(b.eqns) for b in e.blocks) for e in eqns)

@@ -393,7 +393,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             total = self.builtin_sum(node)
             if total is not _MISSING:
                 return total
-        args = [self.expr(a) for a in node.args]
+        args = [v for a in node.args for v in (self.starred(a) if isinstance(a, ast.Starred) else [self.expr(a)])]
         kwargs = {}
         for kw in node.keywords:
             if kw.arg is None:
@@ -427,6 +427,19 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
             return self.call_function(func, args, kwargs, node)
         return self.frame.builder.call(func, args, kwargs)
+
+    def starred(self, node):
+        """f(*xs): the items of a tuple or list, or of a shape known when compiling
+        (np.random.rand(*x.shape))."""
+        value = self.expr(node.value)
+        if isinstance(value, (tuple, list)):
+            return list(value)
+        if isinstance(value, T) and value.aval.kind == "tuple" and value.aval.has_value:
+            return [T(Const(v)) if isinstance(v, (bool, int, float)) else v for v in value.aval.value]
+        if isinstance(value, T) and value.aval.kind == "array" and value.aval.known_shape and value.aval.ndim:
+            return [value[i] for i in range(value.aval.shape[0])]
+        raise self.unsupported(node, "a starred argument whose length is not known when compiling",
+                               "pass the arguments one by one")
 
     def expr_Attribute(self, node):
         value = self.expr(node.value)

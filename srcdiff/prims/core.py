@@ -7,6 +7,7 @@ rule such as ``g * np.cos(x)`` reads like the math and builds IR made of
 primitives that themselves have rules (so derivatives can be differentiated).
 """
 import contextlib
+import functools
 import importlib
 import inspect
 import numbers
@@ -106,6 +107,20 @@ def is_run_when_compiling(fn):
     return hasattr(own, "get") and own.get(_RUNS_WHEN_COMPILING) is True
 
 
+# (class, method name) -> binder(obj, *args, **kwargs), for a method of an object from outside
+# the function (RNG.normal of a global Generator, np.random.randn of NumPy's own RandomState)
+OBJECT_METHODS: Dict[Any, Callable] = {}
+
+
+def object_method(cls, *names):
+    def register(binder):
+        for name in names:
+            OBJECT_METHODS[cls, name] = binder
+        return binder
+
+    return register
+
+
 def lookup(fn):
     """The binder for a callable, or None. Unhashable callables are never primitives. A miss
     first loads the optional families whose library the program has imported since."""
@@ -113,9 +128,14 @@ def lookup(fn):
         binder = CALLABLES.get(fn)
         if binder is None and load_optional():
             binder = CALLABLES.get(fn)
-        return binder
     except TypeError:
         return None
+    if binder is None and OBJECT_METHODS:
+        owner = getattr(fn, "__self__", None)
+        found = OBJECT_METHODS.get((type(owner), getattr(fn, "__name__", None)))
+        if found is not None:
+            return functools.partial(found, owner)
+    return binder
 
 
 # Families for optional libraries, by the library module each needs: loaded when that library

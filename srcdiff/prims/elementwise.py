@@ -30,7 +30,7 @@ def _plain(a):
     """A constant Python compares or combines itself ('l2' == MODE), not an object in disguise."""
     if isinstance(a, (list, tuple)):
         return all(_plain(x) for x in a)
-    return isinstance(a, (str, bytes, numbers.Number, type(None)))
+    return isinstance(a, (str, bytes, numbers.Number, type(None), np.dtype, type))  # x.dtype == np.float32
 
 
 def _is_bool_scalar(a):
@@ -262,8 +262,18 @@ nondiff("gt", [np.greater, operator.gt], template("{0} > {1}"), nargs=2, dtype=B
 nondiff("ge", [np.greater_equal, operator.ge], template("{0} >= {1}"), nargs=2, dtype=BOOL, hoistable=True)
 nondiff("lt", [np.less, operator.lt], template("{0} < {1}"), nargs=2, dtype=BOOL, hoistable=True)
 nondiff("le", [np.less_equal, operator.le], template("{0} <= {1}"), nargs=2, dtype=BOOL, hoistable=True)
-nondiff("eq", [np.equal, operator.eq], template("{0} == {1}"), nargs=2, dtype=BOOL, hoistable=True)
-nondiff("ne", [np.not_equal, operator.ne], template("{0} != {1}"), nargs=2, dtype=BOOL, hoistable=True)
+
+
+def _types_compare(python, numpy):
+    """x.dtype == np.float32 compares as Python does; np.equal takes no dtypes."""
+    types = (np.dtype, type)
+    return lambda a, b: python(a, b) if isinstance(a, types) or isinstance(b, types) else numpy(a, b)
+
+
+nondiff("eq", [np.equal, operator.eq], template("{0} == {1}"), impl=_types_compare(operator.eq, np.equal), nargs=2,
+        dtype=BOOL, hoistable=True)
+nondiff("ne", [np.not_equal, operator.ne], template("{0} != {1}"), impl=_types_compare(operator.ne, np.not_equal),
+        nargs=2, dtype=BOOL, hoistable=True)
 nondiff("logical_and", [np.logical_and], template("np.logical_and({0}, {1})"), nargs=2, dtype=BOOL)
 nondiff("logical_or", [np.logical_or], template("np.logical_or({0}, {1})"), nargs=2, dtype=BOOL)
 nondiff("floordiv", [np.floor_divide, operator.floordiv], template("{0} // {1}"), nargs=2)

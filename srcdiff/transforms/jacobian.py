@@ -275,6 +275,13 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     item stacked along axis, or None for one that is zero."""
     total = sum(sizes)
     before, inside, depends = _partition(eqns, {s.id for s in seeds})
+    for eqn in inside:
+        if eqn.blocks and _has_effect(eqn):
+            raise NonDifferentiableError(
+                f"a {'loop' if eqn.prim is FOR or len(eqn.blocks) == 1 else 'branch'} that draws random numbers (an "
+                "effect) and computes tangents would run again for each column of the Jacobian, drawing anew",
+                eqn.loc, "hint: srcdiff.jacrev(srcdiff.grad(f)) draws once (its forward part runs before its loop "
+                "over rows); or draw before the loop (np.random.randn(n, m)) and index the draws inside it.")
     for eqn in before:
         builder.append(eqn)
     stacked = [None] * len(items)
@@ -325,6 +332,11 @@ def _partition(eqns, seeds):
     made_inside = [e for e in before if not e.blocks and e.prim.fresh
                    and all(o.aval.kind == "list" and o.id not in read_before for o in e.outs)]
     return [e for e in before if e not in made_inside], made_inside + inside, depends
+
+
+def _has_effect(eqn):
+    """Whether a region does something beyond its results (a draw) somewhere inside."""
+    return any(e.prim.effect or (e.blocks and _has_effect(e)) for b in eqn.blocks for e in b.eqns)
 
 
 def _reads(eqn):

@@ -143,9 +143,10 @@ def _alias(alias, var, target):
 
 
 def _key(eqn):
-    if eqn.blocks or eqn.prim in (COPY, LIST_FROM):
+    if eqn.blocks or eqn.prim in (COPY, LIST_FROM) or eqn.prim.effect:
         # copies exist so that two results never share an array; two lists that start out
-        # alike are appended to apart (one would be copied at every append)
+        # alike are appended to apart (one would be copied at every append); an effect is
+        # done each time it is written (two np.random.randn(3) are two draws)
         return None
     try:
         ins = tuple(("v", a.id) if isinstance(a, Var) else ("c", type(a.value), _hashable(a.value)) for a in eqn.ins)
@@ -183,8 +184,8 @@ def dead_code(eqns, results):
 def _prune_region(eqn, need):
     if eqn.prim is COND:
         keep = [j for j, o in enumerate(eqn.outs) if o.id in need]
-        if not keep:
-            return None
+        if not keep and not any(_effects(b.eqns) for b in eqn.blocks):
+            return None  # (a branch that draws is kept for what it does, though nothing reads it)
         n_res = eqn.params.get("residuals", 0)
         first_residual = len(eqn.outs) - n_res
         params = dict(eqn.params)
@@ -256,9 +257,14 @@ def _prune_loop(eqn, need):
         if not more:
             break
         slots |= more
-    if not slots and not keep_saves:
+    if not slots and not keep_saves and not _effects(body_eqns):
         return None
     return _with_slots(eqn, sorted(slots), body_eqns, keep_saves)
+
+
+def _effects(eqns):
+    """Whether equations do something beyond their results (a draw), here or in a region."""
+    return any(e.prim.effect or any(_effects(b.eqns) for b in e.blocks) for e in eqns)
 
 
 def _free_ids(block):

@@ -20,7 +20,7 @@ CASES = {
     "walrus": ("def f(x):\n    return (y := x) * y", None),
     "f-string": ('def f(x):\n    s = f"{x}"\n    return x', None),
     "star args": ("def f(x, *rest):\n    return x", None),
-    "star call": ("def f(x):\n    return np.add(*[x, x])", None),
+    "star call": ("def f(x):\n    return np.add(*[x, x])", 2.0),  # a starred list splices its items
     "try": ("def f(x):\n    try:\n        return x\n    except Exception:\n        return x", None),
     "with": ("def f(x):\n    with open('f') as h:\n        return x", None),
     "global": ("def f(x):\n    global G\n    return x", None),
