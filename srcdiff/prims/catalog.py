@@ -9,7 +9,7 @@ import inspect
 import os
 import sys
 
-from .core import ATTRIBUTES, CALLABLES, METHODS, PUBLIC_MODULES, load_optional, public_name
+from .core import ATTRIBUTES, CALLABLES, METHODS, OBJECT_METHODS, PUBLIC_MODULES, load_optional, public_name
 
 # Python's operators reach their rules through the operator module (x + y is operator.add):
 # grammar.md's "Operators" lists those, not this catalog
@@ -51,7 +51,7 @@ def _reachable():
             if name.startswith("_") or inspect.ismodule(value):
                 continue
             try:
-                binder = CALLABLES.get(value)
+                binder = CALLABLES.get(value) or _object_method(value)
             except TypeError:
                 continue
             if binder is not None:
@@ -60,6 +60,18 @@ def _reachable():
     for fn, binder in list(CALLABLES.items()):
         if id(fn) not in seen and not _private(fn):
             yield public_name(fn), binder
+
+
+def _object_method(fn):
+    """The binder of a method of an object from outside (np.random.randn: NumPy's RandomState's)."""
+    owner = getattr(fn, "__self__", None)
+    return OBJECT_METHODS.get((type(owner), getattr(fn, "__name__", None))) if owner is not None else None
+
+
+def receiver(binder):
+    """The name a family's methods are shown on: x (an array) unless its module says otherwise
+    (RECEIVER = "rng": a Generator's draws)."""
+    return getattr(sys.modules[binder.__module__], "RECEIVER", "x")
 
 
 def _private(fn):
@@ -76,9 +88,9 @@ def families():
         found[family_of(binder)][0].add(_spelled(name))
     for name, binder in METHODS.items():
         if not name.startswith("_"):
-            found[family_of(binder)][1].add(name)
+            found[family_of(binder)][1].add(f"{receiver(binder)}.{name}()")
     for name, binder in ATTRIBUTES.items():
-        found[family_of(binder)][2].add(name)
+        found[family_of(binder)][2].add(f"{receiver(binder)}.{name}")
     return {family: tuple(sorted(kind) for kind in kinds) for family, kinds in sorted(found.items())}
 
 
@@ -86,7 +98,7 @@ def table():
     """The markdown grammar.md shows between BEGIN and END."""
     lines = [BEGIN, "", "| family | callables | array methods and attributes |", "| --- | --- | --- |"]
     for family, (callables, methods, attributes) in families().items():
-        members = [f"`x.{m}()`" for m in methods] + [f"`x.{a}`" for a in attributes]
+        members = [f"`{m}`" for m in methods + attributes]
         lines.append(f"| {family} | {', '.join(f'`{c}`' for c in callables)} | {', '.join(members)} |")
     return "\n".join(lines + ["", END])
 

@@ -32,6 +32,7 @@ from .shaping import STOP_GRADIENT
 from .syntax import call
 
 FAMILY = "random draws"  # grammar.md's list of callables (prims/catalog.py) groups by it
+RECEIVER = "rng"  # its methods are a Generator's (or a RandomState's), not an array's
 
 LEGACY = np.random.mtrand._rand  # the RandomState behind np.random.randn and np.random.seed
 
