@@ -13,11 +13,13 @@ import math
 import numpy as np
 
 from .core import array_operand, binds, const_equals, current, wrap
-from .scipy_special import scipy
 from .shaping import STOP_GRADIENT
 
-if scipy is not None:
+try:
+    import scipy.special
     import scipy.stats
+except ImportError:  # an optional extra: without it, nothing registers
+    scipy = None
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
