@@ -48,15 +48,19 @@ def _continuous(dist, logpdf, cdf=None, pdf=None, logcdf=None, sf=None, logsf=No
     """Bind dist's methods from the standardized log-density logpdf(z, *shapes) and cdf(z,
     *shapes): pdf is exp(logpdf) / scale unless given, logcdf log(cdf)."""
     def binder(method):
-        def bind(x, *args, loc=0, scale=1):
-            shapes, where = _split(args, n_shapes, loc, scale, f"scipy.stats.{dist.name}.{method.__name__}")
+        def bind(x, *args, loc=0, scale=1, **named):
+            what = f"scipy.stats.{dist.name}.{method.__name__}"
+            args = args + tuple(named.pop(n) for n in names[len(args):] if n in named)  # gamma.logpdf(x, a=2.0)
+            if named:
+                raise TypeError(f"{what} got unexpected keyword arguments {sorted(named)}")
+            shapes, where = _split(args, len(names), loc, scale, what)
             shapes = [array_operand(s) for s in shapes]
             z = _standardized(x, where[0], where[1])
             return method(z, shapes, where[1])
 
         return bind
 
-    n_shapes = len(dist.shapes.split(", ")) if dist.shapes else 0
+    names = dist.shapes.split(", ") if dist.shapes else []
 
     def _logpdf(z, shapes, scale):
         return _log_scaled(logpdf(z, *shapes), scale)
@@ -89,7 +93,7 @@ def _split(args, n_shapes, loc, scale, what):
     if len(args) > n_shapes + 2:
         raise TypeError(f"{what} takes {n_shapes} shape parameter(s), loc and scale; got {len(args)} arguments")
     if len(args) < n_shapes:
-        raise current().error(f"{what} needs its {n_shapes} shape parameter(s)", "pass them after x, by position.")
+        raise current().error(f"{what} needs its {n_shapes} shape parameter(s)", "pass them after x, by position or by name.")
     rest = list(args[n_shapes:]) + [loc, scale][len(args) - n_shapes:]
     return args[:n_shapes], rest
 

@@ -72,6 +72,10 @@ def gamma_logpdf(x, a, scale):
     return np.sum(scipy.stats.gamma.logpdf(x, a, scale=scale))
 
 
+def gamma_logpdf_keywords(x, a, scale):
+    return np.sum(scipy.stats.gamma.logpdf(x, a=a, scale=scale) + scipy.stats.t.logpdf(x, df=a))
+
+
 def gamma_pdf(x, a, scale):
     return np.sum(scipy.stats.gamma.pdf(x, a, 0.0, scale))
 
@@ -82,6 +86,10 @@ def gamma_cdf(x, a, scale):
 
 def beta_logpdf(x, a, b):
     return np.sum(scipy.stats.beta.logpdf(x, a, b))
+
+
+def beta_logpdf_keyword(x, a, b):
+    return np.sum(scipy.stats.beta.logpdf(x, a, b=b))
 
 
 def beta_pdf(x, a, b):
@@ -109,8 +117,8 @@ CASES = [
     (norm_pdf, NORM_ARGS, (0, 1, 2)), (norm_cdf, NORM_ARGS, (0, 1, 2)), (norm_logcdf, NORM_ARGS, (0, 1, 2)),
     (norm_sf, NORM_ARGS, (0, 1, 2)),
     (t_logpdf, (X, 3.5, 1.4), (0, 1, 2)), (t_pdf, (X, 2.5, 0.8), (0, 1, 2)), (t_cdf, (X, 3.0, 1.4), (0, 2)),
-    (gamma_logpdf, SHAPED, (0, 1, 2)), (gamma_pdf, SHAPED, (0, 1, 2)), (gamma_cdf, SHAPED, (0, 2)),
-    (beta_logpdf, IN_UNIT, (0, 1, 2)), (beta_pdf, IN_UNIT, (0, 1, 2)), (beta_cdf, IN_UNIT, (0,)),
+    (gamma_logpdf, SHAPED, (0, 1, 2)), (gamma_pdf, SHAPED, (0, 1, 2)), (gamma_logpdf_keywords, SHAPED, (0, 1, 2)), (gamma_cdf, SHAPED, (0, 2)),
+    (beta_logpdf, IN_UNIT, (0, 1, 2)), (beta_pdf, IN_UNIT, (0, 1, 2)), (beta_logpdf_keyword, IN_UNIT, (0, 1, 2)), (beta_cdf, IN_UNIT, (0,)),
     (chi2_logpdf, SHAPED, (0, 1, 2)), (chi2_pdf_cdf, SHAPED, (0, 1, 2)),
 ]
 IDS = [f.__name__ for f, _, _ in CASES]
@@ -284,9 +292,16 @@ def t_without_df(x):
     return scipy.stats.t.logpdf(x)
 
 
+def gamma_with_a_stray_keyword(x):
+    return scipy.stats.gamma.logpdf(x, 2.0, shape=3.0)
+
+
 def test_a_missing_shape_parameter_is_refused():
     with pytest.raises(NonDifferentiableError, match="scipy.stats.t.logpdf needs its 1 shape parameter") as info:
         srcdiff.grad(lambda x: np.sum(t_without_df(x)))(X)
+    assert "test_scipy_stats.py:" in str(info.value)
+    with pytest.raises(NonDifferentiableError, match="unexpected keyword arguments \\['shape'\\]") as info:
+        srcdiff.grad(lambda x: np.sum(gamma_with_a_stray_keyword(x)))(P)
     assert "test_scipy_stats.py:" in str(info.value)
 
 
