@@ -8,6 +8,7 @@ import ast
 import builtins
 import inspect
 import keyword
+import re
 import textwrap
 
 import astor
@@ -30,7 +31,9 @@ from .floats import integral_powers, python_floats as python_floats_of
 from .plan import Plan
 
 PLACEHOLDER = "_srcdiff_arg{}_"
-RESERVED = {"np", "math"} | set(dir(builtins))
+RESERVED = {"np", "math", "scipy"} | set(dir(builtins))
+# a SciPy module the code calls into (scipy.special.gammaln(x)): imported where it is used
+_SCIPY_MODULE = re.compile(r"(?<![\w.])(scipy\.[A-Za-z_]\w*)\.")
 
 
 class Emitted:
@@ -126,6 +129,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
+    imports += [f"import {module}" for module in sorted(set(_SCIPY_MODULE.findall(code)))]
     return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results,
                    all(integral_powers(f.body) for f in written))
 
