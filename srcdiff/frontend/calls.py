@@ -226,6 +226,10 @@ class Derivatives:
             return func(*args, **kwargs)
         except (TypeError, ValueError) as e:
             raise NonDifferentiableError(f"{name}(): {e}", self.loc(node)) from None
+        except SrcdiffError as e:
+            if e.loc is not None:
+                raise
+            raise type(e)(e.message, self.loc(node), e.hint) from None  # grad(np.frexp): refused where it is made
 
     def call_derivative(self, func, args, kwargs, node):
         """Through the protocol of derivatives.py: the object's own IR method, or for

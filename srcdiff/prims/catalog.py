@@ -21,12 +21,12 @@ SHORT = {"numpy.": "np."}  # as the emitted code and most users spell NumPy
 
 
 def family_of(binder):
-    """The FAMILY its module declares (every module that registers a callable declares one)."""
+    """The FAMILY its module declares (every module that registers a callable declares one;
+    None for custom.py, whose entries are the user's own rules, not srcdiff's vocabulary)."""
     module = sys.modules[binder.__module__]
-    family = getattr(module, "FAMILY", None)
-    if family is None:
+    if not hasattr(module, "FAMILY"):
         raise LookupError(f"{binder.__module__} registers {binder.__qualname__} but declares no FAMILY")
-    return family
+    return module.FAMILY
 
 
 def _spelled(name):
@@ -85,7 +85,8 @@ def families():
     load_optional(importing=True)
     found = collections.defaultdict(lambda: (set(), set(), set()))
     for name, binder in _reachable():
-        found[family_of(binder)][0].add(_spelled(name))
+        if family_of(binder) is not None:
+            found[family_of(binder)][0].add(_spelled(name))
     for name, binder in METHODS.items():
         if not name.startswith("_"):
             found[family_of(binder)][1].add(f"{receiver(binder)}.{name}()")

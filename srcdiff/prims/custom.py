@@ -11,6 +11,8 @@ from .core import Primitive, binds, current, runs_when_compiling, wrap
 from .shapes import example_value
 from .tuples import MAKE_TUPLE
 
+FAMILY = None  # what it registers are the user's own rules: prims/catalog.py lists srcdiff's vocabulary only
+
 
 class _CustomRule:
     """A user function standing in the table as its own primitive (hashed by identity)."""

@@ -74,3 +74,15 @@ def test_importing_srcdiff_does_not_import_scipy():
     code = "import sys, srcdiff, numpy as np; srcdiff.grad(np.tanh)(0.5); print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_users_custom_rule_is_not_listed():
+    """custom_vjp registers the user's function in the table: the catalog lists srcdiff's own."""
+    @srcdiff.custom_vjp
+    def softclip(x):
+        return np.tanh(x)
+
+    softclip.defvjp(lambda x: (np.tanh(x), x), lambda x, g: (g * (1 - np.tanh(x) ** 2),))
+    srcdiff.grad(lambda x: softclip(x))(0.3)
+    assert "softclip" not in catalog.table()
+    test_grammar_lists_what_the_registry_holds()
