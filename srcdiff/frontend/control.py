@@ -600,6 +600,8 @@ class ControlFlow:
                 last = wrap(start) + (n - 1) * wrap(step)
                 return last, wrap(start) - wrap(step), -wrap(step), bind
         value = self.expr(node)
+        if hasattr(value, "bounds"):  # r = range(n); for i in r (frontend/idioms.py's RangeValue)
+            return (*value.bounds(), lambda target, i: self.assign(target, i))
         if isinstance(value, T):
             seq = self.iterated(value)
             return Const(0), self.length(seq), Const(1), lambda target, i: self.assign(target, self.item(seq, i))
