@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var, same_dtype
-from ..ir.regions import range_length
+from ..ir.regions import has_effect, range_length
 from ..prims import Builder, T
 from ..prims.core import as_atom, wrap
 from ..prims import lists
@@ -178,8 +178,8 @@ class ControlFlow:
             if _same_value(a, b) and a is not before.get(name):
                 self.frame.env[name] = a  # both branches agree (both return, say)
         names = _merge_names(before, sides[0].env, sides[1].env)
-        if not names:
-            return
+        if not names and not any(has_effect(e) for side in sides for e in side.eqns):
+            return  # an if that binds nothing and prints nothing
         results = [[], []]
         structures = {}
         for name in names:

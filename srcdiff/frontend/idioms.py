@@ -7,6 +7,7 @@ A traced value's Python type is read from its kind (ir/core.py's Aval): a Python
 float, int or bool by its dtype, an array of known rank > 0 an ndarray. An array of shape ()
 may be a 0-d ndarray or a NumPy scalar (np.float64 is also a float): a question whose answer
 differs between the two is refused, not guessed."""
+import ast
 import builtins
 import operator
 import types
@@ -17,6 +18,7 @@ from ..errors import NonDifferentiableError
 from ..ir import Const
 from ..prims import T, wrap
 from ..prims.control import RANGE_LEN
+from ..prims.effects import Text, assert_that
 from .calls import LocalFunction
 
 _UNKNOWN = object()
@@ -139,6 +141,57 @@ class Idioms:
         raise NonDifferentiableError(
             "'in' is supported on dicts, strings, and tuples or lists of values known when compiling",
             self.loc(node), "hint: test membership before calling the gradient, or compare with ==.")
+
+    # -- f-strings, assert ------------------------------------------------------------
+
+    def expr_JoinedStr(self, node):
+        """f"loss {y:.3f}": a str when every value is known now, else a Text (prims/effects.py)
+        that print, assert and warnings.warn write back as an f-string of the computed values."""
+        pieces = []
+        for part in node.values:
+            if isinstance(part, ast.Constant):
+                pieces.append(str(part.value))
+                continue
+            value = self.expr(part.value)
+            conversion = {115: "s", 114: "r", 97: "a"}.get(part.conversion, "")
+            spec = self.expr_JoinedStr(part.format_spec) if part.format_spec is not None else ""
+            if isinstance(spec, Text):
+                raise NonDifferentiableError("a format spec computed from the inputs is not supported",
+                                             self.loc(part), "hint: write the width and precision as literals.")
+            known = value.const_value(_UNKNOWN) if isinstance(value, T) else value
+            if isinstance(known, np.ndarray):
+                known = _UNKNOWN
+            if known is not _UNKNOWN and _formattable(known):
+                convert = {"s": str, "r": repr, "a": ascii}.get(conversion, lambda v: v)
+                pieces.append(format(convert(known), spec))
+            elif isinstance(value, T) and value.aval.kind in ("array", "scalar"):
+                pieces.append((value, conversion, spec))
+            else:
+                raise NonDifferentiableError(
+                    f"an f-string of a {type(value).__name__} holding computed values is not supported",
+                    self.loc(part), "hint: format the numbers and arrays one by one.")
+        merged = []
+        for piece in pieces:
+            if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += piece
+            else:
+                merged.append(piece)
+        if all(isinstance(p, str) for p in merged):
+            return "".join(merged)
+        return Text(p for p in merged if p != "")
+
+    def stmt_Assert(self, node):
+        """assert test, msg: decided now when the test is known now (as a shape's); otherwise an
+        assert in the forward part of the emitted code, with its message."""
+        test = self.condition(node.test)
+        known = _static_truth_of(test)
+        if known is True:
+            return
+        message = self.expr(node.msg) if node.msg is not None else None
+        if message is not None and not isinstance(message, (str, Text, T, int, float, type(None))):
+            raise NonDifferentiableError(f"an assert message that is a {type(message).__name__} is not supported",
+                                         self.loc(node.msg), "hint: use a string, or an f-string.")
+        assert_that(test if isinstance(test, T) else T(Const(bool(known))), message)
 
     # -- builtins decided when compiling ------------------------------------------
 
@@ -317,6 +370,21 @@ class Idioms:
                 raise NonDifferentiableError(".index() of a list holding computed values is not known when "
                                              "compiling", self.loc(node))
         raise NonDifferentiableError(f"{known[0]!r} is not in the list", self.loc(node))
+
+
+def _formattable(value):
+    return isinstance(value, (str, int, float, complex, bool, type(None), type, types.FunctionType,
+                              types.BuiltinFunctionType)) or (isinstance(value, tuple) and all(map(_formattable, value)))
+
+
+def _static_truth_of(value):
+    if isinstance(value, T):
+        v = value.const_value(_UNKNOWN)
+        return _UNKNOWN if v is _UNKNOWN or isinstance(v, np.ndarray) else bool(v)
+    try:
+        return bool(value)
+    except (TypeError, ValueError):
+        return _UNKNOWN
 
 
 _NEVER_EQUAL = (str, type(None), type, types.FunctionType, types.BuiltinFunctionType)

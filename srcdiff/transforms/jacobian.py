@@ -23,8 +23,8 @@ import numpy as np
 
 from .. import naming
 from ..errors import NonDifferentiableError
-from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
-from ..ir.regions import substitute
+from ..ir import COND, FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
+from ..ir.regions import has_effect, substitute
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.indexing import INDEX_PUT, Slot
@@ -287,6 +287,11 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     body = Builder(parent=builder)
     with body.active():
         directions = _directions(avals, sizes, T(k), names, as_tangent)
+        if any(has_effect(e, "observable") for e in inside):
+            # a print among what the loop repeats runs once per call, as the function's does
+            first = (T(k) == 0).atom
+            first.hint = "first"
+            inside = _on_first(inside, first)
         for eqn in inside:
             body.append(eqn)
         grown, lists = [], []
@@ -306,6 +311,20 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
             stacked[j] = stack(T(out), axis=axis)
             stacked[j].atom.hint = "jacobian"
     return stacked
+
+
+def _on_first(eqns, first):
+    """The equations, each print (an observable effect, ir/op.py) among them, in their loops
+    and ifs too, under `if first:`."""
+    out = []
+    for e in eqns:
+        if e.blocks and has_effect(e, "observable"):
+            e = Eqn(e.prim, e.ins, e.outs, e.params, e.loc,
+                    tuple(Block(b.params, _on_first(b.eqns, first), b.results) for b in e.blocks), e.held)
+        elif e.prim.observable:
+            e = Eqn(COND, [first], [], {}, e.loc, (Block([], [e], []), Block([], [], [])))
+        out.append(e)
+    return out
 
 
 def _partition(eqns, seeds):

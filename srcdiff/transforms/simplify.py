@@ -3,7 +3,7 @@ applied while derivative rules build IR and again here), common subexpressions, 
 from dataclasses import replace
 
 from ..ir import COND, FOR, WHILE, Block, Eqn, Function, Var
-from ..ir.regions import carried_count, loop_parts
+from ..ir.regions import carried_count, has_effect, loop_parts
 from ..prims.creation import ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ..prims.lists import LIST_FROM
 from ..prims.shaping import COPY
@@ -143,7 +143,7 @@ def _alias(alias, var, target):
 
 
 def _key(eqn):
-    if eqn.blocks or eqn.prim in (COPY, LIST_FROM):
+    if eqn.blocks or eqn.prim in (COPY, LIST_FROM) or eqn.prim.observable:  # two prints print twice
         # copies exist so that two results never share an array; two lists that start out
         # alike are appended to apart (one would be copied at every append)
         return None
@@ -183,7 +183,7 @@ def dead_code(eqns, results):
 def _prune_region(eqn, need):
     if eqn.prim is COND:
         keep = [j for j, o in enumerate(eqn.outs) if o.id in need]
-        if not keep:
+        if not keep and not has_effect(eqn):  # an if that only prints is kept
             return None
         n_res = eqn.params.get("residuals", 0)
         first_residual = len(eqn.outs) - n_res
@@ -256,7 +256,7 @@ def _prune_loop(eqn, need):
         if not more:
             break
         slots |= more
-    if not slots and not keep_saves:
+    if not slots and not keep_saves and not any(has_effect(e) for e in body_eqns):
         return None
     return _with_slots(eqn, sorted(slots), body_eqns, keep_saves)
 

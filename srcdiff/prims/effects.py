@@ -1,0 +1,181 @@
+"""What a function does besides computing its result, which people rely on: print(...),
+assert cond, msg, warnings.warn(msg). Each is a primitive with effect=True (kept though
+nothing reads it), not hoistable (it stays where it is: in a loop, once per iteration; under
+an if, only on that side) and not recomputable (a backward sweep never runs it again), so it
+runs in the forward part of the emitted code, once per call, with the values the function
+computes there; observable=True: a call of the emitted code that printed is not run again.
+
+A string built from computed values (an f-string, `f"loss {y:.3f}"`) is a Text: its pieces,
+literal strings and formatted values, which these primitives write back as an f-string."""
+import ast
+import builtins
+import warnings
+
+from ..ir import Aval
+from .core import Primitive, binds, current, wrap
+
+FAMILY = "Python builtins"  # grammar.md's list of callables (prims/catalog.py) groups by it
+
+_NOTHING = Aval("static")  # what print() returns, None, is no value anything reads
+_CONVERSIONS = {"s": 115, "r": 114, "a": 97}
+
+
+class Text:
+    """An f-string with computed values: pieces, each a str or (value, conversion, spec), the
+    value traced, conversion "" / "s" / "r" / "a", spec a str (a format spec known now)."""
+
+    __slots__ = ("pieces",)
+
+    def __init__(self, pieces):
+        self.pieces = tuple(pieces)
+
+
+def _placeholder(k):
+    return ast.Name(f"_srcdiff_text{k}_", ast.Load())
+
+
+def _text_node(pieces, operands):
+    values = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            values.append(ast.Constant(piece))
+        else:
+            k, conversion, spec = piece
+            values.append(ast.FormattedValue(
+                operands[k], _CONVERSIONS.get(conversion, -1),
+                ast.JoinedStr([ast.Constant(spec)]) if spec else None))
+    return ast.JoinedStr(values)
+
+
+def _argument_source(part, a):
+    """Python source for one argument as params hold it, with operand k spelled a[k]."""
+    kind = part[0]
+    if kind == "name":
+        return part[1]
+    if kind == "value":
+        return a[part[1]]
+    if kind == "literal":
+        return repr(part[1])
+    names = {}
+
+    def operand(k):
+        names.setdefault(k, _placeholder(k))
+        return names[k]
+
+    source = ast.unparse(_text_node(part[1], _Operands(operand)))
+    for k, node in names.items():
+        source = source.replace(node.id, a[k])
+    return source
+
+
+class _Operands:
+    def __init__(self, get):
+        self.get = get
+
+    def __getitem__(self, k):
+        return self.get(k)
+
+
+def _call_source(name, a, p):
+    """name(arguments, keyword=...), as the user wrote the call (an f-string stays one)."""
+    args = [_argument_source(part, a) for part in p["args"]]
+    args += [f"{k}={v[1] if v[0] == 'name' else _argument_source(v, a)}" for k, v in p["keywords"]]
+    return f"{name}({', '.join(args)})"
+
+
+PRINT = Primitive("print", emit=lambda a, p: _call_source("print", a, p), shape=lambda avals, p: _NOTHING,
+                  differentiable=False, effect=True, observable=True)
+WARN = Primitive("warn", emit=lambda a, p: _call_source("warnings.warn", a, p), shape=lambda avals, p: _NOTHING,
+                 differentiable=False, effect=True, observable=True)
+
+
+def _assert_stmts(name, a, p):
+    message = f", {_argument_source(p['message'], a)}" if p["message"] is not None else ""
+    return [f"assert {a[0]}{message}"]
+
+
+def _assert_shape(avals, p):
+    test = avals[0]
+    if test.known_shape and test.shape != ():
+        raise current().error(f"the truth value of an array of shape {test.shape} is ambiguous",
+                              "reduce it first: assert np.all(...), np.any(...).")
+    return _NOTHING
+
+
+ASSERT = Primitive("assert", None, emit_stmts=_assert_stmts, shape=_assert_shape, differentiable=False, effect=True,
+                   observable=True)
+
+
+def _parts(values):
+    """(operands, parts) of arguments: a traced value is an operand, a Text an f-string of
+    operands, anything else (a str, a number, None) a literal."""
+    operands, parts = [], []
+    for v in values:
+        if isinstance(v, Text):
+            pieces = []
+            for piece in v.pieces:
+                if isinstance(piece, str):
+                    pieces.append(piece)
+                else:
+                    value, conversion, spec = piece
+                    operands.append(wrap(value))
+                    pieces.append((len(operands) - 1, conversion, spec))
+            parts.append(("text", tuple(pieces)))
+        elif hasattr(v, "aval"):
+            operands.append(v)
+            parts.append(("value", len(operands) - 1))
+        else:
+            parts.append(("literal", v))
+    return operands, parts
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _literal_or_text(value, what):
+    if isinstance(value, _PLAIN) or isinstance(value, Text) or hasattr(value, "aval"):
+        return value
+    raise current().error(f"{what} of a {type(value).__name__} is not supported here",
+                          "print numbers, arrays and strings (an f-string of them), one by one.")
+
+
+@binds(builtins.print)
+def _print(*values, sep=None, end=None, file=None, flush=False):
+    if file is not None:
+        raise current().error("print(..., file=...) is not supported", "print to the standard output, or return "
+                                                                        "the values and write them outside")
+    values = [v if isinstance(v, (Text, str)) or hasattr(v, "aval") else
+              str(v) if isinstance(v, _PLAIN) or callable(v) else _literal_or_text(v, "print()") for v in values]
+    operands, parts = _parts(values)
+    keywords = []
+    for name, v in (("sep", sep), ("end", end)):
+        if v is not None:
+            if not isinstance(v, str):
+                raise current().error(f"print()'s {name}= must be a string known when compiling")
+            keywords.append((name, ("literal", v)))
+    if flush:
+        keywords.append(("flush", ("literal", True)))
+    current().apply(PRINT, operands, args=tuple(parts), keywords=tuple(keywords))
+    return None
+
+
+@binds(warnings.warn)
+def _warn(message, category=None, stacklevel=1):
+    if category is not None and not (isinstance(category, type) and issubclass(category, Warning)
+                                     and getattr(builtins, category.__name__, None) is category):
+        raise current().error("warnings.warn()'s category must be one of Python's warning classes here "
+                              "(UserWarning, RuntimeWarning, ...)")
+    operands, parts = _parts([_literal_or_text(message, "warnings.warn()")])
+    if category is not None:
+        parts.append(("name", category.__name__))
+    if stacklevel != 1:
+        raise current().error("warnings.warn()'s stacklevel is not supported", "leave it out")
+    current().apply(WARN, operands, args=tuple(parts), keywords=())
+    return None
+
+
+def assert_that(test, message=None):
+    """assert test, message: what the frontend lowers an assert statement to."""
+    operands, parts = _parts([wrap(test)] + ([_literal_or_text(message, "an assert message")]
+                                             if message is not None else []))
+    current().apply(ASSERT, operands, message=parts[1] if message is not None else None)
