@@ -601,7 +601,9 @@ class ControlFlow:
                 return last, wrap(start) - wrap(step), -wrap(step), bind
         value = self.expr(node)
         if hasattr(value, "bounds"):  # r = range(n); for i in r (frontend/idioms.py's RangeValue)
-            return (*value.bounds(), lambda target, i: self.assign(target, i))
+            known = value.static()
+            bounds = value.bounds() if known is None else (Const(known.start), Const(known.stop), Const(known.step))
+            return (*bounds, lambda target, i: self.assign(target, i))
         if isinstance(value, T):
             seq = self.iterated(value)
             return Const(0), self.length(seq), Const(1), lambda target, i: self.assign(target, self.item(seq, i))

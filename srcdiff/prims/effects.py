@@ -144,8 +144,8 @@ def _print(*values, sep=None, end=None, file=None, flush=False):
     if file is not None:
         raise current().error("print(..., file=...) is not supported", "print to the standard output, or return "
                                                                         "the values and write them outside")
-    values = [v if isinstance(v, (Text, str)) or hasattr(v, "aval") else
-              str(v) if isinstance(v, _PLAIN) or callable(v) else _literal_or_text(v, "print()") for v in values]
+    values = [v if isinstance(v, (Text,) + _PLAIN) or hasattr(v, "aval") else
+              str(v) if callable(v) else _literal_or_text(v, "print()") for v in values]
     operands, parts = _parts(values)
     keywords = []
     for name, v in (("sep", sep), ("end", end)):
