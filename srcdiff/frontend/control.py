@@ -611,6 +611,8 @@ class ControlFlow:
 
     def sequence(self, node):
         value = self.expr(node)
+        if hasattr(value, "bounds"):  # enumerate(range(n)), zip(range(n), xs): the range's numbers
+            value = self.frame.builder.call(np.arange, value.bounds(), {})
         if not isinstance(value, T):
             raise NonDifferentiableError("enumerate, zip and reversed take arrays (or range) here",
                                          self.loc(node))

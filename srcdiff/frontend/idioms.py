@@ -312,6 +312,9 @@ class Idioms:
             return wrap(len(value))
         if isinstance(value, RangeValue):
             return self.range_length(value)
+        if isinstance(value, Text):
+            raise NonDifferentiableError("the length of an f-string of computed values is not known when compiling",
+                                         self.loc(node), "hint: use the string in print, assert or warnings.warn.")
         return self.frame.builder.call(builtins.len, (value,), {})
 
     def _extremum(self, node, pick, name):

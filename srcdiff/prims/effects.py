@@ -29,6 +29,9 @@ class Text:
     def __init__(self, pieces):
         self.pieces = tuple(pieces)
 
+    def __repr__(self):
+        return "an f-string of computed values"
+
 
 def _placeholder(k):
     return ast.Name(f"_srcdiff_text{k}_", ast.Load())
@@ -168,7 +171,7 @@ def _warn(message, category=None, stacklevel=1):
     operands, parts = _parts([_literal_or_text(message, "warnings.warn()")])
     if category is not None:
         parts.append(("name", category.__name__))
-    if stacklevel != 1:
+    if wrap(stacklevel).const_value() != 1:
         raise current().error("warnings.warn()'s stacklevel is not supported", "leave it out")
     current().apply(WARN, operands, args=tuple(parts), keywords=())
     return None

@@ -283,6 +283,10 @@ def containers(x):
         total = total + i * v
     for a, b in zip(x, x[::-1]):
         total = total + a * b
+    for i, v in zip(range(3), x):
+        total = total + i * v
+    for i, j in enumerate(range(1, 3)):
+        total = total + i * j * x[0]
     return total
 
 
