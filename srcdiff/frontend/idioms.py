@@ -99,9 +99,13 @@ class Idioms:
             if lt and rt:
                 return _UNKNOWN  # numbers and arrays: the comparison primitives (folded when constant)
             if lt or rt:
-                other = right if lt else left
+                number, other = (left, right) if lt else (right, left)
                 if isinstance(other, _NEVER_EQUAL):
-                    return _PLAIN_CMP[name](1, None)  # a number or an array is not a string, None, a function
+                    if not (number.aval.known_shape and number.aval.shape == ()):
+                        raise NonDifferentiableError(
+                            f"== of an array and a {type(other).__name__} is NumPy's elementwise comparison",
+                            self.loc(node), "hint: test x is None, or isinstance(x, str).")
+                    return _PLAIN_CMP[name](1, None)  # a number is not a string, None, a function
                 return _UNKNOWN
             if _plain(left) and _plain(right):
                 return bool(_PLAIN_CMP[name](left, right))

@@ -628,3 +628,19 @@ def test_gradbench_hand_with_int_and_star_shape(capsys):
     capsys.readouterr()
     srcdiff.grad(hand_objective)(params, base)
     assert capsys.readouterr().out == printed
+
+
+def array_equals_none(x):
+    return np.sum(x) if x == None else 0.0  # noqa: E711
+
+
+def number_equals_none(x):
+    y = np.sum(x)
+    return y if y != None and y != "a" else 0.0  # noqa: E711
+
+
+def test_equality_with_none_or_a_string():
+    with pytest.raises(NonDifferentiableError, match="elementwise comparison") as info:
+        srcdiff.grad(array_equals_none)(X)
+    assert f"{HERE}:" in str(info.value) and "hint:" in str(info.value)
+    assert_all_modes(number_equals_none, (X.copy(),))
