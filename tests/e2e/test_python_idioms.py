@@ -644,3 +644,23 @@ def test_equality_with_none_or_a_string():
         srcdiff.grad(array_equals_none)(X)
     assert f"{HERE}:" in str(info.value) and "hint:" in str(info.value)
     assert_all_modes(number_equals_none, (X.copy(),))
+
+
+def doubled(fn):
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+    return wrapper
+
+
+@doubled
+def decorated_loss(x, s=1.0):
+    return np.sum(np.sin(x) * s)
+
+
+def calls_a_decorated_function(x):
+    return decorated_loss(x, s=3.0) + decorated_loss(x)
+
+
+def test_a_decorators_wrapper_is_inlined_where_called():
+    assert_all_modes(calls_a_decorated_function, (X.copy(),))
+    assert "wrapper" not in srcdiff.source(srcdiff.grad(calls_a_decorated_function), X)
