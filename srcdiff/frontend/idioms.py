@@ -368,9 +368,13 @@ class Idioms:
         args = self.call_arguments(node.args)
         known = [a.const_value(_UNKNOWN) if isinstance(a, T) else a for a in args]
         items = [v.const_value(_UNKNOWN) if isinstance(v, T) else v for v in container]
-        if not known or _UNKNOWN in known[:1]:
-            raise NonDifferentiableError(".index() needs a value known when compiling", self.loc(node))
+        if not 1 <= len(known) <= 3 or _UNKNOWN in known or node.keywords:
+            raise NonDifferentiableError(".index() needs a value (and bounds) known when compiling", self.loc(node))
+        bounds = (known[1:] + [None, None])[:2]
+        start, stop = slice(*bounds).indices(len(items))[:2]  # xs.index(v, start, stop), as Python reads them
         for k, v in enumerate(items):
+            if not start <= k < stop:
+                continue
             if v is not _UNKNOWN and _plain(v) and v == known[0]:
                 return wrap(k)
             if v is _UNKNOWN:

@@ -279,6 +279,7 @@ def containers(x):
         total = total * 1.5 + v
     names = ["w", "b"]
     total = total + names.index("b") * x[2] + len(d) + len(names) + len((1, 2, 3))
+    total = total + ("a", "b", "a").index("a", 1) * x[1] + [1, 2, 1].index(1, -2, 3) * x[0]
     for i, v in enumerate(x):
         total = total + i * v
     for a, b in zip(x, x[::-1]):
