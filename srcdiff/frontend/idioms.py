@@ -192,7 +192,7 @@ class Idioms:
         if known is True:
             return
         message = self.expr(node.msg) if node.msg is not None else None
-        if message is not None and not isinstance(message, (str, Text, T, int, float, type(None))):
+        if message is not None and not isinstance(message, (str, Text, T, int, float, type(None), tuple, list, dict)):
             raise NonDifferentiableError(f"an assert message that is a {type(message).__name__} is not supported",
                                          self.loc(node.msg), "hint: use a string, or an f-string.")
         assert_that(test if isinstance(test, T) else T(Const(bool(known))), message)

@@ -55,6 +55,11 @@ def _argument_source(part, a):
     kind = part[0]
     if kind == "name":
         return part[1]
+    if kind == "display":
+        if part[1] == "dict":
+            return "{" + ", ".join(f"{k!r}: {_argument_source(v, a)}" for k, v in part[2]) + "}"
+        inner = ", ".join(_argument_source(v, a) for v in part[2])
+        return f"[{inner}]" if part[1] == "list" else f"({inner},)" if len(part[2]) == 1 else f"({inner})"
     if kind == "value":
         return a[part[1]]
     if kind == "literal":
@@ -111,10 +116,13 @@ ASSERT = Primitive("assert", None, emit_stmts=_assert_stmts, shape=_assert_shape
 
 def _parts(values):
     """(operands, parts) of arguments: a traced value is an operand, a Text an f-string of
-    operands, anything else (a str, a number, None) a literal."""
+    operands, a tuple, list or dict of those a display of them, anything else (a str, a
+    number, None) a literal."""
     operands, parts = [], []
     for v in values:
-        if isinstance(v, Text):
+        if isinstance(v, (tuple, list, dict)):
+            parts.append(_display(v, operands))
+        elif isinstance(v, Text):
             pieces = []
             for piece in v.pieces:
                 if isinstance(piece, str):
@@ -132,11 +140,50 @@ def _parts(values):
     return operands, parts
 
 
+def _display(value, operands):
+    """print(params), print((a, b)): the container written as a display of its items, so that
+    Python prints it as it would the function's own."""
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, _PLAIN):
+                raise current().error(f"printing a dict with a {type(k).__name__} key is not supported here")
+            items.append((k, _display(v, operands)))
+        return ("display", "dict", tuple(items))
+    if isinstance(value, (tuple, list)):
+        return ("display", type(value).__name__, tuple(_display(v, operands) for v in value))
+    _, (part,) = _parts_into(operands, [_literal_or_text(value, "printing a container")])
+    if part[0] == "literal" and not isinstance(part[1], _PLAIN):
+        raise current().error("printing a container of this value is not supported here")
+    return part
+
+
+def _parts_into(operands, values):
+    more, parts = _parts(values)
+    shift = len(operands)
+    operands.extend(more)
+    return operands, [_shifted(p, shift) for p in parts]
+
+
+def _shifted(part, shift):
+    if part[0] == "value":
+        return ("value", part[1] + shift)
+    if part[0] == "text":
+        return ("text", tuple(p if isinstance(p, str) else (p[0] + shift, *p[1:]) for p in part[1]))
+    if part[0] == "display":
+        if part[1] == "dict":
+            return ("display", "dict", tuple((k, _shifted(v, shift)) for k, v in part[2]))
+        return ("display", part[1], tuple(_shifted(v, shift) for v in part[2]))
+    return part
+
+
 _PLAIN = (str, int, float, bool, type(None))
 
 
 def _literal_or_text(value, what):
     if isinstance(value, _PLAIN) or isinstance(value, Text) or hasattr(value, "aval"):
+        return value
+    if isinstance(value, (tuple, list, dict)):
         return value
     raise current().error(f"{what} of a {type(value).__name__} is not supported here",
                           "print numbers, arrays and strings (an f-string of them), one by one.")

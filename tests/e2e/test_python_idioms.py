@@ -497,8 +497,14 @@ def test_fstring_known_when_compiling():
 
 
 def prints_a_dict_of_arrays(x):
-    params = {"w": x}
-    print(params)
+    params = {"w": x, "n": 3, "pair": (np.sum(x), "s"), "one": (x[0],), "l": [x[1], None]}
+    print(params, (x[2],), [x[0] * 2, 2.0], np.tanh)
+    assert np.sum(x) < 10.0, ("too large", np.sum(x))
+    return np.sum(x ** 2)
+
+
+def prints_a_dict_of_functions(x):
+    print({"act": np.tanh})
     return np.sum(x)
 
 
@@ -507,9 +513,20 @@ def fstring_key_of_a_value(x):
     return np.sum(d["a"])
 
 
-def test_strings_of_containers_of_values_are_refused():
-    with pytest.raises(NonDifferentiableError, match="print\\(\\) of a dict") as info:
-        srcdiff.grad(prints_a_dict_of_arrays)(X)
+def test_print_of_containers_is_a_display_of_their_values(capsys):
+    prints_a_dict_of_arrays(X)
+    expected = capsys.readouterr().out
+    assert_all_modes(prints_a_dict_of_arrays, (X.copy(),))
+    capsys.readouterr()
+    srcdiff.grad(prints_a_dict_of_arrays)(X)
+    assert capsys.readouterr().out == expected
+    source = srcdiff.source(srcdiff.grad(prints_a_dict_of_arrays), X)
+    assert "print({'w': x, 'n': 3," in source and "assert " in source
+
+
+def test_strings_of_containers_of_other_values_are_refused():
+    with pytest.raises(NonDifferentiableError, match="printing a container") as info:
+        srcdiff.grad(prints_a_dict_of_functions)(X)
     assert f"{HERE}:" in str(info.value) and "hint:" in str(info.value)
     with pytest.raises(NonDifferentiableError, match="dict keys must be known when compiling"):
         srcdiff.grad(fstring_key_of_a_value)(X)
