@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var, same_dtype
 from ..ir.regions import has_effect, range_length
+from .idioms import RangeValue
 from ..prims import Builder, T
 from ..prims.core import as_atom, wrap
 from ..prims import lists
@@ -600,7 +601,7 @@ class ControlFlow:
                 last = wrap(start) + (n - 1) * wrap(step)
                 return last, wrap(start) - wrap(step), -wrap(step), bind
         value = self.expr(node)
-        if hasattr(value, "bounds"):  # r = range(n); for i in r (frontend/idioms.py's RangeValue)
+        if isinstance(value, RangeValue):  # r = range(n); for i in r
             known = value.static()
             bounds = value.bounds() if known is None else (Const(known.start), Const(known.stop), Const(known.step))
             return (*bounds, lambda target, i: self.assign(target, i))
@@ -611,7 +612,7 @@ class ControlFlow:
 
     def sequence(self, node):
         value = self.expr(node)
-        if hasattr(value, "bounds"):  # enumerate(range(n)), zip(range(n), xs): the range's numbers
+        if isinstance(value, RangeValue):  # enumerate(range(n)), zip(range(n), xs): the range's numbers
             value = self.frame.builder.call(np.arange, value.bounds(), {})
         if not isinstance(value, T):
             raise NonDifferentiableError("enumerate, zip and reversed take arrays (or range) here",

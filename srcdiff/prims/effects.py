@@ -12,7 +12,7 @@ import builtins
 import warnings
 
 from ..ir import Aval
-from .core import Primitive, binds, current, wrap
+from .core import Primitive, T, binds, current, wrap
 
 FAMILY = "Python builtins"  # grammar.md's list of callables (prims/catalog.py) groups by it
 
@@ -132,7 +132,7 @@ def _parts(values):
                     operands.append(wrap(value))
                     pieces.append((len(operands) - 1, conversion, spec))
             parts.append(("text", tuple(pieces)))
-        elif hasattr(v, "aval"):
+        elif isinstance(v, T):
             operands.append(v)
             parts.append(("value", len(operands) - 1))
         else:
@@ -181,7 +181,7 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def _literal_or_text(value, what):
-    if isinstance(value, _PLAIN) or isinstance(value, Text) or hasattr(value, "aval"):
+    if isinstance(value, _PLAIN) or isinstance(value, Text) or isinstance(value, T):
         return value
     if isinstance(value, (tuple, list, dict)):
         return value
@@ -194,7 +194,7 @@ def _print(*values, sep=None, end=None, file=None, flush=False):
     if file is not None:
         raise current().error("print(..., file=...) is not supported", "print to the standard output, or return "
                                                                         "the values and write them outside")
-    values = [v if isinstance(v, (Text,) + _PLAIN) or hasattr(v, "aval") else
+    values = [v if isinstance(v, (Text,) + _PLAIN) or isinstance(v, T) else
               str(v) if callable(v) else _literal_or_text(v, "print()") for v in values]
     operands, parts = _parts(values)
     keywords = []
