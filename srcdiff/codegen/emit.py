@@ -19,7 +19,7 @@ from ..errors import SrcdiffError
 from ..source import parse_function
 from ..ir import COND, FOR, WHILE, Const, Function, Var, same_dtype
 from ..ir.calls import targets
-from ..ir.regions import carried_count, loop_parts
+from ..ir.regions import carried_count, has_effect, loop_parts
 from ..prims.elementwise import ADD, BINARY
 from ..prims.linalg import DOT, MATMUL
 from ..prims.core import STACK_LIST
@@ -130,8 +130,12 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
     imports += [f"import {module}" for module in sorted(set(_SCIPY_MODULE.findall(code)))]
+    seen = any(has_effect(e, "observable") for f in written for e in f.body.eqns)
+    if seen and "warnings.warn(" in code:
+        imports.insert(0, "import warnings")  # warnings.warn(...), as the function wrote it
+    # a call that printed is not run again on NumPy scalars (prims/effects.py: observable)
     return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results,
-                   all(integral_powers(f.body) for f in written))
+                   not seen and all(integral_powers(f.body) for f in written))
 
 
 class _Globals:

@@ -125,8 +125,7 @@ class Calls:
             except TypeError as e:
                 raise NonDifferentiableError(f"{fn.__name__}(): {e}", self.loc(node)) from None
             bound.apply_defaults()
-            env = {k: self._static(v) for k, v in bound.arguments.items()}
-            _reject_star(fn_node, self, node)
+            env = {k: self._static(v) for k, v in bound.arguments.items()}  # *args a tuple, **kw a dict
         frame_key = (key, signature(env.values()))
         if frame_key in self.frame.stack or (_size(fn_node) > LARGE and _returns_one_value(fn_node)
                                        and all(isinstance(v, T) for v in env.values())):
@@ -181,30 +180,34 @@ def _is_lowered(value):
     return isinstance(value, (T, tuple, list, dict, LocalFunction))
 
 
-def _reject_star(fn_node, lowering, node):
-    if fn_node.args.vararg is not None or fn_node.args.kwarg is not None:
-        raise lowering.unsupported(node, "a call to a function with *args or **kwargs", "list its parameters by name")
-
-
 def _bind(arguments, args, kwargs, defaults, name, lowering, node):
-    """Python's rules for binding a call's arguments to a def's parameters."""
-    _reject_star(ast.Lambda(arguments, None), lowering, node)
+    """Python's rules for binding a call's arguments to a def's parameters: the extra positional
+    ones go to *args (a tuple), the extra keywords to **kwargs (a dict)."""
     positional = [a.arg for a in getattr(arguments, "posonlyargs", [])] + [a.arg for a in arguments.args]
     keyword_only = [a.arg for a in arguments.kwonlyargs]
-    if len(args) > len(positional):
+    star, double = arguments.vararg, arguments.kwarg
+    if len(args) > len(positional) and star is None:
         raise NonDifferentiableError(f"{name}() takes {len(positional)} positional arguments but {len(args)} were given",
                                      lowering.loc(node))
     env = dict(zip(positional, args))
+    if star is not None:
+        env[star.arg] = tuple(args[len(positional):])
+    extra = {}
     for k, v in kwargs.items():
         if k in env or k not in positional + keyword_only:
-            raise NonDifferentiableError(f"{name}() got an unexpected or repeated argument {k!r}",
-                                         lowering.loc(node))
+            if double is None or k in env:
+                raise NonDifferentiableError(f"{name}() got an unexpected or repeated argument {k!r}",
+                                             lowering.loc(node))
+            extra[k] = v
+            continue
         env[k] = v
     for k in positional + keyword_only:
         if k not in env:
             if k not in defaults:
                 raise NonDifferentiableError(f"{name}() missing argument {k!r}", lowering.loc(node))
             env[k] = defaults[k]
+    if double is not None:
+        env[double.arg] = extra
     return env
 
 

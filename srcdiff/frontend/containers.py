@@ -43,8 +43,14 @@ class Containers:
     def expr_Dict(self, node):
         out = {}
         for k, v in zip(node.keys, node.values):
-            if k is None:
-                raise self.unsupported(node, "**mapping in a dict literal", "list the entries")
+            if k is None:  # {**d, "k": v}: a dict known when compiling, its entries in order
+                mapping = self.expr(v)
+                if not isinstance(mapping, dict):
+                    raise NonDifferentiableError(f"**{type(mapping).__name__} in a dict display: only a dict can "
+                                                 "be unpacked here", self.loc(v))
+                outside = id(mapping) in self.session.outside
+                out.update({key: self.external(item) if outside else item for key, item in mapping.items()})
+                continue
             out[self.static_key(k)] = self.expr(v)
         return out
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var, same_dtype
-from ..ir.regions import range_length
+from ..ir.regions import has_effect, range_length
+from .idioms import RangeValue
 from ..prims import Builder, T
 from ..prims.core import as_atom, wrap
 from ..prims import lists
@@ -178,8 +179,8 @@ class ControlFlow:
             if _same_value(a, b) and a is not before.get(name):
                 self.frame.env[name] = a  # both branches agree (both return, say)
         names = _merge_names(before, sides[0].env, sides[1].env)
-        if not names and not any(_effects(side.eqns) for side in sides):
-            return  # (a branch that only draws is kept: it advances the stream)
+        if not names and not any(has_effect(e) for side in sides for e in side.eqns):
+            return  # an if that binds nothing and does nothing (a draw advances the stream, a print is seen)
         results = [[], []]
         structures = {}
         for name in names:
@@ -600,6 +601,10 @@ class ControlFlow:
                 last = wrap(start) + (n - 1) * wrap(step)
                 return last, wrap(start) - wrap(step), -wrap(step), bind
         value = self.expr(node)
+        if isinstance(value, RangeValue):  # r = range(n); for i in r
+            known = value.static()
+            bounds = value.bounds() if known is None else (Const(known.start), Const(known.stop), Const(known.step))
+            return (*bounds, lambda target, i: self.assign(target, i))
         if isinstance(value, T):
             seq = self.iterated(value)
             return Const(0), self.length(seq), Const(1), lambda target, i: self.assign(target, self.item(seq, i))
@@ -607,6 +612,8 @@ class ControlFlow:
 
     def sequence(self, node):
         value = self.expr(node)
+        if isinstance(value, RangeValue):  # enumerate(range(n)), zip(range(n), xs): the range's numbers
+            value = self.frame.builder.call(np.arange, value.bounds(), {})
         if not isinstance(value, T):
             raise NonDifferentiableError("enumerate, zip and reversed take arrays (or range) here",
                                          self.loc(node))
@@ -1019,7 +1026,3 @@ def _assigned_names(stmts):
         Visitor().visit(s)
     return names
 
-
-def _effects(eqns):
-    """Whether equations do something beyond their results (a draw), here or in a region."""
-    return any(e.prim.effect or any(_effects(b.eqns) for b in e.blocks) for e in eqns)

@@ -22,6 +22,7 @@ from ..prims.core import is_run_when_compiling
 from .calls import Calls, Derivatives, LocalFunction, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
+from .idioms import Idioms, RangeValue, _UNKNOWN as _UNDECIDED
 from .protocol import IR_METHOD, is_jvp
 from .state import Aliasing, Frame, Session
 from ..source import own_signature, parse_function, unwrap
@@ -44,7 +45,6 @@ UNSUPPORTED = {
     ast.With: ("with", "move the context manager outside the differentiated function"),
     ast.AsyncWith: ("async with", "differentiate a plain synchronous function"),
     ast.Raise: ("raise", "validate inputs before calling the gradient"),
-    ast.Assert: ("assert", "check inputs before calling the gradient"),
     ast.Global: ("global", "pass the value as an argument or read the global without assigning it"),
     ast.Nonlocal: ("nonlocal", "return the value instead of assigning an outer variable"),
     ast.ClassDef: ("class definition", "define the class at module level"),
@@ -56,8 +56,7 @@ UNSUPPORTED = {
     ast.YieldFrom: ("yield from", "return a value; generators cannot be differentiated"),
     ast.Await: ("await", "differentiate a plain synchronous function"),
     ast.NamedExpr: ("assignment expression (:=)", "assign on a line of its own"),
-    ast.JoinedStr: ("f-string", "strings carry no derivative; remove it"),
-    ast.Starred: ("starred argument", "pass the arguments one by one"),
+    ast.Starred: ("starred expression", "unpack a tuple, list or dict known when compiling, in a call or a display"),
     ast.Set: ("set literal", "use a tuple or a list"),
     ast.SetComp: ("set comprehension", "use a list"),
     ast.DictComp: ("dict comprehension", "build the dict with a loop, or a literal"),
@@ -67,7 +66,7 @@ if hasattr(ast, "Match"):
     UNSUPPORTED[ast.Match] = ("match statement", "use if/elif")
 
 
-class Lowering(ControlFlow, Calls, Containers, Derivatives):
+class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
     """Lowers one function body. A call to another user function gets a Lowering of its own,
     with a frame of its own (its own names), that writes into the caller's current block:
     the call is inlined.
@@ -289,7 +288,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if len(value) != n:
                 raise NonDifferentiableError(f"cannot unpack {len(value)} values into {n} names",
                                              self.loc(node))
-            return list(value)
+            return self.unpacked(value, node)
         if isinstance(value, T):
             length = value.aval.shape[0] if value.aval.known_shape and value.aval.ndim else None
             if value.aval.kind == "tuple" and value.aval.has_value:
@@ -375,11 +374,15 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         left = self.expr(node.left)
         result = None
         for op, right_node in zip(node.ops, node.comparators):
-            fn = CMPOPS.get(type(op))
-            if fn is None:
-                raise self.unsupported(node, f"comparison {type(op).__name__}", "compare values with < <= > >= == !=")
             right = self.expr(right_node)
-            part = self.frame.builder.call(fn, (left, right), {})
+            known = self.static_compare(op, left, right, node)  # x is None, "k" in d, mode == "train"
+            fn = CMPOPS.get(type(op))
+            if known is not _UNDECIDED:
+                part = T(Const(bool(known)))
+            elif fn is None:
+                raise self.unsupported(node, f"comparison {type(op).__name__}", "compare values with < <= > >= == !=")
+            else:
+                part = self.frame.builder.call(fn, (left, right), {})
             result = part if result is None else self.frame.builder.call(np.logical_and, (result, part), {})
             left = right
         return result
@@ -393,12 +396,20 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             total = self.builtin_sum(node)
             if total is not _MISSING:
                 return total
-        args = [v for a in node.args for v in (self.starred(a) if isinstance(a, ast.Starred) else [self.expr(a)])]
-        kwargs = {}
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise self.unsupported(kw.value, "**kwargs in a call", "pass keyword arguments by name")
-            kwargs[kw.arg] = self.expr(kw.value)
+        answered = self.call_idiom(func, node)  # isinstance, range, print, ...: decided or lowered here
+        if answered is not _UNDECIDED:
+            return answered
+        if isinstance(node.func, ast.Attribute) and isinstance(getattr(func, "__self__", None), (list, tuple)) \
+                and func.__name__ == "index":
+            return self._index(func.__self__, node)
+        args = self.call_arguments(node.args)
+        kwargs = self.call_keywords(node.keywords)
+        return self.call_value(func, args, node, kwargs)
+
+    def call_value(self, func, args, node, kwargs=None):
+        """func(*args, **kwargs) of values already lowered: a method, a container's method, a
+        derivative, a function of the user's (inlined) or a registered callable."""
+        kwargs = kwargs or {}
         if isinstance(func, _Method):
             return func(*args, **kwargs)
         owner = getattr(func, "__self__", None)
@@ -428,18 +439,60 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return self.call_function(func, args, kwargs, node)
         return self.frame.builder.call(func, args, kwargs)
 
-    def starred(self, node):
-        """f(*xs): the items of a tuple or list, or of a shape known when compiling
-        (np.random.rand(*x.shape))."""
-        value = self.expr(node.value)
+    def call_arguments(self, nodes):
+        """A call's positional arguments (or a display's items), *t unpacked: a tuple, list or
+        dict known when compiling, a shape (*x.shape), a range of known bounds, an array's rows
+        when it has a known length."""
+        out = []
+        for a in nodes:
+            if isinstance(a, ast.Starred):
+                out.extend(self.unpacked(self.expr(a.value), a))
+            else:
+                out.append(self.expr(a))
+        return out
+
+    def call_keywords(self, keywords):
+        """A call's keyword arguments, **d unpacked: a dict known when compiling (its keys)."""
+        out = {}
+        for kw in keywords:
+            if kw.arg is None:
+                mapping = self.expr(kw.value)
+                if not isinstance(mapping, dict):
+                    raise NonDifferentiableError(f"**{type(mapping).__name__} in a call: only a dict can be unpacked "
+                                                 "here", self.loc(kw.value), "hint: pass a dict built in the function "
+                                                 "or known when compiling.")
+                items = mapping.items()
+                if id(mapping) in self.session.outside:
+                    items = [(k, self.external(v)) for k, v in items]
+            else:
+                items = [(kw.arg, self.expr(kw.value))]
+            for k, v in items:
+                if not isinstance(k, str):
+                    raise NonDifferentiableError(f"keywords must be strings, not {k!r}", self.loc(kw.value))
+                if k in out:
+                    raise NonDifferentiableError(f"got multiple values for keyword argument {k!r}",
+                                                 self.loc(kw.value))
+                out[k] = v
+        return out
+
+    def unpacked(self, value, node):
+        """The items *value gives, when their number is known when compiling."""
         if isinstance(value, (tuple, list)):
+            return [self.external(v) for v in value] if id(value) in self.session.outside else list(value)
+        if isinstance(value, dict):
             return list(value)
-        if isinstance(value, T) and value.aval.kind == "tuple" and value.aval.has_value:
-            return [T(Const(v)) if isinstance(v, (bool, int, float)) else v for v in value.aval.value]
-        if isinstance(value, T) and value.aval.kind == "array" and value.aval.known_shape and value.aval.ndim:
-            return [value[i] for i in range(value.aval.shape[0])]
-        raise self.unsupported(node, "a starred argument whose length is not known when compiling",
-                               "pass the arguments one by one")
+        if isinstance(value, str):
+            return list(value)
+        if isinstance(value, RangeValue) and value.static() is not None:
+            return [T(Const(v)) for v in value.static()]
+        if isinstance(value, T) and value.aval.kind != "list":
+            a = value.aval
+            n = len(a.value) if a.kind == "tuple" and a.has_value and isinstance(a.value, tuple) else (
+                a.shape[0] if a.known_shape and a.ndim else None)
+            if n is not None:
+                return [value[i] for i in range(n)]
+        raise NonDifferentiableError("cannot unpack a value whose length is not known when compiling",
+                                     self.loc(node), "hint: unpack a tuple, list or dict, or a shape (*x.shape).")
 
     def expr_Attribute(self, node):
         value = self.expr(node.value)
@@ -499,6 +552,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         index = self.index(node.slice)
         if isinstance(value, T):
             return METHODS["__getitem__"](value, index)
+        if isinstance(value, RangeValue):
+            return self.range_item(value, index, node)
         return self.subscript(value, index, node)
 
     def index(self, node):
@@ -512,10 +567,10 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         return self.expr(node)
 
     def expr_Tuple(self, node):
-        return tuple(self.expr(e) for e in node.elts)
+        return tuple(self.call_arguments(node.elts))  # (*x.shape, 1)
 
     def expr_List(self, node):
-        return [self.expr(e) for e in node.elts]
+        return self.call_arguments(node.elts)
 
     # -- errors ------------------------------------------------------------------
 

@@ -20,7 +20,9 @@ default here when the operation does not declare it.
     fresh             its result is a new object no one else holds (may be changed in place)
     view              its result may be its first operand's memory: False, True, or a
                       function of the equation giving True, False or None (not known)
-    effect            it does something beyond its result (raises): kept though unread
+    effect            it does something beyond its result (raises, prints): kept though unread
+    observable        what it does is seen outside (a print, a warning): a call of the emitted code
+                      that may have done it is not run again (on NumPy scalars after Python floats)
     takes_lists       its operands may be list values
     recomputable      cheap enough that a backward sweep recomputes it instead of recording it
     commutative       op(a, b) is op(b, a): a rewrite rule's pattern matches its operands either way
@@ -56,6 +58,7 @@ class Op:
     fresh = False
     view = False
     effect = False
+    observable = False
     takes_lists = False
     recomputable = False
     commutative = False

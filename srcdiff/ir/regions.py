@@ -67,6 +67,12 @@ def range_length(bounds):
     return None
 
 
+def has_effect(eqn, fact="effect"):
+    """Whether the equation, or one inside its blocks, declares the fact (ir/op.py: effect, kept
+    though unread; observable, seen outside): a loop or an if holding a print is kept."""
+    return getattr(eqn.prim, fact) or any(has_effect(e, fact) for b in eqn.blocks for e in b.eqns)
+
+
 def read_counts(block):
     """How often each variable is read in block, nested blocks and recorded values included."""
     count = Counter()

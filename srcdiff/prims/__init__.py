@@ -1,6 +1,6 @@
 """Primitives: evaluation, JVP and VJP side by side, and the table from Python callables to them."""
 from . import broadcasting, control, creation, elementwise, indexing, joining, linalg, lists, reductions, scans, shaping, structural, tapes, tuples  # noqa: F401,E501  (registers)
-from . import contractions, discrete, draws, fourier, matrices, statistics  # noqa: F401  (registers)
+from . import contractions, discrete, draws, effects, fourier, matrices, statistics  # noqa: F401  (registers)
 from .control import AND, NOT, OR
 from .custom import custom_jvp, custom_vjp
 from .elementwise import ADD, BINARY, NEG, NONDIFF, SUB, UNARY

@@ -76,9 +76,73 @@ def _builtin_sum(iterable, start=0):
             raise current().error("sum of a list built in a loop needs items of one known shape",
                                   "sum them in the loop instead: total = total + item")
         return start + np.sum(lists.stack(iterable), axis=0)
+    if hasattr(iterable, "aval") and iterable.aval.kind == "array":
+        # Python's sum of an array adds its rows: start + x[0] + x[1] + ..., the sum over axis 0
+        if iterable.aval.known_shape and iterable.aval.shape == ():
+            raise current().error("sum() of an array of shape (): Python cannot iterate over it")
+        return wrap(start) + np.sum(iterable, axis=0)
     if not isinstance(iterable, (list, tuple)):
         raise TypeError(f"sum() takes a list or tuple here, not {type(iterable).__name__}")
     total = wrap(start)
     for item in iterable:
         total = total + item
     return total
+
+
+# int(), bool(), round() of a value: Python's, with no derivative (int and round are steps;
+# NumPy's around, which round(x, 2) of a NumPy scalar calls, has none either). Of a value
+# known when compiling, the answer then; of a traced one, the call in the emitted code.
+def _python_number(name, dtype_of):
+    def shape(avals, params):
+        x = avals[0]
+        if x.known_shape and x.shape != ():
+            raise current().error(f"{name}() of an array of shape {x.shape}: Python takes one number here",
+                                  f"index one element first, or use np.{'round' if name == 'round' else 'astype'}.")
+        return Aval("scalar" if x.kind == "scalar" or dtype_of(x) != x.dtype else x.kind, (), dtype_of(x))
+
+    return shape
+
+
+INT_OF = Primitive("int", template("int({0})"), int, _python_number("int", lambda x: INT),
+                   differentiable=False, hoistable=False)
+BOOL_OF = Primitive("bool", template("bool({0})"), bool, _python_number("bool", lambda x: BOOL),
+                    differentiable=False, hoistable=False)
+ROUND_OF = Primitive("round", template("round({0})"), round, _python_number("round", lambda x: INT),
+                     differentiable=False)
+ROUND_DIGITS = Primitive("round_digits", template("round({0}, {1})"), round,
+                         lambda avals, params: Aval(avals[0].kind, avals[0].shape, avals[0].dtype),
+                         differentiable=False)
+
+
+def _number_of(prim, fold):
+    def bind(x=0, *rest):
+        if rest:
+            raise TypeError(f"{prim.name}() of a number takes one argument here")
+        x = wrap(x)
+        if x.is_const and not isinstance(x.atom.value, np.ndarray):
+            return wrap(fold(x.atom.value))
+        if prim is INT_OF and x.aval.dtype is not None and x.aval.dtype.kind in "iu" and x.aval.kind == "scalar":
+            return x  # int(n) of a Python int is n
+        return current().apply(prim, [x])
+
+    return bind
+
+
+binds(int)(_number_of(INT_OF, int))
+binds(bool)(_number_of(BOOL_OF, bool))
+
+
+@binds(round)
+def _round(number, ndigits=None):
+    x = wrap(number)
+    digits = wrap(ndigits).const_value(_NO_DIGITS) if ndigits is not None else None
+    if digits is _NO_DIGITS or not (digits is None or isinstance(digits, int)):
+        raise current().error("round()'s ndigits must be an int known when compiling")
+    if x.is_const and not isinstance(x.atom.value, np.ndarray):
+        return wrap(round(x.atom.value, digits))
+    if digits is None:
+        return current().apply(ROUND_OF, [x])
+    return current().apply(ROUND_DIGITS, [x, wrap(digits)])
+
+
+_NO_DIGITS = object()

@@ -298,7 +298,7 @@ def current() -> Builder:
 # Where users reach callables, widest first: a callable's public name is the first of these
 # that holds it (scipy.special.expit, not the ufunc's "numpy.expit"; numpy.linalg.solve). SciPy's
 # modules are looked at only when already imported: naming a callable never imports SciPy.
-PUBLIC_MODULES = ("numpy", "numpy.linalg", "numpy.fft", "numpy.random", "math", "operator", "builtins",
+PUBLIC_MODULES = ("numpy", "numpy.linalg", "numpy.fft", "numpy.random", "math", "operator", "builtins", "warnings",
                   "scipy.special", "scipy.stats", "scipy.linalg", "scipy.signal", "scipy.integrate")
 
 

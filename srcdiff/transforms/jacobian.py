@@ -23,8 +23,8 @@ import numpy as np
 
 from .. import naming
 from ..errors import NonDifferentiableError
-from ..ir import FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
-from ..ir.regions import substitute
+from ..ir import COND, FOR, Aval, Block, Const, Eqn, Function, Var, same_dtype
+from ..ir.regions import has_effect, substitute
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.indexing import INDEX_PUT, Slot
@@ -276,7 +276,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     total = sum(sizes)
     before, inside, depends = _partition(eqns, {s.id for s in seeds})
     for eqn in inside:
-        if eqn.blocks and _has_effect(eqn):
+        if eqn.blocks and _draws(eqn):
             raise NonDifferentiableError(
                 f"a {'loop' if eqn.prim is FOR or len(eqn.blocks) == 1 else 'branch'} that draws random numbers (an "
                 "effect) and computes tangents would run again for each column of the Jacobian, drawing anew",
@@ -294,6 +294,11 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     body = Builder(parent=builder)
     with body.active():
         directions = _directions(avals, sizes, T(k), names, as_tangent)
+        if any(has_effect(e, "observable") for e in inside):
+            # a print among what the loop repeats runs once per call, as the function's does
+            first = (T(k) == 0).atom
+            first.hint = "first"
+            inside = _on_first(inside, first)
         for eqn in inside:
             body.append(eqn)
         grown, lists = [], []
@@ -315,6 +320,20 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     return stacked
 
 
+def _on_first(eqns, first):
+    """The equations, each print (an observable effect, ir/op.py) among them, in their loops
+    and ifs too, under `if first:`."""
+    out = []
+    for e in eqns:
+        if e.blocks and has_effect(e, "observable"):
+            e = Eqn(e.prim, e.ins, e.outs, e.params, e.loc,
+                    tuple(Block(b.params, _on_first(b.eqns, first), b.results) for b in e.blocks), e.held)
+        elif e.prim.observable:
+            e = Eqn(COND, [first], [], {}, e.loc, (Block([], [e], []), Block([], [], [])))
+        out.append(e)
+    return out
+
+
 def _partition(eqns, seeds):
     """(equations that read none of the seeds, even through others; the rest, in order;
     the ids of the seeds and of what the rest make from them).
@@ -334,9 +353,11 @@ def _partition(eqns, seeds):
     return [e for e in before if e not in made_inside], made_inside + inside, depends
 
 
-def _has_effect(eqn):
-    """Whether a region does something beyond its results (a draw) somewhere inside."""
-    return any(e.prim.effect or (e.blocks and _has_effect(e)) for b in eqn.blocks for e in b.eqns)
+def _draws(eqn):
+    """Whether a region holds an effect whose result differs each time it runs (a draw: an
+    effect nothing outside sees, unlike a print, which _on_first runs once)."""
+    return any((e.prim.effect and not e.prim.observable) or (e.blocks and _draws(e))
+               for b in eqn.blocks for e in b.eqns)
 
 
 def _reads(eqn):

@@ -3,7 +3,7 @@ applied while derivative rules build IR and again here), common subexpressions, 
 from dataclasses import replace
 
 from ..ir import COND, FOR, WHILE, Block, Eqn, Function, Var
-from ..ir.regions import carried_count, loop_parts
+from ..ir.regions import carried_count, has_effect, loop_parts
 from ..prims.creation import ONES, ONES_LIKE, ZEROS, ZEROS_LIKE
 from ..prims.lists import LIST_FROM
 from ..prims.shaping import COPY
@@ -184,8 +184,8 @@ def dead_code(eqns, results):
 def _prune_region(eqn, need):
     if eqn.prim is COND:
         keep = [j for j, o in enumerate(eqn.outs) if o.id in need]
-        if not keep and not any(_effects(b.eqns) for b in eqn.blocks):
-            return None  # (a branch that draws is kept for what it does, though nothing reads it)
+        if not keep and not has_effect(eqn):  # an if that only draws or prints is kept
+            return None
         n_res = eqn.params.get("residuals", 0)
         first_residual = len(eqn.outs) - n_res
         params = dict(eqn.params)
@@ -257,14 +257,10 @@ def _prune_loop(eqn, need):
         if not more:
             break
         slots |= more
-    if not slots and not keep_saves and not _effects(body_eqns):
+    if not slots and not keep_saves and not any(has_effect(e) for e in body_eqns):
         return None
     return _with_slots(eqn, sorted(slots), body_eqns, keep_saves)
 
-
-def _effects(eqns):
-    """Whether equations do something beyond their results (a draw), here or in a region."""
-    return any(e.prim.effect or any(_effects(b.eqns) for b in e.blocks) for e in eqns)
 
 
 def _free_ids(block):

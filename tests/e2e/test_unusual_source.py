@@ -18,14 +18,14 @@ CASES = {
     "keyword-only default": ("def f(x, *, k=2.0):\n    return k * x", 2.0),
     "chained comparison branch": ("def f(x):\n    if 0.0 < x < 1.0:\n        return x * x\n    return x", 1.0),
     "walrus": ("def f(x):\n    return (y := x) * y", None),
-    "f-string": ('def f(x):\n    s = f"{x}"\n    return x', None),
+    "f-string": ('def f(x):\n    s = f"{x}"\n    return x', 1.0),  # a string, unused (issue 17)
     "star args": ("def f(x, *rest):\n    return x", None),
     "star call": ("def f(x):\n    return np.add(*[x, x])", 2.0),  # a starred list splices its items
     "try": ("def f(x):\n    try:\n        return x\n    except Exception:\n        return x", None),
     "with": ("def f(x):\n    with open('f') as h:\n        return x", None),
     "global": ("def f(x):\n    global G\n    return x", None),
     "class": ("def f(x):\n    class A:\n        pass\n    return x", None),
-    "assert": ("def f(x):\n    assert x > 0\n    return x", None),
+    "assert": ("def f(x):\n    assert x > 0\n    return x", 1.0),  # kept in the forward part
     "match": ("def f(x):\n    match x:\n        case _:\n            return x", None),
     "set": ("def f(x):\n    s = {x}\n    return x", None),
     "dict comprehension": ("def f(x):\n    d = {k: x for k in range(2)}\n    return x", None),

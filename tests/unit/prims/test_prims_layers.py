@@ -39,6 +39,7 @@ ORDER = [
     "scipy_linalg",
     "scipy_signal",  # scipy.signal and scipy.integrate
     "control",
+    "effects",  # print, assert, warnings.warn: kept, in place, in the forward part
     "custom",
     "catalog",  # the list of every callable grammar.md shows, read from the tables
     "__init__",  # the public names, and every family imported so that it registers
