@@ -1,1 +1,420 @@
-"""numpy.linalg: inverses and solves, determinants, factorisations, norms and least squares."""
+"""numpy.linalg: inverses and solves, determinants, factorisations, norms and least squares.
+
+Each function is a primitive emitted as the NumPy call (np.linalg.solve(A, b); w, v =
+np.linalg.eigh(A)), with rules written with solves where a solve does it (the adjoint of
+solve(A, b) is solve(A.T, g)) and built of primitives that have rules themselves, so that
+second derivatives work. The rules take stacks of matrices (..., n, n) as NumPy does.
+
+Symmetric inputs: eigh, eigvalsh and cholesky read one triangle of their operand (the lower
+one by default) and never the other. Their derivative is that of the function NumPy
+computes: a change in the triangle not read changes nothing, and a change of an entry of the
+read triangle off the diagonal is a change of both its entry and its mirror in the
+symmetric matrix factorised. So the gradient is zero on the triangle not read, and the
+symmetric gradient doubled off the diagonal on the one read; along a symmetric direction
+(A = B @ B.T + c * I, built in the function) it is the familiar symmetric one. JAX instead
+symmetrises, which is not what central differences of NumPy's function give.
+
+Eigenvectors (eigh) and singular vectors (svd) have a derivative only where the eigenvalues
+(singular values) are distinct: the rules weigh by 1 / (w_j - w_i), which the emitted
+helper _inverse_gaps computes, raising a clear error at run time at a tie rather than
+giving inf or nan."""
+import numpy as np
+
+from ..ir import Aval, Sym
+from .broadcasting import unbroadcast
+from .core import Primitive, binds, current, static, wrap
+from .helpers import SOURCES, attach
+from .linalg import transpose
+from .reductions import SUM
+from .shapes import result_dtype
+from .structural import diagonal
+from .syntax import call
+
+
+# ---------------------------------------------------------------------------
+# Shapes, and the small pieces every rule uses
+
+
+def _dtype(avals):
+    return result_dtype(avals, floating=True)
+
+
+def _known(x, what):
+    """x's shape, which the rules need (the size of an identity, the rank of a stack)."""
+    x = wrap(x)
+    if not x.aval.known_shape:
+        raise current().error(f"{what} needs the shape of its operand, which is not known when compiling",
+                              "call the function with example arguments, so that shapes are known.")
+    return x.aval.shape
+
+
+def _square(x, what):
+    shape = _known(x, what)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise current().error(f"{what} takes a square matrix or a stack of them (..., n, n), not shape {shape}")
+    return shape
+
+
+def mT(x):
+    """x with its last two axes swapped: x.T for a matrix."""
+    nd = wrap(x).aval.ndim
+    return transpose(x) if nd == 2 else transpose(x, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+
+
+def _eye(n):
+    return current().call(np.eye, (n,), {})
+
+
+def _diag_of(x):
+    """The diagonals of a matrix or of a stack of them, as the last axis."""
+    nd = wrap(x).aval.ndim
+    return diagonal(x, 0, nd - 2, nd - 1)
+
+
+def _trace(x):
+    return np.trace(x) if wrap(x).aval.ndim == 2 else np.sum(_diag_of(x), axis=-1)
+
+
+def _col(v):
+    return v[..., None]
+
+
+def _scale(c, x):
+    """c (..., ) times each matrix of x (..., n, n)."""
+    return (c if wrap(c).aval.ndim == 0 else c[..., None, None]) * x
+
+
+def _add(a, b):
+    return b if a is None else a if b is None else a + b
+
+
+def _sym_read(t, lower):
+    """The symmetric matrix a routine factorises when it reads only one triangle of t."""
+    if lower:
+        return np.tril(t) + mT(np.tril(t, -1))
+    return np.triu(t) + mT(np.triu(t, 1))
+
+
+def _read_adjoint(s, n, lower):
+    """The adjoint of _sym_read: s on the read triangle's diagonal, s + s.T off it, 0 elsewhere."""
+    both = s + mT(s)
+    return (np.tril(both, -1) if lower else np.triu(both, 1)) + s * _eye(n)
+
+
+def _result(name, *values):
+    """NumPy's named tuple of results (w, v = eigh(A), or eigh(A).eigenvalues), a tuple where there is none."""
+    kind = getattr(getattr(np.linalg, "_linalg", None), name, None)
+    return kind(*values) if kind is not None else tuple(values)
+
+
+def _shape_prim(name, fname, shape, nout=1, defaults=None, **kw):
+    return Primitive(name, emit=lambda a, p: call(fname, a, p, defaults or {}), shape=shape, nout=nout, fresh=True, **kw)
+
+
+# ---------------------------------------------------------------------------
+# 1 / (w_j - w_i): the weights of the derivatives of eigenvectors and singular vectors
+
+SOURCES["inverse_gaps"] = '''
+def _inverse_gaps(w):
+    """F[..., i, j] = 1 / (w[j] - w[i]) off the diagonal, 0 on it: how eigenvectors move.
+    Repeated values (eigenvalues, squared singular values) give eigenvectors no derivative."""
+    gaps = w[..., None, :] - w[..., :, None]
+    off = ~np.eye(np.shape(w)[-1], dtype=bool)
+    tie = np.abs(gaps) <= 1e3 * np.finfo(np.result_type(w, np.float32)).eps * np.max(np.abs(w), initial=1.0)
+    if np.any(tie & off):
+        raise ValueError("the eigenvectors (singular vectors) of a matrix with repeated eigenvalues (singular values) "
+                         "have no derivative")
+    return np.where(off, 1.0 / np.where(off, gaps, 1.0), 0.0)
+'''
+
+
+def _gaps_shape(avals, params):
+    w = avals[0]
+    return Aval("array", w.shape + w.shape[-1:] if w.known_shape else Sym(), _dtype(avals))
+
+
+INVERSE_GAPS = attach(Primitive("inverse_gaps", emit=lambda a, p: f"_inverse_gaps({a[0]})", shape=_gaps_shape, fresh=True),
+                      "inverse_gaps")
+
+
+def inverse_gaps(w):
+    return current().apply(INVERSE_GAPS, [w])
+
+
+@INVERSE_GAPS.defjvp
+def _(t, out, ins):
+    dw = t[0]
+    return -(out * out) * (dw[..., None, :] - dw[..., :, None])
+
+
+@INVERSE_GAPS.defvjp
+def _(g, out, ins, active):
+    k = g * out * out
+    return (np.sum(k, axis=-1) - np.sum(k, axis=-2),)
+
+
+# ---------------------------------------------------------------------------
+# solve and inv
+
+
+def _solve_shape(avals, params):
+    a, b = avals
+    dt = _dtype(avals)
+    if not (a.known_shape and b.known_shape):
+        return Aval("array", Sym(), dt)
+    if len(b.shape) == 1:
+        return Aval("array", a.shape[:-1], dt)
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise current().error(f"np.linalg.solve: the stacks of shapes {a.shape} and {b.shape} do not broadcast") from None
+    return Aval("array", batch + b.shape[-2:], dt)
+
+
+SOLVE = _shape_prim("solve", "np.linalg.solve", _solve_shape)
+SOLVE.impl = np.linalg.solve
+
+
+def solve(a, b):
+    return current().apply(SOLVE, [a, b])
+
+
+@SOLVE.defjvp
+def _(t, out, ins):
+    a, b = ins
+    da, db = t
+    vector = b.aval.ndim == 1
+    if vector and a.aval.ndim > 2:  # a stack of systems with one right-hand side: as columns
+        rhs = _add(None if db is None else _col(db), None if da is None else -(da @ _col(out)))
+        return solve(a, rhs)[..., 0]
+    rhs = _add(db, None if da is None else -(da @ out))
+    return solve(a, rhs)
+
+
+@SOLVE.defvjp
+def _(g, out, ins, active):
+    a, b = ins
+    if b.aval.ndim == 1:
+        if a.aval.ndim == 2:
+            db = solve(mT(a), g)
+            return (-np.outer(db, out) if active[0] else None, db if active[1] else None)
+        db = solve(mT(a), _col(g))
+        da = -(db @ mT(_col(out))) if active[0] else None
+        return (unbroadcast(da, a) if active[0] else None, unbroadcast(db[..., 0], b) if active[1] else None)
+    db = solve(mT(a), g)
+    da = unbroadcast(-(db @ mT(out)), a) if active[0] else None
+    return (da, unbroadcast(db, b) if active[1] else None)
+
+
+@binds(np.linalg.solve)
+def _solve(a, b):
+    _square(a, "np.linalg.solve")
+    bs = _known(b, "np.linalg.solve")
+    n = wrap(a).aval.shape[-1]
+    if len(bs) == 0 or (bs[-1] if len(bs) == 1 else bs[-2]) != n:
+        raise current().error(f"np.linalg.solve: b of shape {bs} does not match a of shape {wrap(a).aval.shape} "
+                              "(NumPy 2: b is a vector (n,) or a stack of matrices (..., n, k))")
+    return solve(a, b)
+
+
+def _same_shape(avals, params):
+    a = avals[0]
+    return Aval("array", a.shape if a.known_shape else Sym(), _dtype(avals))
+
+
+INV = _shape_prim("inv", "np.linalg.inv", _same_shape)
+INV.impl = np.linalg.inv
+
+
+@INV.defjvp
+def _(t, out, ins):
+    return -(out @ t[0] @ out)
+
+
+@INV.defvjp
+def _(g, out, ins, active):
+    xt = mT(out)
+    return (-(xt @ g @ xt),)
+
+
+@binds(np.linalg.inv)
+def _inv(a):
+    _square(a, "np.linalg.inv")
+    return current().apply(INV, [a])
+
+
+# ---------------------------------------------------------------------------
+# det and slogdet
+
+
+def _batch_shape(avals, params):
+    a = avals[0]
+    return Aval("array", a.shape[:-2] if a.known_shape else Sym(), _dtype(avals))
+
+
+DET = _shape_prim("det", "np.linalg.det", _batch_shape)
+DET.impl = np.linalg.det
+
+
+@DET.defjvp
+def _(t, out, ins):
+    return out * _trace(solve(ins[0], t[0]))
+
+
+@DET.defvjp
+def _(g, out, ins, active):
+    return (_scale(g * out, mT(np.linalg.inv(ins[0]))),)
+
+
+@binds(np.linalg.det)
+def _det(a):
+    _square(a, "np.linalg.det")
+    return current().apply(DET, [a])
+
+
+def _slogdet_shape(avals, params):
+    return [_batch_shape(avals, params)] * 2
+
+
+SLOGDET = _shape_prim("slogdet", "np.linalg.slogdet", _slogdet_shape, nout=2)
+SLOGDET.impl = lambda a: tuple(np.linalg.slogdet(a))
+
+
+@SLOGDET.defjvp
+def _(t, out, ins):
+    return (None, _trace(solve(ins[0], t[0])))
+
+
+@SLOGDET.defvjp
+def _(gs, outs, ins, active):
+    g = gs[1]  # the sign has no derivative
+    if g is None:
+        return (None,)
+    return (_scale(g, mT(np.linalg.inv(ins[0]))),)
+
+
+@binds(np.linalg.slogdet)
+def _slogdet(a):
+    _square(a, "np.linalg.slogdet")
+    sign, logabsdet = current().apply(SLOGDET, [a], hint="logdet")
+    return _result("SlogdetResult", sign, logabsdet)
+
+
+# ---------------------------------------------------------------------------
+# cholesky (Murray 2016): L with L @ L.T the symmetric matrix of the read triangle
+
+
+CHOLESKY = _shape_prim("cholesky", "np.linalg.cholesky", _same_shape, defaults={"upper": False})
+CHOLESKY.impl = lambda a, upper=False: np.linalg.cholesky(a, upper=upper)
+
+
+def _phi(x, n):
+    """The lower triangle with half the diagonal."""
+    return np.tril(x) - 0.5 * (x * _eye(n))
+
+
+def cholesky_jvp(l, da, n, lower):
+    """dL = L Phi(L^-1 dA L^-T), dA the change of the symmetric matrix factorised."""
+    w = solve(l, da)
+    return l @ _phi(solve(l, mT(w)), n)
+
+
+def cholesky_vjp(l, g, n, lower):
+    """Abar = L^-T Phi(L^T Lbar) L^-1, read back into the triangle read."""
+    lt = mT(l)
+    p = _phi(lt @ g, n)
+    s = solve(lt, mT(solve(lt, mT(p))))
+    return _read_adjoint(s, n, lower)
+
+
+@CHOLESKY.defjvp
+def _(t, out, ins, upper=False):
+    n = out.aval.shape[-1]
+    if upper:
+        return mT(cholesky_jvp(mT(out), _sym_read(t[0], False), n, False))
+    return cholesky_jvp(out, _sym_read(t[0], True), n, True)
+
+
+@CHOLESKY.defvjp
+def _(g, out, ins, active, upper=False):
+    n = out.aval.shape[-1]
+    if upper:
+        return (cholesky_vjp(mT(out), mT(g), n, False),)
+    return (cholesky_vjp(out, g, n, True),)
+
+
+@binds(np.linalg.cholesky)
+def _cholesky(a, /, *, upper=False):
+    _square(a, "np.linalg.cholesky")
+    return current().apply(CHOLESKY, [a], upper=bool(static(upper, "upper")))
+
+
+# ---------------------------------------------------------------------------
+# eigh and eigvalsh: w ascending, v's columns the eigenvectors
+
+
+def _eigh_shape(avals, params):
+    a = avals[0]
+    dt = _dtype(avals)
+    if not a.known_shape:
+        return [Aval("array", Sym(), dt), Aval("array", Sym(), dt)]
+    return [Aval("array", a.shape[:-1], dt), Aval("array", a.shape, dt)]
+
+
+EIGH = _shape_prim("eigh", "np.linalg.eigh", _eigh_shape, nout=2, defaults={"UPLO": "L"})
+EIGH.impl = lambda a, UPLO="L": tuple(np.linalg.eigh(a, UPLO))
+EIGVALSH = _shape_prim("eigvalsh", "np.linalg.eigvalsh", lambda avals, p: _eigh_shape(avals, p)[0], defaults={"UPLO": "L"})
+EIGVALSH.impl = lambda a, UPLO="L": np.linalg.eigvalsh(a, UPLO)
+
+
+def eigh(a, uplo="L"):
+    return current().apply(EIGH, [a], UPLO=uplo)
+
+
+@EIGH.defjvp
+def _(t, out, ins, UPLO="L"):
+    w, v = out
+    p = mT(v) @ _sym_read(t[0], UPLO == "L") @ v
+    return (_diag_of(p), v @ (inverse_gaps(w) * p))
+
+
+@EIGH.defvjp
+def _(gs, outs, ins, active, UPLO="L"):
+    gw, gv = gs
+    w, v = outs
+    inner = None if gw is None else gw[..., None] * _eye(w.aval.shape[-1])
+    if gv is not None:
+        inner = _add(inner, inverse_gaps(w) * (mT(v) @ gv))
+    return (_read_adjoint(v @ inner @ mT(v), w.aval.shape[-1], UPLO == "L"),)
+
+
+@EIGVALSH.defjvp
+def _(t, out, ins, UPLO="L"):
+    _, v = eigh(ins[0], UPLO)
+    return _diag_of(mT(v) @ _sym_read(t[0], UPLO == "L") @ v)
+
+
+@EIGVALSH.defvjp
+def _(g, out, ins, active, UPLO="L"):
+    _, v = eigh(ins[0], UPLO)
+    return (_read_adjoint((v * g[..., None, :]) @ mT(v), out.aval.shape[-1], UPLO == "L"),)
+
+
+def _uplo(UPLO, what):
+    UPLO = static(UPLO, "UPLO")
+    if UPLO not in ("L", "U"):
+        raise current().error(f"{what}: UPLO must be 'L' or 'U', not {UPLO!r}")
+    return UPLO
+
+
+@binds(np.linalg.eigh)
+def _eigh(a, UPLO="L"):
+    _square(a, "np.linalg.eigh")
+    w, v = eigh(a, _uplo(UPLO, "np.linalg.eigh"))
+    return _result("EighResult", w, v)
+
+
+@binds(np.linalg.eigvalsh)
+def _eigvalsh(a, UPLO="L"):
+    _square(a, "np.linalg.eigvalsh")
+    return current().apply(EIGVALSH, [a], UPLO=_uplo(UPLO, "np.linalg.eigvalsh"))
