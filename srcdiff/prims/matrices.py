@@ -418,3 +418,225 @@ def _eigh(a, UPLO="L"):
 def _eigvalsh(a, UPLO="L"):
     _square(a, "np.linalg.eigvalsh")
     return current().apply(EIGVALSH, [a], UPLO=_uplo(UPLO, "np.linalg.eigvalsh"))
+
+
+# ---------------------------------------------------------------------------
+# svd (Townsend 2016): a = u * s @ vh, k = min(m, n); the vectors need distinct singular values
+
+
+def _svd_shapes(a):
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    return a.shape[:-2] + (m, k), a.shape[:-2] + (k,), a.shape[:-2] + (k, n)
+
+
+def _svd_shape(avals, params):
+    a = avals[0]
+    dt = _dtype(avals)
+    if not a.known_shape:
+        return [Aval("array", Sym(), dt) for _ in range(3)]
+    return [Aval("array", s, dt) for s in _svd_shapes(a)]
+
+
+SVD = _shape_prim("svd", "np.linalg.svd", _svd_shape, nout=3, defaults={"full_matrices": True})
+SVD.impl = lambda a, full_matrices=True: tuple(np.linalg.svd(a, full_matrices=full_matrices))
+SVDVALS = _shape_prim("svdvals", "np.linalg.svd", lambda avals, p: _svd_shape(avals, p)[1], defaults={"compute_uv": True})
+SVDVALS.impl = lambda a, compute_uv=False: np.linalg.svd(a, compute_uv=False)
+
+
+def svd(a):
+    shape = wrap(a).aval.shape
+    return current().apply(SVD, [a], full_matrices=shape[-1] == shape[-2])  # as written: the default, for square ones
+
+
+def _not_in(u, x):
+    """x less its part in the span of u's columns: (I - u u^T) x."""
+    return x - u @ (mT(u) @ x)
+
+
+@SVD.defjvp
+def _(t, out, ins, full_matrices=True):
+    u, s, vh = out
+    v = mT(vh)
+    m, n = u.aval.shape[-2], vh.aval.shape[-1]
+    da = t[0]
+    dp = mT(u) @ da @ v
+    f = inverse_gaps(s * s)
+    du = u @ (f * (dp * s[..., None, :] + s[..., :, None] * mT(dp)))
+    dv = v @ (f * (s[..., :, None] * dp + mT(dp) * s[..., None, :]))
+    if m > s.aval.shape[-1]:
+        du = du + _not_in(u, da @ v) / s[..., None, :]
+    if n > s.aval.shape[-1]:
+        dv = dv + _not_in(v, mT(da) @ u) / s[..., None, :]
+    return (du, _diag_of(dp), mT(dv))
+
+
+@SVD.defvjp
+def _(gs, outs, ins, active, full_matrices=True):
+    gu, gs_, gvh = gs
+    u, s, vh = outs
+    k = s.aval.shape[-1]
+    m, n = u.aval.shape[-2], vh.aval.shape[-1]
+    inner = None if gs_ is None else gs_[..., None] * _eye(k)
+    if gu is not None or gvh is not None:
+        f = inverse_gaps(s * s)
+    if gu is not None:
+        ug = mT(u) @ gu
+        inner = _add(inner, (f * (ug - mT(ug))) * s[..., None, :])
+    if gvh is not None:
+        gv = mT(gvh)
+        vg = vh @ gv
+        inner = _add(inner, s[..., :, None] * (f * (vg - mT(vg))))
+    da = u @ inner @ vh
+    if gu is not None and m > k:
+        da = da + (_not_in(u, gu) / s[..., None, :]) @ vh
+    if gvh is not None and n > k:
+        da = da + (u / s[..., None, :]) @ mT(_not_in(mT(vh), mT(gvh)))
+    return (da,)
+
+
+@SVDVALS.defjvp
+def _(t, out, ins, compute_uv=False):
+    u, _, vh = svd(ins[0])
+    return _diag_of(mT(u) @ t[0] @ mT(vh))
+
+
+@SVDVALS.defvjp
+def _(g, out, ins, active, compute_uv=False):
+    u, _, vh = svd(ins[0])
+    return ((u * g[..., None, :]) @ vh,)
+
+
+def svdvals(a):
+    return current().apply(SVDVALS, [a], compute_uv=False)
+
+
+@binds(np.linalg.svd)
+def _svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    shape = _known(a, "np.linalg.svd")
+    if len(shape) < 2:
+        raise current().error(f"np.linalg.svd takes a matrix or a stack of them, not shape {shape}")
+    if static(hermitian, "hermitian"):
+        raise current().error("np.linalg.svd with hermitian=True is not supported", "use np.linalg.eigh for a symmetric matrix.")
+    if not static(compute_uv, "compute_uv"):
+        return svdvals(a)
+    if static(full_matrices, "full_matrices") and shape[-1] != shape[-2]:
+        raise current().error("np.linalg.svd of a matrix that is not square needs full_matrices=False to be differentiated: "
+                              "the columns beyond min(m, n) are not unique", "pass full_matrices=False.")
+    return _result("SVDResult", *svd(a))
+
+
+# ---------------------------------------------------------------------------
+# qr, mode 'reduced', of a square or tall matrix
+
+
+def _qr_shape(avals, params):
+    a = avals[0]
+    dt = _dtype(avals)
+    if not a.known_shape:
+        return [Aval("array", Sym(), dt), Aval("array", Sym(), dt)]
+    n = a.shape[-1]
+    return [Aval("array", a.shape, dt), Aval("array", a.shape[:-2] + (n, n), dt)]
+
+
+QR = _shape_prim("qr", "np.linalg.qr", _qr_shape, nout=2, defaults={"mode": "reduced"})
+QR.impl = lambda a, mode="reduced": tuple(np.linalg.qr(a, mode))
+
+
+def _right_solve(x, r):
+    """x @ inv(r)."""
+    return mT(solve(mT(r), mT(x)))
+
+
+@QR.defjvp
+def _(t, out, ins, mode="reduced"):
+    q, r = out
+    dx_rinv = _right_solve(t[0], r)
+    qt = mT(q) @ dx_rinv
+    low = np.tril(qt, -1)
+    do = low - mT(low)
+    return (q @ (do - qt) + dx_rinv, (qt - do) @ r)
+
+
+@QR.defvjp
+def _(gs, outs, ins, active, mode="reduced"):
+    gq, gr = gs
+    q, r = outs
+    gq = np.zeros_like(q) if gq is None else gq
+    m = -(mT(gq) @ q) if gr is None else r @ mT(gr) - mT(gq) @ q
+    copied = np.tril(m) + mT(np.tril(m, -1))
+    return (mT(solve(r, mT(gq + q @ copied))),)
+
+
+@binds(np.linalg.qr)
+def _qr(a, mode="reduced"):
+    shape = _known(a, "np.linalg.qr")
+    mode = static(mode, "mode")
+    if len(shape) < 2 or shape[-2] < shape[-1]:
+        raise current().error(f"np.linalg.qr of shape {shape}: only square and tall matrices (m >= n) are supported",
+                              "factorise the transpose, a.T = q @ r.")
+    if mode not in ("reduced", "complete") or (mode == "complete" and shape[-2] != shape[-1]):
+        raise current().error(f"np.linalg.qr with mode={mode!r} is not supported; mode 'reduced' is")
+    return _result("QRResult", *current().apply(QR, [a], mode=mode))
+
+
+# ---------------------------------------------------------------------------
+# pinv of a matrix of full rank, and matrix_power (products, of the inverse for n < 0)
+
+
+PINV = _shape_prim("pinv", "np.linalg.pinv", lambda avals, p: Aval(
+    "array", avals[0].shape[:-2] + avals[0].shape[-1:] + avals[0].shape[-2:-1] if avals[0].known_shape else Sym(),
+    _dtype(avals)))
+PINV.impl = np.linalg.pinv
+
+
+@PINV.defjvp
+def _(t, out, ins):
+    """d(A+) = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+, at constant rank."""
+    a, p, da = ins[0], out, t[0]
+    dat = mT(da)
+    left = dat - dat @ (a @ p)  # dA^T (I - A A+)
+    right = dat - (p @ a) @ dat  # (I - A+ A) dA^T
+    return -(p @ da @ p) + p @ (mT(p) @ left) + (right @ mT(p)) @ p
+
+
+@PINV.defvjp
+def _(g, out, ins, active):
+    a, p = ins[0], out
+    pt, gt = mT(p), mT(g)
+    q_g = gt - (a @ p) @ gt  # (I - A A+) g^T, A A+ symmetric
+    g_r = gt - gt @ (p @ a)  # g^T (I - A+ A)
+    return (-(pt @ g @ pt) + q_g @ (p @ pt) + (pt @ p) @ g_r,)
+
+
+@binds(np.linalg.pinv)
+def _pinv(a, rcond=None, hermitian=False, **kw):
+    shape = _known(a, "np.linalg.pinv")
+    if len(shape) < 2:
+        raise current().error(f"np.linalg.pinv takes a matrix or a stack of them, not shape {shape}")
+    if rcond is not None or kw or static(hermitian, "hermitian"):
+        raise current().error("np.linalg.pinv with rcond=, rtol= or hermitian= is not supported; its derivative is "
+                              "that of a matrix of full rank")
+    return current().apply(PINV, [a])
+
+
+@binds(np.linalg.matrix_power)
+def _matrix_power(a, n):
+    """Products, squaring as NumPy does: a @ a, then (a @ a) @ (a @ a), ...; of inv(a) for n < 0."""
+    shape = _square(a, "np.linalg.matrix_power")
+    n = static(n, "n")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise current().error(f"np.linalg.matrix_power: the exponent must be an int, not {n!r}")
+    n = int(n)
+    if n == 0:
+        return np.zeros_like(a) + _eye(shape[-1])
+    base = np.linalg.inv(a) if n < 0 else wrap(a)
+    result = None
+    n = abs(n)
+    while True:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if not n:
+            return result
+        base = base @ base
