@@ -25,7 +25,7 @@ from .broadcasting import unbroadcast
 from .core import Primitive, binds, current, static, wrap
 from .helpers import SOURCES, attach
 from .linalg import transpose
-from .reductions import SUM
+from .reductions import NORM
 from .shapes import result_dtype
 from .structural import diagonal
 from .syntax import call
@@ -640,3 +640,84 @@ def _matrix_power(a, n):
         if not n:
             return result
         base = base @ base
+
+
+# ---------------------------------------------------------------------------
+# norm: the 2-norm and Frobenius norm are NORM (prims/reductions.py); every other order is
+# written as NumPy computes it (np.max(np.sum(np.abs(x), axis=0)) for ord=1 of a matrix)
+
+
+def _norm_axes(axis, ndim):
+    axis = static(axis, "axis")
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    if len(axes) not in (1, 2) or not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes):
+        raise current().error(f"np.linalg.norm: axis must be None, an int or a pair of ints, not {axis!r}")
+    if any(not -ndim <= a < ndim for a in axes):
+        raise current().error(f"np.linalg.norm: axis {axis!r} is out of bounds for an array of dimension {ndim}")
+    axes = tuple(int(a) % ndim for a in axes)
+    if len(axes) == 2 and axes[0] == axes[1]:
+        raise current().error("np.linalg.norm: the two axes of a matrix norm must differ")
+    return axes
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return current().apply(NORM, [x], axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise current().error(f"np.linalg.norm: ord={ord!r} is a matrix norm; this is a norm of vectors (one axis)")
+    if ord == np.inf:
+        return np.max(np.abs(x), axis=axis, keepdims=keepdims)
+    if ord == -np.inf:
+        return np.min(np.abs(x), axis=axis, keepdims=keepdims)
+    if ord == 0:  # how many are not zero: no derivative
+        return np.sum((x != 0).astype(x.aval.dtype or float), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return np.sum(np.abs(x), axis=axis, keepdims=keepdims)
+    return np.sum(np.abs(x) ** ord, axis=axis, keepdims=keepdims) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axes, keepdims, ndim):
+    row, col = axes
+    if ord in (None, "fro"):
+        return current().apply(NORM, [x], axis=axes, keepdims=keepdims)
+    if ord in (2, -2, "nuc"):
+        s = svdvals(np.moveaxis(x, axes, (-2, -1)))
+        reduce = {2: np.max, -2: np.min, "nuc": np.sum}[ord]
+        result = reduce(s, axis=-1)
+    elif ord in (1, -1):
+        reduce = np.max if ord == 1 else np.min
+        result = reduce(np.sum(np.abs(x), axis=row), axis=col - 1 if col > row else col)
+    elif ord in (np.inf, -np.inf):
+        reduce = np.max if ord > 0 else np.min
+        result = reduce(np.sum(np.abs(x), axis=col), axis=row - 1 if row > col else row)
+    else:
+        raise current().error(f"np.linalg.norm: invalid norm order {ord!r} for matrices")
+    if keepdims:
+        result = np.expand_dims(result, tuple(sorted(axes)))
+    return result
+
+
+@binds(np.linalg.norm)
+def _norm(x, ord=None, axis=None, keepdims=False):
+    """Every ord NumPy takes, along axis None, an int or a pair, with keepdims."""
+    ord, keepdims = static(ord, "ord"), bool(static(keepdims, "keepdims"))
+    x = wrap(x)
+    ndim = x.aval.ndim
+    if ndim is None:
+        raise current().error("np.linalg.norm needs the rank of its operand, which is not known when compiling",
+                              "call the function with example arguments, so that shapes are known.")
+    if x.aval.dtype is not None and x.aval.dtype.kind in "biu":
+        x = x.astype(float)
+    if axis is None:
+        if ord is None:
+            return current().apply(NORM, [x], axis=None, keepdims=keepdims)
+        if ndim not in (1, 2):
+            raise current().error(f"np.linalg.norm with ord={ord!r} and no axis takes a 1-D or 2-D array, not {ndim}-D")
+        axes = tuple(range(ndim))
+    else:
+        axes = _norm_axes(axis, ndim)
+    if len(axes) == 1:
+        result = _vector_norm(x, ord, axes[0], keepdims)
+    else:
+        result = _matrix_norm(x, ord, axes, keepdims, ndim)
+    return result
