@@ -721,3 +721,85 @@ def _norm(x, ord=None, axis=None, keepdims=False):
     else:
         result = _matrix_norm(x, ord, axes, keepdims, ndim)
     return result
+
+
+# ---------------------------------------------------------------------------
+# lstsq: the solution x of a matrix of full column rank (m >= n); residuals, rank and the
+# singular values are NumPy's, without a derivative (refused where one is asked for)
+
+
+def _lstsq_shape(avals, params):
+    a, b = avals
+    dt = _dtype(avals)
+    if not (a.known_shape and b.known_shape):
+        return Aval("array", Sym(), dt)
+    return Aval("array", a.shape[-1:] + b.shape[1:], dt)
+
+
+LSTSQ = Primitive("lstsq", emit=lambda a, p: f"np.linalg.lstsq({a[0]}, {a[1]}, rcond=None)[0]", impl=lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0],
+                  shape=_lstsq_shape, fresh=True)
+
+
+def _lstsq_rest_shape(avals, params):
+    a = avals[0]
+    k = (min(a.shape),) if a.known_shape else Sym()
+    return [Aval("array", Sym(), _dtype(avals)), Aval("scalar", (), np.dtype(np.int64)), Aval("array", k, _dtype(avals))]
+
+
+LSTSQ_REST = Primitive("lstsq_rest", emit=lambda a, p: f"np.linalg.lstsq({a[0]}, {a[1]}, rcond=None)[1:]",
+                       impl=lambda a, b: tuple(np.linalg.lstsq(a, b, rcond=None)[1:]), shape=_lstsq_rest_shape, nout=3, fresh=True)
+
+
+def _tall(a):
+    m, n = a.aval.shape
+    if m < n:
+        raise current().error(f"the derivative of np.linalg.lstsq of a wide matrix ({m} x {n}) is not supported: the "
+                              "solution is then the one of least norm", "use np.linalg.pinv(a) @ b.")
+
+
+@LSTSQ.defjvp
+def _(t, out, ins):
+    a, b = ins
+    da, db = t
+    _tall(a)
+    rhs = None
+    if da is not None:
+        rhs = mT(da) @ (b - a @ out) - mT(a) @ (da @ out)
+    if db is not None:
+        rhs = _add(rhs, mT(a) @ db)
+    return solve(mT(a) @ a, rhs)
+
+
+@LSTSQ.defvjp
+def _(g, out, ins, active):
+    a, b = ins
+    _tall(a)
+    y = solve(mT(a) @ a, g)
+    ay = a @ y
+    da = None
+    if active[0]:
+        r = b - a @ out
+        da = np.outer(r, y) - np.outer(ay, out) if b.aval.ndim == 1 else r @ mT(y) - ay @ mT(out)
+    return (da, ay if active[1] else None)
+
+
+def _refuse_rest(*args, **params):
+    raise current().error("np.linalg.lstsq: the residuals, rank and singular values have no derivative here",
+                          "compute what you need from the solution x: np.sum((b - a @ x) ** 2, axis=0) for the residuals, "
+                          "np.linalg.svd(a, compute_uv=False) for the singular values.")
+
+
+LSTSQ_REST.defjvp(_refuse_rest)
+LSTSQ_REST.defvjp(_refuse_rest)
+
+
+@binds(np.linalg.lstsq)
+def _lstsq(a, b, rcond=None):
+    sa, sb = _known(a, "np.linalg.lstsq"), _known(b, "np.linalg.lstsq")
+    if len(sa) != 2 or len(sb) not in (1, 2) or sb[0] != sa[0]:
+        raise current().error(f"np.linalg.lstsq takes a matrix (m, n) and b of shape (m,) or (m, k), not {sa} and {sb}")
+    if static(rcond, "rcond") is not None:
+        raise current().error("np.linalg.lstsq: only rcond=None (NumPy's default) is supported")
+    x = current().apply(LSTSQ, [a, b], hint="x")
+    residuals, rank, s = current().apply(LSTSQ_REST, [a, b])
+    return x, residuals, rank, s
