@@ -421,8 +421,8 @@ class _Writer:
             if accumulates:  # dW = dW + g on an array no one else holds: dW += g
                 return [ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), operands[PLACEHOLDER.format(1)])]
             return [ast.Assign([ast.Name(name, ast.Store())], expr)]
-        names = [self.bind(o, self.var_name(o, f"{prim.name}_out" if self.plan.use_count.get(o.id) else "_"), at)
-                 for o in eqn.outs]
+        names = [self.bind(o, self.var_name(o, f"{prim.name}_out") if self.plan.use_count.get(o.id) else "_", at)
+                 for o in eqn.outs]  # w, _ = np.linalg.eigh(A): an out nothing reads is _, whatever its name
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         return [ast.Assign([target], expr)]
 

@@ -107,6 +107,15 @@ def _result(name, *values):
     return kind(*values) if kind is not None else tuple(values)
 
 
+def named(outs, *names):
+    """The outs of a primitive of several that a rule makes, named as a person names them
+    (u, s, vh). Not in a binder: the names the user's code gives them come first."""
+    for out, name in zip(outs, names):
+        if not out.atom.hint:
+            out.atom.hint = name
+    return outs
+
+
 def _shape_prim(name, fname, shape, nout=1, defaults=None, **kw):
     return Primitive(name, emit=lambda a, p: call(fname, a, p, defaults or {}), shape=shape, nout=nout, fresh=True, **kw)
 
@@ -296,7 +305,7 @@ def _(gs, outs, ins, active):
 @binds(np.linalg.slogdet)
 def _slogdet(a):
     _square(a, "np.linalg.slogdet")
-    sign, logabsdet = current().apply(SLOGDET, [a], hint="logdet")
+    sign, logabsdet = current().apply(SLOGDET, [a])
     return _result("SlogdetResult", sign, logabsdet)
 
 
@@ -390,13 +399,13 @@ def _(gs, outs, ins, active, UPLO="L"):
 
 @EIGVALSH.defjvp
 def _(t, out, ins, UPLO="L"):
-    _, v = eigh(ins[0], UPLO)
+    _, v = named(eigh(ins[0], UPLO), "w", "v")
     return _diag_of(mT(v) @ _sym_read(t[0], UPLO == "L") @ v)
 
 
 @EIGVALSH.defvjp
 def _(g, out, ins, active, UPLO="L"):
-    _, v = eigh(ins[0], UPLO)
+    _, v = named(eigh(ins[0], UPLO), "w", "v")
     return (_read_adjoint((v * g[..., None, :]) @ mT(v), out.aval.shape[-1], UPLO == "L"),)
 
 
@@ -446,7 +455,8 @@ SVDVALS.impl = lambda a, compute_uv=False: np.linalg.svd(a, compute_uv=False)
 
 def svd(a):
     shape = wrap(a).aval.shape
-    return current().apply(SVD, [a], full_matrices=shape[-1] == shape[-2])  # as written: the default, for square ones
+    # as written: the default for square ones
+    return current().apply(SVD, [a], full_matrices=shape[-1] == shape[-2])
 
 
 def _not_in(u, x):
@@ -495,16 +505,18 @@ def _(gs, outs, ins, active, full_matrices=True):
     return (da,)
 
 
-@SVDVALS.defjvp
-def _(t, out, ins, compute_uv=False):
-    u, _, vh = svd(ins[0])
-    return _diag_of(mT(u) @ t[0] @ mT(vh))
+def _svdvals_jvp(a, da):
+    u, _, vh = named(svd(a), "u", "s", "vh")
+    return _diag_of(mT(u) @ da @ mT(vh))
 
 
-@SVDVALS.defvjp
-def _(g, out, ins, active, compute_uv=False):
-    u, _, vh = svd(ins[0])
-    return ((u * g[..., None, :]) @ vh,)
+def _svdvals_vjp(a, g):
+    u, _, vh = named(svd(a), "u", "s", "vh")
+    return (u * g[..., None, :]) @ vh
+
+
+SVDVALS.defjvp(lambda t, out, ins, compute_uv=False: _svdvals_jvp(ins[0], t[0]))
+SVDVALS.defvjp(lambda g, out, ins, active, compute_uv=False: (_svdvals_vjp(ins[0], g),))
 
 
 def svdvals(a):
@@ -724,30 +736,23 @@ def _norm(x, ord=None, axis=None, keepdims=False):
 
 
 # ---------------------------------------------------------------------------
-# lstsq: the solution x of a matrix of full column rank (m >= n); residuals, rank and the
-# singular values are NumPy's, without a derivative (refused where one is asked for)
+# lstsq of a matrix of full column rank (m >= n): the solution x, the residuals (of a tall
+# one; empty for a square one), the rank (no derivative) and the singular values
 
 
 def _lstsq_shape(avals, params):
     a, b = avals
     dt = _dtype(avals)
     if not (a.known_shape and b.known_shape):
-        return Aval("array", Sym(), dt)
-    return Aval("array", a.shape[-1:] + b.shape[1:], dt)
+        return [Aval("array", Sym(), dt), Aval("array", Sym(), dt), Aval("scalar", (), np.dtype(np.int64)),
+                Aval("array", Sym(), dt)]
+    # the residuals' length is known only when it runs: 0 where the rank is below n
+    return [Aval("array", a.shape[-1:] + b.shape[1:], dt), Aval("array", Sym(), dt),
+            Aval("scalar", (), np.dtype(np.int64)), Aval("array", (min(a.shape),), dt)]
 
 
-LSTSQ = Primitive("lstsq", emit=lambda a, p: f"np.linalg.lstsq({a[0]}, {a[1]}, rcond=None)[0]", impl=lambda a, b: np.linalg.lstsq(a, b, rcond=None)[0],
-                  shape=_lstsq_shape, fresh=True)
-
-
-def _lstsq_rest_shape(avals, params):
-    a = avals[0]
-    k = (min(a.shape),) if a.known_shape else Sym()
-    return [Aval("array", Sym(), _dtype(avals)), Aval("scalar", (), np.dtype(np.int64)), Aval("array", k, _dtype(avals))]
-
-
-LSTSQ_REST = Primitive("lstsq_rest", emit=lambda a, p: f"np.linalg.lstsq({a[0]}, {a[1]}, rcond=None)[1:]",
-                       impl=lambda a, b: tuple(np.linalg.lstsq(a, b, rcond=None)[1:]), shape=_lstsq_rest_shape, nout=3, fresh=True)
+LSTSQ = Primitive("lstsq", emit=lambda a, p: f"np.linalg.lstsq({a[0]}, {a[1]}, rcond=None)",
+                  impl=lambda a, b: tuple(np.linalg.lstsq(a, b, rcond=None)), shape=_lstsq_shape, nout=4, fresh=True)
 
 
 def _tall(a):
@@ -755,42 +760,52 @@ def _tall(a):
     if m < n:
         raise current().error(f"the derivative of np.linalg.lstsq of a wide matrix ({m} x {n}) is not supported: the "
                               "solution is then the one of least norm", "use np.linalg.pinv(a) @ b.")
+    return m > n
 
 
 @LSTSQ.defjvp
-def _(t, out, ins):
+def _(t, outs, ins):
+    """dx = (A^T A)^-1 (dA^T r + A^T (db - dA x)), r = b - A x; the residuals |r|^2 move by
+    2 r . (db - dA x) (A^T r = 0); the singular values as svd's."""
     a, b = ins
+    x, _, _, _ = outs
     da, db = t
-    _tall(a)
-    rhs = None
+    tall = _tall(a)
+    r = b - a @ x
+    moved = _add(db, None if da is None else -(da @ x))  # db - dA x
+    rhs = mT(a) @ moved
     if da is not None:
-        rhs = mT(da) @ (b - a @ out) - mT(a) @ (da @ out)
-    if db is not None:
-        rhs = _add(rhs, mT(a) @ db)
-    return solve(mT(a) @ a, rhs)
+        rhs = rhs + mT(da) @ r
+    dx = solve(mT(a) @ a, rhs)
+    dres = None
+    if tall:
+        dres = 2.0 * np.sum(r * moved, axis=0)
+        dres = dres[None] if b.aval.ndim == 1 else dres
+    ds = None if da is None else _svdvals_jvp(a, da)
+    return (dx, dres, None, ds)
 
 
 @LSTSQ.defvjp
-def _(g, out, ins, active):
+def _(gs, outs, ins, active):
+    gx, gres, _, gsv = gs
     a, b = ins
-    _tall(a)
-    y = solve(mT(a) @ a, g)
-    ay = a @ y
-    da = None
-    if active[0]:
-        r = b - a @ out
-        da = np.outer(r, y) - np.outer(ay, out) if b.aval.ndim == 1 else r @ mT(y) - ay @ mT(out)
-    return (da, ay if active[1] else None)
-
-
-def _refuse_rest(*args, **params):
-    raise current().error("np.linalg.lstsq: the residuals, rank and singular values have no derivative here",
-                          "compute what you need from the solution x: np.sum((b - a @ x) ** 2, axis=0) for the residuals, "
-                          "np.linalg.svd(a, compute_uv=False) for the singular values.")
-
-
-LSTSQ_REST.defjvp(_refuse_rest)
-LSTSQ_REST.defvjp(_refuse_rest)
+    x, _, _, _ = outs
+    tall = _tall(a)
+    r = b - a @ x
+    vector = b.aval.ndim == 1
+    da = db = None
+    if gx is not None:
+        y = solve(mT(a) @ a, gx)
+        ay = a @ y
+        db = ay
+        da = np.outer(r, y) - np.outer(ay, x) if vector else r @ mT(y) - ay @ mT(x)
+    if gres is not None and tall:
+        rg = 2.0 * r * (gres[0] if vector else gres)  # the residuals' adjoint spread over r
+        db = _add(db, rg)
+        da = _add(da, -(np.outer(rg, x) if vector else rg @ mT(x)))
+    if gsv is not None:
+        da = _add(da, _svdvals_vjp(a, gsv))
+    return (da if active[0] else None, db if active[1] else None)
 
 
 @binds(np.linalg.lstsq)
@@ -800,6 +815,4 @@ def _lstsq(a, b, rcond=None):
         raise current().error(f"np.linalg.lstsq takes a matrix (m, n) and b of shape (m,) or (m, k), not {sa} and {sb}")
     if static(rcond, "rcond") is not None:
         raise current().error("np.linalg.lstsq: only rcond=None (NumPy's default) is supported")
-    x = current().apply(LSTSQ, [a, b], hint="x")
-    residuals, rank, s = current().apply(LSTSQ_REST, [a, b])
-    return x, residuals, rank, s
+    return current().apply(LSTSQ, [a, b])
