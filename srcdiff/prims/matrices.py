@@ -715,9 +715,15 @@ def _norm(x, ord=None, axis=None, keepdims=False):
     ord, keepdims = static(ord, "ord"), bool(static(keepdims, "keepdims"))
     x = wrap(x)
     ndim = x.aval.ndim
+    given = static(axis, "axis")
+    given = tuple(given) if isinstance(given, list) else given
+    if ord is None or (ord == "fro" and isinstance(given, tuple)) or (ord == 2 and isinstance(given, int)):
+        if ndim is not None and given is not None:
+            _norm_axes(given, ndim)  # NumPy's errors, located
+        return current().apply(NORM, [x], axis=given, keepdims=keepdims)  # the 2-norm, along the axes written
     if ndim is None:
-        raise current().error("np.linalg.norm needs the rank of its operand, which is not known when compiling",
-                              "call the function with example arguments, so that shapes are known.")
+        raise current().error(f"np.linalg.norm with ord={ord!r} needs the rank of its operand, which is not known when "
+                              "compiling", "call the function with example arguments, so that shapes are known.")
     if x.aval.dtype is not None and x.aval.dtype.kind in "biu":
         x = x.astype(float)
     if axis is None:
