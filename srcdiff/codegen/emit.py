@@ -30,7 +30,7 @@ from .floats import integral_powers, python_floats as python_floats_of
 from .plan import Plan
 
 PLACEHOLDER = "_srcdiff_arg{}_"
-RESERVED = {"np", "math"} | set(dir(builtins))
+RESERVED = {"np", "math", "scipy"} | set(dir(builtins))  # scipy: where a primitive imports scipy.linalg
 
 
 class Emitted:
@@ -109,7 +109,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     floats = python_floats_of(fn) if python_floats else set()
     if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
         return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
-    functions, helpers = [], set()
+    functions, helpers, modules = [], set(), set()
     uses_math = specialised = False
     called = [t.function for root in [*also, fn] for t in targets(root)]
     written = list({id(f): f for f in called + list(also) + [fn]}.values())
@@ -118,6 +118,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
         writer = _Writer(f, floats if f is fn else set(), globals_)
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
+        modules |= writer.imports
         uses_math |= writer.uses_math
         specialised = writer.specialised
     if python_floats and not specialised:
@@ -126,6 +127,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
+    imports += [f"import {module}" for module in sorted(modules)]
     return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results,
                    all(integral_powers(f.body) for f in written))
 
@@ -192,6 +194,7 @@ class _Writer:
         self.specialised = False  # whether python_floats changed anything
         self.plan = Plan(fn)
         self.helpers = set()
+        self.imports = set()  # modules beyond NumPy the code names (an Op's imports: scipy.linalg)
         self.globals = globals_ or _Globals([fn])
         self.exprs = {}  # var id -> expression AST, for values written inline
         self.names = {}  # var id -> name
@@ -392,6 +395,7 @@ class _Writer:
         prim = eqn.prim
         if prim.helper_source:
             self.helpers.add(prim.helper_source)
+        self.imports.update(prim.imports)
         at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}

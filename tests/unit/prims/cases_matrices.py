@@ -197,3 +197,51 @@ def lstsq(a, b):
 def lstsq_residuals(a, b):
     x, residuals, rank, s = np.linalg.lstsq(a, b)
     return np.sum(residuals) + s * rank
+
+
+# -- scipy.linalg (prims/scipy_linalg.py), only where SciPy imports
+
+try:
+    import scipy.linalg
+except ImportError:
+    scipy = None
+
+if scipy is not None:
+
+    def triangular(rng, shape):
+        """Any matrix whose triangles are well conditioned (the diagonal near 2)."""
+        return 2.0 * np.eye(shape[-1]) + rng.uniform(-0.3, 0.3, size=shape)
+
+    @case("solve_triangular", (((3, 3), (3,)), ((3, 3), (3, 2)), (f32(3, 3), f32(3))), (triangular, anywhere))
+    def solve_triangular(a, b):
+        """a is read as its upper triangle: its lower one has no effect."""
+        return scipy.linalg.solve_triangular(a, b)
+
+    @case("solve_triangular", (((3, 3), (3,)), ((3, 3), (3, 2))), (triangular, anywhere))
+    def solve_triangular_options(a, b):
+        return (scipy.linalg.solve_triangular(a, b, lower=True, trans="T")
+                + scipy.linalg.solve_triangular(a, b, trans=1, unit_diagonal=True))
+
+    @case("scipy_cholesky", ((3, 3), f32(3, 3)), spd)
+    def scipy_cholesky(a):
+        return scipy.linalg.cholesky(a)
+
+    @case("scipy_cholesky", ((3, 3),), anywhere)
+    def scipy_cholesky_lower(b):
+        return scipy.linalg.cholesky(_sym(b), lower=True)
+
+    @case("cho_factor", ((3, 3),), spd)
+    def cho_factor(a):
+        """c itself: the factor on its triangle, a's entries on the other."""
+        c, lower = scipy.linalg.cho_factor(a)
+        return c
+
+    @case("cho_factor", (((3, 3), (3,)),), (spd, anywhere))
+    @case("cho_solve", (((3, 3), (3,)), ((3, 3), (3, 2))), (spd, anywhere))
+    def cho_solve(a, b):
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(a, lower=True), b)
+
+    @case("cho_solve", (((3, 3), (3,)),), (spd, anywhere))
+    def cho_solve_upper(a, b):
+        c, lower = scipy.linalg.cho_factor(a)
+        return scipy.linalg.cho_solve((c, lower), b)
