@@ -79,6 +79,21 @@ def _col(v):
     return v[..., None]
 
 
+def _across(v):
+    """v (..., k) to scale the columns of matrices (..., m, k): v itself for one vector."""
+    return v if wrap(v).aval.ndim == 1 else v[..., None, :]
+
+
+def _down(v):
+    """v (..., k) to scale the rows of matrices (..., k, m)."""
+    return v[:, None] if wrap(v).aval.ndim == 1 else v[..., :, None]
+
+
+def _diag_matrix(v, n):
+    """The diagonal matrices of v (..., n): np.diag(v) for one vector."""
+    return np.diag(v) if wrap(v).aval.ndim == 1 else v[..., None] * _eye(n)
+
+
 def _scale(c, x):
     """c (..., ) times each matrix of x (..., n, n)."""
     return (c if wrap(c).aval.ndim == 0 else c[..., None, None]) * x
@@ -391,7 +406,7 @@ def _(t, out, ins, UPLO="L"):
 def _(gs, outs, ins, active, UPLO="L"):
     gw, gv = gs
     w, v = outs
-    inner = None if gw is None else gw[..., None] * _eye(w.aval.shape[-1])
+    inner = None if gw is None else _diag_matrix(gw, w.aval.shape[-1])
     if gv is not None:
         inner = _add(inner, inverse_gaps(w) * (mT(v) @ gv))
     return (_read_adjoint(v @ inner @ mT(v), w.aval.shape[-1], UPLO == "L"),)
@@ -406,7 +421,7 @@ def _(t, out, ins, UPLO="L"):
 @EIGVALSH.defvjp
 def _(g, out, ins, active, UPLO="L"):
     _, v = named(eigh(ins[0], UPLO), "w", "v")
-    return (_read_adjoint((v * g[..., None, :]) @ mT(v), out.aval.shape[-1], UPLO == "L"),)
+    return (_read_adjoint((v * _across(g)) @ mT(v), out.aval.shape[-1], UPLO == "L"),)
 
 
 def _uplo(UPLO, what):
@@ -472,12 +487,12 @@ def _(t, out, ins, full_matrices=True):
     da = t[0]
     dp = mT(u) @ da @ v
     f = inverse_gaps(s * s)
-    du = u @ (f * (dp * s[..., None, :] + s[..., :, None] * mT(dp)))
-    dv = v @ (f * (s[..., :, None] * dp + mT(dp) * s[..., None, :]))
+    du = u @ (f * (dp * _across(s) + _down(s) * mT(dp)))
+    dv = v @ (f * (_down(s) * dp + mT(dp) * _across(s)))
     if m > s.aval.shape[-1]:
-        du = du + _not_in(u, da @ v) / s[..., None, :]
+        du = du + _not_in(u, da @ v) / _across(s)
     if n > s.aval.shape[-1]:
-        dv = dv + _not_in(v, mT(da) @ u) / s[..., None, :]
+        dv = dv + _not_in(v, mT(da) @ u) / _across(s)
     return (du, _diag_of(dp), mT(dv))
 
 
@@ -487,21 +502,21 @@ def _(gs, outs, ins, active, full_matrices=True):
     u, s, vh = outs
     k = s.aval.shape[-1]
     m, n = u.aval.shape[-2], vh.aval.shape[-1]
-    inner = None if gs_ is None else gs_[..., None] * _eye(k)
+    inner = None if gs_ is None else _diag_matrix(gs_, k)
     if gu is not None or gvh is not None:
         f = inverse_gaps(s * s)
     if gu is not None:
         ug = mT(u) @ gu
-        inner = _add(inner, (f * (ug - mT(ug))) * s[..., None, :])
+        inner = _add(inner, (f * (ug - mT(ug))) * _across(s))
     if gvh is not None:
         gv = mT(gvh)
         vg = vh @ gv
-        inner = _add(inner, s[..., :, None] * (f * (vg - mT(vg))))
+        inner = _add(inner, _down(s) * (f * (vg - mT(vg))))
     da = u @ inner @ vh
     if gu is not None and m > k:
-        da = da + (_not_in(u, gu) / s[..., None, :]) @ vh
+        da = da + (_not_in(u, gu) / _across(s)) @ vh
     if gvh is not None and n > k:
-        da = da + (u / s[..., None, :]) @ mT(_not_in(mT(vh), mT(gvh)))
+        da = da + (u / _across(s)) @ mT(_not_in(mT(vh), mT(gvh)))
     return (da,)
 
 
@@ -512,7 +527,7 @@ def _svdvals_jvp(a, da):
 
 def _svdvals_vjp(a, g):
     u, _, vh = named(svd(a), "u", "s", "vh")
-    return (u * g[..., None, :]) @ vh
+    return (u * _across(g)) @ vh
 
 
 SVDVALS.defjvp(lambda t, out, ins, compute_uv=False: _svdvals_jvp(ins[0], t[0]))

@@ -8,7 +8,7 @@ import numpy as np
 
 import srcdiff
 
-from .op_cases import FLOAT, case, f32, near_zero, anywhere  # noqa: F401
+from .op_cases import anywhere, case, f32, near_zero
 
 
 def well_conditioned(rng, shape):
