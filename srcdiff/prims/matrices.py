@@ -837,3 +837,39 @@ def _lstsq(a, b, rcond=None):
     if static(rcond, "rcond") is not None:
         raise current().error("np.linalg.lstsq: only rcond=None (NumPy's default) is supported")
     return current().apply(LSTSQ, [a, b])
+
+
+# ---------------------------------------------------------------------------
+# cond, as NumPy computes it, and matrix_rank (a count: no derivative)
+
+
+@binds(np.linalg.cond)
+def _cond(x, p=None):
+    """s_max / s_min for p None or 2 (the inverse for -2), norm(x, p) * norm(inv(x), p) otherwise."""
+    p = static(p, "p")
+    shape = _known(x, "np.linalg.cond")
+    if len(shape) < 2:
+        raise current().error(f"np.linalg.cond takes a matrix or a stack of them, not shape {shape}")
+    if p in (None, 2, -2):
+        s = svdvals(x)
+        return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
+    _square(x, "np.linalg.cond")
+    return (np.linalg.norm(x, ord=p, axis=(-2, -1)) * np.linalg.norm(np.linalg.inv(x), ord=p, axis=(-2, -1)))
+
+
+def _rank_shape(avals, params):
+    a = avals[0]
+    return Aval("array", a.shape[:-2] if a.known_shape else Sym(), np.dtype(np.int64))
+
+
+MATRIX_RANK = Primitive("matrix_rank", emit=lambda a, p: f"np.linalg.matrix_rank({a[0]})", impl=np.linalg.matrix_rank,
+                        shape=_rank_shape, differentiable=False, fresh=True)
+
+
+@binds(np.linalg.matrix_rank)
+def _matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
+    if tol is not None or rtol is not None or static(hermitian, "hermitian"):
+        raise current().error("np.linalg.matrix_rank with tol=, rtol= or hermitian= is not supported")
+    if len(_known(A, "np.linalg.matrix_rank")) < 2:
+        raise current().error("np.linalg.matrix_rank of a vector is not supported")
+    return current().apply(MATRIX_RANK, [A])

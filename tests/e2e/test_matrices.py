@@ -192,6 +192,24 @@ def lstsq_square(x):
     return np.linalg.lstsq(near_identity(x), B)[0]
 
 
+def cond(x):
+    return np.linalg.cond(TALL + 0.1 * x[0])
+
+
+def cond_orders(x):
+    a = near_identity(x)
+    return np.stack([np.linalg.cond(a, -2), la.cond(a, p="fro"), np.linalg.cond(a, 1), np.linalg.cond(a, np.inf),
+                     np.linalg.cond(a, "nuc")])
+
+
+def cond_stack(x):
+    return np.linalg.cond(np.eye(3) + 0.3 * x, 2)
+
+
+def scaled_by_rank(x):
+    return near_identity(x) * np.linalg.matrix_rank(x)
+
+
 CASES = [(solve_vector, X), (solve_matrix, X), (solve_for_the_right_side, X), (solve_keywords, X),
          (solve_stack_vector, X3), (solve_stack_matrices, X3), (inv, X), (inv, X3),
          (det, X), (det, X3), (det_negative, X), (slogdet, X), (slogdet, X3), (slogdet_attribute, X),
@@ -199,7 +217,8 @@ CASES = [(solve_vector, X), (solve_matrix, X), (solve_for_the_right_side, X), (s
          (eigh_upper, X), (eigh_attributes, X), (eigvalsh, X), (eigvalsh, X3), (svd, X4), (svd_square, X),
          (svd_wide, X4), (singular_values, X4), (qr, X4), (qr_attributes, X), (pinv, X4), (pinv_wide, X4),
          (matrix_power, X), (matrix_power_negative, X), (matrix_power_zero, X), (matrix_power_stack, X3),
-         (lstsq, X4), (lstsq_index, X4), (lstsq_residuals, X4), (lstsq_square, X)]
+         (lstsq, X4), (lstsq_index, X4), (lstsq_residuals, X4), (lstsq_square, X),
+         (cond, X4), (cond_orders, X), (cond_stack, X3), (scaled_by_rank, X)]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
 
 
