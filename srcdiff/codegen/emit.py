@@ -8,7 +8,6 @@ import ast
 import builtins
 import inspect
 import keyword
-import re
 import textwrap
 
 import astor
@@ -31,9 +30,7 @@ from .floats import integral_powers, python_floats as python_floats_of
 from .plan import Plan
 
 PLACEHOLDER = "_srcdiff_arg{}_"
-RESERVED = {"np", "math", "scipy"} | set(dir(builtins))
-# a SciPy module the code calls into (scipy.special.gammaln(x)): imported where it is used
-_SCIPY_MODULE = re.compile(r"(?<![\w.])(scipy\.[A-Za-z_]\w*)\.")
+RESERVED = {"np", "math", "scipy", "warnings"} | set(dir(builtins))  # and the modules primitives import
 
 
 class Emitted:
@@ -112,7 +109,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     floats = python_floats_of(fn) if python_floats else set()
     if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
         return None  # where arrays do the work, scalar spellings gain nothing worth a second codegen
-    functions, helpers = [], set()
+    functions, helpers, modules = [], set(), set()
     uses_math = specialised = False
     called = [t.function for root in [*also, fn] for t in targets(root)]
     written = list({id(f): f for f in called + list(also) + [fn]}.values())
@@ -121,6 +118,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
         writer = _Writer(f, floats if f is fn else set(), globals_)
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
+        modules |= writer.imports
         uses_math |= writer.uses_math
         specialised = writer.specialised
     if python_floats and not specialised:
@@ -129,11 +127,9 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
-    imports += [f"import {module}" for module in sorted(set(_SCIPY_MODULE.findall(code)))]
-    seen = any(has_effect(e, "observable") for f in written for e in f.body.eqns)
-    if seen and "warnings.warn(" in code:
-        imports.insert(0, "import warnings")  # warnings.warn(...), as the function wrote it
+    imports += [f"import {module}" for module in sorted(modules)]  # an Op's imports (scipy.special, warnings)
     # a call that printed is not run again on NumPy scalars (prims/effects.py: observable)
+    seen = any(has_effect(e, "observable") for f in written for e in f.body.eqns)
     return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results,
                    not seen and all(integral_powers(f.body) for f in written))
 
@@ -200,6 +196,7 @@ class _Writer:
         self.specialised = False  # whether python_floats changed anything
         self.plan = Plan(fn)
         self.helpers = set()
+        self.imports = set()  # modules beyond NumPy the code names (an Op's imports: scipy.linalg)
         self.globals = globals_ or _Globals([fn])
         self.exprs = {}  # var id -> expression AST, for values written inline
         self.names = {}  # var id -> name
@@ -400,6 +397,7 @@ class _Writer:
         prim = eqn.prim
         if prim.helper_source:
             self.helpers.add(prim.helper_source)
+        self.imports.update(prim.imports)
         at = self.plan.pos[id(eqn)]
         args = [PLACEHOLDER.format(i) for i in range(len(eqn.ins))]
         operands = {PLACEHOLDER.format(i): self.atom(a) for i, a in enumerate(eqn.ins)}
@@ -429,8 +427,8 @@ class _Writer:
             if accumulates:  # dW = dW + g on an array no one else holds: dW += g
                 return [ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), operands[PLACEHOLDER.format(1)])]
             return [ast.Assign([ast.Name(name, ast.Store())], expr)]
-        names = [self.bind(o, self.var_name(o, f"{prim.name}_out" if self.plan.use_count.get(o.id) else "_"), at)
-                 for o in eqn.outs]
+        names = [self.bind(o, self.var_name(o, f"{prim.name}_out") if self.plan.use_count.get(o.id) else "_", at)
+                 for o in eqn.outs]  # w, _ = np.linalg.eigh(A): an out nothing reads is _, whatever its name
         target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
         return [ast.Assign([target], expr)]
 

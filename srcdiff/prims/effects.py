@@ -94,7 +94,7 @@ def _call_source(name, a, p):
 PRINT = Primitive("print", emit=lambda a, p: _call_source("print", a, p), shape=lambda avals, p: _NOTHING,
                   differentiable=False, effect=True, observable=True)
 WARN = Primitive("warn", emit=lambda a, p: _call_source("warnings.warn", a, p), shape=lambda avals, p: _NOTHING,
-                 differentiable=False, effect=True, observable=True)
+                 differentiable=False, effect=True, observable=True, imports=("warnings",))
 
 
 def _assert_stmts(name, a, p):

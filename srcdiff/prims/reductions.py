@@ -265,14 +265,3 @@ _test_binder(ALL, np.all, names=("all",))
 _test_binder(ANY, np.any, names=("any",))
 _spread_binder(VAR, np.var, names=("var",))
 _spread_binder(STD, np.std, names=("std",))
-
-
-@binds(np.linalg.norm)
-def _norm(x, ord=None, axis=None, keepdims=False):
-    ord = static(ord, "ord")
-    if ord not in (None, 2, "fro") or (ord == 2 and (axis is None and wrap(x).aval.ndim != 1)):
-        raise current().error(
-            f"np.linalg.norm with ord={ord!r} is not supported; only the 2-norm and Frobenius norm",
-            "write other norms out, e.g. np.sum(np.abs(x)) for ord=1.",
-        )
-    return _bind(NORM, x, axis, keepdims)

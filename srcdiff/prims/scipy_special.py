@@ -61,7 +61,7 @@ def special(name, operands, partials, fn=None, emit_name=None, dtype=None, bind=
     fn = fn if fn is not None else getattr(scipy.special, name)
     spelled = f"scipy.special.{emit_name or name}"
     prim = Primitive(name, lambda args, params: f"{spelled}({', '.join(args)})", fn, _shape(dtype),
-                     hoistable=True, fresh=True)
+                     hoistable=True, fresh=True, imports=("scipy.special",))
     SPECIAL[name] = prim
 
     def partial(i, ins, out):
