@@ -107,9 +107,9 @@ INT_OF = Primitive("int", template("int({0})"), int, _python_number("int", lambd
                    differentiable=False, hoistable=False)
 BOOL_OF = Primitive("bool", template("bool({0})"), bool, _python_number("bool", lambda x: BOOL),
                     differentiable=False, hoistable=False)
-ROUND_OF = Primitive("round", template("round({0})"), round, _python_number("round", lambda x: INT),
+ROUND_OF = Primitive("builtin_round", template("round({0})"), round, _python_number("round", lambda x: INT),
                      differentiable=False)
-ROUND_DIGITS = Primitive("round_digits", template("round({0}, {1})"), round,
+ROUND_DIGITS = Primitive("builtin_round_digits", template("round({0}, {1})"), round,
                          lambda avals, params: Aval(avals[0].kind, avals[0].shape, avals[0].dtype),
                          differentiable=False)
 
