@@ -32,6 +32,10 @@ def function_of(fun):
     except TypeError:
         registered = False
     if not registered:
+        call = getattr(type(fun), "__call__", None)
+        if isinstance(call, types.FunctionType) and not isinstance(fun, type) and \
+                not type(fun).__module__.startswith("srcdiff"):
+            return fun.__call__  # grad(layer) of an object with a __call__: its bound method, as grad(model.loss)
         if isinstance(fun, (np.ufunc, types.BuiltinFunctionType)):
             raise UnknownCallableError(
                 f"no derivative rule for {public_name(fun)}", None,

@@ -426,7 +426,26 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
             return self.call_function(func, args, kwargs, node)
+        if lookup(func) is None:
+            method = self.call_method_of(func, node)
+            if method is not None:  # self.layer(x): an object of the user's with a __call__
+                return self.call_function(method, args, kwargs, node)
         return self.frame.builder.call(func, args, kwargs)
+
+    def call_method_of(self, obj, node):
+        """obj's __call__ bound to it, for a call of an object of a user's class (guarded as a
+        class attribute is: redefining Layer.__call__ compiles again); None for anything else.
+        Creating an object of a user's class inside is refused: its attributes would be values
+        computed here, which srcdiff does not track."""
+        if isinstance(obj, type):
+            if not _fixed_module_name(obj.__module__):
+                raise UnsupportedSyntaxError(
+                    f"creating a {obj.__name__} object inside a function being differentiated is not supported",
+                    self.loc(node), f"hint: create it outside and read it as a global or an attribute, or pass "
+                    f"its arrays as arguments (a dataclass or namedtuple argument is a pytree).")
+            return None
+        call = self.attribute(obj, "__call__", node) if _user_callable(obj) else None
+        return call if inspect.ismethod(call) and _has_source(call) else None
 
     def expr_Attribute(self, node):
         value = self.expr(node.value)
@@ -458,7 +477,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         own = getattr(obj, "__dict__", None)
         if isinstance(own, dict) and attr in own:
             self.session.guards.append((own, attr, value))
-            return self.external(value)
+            return self.external(value, attr)  # self.W is W in the emitted code
         classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
         holder = next((k for k in classes if attr in vars(k)), None)
         if holder is not None and not _fixed_module_name(holder.__module__):
@@ -578,6 +597,12 @@ def _is_derivative(fn):
     """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code:
     what declares the protocol of derivatives.py."""
     return is_jvp(fn) or (hasattr(fn, IR_METHOD) and not isinstance(fn, type))
+
+
+def _user_callable(obj):
+    """An object of a class of the user's (not NumPy's, not srcdiff's) with a __call__ of its own."""
+    call = getattr(type(obj), "__call__", None)
+    return isinstance(call, types.FunctionType) and not _fixed_module_name(type(obj).__module__)
 
 
 def _has_source(fn):

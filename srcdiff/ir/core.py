@@ -1,6 +1,7 @@
 """Structured SSA: variables assigned once, equations applying one primitive,
 blocks as regions so that control flow can stay structured for a Python target."""
 import itertools
+import numbers
 import types
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -269,4 +270,14 @@ def is_function_argument(value):
     that very object only (the cache and the fast path compare it by identity). Not any
     callable object: one holding arrays (a model with __call__, a bound method) would have
     them read once, when compiling."""
-    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type))
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type)) or _user_object(value)
+
+
+def _user_object(value):
+    """An object of a class of the user's (a model passed to loss(model, x)): known when compiling
+    by what it is, its attributes read and guarded as a global's are (frontend/lower.py), so
+    rebinding model.W compiles again and an array attribute's elements are read when the
+    derivative runs. Containers and numbers are not: a pytree's leaves are its arguments."""
+    module = (type(value).__module__ or "").split(".")[0]
+    return module not in ("builtins", "numpy", "srcdiff", "scipy") and not isinstance(
+        value, (tuple, list, dict, np.ndarray, np.generic, numbers.Number, str, bytes))
