@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import pytree
-from ..guards import CONTENTS, MISSING, snapshot
+from ..guards import CONTENTS, MISSING, Default, snapshot
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
@@ -165,6 +165,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         default = own_signature(self.frame.fn).parameters[name].default if node is self.frame.parsed.node else _MISSING
         if default is _MISSING or default is inspect.Parameter.empty:
             raise TypeError(f"{getattr(self.frame.fn, '__name__', 'f')}() missing a required argument: {name!r}")
+        if hasattr(self.frame.fn, "__code__"):
+            self.session.guards.append((self.frame.fn, Default(name), default))  # what the cache keys by kind
         return default
 
     def _body(self, node):
