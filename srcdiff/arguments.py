@@ -114,7 +114,7 @@ def bind_given(signature, args, kwargs, fun):
 def leaves_of(args):
     """(leaves, structures), with structures None when no argument is a container: the
     common case, which the fast path serves."""
-    if not any(isinstance(a, (dict, list, tuple)) for a in args):
+    if not any(isinstance(a, (dict, list, tuple)) or pytree.is_node(a) for a in args):
         return args, None
     return flatten_args(args)
 
@@ -197,6 +197,7 @@ def _check_leaf(fun, i, name, a):
     elif not isinstance(a, float):
         raise TypeError(
             f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
-            "floats and NumPy float arrays, and dicts, lists and tuples of them "
+            "floats and NumPy float arrays, and dicts, lists, tuples, namedtuples and dataclasses of them "
+            "(srcdiff.register_pytree_node adds a class of your own) "
             "(convert with np.asarray(x, dtype=float))"
         )

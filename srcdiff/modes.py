@@ -274,7 +274,7 @@ class _Jacobian:
         """(the compiled Jacobian, the leaves of args to call it with)."""
         indices = self._indices_for(len(args))
         for i in indices:
-            if isinstance(args[i], (dict, list, tuple)):
+            if pytree.is_node(args[i]):
                 raise TypeError(f"the Jacobian is taken wrt floats and float arrays; argument {i} of "
                                 f"{getattr(self.fun, '__name__', self.fun)} is a {type(args[i]).__name__}")
         arguments.check_differentiable(self.fun, args, indices)

@@ -6,6 +6,7 @@ constant), which the table in prims/ turns into primitives. Each resolved
 global is recorded as a guard so a rebinding is noticed (see cache.py)."""
 import ast
 import builtins
+import dataclasses
 import inspect
 import operator
 import types
@@ -116,7 +117,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             self.frame.stack = ((key, signature(self.frame.env[n] for n in _param_names(node))),)
         with self.frame.builder.active():
             out = self._body(node)
-        leaves, out_tree = pytree.flatten(out, kinds=("tuple", "list"))
+        leaves, out_tree = pytree.flatten(out)
         for leaf in leaves:
             if not isinstance(leaf, T):
                 what = "function" if callable(leaf) or isinstance(leaf, LocalFunction) else type(leaf).__name__
@@ -153,7 +154,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                 # a function passed in (act=np.tanh) is what it is, as a global is: the
                 # emitted code takes the argument and calls that very function
                 leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
-            self.frame.env[name] = pytree.unflatten(structure, leaves)
+            self.frame.env[name] = self.made(pytree.unflatten(structure, leaves))
         for name in names[len(structures):]:
             # a parameter the call leaves out (jvp(f, (x,), ...) of def f(x, act=np.tanh)) is its
             # default, read when compiling as a global is
@@ -428,11 +429,35 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
             return self.call_function(func, args, kwargs, node)
+        if isinstance(func, type) and (issubclass(func, tuple) and hasattr(func, "_fields")
+                                       or dataclasses.is_dataclass(func)):
+            return self.made(self.construct(func, args, kwargs, node))  # NT(a, b): a pytree of traced values
         if lookup(func) is None:
             method = self.call_method_of(func, node)
             if method is not None:  # self.layer(x): an object of the user's with a __call__
                 return self.call_function(method, args, kwargs, node)
         return self.frame.builder.call(func, args, kwargs)
+
+    def construct(self, cls, args, kwargs, node):
+        """A namedtuple or a dataclass made inside, as a container: its fields bound as the
+        class's own __init__ binds them, without running __post_init__ (which may compute)."""
+        if dataclasses.is_dataclass(cls):
+            fields = dataclasses.fields(cls)
+            if hasattr(cls, "__post_init__") or not all(f.init for f in fields) or \
+                    not cls.__dataclass_params__.init:
+                raise UnsupportedSyntaxError(
+                    f"creating a {cls.__name__} inside a function being differentiated is supported for plain "
+                    "dataclasses only (no __post_init__, every field in __init__)", self.loc(node),
+                    "hint: create it outside and pass it as an argument, or return a dict or a tuple.")
+        try:
+            bound = inspect.signature(cls).bind(*args, **kwargs)
+        except TypeError as e:
+            raise NonDifferentiableError(f"{cls.__name__}(): {e}", self.loc(node)) from None
+        bound.apply_defaults()
+        values = [self._static(v) for v in bound.arguments.values()]
+        if dataclasses.is_dataclass(cls):
+            return pytree.NODES["dataclass"].build((cls, tuple(bound.arguments)), values)
+        return cls(*values)
 
     def call_method_of(self, obj, node):
         """obj's __call__ bound to it, for a call of an object of a user's class (guarded as a
@@ -472,6 +497,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             value = getattr(obj, attr)
         except AttributeError:
             raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.loc(node)) from None
+        if id(obj) in self.session.made:  # p.w of a dataclass or namedtuple argument: its traced field
+            return value
         if isinstance(obj, types.ModuleType):
             if not _fixed_module(obj):
                 self.session.guards.append((vars(obj), attr, value))
@@ -490,6 +517,17 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
                 return self.call_function(declared.fget, [self.external(obj)], {}, node)
         return self.external(value)
+
+    def made(self, tree):
+        """tree (an argument's containers, holding its traced leaves), with its objects of other
+        kinds than dict, list and tuple (a dataclass, a namedtuple, a registered class) noted as
+        the lowering's own: their attributes are their fields, read with no guard."""
+        children = pytree.children_of(tree)
+        if children is not None:
+            self.session.made[id(tree)] = tree
+            for child in children:
+                self.made(child)
+        return tree
 
     def external(self, value, name=None):
         """A value from outside the function (a global, a closure's, an attribute, an item of

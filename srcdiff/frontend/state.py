@@ -30,9 +30,12 @@ class Session:
                like globals (and guarded) when they are, and writes never renew it.
     functions  call signature -> CallTarget: the functions lowered on their own (a
                recursion, a large callee), each lowered once per signature and called.
-    jvp_ir     the compiler's hook for srcdiff.jvp called inside (protocol.py), or None."""
+    jvp_ir     the compiler's hook for srcdiff.jvp called inside (protocol.py), or None.
+    made       id -> a container of the arguments' that the lowering made (a dataclass, a
+               namedtuple of traced leaves): its attributes are read as they are, unguarded."""
 
     jvp_ir: object = None
+    made: dict = field(default_factory=dict)
     guards: list = field(default_factory=list)
     outside: dict = field(default_factory=dict)
     functions: dict = field(default_factory=dict)
