@@ -20,7 +20,7 @@ from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
 from ..prims.core import is_run_when_compiling
-from .calls import Calls, Derivatives, LocalFunction, signature
+from .calls import Calls, Derivatives, LocalFunction, reads_traced, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .protocol import IR_METHOD, is_jvp
@@ -331,7 +331,16 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
                                              self.loc(node))
             return value
         if self.frame.outer is not None:
-            return self.frame.outer.name(name, node)
+            value = self.frame.outer.name(name, node)
+            if self.frame.standalone is not None and reads_traced(value):
+                if isinstance(value, T):  # lifted: a parameter of the local function, passed at the call
+                    return self.lifted(name, value)
+                caller, call, _ = self.frame.standalone
+                raise UnsupportedSyntaxError(
+                    f"{self.frame.node_name()} reads {name}, a container or function of the function being "
+                    "differentiated, and is given to a srcdiff transformation there", caller.loc(call),
+                    f"hint: pass {name}'s arrays as arguments (srcdiff.grad(lambda p, a: ...)(p, a)).")
+            return value
         if name in self.frame.cells:
             cell = self.frame.cells[name]
             try:
@@ -517,6 +526,19 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
                 return self.call_function(declared.fget, [self.external(obj)], {}, node)
         return self.external(value)
+
+    def lifted(self, name, value):
+        """value (computed in the function a local def or lambda was defined in, read by it while
+        it is lowered on its own for a srcdiff transformation) as a parameter of its own after
+        the declared ones: frontend/calls.py LocalDerivable passes the value itself there when the
+        derivative is inlined, so its derivative flows on through the outer function."""
+        lifting = self.frame.standalone[2]
+        key = id(value.atom)
+        if key not in lifting:
+            param = Var(value.aval, name)
+            self.frame.params.append(param)
+            lifting[key] = (param, value)
+        return T(lifting[key][0])
 
     def made(self, tree):
         """tree (an argument's containers, holding its traced leaves), with its objects of other

@@ -136,7 +136,10 @@ class Frame:
                       other frames see a write only through the region's out
     on_its_own        a recursive function, lowered once as a function of its own: a write
                       into an array from outside it is refused
-    params            the parameters, once Lowering.lower made them"""
+    params            the parameters, once Lowering.lower made them
+    standalone        (the Lowering, the call, the values lifted) where a local def or lambda was given to a
+                      srcdiff transformation, when it is lowered on its own for it: what it
+                      reads of the values the function it was defined in computes (Lowering.lifted)"""
 
     fn: object
     parsed: object
@@ -150,6 +153,11 @@ class Frame:
     regions: int = 0
     on_its_own: bool = False
     params: list = field(default_factory=list)
+    standalone: tuple = None
+
+    def node_name(self):
+        """The function's name for an error: a def's, or "the lambda"."""
+        return getattr(self.node, "name", None) or "the lambda"
 
     def reached(self):
         """This frame, then every frame it is inlined into or defined in, each once: the
