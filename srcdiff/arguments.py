@@ -162,6 +162,8 @@ def arg_key(a):
     function passed in (act=np.tanh) the function itself."""
     if type(a) is np.ndarray:
         return (a.shape, a.dtype)
+    if isinstance(a, types.MethodType):  # model.forward is a new object at each access: its function and object
+        return (cache.Same(a.__func__), cache.Same(a.__self__))
     if is_function_argument(a):
         return cache.Same(a)
     return type(a)

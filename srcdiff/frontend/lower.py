@@ -401,6 +401,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
         if handled is not _MISSING:
             return handled
         func = self.expr(node.func)
+        if func is builtins.super and not node.args and not node.keywords:
+            return self.zero_argument_super(node)
         if func is builtins.sum:
             total = self.builtin_sum(node)
             if total is not _MISSING:
@@ -446,6 +448,17 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives):
             if method is not None:  # self.layer(x): an object of the user's with a __call__
                 return self.call_function(method, args, kwargs, node)
         return self.frame.builder.call(func, args, kwargs)
+
+    def zero_argument_super(self, node):
+        """super() in a method: super(the class it is defined in, its first argument), made now,
+        as Python makes it from the method's __class__ cell and its first argument."""
+        cell = self.frame.cells.get("__class__")
+        params = _param_names(self.frame.node) if not isinstance(self.frame.node, ast.Lambda) else []
+        first = self.frame.env.get(params[0]) if params else None
+        if cell is None or first is None or isinstance(first, (T, LocalFunction)):
+            raise self.unsupported(node, "super() outside a method of an object from outside the function",
+                                   "call the parent class's method by name: Base.loss(self, x)")
+        return super(cell.cell_contents, first)
 
     def construct(self, cls, args, kwargs, node):
         """A namedtuple or a dataclass made inside, as a container: its fields bound as the

@@ -265,12 +265,13 @@ def aval_of_argument(value) -> Aval:
 
 
 def is_function_argument(value):
-    """An argument that is a function or a class (act=np.tanh, a def of the user's, a dtype):
-    known when compiling by what it is, as a global is, so code compiled for it holds for
-    that very object only (the cache and the fast path compare it by identity). Not any
-    callable object: one holding arrays (a model with __call__, a bound method) would have
-    them read once, when compiling."""
-    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type)) or _user_object(value)
+    """An argument that is a function, a class, a bound method or an object of the user's
+    (act=np.tanh, a def of the user's, a dtype, model.forward, a model): known when compiling
+    by what it is, as a global is, so code compiled for it holds for that very object only
+    (the cache and the fast path compare it by identity). An object's attributes, which it
+    reads, are guarded as a global's are (frontend/lower.py)."""
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type, types.MethodType)) \
+        or _user_object(value)
 
 
 def _user_object(value):

@@ -197,3 +197,40 @@ def test_the_emitted_code_names_attributes_and_inlines_methods():
     # the methods and the layer's __call__ are inlined: one function of primitives
     fn = ir_after(model.loss, (X,))
     assert set(ops(fn)) <= {"tanh", "matmul", "mul", "add", "sub", "transpose", "square", "pow", "neg", "sum"}
+
+
+class Child(Model):
+    def loss(self, x):
+        return super().loss(x) + np.sum(np.cos(x))  # the parent's method, through super()
+
+    def loss_by_name(self, x):
+        return Model.loss(self, x) * 2.0
+
+    def loss_through_a_stored_method(self, x):
+        f = self.hidden
+        return self.apply(f, x)
+
+    def apply(self, fn, x):
+        return np.sum(fn(x) * x)
+
+
+def apply_to(fn, x):
+    return np.sum(fn(x) ** 2)
+
+
+@pytest.mark.parametrize("method", ["loss", "loss_by_name", "loss_through_a_stored_method"])
+def test_inherited_methods_super_and_methods_passed_around(method):
+    child = Child()
+    assert_all_modes(getattr(child, method), (X.copy(),))
+
+
+def test_a_bound_method_passed_as_an_argument():
+    model = Model()
+    g = srcdiff.grad(apply_to, argnums=1)
+    for _ in range(2):  # a new bound method object at each access: the same derivative
+        np.testing.assert_allclose(g(model.hidden, X), central_difference(lambda x: apply_to(model.hidden, x), (X,), 0),
+                                   rtol=1e-6)
+    other = Model()
+    other.W = A * 2.0
+    np.testing.assert_allclose(g(other.hidden, X), central_difference(lambda x: apply_to(other.hidden, x), (X,), 0),
+                               rtol=1e-6)
