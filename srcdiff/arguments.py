@@ -18,6 +18,7 @@ from .prims.core import lookup, public_name
 from .source import own_signature, unwrap
 
 _LITERALS = (type(None), bool, int, float, str)
+_LEAVES = {np.ndarray, float, int, bool, np.float64, np.float32}  # never containers: no need to ask pytree
 _WRAPPERS = {}  # registered callable -> the function that calls it, made once (a cache key of its own)
 
 
@@ -114,7 +115,7 @@ def bind_given(signature, args, kwargs, fun):
 def leaves_of(args):
     """(leaves, structures), with structures None when no argument is a container: the
     common case, which the fast path serves."""
-    if not any(isinstance(a, (dict, list, tuple)) or pytree.is_node(a) for a in args):
+    if not any(type(a) not in _LEAVES and (isinstance(a, (dict, list, tuple)) or pytree.is_node(a)) for a in args):
         return args, None
     return flatten_args(args)
 
