@@ -210,16 +210,18 @@ def portable(compiled, fun):
             mine.setdefault(place, guard[2])
     if not mine:
         return compiled
-    # an array is read when called where the emitted code names it, and it is reached by its
-    # place only (not also as an attribute, or at another place)
-    elsewhere = {id(v) for _, _, v in rest}
+    # an array is read when called where the emitted code names it, and only if its place is
+    # the one way the code reached it (not also as an attribute, an item of a list or tuple
+    # from outside, or at another place): the name then stands for that place alone
     seen = {}
+    for _, _, value in rest:
+        _count(value, seen)
     for value in mine.values():
-        seen[id(value)] = seen.get(id(value), 0) + 1
+        _count(value, seen)
     constants = compiled.emitted.constants
     slots = {}
     for place, value in mine.items():
-        if type(value) is np.ndarray and id(value) not in elsewhere and seen[id(value)] == 1:
+        if type(value) is np.ndarray and seen[id(value)] == 1:
             for name, c in constants.items():
                 if c is value:
                     slots[name] = place
@@ -230,6 +232,15 @@ def portable(compiled, fun):
     entry.places = tuple((place, _expectation(value, place in slotted)) for place, value in mine.items())
     entry.slots = slots
     return entry
+
+
+def _count(value, seen, depth=0):
+    """How often each object occurs in value, inside lists, tuples and dicts (a CONTENTS
+    guard's snapshot too) to a few levels."""
+    seen[id(value)] = seen.get(id(value), 0) + 1
+    if depth < 4 and isinstance(value, (list, tuple, dict)):
+        for item in (value.values() if isinstance(value, dict) else value):
+            _count(item, seen, depth + 1)
 
 
 def bind(entry, fun):

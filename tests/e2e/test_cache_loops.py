@@ -174,3 +174,19 @@ def test_the_cache_is_bounded(monkeypatch):
         X, y = next(batches(1, n))
         np.testing.assert_allclose(step(P, X, y), exact(P, X, y), rtol=1e-12)
     assert cache.size() == 3
+
+
+SHARED = [XS[:4].copy()]  # a global list holding the array a closure also captures
+
+
+def step_reading_a_list_too(p, X):
+    return srcdiff.grad(lambda q: np.sum(np.sin(X @ q)) + np.sum(SHARED[0] @ q))(p)
+
+
+def test_an_array_reached_another_way_too_is_not_read_by_its_place_alone():
+    first = SHARED[0]
+    np.testing.assert_allclose(step_reading_a_list_too(P, first),
+                               first.T @ np.cos(first @ P) + first.sum(axis=0), rtol=1e-12)
+    other = XS[4:8].copy()
+    np.testing.assert_allclose(step_reading_a_list_too(P, other),
+                               other.T @ np.cos(other @ P) + first.sum(axis=0), rtol=1e-12)
