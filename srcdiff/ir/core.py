@@ -281,4 +281,5 @@ def _user_object(value):
     derivative runs. Containers and numbers are not: a pytree's leaves are its arguments."""
     module = (type(value).__module__ or "").split(".")[0]
     return module not in ("builtins", "numpy", "srcdiff", "scipy") and not isinstance(
-        value, (tuple, list, dict, np.ndarray, np.generic, numbers.Number, str, bytes))
+        value, (tuple, list, dict, np.ndarray, np.generic, numbers.Number, str, bytes)) and not (
+        hasattr(value, "__array__") or hasattr(value, "__array_interface__"))  # an array of another library
