@@ -6,6 +6,7 @@ reverse mode, and emits a plain NumPy function you can print, read and save.
 from .api import grad, value_and_grad
 from .modes import check_grads, hessian, jacfwd, jacobian, jacrev, jvp, source, vjp
 from .prims.shaping import stop_gradient
+from .pytree import register_pytree_node
 from .prims import custom_jvp, custom_vjp
 from .errors import (NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnknownCallableError,
                      UnsupportedSyntaxError)
@@ -14,6 +15,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "source", "custom_vjp", "custom_jvp", "jvp", "vjp", "jacfwd", "jacrev", "jacobian", "hessian",
-    "check_grads", "stop_gradient", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
+    "check_grads", "stop_gradient", "register_pytree_node", "SrcdiffError", "UnsupportedSyntaxError", "UnknownCallableError",
     "NonDifferentiableError", "SourceUnavailableError", "__version__",
 ]

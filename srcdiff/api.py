@@ -73,6 +73,7 @@ class Gradient:
             -self._nparams <= i < self._nparams for i in self._indices) else self._indices
         self._entries = {}  # argument kinds -> compiled
         self._dispatchers = {}  # argument kinds -> (compiled, its fast path)
+        self._called = False  # whether the general path ran once already
         functools.update_wrapper(self, fun, updated=())  # not the wrapped object's __dict__
 
     def __srcdiff_ir__(self, arg_avals, structures, optimize):
@@ -144,7 +145,7 @@ class Gradient:
         key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value, self.optimize), arg_key)
         return cache.get_or_compile(
             key, lambda: compile_grad(self.fun, avals, indices, self.has_aux, self.with_value,
-                                      optimize=self.optimize, structures=structures)
+                                      optimize=self.optimize, structures=structures), self.fun
         )
 
     def __new__(cls, *args, **kwargs):
@@ -165,7 +166,10 @@ class Gradient:
         leaves, structures = arguments.leaves_of(args)
         compiled = self._compiled_for(args, leaves, structures)
         if structures is None:
-            type(self).__call__ = self._dispatcher(args, compiled)
+            if self._called:
+                type(self).__call__ = self._dispatcher(args, compiled)
+            else:  # made from the second call on: a gradient made in a loop is called once (README: cache)
+                self._called = True
         # Python floats run as NumPy scalars, so 1 / 0.0 is inf (with NumPy's warning), as it is
         # for arrays, rather than a ZeroDivisionError from inside the derivative
         outs = call_on_numbers(compiled.fn, compiled.floats_safe, leaves)

@@ -18,6 +18,7 @@ from .prims.core import lookup, public_name
 from .source import own_signature, unwrap
 
 _LITERALS = (type(None), bool, int, float, str)
+_LEAVES = {np.ndarray, float, int, bool, np.float64, np.float32}  # never containers: no need to ask pytree
 _WRAPPERS = {}  # registered callable -> the function that calls it, made once (a cache key of its own)
 
 
@@ -32,6 +33,10 @@ def function_of(fun):
     except TypeError:
         registered = False
     if not registered:
+        call = getattr(type(fun), "__call__", None)
+        if isinstance(call, types.FunctionType) and not isinstance(fun, type) and \
+                not type(fun).__module__.startswith("srcdiff"):
+            return fun.__call__  # grad(layer) of an object with a __call__: its bound method, as grad(model.loss)
         if isinstance(fun, (np.ufunc, types.BuiltinFunctionType)):
             raise UnknownCallableError(
                 f"no derivative rule for {public_name(fun)}", None,
@@ -110,7 +115,7 @@ def bind_given(signature, args, kwargs, fun):
 def leaves_of(args):
     """(leaves, structures), with structures None when no argument is a container: the
     common case, which the fast path serves."""
-    if not any(isinstance(a, (dict, list, tuple)) for a in args):
+    if not any(type(a) not in _LEAVES and (isinstance(a, (dict, list, tuple)) or pytree.is_node(a)) for a in args):
         return args, None
     return flatten_args(args)
 
@@ -158,6 +163,8 @@ def arg_key(a):
     function passed in (act=np.tanh) the function itself."""
     if type(a) is np.ndarray:
         return (a.shape, a.dtype)
+    if isinstance(a, types.MethodType):  # model.forward is a new object at each access: its function and object
+        return (cache.Same(a.__func__), cache.Same(a.__self__))
     if is_function_argument(a):
         return cache.Same(a)
     return type(a)
@@ -193,6 +200,7 @@ def _check_leaf(fun, i, name, a):
     elif not isinstance(a, float):
         raise TypeError(
             f"argument {i} ({name}) of {fun.__name__} is a {type(a).__name__}; srcdiff differentiates "
-            "floats and NumPy float arrays, and dicts, lists and tuples of them "
+            "floats and NumPy float arrays, and dicts, lists, tuples, namedtuples and dataclasses of them "
+            "(srcdiff.register_pytree_node adds a class of your own) "
             "(convert with np.asarray(x, dtype=float))"
         )

@@ -1,4 +1,5 @@
 """The pipeline: lower, differentiate, simplify, emit, exec. Verified after every pass."""
+import copy
 import os
 
 from . import pytree
@@ -27,12 +28,30 @@ class Compiled:
         # a float (None when that changes nothing); the cached call runs it, and fn where a
         # float part from NumPy's semantics (math.log(0.0) raises, np.log(0.0) is -inf)
         self.on_floats = on_floats and on_floats.load()
+        self.on_floats_emitted = on_floats
         self.on_floats_source = on_floats and on_floats.source
         self.float_results = on_floats.float_results if on_floats else ()
         self.ir_before = ir_before
         self.ir_after = ir_after
         self.guards = guards
         self.out_tree = out_tree
+
+
+    def rebound(self, updates):
+        """A copy running the same code with some of the objects its module names replaced
+        (updates: name -> object): a captured array, read when the derivative is called, as
+        cache.py binds an entry to the function it is called for."""
+        new = copy.copy(self)
+        new.emitted = self.emitted.with_constants(updates)
+        namespace = new.emitted.namespace()
+        new.fn = namespace[self.fn.__name__]
+        if getattr(self, "forward", None) is not None:
+            new.forward = namespace[self.forward.__name__]
+        if self.on_floats_emitted is not None:
+            new.on_floats_emitted = self.on_floats_emitted.with_constants(updates)
+            if self.on_floats is not None:
+                new.on_floats = new.on_floats_emitted.namespace()[self.on_floats.__name__]
+        return new
 
 
 def guarded(fun, build):

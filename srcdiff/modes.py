@@ -30,7 +30,7 @@ def _compiled(kind, fun, args, argnums=None):
             return compile_jvp(fun, avals, leaf_indices, structures=structures)
         return compile_vjp(fun, avals, structures=structures)
 
-    return cache.get_or_compile(key, build), leaves, structures, leaf_indices
+    return cache.get_or_compile(key, build, fun), leaves, structures, leaf_indices
 
 
 def jvp(fun, primals, tangents):
@@ -274,7 +274,7 @@ class _Jacobian:
         """(the compiled Jacobian, the leaves of args to call it with)."""
         indices = self._indices_for(len(args))
         for i in indices:
-            if isinstance(args[i], (dict, list, tuple)):
+            if pytree.is_node(args[i]):
                 raise TypeError(f"the Jacobian is taken wrt floats and float arrays; argument {i} of "
                                 f"{getattr(self.fun, '__name__', self.fun)} is a {type(args[i]).__name__}")
         arguments.check_differentiable(self.fun, args, indices)
@@ -287,7 +287,7 @@ class _Jacobian:
             avals = tuple(aval_of_argument(a) for a in leaves)
             return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures, name=self._name)
 
-        return cache.get_or_compile(key, build), leaves
+        return cache.get_or_compile(key, build, self.fun), leaves
 
     def __call__(self, *args, **kwargs):
         compiled, leaves = self._compiled_for(self._bind(args, kwargs))

@@ -12,25 +12,95 @@ Leaves are numbered rather than taken in order so that one structure can place t
 anywhere: value_and_grad with has_aux returns ((value, aux), gradients) from results
 ordered value, gradients, aux.
 
-A new kind of container is one entry in NODES."""
+A new kind of container is one entry in NODES: dicts, namedtuples, tuples, lists and
+dataclasses are, and a user's own class once given to register_pytree_node."""
+import dataclasses
 from typing import Callable, NamedTuple
 
 
 class Node(NamedTuple):
     """How a kind of container comes apart and goes back together."""
-    type: type
+    test: Callable  # object -> whether it is a container of this kind
     parts: Callable  # container -> (aux, children)
     build: Callable  # (aux, list of children) -> container
     keys: Callable  # (aux, number of children) -> the key or index of each child, for paths
 
 
-# looked up in order, by isinstance: a kind whose type subclasses another's (a namedtuple's) comes first
+def _is_namedtuple(t):
+    return isinstance(t, tuple) and isinstance(getattr(type(t), "_fields", None), tuple)
+
+
+def _is_dataclass(obj):
+    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+
+
+def _dataclass_parts(obj):
+    names = tuple(f.name for f in dataclasses.fields(obj))
+    return (type(obj), names), tuple(getattr(obj, n) for n in names)
+
+
+def _dataclass_build(aux, values):
+    """A dataclass of these field values, as JAX rebuilds one: without running __init__ or
+    __post_init__ (which may check what a gradient or a traced value is not), frozen ones too."""
+    cls, names = aux
+    obj = object.__new__(cls)
+    for name, value in zip(names, values):
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+# looked up in order, by each kind's test: a kind whose type subclasses another's (a namedtuple's) comes first
 NODES = {
-    "dict": Node(dict, lambda d: (tuple(d), tuple(d.values())), lambda keys, values: dict(zip(keys, values)),
-                 lambda keys, n: keys),
-    "tuple": Node(tuple, lambda t: (None, tuple(t)), lambda _, values: tuple(values), lambda _, n: range(n)),
-    "list": Node(list, lambda xs: (None, tuple(xs)), lambda _, values: list(values), lambda _, n: range(n)),
+    "dict": Node(lambda t: isinstance(t, dict), lambda d: (tuple(d), tuple(d.values())),
+                 lambda keys, values: dict(zip(keys, values)), lambda keys, n: keys),
+    "namedtuple": Node(_is_namedtuple, lambda t: (type(t), tuple(t)), lambda cls, values: cls(*values),
+                       lambda cls, n: cls._fields),
+    "tuple": Node(lambda t: isinstance(t, tuple), lambda t: (None, tuple(t)), lambda _, values: tuple(values),
+                  lambda _, n: range(n)),
+    "list": Node(lambda t: isinstance(t, list), lambda xs: (None, tuple(xs)), lambda _, values: list(values),
+                 lambda _, n: range(n)),
+    "dataclass": Node(_is_dataclass, _dataclass_parts, _dataclass_build, lambda aux, n: aux[1]),
 }
+
+
+def register_pytree_node(nodetype, flatten_func, unflatten_func):
+    """Make objects of class `nodetype` containers whose children are differentiated and come
+    back in a `nodetype`, as JAX's function of that name does: flatten_func(obj) returns
+    (children, aux_data), an iterable of children and what else rebuilds obj (hashable: it is
+    part of the cache key); unflatten_func(aux_data, children) rebuilds it.
+
+    >>> srcdiff.register_pytree_node(Params, lambda p: ((p.W, p.b), None),   # doctest: +SKIP
+    ...                              lambda aux, children: Params(*children))
+    """
+    if not isinstance(nodetype, type):
+        raise TypeError(f"register_pytree_node takes a class, not {type(nodetype).__name__}")
+    name = f"{nodetype.__module__}.{nodetype.__qualname__}"
+
+    def parts(obj):
+        children, aux = flatten_func(obj)
+        return aux, tuple(children)
+
+    # first, so that a registered subclass of a tuple or a dataclass is taken as registered
+    ordered = {name: Node(lambda t: type(t) is nodetype, parts, unflatten_func, lambda aux, n: range(n)),
+               **{k: v for k, v in NODES.items() if k != name}}
+    NODES.clear()
+    NODES.update(ordered)
+    NODES_IN_ORDER[:] = list(NODES)
+
+
+NODES_IN_ORDER = list(NODES)
+
+
+def is_node(value):
+    """Whether value is a container of one of the NODES' kinds."""
+    return any(NODES[k].test(value) for k in NODES_IN_ORDER)
+
+
+def children_of(value):
+    """A container's children (None for a leaf)."""
+    kind = next((k for k in NODES_IN_ORDER if NODES[k].test(value)), None)
+    return None if kind is None else NODES[kind].parts(value)[1]
+
 
 LEAF = 0  # the structure of a lone leaf (an array argument, a single result)
 
@@ -38,11 +108,11 @@ LEAF = 0  # the structure of a lone leaf (an array argument, a single result)
 def flatten(tree, kinds=None):
     """(leaves, structure): tree's leaves in order and where they go. Only containers of
     the given kinds (by default every kind in NODES) are looked into; anything else is a leaf."""
-    kinds = tuple(NODES) if kinds is None else kinds
+    kinds = NODES_IN_ORDER if kinds is None else kinds
     leaves = []
 
     def walk(t):
-        kind = next((k for k in kinds if isinstance(t, NODES[k].type)), None)
+        kind = next((k for k in kinds if NODES[k].test(t)), None)
         if kind is None:
             leaves.append(t)
             return len(leaves) - 1
@@ -68,7 +138,7 @@ def is_leaf(structure):
 
 
 def kind(structure):
-    """A node's kind ("dict", "tuple", "list")."""
+    """A node's kind ("dict", "tuple", "list", "namedtuple", "dataclass", a registered class's name)."""
     return structure[0]
 
 

@@ -4,6 +4,8 @@ import functools
 import inspect
 import linecache
 import textwrap
+import types
+import weakref
 from dataclasses import dataclass
 
 from .errors import Loc, SourceUnavailableError
@@ -42,7 +44,19 @@ def own_signature(fn):
     """fn's own parameters: for a Python function, those of its code, not of the function
     functools.wraps copied a name from; for srcdiff's own transformations, the function's."""
     fn = unwrap(fn)
-    return inspect.signature(fn, follow_wrapped=not hasattr(fn, "__code__"))
+    code = getattr(fn, "__code__", None)
+    plain = type(fn) is types.FunctionType and not fn.__defaults__ and not fn.__kwdefaults__
+    if plain and code in _SIGNATURES:  # a lambda made again in a loop: its code's signature, read once
+        return _SIGNATURES[code]
+    signature = inspect.signature(fn, follow_wrapped=code is None)
+    if plain:
+        _SIGNATURES[code] = signature
+    return signature
+
+
+# code object -> the signature of a function of that code with no defaults (which alone would
+# tell two such functions' signatures apart); weak, so redefined functions' code goes
+_SIGNATURES = weakref.WeakKeyDictionary()
 
 
 def parse_function(fn) -> ParsedFunction:

@@ -5,6 +5,7 @@ temporary used once is written inline where it is used, and a name whose
 value is no longer needed is given to the next value of the same name, so a
 loop reads `x = x - 0.01 * (x ** 3 - a)` rather than juggling versions."""
 import ast
+import copy
 import builtins
 import inspect
 import keyword
@@ -50,8 +51,18 @@ class Emitted:
 
     def namespace(self):
         namespace = dict(self.constants)
-        exec(compile(self.source, f"<srcdiff {self.name}>", "exec"), namespace)
+        if getattr(self, "_code", None) is None:
+            self._code = compile(self.source, f"<srcdiff {self.name}>", "exec")
+        exec(self._code, namespace)
         return namespace
+
+    def with_constants(self, updates):
+        """The same module with some of the objects it names replaced (a captured array, read
+        when the derivative is called: srcdiff/cache.py); compiled once, run again."""
+        new = copy.copy(self)
+        new.constants = {**self.constants, **updates}
+        new._code = getattr(self, "_code", None)
+        return new
 
     def standalone(self):
         """The module with what it refers to by name written into it: a global array as a

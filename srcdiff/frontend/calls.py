@@ -246,20 +246,29 @@ class Derivatives:
                 raise NonDifferentiableError("jvp(fun, primals, tangents) takes a function and two tuples",
                                              self.loc(node))
             fun, primals, tangents = args[0], _values(args[1]), _values(args[2])
-            _known(fun, "srcdiff.jvp", self, node)
+            fun = _known(fun, "srcdiff.jvp", self, node)
             _all_values(primals + tangents, self, node)
             if self.session.jvp_ir is None:
                 raise NonDifferentiableError("srcdiff.jvp is called here, but this lowering was given no way "
                                              "to differentiate it", self.loc(node))
             hook = self.session.jvp_ir
             low, fn, wrt = self._derivative_part(lambda: hook(fun, [_forget(p.aval) for p in primals]), node)
+            if _lifted(fun):
+                raise UnsupportedSyntaxError(
+                    "srcdiff.jvp of a local function reading values computed in the function being differentiated "
+                    "is not supported", self.loc(node), "hint: pass those values as primals (with zero tangents).")
             outs = self.inline_function(fn, primals + [tangents[i] for i in wrt], low.guards)
             n = len(low.fn.results)
             return pytree.unflatten(low.out_tree, outs[:n]), pytree.unflatten(low.out_tree, outs[n:])
         _all_values(args, self, node)
         ir = getattr(func, IR_METHOD)
         low = self._derivative_part(lambda: ir([_forget(a.aval) for a in args], None, True), node)
-        return pytree.unflatten(low.out_tree, self.inline_function(low.fn, list(args), low.guards))
+        args = list(args) + _lifted(func)
+        if len(args) != len(low.fn.params):
+            raise UnsupportedSyntaxError("a derivative of a derivative of a local function reading values computed "
+                                         "in the function being differentiated is not supported", self.loc(node),
+                                         "hint: pass those values as arguments.")
+        return pytree.unflatten(low.out_tree, self.inline_function(low.fn, args, low.guards))
 
     def _derivative_part(self, build, node):
         """The IR of a derivative called here; what it refuses (a Jacobian of a vector function's
@@ -297,6 +306,18 @@ class Derivatives:
         return [T(get(r)) for r in fn.body.results]
 
 
+def _lifted(func):
+    """The outer values a local function under func (grad of it, a Jacobian of a Jacobian of
+    it) read, which its derivative takes after its own arguments."""
+    for _ in range(8):
+        if isinstance(func, LocalDerivable):
+            return list(func.lifted)
+        func = getattr(func, "fun", None)
+        if func is None:
+            return []
+    return []
+
+
 def _values(items):
     """A tuple of primals or tangents: traced values, and numbers and arrays (a module-level
     tuple of tangents) as constants."""
@@ -318,10 +339,77 @@ def _known(value, name, lowering, node):
     if isinstance(value, (tuple, list)):
         return type(value)(_known(v, name, lowering, node) for v in value)
     if isinstance(value, LocalFunction):
+        if isinstance(value.node, ast.Lambda) or not value.node.decorator_list:
+            return LocalDerivable(value, lowering, node)
         raise UnsupportedSyntaxError(
             f"{name} of a function defined inside the function being differentiated is not supported",
             lowering.loc(node), "hint: define it at module level, passing what it reads here as arguments.")
     return value
+
+
+class LocalDerivable:
+    """A def or lambda written inside the function being differentiated, given to one of
+    srcdiff's transformations there (`srcdiff.grad(lambda p: loss(p, X))(w)`): lowered on its
+    own when the transformation asks for its IR (protocol.py), its free names read where it
+    was defined. A value computed there that it reads is lifted: a parameter of its own
+    after the declared ones (Lowering.lifted), which the inlined derivative is passed, so
+    that the derivative of the outer function flows through it (as JAX's closures do)."""
+
+    def __init__(self, local, lowering, node):
+        self.local, self.lowering, self.node = local, lowering, node
+        self.lifted = []  # the values of the outer function it reads, passed after its arguments
+        fn_node = local.node
+        self.__name__ = self.__qualname__ = "lambda" if isinstance(fn_node, ast.Lambda) else fn_node.name
+        self.__module__ = getattr(lowering.frame.fn, "__module__", None)
+        args = fn_node.args
+        if args.vararg is not None or args.kwarg is not None or args.kwonlyargs or args.defaults:
+            raise lowering.unsupported(node, "a derivative of a local function with defaults, *args, **kwargs "
+                                       "or keyword-only parameters", "list its parameters by name, with no defaults")
+        names = [a.arg for a in getattr(args, "posonlyargs", [])] + [a.arg for a in args.args]
+        self.__signature__ = inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"{self.__name__} was defined inside a function srcdiff differentiates; it is called there")
+
+    def __srcdiff_ir__(self, arg_avals, structures, optimize):
+        from ..ir import print_function, verify
+        from .state import Session
+
+        outer = self.local.defined_in
+        session = Session(jvp_ir=self.lowering.session.jvp_ir)
+        own = type(self.lowering)(outer.frame.fn, parsed=outer.frame.parsed, outer=outer, session=session,
+                                  node=self.local.node)
+        lifting = {}
+        own.frame.standalone = (self.lowering, self.node, lifting)
+        fn, out_tree = own.lower(arg_avals, structures)
+        self.lifted = [value for _, value in lifting.values()]
+        verify(fn)
+        return _LocalIR(fn, out_tree, session.guards, print_function(fn))
+
+
+class _LocalIR:
+    """What protocol.py's IR method returns: the IR, its output structure, its guards."""
+
+    def __init__(self, fn, out_tree, guards, ir_before):
+        self.fn, self.out_tree, self.guards, self.ir_before = fn, out_tree, guards, ir_before
+
+
+def reads_traced(value):
+    """Whether value is (or holds) a value the function being lowered computes, or a function
+    defined there (which may read such values when called)."""
+    from ..ir import Var
+
+    if isinstance(value, T):
+        return isinstance(value.atom, Var)
+    if isinstance(value, LocalFunction):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(reads_traced(v) for v in value)
+    if isinstance(value, dict):
+        return any(reads_traced(v) for v in value.values())
+    children = pytree.children_of(value)
+    return children is not None and any(reads_traced(v) for v in children)
 
 
 _UNKNOWN = object()

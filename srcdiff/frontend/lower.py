@@ -6,6 +6,7 @@ constant), which the table in prims/ turns into primitives. Each resolved
 global is recorded as a guard so a rebinding is noticed (see cache.py)."""
 import ast
 import builtins
+import dataclasses
 import inspect
 import operator
 import types
@@ -14,12 +15,12 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import pytree
-from ..guards import CONTENTS, MISSING, snapshot
+from ..guards import CONTENTS, MISSING, Default, snapshot
 from ..errors import NonDifferentiableError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
 from ..prims.core import is_run_when_compiling
-from .calls import Calls, Derivatives, LocalFunction, signature
+from .calls import Calls, Derivatives, LocalFunction, reads_traced, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
 from .idioms import Idioms, RangeValue, _UNKNOWN as _UNDECIDED
@@ -115,7 +116,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
             self.frame.stack = ((key, signature(self.frame.env[n] for n in _param_names(node))),)
         with self.frame.builder.active():
             out = self._body(node)
-        leaves, out_tree = pytree.flatten(out, kinds=("tuple", "list"))
+        leaves, out_tree = pytree.flatten(out)
         for leaf in leaves:
             if not isinstance(leaf, T):
                 what = "function" if callable(leaf) or isinstance(leaf, LocalFunction) else type(leaf).__name__
@@ -152,7 +153,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
                 # a function passed in (act=np.tanh) is what it is, as a global is: the
                 # emitted code takes the argument and calls that very function
                 leaves.append(static_value(v.aval.value) if v.aval.kind == "static" and v.aval.has_value else T(v))
-            self.frame.env[name] = pytree.unflatten(structure, leaves)
+            self.frame.env[name] = self.made(pytree.unflatten(structure, leaves))
         for name in names[len(structures):]:
             # a parameter the call leaves out (jvp(f, (x,), ...) of def f(x, act=np.tanh)) is its
             # default, read when compiling as a global is
@@ -164,6 +165,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
         default = own_signature(self.frame.fn).parameters[name].default if node is self.frame.parsed.node else _MISSING
         if default is _MISSING or default is inspect.Parameter.empty:
             raise TypeError(f"{getattr(self.frame.fn, '__name__', 'f')}() missing a required argument: {name!r}")
+        if hasattr(self.frame.fn, "__code__"):
+            self.session.guards.append((self.frame.fn, Default(name), default))  # what the cache keys by kind
         return default
 
     def _body(self, node):
@@ -327,7 +330,16 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
                                              self.loc(node))
             return value
         if self.frame.outer is not None:
-            return self.frame.outer.name(name, node)
+            value = self.frame.outer.name(name, node)
+            if self.frame.standalone is not None and reads_traced(value):
+                if isinstance(value, T):  # lifted: a parameter of the local function, passed at the call
+                    return self.lifted(name, value)
+                caller, call, _ = self.frame.standalone
+                raise UnsupportedSyntaxError(
+                    f"{self.frame.node_name()} reads {name}, a container or function of the function being "
+                    "differentiated, and is given to a srcdiff transformation there", caller.loc(call),
+                    f"hint: pass {name}'s arrays as arguments (srcdiff.grad(lambda p, a: ...)(p, a)).")
+            return value
         if name in self.frame.cells:
             cell = self.frame.cells[name]
             try:
@@ -392,6 +404,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
         if handled is not _MISSING:
             return handled
         func = self.expr(node.func)
+        if func is builtins.super and not node.args and not node.keywords:
+            return self.zero_argument_super(node)
         if func is builtins.sum:
             total = self.builtin_sum(node)
             if total is not _MISSING:
@@ -437,6 +451,13 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
             return self.call_function(func, args, kwargs, node)
+        if isinstance(func, type) and (issubclass(func, tuple) and hasattr(func, "_fields")
+                                       or dataclasses.is_dataclass(func)):
+            return self.made(self.construct(func, args, kwargs, node))  # NT(a, b): a pytree of traced values
+        if lookup(func) is None:
+            method = self.call_method_of(func, node)
+            if method is not None:  # self.layer(x): an object of the user's with a __call__
+                return self.call_function(method, args, kwargs, node)
         return self.frame.builder.call(func, args, kwargs)
 
     def call_arguments(self, nodes):
@@ -494,6 +515,53 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
         raise NonDifferentiableError("cannot unpack a value whose length is not known when compiling",
                                      self.loc(node), "hint: unpack a tuple, list or dict, or a shape (*x.shape).")
 
+    def zero_argument_super(self, node):
+        """super() in a method: super(the class it is defined in, its first argument), made now,
+        as Python makes it from the method's __class__ cell and its first argument."""
+        cell = self.frame.cells.get("__class__")
+        params = _param_names(self.frame.node) if not isinstance(self.frame.node, ast.Lambda) else []
+        first = self.frame.env.get(params[0]) if params else None
+        if cell is None or first is None or isinstance(first, (T, LocalFunction)):
+            raise self.unsupported(node, "super() outside a method of an object from outside the function",
+                                   "call the parent class's method by name: Base.loss(self, x)")
+        return super(cell.cell_contents, first)
+
+    def construct(self, cls, args, kwargs, node):
+        """A namedtuple or a dataclass made inside, as a container: its fields bound as the
+        class's own __init__ binds them, without running __post_init__ (which may compute)."""
+        if dataclasses.is_dataclass(cls):
+            fields = dataclasses.fields(cls)
+            if hasattr(cls, "__post_init__") or not all(f.init for f in fields) or \
+                    not cls.__dataclass_params__.init:
+                raise UnsupportedSyntaxError(
+                    f"creating a {cls.__name__} inside a function being differentiated is supported for plain "
+                    "dataclasses only (no __post_init__, every field in __init__)", self.loc(node),
+                    "hint: create it outside and pass it as an argument, or return a dict or a tuple.")
+        try:
+            bound = inspect.signature(cls).bind(*args, **kwargs)
+        except TypeError as e:
+            raise NonDifferentiableError(f"{cls.__name__}(): {e}", self.loc(node)) from None
+        bound.apply_defaults()
+        values = [self._static(v) for v in bound.arguments.values()]
+        if dataclasses.is_dataclass(cls):
+            return pytree.NODES["dataclass"].build((cls, tuple(bound.arguments)), values)
+        return cls(*values)
+
+    def call_method_of(self, obj, node):
+        """obj's __call__ bound to it, for a call of an object of a user's class (guarded as a
+        class attribute is: redefining Layer.__call__ compiles again); None for anything else.
+        Creating an object of a user's class inside is refused: its attributes would be values
+        computed here, which srcdiff does not track."""
+        if isinstance(obj, type):
+            if not _fixed_module_name(obj.__module__):
+                raise UnsupportedSyntaxError(
+                    f"creating a {obj.__name__} object inside a function being differentiated is not supported",
+                    self.loc(node), f"hint: create it outside and read it as a global or an attribute, or pass "
+                    f"its arrays as arguments (a dataclass or namedtuple argument is a pytree).")
+            return None
+        call = self.attribute(obj, "__call__", node) if _user_callable(obj) else None
+        return call if inspect.ismethod(call) and _has_source(call) else None
+
     def expr_Attribute(self, node):
         value = self.expr(node.value)
         attr = node.attr
@@ -517,6 +585,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
             value = getattr(obj, attr)
         except AttributeError:
             raise NonDifferentiableError(f"{_describe(obj)} has no attribute {attr!r}", self.loc(node)) from None
+        if id(obj) in self.session.made:  # p.w of a dataclass or namedtuple argument: its traced field
+            return value
         if isinstance(obj, types.ModuleType):
             if not _fixed_module(obj):
                 self.session.guards.append((vars(obj), attr, value))
@@ -524,7 +594,7 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
         own = getattr(obj, "__dict__", None)
         if isinstance(own, dict) and attr in own:
             self.session.guards.append((own, attr, value))
-            return self.external(value)
+            return self.external(value, attr)  # self.W is W in the emitted code
         classes = obj.__mro__ if isinstance(obj, type) else type(obj).__mro__
         holder = next((k for k in classes if attr in vars(k)), None)
         if holder is not None and not _fixed_module_name(holder.__module__):
@@ -535,6 +605,30 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
             if isinstance(declared, property) and declared.fget is not None and not isinstance(obj, type):
                 return self.call_function(declared.fget, [self.external(obj)], {}, node)
         return self.external(value)
+
+    def lifted(self, name, value):
+        """value (computed in the function a local def or lambda was defined in, read by it while
+        it is lowered on its own for a srcdiff transformation) as a parameter of its own after
+        the declared ones: frontend/calls.py LocalDerivable passes the value itself there when the
+        derivative is inlined, so its derivative flows on through the outer function."""
+        lifting = self.frame.standalone[2]
+        key = id(value.atom)
+        if key not in lifting:
+            param = Var(value.aval, name)
+            self.frame.params.append(param)
+            lifting[key] = (param, value)
+        return T(lifting[key][0])
+
+    def made(self, tree):
+        """tree (an argument's containers, holding its traced leaves), with its objects of other
+        kinds than dict, list and tuple (a dataclass, a namedtuple, a registered class) noted as
+        the lowering's own: their attributes are their fields, read with no guard."""
+        children = pytree.children_of(tree)
+        if children is not None:
+            self.session.made[id(tree)] = tree
+            for child in children:
+                self.made(child)
+        return tree
 
     def external(self, value, name=None):
         """A value from outside the function (a global, a closure's, an attribute, an item of
@@ -646,6 +740,12 @@ def _is_derivative(fn):
     """srcdiff.jvp, or a function srcdiff made (grad(f)), called inside differentiated code:
     what declares the protocol of derivatives.py."""
     return is_jvp(fn) or (hasattr(fn, IR_METHOD) and not isinstance(fn, type))
+
+
+def _user_callable(obj):
+    """An object of a class of the user's (not NumPy's, not srcdiff's) with a __call__ of its own."""
+    call = getattr(type(obj), "__call__", None)
+    return isinstance(call, types.FunctionType) and not _fixed_module_name(type(obj).__module__)
 
 
 def _has_source(fn):

@@ -30,9 +30,12 @@ class Session:
                like globals (and guarded) when they are, and writes never renew it.
     functions  call signature -> CallTarget: the functions lowered on their own (a
                recursion, a large callee), each lowered once per signature and called.
-    jvp_ir     the compiler's hook for srcdiff.jvp called inside (protocol.py), or None."""
+    jvp_ir     the compiler's hook for srcdiff.jvp called inside (protocol.py), or None.
+    made       id -> a container of the arguments' that the lowering made (a dataclass, a
+               namedtuple of traced leaves): its attributes are read as they are, unguarded."""
 
     jvp_ir: object = None
+    made: dict = field(default_factory=dict)
     guards: list = field(default_factory=list)
     outside: dict = field(default_factory=dict)
     functions: dict = field(default_factory=dict)
@@ -133,7 +136,10 @@ class Frame:
                       other frames see a write only through the region's out
     on_its_own        a recursive function, lowered once as a function of its own: a write
                       into an array from outside it is refused
-    params            the parameters, once Lowering.lower made them"""
+    params            the parameters, once Lowering.lower made them
+    standalone        (the Lowering, the call, the values lifted) where a local def or lambda was given to a
+                      srcdiff transformation, when it is lowered on its own for it: what it
+                      reads of the values the function it was defined in computes (Lowering.lifted)"""
 
     fn: object
     parsed: object
@@ -147,6 +153,11 @@ class Frame:
     regions: int = 0
     on_its_own: bool = False
     params: list = field(default_factory=list)
+    standalone: tuple = None
+
+    def node_name(self):
+        """The function's name for an error: a def's, or "the lambda"."""
+        return getattr(self.node, "name", None) or "the lambda"
 
     def reached(self):
         """This frame, then every frame it is inlined into or defined in, each once: the

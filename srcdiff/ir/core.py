@@ -1,6 +1,7 @@
 """Structured SSA: variables assigned once, equations applying one primitive,
 blocks as regions so that control flow can stay structured for a Python target."""
 import itertools
+import numbers
 import types
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -264,9 +265,21 @@ def aval_of_argument(value) -> Aval:
 
 
 def is_function_argument(value):
-    """An argument that is a function or a class (act=np.tanh, a def of the user's, a dtype):
-    known when compiling by what it is, as a global is, so code compiled for it holds for
-    that very object only (the cache and the fast path compare it by identity). Not any
-    callable object: one holding arrays (a model with __call__, a bound method) would have
-    them read once, when compiling."""
-    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type))
+    """An argument that is a function, a class, a bound method or an object of the user's
+    (act=np.tanh, a def of the user's, a dtype, model.forward, a model): known when compiling
+    by what it is, as a global is, so code compiled for it holds for that very object only
+    (the cache and the fast path compare it by identity). An object's attributes, which it
+    reads, are guarded as a global's are (frontend/lower.py)."""
+    return isinstance(value, (types.FunctionType, types.BuiltinFunctionType, np.ufunc, type, types.MethodType)) \
+        or _user_object(value)
+
+
+def _user_object(value):
+    """An object of a class of the user's (a model passed to loss(model, x)): known when compiling
+    by what it is, its attributes read and guarded as a global's are (frontend/lower.py), so
+    rebinding model.W compiles again and an array attribute's elements are read when the
+    derivative runs. Containers and numbers are not: a pytree's leaves are its arguments."""
+    module = (type(value).__module__ or "").split(".")[0]
+    return module not in ("builtins", "numpy", "srcdiff", "scipy") and not isinstance(
+        value, (tuple, list, dict, np.ndarray, np.generic, numbers.Number, str, bytes)) and not (
+        hasattr(value, "__array__") or hasattr(value, "__array_interface__"))  # an array of another library

@@ -513,8 +513,6 @@ def inside_grad_of_a_ufunc(x):
 
 
 @pytest.mark.parametrize("f, error, message", [
-    (inside_lambda, UnsupportedSyntaxError, "srcdiff.grad of a function defined inside"),
-    (inside_jvp_of_lambda, UnsupportedSyntaxError, "srcdiff.jvp of a function defined inside"),
     (inside_vjp, UnsupportedSyntaxError, "srcdiff.vjp cannot be called inside"),
     (inside_traced_argnums, NonDifferentiableError, "must be known when compiling"),
     (inside_grad_of_a_ufunc, SrcdiffError, "no derivative rule for numpy.frexp"),
@@ -524,6 +522,15 @@ def test_what_cannot_be_made_when_compiling_is_refused_where_it_is(f, error, mes
         grad(f)(0.7)
     assert info.value.loc is not None and info.value.loc.filename == __file__
     assert "api.py" not in str(info.value) and "modes.py" not in str(info.value)
+
+
+@pytest.mark.parametrize("f, second", [
+    (inside_lambda, lambda x: 6.0 * x),  # a lambda written inside (issue 17), lowered on its own
+    (inside_jvp_of_lambda, lambda x: 6.0 * x),
+    (inside_grad_of_a_ufunc, lambda x: -np.sin(x)),  # a registered callable is differentiated as one
+])
+def test_derivatives_of_lambdas_and_ufuncs_made_inside(f, second):
+    assert grad(f)(0.7) == pytest.approx(second(0.7), rel=1e-12)
 
 
 def test_a_jacobian_inside_is_a_derivative_like_any_code():
