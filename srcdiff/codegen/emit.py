@@ -126,6 +126,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     imports = ["import math"] if uses_math else []
     if not python_floats or "np." in code:
         imports.append("import numpy as np")
+    imports += [f"import {module}" for module in sorted(globals_.modules)]  # scipy.linalg, where used
     return Emitted("\n\n".join(imports) + "\n\n\n" + code, fn.name, globals_.values, writer.float_results,
                    all(integral_powers(f.body) for f in written))
 
@@ -142,10 +143,14 @@ class _Globals:
         self.values = {}  # name -> value: the module's namespace beyond NumPy
         self._names = {}  # id(value) -> name
         self._taken = set(RESERVED) | {f.name for f in functions} | {p.hint for f in functions for p in f.params}
+        self.modules = set()  # what the ops' emitted code names beyond NumPy (scipy.linalg): imported
         for f in functions:
             for eqn in _all_eqns(f.body):
                 if eqn.prim.helper_name:
                     self._taken.add(eqn.prim.helper_name)
+                self.modules.update(eqn.prim.imports)
+        self.module_names = {module.split(".")[0] for module in self.modules}  # scipy: no value's name
+        self._taken |= self.module_names
         for f in functions:
             for a in _all_atoms(f.body):
                 if isinstance(a, Const) and _by_name(a):
@@ -200,7 +205,7 @@ class _Writer:
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
         self.trims = {}  # list id -> the slice of its merged list that holds its items
-        self.reserved = set(RESERVED) | set(self.globals.values)
+        self.reserved = set(RESERVED) | set(self.globals.values) | self.globals.module_names
 
     def function(self):
         fn = self.fn
