@@ -150,14 +150,30 @@ if scipy is not None:
                           shape=lambda avals, p: Aval("array", avals[0].shape[:1] if avals[0].known_shape else Sym(),
                                                       np.dtype(np.int32)))
 
-    def _refuse_factors(*_, **__):
-        raise current().error(
-            "the derivative of lu_factor's lu itself (L and U in one matrix) is not supported: only "
-            "lu_solve((lu, piv), b) of it is differentiated",
-            "solve with lu_solve, or differentiate np.linalg.solve / scipy.linalg.lu instead.")
+    def _triangles(lu):
+        """L (unit lower) and U of P L U = A, from lu_factor's lu holding both."""
+        return np.tril(lu, -1) + np.eye(lu.aval.shape[0]), np.triu(lu)
 
-    LU_PART.defjvp(_refuse_factors)
-    LU_PART.defvjp(_refuse_factors)
+    def _right_solve(m, u):
+        """m U^{-1}: U.T Z.T = m.T, a solve with U's own factorisation."""
+        return transpose(lu_solve(current().apply(LU_FACTOR, [u]), transpose(m), 1))
+
+    @LU_PART.defjvp
+    def _(t, out, ins):
+        """P L U = A: L^{-1} dL + dU U^{-1} = L^{-1} P.T dA U^{-1} = U A^{-1} dA U^{-1} =: F, whose
+        strict lower part is L^{-1} dL and upper part dU U^{-1}: d(lu) = L tril(F, -1) + triu(F) U."""
+        lower, upper = _triangles(out)
+        f = _right_solve(upper @ lu_solve(ins[0], t[0], 0), upper)
+        return lower @ np.tril(f, -1) + np.triu(f) @ upper
+
+    @LU_PART.defvjp
+    def _(g, out, ins, active):
+        """The JVP's adjoint: H = tril(L.T g, -1) + triu(g U.T) is F's, then A's is
+        A^{-T} U.T H U^{-T}."""
+        lower, upper = _triangles(out)
+        h = np.tril(transpose(lower) @ g, -1) + np.triu(g @ transpose(upper))
+        k = transpose(lu_solve(current().apply(LU_FACTOR, [upper]), transpose(transpose(upper) @ h), 0))
+        return (lu_solve(ins[0], k, 1),)
 
     @binds(scipy.linalg.lu_factor)
     def _lu_factor(a, overwrite_a=False, check_finite=True):
@@ -229,8 +245,8 @@ if scipy is not None:
         made = current().producer(lu.atom), current().producer(piv.atom)
         if (made[0] is not None and made[1] is not None and made[0].prim is LU_PART and made[1].prim is LU_PIVOTS
                 and made[0].ins[0] is made[1].ins[0]):
-            return current().apply(LU_SOLVE, [made[0].ins[0], b], trans=trans)
-        return current().apply(LU_SOLVE, [lu, piv, b], trans=trans)
+            return lu_solve(made[0].ins[0], b, trans)  # the factorisation, whose derivative is A's
+        return current().apply(LU_SOLVE, [lu, piv, b], trans=trans)  # factors from outside: b's derivative only
 
     # -- solve_banded((l, u), ab, b): A in LAPACK's banded storage, ab[u + i - j, j] = A[i, j]
 
