@@ -231,10 +231,9 @@ if scipy is not None:
     @binds(scipy.linalg.lu_solve)
     def _lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         trans = static(trans, "trans")
-        trans = {"N": 0, "T": 1, "C": 1}.get(trans, trans)  # of a real matrix, the conjugate transpose is the transpose
-        if trans not in (0, 1, 2):
+        if isinstance(trans, bool) or trans not in (0, 1, 2):
             raise current().error(f"scipy.linalg.lu_solve: trans must be 0, 1 or 2, not {trans!r}")
-        trans = min(trans, 1)
+        trans = min(trans, 1)  # 2, the conjugate transpose, of a real matrix is its transpose
         if not isinstance(lu_and_piv, (tuple, list)) or len(lu_and_piv) != 2:
             raise current().error("scipy.linalg.lu_solve takes the pair (lu, piv) that lu_factor returns")
         lu, piv = wrap(lu_and_piv[0]), wrap(lu_and_piv[1])
