@@ -136,19 +136,23 @@ if scipy is not None:
         return current().apply(SQRTM, [_square(A, "scipy.linalg.sqrtm")])
 
     # -- x = lu_solve(lu_factor(A), b). The factorisation is one value, emitted as SciPy's
-    # (lu_and_piv = scipy.linalg.lu_factor(A)), whose derivative is the matrix's: lu_solve's
-    # rules are the solve's rules in A. lu and piv apart (lu, piv = lu_factor(A)) are its
-    # items; lu_solve((lu, piv), b) of the items of one factorisation reads the factorisation.
-    LU_FACTOR = Primitive("lu_factor", emit=template("scipy.linalg.lu_factor({0})"), impl=scipy.linalg.lu_factor,
-                          shape=_like_matrix, imports=SCIPY_LINALG)
-    LU_FACTOR.defjvp(lambda t, out, ins: t[0])
-    LU_FACTOR.defvjp(lambda g, out, ins, active: (g,))
+    # (lu_and_piv = scipy.linalg.lu_factor(A)), opaque to the derivative (a Python pair, not an
+    # array: no zeros of it are ever made): what reads it also reads A, which carries the
+    # derivative, so lu_solve's rules are the solve's rules in A. lu and piv apart
+    # (lu, piv = lu_factor(A)) are its items; lu_solve((lu, piv), b) of one factorisation's
+    # items reads the factorisation.
+    OPAQUE = Aval("tuple")  # a pair not known when compiling: no derivative
 
-    LU_PART = Primitive("lu_factors", emit=template("{0}[0]"), impl=lambda f: f[0], shape=lambda avals, p: avals[0],
-                        view=True)
+    LU_FACTOR = Primitive("lu_factor", emit=template("scipy.linalg.lu_factor({0})"), impl=scipy.linalg.lu_factor,
+                          shape=lambda avals, p: OPAQUE, differentiable=False, imports=SCIPY_LINALG)
+    # lu_factor's lu, from the factorisation and the matrix it factors (whose derivative it takes)
+    LU_PART = Primitive("lu_factors", emit=template("{0}[0]"), impl=lambda f, a: f[0],
+                        shape=lambda avals, p: _like_matrix(avals[1:], p))
     LU_PIVOTS = Primitive("lu_pivots", emit=template("{0}[1]"), impl=lambda f: f[1], differentiable=False,
-                          shape=lambda avals, p: Aval("array", avals[0].shape[:1] if avals[0].known_shape else Sym(),
-                                                      np.dtype(np.int32)))
+                          shape=lambda avals, p: Aval("array", Sym(), np.dtype(np.int32)))
+
+    def lu_factor(a):
+        return current().apply(LU_FACTOR, [a], hint="lu_and_piv")
 
     def _triangles(lu):
         """L (unit lower) and U of P L U = A, from lu_factor's lu holding both."""
@@ -156,77 +160,80 @@ if scipy is not None:
 
     def _right_solve(m, u):
         """m U^{-1}: U.T Z.T = m.T, a solve with U's own factorisation."""
-        return transpose(lu_solve(current().apply(LU_FACTOR, [u]), transpose(m), 1))
+        return transpose(lu_solve(lu_factor(u), u, transpose(m), 1))
 
     @LU_PART.defjvp
     def _(t, out, ins):
         """P L U = A: L^{-1} dL + dU U^{-1} = L^{-1} P.T dA U^{-1} = U A^{-1} dA U^{-1} =: F, whose
         strict lower part is L^{-1} dL and upper part dU U^{-1}: d(lu) = L tril(F, -1) + triu(F) U."""
+        f, a = ins
         lower, upper = _triangles(out)
-        f = _right_solve(upper @ lu_solve(ins[0], t[0], 0), upper)
-        return lower @ np.tril(f, -1) + np.triu(f) @ upper
+        step = _right_solve(upper @ lu_solve(f, a, t[1], 0), upper)
+        return lower @ np.tril(step, -1) + np.triu(step) @ upper
 
     @LU_PART.defvjp
     def _(g, out, ins, active):
         """The JVP's adjoint: H = tril(L.T g, -1) + triu(g U.T) is F's, then A's is
         A^{-T} U.T H U^{-T}."""
+        f, a = ins
         lower, upper = _triangles(out)
         h = np.tril(transpose(lower) @ g, -1) + np.triu(g @ transpose(upper))
-        k = transpose(lu_solve(current().apply(LU_FACTOR, [upper]), transpose(transpose(upper) @ h), 0))
-        return (lu_solve(ins[0], k, 1),)
+        k = transpose(lu_solve(lu_factor(upper), upper, transpose(transpose(upper) @ h), 0))
+        return (None, lu_solve(f, a, k, 1))
 
     @binds(scipy.linalg.lu_factor)
     def _lu_factor(a, overwrite_a=False, check_finite=True):
-        f = current().apply(LU_FACTOR, [_square(a, "scipy.linalg.lu_factor")], hint="lu_and_piv")
-        return (current().apply(LU_PART, [f], hint="lu"), current().apply(LU_PIVOTS, [f], hint="piv"))
+        a = _square(a, "scipy.linalg.lu_factor")
+        f = lu_factor(a)
+        return (current().apply(LU_PART, [f, a], hint="lu"), current().apply(LU_PIVOTS, [f], hint="piv"))
 
     def _lu_solve_emit(a, p):
-        factor = a[0] if len(a) == 2 else f"({a[0]}, {a[1]})"
+        factors = a[0] if p.get("_factored") else f"({a[0]}, {a[1]})"  # a[1]: A, or piv
         trans = f", trans={p['trans']}" if p.get("trans", 0) else ""
-        return f"scipy.linalg.lu_solve({factor}, {a[-1]}{trans})"
+        return f"scipy.linalg.lu_solve({factors}, {a[2]}{trans})"
 
-    def _solve_shape(avals, params):
-        return Aval("array", avals[-1].shape, _floating([avals[0], avals[-1]]))
+    def _lu_solve_impl(f, a, b, trans=0, _factored=False):
+        return scipy.linalg.lu_solve(f if _factored else (f, a), b, trans=trans)
 
-    LU_SOLVE = Primitive("lu_solve", emit=_lu_solve_emit, impl=lambda *a, trans=0: scipy.linalg.lu_solve(
-        (a[0], a[1]) if len(a) == 3 else a[0], a[-1], trans=trans), shape=_solve_shape, fresh=True,
-                         imports=SCIPY_LINALG)
+    LU_SOLVE = Primitive("lu_solve", emit=_lu_solve_emit, impl=_lu_solve_impl, fresh=True, imports=SCIPY_LINALG,
+                         shape=lambda avals, p: Aval("array", avals[2].shape, _floating(avals[1:])))
 
-    def lu_solve(f, b, trans):
-        return current().apply(LU_SOLVE, [f, b], trans=trans)
+    def lu_solve(f, a, b, trans):
+        """op(A) x = b, op(A) A or A.T as trans says, with f A's factorisation."""
+        return current().apply(LU_SOLVE, [f, a, b], trans=trans, _factored=True)
 
     def _product(m, x, trans):
-        """op(m) @ x, op(m) m or m.T as trans says."""
+        """op(m) @ x."""
         return (transpose(m) if trans else m) @ x
 
     def _outer(u, v):
         """u v^T, of vectors or of matrices (columns of right-hand sides)."""
         return np.outer(u, v) if u.aval.ndim == 1 else u @ transpose(v)
 
-    def _given_factors(ins, active):
-        if len(ins) == 3 and any(active[:2]):
+    def _given_factors(active, _factored):
+        if not _factored and any(active[:2]):
             raise current().error(
                 "the derivative of lu_solve in lu and piv needs the matrix they factor: call "
                 "scipy.linalg.lu_factor(A) inside the function differentiated")
 
     @LU_SOLVE.defjvp
-    def _(t, out, ins, trans=0):
+    def _(t, out, ins, trans=0, _factored=False):
         """op(A) x = b: op(A) dx = db - op(dA) x."""
-        _given_factors(ins, [ti is not None for ti in t])
-        tf, tb = (t[0], t[1]) if len(ins) == 2 else (None, t[2])
-        rhs = tb if tf is None else -_product(tf, out, trans) if tb is None else tb - _product(tf, out, trans)
-        return current().apply(LU_SOLVE, list(ins[:-1]) + [rhs], trans=trans)
+        _given_factors([ti is not None for ti in t], _factored)
+        ta, tb = t[1] if _factored else None, t[2]
+        rhs = tb if ta is None else -_product(ta, out, trans) if tb is None else tb - _product(ta, out, trans)
+        return current().apply(LU_SOLVE, [ins[0], ins[1], rhs], trans=trans, _factored=_factored)
 
     @LU_SOLVE.defvjp
-    def _(g, out, ins, active, trans=0):
+    def _(g, out, ins, active, trans=0, _factored=False):
         """b's adjoint solves the transposed system, bbar = lu_solve((lu, piv), g, trans=1);
         A's is -bbar x^T (-x bbar^T for a transposed solve)."""
-        _given_factors(ins, active)
-        b_bar = current().apply(LU_SOLVE, list(ins[:-1]) + [g], trans=0 if trans else 1)
-        if len(ins) == 3:
-            return (None, None, b_bar)
-        a_bar = (-_outer(out, b_bar) if trans else -_outer(b_bar, out)) if active[0] else None
-        return (a_bar, b_bar if active[1] else None)
+        _given_factors(active, _factored)
+        b_bar = current().apply(LU_SOLVE, [ins[0], ins[1], g], trans=0 if trans else 1, _factored=_factored)
+        a_bar = None
+        if _factored and active[1]:
+            a_bar = -_outer(out, b_bar) if trans else -_outer(b_bar, out)
+        return (None, a_bar, b_bar if active[2] else None)
 
     @binds(scipy.linalg.lu_solve)
     def _lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
@@ -244,7 +251,7 @@ if scipy is not None:
         made = current().producer(lu.atom), current().producer(piv.atom)
         if (made[0] is not None and made[1] is not None and made[0].prim is LU_PART and made[1].prim is LU_PIVOTS
                 and made[0].ins[0] is made[1].ins[0]):
-            return lu_solve(made[0].ins[0], b, trans)  # the factorisation, whose derivative is A's
+            return lu_solve(made[0].ins[0], made[0].ins[1], b, trans)  # the factorisation, and the matrix
         return current().apply(LU_SOLVE, [lu, piv, b], trans=trans)  # factors from outside: b's derivative only
 
     # -- solve_banded((l, u), ab, b): A in LAPACK's banded storage, ab[u + i - j, j] = A[i, j]

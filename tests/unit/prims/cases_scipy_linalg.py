@@ -64,7 +64,6 @@ if scipy is not None:
     def sylvester(a, b, q):
         return np.sum(np.sin(scipy.linalg.solve_sylvester(a, b, q)))
 
-    @case("lu_factor", (((3, 3), (3,)), ((3, 3), (3, 2)), (f32(3, 3), f32(3))), (well_conditioned, anywhere))
     @case("lu_solve", (((3, 3), (3,)), ((3, 3), (3, 2)), (f32(3, 3), f32(3))), (well_conditioned, anywhere))
     def lu_solved(a, b):
         lu, piv = scipy.linalg.lu_factor(a)
