@@ -148,15 +148,19 @@ if scipy is not None:
     # lu_factor's lu, from the factorisation and the matrix it factors (whose derivative it takes)
     LU_PART = Primitive("lu_factors", emit=template("{0}[0]"), impl=lambda f, a: f[0],
                         shape=lambda avals, p: _like_matrix(avals[1:], p))
-    LU_PIVOTS = Primitive("lu_pivots", emit=template("{0}[1]"), impl=lambda f: f[1], differentiable=False,
-                          shape=lambda avals, p: Aval("array", Sym(), np.dtype(np.int32)))
+    LU_PIVOTS = Primitive("lu_pivots", emit=template("{0}[1]"), impl=lambda f, _n: f[1], differentiable=False,
+                          shape=lambda avals, p: Aval("array", (p["_n"],), np.dtype(np.int32)))
 
     def lu_factor(a):
         return current().apply(LU_FACTOR, [a], hint="lu_and_piv")
 
+    def _eye(n):
+        """np.eye(n), written so in the emitted code."""
+        return current().call(np.eye, (n,), {})
+
     def _triangles(lu):
         """L (unit lower) and U of P L U = A, from lu_factor's lu holding both."""
-        return np.tril(lu, -1) + np.eye(lu.aval.shape[0]), np.triu(lu)
+        return np.tril(lu, -1) + _eye(lu.aval.shape[0]), np.triu(lu)
 
     def _right_solve(m, u):
         """m U^{-1}: U.T Z.T = m.T, a solve with U's own factorisation."""
@@ -185,7 +189,35 @@ if scipy is not None:
     def _lu_factor(a, overwrite_a=False, check_finite=True):
         a = _square(a, "scipy.linalg.lu_factor")
         f = lu_factor(a)
-        return (current().apply(LU_PART, [f, a], hint="lu"), current().apply(LU_PIVOTS, [f], hint="piv"))
+        return (current().apply(LU_PART, [f, a], hint="lu"), current().apply(LU_PIVOTS, [f], hint="piv", _n=a.aval.shape[0]))
+
+    _ROWS_SOURCE = '''
+def _lu_rows(piv, inverse):
+    """The row order lu_factor's pivots make, A[rows] = L U (its inverse p, A = L[p] U, with inverse)."""
+    rows = np.arange(len(piv))
+    for i, j in enumerate(piv):
+        rows[[i, j]] = rows[[j, i]]
+    return np.argsort(rows) if inverse else rows
+'''.strip()
+    _rows_namespace = {"np": np}
+    exec(_ROWS_SOURCE, _rows_namespace)
+    LU_ROWS = Primitive("lu_rows", emit=lambda a, p: f"_lu_rows({a[0]}, {p['inverse']})", differentiable=False,
+                        impl=_rows_namespace["_lu_rows"], helper_source=_ROWS_SOURCE, helper_name="_lu_rows",
+                        shape=lambda avals, p: Aval("array", avals[0].shape, np.dtype(np.intp)))
+
+    @binds(scipy.linalg.lu)
+    def _lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+        """P, L, U = lu(A), A = P L U: the factors of lu_factor's lu (whose derivative is L's and
+        U's), P the identity's columns in the pivots' row order (no derivative)."""
+        permute_l, p_indices = static(permute_l, "permute_l"), static(p_indices, "p_indices")
+        a = _square(a, "scipy.linalg.lu")
+        f = lu_factor(a)
+        lower, upper = _triangles(current().apply(LU_PART, [f, a], hint="lu"))
+        piv = current().apply(LU_PIVOTS, [f], hint="piv", _n=a.aval.shape[0])
+        if p_indices and not permute_l:
+            return current().apply(LU_ROWS, [piv], inverse=True, hint="p"), lower, upper
+        p = _eye(a.aval.shape[0])[:, current().apply(LU_ROWS, [piv], inverse=False, hint="rows")]
+        return (p @ lower, upper) if permute_l else (p, lower, upper)
 
     def _lu_solve_emit(a, p):
         factors = a[0] if p.get("_factored") else f"({a[0]}, {a[1]})"  # a[1]: A, or piv

@@ -260,6 +260,46 @@ def test_expm_in_a_loop():
     assert_all_modes(expm_in_a_loop, (values(3, 3),))
 
 
+W5 = np.arange(25.0).reshape(5, 5) / 25.0
+
+
+def plu(a):
+    p, lower, upper = scipy.linalg.lu(a)
+    return np.sum(np.sin(lower) * W5) + np.sum(upper ** 2) + np.sum(p * W5)
+
+
+def plu_permuted(a):
+    pl, upper = sla.lu(a, permute_l=True)
+    return np.sum(np.sin(pl) * W5) + np.sum(upper * W5.T)
+
+
+def plu_indices(a):
+    p, lower, upper = sla.lu(a, p_indices=True)
+    return np.sum(np.sin(lower[p] @ upper) * W5)
+
+
+@pytest.mark.parametrize("f", [plu, plu_permuted, plu_indices])
+def test_lu_in_every_mode(f):
+    """Of a matrix that pivots: L and U differentiate, P is constant."""
+    assert_all_modes(f, (np.random.default_rng(3).uniform(-1.0, 1.0, (5, 5)),))
+
+
+def factors(a):
+    return sla.lu(a)
+
+
+def factors_by_index(a):
+    return sla.lu(a, p_indices=True)
+
+
+@pytest.mark.parametrize("f,keywords", [(factors, {}), (factors_by_index, {"p_indices": True})])
+def test_lu_values_are_scipys(f, keywords):
+    a = values(5, 5)
+    out, _ = srcdiff.vjp(f, a)
+    for got, expected in zip(out, scipy.linalg.lu(a, **keywords)):
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+
+
 FACTORS = scipy.linalg.lu_factor(well_conditioned(3))
 
 
