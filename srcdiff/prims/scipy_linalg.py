@@ -13,7 +13,7 @@ try:
 except ImportError:  # an optional extra: without SciPy nothing below registers
     scipy = None
 
-from ..ir import Aval, Const, Sym
+from ..ir import Aval, Const
 from .core import Primitive, array_operand, binds, current, static, wrap
 from .linalg import transpose
 from .shapes import result_dtype
@@ -189,7 +189,8 @@ if scipy is not None:
     def _lu_factor(a, overwrite_a=False, check_finite=True):
         a = _square(a, "scipy.linalg.lu_factor")
         f = lu_factor(a)
-        return (current().apply(LU_PART, [f, a], hint="lu"), current().apply(LU_PIVOTS, [f], hint="piv", _n=a.aval.shape[0]))
+        piv = current().apply(LU_PIVOTS, [f], hint="piv", _n=a.aval.shape[0])
+        return current().apply(LU_PART, [f, a], hint="lu"), piv
 
     _ROWS_SOURCE = '''
 def _lu_rows(piv, inverse):

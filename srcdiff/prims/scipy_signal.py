@@ -4,7 +4,6 @@ The N-D full convolution is a primitive, emitted as SciPy's call; 'same' and 'va
 slices of it, as SciPy centres them. Its derivative in either operand is a correlation: the
 full convolution of the cotangent with the other operand flipped along every axis, sliced to
 the operand's place. scipy.integrate.trapezoid is np.trapezoid's binder (prims/scans.py)."""
-import numpy as np
 
 try:
     import scipy.integrate
