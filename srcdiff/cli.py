@@ -40,7 +40,7 @@ def parser():
     p = argparse.ArgumentParser(
         prog="srcdiff",
         description="Print the Python source srcdiff emits for the gradient of FUNC, a function in FILE.py. "
-                    "The output is a module that imports only NumPy.",
+                    "The output is a module that imports only NumPy (and SciPy or warnings where the function calls them).",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -15,8 +15,8 @@ default here when the operation does not declare it.
     inplace, copy     statements that change its first operand in place, and how to copy that
                       operand first where it may not be changed (both or neither)
     helper_source     a helper function the emitted module defines for it, and helper_name its name
-    imports           the modules beyond NumPy its emitted code names, ("scipy.linalg",): the emitted
-                      module imports them
+    imports           the modules its emitted code names beyond NumPy and math ("scipy.linalg"):
+                      the emitted module imports each (import scipy.linalg) where the op is used
     on_python_floats  its spelling on Python floats: a name (math.cos, abs, max) or a template ({0})
     hoistable         it cannot raise, so it may run before a loop that might not run
     fresh             its result is a new object no one else holds (may be changed in place)
