@@ -9,6 +9,8 @@ import builtins
 import dataclasses
 import inspect
 import operator
+import os
+import sys
 import types
 from typing import NamedTuple
 
@@ -16,10 +18,10 @@ import numpy as np
 
 from .. import pytree
 from ..guards import CONTENTS, MISSING, Default, snapshot
-from ..errors import NonDifferentiableError, UnsupportedSyntaxError
+from ..errors import NonDifferentiableError, SrcdiffError, UnknownCallableError, UnsupportedSyntaxError
 from ..ir import Block, Const, Function, Var
 from ..prims import ATTRIBUTES, METHODS, Builder, T, lookup
-from ..prims.core import is_run_when_compiling
+from ..prims.core import is_run_when_compiling, public_name
 from .calls import Calls, Derivatives, LocalFunction, reads_traced, signature
 from .containers import _MISSING, Containers
 from .control import RESULT, RETURNED, ControlFlow, Undefined, _static_truth
@@ -450,7 +452,9 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
         if _is_derivative(func):
             return self.call_derivative(func, args, kwargs, node)
         if isinstance(func, LocalFunction) or (lookup(func) is None and _has_source(func)):
-            return self.call_function(func, args, kwargs, node)
+            if _library(func) is None:
+                return self.call_function(func, args, kwargs, node)
+            return self.call_library(func, args, kwargs, node)
         if isinstance(func, type) and (issubclass(func, tuple) and hasattr(func, "_fields")
                                        or dataclasses.is_dataclass(func)):
             return self.made(self.construct(func, args, kwargs, node))  # NT(a, b): a pytree of traced values
@@ -459,6 +463,24 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
             if method is not None:  # self.layer(x): an object of the user's with a __call__
                 return self.call_function(method, args, kwargs, node)
         return self.frame.builder.call(func, args, kwargs)
+
+    def call_library(self, func, args, kwargs, node):
+        """A function of NumPy's or SciPy's with no rule. SciPy's are primitives or nothing (its
+        Python is no user code: reading it stops deep inside SciPy). NumPy's Python is read like
+        the user's (np.cov is sums and products), but where srcdiff stops inside it, the error
+        is that there is no rule for the function, at the user's call."""
+        name = public_name(func)
+        hint = ("hint: grammar.md lists the callables srcdiff differentiates; wrap the call in a function of your "
+                "own with a @srcdiff.custom_vjp rule to add one.")
+        if _library(func) == "scipy":
+            raise UnknownCallableError(f"no derivative rule for {name}", self.loc(node), hint)
+        try:
+            return self.call_function(func, args, kwargs, node)
+        except SrcdiffError as e:
+            if e.loc is None or not _in_library(e.loc.filename):
+                raise
+            raise UnknownCallableError(f"no derivative rule for {name} (reading its source stopped at "
+                                       f"{e.loc}: {e.message})", self.loc(node), hint) from None
 
     def call_arguments(self, nodes):
         """A call's positional arguments (or a display's items), *t unpacked: a tuple, list or
@@ -725,6 +747,25 @@ def _sequence_arithmetic(op, left, right):
 
 
 _FIXED_MODULES = ("numpy", "math", "builtins", "operator", "srcdiff")
+
+
+_LIBRARIES = ("numpy", "scipy")  # their Python is not the user's: see Lowering.call_library
+
+
+def _library(func):
+    """numpy or scipy for a function of theirs (a method's class's module counts), else None."""
+    module = getattr(func, "__module__", None)
+    if module is None and inspect.ismethod(func):
+        module = type(func.__self__).__module__
+    top = (module or "").split(".")[0]
+    return top if top in _LIBRARIES else None
+
+
+def _in_library(filename):
+    """Whether a file is part of NumPy's or SciPy's installed source."""
+    folders = [os.path.dirname(m.__file__) + os.sep for m in map(sys.modules.get, _LIBRARIES)
+               if m is not None and getattr(m, "__file__", None)]
+    return any((filename or "").startswith(folder) for folder in folders)
 
 
 def _fixed_module_name(name):

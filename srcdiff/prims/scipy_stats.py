@@ -166,3 +166,51 @@ if scipy is not None:
     @binds(st.dirichlet.pdf)
     def _dirichlet_pdf(x, alpha):
         return np.exp(_dirichlet_logpdf(x, alpha))
+
+    # -- multivariate_normal: x of shape (d,) or (n, d) (a (n,) x of d = 1 is n points), the
+    # covariance a matrix, a vector (its diagonal) or a number (times the identity). The
+    # Mahalanobis term is a solve with the Cholesky factor, the log-determinant its diagonal's logs.
+
+    def _mvn_parts(x, mean, cov, what):
+        x = wrap(array_operand(x))
+        if x.aval.ndim is None or not x.aval.known_shape:
+            raise current().error(f"{what} needs the shape of x", "give arguments whose shapes are known when compiling.")
+        cov = wrap(array_operand(cov))
+        if cov.aval.ndim is None:
+            raise current().error(f"{what} needs the rank of cov", "give arguments whose shapes are known when compiling.")
+        if mean is not None:
+            mean = wrap(array_operand(mean))
+            d = mean.aval.shape[0] if mean.aval.ndim == 1 else 1
+        else:
+            d = cov.aval.shape[0] if cov.aval.ndim >= 1 else 1  # as SciPy infers it
+        points = x.aval.ndim >= 1 and not (d == 1 and x.aval.shape[-1] != 1)  # the last axis is the d components
+        if d == 1 and x.aval.ndim <= 1:
+            x, points = x[..., None], x.aval.ndim == 1
+        if x.aval.shape[-1] != d:
+            raise current().error(f"{what}: x of shape {x.aval.shape} has not the {d} components of the mean")
+        diff = x if mean is None else x - mean
+        if cov.aval.ndim == 2:
+            L = np.linalg.cholesky(cov)
+            z = np.linalg.solve(L, np.swapaxes(diff, -1, -2) if diff.aval.ndim == 2 else diff)
+            maha = np.sum(z ** 2, axis=0)
+            logdet = 2.0 * np.sum(np.log(np.diagonal(L)))
+        elif cov.aval.ndim == 1:
+            maha = np.sum(diff ** 2 / cov, axis=-1)
+            logdet = np.sum(np.log(cov))
+        elif cov.aval.ndim == 0:
+            maha = np.sum(diff ** 2, axis=-1) / cov
+            logdet = d * np.log(cov)
+        else:
+            raise current().error(f"{what}: cov of {cov.aval.ndim} axes (a matrix, a vector or a number)")
+        logpdf = -0.5 * (maha + logdet) - d * _HALF_LOG_2PI
+        return logpdf if points or logpdf.aval.ndim == 0 else logpdf[..., 0]
+
+    @binds(st.multivariate_normal.logpdf)
+    def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
+        if allow_singular is not False:
+            raise current().error("scipy.stats.multivariate_normal.logpdf: allow_singular=True is not supported")
+        return _mvn_parts(x, mean, cov, "scipy.stats.multivariate_normal.logpdf")
+
+    @binds(st.multivariate_normal.pdf)
+    def _mvn_pdf(x, mean=None, cov=1, allow_singular=False):
+        return np.exp(_mvn_logpdf(x, mean, cov, allow_singular))
