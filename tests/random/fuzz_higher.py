@@ -469,9 +469,10 @@ def _expr(draw, env, kind, depth):
     common = ["binop", "binop", "unary", "div", "pow", "call", "literal", "index_math", "defaults", "helper", "abs",
               "minmax"]
     if kind == "scal":
-        choices = common + ["sum", "sum", "mean", "dot", "amax", "index", "slice_sum", "fancy_read", "minmaxb"]
+        choices = common + ["sum", "sum", "mean", "dot", "amax", "index", "slice_sum", "fancy_read", "minmaxb",
+                            "vocab"]
     else:
-        choices = common + ["broadcast", "broadcast", "where", "reverse", "fancy_read", "literal"]
+        choices = common + ["broadcast", "broadcast", "where", "reverse", "fancy_read", "literal", "vocab"]
     c = env.weighted(draw, choices)
     if env.smooth and c in ("abs", "minmax", "amax", "minmaxb", "where"):
         c = "binop"

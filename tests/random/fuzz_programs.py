@@ -287,10 +287,11 @@ def _expr(draw, env, kind, depth):
         return _leaf(draw, env, kind)
     common = ["binop", "binop", "unary", "div", "call", "pow", "abs", "minmax", "rec"]
     if kind == "scal":
-        choices = common + ["sum", "sum", "mean", "dot", "amax", "index", "method", "tuple", "list", "minmaxb"]
+        choices = common + ["sum", "sum", "mean", "dot", "amax", "index", "method", "tuple", "list", "minmaxb",
+                            "vocab"]
     elif kind == "arr":
         choices = common + ["broadcast", "broadcast", "where", "axis", "literal", "reverse", "tuple", "list",
-                            "write_helper", "concat"]
+                            "write_helper", "concat", "vocab"]
     else:  # arr2
         choices = ["binop", "unary", "broadcast", "slice", "slice", "where", "axis2", "minmax", "abs"]
     c = draw(st.sampled_from(choices))
@@ -400,7 +401,39 @@ def arithmetic(c, draw, kind, expr, paren):
         return f"({num} / {draw(st.sampled_from(['2.0', '-1.5', '3']))})"
     if c == "call":
         return f"h({expr(kind)})"
+    if c == "vocab":
+        return _vocabulary(draw, kind, expr)
     return None
+
+
+# Smooth functions of issue 16's families, written as users write them, for shape (3,) arrays
+# ('arr') and scalars ('scal'): {a}, {b}, {c} are subexpressions of kind 'arr', {s} of kind 'scal'
+_SPD = "(np.diag([2.0, 3.0, 4.5]) + 0.1 * np.outer({a}, {a}))"  # positive definite, eigenvalues apart, whatever {a} is
+VOCABULARY = {
+    "arr": [
+        "np.cumsum({a})", "np.flip({a})", "np.roll({a}, 1)", "np.roll({a}, -2)", "np.cumprod(np.tanh({a}))",
+        "np.convolve({a}, [0.5, -0.3, 0.2], 'same')", "np.convolve({a}, {b}, mode='same')",
+        "np.einsum('i,i->i', {a}, {b})", "np.einsum('ij,j->i', np.outer({a}, {b}), {c})",
+        "np.tensordot(np.outer({a}, {b}), {c}, axes=1)", "np.diff({a}, prepend=0.5)", "np.gradient({a})",
+        "np.take({a}, [2, 0, 1])", "np.pad({a}[1:], (1, 0))", "np.linalg.solve(" + _SPD + ", {b})",
+        "np.linalg.inv(" + _SPD + ") @ {b}", "np.fft.irfft(np.fft.rfft({a}) * np.array([1.0, 0.5]), n=3)",
+        "np.real(np.fft.ifft(np.fft.fft({a}) * np.array([1.0, 0.5, 0.25])))", "np.kron({a}[:1], {b})",
+    ],
+    "scal": [
+        "np.einsum('i,i', {a}, {b})", "np.einsum('i->', {a})", "np.vdot({a}, {b})", "np.tensordot({a}, {b}, 1)",
+        "np.average({a}, weights=np.array([1.0, 2.0, 3.0]))", "np.trapezoid({a})", "np.polyval({a}, {s})",
+        "np.linalg.det(" + _SPD + ")", "np.linalg.slogdet(" + _SPD + ")[1]", "np.nansum({a})", "np.nanmean({a})",
+        "np.sum(np.abs(np.fft.rfft({a})) ** 2)", "np.linalg.norm(np.exp({a}))",
+        "np.sum(np.linalg.eigvalsh(" + _SPD + ") ** 2)", "np.linalg.multi_dot([{a}, np.outer({b}, {c}), {a}])",
+    ],
+}
+
+
+def _vocabulary(draw, kind, expr):
+    """One of VOCABULARY's functions of kind's shape, its operands drawn by expr."""
+    template = draw(st.sampled_from(VOCABULARY["arr" if kind == "arr" else "scal"]))
+    fields = {name: (expr("scal") if name == "s" else expr("arr")) for name in "abcs" if "{" + name + "}" in template}
+    return template.format(**fields)
 
 
 def _paren(e):
