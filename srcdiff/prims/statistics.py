@@ -375,15 +375,22 @@ def _named(x, hint):
     return x
 
 
-def _quantile(a, q, axis, keepdims, method, what):
-    b = current()
+def _quantile_arguments(a, q, axis, keepdims, method, what):
+    """(q as floats in [0, 1], keepdims, a reduced along its last axes, that axis, the kept
+    shape): what the quantile functions check alike, method linear the one supported."""
     if static(method, "method") != "linear":
-        raise b.error(f"{what} with method={static(method, 'method')!r} is not supported", "use method='linear'.")
+        raise current().error(f"{what} with method={static(method, 'method')!r} is not supported",
+                              "use method='linear'.")
     q = np.asarray(static(q, "q"), dtype=float)
     if np.any(np.isnan(q)) or np.any(q < 0) or np.any(q > 1):
-        raise b.error(f"{what}: the quantiles must be in [0, 1] (percentiles in [0, 100])")
+        raise current().error(f"{what}: the quantiles must be in [0, 1] (percentiles in [0, 100])")
     axis, keepdims = static(axis, "axis"), bool(static(keepdims, "keepdims"))
     x, ax, kept = _reduced_last(a, axis, what)
+    return q, keepdims, x, ax, kept
+
+
+def _quantile(a, q, axis, keepdims, method, what):
+    q, keepdims, x, ax, kept = _quantile_arguments(a, q, axis, keepdims, method, what)
     n = x.aval.shape[ax]
     s = _named(sort(x, ax), "ordered")
     h = q * (n - 1)
@@ -405,20 +412,22 @@ def _quantile(a, q, axis, keepdims, method, what):
     return r if wrap(r).aval.shape == final else reshape(r, final)
 
 
-@binds(np.quantile)
-def _quantile_bind(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
-                   weights=None, interpolation=None):
-    if out is not None or weights is not None or interpolation is not None:
-        raise current().error("np.quantile: out=, weights= and interpolation= are not supported")
-    return _quantile(a, q, axis, keepdims, method, "np.quantile")
+def _quantile_binder(fn, quantiles, per):
+    """The binder of np.quantile-like fn (np.percentile: per=100), computed by quantiles."""
+    what = f"np.{fn.__name__}"
+
+    def bind(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+             weights=None, interpolation=None):
+        if out is not None or weights is not None or interpolation is not None:
+            raise current().error(f"{what}: out=, weights= and interpolation= are not supported")
+        q = q if per == 1 else np.asarray(static(q, "q"), dtype=float) / per
+        return quantiles(a, q, axis, keepdims, method, what)
+
+    return binds(fn)(bind)
 
 
-@binds(np.percentile)
-def _percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
-                weights=None, interpolation=None):
-    if out is not None or weights is not None or interpolation is not None:
-        raise current().error("np.percentile: out=, weights= and interpolation= are not supported")
-    return _quantile(a, np.asarray(static(q, "q"), dtype=float) / 100, axis, keepdims, method, "np.percentile")
+_quantile_binder(np.quantile, _quantile, 1)
+_quantile_binder(np.percentile, _quantile, 100)
 
 
 @binds(np.median)
@@ -445,13 +454,7 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def _nanquantile(a, q, axis, keepdims, method, what):
     b = current()
-    if static(method, "method") != "linear":
-        raise b.error(f"{what} with method={static(method, 'method')!r} is not supported", "use method='linear'.")
-    q = np.asarray(static(q, "q"), dtype=float)
-    if np.any(np.isnan(q)) or np.any(q < 0) or np.any(q > 1):
-        raise b.error(f"{what}: the quantiles must be in [0, 1] (percentiles in [0, 100])")
-    axis, keepdims = static(axis, "axis"), bool(static(keepdims, "keepdims"))
-    x, ax, kept = _reduced_last(a, axis, what)
+    q, keepdims, x, ax, kept = _quantile_arguments(a, q, axis, keepdims, method, what)
     s = _named(sort(x, ax), "ordered")
     count = _named(_reduce(np.sum, np.logical_not(np.isnan(x)), ax, True), "count")
     shape_q = [1] * s.aval.ndim
@@ -473,20 +476,8 @@ def _nanquantile(a, q, axis, keepdims, method, what):
     return r if wrap(r).aval.shape == final else reshape(r, final)
 
 
-@binds(np.nanquantile)
-def _nanquantile_bind(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
-                      weights=None, interpolation=None):
-    if out is not None or weights is not None or interpolation is not None:
-        raise current().error("np.nanquantile: out=, weights= and interpolation= are not supported")
-    return _nanquantile(a, q, axis, keepdims, method, "np.nanquantile")
-
-
-@binds(np.nanpercentile)
-def _nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
-                   weights=None, interpolation=None):
-    if out is not None or weights is not None or interpolation is not None:
-        raise current().error("np.nanpercentile: out=, weights= and interpolation= are not supported")
-    return _nanquantile(a, np.asarray(static(q, "q"), dtype=float) / 100, axis, keepdims, method, "np.nanpercentile")
+_quantile_binder(np.nanquantile, _nanquantile, 1)
+_quantile_binder(np.nanpercentile, _nanquantile, 100)
 
 
 @binds(np.nanmedian)
