@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import srcdiff
-from srcdiff import NonDifferentiableError, SrcdiffError, UnsupportedSyntaxError
+from srcdiff import NonDifferentiableError
 
 from tests.numeric import assert_all_modes, central_difference
 
@@ -539,60 +539,8 @@ def test_strings_of_containers_of_other_values_are_refused():
         srcdiff.grad(fstring_key_of_a_value)(X)
 
 
-# ---------------------------------------------------------------------------
-# what stays refused
-
-
-def with_try(x):
-    try:
-        y = x * 2
-    except ValueError:
-        y = x
-    return y
-
-
-def with_with(x):
-    with open("f"):
-        y = x
-    return y
-
-
-def with_yield(x):
-    yield x
-
-
-def with_global(x):
-    global COUNTER
-    COUNTER = 1
-    return x
-
-
-def with_class(x):
-    class A:
-        pass
-    return x
-
-
-def with_import(x):
-    import os  # noqa: F401
-    return x
-
-
-@pytest.mark.parametrize("fn, construct, text", [
-    (with_try, "try/except", "try:"),
-    (with_with, "with", 'with open("f"):'),
-    (with_yield, "yield", "yield x"),
-    (with_global, "global", "global COUNTER"),
-    (with_class, "class definition", "class A:"),
-    (with_import, "import", "import os"),
-])
-def test_still_refused_with_a_located_error(fn, construct, text):
-    with pytest.raises(UnsupportedSyntaxError) as info:
-        srcdiff.grad(fn)(1.0)
-    message = str(info.value)
-    assert f"{HERE}:" in message and construct in message and text in message and "hint:" in message
-    assert isinstance(info.value, SrcdiffError)
-
+# what stays refused (try, with, yield, global, class, import) is tests/e2e/test_errors.py's
+# test_unsupported_construct_is_located, at its line
 
 
 # ---------------------------------------------------------------------------
