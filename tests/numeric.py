@@ -100,3 +100,12 @@ def assert_all_modes(f, args, argnum=0, rtol=1e-5, atol=1e-7, order=2):
         if isinstance(x, float):
             np.testing.assert_allclose(srcdiff.grad(g, argnums=argnum)(*args), second, rtol=1e-4, atol=1e-6,
                                        err_msg="grad of grad")
+
+
+def weighted(op):
+    """A scalar loss of op(x): sin of each element, weighted by its place."""
+    def loss(x):
+        y = op(x)
+        return np.sum(np.sin(y) * np.cos(np.arange(y.size) + 1.0).reshape(y.shape))
+
+    return loss

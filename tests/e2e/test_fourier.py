@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import srcdiff
 from srcdiff import NonDifferentiableError
 
-from tests.numeric import assert_all_modes, central_difference
+from tests.numeric import assert_all_modes, central_difference, weighted
 
 RNG = np.random.default_rng(16)
 X8, X7, X1 = RNG.normal(size=8), RNG.normal(size=7), RNG.normal(size=1)
@@ -204,15 +204,6 @@ CASES = [
     (fftn_of_a_list, X8), (float32_rfft, X8.astype(np.float32)),
 ]
 IDS = [f"{op.__name__}-{'x'.join(map(str, x.shape))}" for op, x in CASES]
-
-
-def weighted(op):
-    """A scalar loss of op(x): sin of each element, weighted by its place."""
-    def loss(x):
-        y = op(x)
-        return np.sum(np.sin(y) * np.cos(np.arange(y.size) + 1.0).reshape(y.shape))
-
-    return loss
 
 
 @pytest.mark.parametrize("op, x", CASES, ids=IDS)

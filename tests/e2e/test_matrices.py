@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import srcdiff
 from srcdiff import NonDifferentiableError
 
-from tests.numeric import assert_all_modes, assert_matches_differences, central_difference
+from tests.numeric import assert_all_modes, assert_matches_differences, central_difference, weighted
 
 try:
     import scipy.linalg
@@ -220,15 +220,6 @@ CASES = [(solve_vector, X), (solve_matrix, X), (solve_for_the_right_side, X), (s
          (lstsq, X4), (lstsq_index, X4), (lstsq_residuals, X4), (lstsq_square, X),
          (cond, X4), (cond_orders, X), (cond_stack, X3), (scaled_by_rank, X)]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
-
-
-def weighted(op):
-    """A scalar loss of op(x): sin of each element, weighted by its place."""
-    def loss(x):
-        y = op(x)
-        return np.sum(np.sin(y) * np.cos(np.arange(y.size) + 1.0).reshape(y.shape))
-
-    return loss
 
 
 @pytest.mark.parametrize("op, x", CASES, ids=IDS)

@@ -17,7 +17,7 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 import srcdiff  # noqa: E402
 from srcdiff import NonDifferentiableError  # noqa: E402
 
-from tests.numeric import assert_all_modes, central_difference  # noqa: E402
+from tests.numeric import assert_all_modes, central_difference, weighted  # noqa: E402
 
 RNG = np.random.default_rng(16)
 X = RNG.normal(size=(3, 4))  # anywhere
@@ -232,15 +232,6 @@ CASES = [
     (softmax_all, X), (softmax_axis, X), (softmax_negative_axis, X), (log_softmax_axis, X), (log_softmax_all, X[1]),
 ]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
-
-
-def weighted(op):
-    """A scalar loss of op(x): sin of each element, weighted by its place."""
-    def loss(x):
-        y = op(x)
-        return np.sum(np.sin(y) * np.cos(np.arange(y.size) + 1.0).reshape(y.shape))
-
-    return loss
 
 
 @pytest.mark.parametrize("op, x", CASES, ids=IDS)

@@ -13,7 +13,7 @@ import pytest
 import srcdiff
 from srcdiff import NonDifferentiableError
 
-from tests.numeric import assert_all_modes, assert_matches_differences
+from tests.numeric import assert_all_modes, assert_matches_differences, weighted
 
 RNG = np.random.default_rng(16)
 X1, X2, X3 = RNG.normal(size=5), RNG.normal(size=(3, 4)), RNG.normal(size=(2, 3, 4))
@@ -436,15 +436,6 @@ CASES = [
     (pad_reflect_per_axis, X3.reshape(4, 6)), (pad_symmetric, X1), (pad_symmetric_per_axis, X2), (pad_symmetric_one, X3),
 ]
 IDS = [f"{f.__name__}-{np.ndim(x)}d" for f, x in CASES]
-
-
-def weighted(op):
-    """A scalar loss of op(x): sin of each element, weighted by its place."""
-    def loss(x):
-        y = op(x)
-        return np.sum(np.sin(y) * np.cos(np.arange(y.size) + 1.0).reshape(y.shape))
-
-    return loss
 
 
 @pytest.mark.parametrize("op, x", CASES, ids=IDS)
