@@ -9,7 +9,7 @@ import inspect
 import os
 import sys
 
-from .core import ATTRIBUTES, CALLABLES, METHODS, OBJECT_METHODS, PUBLIC_MODULES, load_optional, public_name
+from .core import ATTRIBUTES, CALLABLES, METHODS, OBJECT_METHODS, OPTIONAL, PUBLIC_MODULES, load_optional, public_name
 
 # Python's operators reach their rules through the operator module (x + y is operator.add):
 # grammar.md's "Operators" lists those, not this catalog
@@ -62,6 +62,16 @@ def _reachable():
             yield public_name(fn), binder
 
 
+def _optional_family(name):
+    """The family of an optional library's callable (scipy.special.gammaln: scipy.special's),
+    whichever module's factory made its binder (elementwise.py's makes scipy.special's): so that
+    without SciPy, only SciPy's rows are missing, not entries in NumPy's."""
+    for library, module in OPTIONAL.items():
+        if name.startswith(library + "."):
+            return sys.modules[f"{__package__}.{module}"].FAMILY
+    return None
+
+
 def _object_method(fn):
     """The binder of a method of an object from outside (np.random.randn: NumPy's RandomState's)."""
     owner = getattr(fn, "__self__", None)
@@ -85,8 +95,9 @@ def families():
     load_optional(importing=True)
     found = collections.defaultdict(lambda: (set(), set(), set()))
     for name, binder in _reachable():
-        if family_of(binder) is not None:
-            found[family_of(binder)][0].add(_spelled(name))
+        family = _optional_family(name) or family_of(binder)
+        if family is not None:
+            found[family][0].add(_spelled(name))
     for name, binder in METHODS.items():
         if not name.startswith("_"):
             found[family_of(binder)][1].add(f"{receiver(binder)}.{name}()")
