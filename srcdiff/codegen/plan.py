@@ -186,7 +186,8 @@ def _owned(fn, plan):
                 for b in eqn.blocks:
                     owned.update(p.id for p in b.params)
             elif eqn.prim.fresh:
-                owned.update(o.id for o in eqn.outs)
+                fresh = eqn.prim.fresh if isinstance(eqn.prim.fresh, tuple) else (True,) * len(eqn.outs)
+                owned.update(o.id for o, made in zip(eqn.outs, fresh) if made)
 
     walk(fn.body)
     owned -= _stored(fn.body)

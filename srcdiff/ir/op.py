@@ -19,7 +19,9 @@ default here when the operation does not declare it.
                       the emitted module imports each (import scipy.linalg) where the op is used
     on_python_floats  its spelling on Python floats: a name (math.cos, abs, max) or a template ({0})
     hoistable         it cannot raise, so it may run before a loop that might not run
-    fresh             its result is a new object no one else holds (may be changed in place)
+    fresh             its result is a new object no one else holds (may be changed in place); for
+                      an op of several results, a tuple saying it per result (a list's pop makes a
+                      new list, but its last item is the item the list held)
     view              its result may be its first operand's memory: False, True, or a
                       function of the equation giving True, False or None (not known)
     effect            it does something beyond its result (raises, prints): kept though unread

@@ -93,7 +93,9 @@ def _pop_stmts(names, a, p):
 # (rest, last) = pop(list): the adjoint of an append, in reverse order. Linear, so forward
 # mode over a gradient (hessian) pops the tangents alongside.
 LIST_POP = Primitive("list_pop", takes_lists=True, emit=None, impl=lambda xs: (xs[:-1], xs[-1]), shape=_pop_shape, nout=2,
-                     inplace=_pop_stmts, copy="list({0})", fresh=True)
+                     # the item is the list's own: another list may hold it too (list(xs) shares
+                     # the items), so it is changed in place only as a copy
+                     inplace=_pop_stmts, copy="list({0})", fresh=(True, False))
 
 
 @LIST_POP.defvjp

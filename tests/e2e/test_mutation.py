@@ -748,3 +748,34 @@ def doubles_its_argument_in_a_loop(x):
     for i in range(3):
         x[i] = x[i] * 2.0
     return np.sum(x * x)
+
+
+STATE = np.array([[0.2, -0.4, 0.7], [0.1, 0.5, -0.3]])
+
+
+def predict(w, s):
+    s2 = s.copy()
+    s2[0] = np.sin(w * s[0])
+    return s2[0] * 2.0, s2
+
+
+def states_appended_in_a_loop(w):
+    """GradBench's LSTM keeps each step's state, a written copy, in a list it reads back."""
+    all_states = [STATE]
+    y = np.zeros(3)
+    for t in range(2):
+        y, new = predict(w, all_states[t])
+        all_states.append(new)
+    return np.sum(y ** 3)
+
+
+def test_reverse_over_reverse_of_written_copies_appended_to_a_list():
+    """The backward sweep pops each state's adjoint from a list of zeros and adds into it in
+    place; reverse mode over it shared that list's arrays between the two sweeps, so the
+    second found them changed: jacrev(grad(f)) was wrong where hessian(f) was right."""
+    w = np.array([0.3, -0.5, 0.8])
+    g = grad(states_appended_in_a_loop)
+    expected = central_difference(g, (w,), 0)
+    np.testing.assert_allclose(srcdiff.jacrev(g)(w), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(srcdiff.hessian(states_appended_in_a_loop)(w), expected, rtol=1e-6, atol=1e-8)
+    assert_all_modes(states_appended_in_a_loop, (w,))
