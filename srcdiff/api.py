@@ -124,28 +124,29 @@ class Gradient:
         if not (args or kwargs):
             indices = self._indices_for(self._nparams)
             avals = tuple(unknown_aval() for _ in range(self._nparams))
-            return self._lookup("generic", indices, avals, None)
+            return self._lookup("generic", indices, lambda by_value: avals, None, ())
         args = self._bind(args, kwargs)
         return self._compiled_for(args, *arguments.leaves_of(args))
 
     def _compiled_for(self, args, leaves, structures):
         arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
         entry = self._entries.get(arg_key)
-        if entry is not None and cache.valid(entry.guards):
+        if entry is not None and cache.valid(entry.guards) and cache.same_values(entry, leaves):
             return entry
         indices = self._indices_for(len(args))
         arguments.check_differentiable(self.fun, args, indices)
         leaf_indices = arguments.leaf_indices(structures, indices)
-        avals = tuple(aval_of_argument(a) for a in leaves)
-        entry = self._lookup(arg_key, leaf_indices, avals, structures)
+        entry = self._lookup(arg_key, leaf_indices,
+                             lambda by_value: tuple(aval_of_argument(a, i in by_value) for i, a in enumerate(leaves)),
+                             structures, leaves)
         self._entries[arg_key] = entry
         return entry
 
-    def _lookup(self, arg_key, indices, avals, structures):
+    def _lookup(self, arg_key, indices, avals_for, structures, leaves):
         key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value, self.optimize), arg_key)
         return cache.get_or_compile(
-            key, lambda: compile_grad(self.fun, avals, indices, self.has_aux, self.with_value,
-                                      optimize=self.optimize, structures=structures), self.fun
+            key, lambda by_value: compile_grad(self.fun, avals_for(by_value), indices, self.has_aux, self.with_value,
+                                               optimize=self.optimize, structures=structures), self.fun, leaves
         )
 
     def __new__(cls, *args, **kwargs):

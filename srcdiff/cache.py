@@ -28,12 +28,14 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .errors import NonDifferentiableError
 from .guards import Default, MISSING, default_of, holds
 from .source import unwrap
 
 MAX_ENTRIES = 256  # compiled derivatives kept; the least recently used is dropped first
 
 _entries = OrderedDict()
+_by_value = OrderedDict()  # keys whose integer arguments are compiled for by value (get_or_compile)
 _lock = threading.RLock()
 
 
@@ -95,9 +97,48 @@ def get(key, fun=None):
     return bound
 
 
-def get_or_compile(key, compile_fn, fun=None):
+def get_or_compile(key, compile_fn, fun=None, leaves=None):
     """The entry for key, bound to fun, compiling it (and making it portable to other
-    functions of fun's code, see the module's doc) if there is none that holds."""
+    functions of fun's code, see the module's doc) if there is none that holds.
+
+    With leaves (the arguments' leaves), compile_fn takes the positions of the leaves to
+    compile for by value: none first, so that an integer argument is a value of the
+    derivative, and one compilation serves every integer; where the code needs one's value
+    when compiling (np.zeros(int(n)), np.arange(d - 1), a branch on n that sets a shape),
+    that compilation is refused, and the integers are compiled for by value instead, under
+    a key holding their values (`by_value`). Which keys need values is remembered, so their
+    next call compiles, or finds, the entry for its values directly."""
+    if leaves is None:
+        return _get_or_compile(key, compile_fn, fun)
+    ints = tuple(i for i, a in enumerate(leaves) if type(a) in (int, bool))
+    if not ints:
+        return _get_or_compile(key, lambda: compile_fn(()), fun)
+    valued = ("by value", key, tuple(leaves[i] for i in ints))
+    if key in _by_value:
+        return _get_or_compile(valued, lambda: _with_values(compile_fn, ints, leaves), fun)
+    try:
+        return _get_or_compile(key, lambda: compile_fn(()), fun)
+    except NonDifferentiableError:
+        entry = _get_or_compile(valued, lambda: _with_values(compile_fn, ints, leaves), fun)
+        with _lock:
+            _by_value[key] = True
+            while len(_by_value) > MAX_ENTRIES:
+                _by_value.popitem(last=False)
+        return entry
+
+
+def _with_values(compile_fn, ints, leaves):
+    compiled = compile_fn(ints)
+    compiled.by_value = tuple((i, leaves[i]) for i in ints)
+    return compiled
+
+
+def same_values(entry, leaves):
+    """Whether leaves have the values entry was compiled for (those it compiled for by value)."""
+    return all(type(leaves[i]) is type(v) and leaves[i] == v for i, v in getattr(entry, "by_value", ()))
+
+
+def _get_or_compile(key, compile_fn, fun):
     entry = get(key, fun)
     if entry is not None:
         return entry
@@ -117,6 +158,7 @@ def get_or_compile(key, compile_fn, fun=None):
 def clear():
     with _lock:
         _entries.clear()
+        _by_value.clear()
 
 
 def size():

@@ -35,6 +35,7 @@ class Compiled:
         self.ir_after = ir_after
         self.guards = guards
         self.out_tree = out_tree
+        self.by_value = ()  # (leaf position, value): the integer arguments compiled for by value (cache.py)
 
 
     def rebound(self, updates):

@@ -65,10 +65,14 @@ def make_dispatcher(signature, args, compiled, guards, slow, like, grads_of, wit
         lines = [f"def call(self, {header}):"]
     args_tuple = f"({', '.join(names)},)"  # built only where needed: a tuple costs on a fast path
     checks = []
+    by_value = dict(compiled.by_value)  # integers compiled for by value (cache.get_or_compile)
     for i, (name, a) in enumerate(zip(names, args)):
         env[f"T{i}"] = type(a)
         checks.append(f"type({name}) is T{i}")
-        if type(a) is np.ndarray:
+        if i in by_value:
+            env[f"I{i}"] = by_value[i]
+            checks.append(f"{name} == I{i}")
+        elif type(a) is np.ndarray:
             env[f"S{i}"], env[f"D{i}"] = a.shape, a.dtype
             checks.append(f"{name}.shape == S{i} and {name}.dtype == D{i}")
         elif is_function_argument(a):  # compiled for this very function (act=np.tanh)

@@ -24,13 +24,13 @@ def _compiled(kind, fun, args, argnums=None):
     arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
     key = cache.key_of(fun, (kind, leaf_indices), arg_key)
 
-    def build():
-        avals = tuple(aval_of_argument(a) for a in leaves)
+    def build(by_value):
+        avals = tuple(aval_of_argument(a, i in by_value) for i, a in enumerate(leaves))
         if kind == "jvp":
             return compile_jvp(fun, avals, leaf_indices, structures=structures)
         return compile_vjp(fun, avals, structures=structures)
 
-    return cache.get_or_compile(key, build, fun), leaves, structures, leaf_indices
+    return cache.get_or_compile(key, build, fun, leaves), leaves, structures, leaf_indices
 
 
 def jvp(fun, primals, tangents):
@@ -283,11 +283,11 @@ class _Jacobian:
         arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
         key = cache.key_of(self.fun, ("jacobian", self.mode, wrt), arg_key)
 
-        def build():
-            avals = tuple(aval_of_argument(a) for a in leaves)
+        def build(by_value):
+            avals = tuple(aval_of_argument(a, i in by_value) for i, a in enumerate(leaves))
             return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures, name=self._name)
 
-        return cache.get_or_compile(key, build, self.fun), leaves
+        return cache.get_or_compile(key, build, self.fun, leaves), leaves
 
     def __call__(self, *args, **kwargs):
         compiled, leaves = self._compiled_for(self._bind(args, kwargs))

@@ -6,6 +6,7 @@ import inspect
 
 from .. import pytree
 from ..errors import NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnsupportedSyntaxError
+from ..ir import aval_of_argument
 from ..prims import T
 from .protocol import IR_METHOD, is_jvp
 from ..source import own_signature, parse_function
@@ -252,7 +253,7 @@ class Derivatives:
                 raise NonDifferentiableError("srcdiff.jvp is called here, but this lowering was given no way "
                                              "to differentiate it", self.loc(node))
             hook = self.session.jvp_ir
-            low, fn, wrt = self._derivative_part(lambda: hook(fun, [_forget(p.aval) for p in primals]), node)
+            low, fn, wrt = self._derivative_part(lambda: hook(fun, [_inner_aval(p) for p in primals]), node)
             if _lifted(fun):
                 raise UnsupportedSyntaxError(
                     "srcdiff.jvp of a local function reading values computed in the function being differentiated "
@@ -262,7 +263,7 @@ class Derivatives:
             return pytree.unflatten(low.out_tree, outs[:n]), pytree.unflatten(low.out_tree, outs[n:])
         _all_values(args, self, node)
         ir = getattr(func, IR_METHOD)
-        low = self._derivative_part(lambda: ir([_forget(a.aval) for a in args], None, True), node)
+        low = self._derivative_part(lambda: ir([_inner_aval(a) for a in args], None, True), node)
         args = list(args) + _lifted(func)
         if len(args) != len(low.fn.params):
             raise UnsupportedSyntaxError("a derivative of a derivative of a local function reading values computed "
@@ -419,3 +420,17 @@ def _all_values(values, lowering, node):
     if not all(isinstance(v, T) for v in values):
         raise UnsupportedSyntaxError("a derivative called inside a differentiated function takes arrays and numbers",
                                      lowering.loc(node), "hint: pass the arrays themselves, not containers.")
+
+
+def _inner_aval(a):
+    """What a derivative called inside is compiled for, per argument: its kind, shape and
+    dtype; an integer known when compiling (a literal, an int argument compiled for by
+    value) by its value, as an int argument of a derivative called from outside may be
+    (cache.get_or_compile)."""
+    from .control import _forget
+
+    value = a.const_value(None) if isinstance(a, T) else None
+    if type(value) in (int, bool):
+        return aval_of_argument(value, by_value=True)
+    return _forget(a.aval)
+

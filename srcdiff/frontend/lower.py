@@ -278,6 +278,8 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
             if isinstance(value, T) and isinstance(value.atom, Var) and not value.atom.hint:
                 value.atom.hint = target.id
             self.frame.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)) and any(isinstance(t, ast.Starred) for t in target.elts):
+            self.assign_starred(target, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(value, len(target.elts), target)
             for t, v in zip(target.elts, items):
@@ -287,6 +289,21 @@ class Lowering(ControlFlow, Calls, Containers, Derivatives, Idioms):
         else:
             raise self.unsupported(target, f"assignment to {type(target).__name__.lower()}",
                                    "assign to a plain name")
+
+    def assign_starred(self, target, value):
+        """first, *rest = value: the names before and after the starred one take an item each,
+        the starred one a list of the rest, as Python binds them (the length known when compiling)."""
+        at = next(i for i, t in enumerate(target.elts) if isinstance(t, ast.Starred))
+        after = len(target.elts) - at - 1
+        items = self.unpacked(value, target)
+        if len(items) < len(target.elts) - 1:
+            raise NonDifferentiableError(f"cannot unpack {len(items)} values into {len(target.elts) - 1} or more "
+                                         "names", self.loc(target))
+        for t, v in zip(target.elts[:at], items):
+            self.assign(t, v)
+        self.assign(target.elts[at].value, list(items[at:len(items) - after]))
+        for t, v in zip(target.elts[at + 1:], items[len(items) - after:]):
+            self.assign(t, v)
 
     def unpack(self, value, n, node):
         if isinstance(value, (tuple, list)):

@@ -243,8 +243,12 @@ def _is_static_scalar(v):
     return v is None or isinstance(v, (int, float, bool, slice, type(Ellipsis)))
 
 
-def aval_of_argument(value) -> Aval:
-    """The cache key's view of a runtime argument: kind, dtype and shape, not the value."""
+def aval_of_argument(value, by_value=False) -> Aval:
+    """The cache key's view of a runtime argument: kind, dtype and shape, not the value; or,
+    by_value, the value itself, known when compiling as a global is (an integer argument
+    whose value the code needs, cache.get_or_compile)."""
+    if by_value:
+        return Aval("static", None, None, value, True)
     if isinstance(value, bool):
         return Aval("scalar", (), np.dtype(bool))
     if isinstance(value, int):

@@ -313,12 +313,13 @@ def write_down(z, x, n):
 
 def recursion_writing_an_argument(x, n):
     z = np.zeros(3)
-    write_down(z, x, n)  # n is known only when the derivative runs: a recursion of its own
+    write_down(z, x, int(n * x))  # the depth is known only when the derivative runs: a recursion of its own
     return np.sum(z ** 2)
 
 
 def recursion_writing_a_closure(x, n):
     z = np.zeros(3)
+    n = int(n * x)
 
     def down(m):
         if m == 0:
@@ -332,11 +333,23 @@ def recursion_writing_a_closure(x, n):
 
 @pytest.mark.parametrize("f, line", [
     (recursion_writing_an_argument, write_down.__code__.co_firstlineno + 3),
-    (recursion_writing_a_closure, recursion_writing_a_closure.__code__.co_firstlineno + 6)])
+    (recursion_writing_a_closure, recursion_writing_a_closure.__code__.co_firstlineno + 7)])
 def test_a_recursion_writing_into_an_array_from_outside_it_is_refused_there(f, line):
     """It lost the writes below the first call: a silent wrong gradient."""
     with pytest.raises(srcdiff.SrcdiffError, match=rf"test_indexing_higher.py:{line}: a recursive function writes"):
-        srcdiff.grad(f)(0.7, 3)
+        srcdiff.grad(f)(0.7, 4.5)
+
+
+def write_down_from(x, n):
+    z = np.zeros(3)
+    write_down(z, x, n)  # n, an int argument, is compiled for by value: the recursion unrolls
+    return np.sum(z ** 2)
+
+
+def test_a_recursion_of_an_int_arguments_depth_writing_into_an_outer_array_unrolls():
+    for n in (3, 2):
+        assert srcdiff.grad(write_down_from)(0.7, n) == pytest.approx(
+            central_difference(write_down_from, (0.7, n), 0), rel=1e-7)
 
 
 def copy_down(z, x, n):

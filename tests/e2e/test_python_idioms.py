@@ -637,3 +637,48 @@ def calls_a_decorated_function(x):
 def test_a_decorators_wrapper_is_inlined_where_called():
     assert_all_modes(calls_a_decorated_function, (X.copy(),))
     assert "wrapper" not in srcdiff.source(srcdiff.grad(calls_a_decorated_function), X)
+
+
+# ---------------------------------------------------------------------------
+# integer arguments whose value the code needs when compiling
+
+
+def padded(x, n):
+    z = np.zeros((int(n), x.size))
+    z[n - 1] = x
+    first, *rest = z  # unpacking needs n's value
+    return np.sum(np.sin(z) * np.arange(z.size).reshape(z.shape)) + len(rest) * np.sum(first ** 2)
+
+
+def scaled_by_count(x, n):
+    return np.sum(x ** 2) * n  # n is a value of the derivative: any n
+
+
+def test_an_int_argument_the_code_needs_is_compiled_for_by_value():
+    x = np.array([0.3, -0.7, 1.2])
+    g = srcdiff.grad(padded)
+    before = srcdiff.cache.size()
+    for n in (2, 3, 2, 2, 3):  # the fast path, installed on a second call, checks n too
+        np.testing.assert_allclose(g(x, n), central_difference(padded, (x, n), 0), rtol=1e-6, atol=1e-8)
+    assert srcdiff.cache.size() - before == 2  # one derivative per value of n
+    assert_all_modes(padded, (x, 4))
+
+
+def test_an_int_argument_used_as_a_value_compiles_once():
+    x = np.array([0.3, -0.7, 1.2])
+    g = srcdiff.grad(scaled_by_count)
+    before = srcdiff.cache.size()
+    for n in (2, 3, 5):
+        np.testing.assert_allclose(g(x, n), 2 * x * n)
+    assert srcdiff.cache.size() - before == 1
+
+
+def starred_targets(x):
+    first, *rest = x  # an array of known length: rest is a list of its other rows
+    a, *middle, b = (x[0], 2.0, x[1], x[2])
+    *init, last = [x[1], x[2]]
+    return first * np.sum(np.array(rest)) + a * b * len(middle) + np.sum(np.array(middle[1:])) + last ** 2 * init[0]
+
+
+def test_starred_assignment_targets():
+    assert_all_modes(starred_targets, (X,))

@@ -420,8 +420,8 @@ def test_parameters_without_a_derivative_are_refused_at_their_line(op, message):
                                central_difference(op, (2.0, P1 / 3), 1), rtol=1e-6)
 
 
-def logsumexp_computed_axis(x, k):
-    return scipy.special.logsumexp(x, axis=k)
+def logsumexp_computed_axis(x):
+    return scipy.special.logsumexp(x, axis=int(x[0, 0] > 0))
 
 
 def multigammaln_half(x):
@@ -430,7 +430,7 @@ def multigammaln_half(x):
 
 def test_static_parameters_are_refused_when_not_known():
     with pytest.raises(NonDifferentiableError, match="logsumexp's axis must be known when compiling") as info:
-        srcdiff.grad(logsumexp_computed_axis)(X[0], 0)
+        srcdiff.grad(lambda x: np.sum(logsumexp_computed_axis(x)))(X)
     assert "test_scipy_special.py:" in str(info.value)
     with pytest.raises(NonDifferentiableError, match="multigammaln's d must be a positive integer") as info:
         srcdiff.grad(lambda x: np.sum(multigammaln_half(x)))(P1 + 2.0)

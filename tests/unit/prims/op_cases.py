@@ -1139,11 +1139,10 @@ def unknown_min_kept(x, k):
     return np.min(x[:k], axis=1, keepdims=True)
 
 
-@case("prod", (((3, 2), Int(2)),), refused=Refused(NonDifferentiableError))
+@case("prod", (((3, 2), Int(2)),))
 def unknown_product(x, k):
-    """Refused: x[:k]'s shape, rank too, is not known when compiling, and np.prod's
-    derivative is built for the rank (the hint, "call with example arguments", is beside
-    the point: they were given)."""
+    """x[:k]'s shape, rank too, is not known with k traced, and np.prod's derivative is built
+    for the rank: the int k is compiled for by value (cache.get_or_compile)."""
     return np.prod(x[:k], axis=0)
 
 
@@ -1212,10 +1211,10 @@ def unknown_stack(a, b, k):
     return np.stack([a[:k], b[:k]], axis=1)
 
 
-@case("tile", (((3,), Int(2)),), refused=Refused(NonDifferentiableError, but=("forward",)))
+@case("tile", (((3,), Int(2)),))
 def unknown_tile(x, k):
-    """Refused in reverse mode: np.tile's adjoint sums the copies back by x's shape, which
-    x[:k] leaves unknown when compiling (forward mode tiles the tangent)."""
+    """np.tile's adjoint sums the copies back by x's shape, which x[:k] leaves unknown with k
+    traced: reverse mode compiles for k's value (forward mode tiles the tangent, k traced)."""
     return np.tile(x[:k], 2)
 
 
