@@ -273,15 +273,22 @@ class ControlFlow:
         self.keep_targets(node)
         if _contains(node.body, ast.Break) or _contains(node.body, ast.Return):
             return self.for_as_while(node, start, stop, step, bind)
-        carried = self.carried_names(node, targets=True)
-
         def body(index):
             bind(node.target, index)
             self.frame.env[SKIP] = T(Const(False))
             self.lower_stmts(node.body)
             self.frame.env.pop(SKIP, None)
 
-        self.loop(FOR, node, carried, body, [start, stop, step])
+        end = getattr(node, "end_lineno", node.lineno)
+        if _static_trips([start, stop, step]) and not _contains(node.body, ast.Continue) and any(
+                n not in self.frame.env and _read_after(self.frame.parsed.node, n, end)
+                for n in _surely_assigned(node.body)):
+            # `for i in range(n): y = f(i)` with n > 0 known, then y read after the loop: Python
+            # leaves y as the last iteration made it. The first iteration runs on its own, so the
+            # names it binds are carried by the loop over the others.
+            body(T(start))
+            start = Const(_static_value(start) + _static_value(step))
+        self.loop(FOR, node, self.carried_names(node, targets=True), body, [start, stop, step])
 
     def for_as_while(self, node, start, stop, step, bind):
         """A for loop that can stop early runs as while i < stop and not broke."""
@@ -988,6 +995,20 @@ def _walk_statements(stmts):
             continue
         for field in ("body", "orelse", "finalbody"):
             yield from _walk_statements(getattr(stmt, field, []) or [])
+
+
+def _surely_assigned(stmts):
+    """Names that statements at the top of stmts bind to whatever they compute (y = ..., a, b = ...),
+    so that stmts surely bind them (a name bound under an if or in a nested loop may not be)."""
+    names = []
+    for stmt in stmts:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
+            stmt, ast.AnnAssign) and stmt.value is not None else []
+        for target in targets:
+            for t in target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]:
+                if isinstance(t, ast.Name) and t.id not in names:
+                    names.append(t.id)
+    return names
 
 
 def _assigned_names(stmts):

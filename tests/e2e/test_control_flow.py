@@ -8,7 +8,7 @@ import pytest
 import srcdiff
 from srcdiff import grad, value_and_grad
 
-from tests.numeric import assert_matches_differences, central_difference
+from tests.numeric import assert_all_modes, assert_matches_differences, central_difference
 
 
 # ---------------------------------------------------------------------------
@@ -542,3 +542,33 @@ def test_accumulator_not_saved_when_only_inputs_are_needed():
     g = grad(squares_carry)
     np.testing.assert_allclose(g(x), 2 * x)
     assert "append(s" not in srcdiff.source(g, x)
+
+
+def last_iterations_values(x):
+    for i in range(3):
+        y = x * (i + 1.0)
+        z = np.sin(y) + x
+    return np.sum(y * z)
+
+
+def training_loop_returning_its_last_loss(x):
+    for epoch in range(4):
+        loss = np.sum(np.tanh(x * epoch) ** 2)
+        x = x - 0.1 * x
+    return loss
+
+
+@pytest.mark.parametrize("f", [last_iterations_values, training_loop_returning_its_last_loss])
+def test_a_name_first_bound_in_a_loop_that_surely_runs_is_its_last_value_after_it(f):
+    assert_all_modes(f, (np.array([0.3, -0.5]),))
+
+
+def bound_in_a_loop_that_may_not_run(x, n):
+    for i in range(int(np.sum(x) > 0) * n):
+        y = x * i
+    return np.sum(y)
+
+
+def test_a_name_first_bound_in_a_loop_that_may_not_run_is_refused_after_it():
+    with pytest.raises(srcdiff.SrcdiffError, match="'y' is assigned inside the loop at line"):
+        srcdiff.grad(bound_in_a_loop_that_may_not_run)(np.ones(2), 3)
