@@ -58,8 +58,11 @@ TUPLE_ITEM = Primitive(
 
 
 def TUPLE_GETITEM_BIND(x, template, operands):
+    if not operands and len(template) == 1 and isinstance(template[0], slice) and x.aval.has_value:
+        return x.aval.value[template[0]]  # x.shape[:1], x.shape[-2:]: a tuple known when compiling
     if operands or len(template) != 1 or not isinstance(template[0], int):
-        raise current().error("a shape tuple can only be indexed with a constant int")
+        raise current().error("a shape tuple can only be indexed with a constant int, or sliced when "
+                              "the shape is known when compiling")
     return current().apply(TUPLE_ITEM, [x], i=template[0])
 
 

@@ -684,3 +684,12 @@ def starred_targets(x):
 
 def test_starred_assignment_targets():
     assert_all_modes(starred_targets, (X,))
+
+
+def shape_slices(x):
+    y = np.reshape(x, x.shape[:1] + x.shape[-1:] + (1,))
+    return np.sum(np.sin(y) * (1.0 + np.arange(y.size).reshape(y.shape))) * len(x.shape[1:])
+
+
+def test_shape_slices_known_when_compiling():
+    assert_all_modes(shape_slices, (np.array([[0.3, -0.7, 1.2], [0.5, 0.1, -0.4]]),))
