@@ -7,7 +7,7 @@ from . import arguments, cache, pytree
 from .compiler import compile_grad, grad_ir
 from .dispatch import call_on_numbers, make_dispatcher
 from .frontend import own_signature
-from .ir import aval_of_argument, unknown_aval
+from .ir import unknown_aval
 from .prims.core import runs_when_compiling
 
 
@@ -124,7 +124,7 @@ class Gradient:
         if not (args or kwargs):
             indices = self._indices_for(self._nparams)
             avals = tuple(unknown_aval() for _ in range(self._nparams))
-            return self._lookup("generic", indices, lambda by_value: avals, None, ())
+            return self._lookup("generic", indices, None, avals=avals)
         args = self._bind(args, kwargs)
         return self._compiled_for(args, *arguments.leaves_of(args))
 
@@ -136,18 +136,20 @@ class Gradient:
         indices = self._indices_for(len(args))
         arguments.check_differentiable(self.fun, args, indices)
         leaf_indices = arguments.leaf_indices(structures, indices)
-        entry = self._lookup(arg_key, leaf_indices,
-                             lambda by_value: tuple(aval_of_argument(a, i in by_value) for i, a in enumerate(leaves)),
-                             structures, leaves)
+        entry = self._lookup(arg_key, leaf_indices, structures, leaves=leaves)
         self._entries[arg_key] = entry
         return entry
 
-    def _lookup(self, arg_key, indices, avals_for, structures, leaves):
+    def _lookup(self, arg_key, indices, structures, leaves=None, avals=None):
+        """The entry for arguments with these leaves (their avals made by the cache), or for
+        these avals (the generic entry)."""
         key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value, self.optimize), arg_key)
-        return cache.get_or_compile(
-            key, lambda by_value: compile_grad(self.fun, avals_for(by_value), indices, self.has_aux, self.with_value,
-                                               optimize=self.optimize, structures=structures), self.fun, leaves
-        )
+
+        def build(avals=avals):
+            return compile_grad(self.fun, avals, indices, self.has_aux, self.with_value, optimize=self.optimize,
+                                structures=structures)
+
+        return cache.get_or_compile(key, build, self.fun, leaves)
 
     def __new__(cls, *args, **kwargs):
         # Each gradient has a class of its own, so that its __call__ can be the fast path

@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import NonDifferentiableError
 from .guards import Default, MISSING, default_of, holds
+from .ir import BY_VALUE, aval_of_argument
 from .source import unwrap
 
 MAX_ENTRIES = 256  # compiled derivatives kept; the least recently used is dropped first
@@ -101,36 +102,39 @@ def get_or_compile(key, compile_fn, fun=None, leaves=None):
     """The entry for key, bound to fun, compiling it (and making it portable to other
     functions of fun's code, see the module's doc) if there is none that holds.
 
-    With leaves (the arguments' leaves), compile_fn takes the positions of the leaves to
-    compile for by value: none first, so that an integer argument is a value of the
-    derivative, and one compilation serves every integer; where the code needs one's value
-    when compiling (np.zeros(int(n)), np.arange(d - 1), a branch on n that sets a shape),
-    that compilation is refused, and the integers are compiled for by value instead, under
-    a key holding their values (`by_value`). Which keys need values is remembered, so their
-    next call compiles, or finds, the entry for its values directly."""
+    With leaves (the arguments' leaves), compile_fn takes their avals: an integer argument's
+    kind first, so that one compilation serves every integer; where the code needs one's
+    value when compiling (np.zeros(int(n)), np.arange(d - 1), a branch on n that sets a
+    shape), that compilation is refused, and the integers are compiled for by value instead,
+    under a key holding their values (`by_value`). Which keys need values is remembered, so
+    their next call compiles, or finds, the entry for its values directly."""
     if leaves is None:
         return _get_or_compile(key, compile_fn, fun)
-    ints = tuple(i for i, a in enumerate(leaves) if type(a) in (int, bool))
+    ints = tuple(i for i, a in enumerate(leaves) if type(a) in BY_VALUE)
+
+    def by_kind():
+        return compile_fn(tuple(map(aval_of_argument, leaves)))
+
     if not ints:
-        return _get_or_compile(key, lambda: compile_fn(()), fun)
+        return _get_or_compile(key, by_kind, fun)
+
+    def by_value():
+        compiled = compile_fn(tuple(aval_of_argument(a, i in ints) for i, a in enumerate(leaves)))
+        compiled.by_value = tuple((i, leaves[i]) for i in ints)
+        return compiled
+
     valued = ("by value", key, tuple(leaves[i] for i in ints))
     if key in _by_value:
-        return _get_or_compile(valued, lambda: _with_values(compile_fn, ints, leaves), fun)
+        return _get_or_compile(valued, by_value, fun)
     try:
-        return _get_or_compile(key, lambda: compile_fn(()), fun)
+        return _get_or_compile(key, by_kind, fun)
     except NonDifferentiableError:
-        entry = _get_or_compile(valued, lambda: _with_values(compile_fn, ints, leaves), fun)
+        entry = _get_or_compile(valued, by_value, fun)
         with _lock:
             _by_value[key] = True
             while len(_by_value) > MAX_ENTRIES:
                 _by_value.popitem(last=False)
         return entry
-
-
-def _with_values(compile_fn, ints, leaves):
-    compiled = compile_fn(ints)
-    compiled.by_value = tuple((i, leaves[i]) for i in ints)
-    return compiled
 
 
 def same_values(entry, leaves):

@@ -10,7 +10,7 @@ from .api import Gradient
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .dispatch import call_on_numbers
 from .frontend import IR_METHOD, JVP_MARK, own_signature
-from .ir import aval_of_argument, is_function_argument
+from .ir import is_function_argument
 from .prims.core import runs_when_compiling
 
 
@@ -24,8 +24,7 @@ def _compiled(kind, fun, args, argnums=None):
     arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
     key = cache.key_of(fun, (kind, leaf_indices), arg_key)
 
-    def build(by_value):
-        avals = tuple(aval_of_argument(a, i in by_value) for i, a in enumerate(leaves))
+    def build(avals):
         if kind == "jvp":
             return compile_jvp(fun, avals, leaf_indices, structures=structures)
         return compile_vjp(fun, avals, structures=structures)
@@ -283,8 +282,7 @@ class _Jacobian:
         arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
         key = cache.key_of(self.fun, ("jacobian", self.mode, wrt), arg_key)
 
-        def build(by_value):
-            avals = tuple(aval_of_argument(a, i in by_value) for i, a in enumerate(leaves))
+        def build(avals):
             return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures, name=self._name)
 
         return cache.get_or_compile(key, build, self.fun, leaves), leaves

@@ -6,7 +6,7 @@ import inspect
 
 from .. import pytree
 from ..errors import NonDifferentiableError, SourceUnavailableError, SrcdiffError, UnsupportedSyntaxError
-from ..ir import aval_of_argument
+from ..ir import BY_VALUE, aval_of_argument
 from ..prims import T
 from .protocol import IR_METHOD, is_jvp
 from ..source import own_signature, parse_function
@@ -430,7 +430,7 @@ def _inner_aval(a):
     from .control import _forget
 
     value = a.const_value(None) if isinstance(a, T) else None
-    if type(value) in (int, bool):
+    if type(value) in BY_VALUE:
         return aval_of_argument(value, by_value=True)
     return _forget(a.aval)
 

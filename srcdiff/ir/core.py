@@ -243,6 +243,9 @@ def _is_static_scalar(v):
     return v is None or isinstance(v, (int, float, bool, slice, type(Ellipsis)))
 
 
+BY_VALUE = (int, bool)  # the argument types compiled for by value where the code needs the value
+
+
 def aval_of_argument(value, by_value=False) -> Aval:
     """The cache key's view of a runtime argument: kind, dtype and shape, not the value; or,
     by_value, the value itself, known when compiling as a global is (an integer argument

@@ -278,11 +278,10 @@ def _known_value(prim, atoms, params, aval):
         return aval
     if isinstance(value, np.generic) and value.dtype.kind in "biu":
         value = value.item()
-    if isinstance(value, (bool, int)) or (isinstance(value, tuple) and all(isinstance(v, int) for v in value)):
-        return Aval(aval.kind, aval.shape, aval.dtype, value, True)
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biu" and value.size <= _KNOWN_ARRAY_SIZE:
-        # an index array made from known numbers (np.arange(d - 1), counts for np.repeat) is
-        # known as well, as NumPy's parameters that must be known when compiling take it
+    # an index array made from known numbers (np.arange(d - 1), counts for np.repeat) is known
+    # as well, as NumPy's parameters that must be known when compiling take it
+    if isinstance(value, (bool, int)) or (isinstance(value, tuple) and all(isinstance(v, int) for v in value)) or (
+            isinstance(value, np.ndarray) and value.dtype.kind in "biu" and value.size <= _KNOWN_ARRAY_SIZE):
         return Aval(aval.kind, aval.shape, aval.dtype, value, True)
     return aval
 
