@@ -2,16 +2,22 @@
 import copy
 import os
 
+import numpy as np
+
 from . import pytree
 from .codegen import emit_module
 from .errors import SrcdiffError
 from .frontend import IR_METHOD, lower
-from .ir import print_function, verify
+from .ir import Aval, Block, Function, Var, print_function, verify
+from .ir.regions import substitute
+from .prims import Builder, T
+from .prims.batching import broadcast_batch
 from .ir.calls import targets
 from .ir import CallTarget
 from .transforms import grad_function
 from .transforms import passes
 from .transforms.forward import jvp_function
+from .transforms.batching import batch_function
 from .transforms.jacobian import jacobian_function
 from .transforms.reverse import pair_of
 
@@ -152,13 +158,19 @@ def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optim
     return guarded(fun, build)
 
 
-def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None):
-    """Forward mode: (leaves..., tangents of leaves[argnums]...) -> (results..., their tangents...)."""
+def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None, batch=None):
+    """Forward mode: (leaves..., tangents of leaves[argnums]...) -> (results..., their tangents...).
+    With batch (a number), every tangent is a batch of that many, along a first axis, and so is
+    every tangent out: the directions side by side in one pass (transforms/batching.py)."""
     def build():
         low = lower_ir(fun, arg_avals, structures, optimize)
-        jfn = _finish(verify(jvp_function(low.fn, argnums, passes.optimization(optimize).rules)), optimize)
+        jfn = verify(jvp_function(low.fn, argnums, passes.optimization(optimize).rules))
+        if batch is not None:
+            jfn = _batched_tangents(jfn, len(low.fn.params), len(low.fn.results), batch)
+        jfn = _finish(jfn, optimize)
         wrt = ", ".join(low.fn.params[i].hint for i in argnums)
-        jfn.doc = (f"{low.fn.name} and its derivative along ({wrt})_dot, from "
+        along = f"a batch of {batch} directions" if batch is not None else f"({wrt})_dot"
+        jfn.doc = (f"{low.fn.name} and its derivative along {along}, from "
                    f"{os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
         emitted = emit_module(jfn)
         compiled = Compiled(emitted.load(), emitted, low.ir_before, print_function(jfn), low.guards, low.out_tree)
@@ -166,6 +178,17 @@ def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None):
         return compiled
 
     return guarded(fun, build)
+
+
+def _batched_tangents(jfn, n_params, n_results, size):
+    """A JVP over a batch of tangents: every tangent out a batch too (a zero one, size zeros)."""
+    bfn, batched = batch_function(jfn, [False] * n_params + [True] * (len(jfn.params) - n_params), size)
+    with Builder().active() as tail:
+        results = list(bfn.results[:n_results]) + [
+            r if b else broadcast_batch(T(r), size).atom for r, b in zip(bfn.results[n_results:], batched[n_results:])]
+    bfn.body.eqns.extend(tail.eqns)
+    bfn.body.results[:] = results
+    return bfn
 
 
 def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None):
@@ -211,6 +234,61 @@ def compile_vjp(fun, arg_avals, optimize=True, structures=None):
         compiled.forward = namespace[fwd.name]
         compiled.n_results = len(low.fn.results)
         return compiled
+
+    return guarded(fun, build)
+
+
+def vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize=True):
+    """(Lowered of fun over batches: the leaves where axes is an int carry a batch along that
+    axis, the others are shared; each output leaf has its batch along out_axes(its number), or
+    none for None). The batch axis is moved to the front on the way in and to out_axes on the
+    way out, by np.moveaxis, which NumPy does without copying."""
+    sizes = {a.shape[axis] for a, axis in zip(arg_avals, axes) if axis is not None and a.known_shape}
+    if any(axis is not None and not a.known_shape for a, axis in zip(arg_avals, axes)):
+        raise TypeError("vmap batches arrays of known shape")
+    if len(sizes) != 1:
+        raise ValueError("vmap: the batched arguments have different lengths along their batch axes: "
+                         f"{sorted(sizes)}" if sizes else "vmap: no argument is batched (in_axes are all None)")
+    size = sizes.pop()
+    items = [a if axis is None else Aval("array", a.shape[:axis] + a.shape[axis + 1:], a.dtype)
+             for a, axis in zip(arg_avals, axes)]
+    low = lower_ir(fun, items, structures, optimize)
+    name = f"vmap_{low.fn.name}"
+    bfn, batched = batch_function(low.fn, [axis is not None for axis in axes], size, name, draws_once=False)
+    params, moved = [], {}
+    builder = Builder()
+    with builder.active():
+        for p, aval, axis in zip(bfn.params, arg_avals, axes):
+            if axis in (None, 0):
+                params.append(p)
+                continue
+            q = Var(aval, p.hint)
+            params.append(q)
+            moved[p.id] = np.moveaxis(T(q), axis, 0).atom
+    substitute(bfn.body, moved)
+    builder.eqns.extend(bfn.body.eqns)
+    results = []
+    with builder.active():
+        for j, (r, is_batched) in enumerate(zip(bfn.results, batched)):
+            axis = out_axes(j)
+            if axis is None:
+                if is_batched:
+                    raise ValueError(f"vmap: out_axes is None for output {j} of {low.fn.name}, which varies over "
+                                     "the batch")
+                results.append(r)
+                continue
+            value = T(r) if is_batched else broadcast_batch(T(r), size)
+            results.append((np.moveaxis(value, 0, axis) if axis != 0 else value).atom)
+    fn = Function(name, Block(params, builder.eqns, results), low.fn.filename, low.fn.lineno,
+                  f"{low.fn.name} over a batch of {size}, from {os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
+    return Lowered(_finish(verify(fn), optimize), low.out_tree, low.guards, low.ir_before)
+
+
+def compile_vmap(fun, arg_avals, structures, axes, out_axes, optimize=True):
+    def build():
+        low = vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize)
+        emitted = emit_module(low.fn)
+        return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards, low.out_tree)
 
     return guarded(fun, build)
 

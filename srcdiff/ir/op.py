@@ -8,7 +8,8 @@ default here when the operation does not declare it.
     impl              evaluation, for constant folding (None: not folded)
     shape             (avals, params) -> its outs' avals
     jvp, vjp          the derivative rules (prims/core.py says their signatures)
-    batch             the batching rule, for vmap (none yet)
+    batch             the batching rule, for vmap (prims/batching.py says its signature; None: the
+                      operation runs once per item of a batch, in a loop)
     differentiable    whether derivatives flow through it at all
     emit              (operand sources, params) -> a Python expression
     emit_stmts        (out name, operand sources, params) -> statements, where one expression is not enough

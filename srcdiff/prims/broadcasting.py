@@ -5,6 +5,7 @@ mode needs nothing more."""
 import numpy as np
 
 from ..ir import Aval, Sym
+from . import batching
 from .core import Primitive, binds, current, wrap
 from .helpers import attach
 from .tuples import make_tuple
@@ -116,3 +117,29 @@ def unbroadcast(g, x):
     if xs == () and x.aval.kind == "scalar":
         return np.sum(g)
     return sum_to(g, shape_of(x))
+
+
+# -- batching (prims/batching.py) ---------------------------------------------
+
+
+@BROADCAST_TO.defbatch
+def _(eqn, ins, batched, size):
+    if batched[1]:
+        raise batching.Unbatchable
+    shape = batching.batched_shape(ins[1], size)
+    return current().apply(BROADCAST_TO, [batching.lifted(ins[0], len(shape) - 1), shape])
+
+
+@SUM_TO.defbatch
+def _(eqn, ins, batched, size):
+    """Summed down to the item's shape: the item's leading axes that broadcasting added first
+    (which _sum_to would take from the front, the batch's axis among them), then the rest."""
+    if batched[1]:
+        raise batching.Unbatchable
+    shape = batching.batched_shape(ins[1], size)
+    x, rank = ins[0], batching.item_rank(ins[0], True)
+    if rank is None:
+        raise batching.Unbatchable
+    if rank > len(shape) - 1:
+        x = np.sum(x, axis=tuple(range(1, 1 + rank - (len(shape) - 1))))
+    return current().apply(SUM_TO, [x, shape])

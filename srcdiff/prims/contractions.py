@@ -15,6 +15,7 @@ import string
 import numpy as np
 
 from ..ir import Aval, Sym
+from . import batching
 from .core import Primitive, T, array_operand, binds, current, static, wrap
 from .linalg import MATMUL, transpose
 from .shapes import result_dtype
@@ -302,3 +303,12 @@ def _inner(a, b):
     na = _rank(a, "np.inner")
     ta, tb = LETTERS[:na - 1], LETTERS[na - 1:na + nb - 2]
     return einsum(f"{ta}z,{tb}z->{ta}{tb}", a, b)
+
+
+@EINSUM.defbatch
+def _(eqn, ins, batched, size):
+    """The batch's axis is one more letter, in front of each batched operand and the result."""
+    terms, output = _split(eqn.params["subscripts"])
+    letter = next(_unused(eqn.params["subscripts"]))
+    terms = [letter + t if b else t for t, b in zip(terms, batched)]
+    return einsum(",".join(terms) + "->" + letter + output, *ins)

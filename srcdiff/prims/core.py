@@ -32,7 +32,8 @@ class Primitive(Op):
     pass or codegen reads is a keyword here, with ir/op.py's default.
 
     jvp: callable(tangents, outs, ins, **params) -> tangent(s) of the output;
-    vjp: callable(g, out, ins, active, **params) -> adjoints, None where inactive.
+    vjp: callable(g, out, ins, active, **params) -> adjoints, None where inactive;
+    batch: callable(eqn, ins, batched, size) -> the result for a batch (prims/batching.py).
     takes_lists: operands may be list values (hs a loop appended to); any other
     primitive takes the array NumPy makes of such a list (np.mean(hs) of np.stack(hs))."""
 
@@ -56,6 +57,10 @@ class Primitive(Op):
 
     def defvjp(self, fn):
         self.vjp = fn
+        return fn
+
+    def defbatch(self, fn):
+        self.batch = fn
         return fn
 
     def __repr__(self):

@@ -4,6 +4,7 @@ prims/joining.py."""
 import numpy as np
 
 from ..ir import Aval, Sym
+from . import batching
 from .broadcasting import shape_operand
 from .core import Primitive, T, binds, current, static
 from .shapes import FLOAT, INT
@@ -137,3 +138,6 @@ def _linspace(start, stop, num=50):
     if any(isinstance(v, T) and v.aval.differentiable and not v.is_const for v in (start, stop)):
         raise current().error("np.linspace of traced end points is not differentiable; build it from np.arange")
     return current().apply(LINSPACE, [start, stop, num])
+
+
+ZEROS_LIKE.batch = ONES_LIKE.batch = batching.same

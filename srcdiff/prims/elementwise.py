@@ -9,6 +9,7 @@ import operator
 import numpy as np
 
 from ..ir import COND, Aval, Const, Var
+from . import batching
 from .broadcasting import BROADCAST_TO, unbroadcast
 from .creation import ZEROS, ZEROS_LIKE
 from .indexing import INDEX_UPDATE
@@ -147,7 +148,8 @@ def unary(name, callables, derivative, emit=None, impl=None, floating=True, on_f
     # of a Python number: a Python number where Python spells it (abs), else NumPy's scalar
     prim = Primitive(name, emit or template(f"np.{name}({{0}})"), impl,
                      shape or elementwise(floating, numpy_scalar=floating or on_floats is None), hoistable=True,
-                     fresh=True, on_python_floats=on_floats, shift=shift, complex_ok=complex_ok)
+                     fresh=True, on_python_floats=on_floats, shift=shift, complex_ok=complex_ok,
+                     batch=batching.elementwise)
     UNARY[name] = prim
 
     @prim.defjvp
@@ -222,7 +224,8 @@ unary("sinc", [np.sinc], lambda x, y: np.where(x == 0, (-np.pi ** 2 / 3) * x,
 # nan_to_num's output moves with x where x is finite; nan and inf are replaced by constants
 unary("nan_to_num", [np.nan_to_num], lambda x, y: np.where(np.isfinite(x), 1.0, 0.0), floating=False)
 
-NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True, shift="negate",
+NEG = Primitive("neg", template("-{0}"), operator.neg, elementwise(), hoistable=True, fresh=True,
+                batch=batching.elementwise, shift="negate",
                 complex_ok=True)
 NEG.defjvp(lambda tangents, out, ins: -tangents[0])
 NEG.defvjp(lambda g, out, ins, active: (-g,))
@@ -243,7 +246,7 @@ NONDIFF = {}
 
 def nondiff(name, callables, emit, impl=None, nargs=1, dtype=None, hoistable=False):
     prim = Primitive(name, emit, impl or callables[0], elementwise(dtype=dtype), differentiable=False, fresh=True,
-                     hoistable=hoistable)
+                     hoistable=hoistable, batch=batching.elementwise)
     NONDIFF[name] = prim
     bind_elementwise(prim, nargs, callables)
     return prim
@@ -297,7 +300,8 @@ def binary(name, callables, emit, partials, impl=None, floating=False, numpy_sca
            commutative=False, shift=None, complex_ok=False):
     """partials: holomorphic ones where complex_ok (x * y, x / y): a VJP takes their conjugate."""
     prim = Primitive(name, emit, impl or callables[0], elementwise(floating, numpy_scalar=numpy_scalar), fresh=True,
-                     hoistable=hoistable, commutative=commutative, shift=shift, complex_ok=complex_ok)
+                     hoistable=hoistable, commutative=commutative, shift=shift, complex_ok=complex_ok,
+                     batch=batching.elementwise)
     BINARY[name] = prim
 
     @prim.defjvp
@@ -324,8 +328,10 @@ def binary(name, callables, emit, partials, impl=None, floating=False, numpy_sca
 
 
 ADD = Primitive("add", template("{0} + {1}"), operator.add, elementwise(), hoistable=True, fresh=True, commutative=True,
+                batch=batching.elementwise,
                 shift="add", complex_ok=True)
 SUB = Primitive("sub", template("{0} - {1}"), operator.sub, elementwise(), hoistable=True, fresh=True, shift="subtract",
+                batch=batching.elementwise,
                 complex_ok=True)
 ADD.defjvp(lambda t, out, ins: t[1] if t[0] is None else t[0] if t[1] is None else t[0] + t[1])
 ADD.defvjp(lambda g, out, ins, active: tuple(unbroadcast(g, x) if a else None for x, a in zip(ins, active)))
@@ -423,7 +429,8 @@ def _extremum(name, callables, strict, emit, on_floats):
     active operands splits it evenly; against an inactive one a tie passes nothing,
     so ReLU'(0) = 0 as the course material defines it. Of two Python numbers it is
     Python's max/min, a Python number (np.maximum's would be a NumPy scalar)."""
-    prim = Primitive(name, emit, callables[0], elementwise(), fresh=True, on_python_floats=on_floats)
+    prim = Primitive(name, emit, callables[0], elementwise(), fresh=True, on_python_floats=on_floats,
+                     batch=batching.elementwise)
     BINARY[name] = prim
 
     def weights(x, y, active):
@@ -485,9 +492,12 @@ def _part_shape(avals, params):
 # The parts of a complex value, under the convention of grammar.md ("complex values"): z = a + ib
 # is the pair (a, b), its tangent is da + i db and its cotangent dL/da + i dL/db. So real(z)'s
 # cotangent is g itself (real), imag(z)'s is 1j * g, conj(z)'s conj(g).
-REAL = Primitive("real", template("np.real({0})"), np.real, _part_shape, hoistable=True, view=True, complex_ok=True)
-IMAG = Primitive("imag", template("np.imag({0})"), np.imag, _part_shape, hoistable=True, view=True, complex_ok=True)
+REAL = Primitive("real", template("np.real({0})"), np.real, _part_shape, hoistable=True, view=True, complex_ok=True,
+                 batch=batching.elementwise)
+IMAG = Primitive("imag", template("np.imag({0})"), np.imag, _part_shape, hoistable=True, view=True, complex_ok=True,
+                 batch=batching.elementwise)
 CONJ = Primitive("conj", template("np.conj({0})"), np.conj, like_input(), hoistable=True, fresh=True,
+                 batch=batching.elementwise,
                  complex_ok=True)
 
 
@@ -565,7 +575,8 @@ def _where_shape(avals, params):
     return Aval("array", broadcast_shape(avals), result_dtype(avals[1:]))
 
 
-WHERE = Primitive("where", template("np.where({0}, {1}, {2})"), np.where, _where_shape, complex_ok=True)
+WHERE = Primitive("where", template("np.where({0}, {1}, {2})"), np.where, _where_shape, complex_ok=True,
+                  batch=batching.elementwise)
 
 
 @WHERE.defjvp

@@ -5,6 +5,7 @@ parts (index arrays, masks, loop counters) are the primitive's operands."""
 import numpy as np
 
 from ..ir import Aval, Sym, Var
+from . import batching
 from .core import Primitive, T, binds, current, method, wrap
 from .broadcasting import shape_of, unbroadcast
 from .creation import ARANGE
@@ -440,3 +441,81 @@ def unit_axes_source(eqn):
     if not (only_axes and source.known_shape and out.known_shape):
         return None
     return eqn.ins[0] if [d for d in source.shape if d != 1] == [d for d in out.shape if d != 1] else None
+
+
+# -- batching (prims/batching.py) ---------------------------------------------
+
+
+def batched_index(template, avals):
+    """An index of an item (ints, slices, None, ..., index arrays in operand slots) as the index
+    of the batch: a full slice in front. NumPy puts the axes of index arrays that are apart
+    (x[0, :, idx]) before all others, the batch's too: that is not batched this way."""
+    def advanced(t):
+        if isinstance(t, Slot):
+            return avals[t.k].kind == "array" and avals[t.k].ndim != 0, True
+        return False, isinstance(t, (int, np.integer))
+
+    kinds = [advanced(t) for t in template]
+    if any(is_array for is_array, _ in kinds):
+        where = [i for i, (is_array, is_int) in enumerate(kinds) if is_array or is_int]
+        if where[-1] - where[0] + 1 != len(where):
+            raise batching.Unbatchable
+    return (slice(None),) + tuple(template)
+
+
+
+def _region_rank(x_aval, dyn, params):
+    """The rank of x[index] for an item x (where a write puts its value)."""
+    region = _getitem_shape([x_aval] + [d.aval for d in dyn], params)
+    if not region.known_shape:
+        raise batching.Unbatchable
+    return region.ndim
+
+
+@GETITEM.defbatch
+def _(eqn, ins, batched, size):
+    if any(batched[1:]):
+        raise batching.Unbatchable  # an index that differs by item: the loop over items
+    index = batched_index(eqn.params["index"], [d.aval for d in ins[1:]])
+    return current().apply(GETITEM, ins, index=index, as_tuple=True)
+
+
+def _written_value(v, v_batched, x_item, dyn, params):
+    """The value a write puts in, its items lined up with the place it goes to in each item."""
+    if not v_batched:
+        return v  # the same for every item: NumPy broadcasts it into each
+    return batching.lifted(v, _region_rank(x_item, dyn, {"index": params["index"], "as_tuple": params["as_tuple"]}))
+
+
+@INDEX_PUT.defbatch
+def _(eqn, ins, batched, size):
+    like, g, dyn = ins[0], ins[1], ins[2:]
+    if any(batched[2:]):
+        raise batching.Unbatchable
+    if batched[0]:
+        x_item = eqn.ins[0].aval
+    elif like.aval.kind == "tuple" or like.aval.kind == "static":  # the shape of the zeros
+        x_item = Aval("array", tuple(like.const_value()), eqn.params.get("dtype"))
+        like = batching.batched_shape(like, size)
+    else:
+        x_item = like.aval
+        like = batching.broadcast_batch(like, size)
+    params = dict(eqn.params, index=batched_index(eqn.params["index"], [d.aval for d in dyn]), as_tuple=True)
+    return current().apply(INDEX_PUT, [like, _written_value(g, batched[1], x_item, dyn, eqn.params), *dyn], **params)
+
+
+def _batch_writer(prim):
+    @prim.defbatch
+    def _(eqn, ins, batched, size):
+        x, v, dyn = ins[0], ins[1], ins[2:]
+        if any(batched[2:]):
+            raise batching.Unbatchable
+        x_item = eqn.ins[0].aval
+        if not batched[0]:
+            x = batching.broadcast_batch(x, size)  # every item starts as x: a copy each is written
+        params = dict(eqn.params, index=batched_index(eqn.params["index"], [d.aval for d in dyn]), as_tuple=True)
+        return current().apply(prim, [x, _written_value(v, batched[1], x_item, dyn, eqn.params), *dyn], **params)
+
+
+_batch_writer(INDEX_ADD)
+_batch_writer(INDEX_UPDATE)

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..ir import Aval, Sym
 from . import lists
+from . import batching
 from .core import Primitive, T, binds, current, static, wrap
 from .creation import nondefault_dtype
 from .indexing import GETITEM, Slot
@@ -156,3 +157,18 @@ def _array_copy(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0):
     """np.array(x) of an array is a copy of it (copy=False: x itself where NumPy can)."""
     copy = static(copy, "copy")
     return _array(obj, dtype, copy=copy is not None and bool(copy), ndmin=ndmin)
+
+
+
+def _batch_join(prim):
+    @prim.defbatch
+    def _(eqn, ins, batched, size):
+        axis = eqn.params.get("axis", 0)
+        if axis is None:
+            raise batching.Unbatchable  # np.concatenate(axis=None) flattens the items first
+        operands = batching.batched_operands(ins, batched, size)
+        return current().apply(prim, operands, **dict(eqn.params, axis=batching.shifted_axis(axis, None)))
+
+
+_batch_join(CONCATENATE)
+_batch_join(STACK)

@@ -4,6 +4,7 @@ a helper that decides at run time."""
 import numpy as np
 
 from ..ir import Aval, Sym
+from . import batching
 from .broadcasting import shape_of, unbroadcast
 from .core import Primitive, attribute, binds, current, is_known_array, method, static, wrap
 from .helpers import attach
@@ -296,3 +297,74 @@ def _transpose_method(a, *axes):
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)) or axes and axes[0] is None:
         axes = axes[0]
     return _transpose(a, tuple(axes) if axes else None)
+
+
+# -- batching (prims/batching.py) ---------------------------------------------
+
+
+@MATMUL.defbatch
+def _(eqn, ins, batched, size):
+    """A product of batched items. Where NumPy's own broadcasting over leading axes lines the
+    items up (a stack of rows times a matrix, a matrix times a stack of matrices), the product
+    as written; a vector item becomes a matrix of one row (column) first otherwise."""
+    (a, b), (ba, bb) = ins, batched
+    ra, rb = batching.item_rank(a, ba), batching.item_rank(b, bb)
+    if ra is None or rb is None or ra == 0 or rb == 0:
+        raise batching.Unbatchable
+    if not bb and (ra == 1 and rb <= 2 or ra >= 2 and (rb <= 2 or ra >= rb)):
+        return a @ b
+    if not ba and (ra == 1 and rb >= 2 or ra >= 2 and rb >= ra):
+        return a @ b
+    if not ba and rb == 1 and ra <= 2:
+        return b @ (a.T if ra == 2 else a)  # the product of the stack of vectors with a's rows
+    if ra >= 2 and rb >= 2:
+        rank = max(ra, rb)
+        return (batching.lifted(a, rank) if ba else a) @ (batching.lifted(b, rank) if bb else b)
+    # a vector item as a matrix of one row (a) or one column (b), the product, the axis taken out
+    ea = (np.expand_dims(a, 1) if ba else a[None, :]) if ra == 1 else a
+    eb = np.expand_dims(b, -1) if rb == 1 else b
+    rank = max(max(ra, 2), max(rb, 2))
+    ea = batching.lifted(ea, rank) if ba else ea
+    eb = batching.lifted(eb, rank) if bb else eb
+    product = ea @ eb
+    if rb == 1:
+        product = np.squeeze(product, axis=-1)
+    if ra == 1:
+        product = np.squeeze(product, axis=-1 if rb == 1 else -2)
+    return product
+
+
+@DOT.defbatch
+def _(eqn, ins, batched, size):
+    """np.dot of vectors and matrices is their matrix product."""
+    if any(batching.item_rank(x, b) not in (1, 2) for x, b in zip(ins, batched)):
+        raise batching.Unbatchable
+    return MATMUL.batch(eqn, ins, batched, size)
+
+
+@TRANSPOSE.defbatch
+def _(eqn, ins, batched, size):
+    rank = batching.item_rank(ins[0], True)
+    if rank is None:
+        raise batching.Unbatchable
+    axes = eqn.params.get("axes")
+    axes = tuple(range(rank - 1, -1, -1)) if axes is None else tuple(a % rank for a in axes)
+    return current().apply(TRANSPOSE, ins, axes=(0,) + tuple(a + 1 for a in axes))
+
+
+@OUTER.defbatch
+def _(eqn, ins, batched, size):
+    """The outer product of vector items: each item's column times the other's row."""
+    (a, b), (ba, bb) = ins, batched
+    if batching.item_rank(a, ba) != 1 or batching.item_rank(b, bb) != 1:
+        raise batching.Unbatchable
+    column = np.expand_dims(a, -1)
+    row = np.expand_dims(b, -2) if bb else b
+    return column * row
+
+
+@TRACE.defbatch
+def _(eqn, ins, batched, size):
+    if batching.item_rank(ins[0], True) != 2:
+        raise batching.Unbatchable
+    return np.einsum("bii->b", ins[0])

@@ -8,7 +8,8 @@ codegen copies first otherwise (prim.inplace names the operand that is changed).
 import numpy as np
 
 from ..ir import Aval, Sym, same_dtype, unknown_aval
-from .core import STACK_LIST, Primitive, T, current
+from . import batching
+from .core import STACK_LIST, UNSTACK, Primitive, T, current
 from .shapes import INT, result_dtype
 from .syntax import axis_keyword
 from .tapes import LIST_ZEROS, TAPE_ADD, list_of_arrays, list_zeros, zero_like
@@ -238,3 +239,59 @@ CONCAT_LIST.defjvp(lambda t, out, ins, axis=0: current().apply(CONCAT_LIST, [t[0
 # the list split like gives only the pieces' lengths: no tangent of g, none of the pieces
 SPLIT_LIKE.defjvp(lambda t, out, ins, axis=0: None if t[0] is None
                   else current().apply(SPLIT_LIKE, [t[0], ins[1]], axis=axis))
+
+
+# -- batching (prims/batching.py): a batched list is a list of batched items --------------
+
+
+def _batched_list(lst, is_batched):
+    """A list as a batched one: an empty list is a batch of empty lists already."""
+    if is_batched or lst.aval.length == 0:
+        return lst
+    raise batching.Unbatchable
+
+
+@LIST_FROM.defbatch
+def _(eqn, ins, batched, size):
+    return current().apply(LIST_FROM, batching.batched_operands(ins, batched, size))
+
+
+@LIST_APPEND.defbatch
+def _(eqn, ins, batched, size):
+    lst, x = _batched_list(ins[0], batched[0]), ins[1] if batched[1] else batching.broadcast_batch(ins[1], size)
+    return current().apply(LIST_APPEND, [lst, x])
+
+
+@LIST_ADD_AT.defbatch
+def _(eqn, ins, batched, size):
+    if batched[1]:
+        raise batching.Unbatchable
+    lst, g = _batched_list(ins[0], batched[0]), ins[2] if batched[2] else batching.broadcast_batch(ins[2], size)
+    return current().apply(LIST_ADD_AT, [lst, ins[1], g])
+
+
+@LIST_POP.defbatch
+def _(eqn, ins, batched, size):
+    return current().apply(LIST_POP, ins)
+
+
+@LIST_ITEM.defbatch
+def _(eqn, ins, batched, size):
+    if batched[1]:
+        raise batching.Unbatchable
+    return current().apply(LIST_ITEM, ins, **eqn.params)
+
+
+@LIST_LEN.defbatch
+def _(eqn, ins, batched, size):
+    return batching.Unbatched(current().apply(LIST_LEN, ins))
+
+
+for _prim in (STACK_LIST, CONCAT_LIST):
+    _prim.batch = batching.along_axes(default=0)
+
+
+@UNSTACK.defbatch
+def _(eqn, ins, batched, size):
+    axis = eqn.params.get("axis", 0)
+    return current().apply(UNSTACK, ins, axis=batching.shifted_axis(axis, batching.item_rank(ins[0], True)))

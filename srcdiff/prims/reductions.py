@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..ir import Aval
+from . import batching
 from .broadcasting import BROADCAST_TO, shape_of, shape_operand
 from .core import Primitive, binds, current, method, static, wrap
 from .shapes import BOOL, normalize_axis, reduced_shape, result_dtype
@@ -36,6 +37,7 @@ def reduction(name, fname, impl, floating=False, boolean=False, shift=None, comp
         fresh=True,
         shift=shift,
         complex_ok=complex_ok,
+        batch=batching.along_axes(),
     )
 
 
@@ -47,6 +49,15 @@ PROD = reduction("prod", "np.prod", np.prod)
 VAR = reduction("var", "np.var", np.var, floating=True)
 STD = reduction("std", "np.std", np.std, floating=True)
 NORM = reduction("norm", "np.linalg.norm", np.linalg.norm, floating=True)
+_along = NORM.batch
+
+
+@NORM.defbatch
+def _(eqn, ins, batched, size):
+    """The norm of a vector or a matrix item (Frobenius's) is the norm over its one or two axes."""
+    if eqn.params.get("axis") is None and batching.item_rank(ins[0], True) not in (1, 2):
+        raise batching.Unbatchable  # np.linalg.norm flattens an item of rank 3; of two axes, no more
+    return _along(eqn, ins, batched, size)
 ALL = reduction("all", "np.all", np.all, boolean=True)
 ANY = reduction("any", "np.any", np.any, boolean=True)
 

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .broadcasting import unbroadcast
+from . import batching
 from .core import Primitive, array_operand, binds, current, static, wrap
 from .elementwise import bind_elementwise, chain
 from .shapes import elementwise
@@ -61,7 +62,7 @@ def special(name, operands, partials, fn=None, emit_name=None, dtype=None, bind=
     fn = fn if fn is not None else getattr(scipy.special, name)
     spelled = f"scipy.special.{emit_name or name}"
     prim = Primitive(name, lambda args, params: f"{spelled}({', '.join(args)})", fn, _shape(dtype),
-                     hoistable=True, fresh=True, imports=("scipy.special",))
+                     hoistable=True, fresh=True, imports=("scipy.special",), batch=batching.elementwise)
     SPECIAL[name] = prim
 
     def partial(i, ins, out):

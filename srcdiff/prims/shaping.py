@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..ir import Aval, Sym
+from . import batching
 from .broadcasting import shape_of, shape_operand
 from .core import Primitive, binds, current, is_known_array, method, static, wrap
 from .shapes import example_shape
@@ -281,3 +282,41 @@ def stop_gradient(x):
 STOP_GRADIENT = Primitive("stop_gradient", emit=lambda a, p: a[0], impl=lambda x: x,
                           shape=lambda avals, p: avals[0], differentiable=False)
 binds(stop_gradient)(lambda x: current().apply(STOP_GRADIENT, [x]))
+
+
+# -- batching (prims/batching.py) ---------------------------------------------
+
+
+@RESHAPE.defbatch
+def _(eqn, ins, batched, size):
+    if batched[1]:
+        raise batching.Unbatchable
+    # x.ravel() of each item is a reshape of the batch to (size, -1), which .ravel() is not
+    params = dict(eqn.params, _spelling="reshape", _method=True)
+    return current().apply(RESHAPE, [ins[0], batching.batched_shape(ins[1], size)], **params)
+
+
+@EXPAND_DIMS.defbatch
+def _(eqn, ins, batched, size):
+    return current().apply(EXPAND_DIMS, ins, axis=batching.shifted_axis(eqn.params["axis"], None))
+
+
+@SQUEEZE.defbatch
+def _(eqn, ins, batched, size):
+    axis = eqn.params.get("axis")
+    if axis is None:  # the item's axes of length 1, which a batch of one must not lose
+        shape = ins[0].aval.shape
+        if not ins[0].aval.known_shape:
+            raise batching.Unbatchable
+        return current().apply(SQUEEZE, ins, axis=tuple(i for i, n in enumerate(shape) if i and n == 1))
+    return current().apply(SQUEEZE, ins, axis=batching.shifted_axis(axis, None))
+
+
+for _prim in (ASTYPE, COPY, STOP_GRADIENT):
+    _prim.batch = batching.same
+
+
+@FLOAT.defbatch
+def _(eqn, ins, batched, size):
+    """float() of each item: the batch as float64s."""
+    return ins[0].astype(np.float64)

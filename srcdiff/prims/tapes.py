@@ -18,6 +18,7 @@ import itertools
 import numpy as np
 
 from ..ir import COND, Aval, Const, IRError
+from . import batching
 from .core import Primitive, T, current, wrap
 from .creation import ZEROS_LIKE
 from .helpers import attach
@@ -217,3 +218,6 @@ def _(ts, out, ins):
 @TAPE_ADD.defvjp
 def _(g, out, ins, active):
     return (g if active[0] else None, g if active[1] else None)
+
+
+LIST_ZEROS.batch = LIST_ADD.batch = batching.same

@@ -4,7 +4,8 @@ Every family of primitives takes or makes shapes (np.zeros(shape), np.broadcast_
 x.shape[0]), so the tuple primitive sits here, just above the base."""
 import numpy as np
 
-from ..ir import Aval
+from ..ir import Aval, Const
+from . import batching
 from .core import Primitive, T, attribute, binds, current
 from .shapes import INT
 from .syntax import src
@@ -114,3 +115,21 @@ _queries(SHAPE, "shape")
 _queries(SIZE, "size")
 _queries(NDIM, "ndim")
 
+
+
+# -- batching (prims/batching.py): what is asked of a batch's item is the same for every item
+
+
+def _item_query(query):
+    def rule(eqn, ins, batched, size):
+        aval = ins[0].aval
+        if not aval.known_shape:
+            raise batching.Unbatchable
+        return batching.Unbatched(T(Const(query(aval.shape[1:]))))
+
+    return rule
+
+
+SHAPE.batch = _item_query(tuple)
+SIZE.batch = _item_query(lambda shape: int(np.prod(shape, dtype=np.int64)))
+NDIM.batch = _item_query(len)

@@ -33,6 +33,7 @@ from ..prims.shaping import FLOAT as PYTHON_FLOAT
 from .forward import jvp_function
 from .reverse import grad_function, vjp_function
 from .algebra import DERIVATIVE_RULES
+from .batching import batch_function
 
 INDEX = Aval("scalar", (), np.dtype(np.int64))
 
@@ -178,8 +179,10 @@ def _forward(fn, wrt, sizes, out_shapes, builder):
         stacked = [None if _is_zero(c) else np.expand_dims(_broadcast(T(c), s), -1)
                    for c, s in zip(columns, out_shapes)]
     else:
-        stacked = _loop(builder, jfn.body.eqns, tangents, avals, sizes, names, True, columns,
-                        [_column_fixer(s) for s in out_shapes], "columns", axis=-1)
+        stacked = _batched(builder, jfn, len(fn.params), avals, sizes, names, True, n_results, out_shapes)
+        if stacked is None:
+            stacked = _loop(builder, jfn.body.eqns, tangents, avals, sizes, names, True, columns,
+                            [_column_fixer(s) for s in out_shapes], "columns", axis=-1)
     per_output = []
     for jac, shape in zip(stacked, out_shapes):
         if jac is None:
@@ -258,12 +261,82 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
         stacked = [T(_substituted(r, cotangents, directions)) for r in rows]
         stacked = [np.reshape(r, (1,) + p.aval.shape) for r, p in zip(stacked, params)]
     else:
-        stacked = _loop(builder, vfn.body.eqns, cotangents, avals, sizes, names, False, rows,
-                        [lambda r: r] * len(rows), "rows", axis=0)
+        stacked = _batched(builder, vfn, len(fn.params), avals, sizes, names, False, 0, None)
+        if stacked is None:
+            stacked = _loop(builder, vfn.body.eqns, cotangents, avals, sizes, names, False, rows,
+                            [lambda r: r] * len(rows), "rows", axis=0)
         stacked = [r if r is not None else _zeros((total,) + p.aval.shape, p.aval.dtype)
                    for r, p in zip(stacked, params)]
     by_input = [_split(r, sizes, axis=0) for r in stacked]
     return [[by_input[i][j] for i in range(len(wrt))] for j in range(len(fn.results))]
+
+
+# -- every direction at once --------------------------------------------------
+
+
+def _batched(builder, dfn, n_primals, avals, sizes, names, as_tangent, skip, out_shapes):
+    """The derivative (dfn: a JVP, or a VJP, whose params after the primals are the seeds)
+    batched over every direction in one pass (transforms/batching.py): the seeds are the rows
+    of the identity, and each item (column, or row) comes out as a batch, stacked on axis 0.
+    Columns are moved to the last axis. None where the derivative cannot be batched (the
+    loop over directions is taken then)."""
+    total = sum(sizes)
+    if out_shapes is not None and None in out_shapes:
+        return None  # a column's axes are moved behind the output's, whose rank is not known
+    flags = [False] * n_primals + [True] * (len(dfn.params) - n_primals)
+    try:
+        bfn, batched = batch_function(dfn, flags, total)
+    except NonDifferentiableError:
+        return None
+    directions = _identity_directions(avals, sizes, names, as_tangent, builder)
+    _bind(builder, bfn.body.eqns, bfn.params[n_primals:], directions)
+    stacked = []
+    with builder.active():
+        for j, (item, is_batched) in enumerate(zip(bfn.results[skip:], batched[skip:])):
+            item = _substituted(item, bfn.params[n_primals:], directions)
+            if not is_batched:  # the same for every direction: zero, as it is linear in the seed
+                stacked.append(None)
+                continue
+            item = T(item)
+            if out_shapes is not None:
+                shape = (total,) + out_shapes[j]
+                if not item.aval.known_shape:
+                    item = np.reshape(item, shape)
+                elif item.aval.shape != shape:
+                    item = np.broadcast_to(item, shape)
+                item = np.moveaxis(item, 0, -1)
+            item.atom.hint = "jacobian"
+            stacked.append(item)
+    return stacked
+
+
+def _identity_directions(avals, sizes, names, as_tangent, builder):
+    """Each seed's part of the identity's rows, in the seed's shape behind the batch axis."""
+    total = sum(sizes)
+    dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
+    dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+    out, offset = [], 0
+    with builder.active():
+        eye = current().call(np.eye, (total,), {})
+        if dtype != np.float64:
+            eye = eye.astype(dtype)
+        for aval, size, name in zip(avals, sizes, names):
+            d = eye if len(avals) == 1 else eye[:, offset:offset + size]
+            shape = () if aval.kind == "scalar" else aval.shape
+            if shape != (size,):
+                d = d.reshape((total,) + shape)
+            if aval.kind == "array" and aval.dtype is not None and aval.dtype.kind == "f" and \
+                    not same_dtype(d.aval.dtype, aval.dtype):
+                d = d.astype(aval.dtype)
+            if as_tangent:
+                d.atom.tangent_of = name
+            elif isinstance(name, Var) and name.hint:
+                d.atom.adjoint_of = name
+            else:
+                d.atom.hint = naming.cotangent()
+            out.append(d)
+            offset += size
+    return out
 
 
 # -- the loop -----------------------------------------------------------------

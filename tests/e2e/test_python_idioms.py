@@ -419,7 +419,7 @@ def test_print_stays_a_print_in_the_emitted_code():
     loop = srcdiff.source(srcdiff.grad(prints_in_a_loop), X)
     assert loop.count("print(") == 1
     hessian = srcdiff.source(srcdiff.hessian(prints_in_a_loop), X)
-    assert hessian.count("print(") == 1 and "if first:" in hessian
+    assert hessian.count("print(") == 1  # every column in one pass: the loop, and its print, run once
 
 
 def prints_a_float(x):

@@ -16,7 +16,7 @@ RANKS = {
     "frontend": 4, "transforms": 4, "codegen": 4,  # side by side: none imports another
     "compiler": 5, "cache": 5, "dispatch": 5,
     "arguments": 6,
-    "api": 7,
+    "api": 7, "vectorize": 7,
     "modes": 8,
     "cli": 9,
     "__main__": 10, "__init__": 10,

@@ -14,6 +14,7 @@ ORDER = [
     "syntax",  # how values are spelled in emitted code
     "helpers",  # the functions the emitted module carries
     "core",  # the base: Primitive, the tables, the builder, T, wrap, and stacking a list operand
+    "batching",  # the vocabulary of batching rules (vmap): the rules most families share
     "shapes",  # abstract evaluation
     "tuples",  # shape tuples (the tuple primitive, x.shape), which every family takes or makes
     "broadcasting",

@@ -1,0 +1,456 @@
+"""vmap as a source transformation: a function of values made into one of batches of them.
+
+A batched value has one more axis, in front; item b of the batch is value[b]. Each equation
+that reads a batched value is replaced by its primitive's batching rule (prims/batching.py
+says how rules are written): np.sin(x) stays np.sin(x), x @ W stays x @ W with x now a
+stack of rows, a sum over axis 0 becomes one over axis 1. What reads no batched value is
+left as it is, once for the whole batch: a jvp batched over its tangents computes the
+primal values once and every direction's tangent side by side, as jacfwd wants.
+
+Regions stay regions. A loop keeps its trip count; a value it carries is batched when its
+initial value or what the body makes of it is (found by iterating to a fixed point). An if
+on an unbatched condition batches its branches; on a batched condition, both branches are
+computed and np.where picks item by item when both are safe to run on every item
+(operations that cannot raise or have effects); otherwise the if, like any operation
+whose rule refuses, runs once per item in a loop over the batch:
+
+    ys = []
+    for b in range(5):
+        ...                        # the unbatched equation on item b
+        ys.append(y_b)
+    y = np.stack(ys)
+
+That loop is always right; it is the rule's absence that makes it slower, never wrong."""
+from collections import defaultdict
+
+from .. import naming
+from ..errors import NonDifferentiableError
+from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
+from ..ir.calls import copy_function
+from ..ir.regions import carried_count, loop_parts
+from ..prims import Builder, T
+from ..prims.batching import Unbatchable, Unbatched, batched_aval, broadcast_batch, item_rank, lifted
+from ..prims.core import current
+from ..prims.indexing import GETITEM, Slot
+from ..prims.lists import append, empty_list, list_aval, stack
+from ..prims.elementwise import WHERE
+from ..prims.shaping import COPY
+from .activity import _reach
+
+import numpy as np
+
+INDEX = Aval("scalar", (), np.dtype(np.int64))
+
+
+def batch_function(fn: Function, batched, size, name=None, draws_once=True):
+    """(fn over batches of size items of the params where batched is True, which of its
+    results are batched). Its params are fn's, batched ones with the batch axis in front.
+    draws_once: a random draw that reads no batched value is drawn once for the whole batch
+    (right for a Jacobian's directions, which share the point's draws); else a draw is
+    refused (vmap's items, each of which a Python loop would draw anew for)."""
+    try:
+        return _Batching(size, draws_once).function(fn, batched, name or fn.name)
+    except Unbatchable:  # a value that must be batched to go on (a loop's carried list) and cannot be
+        raise NonDifferentiableError(f"vmap of {fn.name}: a value it carries cannot be batched", None)
+
+
+class _Batching:
+    def __init__(self, size, draws_once):
+        self.size = size
+        self.draws_once = draws_once
+        self.versions = {}  # (id(call target), mask) -> the target's batched version
+        self.varied = set()  # the ids of the values computed from batched ones: a loop carries them batched
+
+    def function(self, fn, batched, name):
+        self.varied |= _reach(_edges(fn.body), [p.id for p, b in zip(fn.params, batched) if b])
+        params, env = [], {}
+        for p, b in zip(fn.params, batched):
+            if b:
+                aval = batched_aval(p.aval, self.size)
+                if aval is None:
+                    raise NonDifferentiableError(f"vmap over a {p.aval} argument ({p.hint or 'an argument'})", None,
+                                                 "batch arrays and floats: give this argument in_axes None.")
+                q = Var(aval, p.hint)
+                params.append(q)
+                env[p.id] = (T(q), True)
+            else:
+                params.append(p)
+        builder = Builder()
+        with builder.active():
+            self.block(fn.body.eqns, env, builder)
+            results = [self.read(env, r) for r in fn.results]
+        return (Function(name, Block(params, builder.eqns, [r.atom for r, _ in results]), fn.filename, fn.lineno,
+                         fn.doc), [b for _, b in results])
+
+    def read(self, env, a):
+        if isinstance(a, Var) and a.id in env:
+            return env[a.id]
+        return T(a), False
+
+    # -- equations -----------------------------------------------------------
+
+    def block(self, eqns, env, builder):
+        for eqn in eqns:
+            if not self.draws_once and _draws(eqn):
+                raise NonDifferentiableError(
+                    "vmap of a function that draws random numbers: one draw for the batch would give every item the "
+                    "same numbers, where a loop over the items draws anew for each", eqn.loc,
+                    "hint: draw outside (np.random.randn(n, 3)) and pass the draws in, batched with the items.")
+            if not self.reads_batched(eqn, env):
+                builder.append(eqn)
+                continue
+            with builder.at(eqn.loc):
+                if eqn.prim is COND:
+                    self.cond(eqn, env, builder)
+                elif eqn.prim in (FOR, WHILE):
+                    self.loop(eqn, env, builder)
+                elif eqn.prim is CALL:
+                    self.call(eqn, env, builder)
+                else:
+                    self.primitive(eqn, env, builder)
+
+    def reads_batched(self, eqn, env):
+        return any(env.get(i, (None, False))[1] for i in _reads(eqn))
+
+    def primitive(self, eqn, env, builder):
+        ins = [self.read(env, a) for a in eqn.ins]
+        values, batched = [x for x, _ in ins], [b for _, b in ins]
+        start = len(builder.eqns)
+        try:
+            if eqn.prim.batch is None:
+                raise Unbatchable
+            result = eqn.prim.batch(eqn, values, batched, self.size)
+            results = list(result) if eqn.prim.nout > 1 or len(eqn.outs) > 1 else [result]
+        except Unbatchable:
+            del builder.eqns[start:]
+            results = self.per_item(eqn, env, builder)
+        if eqn.held:
+            for e in builder.eqns[start:]:
+                e.held = True
+        self.bind(env, eqn.outs, results)
+
+    def bind(self, env, outs, results):
+        for o, r in zip(outs, results):
+            if isinstance(r, Unbatched):
+                value, b = r.value, False
+            else:
+                value, b = r, True
+            value = value if isinstance(value, T) else T(value if isinstance(value, (Var, Const)) else Const(value))
+            if isinstance(value.atom, Var) and not value.atom.hint:
+                value.atom.hint = o.hint
+                value.atom.tangent_of = value.atom.tangent_of or o.tangent_of
+                value.atom.adjoint_of = value.atom.adjoint_of or o.adjoint_of
+            env[o.id] = (value, b)
+
+    def call(self, eqn, env, builder):
+        """A call reading batched values calls the callee's batched version (made once per
+        callee and mask), whose results are all batched."""
+        ins = [self.read(env, a) for a in eqn.ins]
+        mask = tuple(b for _, b in ins)
+        target = eqn.params["function"]
+        key = (id(target), mask)
+        if key not in self.versions:
+            version = CallTarget(naming.transformation("vmap", target.name))
+            self.versions[key] = version
+            fn = copy_function(target.function)
+            bfn, flags = self.function(fn, list(mask), version.name)
+            with Builder().active() as tail:  # every result batched: a recursion's inner call knows them
+                results = [r if flags[j] else broadcast_batch(T(r), self.size).atom
+                           for j, r in enumerate(bfn.results)]
+            bfn.body.eqns.extend(tail.eqns)
+            bfn.body.results[:] = results
+            version.function = bfn
+        version = self.versions[key]
+        outs = [self.new_out(o) for o in eqn.outs]
+        builder.append(Eqn(CALL, [x.atom for x, _ in ins], outs, {"function": version}, eqn.loc))
+        self.bind(env, eqn.outs, [T(o) for o in outs])
+
+    def new_out(self, o):
+        aval = batched_aval(o.aval, self.size)
+        if aval is None:
+            raise NonDifferentiableError(f"vmap of a call that returns a {o.aval}", None)
+        return Var(aval, o.hint)
+
+    # -- regions -------------------------------------------------------------
+
+    def cond(self, eqn, env, builder):
+        pred, pred_batched = self.read(env, eqn.ins[0])
+        if pred_batched:
+            if _safe(eqn) and eqn.params.get("residuals", 0) == 0:
+                return self.where(eqn, pred, env, builder)
+            return self.bind(env, eqn.outs, self.per_item(eqn, env, builder))
+        branches = []
+        for block in eqn.blocks:
+            sub = Builder(parent=builder)
+            local = dict(env)
+            with sub.active():
+                self.block(block.eqns, local, sub)
+            branches.append((sub, [self.read(local, r) for r in block.results]))
+        flags = [any(results[j][1] for _, results in branches) for j in range(len(eqn.outs))]
+        blocks = []
+        for sub, results in branches:
+            with sub.active():
+                yielded = [self.as_batched(x, b, f) for (x, b), f in zip(results, flags)]
+            blocks.append(Block([], sub.eqns, yielded))
+        outs = [self.new_out(o) if f else o for o, f in zip(eqn.outs, flags)]
+        builder.append(Eqn(COND, [pred.atom], outs, dict(eqn.params), eqn.loc, tuple(blocks), eqn.held))
+        self.bind(env, eqn.outs, [T(o) if f else Unbatched(T(o)) for o, f in zip(outs, flags)])
+
+    def as_batched(self, x, is_batched, wanted):
+        """x as a yielded value: batched where the region's out is (a placeholder None, which a
+        branch that returned early yields for a value it does not make, stays as it is)."""
+        if wanted and not is_batched and not (isinstance(x.atom, Const) and x.atom.value is None):
+            return broadcast_batch(x, self.size).atom
+        return x.atom
+
+    def where(self, eqn, pred, env, builder):
+        """Both branches, then np.where(pred, then, else) per out, item by item."""
+        sides = []
+        for block in eqn.blocks:
+            local = dict(env)
+            self.block(block.eqns, local, builder)
+            sides.append([self.read(local, r) for r in block.results])
+        results = []
+        for (a, ab), (b, bb) in zip(*sides):
+            ranks = [item_rank(a, ab), item_rank(b, bb)]
+            if None in ranks:
+                raise NonDifferentiableError("an if on a batched condition, of values whose shapes are not known",
+                                             eqn.loc)
+            rank = max(ranks)
+            operands = [lifted(pred, rank), lifted(a, rank) if ab else a, lifted(b, rank) if bb else b]
+            results.append(current().apply(WHERE, operands))
+        self.bind(env, eqn.outs, results)
+
+    def loop(self, eqn, env, builder):
+        is_for = eqn.prim is FOR
+        n = carried_count(eqn)
+        body, carried, inits = loop_parts(eqn)
+        if is_for and any(self.read(env, a)[1] for a in eqn.ins[:3]):
+            return self.bind(env, eqn.outs, self.per_item(eqn, env, builder))
+        init_values = [self.read(env, a) for a in inits]
+        flags = [b or p.id in self.varied for (_, b), p in zip(init_values, carried)]
+        saves = list(eqn.params.get("saves", ()))
+        while True:  # the carried values that are batched: the least fixed point
+            trial = self.body(eqn, env, builder, flags, saves)
+            if trial is None:
+                return self.bind(env, eqn.outs, self.per_item(eqn, env, builder))
+            _, _, result_flags, _, _ = trial
+            new = [f or r for f, r in zip(flags, result_flags)]
+            if new == flags:
+                break
+            flags = new
+        sub, params, result_flags, results, save_values = trial
+        with sub.active():
+            results = [self.as_batched(x, b, f) for (x, b), f in zip(results, flags)]
+            # a recorded value is a variable of the body (a constant or an outer value is bound in it)
+            made = {o.id for e in sub.eqns for o in e.outs} | {p.id for p in params}
+            kept = [x.atom if isinstance(x.atom, Var) and x.atom.id in made else current().apply(COPY, [x]).atom
+                    for x, _ in save_values]
+        with builder.active():
+            new_inits = [self.as_batched(x, b, f) for (x, b), f in zip(init_values, flags)]
+        save_flags = [b for _, b in save_values]
+        new_body = Block(params, sub.eqns, results)
+        blocks = (new_body,)
+        if eqn.prim is WHILE:
+            cond = self.cond_block(eqn, env, builder, flags)
+            if cond is None:
+                return self.bind(env, eqn.outs, self.per_item(eqn, env, builder))
+            blocks = (cond, new_body)
+        outs = [self.new_out(o) if f else o for o, f in zip(eqn.outs[:n], flags)]
+        stacks = [Var(list_aval(x.aval, o.aval.length), o.hint) if b else o
+                  for o, (x, b) in zip(eqn.outs[n:], save_values)]
+        params_ = dict(eqn.params)
+        if saves:
+            params_["saves"] = kept
+        lead = list(eqn.ins[:3]) if is_for else []
+        builder.append(Eqn(eqn.prim, lead + new_inits, outs + stacks, params_, eqn.loc, blocks, eqn.held))
+        self.bind(env, eqn.outs, [T(o) if f else Unbatched(T(o)) for o, f in zip(outs + stacks, flags + save_flags)])
+
+    def body(self, eqn, env, builder, flags, saves):
+        """The loop's body with the carried values batched where flags say: (its builder, its
+        params, which results are batched, the results, the recorded values), or None where a
+        carried value cannot be batched (a list that is not empty, a tape)."""
+        body, carried, _ = loop_parts(eqn)
+        local = dict(env)
+        params = [body.params[0]] if eqn.prim is FOR else []
+        for p, f in zip(carried, flags):
+            if f:
+                aval = batched_aval(p.aval, self.size)
+                if aval is None:
+                    return None
+                q = Var(aval, p.hint)
+                q.tangent_of, q.adjoint_of = p.tangent_of, p.adjoint_of
+                local[p.id] = (T(q), True)
+                params.append(q)
+            else:
+                params.append(p)
+        sub = Builder(parent=builder)
+        with sub.active():
+            self.block(body.eqns, local, sub)
+            results = [self.read(local, r) for r in body.results]
+            save_values = [self.read(local, v) for v in saves]
+        return sub, params, [b for _, b in results], results, save_values
+
+    def cond_block(self, eqn, env, builder, flags):
+        """A while loop's condition on the carried values; None where it is batched (then
+        the items stop at different times, and the loop runs once per item)."""
+        cond = eqn.blocks[0]
+        local = dict(env)
+        params = []
+        for p, f in zip(cond.params, flags):
+            if f:
+                q = Var(batched_aval(p.aval, self.size), p.hint)
+                local[p.id] = (T(q), True)
+                params.append(q)
+            else:
+                params.append(p)
+        sub = Builder(parent=builder)
+        with sub.active():
+            self.block(cond.eqns, local, sub)
+            result, b = self.read(local, cond.results[0])
+        if b:
+            return None
+        return Block(params, sub.eqns, [result.atom])
+
+    # -- the loop over the batch, where no rule applies ----------------------
+
+    def per_item(self, eqn, env, builder):
+        """The equation once per item: b-th items of its batched operands (and of the batched
+        values its blocks read), its results stacked."""
+        read = {i for i in _reads(eqn) if env.get(i, (None, False))[1]}
+        for i in read:
+            aval = env[i][0].aval
+            if aval.kind != "array":
+                raise NonDifferentiableError(
+                    f"vmap of {_what(eqn)} reading a batched {aval}: no batching rule, and its items cannot be taken",
+                    eqn.loc, "batch arrays; or move this out of the batched function.")
+        if _draws(eqn):
+            raise NonDifferentiableError(f"vmap of {_what(eqn)} that draws random numbers and reads a batched value: "
+                                         "run once per item, it would draw anew for each", eqn.loc)
+        for o in eqn.outs:
+            if o.aval.kind not in ("array", "scalar"):
+                raise NonDifferentiableError(
+                    f"vmap of {_what(eqn)}, which makes a {o.aval}: it has no batching rule", eqn.loc,
+                    "write it with operations that have one (grammar.md, vmap), or move it out of the batched "
+                    "function.")
+        k = Var(INDEX, "b")
+        inner = Builder(parent=builder)
+        mapping = {}
+        with inner.active():
+            for i in sorted(read):
+                item = current().apply(GETITEM, [env[i][0], T(k)], index=(Slot(0),), as_tuple=False)
+                mapping[i] = item.atom
+            copied = _copy_eqn(eqn, mapping, env)
+            inner.append(copied)
+            lists = [Var(list_aval(o.aval), o.hint and f"{o.hint}s") for o in copied.outs]
+            grown = [append(T(lst), T(o)).atom for lst, o in zip(lists, copied.outs)]
+        with builder.active():
+            inits = [empty_list().atom for _ in lists]
+        outs = [Var(Aval("list", o.aval.shape, o.aval.dtype, length=self.size), lst.hint)
+                for o, lst in zip(copied.outs, lists)]
+        builder.append(Eqn(FOR, [Const(0), Const(self.size), Const(1), *inits], outs, {}, eqn.loc,
+                           (Block([k] + lists, inner.eqns, grown),)))
+        with builder.active():
+            return [stack(T(o)) for o in outs]
+
+
+def _edges(block, edges=None):
+    """edges[a] = the ids of the values computed from variable a (whether or not
+    differentiably: a comparison of batched values is batched), through regions too."""
+    edges = defaultdict(set) if edges is None else edges
+
+    def link(a, b):
+        if isinstance(a, Var):
+            edges[a.id].add(b.id)
+
+    for eqn in block.eqns:
+        for b in eqn.blocks:
+            _edges(b, edges)
+        if eqn.prim is COND:
+            for branch in eqn.blocks:
+                for r, o in zip(branch.results, eqn.outs):
+                    link(r, o)
+            for o in eqn.outs:
+                link(eqn.ins[0], o)
+        elif eqn.prim in (FOR, WHILE):
+            body, carried, inits = loop_parts(eqn)
+            for init, param, result, out in zip(inits, carried, body.results, eqn.outs):
+                link(init, param)
+                link(result, param)
+                link(result, out)
+                link(init, out)
+            if eqn.prim is WHILE:  # a condition on batched values: the items stop at different times
+                for param, out in zip(carried, eqn.outs):
+                    link(eqn.blocks[0].results[0], param)
+                    link(eqn.blocks[0].results[0], out)
+            for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[carried_count(eqn):]):
+                link(v, stack)
+        else:
+            for a in eqn.ins:
+                for o in eqn.outs:
+                    link(a, o)
+    return edges
+
+
+def _draws(eqn):
+    """Whether the equation draws random numbers (an effect nothing outside sees, unlike a
+    print), in its blocks too."""
+    return (eqn.prim.effect and not eqn.prim.observable) or any(_draws(e) for b in eqn.blocks for e in b.eqns)
+
+
+def _what(eqn):
+    return {COND: "an if", FOR: "a loop", WHILE: "a while loop", CALL: "a call"}.get(eqn.prim, eqn.prim.name)
+
+
+def _safe(eqn):
+    """Whether every operation in the blocks can run on any item: none raises or has an effect
+    (the hoistable fact, ir/op.py), so both branches may be computed and np.where pick."""
+    return all(not e.blocks and e.prim.hoistable and not e.prim.effect for b in eqn.blocks for e in b.eqns)
+
+
+def _reads(eqn):
+    """The ids an equation reads, its blocks' reads of outer values included."""
+    ids = {a.id for a in eqn.ins if isinstance(a, Var)}
+    ids.update(v.id for v in eqn.params.get("saves", ()))
+    for b in eqn.blocks:
+        for e in b.eqns:
+            ids |= _reads(e)
+        ids.update(r.id for r in b.results if isinstance(r, Var))
+    return ids
+
+
+def _copy_eqn(eqn, mapping, env):
+    """The equation with fresh variables for everything it makes, reading mapping's values
+    for the batched ones it reads and env's for the rest."""
+    new = {}
+
+    def atom(a):
+        if not isinstance(a, Var):
+            return a
+        if a.id in mapping:
+            return mapping[a.id]
+        if a.id in new:
+            return new[a.id]
+        if a.id in env:
+            return env[a.id][0].atom
+        return a
+
+    def var(v):
+        w = Var(v.aval, v.hint)
+        w.tangent_of, w.adjoint_of = v.tangent_of, v.adjoint_of
+        new[v.id] = w
+        return w
+
+    def copy(e):
+        ins = [atom(a) for a in e.ins]
+        blocks = []
+        for b in e.blocks:
+            params = [var(p) for p in b.params]
+            eqns = [copy(x) for x in b.eqns]
+            blocks.append(Block(params, eqns, [atom(r) for r in b.results]))
+        params = dict(e.params)
+        if "saves" in params:
+            params["saves"] = [atom(v) for v in params["saves"]]
+        return Eqn(e.prim, ins, [var(o) for o in e.outs], params, e.loc, tuple(blocks), e.held)
+
+    return copy(eqn)

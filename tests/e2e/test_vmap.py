@@ -1,0 +1,297 @@
+"""srcdiff.vmap against a Python loop over the batch, and its derivatives against central
+differences: through loops, branches, calls, reductions and products, and vmap of vmap."""
+import numpy as np
+import pytest
+
+import srcdiff
+from srcdiff import NonDifferentiableError
+from tests.numeric import central_difference
+
+RNG = np.random.default_rng(7)
+B = 5
+X = RNG.normal(size=(B, 3))
+W = RNG.normal(size=(4, 3))
+V = RNG.normal(size=(4,))
+TIGHT = dict(rtol=1e-12, atol=1e-12)
+LOOSE = dict(rtol=1e-5, atol=1e-7)
+
+
+def looped(f, in_axes, args, out_axis=0):
+    """What vmap computes, by a Python loop: f on each item, stacked on out_axis."""
+    size = next(np.shape(a)[ax] for a, ax in zip(args, in_axes) if ax is not None)
+    items = [f(*[a if ax is None else np.take(a, b, axis=ax) for a, ax in zip(args, in_axes)]) for b in range(size)]
+    if isinstance(items[0], tuple):
+        return tuple(np.stack([np.asarray(it[k]) for it in items], axis=out_axis) for k in range(len(items[0])))
+    return np.stack([np.asarray(it) for it in items], axis=out_axis)
+
+
+def assert_vmap(f, in_axes, args, out_axis=0, **tol):
+    got = srcdiff.vmap(f, in_axes=in_axes, out_axes=out_axis)(*args)
+    expected = looped(f, in_axes, args, out_axis)
+    if isinstance(expected, tuple):
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, **(tol or TIGHT))
+    else:
+        np.testing.assert_allclose(got, expected, **(tol or TIGHT))
+    return got
+
+
+# ---------------------------------------------------------------------------
+# functions as users write them
+
+
+def layer(x, W):
+    return np.tanh(W @ x)
+
+
+def loss(x, W, v):
+    h = np.tanh(W @ x)
+    return np.sum((h - v) ** 2) + 0.1 * np.sum(W ** 2)
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+def normalised(x):
+    return (x - x.mean()) / (x.std() + 1.0)
+
+
+def outer_trace(x, v):
+    return np.trace(np.outer(x, x)) + np.dot(v[:3], x) + np.einsum("i,i->", x, x)
+
+
+def reshaped(x):
+    m = np.stack([x, 2 * x, x ** 2]).reshape(3, 3)
+    return np.concatenate([m.T[0], np.squeeze(m[:1]), m[:, 1:].ravel()])
+
+
+def indexed(x):
+    y = np.zeros(5)
+    y[1:4] = x * 2.0
+    y[0] += x[2]
+    return y[::-1] + x[np.array([0, 0, 1, 2, 2])]
+
+
+def looping(x, W):
+    h = np.zeros(4)
+    for t in range(3):
+        h = np.tanh(W @ x + h * 0.5)
+    return h
+
+
+def carried_list(x):
+    hs = []
+    h = x
+    for _ in range(3):
+        h = np.sin(h) + 1.0
+        hs.append(h)
+    return np.stack(hs)
+
+
+def branching(x, flag):
+    if flag > 0:
+        return np.sin(x)
+    return np.cos(x) * 2.0
+
+
+def item_branch(x):
+    """An if on a value of the item: each item takes its own branch."""
+    s = np.sum(x)
+    if s > 0:
+        y = s * 2.0
+    else:
+        y = -s
+    return y + 1.0
+
+
+def while_loop(x):
+    s = 0.0
+    k = 0
+    while k < 4:
+        s = s + np.sum(x ** k)
+        k += 1
+    return s
+
+
+def item_while(x):
+    """A while loop whose trip count depends on the item: it runs item by item."""
+    s = float(np.sum(x ** 2))
+    n = 0.0
+    while s > 0.5:
+        s = s / 2.0
+        n = n + 1.0
+    return n + s
+
+
+def helper(z):
+    return np.exp(-z * z)
+
+
+def calls_helper(x):
+    return helper(x) + helper(2.0 * x)
+
+
+def python_floats(a, x):
+    return a * np.sum(x) + a ** 2
+
+
+CASES = [
+    (layer, (0, None), (X, W)),
+    (layer, (None, 0), (X[0], RNG.normal(size=(B, 4, 3)))),
+    (layer, (0, 0), (X, RNG.normal(size=(B, 4, 3)))),
+    (loss, (0, None, None), (X, W, V)),
+    (loss, (0, None, 0), (X, W, RNG.normal(size=(B, 4)))),
+    (softmax, (0,), (X,)),
+    (normalised, (0,), (X,)),
+    (outer_trace, (0, None), (X, V)),
+    (reshaped, (0,), (X,)),
+    (indexed, (0,), (X,)),
+    (looping, (0, None), (X, W)),
+    (carried_list, (0,), (X,)),
+    (branching, (0, None), (X, 1.0)),
+    (branching, (0, None), (X, -1.0)),
+    (item_branch, (0,), (X,)),
+    (while_loop, (0,), (X,)),
+    (item_while, (0,), (X,)),
+    (calls_helper, (0,), (X,)),
+    (python_floats, (None, 0), (1.5, X)),
+]
+
+
+@pytest.mark.parametrize("f, in_axes, args", CASES, ids=lambda c: getattr(c, "__name__", None))
+def test_vmap_is_the_loop_over_the_batch(f, in_axes, args):
+    assert_vmap(f, in_axes, args)
+
+
+def test_the_batch_axis_may_be_any_axis_in_and_out():
+    assert_vmap(layer, (1, None), (X.T.copy(), W), out_axis=1)
+    assert_vmap(softmax, (-1,), (X.T.copy(),), out_axis=-1)
+    assert_vmap(loss, (1, None, None), (X.T.copy(), W, V))
+
+
+def test_vmap_of_vmap_is_the_double_loop():
+    XX = RNG.normal(size=(2, B, 3))
+    inner = srcdiff.vmap(loss, in_axes=(0, None, None))
+    got = srcdiff.vmap(inner, in_axes=(0, None, None))(XX, W, V)
+    np.testing.assert_allclose(got, [[loss(x, W, v) for x, v in zip(xs, [V] * B)] for xs in XX], **TIGHT)
+    outer_first = srcdiff.vmap(srcdiff.vmap(layer, in_axes=(None, 0)), in_axes=(0, None))
+    Ws = RNG.normal(size=(3, 4, 3))
+    np.testing.assert_allclose(outer_first(X, Ws), [[layer(x, w) for w in Ws] for x in X], **TIGHT)
+
+
+def test_unbatched_outputs_and_out_axes_none():
+    def pair(x, W):
+        return np.sum(W), layer(x, W)
+
+    total, h = srcdiff.vmap(pair, in_axes=(0, None), out_axes=(None, 0))(X, W)
+    assert np.shape(total) == () and total == pytest.approx(np.sum(W))
+    np.testing.assert_allclose(h, looped(layer, (0, None), (X, W)), **TIGHT)
+    total, _ = srcdiff.vmap(pair, in_axes=(0, None))(X, W)  # out_axes 0: the same value B times
+    np.testing.assert_allclose(total, np.full(B, np.sum(W)), **TIGHT)
+    with pytest.raises(ValueError, match="varies over the batch"):
+        srcdiff.vmap(pair, in_axes=(0, None), out_axes=None)(X, W)
+
+
+def test_containers_take_an_axis_per_leaf():
+    def model(params, x):
+        return np.tanh(params["W"] @ x + params["b"])
+
+    params = {"W": W, "b": V}
+    got = srcdiff.vmap(model, in_axes=(None, 0))(params, X)
+    np.testing.assert_allclose(got, [model(params, x) for x in X], **TIGHT)
+    Bs = RNG.normal(size=(B, 4))
+    got = srcdiff.vmap(model, in_axes=({"W": None, "b": 0}, 0))({"W": W, "b": Bs}, X)
+    np.testing.assert_allclose(got, [model({"W": W, "b": b}, x) for b, x in zip(Bs, X)], **TIGHT)
+
+
+# ---------------------------------------------------------------------------
+# with derivatives
+
+
+def test_per_example_gradients_are_the_loop_of_gradients():
+    per_example = srcdiff.vmap(srcdiff.grad(loss, argnums=1), in_axes=(0, None, None))
+    got = per_example(X, W, V)
+    expected = np.stack([srcdiff.grad(loss, argnums=1)(x, W, V) for x in X])
+    np.testing.assert_allclose(got, expected, **TIGHT)
+    for b in range(B):
+        np.testing.assert_allclose(got[b], central_difference(loss, (X[b], W, V), 1), **LOOSE)
+
+
+@pytest.mark.parametrize("f, in_axes, args", [c for c in CASES if c[0] in (loss, softmax, looping, calls_helper,
+                                                                            item_branch, normalised)],
+                         ids=lambda c: getattr(c, "__name__", None))
+def test_reverse_mode_of_vmap_is_the_items_gradients(f, in_axes, args):
+    """The vjp of vmap(f) with a cotangent per item: each item's gradient, weighted."""
+    mapped = srcdiff.vmap(f, in_axes=in_axes)
+    out, pullback = srcdiff.vjp(mapped, *args)
+    weights = RNG.normal(size=np.shape(out))
+    got = pullback(weights)[0]
+
+    def weighted(*a):
+        return np.sum(looped(f, in_axes, a) * weights)
+
+    np.testing.assert_allclose(got, central_difference(weighted, args, 0), **LOOSE)
+
+
+def test_vmap_of_jvp_is_a_batch_of_directions():
+    tangents = RNG.normal(size=(B, 3))
+
+    def directional(t):
+        return srcdiff.jvp(lambda x: loss(x, W, V), (X[0],), (t,))[1]
+
+    got = srcdiff.vmap(directional)(tangents)
+    np.testing.assert_allclose(got, [directional(t) for t in tangents], **TIGHT)
+    g = srcdiff.grad(loss)(X[0], W, V)
+    np.testing.assert_allclose(got, tangents @ g, **TIGHT)
+
+
+def test_jvp_batched_takes_a_batch_of_tangents():
+    tangents = RNG.normal(size=(B, 3))
+    value, out = srcdiff.jvp(layer, (X[0], W), (tangents, np.zeros((B, 4, 3))), batched=True)
+    np.testing.assert_allclose(value, layer(X[0], W), **TIGHT)
+    expected = [srcdiff.jvp(layer, (X[0], W), (t, np.zeros((4, 3))))[1] for t in tangents]
+    np.testing.assert_allclose(out, expected, **TIGHT)
+
+
+def test_vmap_of_hessian_and_hessian_of_vmap():
+    def energy(x):
+        return np.sum(np.log(1 + x ** 2)) + np.sum((x[1:] - x[:-1]) ** 2) * np.sum(np.cos(x))
+
+    got = srcdiff.vmap(srcdiff.hessian(energy))(X)
+    np.testing.assert_allclose(got, [srcdiff.hessian(energy)(x) for x in X], **TIGHT)
+    for b in range(2):
+        np.testing.assert_allclose(got[b], central_difference(srcdiff.grad(energy), (X[b],), 0), **LOOSE)
+
+
+# ---------------------------------------------------------------------------
+# the emitted code and errors
+
+
+def test_the_emitted_code_is_the_batched_numpy():
+    source = srcdiff.source(srcdiff.vmap(layer, in_axes=(0, None)), X, W)
+    assert "def vmap_layer(x, W):" in source and "for " not in source
+    source = srcdiff.source(srcdiff.vmap(item_branch), X)
+    assert "np.where(" in source and "if " not in source.split('"""')[-1]
+
+
+def test_mismatched_batches_and_bad_axes_are_refused():
+    with pytest.raises(ValueError, match="different lengths"):
+        srcdiff.vmap(layer, in_axes=(0, 0))(X, RNG.normal(size=(B + 1, 4, 3)))
+    with pytest.raises(ValueError, match="out of range"):
+        srcdiff.vmap(layer, in_axes=(2, None))(X, W)
+    with pytest.raises(ValueError, match="in_axes has 1 entries for 2 arguments"):
+        srcdiff.vmap(layer, in_axes=(0,))(X, W)
+    with pytest.raises(TypeError, match="ints or None"):
+        srcdiff.vmap(layer, in_axes=("0", None))
+
+
+def draws(x):
+    return x * np.random.randn(3)
+
+
+def test_an_effect_per_item_is_refused_where_it_is():
+    with pytest.raises(NonDifferentiableError, match="test_vmap.py:") as info:
+        srcdiff.vmap(draws)(X)
+    assert "draw" in str(info.value)
