@@ -13,6 +13,7 @@ from .errors import Loc, SrcdiffError
 from .frontend import own_signature
 from .ir import aval_of_argument, unknown_aval
 from .transforms import passes
+from .vectorize import vmap
 
 EXAMPLES = """\
 examples:
@@ -26,6 +27,8 @@ examples:
                                                       compare with central differences at (2, 5)
   srcdiff examples/survey.py:f --mode fwd             forward mode: jvp_f(x1, x2, x1_dot)
   srcdiff examples/survey.py:f --mode vjp             f_fwd (value and tape) and f_bwd (cotangents)
+  srcdiff examples/survey.py:f --mode vmap --in-axes 0,None --args "np.linspace(1, 2, 5), 5.0"
+                                                      f over a batch of x1: vmap_f, batched NumPy
   srcdiff examples/survey.py:f --ir                   the IR before and after differentiation
   srcdiff examples/survey.py:f --ir-after factor      the IR after one optimisation pass
   srcdiff examples/survey.py:f --disable logistic,factor
@@ -48,10 +51,13 @@ def parser():
     which = p.add_mutually_exclusive_group()
     which.add_argument("--argnums", metavar="N[,N...]", help="positions of the arguments to differentiate (default 0)")
     which.add_argument("--wrt", metavar="NAME[,NAME...]", help="the same, by parameter name")
-    p.add_argument("--mode", choices=["rev", "fwd", "vjp"], default="rev",
+    p.add_argument("--mode", choices=["rev", "fwd", "vjp", "vmap"], default="rev",
                    help="rev: the reverse-mode gradient grad_FUNC (default); fwd: the forward-mode jvp_FUNC, "
                         "which also takes a tangent per differentiated argument (NAME_dot); vjp: FUNC_fwd "
-                        "(value and tape) and FUNC_bwd (tape and output cotangent to input cotangents)")
+                        "(value and tape) and FUNC_bwd (tape and output cotangent to input cotangents); vmap: "
+                        "vmap_FUNC, FUNC over a batch of its arguments (needs --args; --in-axes says the batch axes)")
+    p.add_argument("--in-axes", metavar="AXIS[,AXIS...]",
+                   help="with --mode vmap: each argument's batch axis, an int or None (default 0 for every one)")
     p.add_argument("--args", metavar="EXPR",
                    help='example arguments, a Python expression with np in scope ("2.0, 5.0" or '
                         '"np.ones((3, 4)), 0.5"): the code is specialised to their shapes and dtypes')
@@ -84,6 +90,10 @@ def main(argv=None):
         p.error(f"expected FILE.py:FUNC, got {opts.target!r}")
     if opts.check and opts.args is None:
         p.error("--check needs example arguments: --args \"...\"")
+    if opts.mode == "vmap" and opts.args is None:
+        p.error("--mode vmap needs example arguments, batched along their --in-axes: --args \"...\"")
+    if opts.in_axes is not None and opts.mode != "vmap":
+        p.error("--in-axes is for --mode vmap")
     if opts.ir_after and opts.ir_after not in passes.STAGES:
         p.error(f"--ir-after: no stage {opts.ir_after!r}; the stages: {', '.join(passes.STAGES)}")
     unknown = sorted(set(n.strip() for n in (opts.disable or "").split(",") if n.strip()) - set(passes.SWITCHES))
@@ -138,6 +148,8 @@ def ir_after(fn, args, argnums, opts):
 def _compile(fn, args, argnums, opts):
     """What the chosen mode emits, for these example arguments (any shapes without)."""
     optimize = _optimization(opts)
+    if opts.mode == "vmap":
+        return vmap(fn, in_axes=_in_axes(opts, len(args))).compiled(*args)
     if opts.mode == "rev":
         return Gradient(fn, argnums, has_aux=False, with_value=False, optimize=optimize).compiled(*args)
     n = len(own_signature(fn).parameters)
@@ -146,6 +158,17 @@ def _compile(fn, args, argnums, opts):
         indices = argnums if isinstance(argnums, tuple) else (argnums,)
         return compile_jvp(fn, avals, tuple(i % n for i in indices), optimize=optimize)
     return compile_vjp(fn, avals, optimize=optimize)
+
+
+def _in_axes(opts, n):
+    if opts.in_axes is None:
+        return 0
+    axes = [None if a.strip() == "None" else a.strip() for a in opts.in_axes.split(",")]
+    try:
+        axes = tuple(a if a is None else int(a) for a in axes)
+    except ValueError:
+        raise ValueError(f"--in-axes takes comma-separated ints or None, got {opts.in_axes!r}") from None
+    return axes if len(axes) > 1 or n == 1 else axes[0]
 
 
 def load(path, func):
@@ -210,6 +233,8 @@ def check(fn, args, argnums, opts):
     from .modes import jacfwd, jacrev
     from .testing import central_difference
 
+    if opts.mode == "vmap":
+        return _check_vmap(fn, args, opts)
     indices = argnums if isinstance(argnums, tuple) else (argnums,)
     if opts.mode == "rev":
         grad = Gradient(fn, argnums, has_aux=False, with_value=False, optimize=_optimization(opts))
@@ -226,6 +251,24 @@ def check(fn, args, argnums, opts):
         ok = np.allclose(g, expected, rtol=opts.rtol, atol=opts.atol)
         failed |= not ok
         print(f"{names[i]}: max abs error {error:.3g} against central differences: {'ok' if ok else 'MISMATCH'}")
+    return 1 if failed else 0
+
+
+def _check_vmap(fn, args, opts):
+    """Compare the batched function with fn run on each item in a Python loop."""
+    axes = _in_axes(opts, len(args))
+    axes = axes if isinstance(axes, tuple) else (axes,) * len(args)
+    size = next(np.shape(a)[ax] for a, ax in zip(args, axes) if ax is not None)
+    got = vmap(fn, in_axes=axes)(*args)
+    items = [fn(*[a if ax is None else np.take(a, b, axis=ax) for a, ax in zip(args, axes)]) for b in range(size)]
+    got, items = (got, list(zip(*items))) if isinstance(got, tuple) else ((got,), [items])
+    failed = False
+    for k, (g, column) in enumerate(zip(got, items)):
+        expected = np.stack([np.asarray(v) for v in column])
+        ok = np.shape(g) == expected.shape and np.allclose(g, expected, rtol=opts.rtol, atol=opts.atol)
+        error = float(np.max(np.abs(np.asarray(g) - expected))) if ok or np.shape(g) == expected.shape else np.inf
+        failed |= not ok
+        print(f"output {k}: max abs error {error:.3g} against a loop over the batch: {'ok' if ok else 'MISMATCH'}")
     return 1 if failed else 0
 
 

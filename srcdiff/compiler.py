@@ -17,7 +17,7 @@ from .ir import CallTarget
 from .transforms import grad_function
 from .transforms import passes
 from .transforms.forward import jvp_function
-from .transforms.batching import batch_function
+from .transforms.batching import batch_function, in_chunks
 from .transforms.jacobian import jacobian_function
 from .transforms.reverse import pair_of
 
@@ -191,12 +191,12 @@ def _batched_tangents(jfn, n_params, n_results, size):
     return bfn
 
 
-def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None):
+def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None, chunk=None):
     """(Lowered of the function computing d(results)/d(leaves[wrt]), result-major, and
     fun's own output structure). name(fun's IR name) gives the function's name and what it
     is (jacfwd_f, "the Jacobian of f")."""
     low = lower_ir(fun, arg_avals, structures, optimize)
-    jfn = _finish(verify(jacobian_function(low.fn, wrt, mode, passes.optimization(optimize).rules)), optimize)
+    jfn = _finish(verify(jacobian_function(low.fn, wrt, mode, passes.optimization(optimize).rules, chunk)), optimize)
     jfn.name, what = name(low.fn.name) if name else (jfn.name, f"the Jacobian of {low.fn.name}")
     names = ", ".join(low.fn.params[i].hint for i in wrt)
     how = {"fwd": ", by forward mode", "rev": ", by reverse mode"}.get(mode, "")  # "auto": the cheaper
@@ -205,11 +205,11 @@ def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=
     return Lowered(jfn, None, low.guards, low.ir_before), low.out_tree
 
 
-def compile_jacobian(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None):
+def compile_jacobian(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None, chunk=None):
     """(leaves...) -> the Jacobians of every output leaf wrt each of leaves[wrt], result-major;
     out_tree is fun's output structure."""
     def build():
-        low, out_tree = jacobian_ir(fun, arg_avals, wrt, mode, optimize, structures, name)
+        low, out_tree = jacobian_ir(fun, arg_avals, wrt, mode, optimize, structures, name, chunk)
         emitted = emit_module(low.fn)
         return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards, out_tree)
 
@@ -238,11 +238,12 @@ def compile_vjp(fun, arg_avals, optimize=True, structures=None):
     return guarded(fun, build)
 
 
-def vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize=True):
+def vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize=True, chunk=None):
     """(Lowered of fun over batches: the leaves where axes is an int carry a batch along that
     axis, the others are shared; each output leaf has its batch along out_axes(its number), or
     none for None). The batch axis is moved to the front on the way in and to out_axes on the
-    way out, by np.moveaxis, which NumPy does without copying."""
+    way out, by np.moveaxis, which NumPy does without copying. chunk: at most this many items
+    at a time, in a loop over chunks of them (transforms/batching.py in_chunks)."""
     sizes = {a.shape[axis] for a, axis in zip(arg_avals, axes) if axis is not None and a.known_shape}
     if any(axis is not None and not a.known_shape for a, axis in zip(arg_avals, axes)):
         raise TypeError("vmap batches arrays of known shape")
@@ -254,22 +255,38 @@ def vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize=True):
              for a, axis in zip(arg_avals, axes)]
     low = lower_ir(fun, items, structures, optimize)
     name = f"vmap_{low.fn.name}"
-    bfn, batched = batch_function(low.fn, [axis is not None for axis in axes], size, name, draws_once=False)
-    params, moved = [], {}
+    chunk = size if chunk is None or chunk >= size else chunk
+    bfn, batched = batch_function(low.fn, [axis is not None for axis in axes], chunk, name, draws_once=False)
+    params, fronts = [], {}  # a batched param's id -> the argument with its batch axis in front
     builder = Builder()
     with builder.active():
         for p, aval, axis in zip(bfn.params, arg_avals, axes):
-            if axis in (None, 0):
+            if axis is None or (axis == 0 and chunk == size):
                 params.append(p)
                 continue
             q = Var(aval, p.hint)
             params.append(q)
-            moved[p.id] = np.moveaxis(T(q), axis, 0).atom
-    substitute(bfn.body, moved)
-    builder.eqns.extend(bfn.body.eqns)
+            fronts[p.id] = np.moveaxis(T(q), axis, 0) if axis else T(q)
+    if chunk == size:
+        substitute(bfn.body, {i: v.atom for i, v in fronts.items()})
+        builder.eqns.extend(bfn.body.eqns)
+        outs = bfn.results
+    else:  # chunk items at a time: the last chunk filled up with copies of the last item
+        n_chunks = -(-size // chunk)
+        pad = n_chunks * chunk - size
+        with builder.active():
+            padded = {i: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) if pad else v for i, v in fronts.items()}
+        seeds = [p for p in bfn.params if p.id in fronts]
+        outs, chunked = in_chunks(builder, bfn.body.eqns, seeds, lambda k: [
+            np.reshape(padded[s.id][k * chunk:(k + 1) * chunk], s.aval.shape) for s in seeds], bfn.results,
+            n_chunks, "chunks")
+        with builder.active():  # a batched result that reads no item is the same for every item
+            outs = [(T(o)[:size] if c else broadcast_batch(T(o)[0], size)).atom if b else o
+                    for o, b, c in zip(outs, batched, chunked)]
+        batched = [b or c for b, c in zip(batched, chunked)]
     results = []
     with builder.active():
-        for j, (r, is_batched) in enumerate(zip(bfn.results, batched)):
+        for j, (r, is_batched) in enumerate(zip(outs, batched)):
             axis = out_axes(j)
             if axis is None:
                 if is_batched:
@@ -284,9 +301,9 @@ def vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize=True):
     return Lowered(_finish(verify(fn), optimize), low.out_tree, low.guards, low.ir_before)
 
 
-def compile_vmap(fun, arg_avals, structures, axes, out_axes, optimize=True):
+def compile_vmap(fun, arg_avals, structures, axes, out_axes, optimize=True, chunk=None):
     def build():
-        low = vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize)
+        low = vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize, chunk)
         emitted = emit_module(low.fn)
         return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards, low.out_tree)
 

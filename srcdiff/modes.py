@@ -187,44 +187,46 @@ def _tangent_like(t, value):
 
 
 @runs_when_compiling
-def jacfwd(fun, argnums=0):
-    """The Jacobian by forward mode: one pass per input element, shape out.shape + in.shape.
-    A tuple argnums gives a tuple of Jacobians; a tuple output, one entry per output.
+def jacfwd(fun, argnums=0, chunk_size=None):
+    """The Jacobian by forward mode: every input direction in one batched pass (or chunk_size
+    of them at a time, to hold fewer tangents at once), shape out.shape + in.shape. A tuple
+    argnums gives a tuple of Jacobians; a tuple output, one entry per output.
 
     >>> srcdiff.jacfwd(f)(np.array([1.0, 2.0, 3.0])).shape   # doctest: +SKIP
     (1000, 3)
     """
-    return _Jacobian(fun, argnums, "fwd")
+    return _Jacobian(fun, argnums, "fwd", chunk_size=chunk_size)
 
 
 @runs_when_compiling
-def jacrev(fun, argnums=0):
-    """The Jacobian by reverse mode: one forward sweep, one backward pass per output element.
+def jacrev(fun, argnums=0, chunk_size=None):
+    """The Jacobian by reverse mode: one forward sweep, then one backward sweep over every
+    output direction at once (or chunk_size of them at a time).
 
     >>> srcdiff.jacrev(f, argnums=1)(x, W)                   # doctest: +SKIP
     """
-    return _Jacobian(fun, argnums, "rev")
+    return _Jacobian(fun, argnums, "rev", chunk_size=chunk_size)
 
 
 @runs_when_compiling
-def jacobian(fun, argnums=0):
+def jacobian(fun, argnums=0, chunk_size=None):
     """The Jacobian, by forward mode when the inputs have fewer elements than the outputs
     and by reverse mode otherwise (each pass gives a column, resp. a row).
 
     >>> J = srcdiff.jacobian(f)(x)                           # doctest: +SKIP
     """
-    return _Jacobian(fun, argnums, "auto")
+    return _Jacobian(fun, argnums, "auto", chunk_size=chunk_size)
 
 
 @runs_when_compiling
-def hessian(fun, argnums=0):
+def hessian(fun, argnums=0, chunk_size=None):
     """The Hessian: forward mode over reverse mode, jacfwd(jacrev(fun)), as in JAX. For a
     scalar function, the Jacobian of its gradient; for argnums=(0, 1), ((H00, H01), (H10, H11)).
 
     >>> srcdiff.hessian(energy)(np.zeros(100)).shape   # doctest: +SKIP
     (100, 100)
     """
-    return _Jacobian(_Jacobian(fun, argnums, "rev"), argnums, "fwd", kind="hessian")
+    return _Jacobian(_Jacobian(fun, argnums, "rev"), argnums, "fwd", kind="hessian", chunk_size=chunk_size)
 
 
 class _Jacobian:
@@ -232,7 +234,7 @@ class _Jacobian:
     compiled function (a loop over the input or output elements), whose IR a
     transformation on top differentiates again."""
 
-    def __init__(self, fun, argnums, mode, kind=None):
+    def __init__(self, fun, argnums, mode, kind=None, chunk_size=None):
         if not callable(fun):
             raise TypeError(f"a Jacobian is taken of a function, not a {type(fun).__name__}")
         fun = arguments.function_of(fun)
@@ -240,7 +242,10 @@ class _Jacobian:
             raise TypeError(f"argnums must be an int or a tuple of ints, not {argnums!r}")
         if argnums == ():
             raise ValueError("argnums is an empty tuple: name at least one argument to differentiate")
-        self.fun, self.argnums, self.mode = fun, argnums, mode
+        if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
+                                       or chunk_size < 1):
+            raise ValueError(f"chunk_size is a positive int (directions at a time), not {chunk_size!r}")
+        self.fun, self.argnums, self.mode, self.chunk_size = fun, argnums, mode, chunk_size
         self.kind = kind or {"fwd": "jacfwd", "rev": "jacrev", "auto": "jacobian"}[mode]
         self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
         inner = fun.fun if self.kind == "hessian" else fun
@@ -288,7 +293,8 @@ class _Jacobian:
         """The IR of the whole Jacobian, for a transformation on top (jacfwd(jacrev(f)))."""
         n = len(structures) if structures else len(arg_avals)
         wrt = self._wrt(structures, self._indices_for(n))
-        low, out_tree = jacobian_ir(self.fun, arg_avals, wrt, self.mode, optimize, structures, self._name)
+        low, out_tree = jacobian_ir(self.fun, arg_avals, wrt, self.mode, optimize, structures, self._name,
+                                    self.chunk_size)
         low.out_tree = self._tree(out_tree)
         return low
 
@@ -310,10 +316,11 @@ class _Jacobian:
         leaves, structures = arguments.leaves_of(args)
         wrt = self._wrt(structures, indices)
         arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
-        key = cache.key_of(self.fun, ("jacobian", self.mode, wrt), arg_key)
+        key = cache.key_of(self.fun, ("jacobian", self.mode, wrt, self.chunk_size), arg_key)
 
         def build(avals):
-            return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures, name=self._name)
+            return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures, name=self._name,
+                                    chunk=self.chunk_size)
 
         return cache.get_or_compile(key, build, self.fun, leaves), leaves
 

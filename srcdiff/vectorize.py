@@ -10,7 +10,7 @@ from .prims.core import runs_when_compiling
 
 
 @runs_when_compiling
-def vmap(fun, in_axes=0, out_axes=0):
+def vmap(fun, in_axes=0, out_axes=0, chunk_size=None):
     """fun mapped over a batch axis of its arguments, in one pass of emitted NumPy.
 
     in_axes: for every argument, the axis its batch is along (an int, negative from the
@@ -18,12 +18,14 @@ def vmap(fun, in_axes=0, out_axes=0):
     them, or a tuple with one entry per positional argument, each an int, None, or a
     container like the argument with one entry per leaf. out_axes: where each output's batch
     axis goes, in the same way (None for an output that is the same for every item).
+    chunk_size: at most this many items at a time, in a loop over chunks of the batch (to hold
+    fewer intermediate values at once); the last chunk is filled up with copies of the last item.
 
     >>> per_example = srcdiff.vmap(srcdiff.grad(loss), in_axes=(None, 0, 0))   # doctest: +SKIP
     >>> per_example(w, X, y).shape   # one gradient per row of X                 # doctest: +SKIP
     (256, 10)
     """
-    return Vectorized(fun, in_axes, out_axes)
+    return Vectorized(fun, in_axes, out_axes, chunk_size)
 
 
 def _check_axes(spec, what):
@@ -37,7 +39,7 @@ class Vectorized:
     """A function transformed by vmap. Compiles per argument kind, once; its IR is what a
     transformation on top (grad of vmap, vmap of vmap) transforms again."""
 
-    def __init__(self, fun, in_axes, out_axes):
+    def __init__(self, fun, in_axes, out_axes, chunk_size=None):
         if not callable(fun):
             raise TypeError(f"vmap expects a function, not {type(fun).__name__}")
         _check_axes(in_axes, "in_axes")
@@ -45,7 +47,10 @@ class Vectorized:
         if isinstance(in_axes, list):
             in_axes = tuple(in_axes)
         self.fun = arguments.function_of(fun)
-        self.in_axes, self.out_axes = in_axes, out_axes
+        if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
+                                       or chunk_size < 1):
+            raise ValueError(f"vmap: chunk_size is a positive int (items at a time), not {chunk_size!r}")
+        self.in_axes, self.out_axes, self.chunk_size = in_axes, out_axes, chunk_size
         self._signature = own_signature(self.fun)
         self.__name__ = f"vmap of {getattr(fun, '__name__', fun)}"
         self.__wrapped__ = fun
@@ -82,7 +87,7 @@ class Vectorized:
 
     def __srcdiff_ir__(self, arg_avals, structures, optimize):
         axes = self._leaf_axes([a.ndim if a.kind == "array" else 0 for a in arg_avals], structures)
-        return vmap_ir(self.fun, arg_avals, structures, axes, self._deferred_out_axes(), optimize)
+        return vmap_ir(self.fun, arg_avals, structures, axes, self._deferred_out_axes(), optimize, self.chunk_size)
 
     def _deferred_out_axes(self):
         """out_axes(j) for outputs whose structure is known once lowered: negative axes count
@@ -100,10 +105,10 @@ class Vectorized:
         leaves, structures = arguments.leaves_of(args)
         axes = self._leaf_axes([np.ndim(a) for a in leaves], structures)
         arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
-        key = cache.key_of(self.fun, ("vmap", axes, repr(self.out_axes)), arg_key)
+        key = cache.key_of(self.fun, ("vmap", axes, repr(self.out_axes), self.chunk_size), arg_key)
 
         def build(avals):
-            return compile_vmap(self.fun, avals, structures, axes, self._deferred_out_axes())
+            return compile_vmap(self.fun, avals, structures, axes, self._deferred_out_axes(), chunk=self.chunk_size)
 
         return cache.get_or_compile(key, build, self.fun, leaves), leaves
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import NonDifferentiableError
 from ..ir import COND, FOR, WHILE, Aval, Block, Const, Eqn, Sym, Var, same_dtype
-from ..ir.regions import has_effect, range_length
+from ..ir.regions import carried_count, has_effect, range_length, static_trips
 from .idioms import RangeValue
 from ..prims import Builder, T
 from ..prims.core import as_atom, wrap
@@ -863,14 +863,32 @@ def _list_after(aval, param, result, init, eqns, trips):
     start = _aval(init).length
     if aval.kind != "list" or trips is None or start is None:
         return aval
+    appended = _appended(as_atom(result), param, eqns)
+    return aval if appended is None else Aval("list", aval.shape, aval.dtype, length=start + appended * trips)
+
+
+def _appended(atom, param, eqns):
+    """How many items one run of eqns appends to the list param to make atom: appends, and
+    inner loops of known trip counts that append the same number each time (the rows a
+    loop over fingers and their bones records); None where that is not known."""
     made = {o.id: e for e in eqns for o in e.outs}
-    atom, appended = as_atom(result), 0
+    appended = 0
     while isinstance(atom, Var) and atom is not param:
         eqn = made.get(atom.id)
-        if eqn is None or eqn.prim is not lists.LIST_APPEND:
-            return aval
-        atom, appended = eqn.ins[0], appended + 1
-    return Aval("list", aval.shape, aval.dtype, length=start + appended * trips) if atom is param else aval
+        if eqn is not None and eqn.prim is lists.LIST_APPEND:
+            atom, appended = eqn.ins[0], appended + 1
+            continue
+        if eqn is None or eqn.prim is not FOR or static_trips(eqn) is None:
+            return None
+        j = next(k for k, o in enumerate(eqn.outs) if o is atom)
+        body = eqn.blocks[0]
+        if j >= carried_count(eqn):
+            return None
+        inner = _appended(as_atom(body.results[j]), body.params[1 + j], body.eqns)
+        if inner is None:
+            return None
+        atom, appended = eqn.ins[3 + j], appended + inner * static_trips(eqn)
+    return appended if atom is param else None
 
 
 def _forget(a):

@@ -27,12 +27,12 @@ from .. import naming
 from ..errors import NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
 from ..ir.calls import copy_function
-from ..ir.regions import carried_count, loop_parts
+from ..ir.regions import carried_count, loop_parts, substitute
 from ..prims import Builder, T
 from ..prims.batching import Unbatchable, Unbatched, batched_aval, broadcast_batch, item_rank, lifted
 from ..prims.core import current
 from ..prims.indexing import GETITEM, Slot
-from ..prims.lists import append, empty_list, list_aval, stack
+from ..prims.lists import append, concatenate, empty_list, list_aval, stack
 from ..prims.elementwise import WHERE
 from ..prims.shaping import COPY
 from .activity import _reach
@@ -110,7 +110,7 @@ class _Batching:
                     self.primitive(eqn, env, builder)
 
     def reads_batched(self, eqn, env):
-        return any(env.get(i, (None, False))[1] for i in _reads(eqn))
+        return any(env.get(i, (None, False))[1] for i in reads(eqn))
 
     def primitive(self, eqn, env, builder):
         ins = [self.read(env, a) for a in eqn.ins]
@@ -317,7 +317,7 @@ class _Batching:
     def per_item(self, eqn, env, builder):
         """The equation once per item: b-th items of its batched operands (and of the batched
         values its blocks read), its results stacked."""
-        read = {i for i in _reads(eqn) if env.get(i, (None, False))[1]}
+        read = {i for i in reads(eqn) if env.get(i, (None, False))[1]}
         for i in read:
             aval = env[i][0].aval
             if aval.kind != "array":
@@ -408,13 +408,32 @@ def _safe(eqn):
     return all(not e.blocks and e.prim.hoistable and not e.prim.effect for b in eqn.blocks for e in b.eqns)
 
 
-def _reads(eqn):
-    """The ids an equation reads, its blocks' reads of outer values included."""
+def partition(eqns, seeds):
+    """(equations that read none of the seeds, even through others; the rest, in order;
+    the ids of the seeds and of what the rest make from them).
+    A new list that only the rest reads is made in the loop, where it is appended to
+    (made before it, each iteration would append to a copy)."""
+    depends = set(seeds)
+    before, inside = [], []
+    for eqn in eqns:
+        if reads(eqn) & depends:
+            inside.append(eqn)
+            depends.update(o.id for o in eqn.outs)
+        else:
+            before.append(eqn)
+    read_before = set().union(*map(reads, before)) if before else set()
+    made_inside = [e for e in before if not e.blocks and e.prim.fresh
+                   and all(o.aval.kind == "list" and o.id not in read_before for o in e.outs)]
+    return [e for e in before if e not in made_inside], made_inside + inside, depends
+
+
+def reads(eqn):
+    """The ids an equation reads, its blocks' reads of outer values (and records) included."""
     ids = {a.id for a in eqn.ins if isinstance(a, Var)}
     ids.update(v.id for v in eqn.params.get("saves", ()))
     for b in eqn.blocks:
         for e in b.eqns:
-            ids |= _reads(e)
+            ids |= reads(e)
         ids.update(r.id for r in b.results if isinstance(r, Var))
     return ids
 
@@ -454,3 +473,41 @@ def _copy_eqn(eqn, mapping, env):
         return Eqn(e.prim, ins, [var(o) for o in e.outs], params, e.loc, tuple(blocks), e.held)
 
     return copy(eqn)
+
+
+def in_chunks(builder, eqns, seeds, make_seeds, items, n_chunks, hint):
+    """for k in range(n_chunks): the equations that depend on the seeds, with the seeds
+    make_seeds(k) gives, each item made from them appended to a list; what does not depend
+    on them once, before the loop. (The items, each the concatenation of its chunks, or as it
+    is where it does not depend on the seeds; which of them were chunked):
+
+        chunks = []
+        for chunk in range(4):
+            x_dot = directions[chunk * 25:(chunk + 1) * 25]
+            ...
+            chunks.append(y_dot)
+        y_dot = np.concatenate(chunks)
+    """
+    before, inside, depends = partition(eqns, {s.id for s in seeds})
+    for eqn in before:
+        builder.append(eqn)
+    kept = [j for j, item in enumerate(items) if isinstance(item, Var) and item.id in depends]
+    k = Var(INDEX, "chunk")
+    body = Builder(parent=builder)
+    with body.active():
+        values = make_seeds(T(k))
+        for eqn in inside:
+            body.append(eqn)
+        lists = [Var(list_aval(items[j].aval), hint) for j in kept]
+        grown = [append(T(lst), T(items[j])).atom for lst, j in zip(lists, kept)]
+    block = Block([k] + lists, body.eqns, grown)
+    substitute(block, {s.id: v.atom for s, v in zip(seeds, values)})
+    with builder.active():
+        inits = [empty_list().atom for _ in kept]
+    outs = [Var(Aval("list", lst.aval.shape, lst.aval.dtype, length=n_chunks), hint) for lst in lists]
+    builder.append(Eqn(FOR, [Const(0), Const(n_chunks), Const(1), *inits], outs, {}, builder.loc, (block,)))
+    result = list(items)
+    with builder.active():
+        for j, out in zip(kept, outs):
+            result[j] = concatenate(T(out)).atom
+    return result, [j in kept for j in range(len(items))]

@@ -33,16 +33,18 @@ from ..prims.shaping import FLOAT as PYTHON_FLOAT
 from .forward import jvp_function
 from .reverse import grad_function, vjp_function
 from .algebra import DERIVATIVE_RULES
-from .batching import batch_function
+from .batching import batch_function, in_chunks, partition
 
 INDEX = Aval("scalar", (), np.dtype(np.int64))
 
 
-def jacobian_function(fn: Function, wrt, mode, rules=DERIVATIVE_RULES) -> Function:
+def jacobian_function(fn: Function, wrt, mode, rules=DERIVATIVE_RULES, chunk=None) -> Function:
     """(params...) -> d(results[j])/d(params[wrt[i]]) for every j, then i (result-major),
     each of shape results[j].shape + params[wrt[i]].shape. mode: "fwd", "rev" or "auto". Its
     dtype is JAX's: by forward mode a tangent's (the output's), otherwise a cotangent's (the
-    input's), so hessian(f) of a float32 x is float32 (it is jacfwd of jacrev)."""
+    input's), so hessian(f) of a float32 x is float32 (it is jacfwd of jacrev). chunk: at
+    most this many directions at once (JAX's chunk_size), in a loop over chunks of them,
+    which holds chunk copies of a tangent where all directions at once hold them all."""
     ins = [fn.params[i] for i in wrt]
     outs = list(fn.results)
     for p in ins:
@@ -61,11 +63,11 @@ def jacobian_function(fn: Function, wrt, mode, rules=DERIVATIVE_RULES) -> Functi
     builder = Builder(rules=rules)
     with builder.active():
         if mode == "fwd":
-            jacobians = _forward(fn, wrt, n, out_shapes, builder)
+            jacobians = _forward(fn, wrt, n, out_shapes, builder, chunk)
         elif len(outs) == 1 and out_shapes[0] == ():
             jacobians = _gradient(fn, wrt, builder)
         else:
-            jacobians = _reverse(fn, wrt, m, out_shapes, builder)
+            jacobians = _reverse(fn, wrt, m, out_shapes, builder, chunk)
         results = []
         for j, r in enumerate(outs):
             for i, p in enumerate(ins):
@@ -160,7 +162,7 @@ def _directions(avals, sizes, k, names, as_tangent):
 # -- forward mode: one column per input element ------------------------------
 
 
-def _forward(fn, wrt, sizes, out_shapes, builder):
+def _forward(fn, wrt, sizes, out_shapes, builder, chunk=None):
     total = sum(sizes)
     n_results = len(fn.results)
     if total == 0:
@@ -179,7 +181,7 @@ def _forward(fn, wrt, sizes, out_shapes, builder):
         stacked = [None if _is_zero(c) else np.expand_dims(_broadcast(T(c), s), -1)
                    for c, s in zip(columns, out_shapes)]
     else:
-        stacked = _batched(builder, jfn, len(fn.params), avals, sizes, names, True, n_results, out_shapes)
+        stacked = _batched(builder, jfn, len(fn.params), avals, sizes, names, True, n_results, out_shapes, chunk)
         if stacked is None:
             stacked = _loop(builder, jfn.body.eqns, tangents, avals, sizes, names, True, columns,
                             [_column_fixer(s) for s in out_shapes], "columns", axis=-1)
@@ -245,7 +247,7 @@ def _gradient(fn, wrt, builder):
     return [[T(g) if isinstance(g, Var) else g for g in gfn.results]]
 
 
-def _reverse(fn, wrt, sizes, out_shapes, builder):
+def _reverse(fn, wrt, sizes, out_shapes, builder, chunk=None):
     total = sum(sizes)
     if total == 0:
         return [[Const(0.0)] * len(wrt) for _ in fn.results]
@@ -261,7 +263,7 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
         stacked = [T(_substituted(r, cotangents, directions)) for r in rows]
         stacked = [np.reshape(r, (1,) + p.aval.shape) for r, p in zip(stacked, params)]
     else:
-        stacked = _batched(builder, vfn, len(fn.params), avals, sizes, names, False, 0, None)
+        stacked = _batched(builder, vfn, len(fn.params), avals, sizes, names, False, 0, None, chunk)
         if stacked is None:
             stacked = _loop(builder, vfn.body.eqns, cotangents, avals, sizes, names, False, rows,
                             [lambda r: r] * len(rows), "rows", axis=0)
@@ -274,30 +276,44 @@ def _reverse(fn, wrt, sizes, out_shapes, builder):
 # -- every direction at once --------------------------------------------------
 
 
-def _batched(builder, dfn, n_primals, avals, sizes, names, as_tangent, skip, out_shapes):
+def _batched(builder, dfn, n_primals, avals, sizes, names, as_tangent, skip, out_shapes, chunk=None):
     """The derivative (dfn: a JVP, or a VJP, whose params after the primals are the seeds)
     batched over every direction in one pass (transforms/batching.py): the seeds are the rows
-    of the identity, and each item (column, or row) comes out as a batch, stacked on axis 0.
-    Columns are moved to the last axis. None where the derivative cannot be batched (the
-    loop over directions is taken then)."""
+    of the identity, and each item (column, or row) comes out as a batch, stacked on axis 0;
+    with chunk, chunk directions at a time in a loop over them. Columns are moved to the last
+    axis. None where the derivative cannot be batched (the loop over directions is taken then)."""
     total = sum(sizes)
     if out_shapes is not None and None in out_shapes:
         return None  # a column's axes are moved behind the output's, whose rank is not known
+    chunk = total if chunk is None or chunk >= total else chunk
     flags = [False] * n_primals + [True] * (len(dfn.params) - n_primals)
     try:
-        bfn, batched = batch_function(dfn, flags, total)
+        bfn, batched = batch_function(dfn, flags, chunk)
     except NonDifferentiableError:
         return None
-    directions = _identity_directions(avals, sizes, names, as_tangent, builder)
-    _bind(builder, bfn.body.eqns, bfn.params[n_primals:], directions)
+    seeds, items = bfn.params[n_primals:], bfn.results[skip:]
+    if chunk == total:
+        directions = _identity_directions(avals, sizes, names, as_tangent, builder, None, chunk)
+        _bind(builder, bfn.body.eqns, seeds, directions)
+        items = [_substituted(item, seeds, directions) for item in items]
+    else:
+        n_chunks = -(-total // chunk)
+        with builder.active():  # the identity's rows, with rows of zeros to fill the last chunk
+            rows = _identity(n_chunks * chunk, total, avals)
+            rows.atom.hint = naming.cotangent() if not as_tangent else "directions"
+        chunked = _draws_refused(bfn.body.eqns, seeds)
+        items, _ = in_chunks(builder, chunked, seeds, lambda k: _identity_directions(  # (in the loop's body)
+            avals, sizes, names, as_tangent, current(), rows[k * chunk:(k + 1) * chunk], chunk), items, n_chunks,
+            "chunks")
     stacked = []
     with builder.active():
-        for j, (item, is_batched) in enumerate(zip(bfn.results[skip:], batched[skip:])):
-            item = _substituted(item, bfn.params[n_primals:], directions)
+        for j, (item, is_batched) in enumerate(zip(items, batched[skip:])):
             if not is_batched:  # the same for every direction: zero, as it is linear in the seed
                 stacked.append(None)
                 continue
             item = T(item)
+            if chunk != total:
+                item = item[:total]
             if out_shapes is not None:
                 shape = (total,) + out_shapes[j]
                 if not item.aval.known_shape:
@@ -310,21 +326,36 @@ def _batched(builder, dfn, n_primals, avals, sizes, names, as_tangent, skip, out
     return stacked
 
 
-def _identity_directions(avals, sizes, names, as_tangent, builder):
-    """Each seed's part of the identity's rows, in the seed's shape behind the batch axis."""
-    total = sum(sizes)
+def _draws_refused(eqns, seeds):
+    """The equations, refused where a loop over chunks would run a draw again for each chunk."""
+    _, inside, _ = partition(eqns, {s.id for s in seeds})
+    for eqn in inside:
+        if _draws(eqn) or (eqn.prim.effect and not eqn.prim.observable):
+            raise NonDifferentiableError(
+                "a draw of random numbers that computes tangents would run again for each chunk of the Jacobian, "
+                "drawing anew", eqn.loc, "hint: leave chunk_size out, or draw outside and pass the draws in.")
+    return eqns
+
+
+def _identity(n, total, avals):
     dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
     dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+    eye = current().call(np.eye, (n, total), {})
+    return eye.astype(dtype) if dtype != np.float64 else eye
+
+
+def _identity_directions(avals, sizes, names, as_tangent, builder, rows, size):
+    """Each seed's part of rows of the identity (all of them: rows None), in the seed's shape
+    behind the batch axis of this size."""
+    total = sum(sizes)
     out, offset = [], 0
     with builder.active():
-        eye = current().call(np.eye, (total,), {})
-        if dtype != np.float64:
-            eye = eye.astype(dtype)
-        for aval, size, name in zip(avals, sizes, names):
-            d = eye if len(avals) == 1 else eye[:, offset:offset + size]
+        eye = _identity(total, total, avals) if rows is None else rows
+        for aval, n, name in zip(avals, sizes, names):
+            d = eye if len(avals) == 1 else eye[:, offset:offset + n]
             shape = () if aval.kind == "scalar" else aval.shape
-            if shape != (size,):
-                d = d.reshape((total,) + shape)
+            if shape != (n,) or not d.aval.known_shape:
+                d = d.reshape((size,) + shape)
             if aval.kind == "array" and aval.dtype is not None and aval.dtype.kind == "f" and \
                     not same_dtype(d.aval.dtype, aval.dtype):
                 d = d.astype(aval.dtype)
@@ -335,7 +366,7 @@ def _identity_directions(avals, sizes, names, as_tangent, builder):
             else:
                 d.atom.hint = naming.cotangent()
             out.append(d)
-            offset += size
+            offset += n
     return out
 
 
@@ -347,7 +378,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     item (column or row) appended to its list; the rest before the loop. Returns each
     item stacked along axis, or None for one that is zero."""
     total = sum(sizes)
-    before, inside, depends = _partition(eqns, {s.id for s in seeds})
+    before, inside, depends = partition(eqns, {s.id for s in seeds})
     for eqn in inside:
         if eqn.blocks and _draws(eqn):
             raise NonDifferentiableError(
@@ -407,40 +438,11 @@ def _on_first(eqns, first):
     return out
 
 
-def _partition(eqns, seeds):
-    """(equations that read none of the seeds, even through others; the rest, in order;
-    the ids of the seeds and of what the rest make from them).
-    A new list that only the rest reads is made in the loop, where it is appended to
-    (made before it, each iteration would append to a copy)."""
-    depends = set(seeds)
-    before, inside = [], []
-    for eqn in eqns:
-        if _reads(eqn) & depends:
-            inside.append(eqn)
-            depends.update(o.id for o in eqn.outs)
-        else:
-            before.append(eqn)
-    read_before = set().union(*map(_reads, before)) if before else set()
-    made_inside = [e for e in before if not e.blocks and e.prim.fresh
-                   and all(o.aval.kind == "list" and o.id not in read_before for o in e.outs)]
-    return [e for e in before if e not in made_inside], made_inside + inside, depends
-
-
 def _draws(eqn):
     """Whether a region holds an effect whose result differs each time it runs (a draw: an
     effect nothing outside sees, unlike a print, which _on_first runs once)."""
     return any((e.prim.effect and not e.prim.observable) or (e.blocks and _draws(e))
                for b in eqn.blocks for e in b.eqns)
-
-
-def _reads(eqn):
-    ids = {a.id for a in eqn.ins if isinstance(a, Var)}
-    ids.update(v.id for v in eqn.params.get("saves", ()))
-    for b in eqn.blocks:
-        for e in b.eqns:
-            ids |= _reads(e)
-        ids.update(r.id for r in b.results if isinstance(r, Var))
-    return ids
 
 
 def _bind(builder, eqns, seeds, directions):

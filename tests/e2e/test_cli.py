@@ -691,3 +691,28 @@ def test_unknown_option_is_a_usage_error(tmp_path):
 
 def test_no_arguments_is_a_usage_error():
     usage_error(run())
+
+
+# -- --mode vmap ------------------------------------------------------------------------------------
+
+def test_mode_vmap_prints_the_batched_function(tmp_path):
+    path = write(tmp_path, "survey.py", SURVEY)
+    result = run(f"{path}:f", "--mode", "vmap", "--in-axes", "0,None", "--args", "np.linspace(1, 2, 5), 5.0")
+    namespace = {}
+    exec(compile(ok(result), "<srcdiff output>", "exec"), namespace)
+    vmap_f = namespace["vmap_f"]
+    x1 = np.linspace(1, 2, 5)
+    expected = [math.log(a) + a * 5.0 - math.sin(5.0) for a in x1]
+    np.testing.assert_allclose(vmap_f(x1, 5.0), expected, rtol=1e-12)
+    assert "ok" in ok(run(f"{path}:f", "--mode", "vmap", "--in-axes", "0,None", "--args",
+                          "np.linspace(1, 2, 5), 5.0", "--check"))
+
+
+def test_mode_vmap_needs_example_arguments_and_in_axes_needs_vmap(tmp_path):
+    path = write(tmp_path, "survey.py", SURVEY)
+    result = run(f"{path}:f", "--mode", "vmap")
+    assert result.returncode == 2 and "--mode vmap needs example arguments" in result.stderr
+    result = run(f"{path}:f", "--in-axes", "0")
+    assert result.returncode == 2 and "--in-axes is for --mode vmap" in result.stderr
+    result = run(f"{path}:f", "--mode", "vmap", "--in-axes", "0,x", "--args", "np.ones(3), 1.0")
+    assert result.returncode == 1 and "--in-axes takes comma-separated ints or None" in result.stderr

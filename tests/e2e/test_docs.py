@@ -136,3 +136,18 @@ def test_the_test_files_and_commands_the_docs_name_exist():
         paths |= {module.replace(".", "/") + ".py" for module in re.findall(r"python -m (tests(?:\.\w+)+)", text)}
         missing = sorted(p for p in paths if not os.path.exists(os.path.join(ROOT, p)))
         assert not missing, f"{name} names {missing}"
+
+
+def f(x, W):  # the README's f
+    h = np.tanh(W @ x)
+    return np.sum(h ** 2)
+
+
+def test_readme_vmap_source_is_current():
+    """The README's per-example gradients, as vmap of grad emits them (the docstring aside)."""
+    block = _block(_read("README.md"), "def f(x, W):")
+    rng = np.random.default_rng(0)
+    X, W = rng.standard_normal((5, 3)), rng.standard_normal((4, 3))
+    emitted = srcdiff.source(srcdiff.vmap(srcdiff.grad(f, argnums=1), in_axes=(0, None)), X, W)
+    body = [line for line in _function_source(emitted, "vmap_grad_f").splitlines() if '"""' not in line]
+    assert block[block.index("def vmap_grad_f("):].rstrip("\n").splitlines() == body

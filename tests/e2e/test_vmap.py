@@ -295,3 +295,60 @@ def test_an_effect_per_item_is_refused_where_it_is():
     with pytest.raises(NonDifferentiableError, match="test_vmap.py:") as info:
         srcdiff.vmap(draws)(X)
     assert "draw" in str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# chunks: the same answers, fewer directions or items at a time
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8])
+def test_vmap_in_chunks_is_vmap(chunk):
+    for f, in_axes, args in CASES:
+        np.testing.assert_allclose(srcdiff.vmap(f, in_axes=in_axes, chunk_size=chunk)(*args),
+                                   looped(f, in_axes, args), **TIGHT, err_msg=f.__name__)
+
+
+def energy(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(np.log(1 + (x * (i + 1)) ** 2))
+    return s + np.sum((x[1:] - x[:-1]) ** 2) * np.sum(np.cos(x))
+
+
+def vector(x):
+    return np.concatenate([np.sin(x) * np.sum(x ** 2), x[:2] ** 3])
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 20])
+def test_jacobians_in_chunks_are_the_jacobians(chunk):
+    x = np.linspace(-1.0, 1.0, 7)
+    expected = central_difference(vector, (x,), 0)
+    for jac in (srcdiff.jacfwd, srcdiff.jacrev, srcdiff.jacobian):
+        np.testing.assert_allclose(jac(vector, chunk_size=chunk)(x), expected, **LOOSE)
+        np.testing.assert_allclose(jac(vector, chunk_size=chunk)(x), jac(vector)(x), **TIGHT)
+    H = srcdiff.hessian(energy, chunk_size=chunk)(x)
+    np.testing.assert_allclose(H, central_difference(srcdiff.grad(energy), (x,), 0), **LOOSE)
+    np.testing.assert_allclose(H, srcdiff.hessian(energy)(x), **TIGHT)
+
+
+def test_a_chunked_jacobian_is_a_loop_over_chunks_of_directions():
+    x = np.linspace(-1.0, 1.0, 7)
+    source = srcdiff.source(srcdiff.jacfwd(vector, chunk_size=3), x)
+    assert "for chunk in range(3):" in source and "np.eye(9, 7)" in source
+    source = srcdiff.source(srcdiff.vmap(loss, in_axes=(0, None, None), chunk_size=2), X, W, V)
+    assert "for chunk in range(3):" in source and "np.repeat(x[-1:], 1, axis=0)" in source
+
+
+def test_chunk_size_is_a_positive_int():
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="chunk_size"):
+            srcdiff.jacfwd(vector, chunk_size=bad)
+        with pytest.raises(ValueError, match="chunk_size"):
+            srcdiff.vmap(vector, chunk_size=bad)
+
+
+def test_jvp_batched_checks_the_tangents():
+    with pytest.raises(ValueError, match="first axes"):
+        srcdiff.jvp(layer, (X[0], W), (np.ones((B, 3)), np.zeros((B + 1, 4, 3))), batched=True)
+    with pytest.raises(ValueError, match=r"has shape \(5, 4\)"):
+        srcdiff.jvp(layer, (X[0], W), (np.ones((B, 4)), np.zeros((B, 4, 3))), batched=True)
