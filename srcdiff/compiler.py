@@ -6,7 +6,7 @@ import numpy as np
 
 from . import pytree
 from .codegen import emit_module
-from .errors import SrcdiffError
+from .errors import Loc, NonDifferentiableError, SrcdiffError
 from .frontend import IR_METHOD, lower
 from .ir import Aval, Block, Function, Var, print_function, verify
 from .ir.regions import substitute
@@ -295,6 +295,10 @@ def vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize=True, chunk=Non
                 results.append(r)
                 continue
             value = T(r) if is_batched else broadcast_batch(T(r), size)
+            if axis != 0 and value.aval.ndim is None:
+                raise NonDifferentiableError(
+                    f"vmap: out_axes {axis} for output {j} of {low.fn.name}, whose rank is not known when compiling",
+                    Loc(low.fn.filename, low.fn.lineno), "give that output out_axes 0 and move the axis after the call.")
             results.append((np.moveaxis(value, 0, axis) if axis != 0 else value).atom)
     fn = Function(name, Block(params, builder.eqns, results), low.fn.filename, low.fn.lineno,
                   f"{low.fn.name} over a batch of {size}, from {os.path.basename(low.fn.filename)}:{low.fn.lineno}.")

@@ -489,6 +489,10 @@ class _Writer:
 
     def constant(self, c: Const):
         v = c.value
+        if c.known and not c.name and _arange(v):  # 0, 1, ..., n - 1 (a batch's rows), as it is spelled
+            n = v.shape[0]
+            text = f"np.arange({n})" if v.ndim == 1 else f"np.arange({n}).reshape({v.shape!r})"
+            return ast.parse(text, mode="eval").body
         if _by_name(c):
             return ast.Name(self.globals.name_of(c), ast.Load())
         if isinstance(v, np.ndarray):
@@ -710,6 +714,12 @@ def _free_names(node):
         elif isinstance(n, (ast.FunctionDef, ast.Lambda)) and n is not node:
             bound |= {a.arg for a in n.args.args}
     return loads - bound
+
+
+def _arange(v):
+    """Whether v is np.arange(n) (with axes of length 1 after its first), n > 1, known."""
+    return (isinstance(v, np.ndarray) and v.dtype == np.int64 and v.ndim >= 1 and v.shape[0] > 1
+            and v.size == v.shape[0] and np.array_equal(v.ravel(), np.arange(v.size)))
 
 
 def _by_name(c):

@@ -36,6 +36,8 @@ default here when the operation does not declare it.
                       "negate", "exp", "log" (c moves the result), "sum", "extremum" (reductions;
                       an extremum is also where a stabilising shift comes from), "index",
                       "new axes", "invariant" (the result does not move); None: not known
+    fill              the one number every element of its result is (np.zeros: 0.0), or None: a
+                      batch of copies of such a value is made the same way (np.zeros((5, 3)))
     complex_ok        its rules hold for complex operands and results (grammar.md "complex values":
                       a complex value's cotangent is dL/da + i dL/db, its tangent da + i db), so it may
                       take or make complex values on a differentiated path: False, True, or a
@@ -69,6 +71,7 @@ class Op:
     recomputable = False
     commutative = False
     shift = None
+    fill = None
     complex_ok = False
 
     def arity(self, eqn):

@@ -74,6 +74,13 @@ def broadcast_batch(x, size):
     """An unbatched value as a batch of size copies of it (a loop's carried value that the body
     makes batched): a read-only view, copied where it is changed in place (codegen's rule)."""
     aval = x.aval
+    made = current().producer(x.atom)
+    if made is not None and made.prim.fill is not None and aval.known_shape and aval.dtype is not None:
+        # zeros of the batch's shape, as a hand-writer starts a batch of sums
+        make = np.zeros if made.prim.fill == 0 else np.ones
+        batch = current().call(make, ((size,) + aval.shape,), {} if aval.dtype == np.float64 else {"dtype": aval.dtype})
+        batch.atom.hint = x.atom.hint  # the batch of y is y
+        return batch
     if aval.kind == "scalar" or (aval.kind == "array" and aval.known_shape):
         shape = () if aval.kind == "scalar" else aval.shape
         return np.broadcast_to(x, (size,) + shape)

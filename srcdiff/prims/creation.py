@@ -28,7 +28,7 @@ def _like_shape(avals, params):
     return Aval("array", x.shape, dt)
 
 
-def _constant_array(name, shape):
+def _constant_array(name, shape, fill):
     """np.zeros(shape) and friends: inactive, one operand (a shape or an array to mimic)."""
     fn = getattr(np, name)
     return Primitive(
@@ -38,13 +38,14 @@ def _constant_array(name, shape):
         shape=shape,
         differentiable=False,
         fresh=True,
+        fill=fill,
     )
 
 
-ZEROS = _constant_array("zeros", _filled_shape)
-ONES = _constant_array("ones", _filled_shape)
-ZEROS_LIKE = _constant_array("zeros_like", _like_shape)
-ONES_LIKE = _constant_array("ones_like", _like_shape)
+ZEROS = _constant_array("zeros", _filled_shape, 0.0)
+ONES = _constant_array("ones", _filled_shape, 1.0)
+ZEROS_LIKE = _constant_array("zeros_like", _like_shape, 0.0)
+ONES_LIKE = _constant_array("ones_like", _like_shape, 1.0)
 
 
 def _dtype(dtype):

@@ -472,10 +472,39 @@ def _region_rank(x_aval, dyn, params):
     return region.ndim
 
 
+def gathered_index(template, dyn, batched, x_batched, size):
+    """(index, operands) of a batch for an index whose integer arrays (or ints) differ by item
+    (logits[y] with a label per item): the items' index arrays lined up behind the batch axis,
+    and, where x is batched too, np.arange(size) in front picking each item's own x; the
+    result has the batch axis first. Only for an index made of ints and integer arrays (a
+    slice among them would put the batch axis behind it)."""
+    ranks = []
+    for t in template:
+        if not isinstance(t, (Slot, int, np.integer)):
+            raise batching.Unbatchable
+        if isinstance(t, Slot):
+            aval, b = dyn[t.k].aval, batched[t.k]
+            if aval.dtype is None or aval.dtype.kind not in "iu":
+                raise batching.Unbatchable  # a mask that differs by item selects a different number
+            ranks.append(batching.item_rank(dyn[t.k], b))
+    if None in ranks:
+        raise batching.Unbatchable
+    rank = max(ranks, default=0)
+    operands = [batching.lifted(d, rank) if b else d for d, b in zip(dyn, batched)]
+    if x_batched:
+        rows = np.arange(size)
+        if rank:
+            rows = np.expand_dims(rows, tuple(range(1, rank + 1)))
+        template = (Slot(len(operands)),) + tuple(template)
+        operands.append(rows)
+    return tuple(template), operands
+
+
 @GETITEM.defbatch
 def _(eqn, ins, batched, size):
-    if any(batched[1:]):
-        raise batching.Unbatchable  # an index that differs by item: the loop over items
+    if any(batched[1:]):  # an index that differs by item
+        index, dyn = gathered_index(eqn.params["index"], ins[1:], batched[1:], batched[0], size)
+        return current().apply(GETITEM, [ins[0], *dyn], index=index, as_tuple=True)
     index = batched_index(eqn.params["index"], [d.aval for d in ins[1:]])
     return current().apply(GETITEM, ins, index=index, as_tuple=True)
 
@@ -490,8 +519,6 @@ def _written_value(v, v_batched, x_item, dyn, params):
 @INDEX_PUT.defbatch
 def _(eqn, ins, batched, size):
     like, g, dyn = ins[0], ins[1], ins[2:]
-    if any(batched[2:]):
-        raise batching.Unbatchable
     if batched[0]:
         x_item = eqn.ins[0].aval
     elif like.aval.kind == "tuple" or like.aval.kind == "static":  # the shape of the zeros
@@ -500,21 +527,27 @@ def _(eqn, ins, batched, size):
     else:
         x_item = like.aval
         like = batching.broadcast_batch(like, size)
+    value = _written_value(g, batched[1], x_item, dyn, eqn.params)
+    if any(batched[2:]):  # the place differs by item: each item's own row of the batch
+        index, dyn = gathered_index(eqn.params["index"], dyn, batched[2:], True, size)
+        return current().apply(INDEX_PUT, [like, value, *dyn], **dict(eqn.params, index=index, as_tuple=True))
     params = dict(eqn.params, index=batched_index(eqn.params["index"], [d.aval for d in dyn]), as_tuple=True)
-    return current().apply(INDEX_PUT, [like, _written_value(g, batched[1], x_item, dyn, eqn.params), *dyn], **params)
+    return current().apply(INDEX_PUT, [like, value, *dyn], **params)
 
 
 def _batch_writer(prim):
     @prim.defbatch
     def _(eqn, ins, batched, size):
         x, v, dyn = ins[0], ins[1], ins[2:]
-        if any(batched[2:]):
-            raise batching.Unbatchable
         x_item = eqn.ins[0].aval
         if not batched[0]:
             x = batching.broadcast_batch(x, size)  # every item starts as x: a copy each is written
+        value = _written_value(v, batched[1], x_item, dyn, eqn.params)
+        if any(batched[2:]):
+            index, dyn = gathered_index(eqn.params["index"], dyn, batched[2:], True, size)
+            return current().apply(prim, [x, value, *dyn], **dict(eqn.params, index=index, as_tuple=True))
         params = dict(eqn.params, index=batched_index(eqn.params["index"], [d.aval for d in dyn]), as_tuple=True)
-        return current().apply(prim, [x, _written_value(v, batched[1], x_item, dyn, eqn.params), *dyn], **params)
+        return current().apply(prim, [x, value, *dyn], **params)
 
 
 _batch_writer(INDEX_ADD)

@@ -97,7 +97,9 @@ class _Batching:
                     "same numbers, where a loop over the items draws anew for each", eqn.loc,
                     "hint: draw outside (np.random.randn(n, 3)) and pass the draws in, batched with the items.")
             if not self.reads_batched(eqn, env):
-                builder.append(eqn)
+                renamed = {i: env[i][0].atom for i in reads(eqn)
+                           if i in env and not env[i][1] and getattr(env[i][0].atom, "id", None) != i}
+                builder.append(_reading(eqn, renamed) if renamed else eqn)
                 continue
             with builder.at(eqn.loc):
                 if eqn.prim is COND:
@@ -262,7 +264,7 @@ class _Batching:
         params_ = dict(eqn.params)
         if saves:
             params_["saves"] = kept
-        lead = list(eqn.ins[:3]) if is_for else []
+        lead = [self.read(env, a)[0].atom for a in eqn.ins[:3]] if is_for else []
         builder.append(Eqn(eqn.prim, lead + new_inits, outs + stacks, params_, eqn.loc, blocks, eqn.held))
         self.bind(env, eqn.outs, [T(o) if f else Unbatched(T(o)) for o, f in zip(outs + stacks, flags + save_flags)])
 
@@ -341,6 +343,8 @@ class _Batching:
                 item = current().apply(GETITEM, [env[i][0], T(k)], index=(Slot(0),), as_tuple=False)
                 mapping[i] = item.atom
             copied = _copy_eqn(eqn, mapping, env)
+            if copied.prim is COND and copied.params.get("residuals", 0):
+                _fill_residuals(copied)
             inner.append(copied)
             lists = [Var(list_aval(o.aval), o.hint and f"{o.hint}s") for o in copied.outs]
             grown = [append(T(lst), T(o)).atom for lst, o in zip(lists, copied.outs)]
@@ -436,6 +440,34 @@ def reads(eqn):
             ids |= reads(e)
         ids.update(r.id for r in b.results if isinstance(r, Var))
     return ids
+
+
+def _fill_residuals(eqn):
+    """A cond run per item, whose branches yield None for a residual only the other makes:
+    zeros of its shape there, so that the items' residuals stack (the backward sweep reads an
+    item's residual only where that item took the branch that made it)."""
+    n = eqn.params["residuals"]
+    for block in eqn.blocks:
+        for j in range(len(block.results) - n, len(block.results)):
+            r, aval = block.results[j], eqn.outs[j].aval
+            if isinstance(r, Const) and r.value is None:
+                if not (aval.kind == "array" and aval.known_shape and aval.dtype is not None):
+                    raise NonDifferentiableError("vmap of an if on a value of the item, which keeps a value of unknown "
+                                                 "shape for the backward sweep", eqn.loc)
+                block.results[j] = Const(np.zeros(aval.shape, aval.dtype))
+
+
+def _reading(eqn, mapping):
+    """The equation (a copy, its blocks' equations too) reading mapping[v.id] for v: an
+    unbatched value a rule made anew (the length of a batched list)."""
+    def copy(e):
+        blocks = tuple(Block(list(b.params), [copy(x) for x in b.eqns], list(b.results)) for b in e.blocks)
+        return Eqn(e.prim, list(e.ins), list(e.outs), dict(e.params), e.loc, blocks, e.held)
+
+    new = copy(eqn)
+    holder = Block([], [new], [])
+    substitute(holder, mapping)
+    return holder.eqns[0]
 
 
 def _copy_eqn(eqn, mapping, env):

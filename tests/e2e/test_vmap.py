@@ -352,3 +352,70 @@ def test_jvp_batched_checks_the_tangents():
         srcdiff.jvp(layer, (X[0], W), (np.ones((B, 3)), np.zeros((B + 1, 4, 3))), batched=True)
     with pytest.raises(ValueError, match=r"has shape \(5, 4\)"):
         srcdiff.jvp(layer, (X[0], W), (np.ones((B, 4)), np.zeros((B, 4, 3))), batched=True)
+
+
+# ---------------------------------------------------------------------------
+# an index that differs by item: a label per example
+
+
+def cross_entropy(W, x, y):
+    z = W @ x
+    z = z - np.max(z)
+    return -(z[y] - np.log(np.sum(np.exp(z))))
+
+
+def pick(M, i, j):
+    return M[i, j] * 2.0 + M[j, i]
+
+
+def test_per_example_cross_entropy_gradients_with_a_label_each():
+    Y = RNG.integers(0, 4, B)
+    got = srcdiff.vmap(cross_entropy, in_axes=(None, 0, 0))(W, X, Y)
+    np.testing.assert_allclose(got, [cross_entropy(W, x, y) for x, y in zip(X, Y)], **TIGHT)
+    per_example = srcdiff.vmap(srcdiff.grad(cross_entropy), in_axes=(None, 0, 0))
+    grads = per_example(W, X, Y)
+    for b in range(B):
+        np.testing.assert_allclose(grads[b], central_difference(cross_entropy, (W, X[b], Y[b]), 0), **LOOSE)
+    source = srcdiff.source(per_example, W, X, Y)
+    assert "[np.arange(5), y]" in source and "for " not in source
+
+
+@pytest.mark.parametrize("in_axes", [(0, 0, 0), (None, 0, 0), (0, None, 0), (0, 0, None), (None, None, 0)])
+def test_an_index_per_item_picks_each_item_s_element(in_axes):
+    M, I, J = RNG.normal(size=(B, 4, 4)), RNG.integers(0, 4, B), RNG.integers(0, 4, B)
+    args = [M if in_axes[0] is not None else M[0], I if in_axes[1] is not None else 1,
+            J if in_axes[2] is not None else 2]
+    assert_vmap(pick, in_axes, args)
+    weights = RNG.normal(size=B)
+    out, pullback = srcdiff.vjp(srcdiff.vmap(pick, in_axes=in_axes), *args)
+    expected = central_difference(lambda m: np.sum(looped(pick, in_axes, [m] + args[1:]) * weights), (args[0],), 0)
+    np.testing.assert_allclose(pullback(weights)[0], expected, **LOOSE)
+
+
+# ---------------------------------------------------------------------------
+# written the way users write them
+
+
+def depth(x, n):
+    if n == 0:
+        return x
+    return np.sin(depth(x, n - 1)) + x
+
+
+def stats(x):
+    return np.mean(x), np.argmax(x), x > 0
+
+
+def clipped(x, lo=-0.5, hi=0.5):
+    return np.clip(x, lo, hi) * 2.0
+
+
+def test_users_spellings():
+    np.testing.assert_allclose(srcdiff.vmap(depth, in_axes=(0, None))(X, 3), [depth(x, 3) for x in X], **TIGHT)
+    mean, where, positive = srcdiff.vmap(stats)(X)
+    np.testing.assert_allclose(mean, X.mean(axis=1), **TIGHT)
+    assert (where == X.argmax(axis=1)).all() and (positive == (X > 0)).all()
+    assert_vmap(clipped, (0,), (X,))
+    assert_vmap(lambda x: x @ x + np.linalg.norm(x), (0,), (X,))
+    scalars = np.linspace(0.1, 1.0, B)  # a batch of numbers: each item a 0-d value
+    assert_vmap(lambda a, x: a * np.sum(x) + np.sin(a), (0, None), (scalars, X[0]))
