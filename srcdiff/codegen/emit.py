@@ -126,7 +126,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     written = list({id(f): f for f in called + list(also) + [fn]}.values())
     globals_ = _Globals(written)
     for f in written:
-        writer = _Writer(f, floats if f is fn else set(), globals_)
+        writer = _Writer(f, floats if f is fn else set(), globals_, {g.name for g in written})
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
         modules |= writer.imports
@@ -200,7 +200,7 @@ def _distinct_names(roots):
 
 
 class _Writer:
-    def __init__(self, fn: Function, floats=frozenset(), globals_=None):
+    def __init__(self, fn: Function, floats=frozenset(), globals_=None, functions=frozenset()):
         self.fn = fn
         self.floats = floats  # ids of the values that are Python floats when the function runs
         self.uses_math = False
@@ -216,7 +216,9 @@ class _Writer:
         self.save_to = {}  # var id -> names of the lists a loop records it in
         self.offsets = {}  # list id -> how far its items are from the iteration number (see _merged_saves)
         self.trims = {}  # list id -> the slice of its merged list that holds its items
-        self.reserved = set(RESERVED) | set(self.globals.values)
+        # a variable never takes the name of a function of the module (the result of a call to
+        # halve is not named halve, which the next call would then read)
+        self.reserved = set(RESERVED) | set(self.globals.values) | set(functions)
 
     def function(self):
         fn = self.fn

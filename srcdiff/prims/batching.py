@@ -159,17 +159,3 @@ def batched_operands(ins, batched, size):
 def _list_item_rank(lst):
     shape = lst.aval.shape
     return len(shape) - 1 if isinstance(shape, tuple) else None
-
-
-def batched_shape(shape, size):
-    """A shape operand (a tuple, known or traced) with the batch's length in front."""
-    if isinstance(shape, T) and isinstance(shape.atom, Const):
-        shape = shape.atom.value
-    if isinstance(shape, T):
-        value = shape.aval.value if shape.aval.has_value else None
-        if value is None:
-            raise Unbatchable
-        shape = value
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
-    return (size,) + tuple(shape)

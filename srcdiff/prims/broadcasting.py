@@ -8,7 +8,7 @@ from ..ir import Aval, Sym
 from . import batching
 from .core import Primitive, binds, current, wrap
 from .helpers import attach
-from .tuples import make_tuple
+from .tuples import batched_shape, make_tuple
 
 FAMILY = "shapes and casts"  # grammar.md's list of callables (prims/catalog.py) groups by it
 
@@ -126,7 +126,9 @@ def unbroadcast(g, x):
 def _(eqn, ins, batched, size):
     if batched[1]:
         raise batching.Unbatchable
-    shape = batching.batched_shape(ins[1], size)
+    shape = batched_shape(ins[1], size)
+    if not isinstance(shape, tuple):
+        raise batching.Unbatchable  # a shape known only when running: how many axes to line up is not known
     return current().apply(BROADCAST_TO, [batching.lifted(ins[0], len(shape) - 1), shape])
 
 
@@ -136,9 +138,9 @@ def _(eqn, ins, batched, size):
     (which _sum_to would take from the front, the batch's axis among them), then the rest."""
     if batched[1]:
         raise batching.Unbatchable
-    shape = batching.batched_shape(ins[1], size)
+    shape = batched_shape(ins[1], size)
     x, rank = ins[0], batching.item_rank(ins[0], True)
-    if rank is None:
+    if rank is None or not isinstance(shape, tuple):
         raise batching.Unbatchable
     if rank > len(shape) - 1:
         x = np.sum(x, axis=tuple(range(1, 1 + rank - (len(shape) - 1))))

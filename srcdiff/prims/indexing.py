@@ -15,7 +15,7 @@ from .reductions import SUM
 from .shapes import example_shape, normalize_axis
 from .shaping import EXPAND_DIMS, RESHAPE, reshape
 from .syntax import call, src
-from .tuples import SHAPE, TUPLE_GETITEM_BIND
+from .tuples import SHAPE, TUPLE_GETITEM_BIND, batched_shape
 
 FAMILY = "queries"  # grammar.md's list of callables (prims/catalog.py) groups by it
 
@@ -523,7 +523,7 @@ def _(eqn, ins, batched, size):
         x_item = eqn.ins[0].aval
     elif like.aval.kind == "tuple" or like.aval.kind == "static":  # the shape of the zeros
         x_item = Aval("array", tuple(like.const_value()), eqn.params.get("dtype"))
-        like = batching.batched_shape(like, size)
+        like = batched_shape(like, size)
     else:
         x_item = like.aval
         like = batching.broadcast_batch(like, size)

@@ -7,6 +7,7 @@ from .broadcasting import shape_of, shape_operand
 from .core import Primitive, binds, current, is_known_array, method, static, wrap
 from .shapes import example_shape
 from .syntax import call, src
+from .tuples import batched_shape
 
 FAMILY = "shapes and casts"  # grammar.md's list of callables (prims/catalog.py) groups by it
 
@@ -293,7 +294,7 @@ def _(eqn, ins, batched, size):
         raise batching.Unbatchable
     # x.ravel() of each item is a reshape of the batch to (size, -1), which .ravel() is not
     params = dict(eqn.params, _spelling="reshape", _method=True)
-    return current().apply(RESHAPE, [ins[0], batching.batched_shape(ins[1], size)], **params)
+    return current().apply(RESHAPE, [ins[0], batched_shape(ins[1], size)], **params)
 
 
 @EXPAND_DIMS.defbatch

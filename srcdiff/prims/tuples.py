@@ -120,16 +120,49 @@ _queries(NDIM, "ndim")
 # -- batching (prims/batching.py): what is asked of a batch's item is the same for every item
 
 
-def _item_query(query):
+def _tuple_part_shape(avals, params):
+    t = avals[0]
+    if t.has_value:
+        return Aval("tuple", None, None, params["part"](t.value), True)
+    return Aval("tuple")
+
+
+# the shape of a batch's items, np.shape(x)[1:], and a batch's shape, (n,) + shape: shapes
+# known only when the code runs (a batched list's stack), as batching rules take and make them
+ITEM_SHAPE = Primitive("item_shape", emit=lambda a, p: f"np.shape({a[0]})[1:]", impl=lambda x: np.shape(x)[1:],
+                       shape=lambda avals, p: _shape_of(avals, p) if not avals[0].known_shape
+                       else Aval("tuple", None, None, avals[0].shape[1:], True), differentiable=False, hoistable=True)
+BATCH_SHAPE = Primitive("batch_shape", emit=lambda a, p: f"({p['size']},) + {a[0]}",
+                        impl=lambda shape, size: (size,) + tuple(shape),
+                        shape=lambda avals, p: Aval("tuple", None, None, (p["size"],) + tuple(avals[0].value), True)
+                        if avals[0].has_value else Aval("tuple"), differentiable=False, hoistable=True)
+
+
+def _item_query(query, unknown):
     def rule(eqn, ins, batched, size):
         aval = ins[0].aval
         if not aval.known_shape:
-            raise batching.Unbatchable
+            return batching.Unbatched(unknown(ins[0], size))
         return batching.Unbatched(T(Const(query(aval.shape[1:]))))
 
     return rule
 
 
-SHAPE.batch = _item_query(tuple)
-SIZE.batch = _item_query(lambda shape: int(np.prod(shape, dtype=np.int64)))
-NDIM.batch = _item_query(len)
+SHAPE.batch = _item_query(tuple, lambda x, size: current().apply(ITEM_SHAPE, [x]))
+SIZE.batch = _item_query(lambda shape: int(np.prod(shape, dtype=np.int64)), lambda x, size: np.size(x) // size)
+NDIM.batch = _item_query(len, lambda x, size: np.ndim(x) - 1)
+
+
+def batched_shape(shape, size):
+    """A shape operand (a tuple, known or traced) with the batch's length in front."""
+    if isinstance(shape, T) and isinstance(shape.atom, Const):
+        shape = shape.atom.value
+    if isinstance(shape, T):
+        if not shape.aval.has_value:  # known only when running: (size,) + shape then
+            if shape.aval.kind != "tuple":
+                raise batching.Unbatchable
+            return current().apply(BATCH_SHAPE, [shape], size=size)
+        shape = shape.aval.value
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    return (size,) + tuple(shape)

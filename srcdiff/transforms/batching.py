@@ -343,8 +343,8 @@ class _Batching:
                 item = current().apply(GETITEM, [env[i][0], T(k)], index=(Slot(0),), as_tuple=False)
                 mapping[i] = item.atom
             copied = _copy_eqn(eqn, mapping, env)
-            if copied.prim is COND and copied.params.get("residuals", 0):
-                _fill_residuals(copied)
+            if copied.prim is COND:
+                _fill_placeholders(copied)
             inner.append(copied)
             lists = [Var(list_aval(o.aval), o.hint and f"{o.hint}s") for o in copied.outs]
             grown = [append(T(lst), T(o)).atom for lst, o in zip(lists, copied.outs)]
@@ -442,18 +442,17 @@ def reads(eqn):
     return ids
 
 
-def _fill_residuals(eqn):
-    """A cond run per item, whose branches yield None for a residual only the other makes:
-    zeros of its shape there, so that the items' residuals stack (the backward sweep reads an
-    item's residual only where that item took the branch that made it)."""
-    n = eqn.params["residuals"]
+def _fill_placeholders(eqn):
+    """A cond run per item, whose branch yields None for a value only the other makes (a
+    residual, a value returned early): zeros of its shape there, so that the items' values
+    stack (an item's is read only where that item took the branch that made it)."""
     for block in eqn.blocks:
-        for j in range(len(block.results) - n, len(block.results)):
-            r, aval = block.results[j], eqn.outs[j].aval
+        for j, (r, out) in enumerate(zip(block.results, eqn.outs)):
+            aval = out.aval
             if isinstance(r, Const) and r.value is None:
                 if not (aval.kind == "array" and aval.known_shape and aval.dtype is not None):
-                    raise NonDifferentiableError("vmap of an if on a value of the item, which keeps a value of unknown "
-                                                 "shape for the backward sweep", eqn.loc)
+                    raise NonDifferentiableError("vmap of an if on a value of the item, one of whose branches makes a "
+                                                 "value of unknown shape that the other does not", eqn.loc)
                 block.results[j] = Const(np.zeros(aval.shape, aval.dtype))
 
 

@@ -419,3 +419,20 @@ def test_users_spellings():
     assert_vmap(lambda x: x @ x + np.linalg.norm(x), (0,), (X,))
     scalars = np.linspace(0.1, 1.0, B)  # a batch of numbers: each item a 0-d value
     assert_vmap(lambda a, x: a * np.sum(x) + np.sin(a), (0, None), (scalars, X[0]))
+
+
+def halve(x):
+    if np.sum(x * x) > 1.0:
+        return halve(x * 0.5) + np.sin(x)
+    return x * 2.0
+
+
+def test_a_recursion_each_item_of_its_own_depth():
+    """The if on the item runs per item, calling the recursion (which the emitted module defines
+    under its own name: the call's result is not named halve too)."""
+    XX = 2.0 * RNG.normal(size=(B, 3))
+    assert_vmap(halve, (0,), (XX,))
+    for jac in (srcdiff.jacfwd, srcdiff.jacrev):
+        np.testing.assert_allclose(jac(halve)(XX[0]), central_difference(halve, (XX[0],), 0), **LOOSE)
+    with pytest.raises(NonDifferentiableError, match="test_vmap.py:.*tape"):
+        srcdiff.vmap(srcdiff.grad(lambda x: np.sum(halve(x))))(XX)
