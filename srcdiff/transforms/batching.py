@@ -102,10 +102,13 @@ class _Batching:
                 builder.append(_reading(eqn, renamed) if renamed else eqn)
                 continue
             with builder.at(eqn.loc):
-                if eqn.prim is COND:
-                    self.cond(eqn, env, builder)
-                elif eqn.prim in (FOR, WHILE):
-                    self.loop(eqn, env, builder)
+                if eqn.prim in (COND, FOR, WHILE):
+                    start = len(builder.eqns)
+                    try:
+                        (self.cond if eqn.prim is COND else self.loop)(eqn, env, builder)
+                    except Unbatchable:  # what it carries or yields cannot be batched (a list that is not empty)
+                        del builder.eqns[start:]
+                        self.bind(env, eqn.outs, self.per_item(eqn, env, builder))
                 elif eqn.prim is CALL:
                     self.call(eqn, env, builder)
                 else:
@@ -350,8 +353,7 @@ class _Batching:
             grown = [append(T(lst), T(o)).atom for lst, o in zip(lists, copied.outs)]
         with builder.active():
             inits = [empty_list().atom for _ in lists]
-        outs = [Var(Aval("list", o.aval.shape, o.aval.dtype, length=self.size), lst.hint)
-                for o, lst in zip(copied.outs, lists)]
+        outs = [Var(list_aval(o.aval, self.size), lst.hint) for o, lst in zip(copied.outs, lists)]
         builder.append(Eqn(FOR, [Const(0), Const(self.size), Const(1), *inits], outs, {}, eqn.loc,
                            (Block([k] + lists, inner.eqns, grown),)))
         with builder.active():
