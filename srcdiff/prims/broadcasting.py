@@ -43,10 +43,11 @@ BROADCAST_TO = Primitive(
 # is seen to be one number when the derivative runs; a TypeError otherwise. Its aval keeps
 # the output's unknown shape: what reverse mode builds from it must hold for any shape until
 # the check has run (an index into the output's adjoint is not refused as an index of a 0-d one).
+# Like an assert, its effect is the error it may raise (observable: not a draw, the same each run).
 SCALAR_SEED = attach(Primitive("scalar_seed", emit=lambda a, p: f"_scalar_seed({a[0]})",
                                shape=lambda avals, p: Aval("array", avals[0].shape if not avals[0].known_shape
                                                            else (), avals[0].dtype),
-                               differentiable=False, effect=True),
+                               differentiable=False, effect=True, observable=True),
                      "scalar_seed")
 
 

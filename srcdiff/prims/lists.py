@@ -244,11 +244,19 @@ SPLIT_LIKE.defjvp(lambda t, out, ins, axis=0: None if t[0] is None
 # -- batching (prims/batching.py): a batched list is a list of batched items --------------
 
 
-def _batched_list(lst, is_batched):
-    """A list as a batched one: an empty list is a batch of empty lists already."""
-    if is_batched or lst.aval.length == 0:
+def batched_list(lst, size):
+    """An unbatched list as a batched one: an empty list is a batch of empty lists already; a
+    list of known length is the list of its items' batches (size copies of each)."""
+    aval = lst.aval
+    if aval.length == 0:
         return lst
-    raise batching.Unbatchable
+    if aval.length is None or aval.layout is not None or aval.mixed:
+        raise batching.Unbatchable
+    return to_list(batching.broadcast_batch(list_item(lst, k), size) for k in range(aval.length))
+
+
+def _batched_list(lst, is_batched, size):
+    return lst if is_batched else batched_list(lst, size)
 
 
 @LIST_FROM.defbatch
@@ -258,7 +266,7 @@ def _(eqn, ins, batched, size):
 
 @LIST_APPEND.defbatch
 def _(eqn, ins, batched, size):
-    lst, x = _batched_list(ins[0], batched[0]), ins[1] if batched[1] else batching.broadcast_batch(ins[1], size)
+    lst, x = _batched_list(ins[0], batched[0], size), ins[1] if batched[1] else batching.broadcast_batch(ins[1], size)
     return current().apply(LIST_APPEND, [lst, x])
 
 
@@ -266,7 +274,7 @@ def _(eqn, ins, batched, size):
 def _(eqn, ins, batched, size):
     if batched[1]:
         raise batching.Unbatchable
-    lst, g = _batched_list(ins[0], batched[0]), ins[2] if batched[2] else batching.broadcast_batch(ins[2], size)
+    lst, g = _batched_list(ins[0], batched[0], size), ins[2] if batched[2] else batching.broadcast_batch(ins[2], size)
     return current().apply(LIST_ADD_AT, [lst, ins[1], g])
 
 

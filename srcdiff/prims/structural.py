@@ -413,8 +413,8 @@ def _repeat(a, repeats, axis=None):
     element as often as its count (np.take with np.repeat(np.arange(n), counts))."""
     repeats, axis = static(repeats, "repeats"), static(axis, "axis")
     a = wrap(a)
-    if axis is not None:
-        axis = _axis(axis, _rank(a, "np.repeat along an axis"), "np.repeat")
+    if axis is not None and not (a.aval.ndim is None and isinstance(axis, (int, np.integer)) and axis >= 0):
+        axis = _axis(axis, _rank(a, "np.repeat along an axis"), "np.repeat")  # (axis 0 of an array of unknown rank is 0)
     if isinstance(repeats, (int, np.integer)):
         return current().apply(REPEAT, [a], repeats=int(repeats), axis=axis)
     if not a.aval.known_shape:

@@ -32,7 +32,7 @@ from ..prims import Builder, T
 from ..prims.batching import Unbatchable, Unbatched, batched_aval, broadcast_batch, item_rank, lifted
 from ..prims.core import current
 from ..prims.indexing import GETITEM, Slot
-from ..prims.lists import append, concatenate, empty_list, list_aval, stack
+from ..prims.lists import append, batched_list, concatenate, empty_list, list_aval, stack
 from ..prims.elementwise import WHERE
 from ..prims.shaping import COPY
 from .activity import _reach
@@ -205,6 +205,8 @@ class _Batching:
         """x as a yielded value: batched where the region's out is (a placeholder None, which a
         branch that returned early yields for a value it does not make, stays as it is)."""
         if wanted and not is_batched and not (isinstance(x.atom, Const) and x.atom.value is None):
+            if x.aval.kind == "list":
+                return batched_list(x, self.size).atom
             return broadcast_batch(x, self.size).atom
         return x.atom
 
