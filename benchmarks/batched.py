@@ -47,6 +47,18 @@ def energy(x, K):
     return springs + np.sum(np.log(1 + x ** 2)) + 0.1 * np.sum(np.cos(x)) + 0.5 * x @ (K @ x)
 
 
+def energy_dot(x, K):
+    """energy's math spelled otherwise: np.diff, .dot, np.log1p, methods."""
+    d = np.diff(x)
+    return d.dot(d) + np.log1p(x * x).sum() + 0.1 * np.cos(x).sum() + 0.5 * x.dot(K).dot(x)
+
+
+def energy_einsum(x, K):
+    """energy's quadratic form as an einsum."""
+    springs = np.sum((x[1:] - x[:-1]) ** 2)
+    return springs + np.sum(np.log(1 + x ** 2)) + 0.1 * np.sum(np.cos(x)) + 0.5 * np.einsum("i,ij,j->", x, K, x)
+
+
 def energy_hessian_hand(x, K):
     """K (symmetric), the springs' tridiagonal Laplacian and the on-site terms' diagonal."""
     n = x.shape[0]
@@ -234,6 +246,9 @@ CASES = [
     Case("energy_hessian", lambda: srcdiff.hessian(energy), energy, energy_inputs, energy_hessian_hand,
          reference=("hand", energy_hessian_hand), jax=lambda jax, to_jnp: jax.hessian(to_jnp(energy)),
          target=(2, "jax.jit"), first_calls=True),
+    *[Case(f"energy_hessian_{spelling}", lambda f=f: srcdiff.hessian(f), f, energy_inputs, energy_hessian_hand,
+           reference=("hand", energy_hessian_hand), jax=lambda jax, to_jnp, f=f: jax.hessian(to_jnp(f)),
+           target=(2, "jax.jit")) for spelling, f in (("dot", energy_dot), ("einsum", energy_einsum))],
     Case("jacfwd_1000_to_3", lambda: srcdiff.jacfwd(tall), tall, tall_inputs, tall_jacobian_hand,
          reference=("hand", tall_jacobian_hand), jax=lambda jax, to_jnp: jax.jacfwd(to_jnp(tall)),
          target=(2, "jax.jit")),

@@ -20,6 +20,7 @@ from .accumulate import defer_outer_sums
 from .algebra import DERIVATIVE_RULES
 from .canonical import canonicalise
 from .factor import factor_sums
+from .identity import drop_identity_products
 from .shift import drop_shift_gradients
 from .sigmoid import fuse_sigmoids
 from .simplify import simplify
@@ -41,6 +42,7 @@ DERIVATIVE = (
     Pass("canonical-derivative", canonicalise, "the canonical spellings again, for the products the VJP rules made"),
     Pass("outer-sums", defer_outer_sums, "a loop's per-step outer products summed after it as one product"),
     Pass("factor", factor_sums, "factors constant along a sum's axes taken out of the sum"),
+    Pass("identity", drop_identity_products, "products with the identity (a Jacobian's seed) dropped: I A is A"),
     Pass("simplify", simplify, "identities, common subexpressions, dead code, loop invariants"),
 )
 PASSES = {p.name: p for p in PRIMAL + DERIVATIVE}
