@@ -65,6 +65,8 @@ def _einsum_without_identity(eqn, ins, scale):
             gone, kept = term[0], term[1]
         else:
             continue  # both in the output: the identity itself is placed there
+        if not any(gone in t for j, t in enumerate(terms) if j != k):
+            continue  # sum_j I_ij alone is ones along i: nothing to put the identity's letter on
         others = [t.replace(gone, kept) for j, t in enumerate(terms) if j != k]
         operands = [x for j, x in enumerate(ins) if j != k]
         c = scale[a.id][0]

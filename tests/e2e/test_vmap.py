@@ -2,6 +2,7 @@
 differences: through loops, branches, calls, reductions and products, and vmap of vmap."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import srcdiff
 from srcdiff import NonDifferentiableError
@@ -436,3 +437,43 @@ def test_a_recursion_each_item_of_its_own_depth():
         np.testing.assert_allclose(jac(halve)(XX[0]), central_difference(halve, (XX[0],), 0), **LOOSE)
     with pytest.raises(NonDifferentiableError, match="test_vmap.py:.*tape"):
         srcdiff.vmap(srcdiff.grad(lambda x: np.sum(halve(x))))(XX)
+
+
+# ---------------------------------------------------------------------------
+# the identity a Jacobian is seeded with: products with it are dropped, in every spelling
+
+def linear_matmul(W, x):
+    return W @ x
+
+
+def linear_rmatmul(W, x):
+    return x @ W.T
+
+
+def linear_dot(W, x):
+    return np.dot(W, x)
+
+
+def linear_method(W, x):
+    return W.dot(x) * 2.0
+
+
+def linear_einsum(W, x):
+    return np.einsum("ij,j->i", W, x)
+
+
+def linear_sum(W, x):
+    return np.sum(W * x, axis=1)
+
+
+@settings(max_examples=15, deadline=None)
+@given(m=st.integers(1, 6), n=st.integers(2, 6), seed=st.integers(0, 2 ** 16))
+def test_the_jacobian_of_a_linear_map_is_its_matrix_in_every_spelling(m, n, seed):
+    rng = np.random.default_rng(seed)
+    W, x = rng.normal(size=(m, n)), rng.normal(size=n)
+    for f, scale in ((linear_matmul, 1.0), (linear_rmatmul, 1.0), (linear_dot, 1.0), (linear_method, 2.0),
+                     (linear_einsum, 1.0), (linear_sum, 1.0)):
+        jac = srcdiff.jacfwd(f, argnums=1)
+        np.testing.assert_allclose(jac(W, x), scale * W, rtol=1e-14, atol=1e-14, err_msg=f.__name__)
+        if f is not linear_sum:  # (a sum of products is not a product the identity pass reads)
+            assert "np.eye" not in srcdiff.source(jac, W, x), f.__name__
