@@ -20,6 +20,7 @@ import platform
 import statistics
 import sys
 import time
+import tracemalloc
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Optional, Tuple
@@ -305,6 +306,32 @@ def fresh_srcdiff(case):
     return case.derivative()
 
 
+CHUNKED = (("energy_hessian", lambda c: srcdiff.hessian(energy, chunk_size=c), (None, 25, 10)),
+           ("jacfwd_1000_to_3", lambda c: srcdiff.jacfwd(tall, chunk_size=c), (None, 100, 10)),
+           ("jacrev_3_to_1000", lambda c: srcdiff.jacrev(wide, chunk_size=c), (None, 100, 10)))
+
+
+def chunk_rows(inputs, repeats, min_time):
+    """For a few cases, each chunk_size's peak memory in one call and its time per call, and
+    whether its result is the unchunked one's to the last bit."""
+    rows = []
+    for name, make, sizes in CHUNKED:
+        args = inputs[name]
+        whole = None
+        for size in sizes:
+            d = make(size)
+            result = d(*args)
+            whole = result if whole is None else whole
+            tracemalloc.start()
+            d(*args)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            us = per_call_us(lambda: d(*args), repeats, min_time)
+            rows.append([name, "all" if size is None else str(size), f"{peak / 2 ** 20:.2f}", fmt_us(us),
+                         "yes" if np.array_equal(result, whole) else "NO"])
+    return rows
+
+
 def import_jax():
     """(jax, None), or (None, why not)."""
     if importlib.util.find_spec("jax") is None:
@@ -455,6 +482,9 @@ def main(argv=None):
                 row += [fmt_ms(t["jax.jit"]), fmt_ratio(t["jax.jit"] / t["srcdiff"])] if "jax.jit" in t else ["-", "-"]
             rows.append(row)
         print_table(["workload", "srcdiff ms"] + (["jax.jit ms", "jax.jit/srcdiff"] if jax else []), rows)
+
+    print(f"\nchunk_size: peak memory (tracemalloc, one call after a warm-up) and time, srcdiff only:\n")
+    print_table(["workload", "chunk_size", "peak MiB", "µs", "same result"], chunk_rows(inputs, own_repeats, min_time))
 
     if failures:
         print(f"\n{len(failures)} failure(s):")

@@ -298,13 +298,12 @@ def _batched(builder, dfn, n_primals, avals, sizes, names, as_tangent, skip, out
         items = [_substituted(item, seeds, directions) for item in items]
     else:
         n_chunks = -(-total // chunk)
-        with builder.active():  # the identity's rows, with rows of zeros to fill the last chunk
-            rows = _identity(n_chunks * chunk, total, avals)
-            rows.atom.hint = naming.cotangent() if not as_tangent else "directions"
         chunked = _draws_refused(bfn.body.eqns, seeds)
+        with builder.active():
+            columns = current().call(np.arange, (chunk,), {})
         items, _ = in_chunks(builder, chunked, seeds, lambda k: _identity_directions(  # (in the loop's body)
-            avals, sizes, names, as_tangent, current(), rows[k * chunk:(k + 1) * chunk], chunk), items, n_chunks,
-            "chunks")
+            avals, sizes, names, as_tangent, current(), _identity_rows(k, columns, n_chunks, total, avals), chunk),
+            items, n_chunks, "chunks")
     stacked = []
     with builder.active():
         for j, (item, is_batched) in enumerate(zip(items, batched[skip:])):
@@ -342,6 +341,19 @@ def _identity(n, total, avals):
     dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
     eye = current().call(np.eye, (n, total), {})
     return eye.astype(dtype) if dtype != np.float64 else eye
+
+
+def _identity_rows(k, columns, n_chunks, total, avals):
+    """Rows k * chunk to (k + 1) * chunk of the identity of size total (zero rows past its last),
+    made for the chunk alone: a chunk holds chunk rows, never the whole identity. columns:
+    np.arange(chunk)."""
+    dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
+    dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+    chunk = columns.aval.shape[0]
+    rows = current().apply(INDEX_PUT, [(chunk, n_chunks * chunk), 1.0, columns, k * chunk + columns],
+                           index=(Slot(0), Slot(1)), as_tuple=True, accumulate=False, dtype=dtype)
+    rows.atom.hint = "directions"
+    return rows[:, :total] if n_chunks * chunk != total else rows
 
 
 def _identity_directions(avals, sizes, names, as_tangent, builder, rows, size):

@@ -335,7 +335,7 @@ def test_jacobians_in_chunks_are_the_jacobians(chunk):
 def test_a_chunked_jacobian_is_a_loop_over_chunks_of_directions():
     x = np.linspace(-1.0, 1.0, 7)
     source = srcdiff.source(srcdiff.jacfwd(vector, chunk_size=3), x)
-    assert "for chunk in range(3):" in source and "np.eye(9, 7)" in source
+    assert "for chunk in range(3):" in source and "directions = np.zeros((3, 9))" in source and "np.eye" not in source
     source = srcdiff.source(srcdiff.vmap(loss, in_axes=(0, None, None), chunk_size=2), X, W, V)
     assert "for chunk in range(3):" in source and "np.repeat(x[-1:], 1, axis=0)" in source
 
