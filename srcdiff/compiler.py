@@ -16,6 +16,7 @@ from .ir.calls import targets
 from .ir import CallTarget
 from .transforms import grad_function
 from .transforms import passes
+from .transforms.owned import own_results
 from .transforms.forward import jvp_function
 from .transforms.batching import batch_function, in_chunks
 from .transforms.jacobian import jacobian_function
@@ -113,7 +114,8 @@ def _finish(fn, optimize):
         passes.record("differentiate", target.function)
         target.function = passes.run(verify(target.function), passes.DERIVATIVE, optimize)
     passes.record("differentiate", fn)
-    return passes.run(verify(fn), passes.DERIVATIVE, optimize)
+    # not a pass that can be switched off: the results are the caller's own arrays either way
+    return own_results(passes.run(verify(fn), passes.DERIVATIVE, optimize))
 
 
 def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):

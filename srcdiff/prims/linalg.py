@@ -68,7 +68,10 @@ TRANSPOSE = Primitive("transpose", emit=_transpose_emit,
 
 
 def transpose(x, axes=None):
-    """x.T when x is surely an array (W2.T reads like backprop), np.transpose otherwise."""
+    """x.T when x is surely an array (W2.T reads like backprop), np.transpose otherwise; a
+    matrix's axes swapped (np.transpose(m, (1, 0)), np.moveaxis(m, 0, -1)) are m.T too."""
+    if axes is not None and wrap(x).aval.ndim == 2 and tuple(a % 2 for a in axes) == (1, 0):
+        axes = None
     return current().apply(TRANSPOSE, [x], axes=axes, _method=is_known_array(x))
 
 

@@ -779,3 +779,47 @@ def test_reverse_over_reverse_of_written_copies_appended_to_a_list():
     np.testing.assert_allclose(srcdiff.jacrev(g)(w), expected, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(srcdiff.hessian(states_appended_in_a_loop)(w), expected, rtol=1e-6, atol=1e-8)
     assert_all_modes(states_appended_in_a_loop, (w,))
+
+
+# ---------------------------------------------------------------------------
+# a result is the caller's own array: never an argument's memory (a view of it)
+
+
+def weighted_by_transpose(W, X):
+    return np.sum(W * X.T)
+
+
+def weighted_by_row(w, X):
+    return np.sum(w * X[0])
+
+
+def linear_map(W, x):
+    return W @ x
+
+
+def same(x):
+    return x
+
+
+def test_results_never_share_the_callers_memory():
+    """Each of these derivatives is a view of an argument (X.T, X[0], W, X itself): it comes back
+    copied, so changing it in place changes nothing of the caller's."""
+    X = np.arange(6.0).reshape(2, 3)
+    W = np.arange(6.0).reshape(3, 2) + 1.0
+    results = [
+        (srcdiff.grad(weighted_by_transpose)(W, X), X, X.T),
+        (srcdiff.grad(weighted_by_row)(np.ones(3), X), X, X[0]),
+        (srcdiff.vmap(same)(X), X, X),
+        (srcdiff.vjp(same, X)[1](X)[0], X, X),
+    ]
+    before = X.copy()
+    for got, arg, expected in results:
+        if arg is not None:
+            assert not np.shares_memory(got, arg)
+            np.testing.assert_array_equal(got, expected)
+        got *= 0.0
+    np.testing.assert_array_equal(X, before)
+    M = W.copy()
+    J = srcdiff.jacfwd(linear_map, argnums=1)(M, np.ones(2))
+    assert not np.shares_memory(J, M)
+    np.testing.assert_array_equal(J, M)

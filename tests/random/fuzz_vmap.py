@@ -500,6 +500,7 @@ def classify_exception(e):
         if e.loc is None or not LOCATED.search(first):
             return "failed", f"{type(e).__name__} without a location: {_short(first)}{_where(e)}"
         group = f"{type(e).__name__}: {_short(e.message.splitlines()[0] if e.message else '')}"
+        group = re.sub(r"\b([a-z]+\d+)\[[\d, ]*\]", r"\1[..]", group)  # list[f64[4,3]]: one group for any batch
         return "refused", ("[suspicious] " if SUSPICIOUS.search(e.message) else "") + group
     return "failed", f"{type(e).__name__}: {_short(first)}{_where(e)}"
 
