@@ -171,11 +171,13 @@ def arg_key(a):
 
 
 def check_differentiable(fun, args, indices):
-    names = list(own_signature(fun).parameters)
+    params = list(own_signature(fun).parameters.values())
     for i in indices:
         leaves, structure = pytree.flatten(args[i])
+        # an argument that *args takes has no name of its own
+        named = i < len(params) and params[i].kind not in (params[i].VAR_POSITIONAL, params[i].VAR_KEYWORD)
         for path, a in zip(pytree.paths(structure), leaves):
-            name = names[i] + "".join(f"[{k!r}]" for k in path)
+            name = (params[i].name if named else f"argument {i}") + "".join(f"[{k!r}]" for k in path)
             _check_leaf(fun, i, name, a)
 
 

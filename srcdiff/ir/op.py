@@ -36,6 +36,8 @@ default here when the operation does not declare it.
                       "negate", "exp", "log" (c moves the result), "sum", "extremum" (reductions;
                       an extremum is also where a stabilising shift comes from), "index",
                       "new axes", "invariant" (the result does not move); None: not known
+    same_for_items    its result is the same for every item of a batch (a shape, a list's length): what
+                      is computed from it alone does not vary with the batch (transforms/batching.py)
     fill              the one number every element of its result is (np.zeros: 0.0), or None: a
                       batch of copies of such a value is made the same way (np.zeros((5, 3)))
     complex_ok        its rules hold for complex operands and results (grammar.md "complex values":
@@ -71,6 +73,7 @@ class Op:
     recomputable = False
     commutative = False
     shift = None
+    same_for_items = False
     fill = None
     complex_ok = False
 

@@ -172,7 +172,8 @@ def _(g, out, ins, active):
 
 LIST_LEN = Primitive("list_len", takes_lists=True, emit=lambda a, p: f"len({a[0]})", impl=len,
                      shape=lambda avals, p: Aval("scalar", (), INT) if avals[0].length is None
-                     else Aval("scalar", (), INT, value=avals[0].length, has_value=True), differentiable=False, hoistable=True)
+                     else Aval("scalar", (), INT, value=avals[0].length, has_value=True), differentiable=False, hoistable=True,
+                     same_for_items=True)
 
 
 CONCAT_LIST = Primitive("concatenate_list", takes_lists=True, emit=lambda a, p: f"np.concatenate({a[0]}{axis_keyword(p)})",

@@ -83,7 +83,7 @@ def _query_impl(fn):
     return lambda x, _attr=False: fn(x)
 
 
-SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False, hoistable=True, recomputable=True, shift="invariant")
+SHAPE = Primitive("shape", emit=_query("shape"), impl=_query_impl(np.shape), shape=_shape_of, differentiable=False, hoistable=True, recomputable=True, shift="invariant", same_for_items=True)
 
 
 def _size_of(avals, params):
@@ -93,7 +93,7 @@ def _size_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False, hoistable=True, shift="invariant")
+SIZE = Primitive("size", emit=_query("size"), impl=_query_impl(np.size), shape=_size_of, differentiable=False, hoistable=True, shift="invariant", same_for_items=True)
 
 
 def _ndim_of(avals, params):
@@ -103,7 +103,7 @@ def _ndim_of(avals, params):
     return Aval("scalar", (), INT)
 
 
-NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False, hoistable=True, shift="invariant")
+NDIM = Primitive("ndim", emit=_query("ndim"), impl=_query_impl(np.ndim), shape=_ndim_of, differentiable=False, hoistable=True, shift="invariant", same_for_items=True)
 
 
 def _queries(prim, name):
@@ -131,7 +131,8 @@ def _tuple_part_shape(avals, params):
 # known only when the code runs (a batched list's stack), as batching rules take and make them
 ITEM_SHAPE = Primitive("item_shape", emit=lambda a, p: f"np.shape({a[0]})[1:]", impl=lambda x: np.shape(x)[1:],
                        shape=lambda avals, p: _shape_of(avals, p) if not avals[0].known_shape
-                       else Aval("tuple", None, None, avals[0].shape[1:], True), differentiable=False, hoistable=True)
+                       else Aval("tuple", None, None, avals[0].shape[1:], True), differentiable=False, hoistable=True,
+                       same_for_items=True)
 BATCH_SHAPE = Primitive("batch_shape", emit=lambda a, p: f"({p['size']},) + {a[0]}",
                         impl=lambda shape, size: (size,) + tuple(shape),
                         shape=lambda avals, p: Aval("tuple", None, None, (p["size"],) + tuple(avals[0].value), True)

@@ -393,7 +393,7 @@ def _edges(block, edges=None):
                     link(eqn.blocks[0].results[0], out)
             for v, stack in zip(eqn.params.get("saves", ()), eqn.outs[carried_count(eqn):]):
                 link(v, stack)
-        else:
+        elif not eqn.prim.same_for_items:  # (a batch's shape does not vary with its items)
             for a in eqn.ins:
                 for o in eqn.outs:
                     link(a, o)
@@ -454,6 +454,9 @@ def _fill_placeholders(eqn):
         for j, (r, out) in enumerate(zip(block.results, eqn.outs)):
             aval = out.aval
             if isinstance(r, Const) and r.value is None:
+                if aval.kind == "scalar" and aval.dtype is not None:  # a Python number
+                    block.results[j] = Const(aval.dtype.type(0).item())
+                    continue
                 if not (aval.kind == "array" and aval.known_shape and aval.dtype is not None):
                     raise NonDifferentiableError("vmap of an if on a value of the item, one of whose branches makes a "
                                                  "value of unknown shape that the other does not", eqn.loc)

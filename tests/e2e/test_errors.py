@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 
+import srcdiff
 from srcdiff import SrcdiffError, UnknownCallableError, UnsupportedSyntaxError, grad
 
 HERE = os.path.basename(__file__)
@@ -212,3 +213,15 @@ def test_a_string_operand_is_refused_where_it_is_used():
     with pytest.raises(SrcdiffError, match="matmul of the bytes b'b'") as info:
         grad(bytes_times_a_vector)(np.ones(3))
     assert "test_errors.py" in str(info.value) and "if b'b' @ x:" in str(info.value)
+
+
+def forwards_its_arguments(*args):
+    return np.sum(args[0] * args[1])
+
+
+def test_differentiating_a_function_of_star_args_is_refused_where_it_is():
+    """Its second argument has no name of its own: the refusal names the def, not an IndexError."""
+    for transform in (srcdiff.grad, srcdiff.jacrev):
+        with pytest.raises(SrcdiffError, match=r"\*args is not supported") as info:
+            transform(forwards_its_arguments, argnums=1)(np.ones(3), np.ones(3))
+        assert "test_errors.py" in str(info.value)

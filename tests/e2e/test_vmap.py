@@ -477,3 +477,30 @@ def test_the_jacobian_of_a_linear_map_is_its_matrix_in_every_spelling(m, n, seed
         np.testing.assert_allclose(jac(W, x), scale * W, rtol=1e-14, atol=1e-14, err_msg=f.__name__)
         if f is not linear_sum:  # (a sum of products is not a product the identity pass reads)
             assert "np.eye" not in srcdiff.source(jac, W, x), f.__name__
+
+
+def saves_a_number(x, y):
+    if x[0] > -0.2:
+        a = x * y ** 2
+    else:
+        a = x
+    return np.sum(a)
+
+
+def appends_under_an_if(x, y):
+    rows = []
+    for _ in range(2):
+        if y > 0.7:
+            rows.append(x * 2.0)
+        else:
+            rows.append(x)
+    return np.sum(np.stack(rows))
+
+
+@pytest.mark.parametrize("f, y", [(saves_a_number, 1.5), (appends_under_an_if, 0.5), (appends_under_an_if, 0.9)])
+def test_per_example_gradients_through_branches_and_lists(f, y):
+    """An if on the item keeping a Python number for the backward sweep; a list whose length
+    is known only when running (its adjoint's shape is the same for every item)."""
+    got = srcdiff.vmap(srcdiff.grad(f), in_axes=(0, None))(X, y)
+    for b in range(B):
+        np.testing.assert_allclose(got[b], central_difference(f, (X[b], y), 0), **LOOSE)
