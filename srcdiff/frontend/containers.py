@@ -14,7 +14,7 @@ from collections.abc import Hashable
 import numpy as np
 
 from ..errors import NonDifferentiableError
-from ..ir import Const, Var
+from ..ir import FOR, WHILE, Const, Var
 from ..prims import T
 from ..prims import lists
 from ..prims.core import shares_memory
@@ -117,6 +117,7 @@ class Containers:
         elif isinstance(container, T):
             self.refuse_view(container, base.id, target)
             self.refuse_maybe_alias(container, base.id, target)
+            self.refuse_held_by_a_list(container, base.id, target)
             self.aliases.wrote(container.atom)
             new = update(container, index, value)
             if not new.atom.hint:
@@ -162,6 +163,17 @@ class Containers:
                 "on others, so whether this write changes it depends on the path taken", self.loc(node),
                 f"take a copy on the path that binds {holder} to {original} ({holder} = {original}.copy()), or "
                 "write into it on every path")
+
+    def refuse_held_by_a_list(self, array, name, node):
+        """A write into an array that a list a loop appended to may hold (hs.append(h), or a view
+        of h, then h[0] = v): Python's list then holds the changed array, which srcdiff's list
+        of the values appended does not follow. (A list written out, [h], is followed.)"""
+        for other, value in self.frame.env.items():
+            if isinstance(value, T) and value.aval.kind == "list" and _may_hold(value.atom, array.atom, self.frame.builder):
+                raise NonDifferentiableError(
+                    f"{name} is held by the list {other}, which a loop appended it (or a view of it) to, and "
+                    f"writing into {name} would change that item too, which srcdiff does not follow", self.loc(node),
+                    f"append a copy ({other}.append({name}.copy())), or write into {name} before appending it")
 
     def view_of(self, value, array, loc=None, name="the array"):
         """When value is a view of array (x[::-1], x[1:], x.T, or a view of such a view), a
@@ -445,6 +457,58 @@ def _target_names(target):
 
 
 _MISSING = object()
+
+
+def _may_hold(lst, array, builder, depth=0):
+    """Whether the list value lst may hold array's object or a view of it: an item appended (in a
+    loop's body too) that is array, or a view of it."""
+    if depth > 50 or not isinstance(lst, Var):
+        return False
+    eqn = builder.producer(lst)
+    if eqn is None:
+        return False
+    if eqn.prim is lists.LIST_APPEND:
+        return _is_or_views(eqn.ins[1], array, builder) or _may_hold(eqn.ins[0], array, builder, depth + 1)
+    if eqn.prim is lists.LIST_FROM:
+        return any(_is_or_views(a, array, builder) for a in eqn.ins)
+    if eqn.blocks:
+        j = next(k for k, o in enumerate(eqn.outs) if o is lst)
+        made = {o.id: e for b in eqn.blocks for e in _every_eqn(b) for o in e.outs}
+
+        def held(atom, steps=0):
+            if not isinstance(atom, Var) or steps > 50:
+                return False
+            e = made.get(atom.id)
+            if e is None:
+                return False
+            if e.prim is lists.LIST_APPEND:
+                return _is_or_views(e.ins[1], array, builder, made) or held(e.ins[0], steps + 1)
+            return any(held(o_in, steps + 1) for o_in in e.ins if isinstance(o_in, Var) and o_in.aval.kind == "list")
+
+        results = [b.results[j] for b in eqn.blocks if j < len(b.results)]
+        inits = eqn.ins[3 + j:4 + j] if eqn.prim is FOR else eqn.ins[j:j + 1] if eqn.prim is WHILE else []
+        return any(held(r) for r in results) or any(_may_hold(a, array, builder, depth + 1) for a in inits)
+    return False
+
+
+def _every_eqn(block):
+    for e in block.eqns:
+        yield e
+        for b in e.blocks:
+            yield from _every_eqn(b)
+
+
+def _is_or_views(atom, array, builder, made=None):
+    """Whether atom is array, or a view of it (x[1:], x.T, a view of such a view)."""
+    steps = 0
+    while isinstance(atom, Var) and steps < 50:
+        if atom is array:
+            return True
+        eqn = (made or {}).get(atom.id) or builder.producer(atom)
+        if eqn is None or not _is_view(eqn):
+            return False
+        atom, steps = eqn.ins[0], steps + 1
+    return False
 
 
 def _is_view(eqn):

@@ -351,8 +351,11 @@ class _Batching:
             if copied.prim is COND:
                 _fill_placeholders(copied)
             inner.append(copied)
+            # an item that may be a view of a batch (_sum_to of an item that is already its shape, a
+            # branch yielding its operand) is copied: the batch may be written into before the stack
+            items = [T(o) if _fresh(copied, j) else current().apply(COPY, [T(o)]) for j, o in enumerate(copied.outs)]
             lists = [Var(list_aval(o.aval), o.hint and f"{o.hint}s") for o in copied.outs]
-            grown = [append(T(lst), T(o)).atom for lst, o in zip(lists, copied.outs)]
+            grown = [append(T(lst), item).atom for lst, item in zip(lists, items)]
         with builder.active():
             inits = [empty_list().atom for _ in lists]
         outs = [Var(list_aval(o.aval, self.size), lst.hint) for o, lst in zip(copied.outs, lists)]
@@ -360,6 +363,14 @@ class _Batching:
                            (Block([k] + lists, inner.eqns, grown),)))
         with builder.active():
             return [stack(T(o)) for o in outs]
+
+
+def _fresh(eqn, j):
+    """Whether out j of the equation is surely a new array (its primitive's fresh fact), or a number."""
+    if eqn.outs[j].aval.kind == "scalar":
+        return True
+    fresh = eqn.prim.fresh if not eqn.blocks else False
+    return fresh[j] if isinstance(fresh, tuple) else bool(fresh)
 
 
 def _edges(block, edges=None):

@@ -823,3 +823,53 @@ def test_results_never_share_the_callers_memory():
     J = srcdiff.jacfwd(linear_map, argnums=1)(M, np.ones(2))
     assert not np.shares_memory(J, M)
     np.testing.assert_array_equal(J, M)
+
+
+def appended_then_written(x):
+    y = x * 1.0
+    rows = []
+    for _ in range(2):
+        rows.append(y)
+    y[1:] = 0.0
+    return np.sum(np.stack(rows) * x)
+
+
+def view_appended_then_written(x):
+    y = x * 1.0
+    rows = []
+    for _ in range(2):
+        rows.append(y[1:])
+    y[1:] = 0.0
+    return np.sum(np.stack(rows) * x[1:])
+
+
+def copy_appended_then_written(x):
+    y = x * 1.0
+    rows = []
+    for _ in range(2):
+        rows.append(y.copy())
+    y[1:] = 0.0
+    return np.sum(np.stack(rows) * x) + np.sum(y)
+
+
+def written_out_list_then_written(x):
+    y = x * 1.0
+    rows = [y]
+    y[1:] = 0.0
+    return np.sum(np.stack(rows) * x)
+
+
+def test_a_write_into_an_array_a_loop_appended_is_refused():
+    """Python's list holds the array itself (or a view of it), so the write changes the list's
+    item: srcdiff's list of the values appended would not, and the gradient was silently that of
+    the values before the write. Refused at the write; a copy appended, or a list written out,
+    is followed."""
+    for f in (appended_then_written, view_appended_then_written):
+        with pytest.raises(NonDifferentiableError, match="held by the list rows") as info:
+            grad(f)(X3)
+        assert "test_mutation.py:" in str(info.value) and "rows.append(y.copy())" in str(info.value)
+    for f in (copy_appended_then_written, written_out_list_then_written):
+        np.testing.assert_allclose(grad(f)(X3), central_difference(f, (X3,), 0), rtol=1e-6, atol=1e-8)
+
+
+X3 = np.array([1.0, 2.0, 3.0])
