@@ -18,8 +18,8 @@ items lined up on the right), same (the operation as it is: it acts item by item
 and along_axes (an axis parameter moves past the batch axis)."""
 import numpy as np
 
-from ..ir import Aval, Const, Sym
-from .core import T, current
+from ..ir import Aval, Sym
+from .core import current
 
 
 class Unbatchable(Exception):

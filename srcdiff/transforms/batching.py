@@ -279,18 +279,10 @@ class _Batching:
         carried value cannot be batched (a list that is not empty, a tape)."""
         body, carried, _ = loop_parts(eqn)
         local = dict(env)
-        params = [body.params[0]] if eqn.prim is FOR else []
-        for p, f in zip(carried, flags):
-            if f:
-                aval = batched_aval(p.aval, self.size)
-                if aval is None:
-                    return None
-                q = Var(aval, p.hint)
-                q.tangent_of, q.adjoint_of = p.tangent_of, p.adjoint_of
-                local[p.id] = (T(q), True)
-                params.append(q)
-            else:
-                params.append(p)
+        params = self.params_of(carried, flags, local)
+        if params is None:
+            return None
+        params = ([body.params[0]] if eqn.prim is FOR else []) + params
         sub = Builder(parent=builder)
         with sub.active():
             self.block(body.eqns, local, sub)
@@ -298,19 +290,29 @@ class _Batching:
             save_values = [self.read(local, v) for v in saves]
         return sub, params, [b for _, b in results], results, save_values
 
+    def params_of(self, params, flags, local):
+        """A block's parameters, batches where flags say (bound in local); None where one of
+        them cannot be a batch (a tape)."""
+        out = []
+        for p, f in zip(params, flags):
+            if not f:
+                out.append(p)
+                continue
+            aval = batched_aval(p.aval, self.size)
+            if aval is None:
+                return None
+            q = Var(aval, p.hint)
+            q.tangent_of, q.adjoint_of = p.tangent_of, p.adjoint_of
+            local[p.id] = (T(q), True)
+            out.append(q)
+        return out
+
     def cond_block(self, eqn, env, builder, flags):
         """A while loop's condition on the carried values; None where it is batched (then
         the items stop at different times, and the loop runs once per item)."""
         cond = eqn.blocks[0]
         local = dict(env)
-        params = []
-        for p, f in zip(cond.params, flags):
-            if f:
-                q = Var(batched_aval(p.aval, self.size), p.hint)
-                local[p.id] = (T(q), True)
-                params.append(q)
-            else:
-                params.append(p)
+        params = self.params_of(cond.params, flags, local)
         sub = Builder(parent=builder)
         with sub.active():
             self.block(cond.eqns, local, sub)
@@ -356,11 +358,7 @@ class _Batching:
             items = [T(o) if _fresh(copied, j) else current().apply(COPY, [T(o)]) for j, o in enumerate(copied.outs)]
             lists = [Var(list_aval(o.aval), o.hint and f"{o.hint}s") for o in copied.outs]
             grown = [append(T(lst), item).atom for lst, item in zip(lists, items)]
-        with builder.active():
-            inits = [empty_list().atom for _ in lists]
-        outs = [Var(list_aval(o.aval, self.size), lst.hint) for o, lst in zip(copied.outs, lists)]
-        builder.append(Eqn(FOR, [Const(0), Const(self.size), Const(1), *inits], outs, {}, eqn.loc,
-                           (Block([k] + lists, inner.eqns, grown),)))
+        outs = appending_loop(builder, k, Block([k] + lists, inner.eqns, grown), self.size, eqn.loc)
         with builder.active():
             return [stack(T(o)) for o in outs]
 
@@ -551,12 +549,22 @@ def in_chunks(builder, eqns, seeds, make_seeds, items, n_chunks, hint):
         grown = [append(T(lst), T(items[j])).atom for lst, j in zip(lists, kept)]
     block = Block([k] + lists, body.eqns, grown)
     substitute(block, {s.id: v.atom for s, v in zip(seeds, values)})
-    with builder.active():
-        inits = [empty_list().atom for _ in kept]
-    outs = [Var(Aval("list", lst.aval.shape, lst.aval.dtype, length=n_chunks), hint) for lst in lists]
-    builder.append(Eqn(FOR, [Const(0), Const(n_chunks), Const(1), *inits], outs, {}, builder.loc, (block,)))
+    outs = appending_loop(builder, k, block, n_chunks, builder.loc)
     result = list(items)
     with builder.active():
         for j, out in zip(kept, outs):
             result[j] = concatenate(T(out)).atom
     return result, [j in kept for j in range(len(items))]
+
+
+def appending_loop(builder, k, block, trips, loc):
+    """for k in range(trips): block, whose parameters after k are lists it appends one item
+    to each time (its results): appended to builder, each list starting empty. Its outs: the
+    lists, of trips items each."""
+    lists = block.params[1:]
+    with builder.active():
+        inits = [empty_list().atom for _ in lists]
+    outs = [Var(Aval("list", lst.aval.shape, lst.aval.dtype, length=trips, mixed=lst.aval.mixed), lst.hint)
+            for lst in lists]
+    builder.append(Eqn(FOR, [Const(0), Const(trips), Const(1), *inits], outs, {}, loc, (block,)))
+    return outs

@@ -28,12 +28,12 @@ from ..ir.regions import has_effect, substitute
 from ..prims import Builder, T
 from ..prims.core import current
 from ..prims.indexing import INDEX_PUT, Slot
-from ..prims.lists import append, empty_list, list_aval, stack
+from ..prims.lists import append, list_aval, stack
 from ..prims.shaping import FLOAT as PYTHON_FLOAT
 from .forward import jvp_function
 from .reverse import grad_function, vjp_function
 from .algebra import DERIVATIVE_RULES
-from .batching import batch_function, in_chunks, partition
+from .batching import appending_loop, batch_function, in_chunks, partition
 
 INDEX = Aval("scalar", (), np.dtype(np.int64))
 
@@ -425,10 +425,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
             grown.append(append(T(lst), item).atom)
     block = Block([k] + lists, body.eqns, grown)
     substitute(block, {s.id: d.atom for s, d in zip(seeds, directions)})
-    with builder.active():
-        inits = [empty_list().atom for _ in kept]
-    outs = [Var(Aval("list", lst.aval.shape, lst.aval.dtype, length=total), hint) for lst in lists]
-    builder.append(Eqn(FOR, [Const(0), Const(total), Const(1), *inits], outs, {}, builder.loc, (block,)))
+    outs = appending_loop(builder, k, block, total, builder.loc)
     with builder.active():
         for j, out in zip(kept, outs):
             stacked[j] = stack(T(out), axis=axis)

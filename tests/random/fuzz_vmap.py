@@ -404,14 +404,23 @@ def nested_check(subject, rng, n, name, depth, argnums=None):
     return Check(name, n, call, batch, code)
 
 
-def jacobian_check(subject, rng, n, mode):
-    """jacfwd or jacrev of vmap(f) wrt one argument, against srcdiff's per-element Jacobians."""
+def _one_level(subject, rng):
+    """(an argument k, one vmap level, its batch, the level) drawn for a check, or None where
+    the batch drawn is not comparable."""
     k = int(rng.integers(subject.n))
     levels = draw_levels(subject, rng, 1, subject.out_rank)
     batch = Batch(subject, levels, rng)
     if not batch.make_comparable():
         return None
-    level = levels[0]
+    return k, levels, batch, levels[0]
+
+
+def jacobian_check(subject, rng, n, mode):
+    """jacfwd or jacrev of vmap(f) wrt one argument, against srcdiff's per-element Jacobians."""
+    drawn = _one_level(subject, rng)
+    if drawn is None:
+        return None
+    k, levels, batch, level = drawn
     out_axis = level.out_axes_value() % (subject.out_rank + 1)
     arg_axis = level.axes[k]
     arg_rank = subject.params[k].rank + (arg_axis is not None)
@@ -428,12 +437,10 @@ def jacobian_check(subject, rng, n, mode):
 
 def inside_check(subject, rng, n):
     """grad of a function that sums srcdiff.vmap(f, ...)(...): vmap inside differentiated code."""
-    k = int(rng.integers(subject.n))
-    levels = draw_levels(subject, rng, 1, subject.out_rank)
-    batch = Batch(subject, levels, rng)
-    if not batch.make_comparable():
+    drawn = _one_level(subject, rng)
+    if drawn is None:
         return None
-    level = levels[0]
+    k, levels, batch, level = drawn
     params = ", ".join(p.name for p in subject.params)
     if subject.out_rank == 0:
         per_element = f"srcdiff.grad(f, argnums={k})"
