@@ -67,7 +67,8 @@ def lifted(x, rank):
         raise Unbatchable
     if have == rank:
         return x
-    return np.expand_dims(x, tuple(range(1, 1 + rank - have)))
+    axes = tuple(range(1, 1 + rank - have))
+    return np.expand_dims(x, axes if len(axes) > 1 else 1)  # x[:, None] as np.expand_dims(x, 1)
 
 
 def broadcast_batch(x, size):
