@@ -2,23 +2,18 @@
 import copy
 import os
 
-import numpy as np
-
 from . import pytree
 from .codegen import emit_module
-from .errors import Loc, NonDifferentiableError, SrcdiffError
+from .errors import SrcdiffError
 from .frontend import IR_METHOD, lower
-from .ir import Aval, Block, Function, Var, print_function, verify
-from .ir.regions import substitute
-from .prims import Builder, T
-from .prims.batching import broadcast_batch
+from .ir import print_function, verify
 from .ir.calls import targets
 from .ir import CallTarget
 from .transforms import grad_function
 from .transforms import passes
 from .transforms.owned import own_results
 from .transforms.forward import jvp_function
-from .transforms.batching import batch_function, in_chunks
+from .transforms.batching import batch_function, every_result_batched, item_avals, vmap_function
 from .transforms.jacobian import jacobian_function
 from .transforms.reverse import pair_of
 
@@ -185,12 +180,7 @@ def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None, batch=N
 def _batched_tangents(jfn, n_params, n_results, size):
     """A JVP over a batch of tangents: every tangent out a batch too (a zero one, size zeros)."""
     bfn, batched = batch_function(jfn, [False] * n_params + [True] * (len(jfn.params) - n_params), size)
-    with Builder().active() as tail:
-        results = list(bfn.results[:n_results]) + [
-            r if b else broadcast_batch(T(r), size).atom for r, b in zip(bfn.results[n_results:], batched[n_results:])]
-    bfn.body.eqns.extend(tail.eqns)
-    bfn.body.results[:] = results
-    return bfn
+    return every_result_batched(bfn, batched, size, start=n_results)
 
 
 def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None, chunk=None):
@@ -241,69 +231,12 @@ def compile_vjp(fun, arg_avals, optimize=True, structures=None):
 
 
 def vmap_ir(fun, arg_avals, structures, axes, out_axes, optimize=True, chunk=None):
-    """(Lowered of fun over batches: the leaves where axes is an int carry a batch along that
+    """Lowered of fun over batches: the leaves where axes is an int carry a batch along that
     axis, the others are shared; each output leaf has its batch along out_axes(its number), or
-    none for None). The batch axis is moved to the front on the way in and to out_axes on the
-    way out, by np.moveaxis, which NumPy does without copying. chunk: at most this many items
-    at a time, in a loop over chunks of them (transforms/batching.py in_chunks)."""
-    sizes = {a.shape[axis] for a, axis in zip(arg_avals, axes) if axis is not None and a.known_shape}
-    if any(axis is not None and not a.known_shape for a, axis in zip(arg_avals, axes)):
-        raise TypeError("vmap batches arrays of known shape")
-    if len(sizes) != 1:
-        raise ValueError("vmap: the batched arguments have different lengths along their batch axes: "
-                         f"{sorted(sizes)}" if sizes else "vmap: no argument is batched (in_axes are all None)")
-    size = sizes.pop()
-    items = [a if axis is None else Aval("array", a.shape[:axis] + a.shape[axis + 1:], a.dtype)
-             for a, axis in zip(arg_avals, axes)]
+    none for None (transforms/batching.py vmap_function)."""
+    items, size = item_avals(arg_avals, axes)
     low = lower_ir(fun, items, structures, optimize)
-    name = f"vmap_{low.fn.name}"
-    chunk = size if chunk is None or chunk >= size else chunk
-    bfn, batched = batch_function(low.fn, [axis is not None for axis in axes], chunk, name, draws_once=False)
-    params, fronts = [], {}  # a batched param's id -> the argument with its batch axis in front
-    builder = Builder()
-    with builder.active():
-        for p, aval, axis in zip(bfn.params, arg_avals, axes):
-            if axis is None or (axis == 0 and chunk == size):
-                params.append(p)
-                continue
-            q = Var(aval, p.hint)
-            params.append(q)
-            fronts[p.id] = np.moveaxis(T(q), axis, 0) if axis else T(q)
-    if chunk == size:
-        substitute(bfn.body, {i: v.atom for i, v in fronts.items()})
-        builder.eqns.extend(bfn.body.eqns)
-        outs = bfn.results
-    else:  # chunk items at a time: the last chunk filled up with copies of the last item
-        n_chunks = -(-size // chunk)
-        pad = n_chunks * chunk - size
-        with builder.active():
-            padded = {i: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) if pad else v for i, v in fronts.items()}
-        seeds = [p for p in bfn.params if p.id in fronts]
-        outs, chunked = in_chunks(builder, bfn.body.eqns, seeds, lambda k: [
-            np.reshape(padded[s.id][k * chunk:(k + 1) * chunk], s.aval.shape) for s in seeds], bfn.results,
-            n_chunks, "chunks")
-        with builder.active():  # a batched result that reads no item is the same for every item
-            outs = [(T(o)[:size] if c else broadcast_batch(T(o)[0], size)).atom if b else o
-                    for o, b, c in zip(outs, batched, chunked)]
-        batched = [b or c for b, c in zip(batched, chunked)]
-    results = []
-    with builder.active():
-        for j, (r, is_batched) in enumerate(zip(outs, batched)):
-            axis = out_axes(j)
-            if axis is None:
-                if is_batched:
-                    raise ValueError(f"vmap: out_axes is None for output {j} of {low.fn.name}, which varies over "
-                                     "the batch")
-                results.append(r)
-                continue
-            value = T(r) if is_batched else broadcast_batch(T(r), size)
-            if axis != 0 and value.aval.ndim is None:
-                raise NonDifferentiableError(
-                    f"vmap: out_axes {axis} for output {j} of {low.fn.name}, whose rank is not known when compiling",
-                    Loc(low.fn.filename, low.fn.lineno), "give that output out_axes 0 and move the axis after the call.")
-            results.append((np.moveaxis(value, 0, axis) if axis != 0 else value).atom)
-    fn = Function(name, Block(params, builder.eqns, results), low.fn.filename, low.fn.lineno,
-                  f"{low.fn.name} over a batch of {size}, from {os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
+    fn = vmap_function(low.fn, arg_avals, axes, out_axes, size, chunk)
     return Lowered(_finish(verify(fn), optimize), low.out_tree, low.guards, low.ir_before)
 
 

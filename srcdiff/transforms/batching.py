@@ -21,10 +21,11 @@ whose rule refuses, runs once per item in a loop over the batch:
     y = np.stack(ys)
 
 That loop is always right; it is the rule's absence that makes it slower, never wrong."""
+import os
 from collections import defaultdict
 
 from .. import naming
-from ..errors import NonDifferentiableError
+from ..errors import Loc, NonDifferentiableError
 from ..ir import CALL, COND, FOR, WHILE, Aval, Block, CallTarget, Const, Eqn, Function, Var
 from ..ir.calls import copy_function
 from ..ir.regions import carried_count, loop_parts, substitute
@@ -52,6 +53,77 @@ def batch_function(fn: Function, batched, size, name=None, draws_once=True):
         return _Batching(size, draws_once).function(fn, batched, name or fn.name)
     except Unbatchable:  # a value that must be batched to go on (a loop's carried list) and cannot be
         raise NonDifferentiableError(f"vmap of {fn.name}: a value it carries cannot be batched", None)
+
+
+def item_avals(arg_avals, axes):
+    """(each argument's aval for one item, without its batch axis; the batch's length) for
+    arguments batched along axes (None: not batched)."""
+    sizes = {a.shape[axis] for a, axis in zip(arg_avals, axes) if axis is not None and a.known_shape}
+    if any(axis is not None and not a.known_shape for a, axis in zip(arg_avals, axes)):
+        raise TypeError("vmap batches arrays of known shape")
+    if len(sizes) != 1:
+        raise ValueError("vmap: the batched arguments have different lengths along their batch axes: "
+                         f"{sorted(sizes)}" if sizes else "vmap: no argument is batched (in_axes are all None)")
+    size = sizes.pop()
+    items = [a if axis is None else Aval("array", a.shape[:axis] + a.shape[axis + 1:], a.dtype)
+             for a, axis in zip(arg_avals, axes)]
+    return items, size
+
+
+def vmap_function(fn, arg_avals, axes, out_axes, size, chunk=None):
+    """fn (of one item's arguments) over a batch of size: its params the arguments as given
+    (arg_avals), batched along axes; each result's batch along out_axes(its number), or none
+    for None. The batch axis is moved to the front on the way in and to out_axes on the way
+    out, by np.moveaxis, which NumPy does without copying. chunk: at most this many items at a
+    time, in a loop over chunks of them (in_chunks)."""
+    name = f"vmap_{fn.name}"
+    chunk = size if chunk is None or chunk >= size else chunk
+    bfn, batched = batch_function(fn, [axis is not None for axis in axes], chunk, name, draws_once=False)
+    params, fronts = [], {}  # a batched param's id -> the argument with its batch axis in front
+    builder = Builder()
+    with builder.active():
+        for p, aval, axis in zip(bfn.params, arg_avals, axes):
+            if axis is None or (axis == 0 and chunk == size):
+                params.append(p)
+                continue
+            q = Var(aval, p.hint)
+            params.append(q)
+            fronts[p.id] = np.moveaxis(T(q), axis, 0) if axis else T(q)
+    if chunk == size:
+        substitute(bfn.body, {i: v.atom for i, v in fronts.items()})
+        builder.eqns.extend(bfn.body.eqns)
+        outs = bfn.results
+    else:  # chunk items at a time: the last chunk filled up with copies of the last item
+        n_chunks = -(-size // chunk)
+        pad = n_chunks * chunk - size
+        with builder.active():
+            padded = {i: np.concatenate([v, np.repeat(v[-1:], pad, axis=0)]) if pad else v for i, v in fronts.items()}
+        seeds = [p for p in bfn.params if p.id in fronts]
+        outs, chunked = in_chunks(builder, bfn.body.eqns, seeds, lambda k: [
+            np.reshape(padded[s.id][k * chunk:(k + 1) * chunk], s.aval.shape) for s in seeds], bfn.results,
+            n_chunks, "chunks")
+        with builder.active():  # a batched result that reads no item is the same for every item
+            outs = [(T(o)[:size] if c else broadcast_batch(T(o)[0], size)).atom if b else o
+                    for o, b, c in zip(outs, batched, chunked)]
+        batched = [b or c for b, c in zip(batched, chunked)]
+    results = []
+    with builder.active():
+        for j, (r, is_batched) in enumerate(zip(outs, batched)):
+            axis = out_axes(j)
+            if axis is None:
+                if is_batched:
+                    raise ValueError(f"vmap: out_axes is None for output {j} of {fn.name}, which varies over "
+                                     "the batch")
+                results.append(r)
+                continue
+            value = T(r) if is_batched else broadcast_batch(T(r), size)
+            if axis != 0 and value.aval.ndim is None:
+                raise NonDifferentiableError(
+                    f"vmap: out_axes {axis} for output {j} of {fn.name}, whose rank is not known when compiling",
+                    Loc(fn.filename, fn.lineno), "give that output out_axes 0 and move the axis after the call.")
+            results.append((np.moveaxis(value, 0, axis) if axis != 0 else value).atom)
+    return Function(name, Block(params, builder.eqns, results), fn.filename, fn.lineno,
+                    f"{fn.name} over a batch of {size}, from {os.path.basename(fn.filename)}:{fn.lineno}.")
 
 
 class _Batching:
@@ -91,14 +163,14 @@ class _Batching:
 
     def block(self, eqns, env, builder):
         for eqn in eqns:
-            if not self.draws_once and _draws(eqn):
+            if not self.draws_once and draws(eqn):
                 raise NonDifferentiableError(
                     "vmap of a function that draws random numbers: one draw for the batch would give every item the "
                     "same numbers, where a loop over the items draws anew for each", eqn.loc,
                     "hint: draw outside (np.random.randn(n, 3)) and pass the draws in, batched with the items.")
-            if not self.reads_batched(eqn, env):
-                renamed = {i: env[i][0].atom for i in reads(eqn)
-                           if i in env and not env[i][1] and getattr(env[i][0].atom, "id", None) != i}
+            ids = reads(eqn)
+            if not any(env.get(i, (None, False))[1] for i in ids):
+                renamed = {i: env[i][0].atom for i in ids if i in env and getattr(env[i][0].atom, "id", None) != i}
                 builder.append(_reading(eqn, renamed) if renamed else eqn)
                 continue
             with builder.at(eqn.loc):
@@ -113,9 +185,6 @@ class _Batching:
                     self.call(eqn, env, builder)
                 else:
                     self.primitive(eqn, env, builder)
-
-    def reads_batched(self, eqn, env):
-        return any(env.get(i, (None, False))[1] for i in reads(eqn))
 
     def primitive(self, eqn, env, builder):
         ins = [self.read(env, a) for a in eqn.ins]
@@ -159,12 +228,7 @@ class _Batching:
             self.versions[key] = version
             fn = copy_function(target.function)
             bfn, flags = self.function(fn, list(mask), version.name)
-            with Builder().active() as tail:  # every result batched: a recursion's inner call knows them
-                results = [r if flags[j] else broadcast_batch(T(r), self.size).atom
-                           for j, r in enumerate(bfn.results)]
-            bfn.body.eqns.extend(tail.eqns)
-            bfn.body.results[:] = results
-            version.function = bfn
+            version.function = every_result_batched(bfn, flags, self.size)  # a recursion's inner call knows them
         version = self.versions[key]
         outs = [self.new_out(o) for o in eqn.outs]
         builder.append(Eqn(CALL, [x.atom for x, _ in ins], outs, {"function": version}, eqn.loc))
@@ -241,12 +305,11 @@ class _Batching:
             trial = self.body(eqn, env, builder, flags, saves)
             if trial is None:
                 return self.bind(env, eqn.outs, self.per_item(eqn, env, builder))
-            _, _, result_flags, _, _ = trial
-            new = [f or r for f, r in zip(flags, result_flags)]
+            new = [f or b for f, (_, b) in zip(flags, trial[2])]
             if new == flags:
                 break
             flags = new
-        sub, params, result_flags, results, save_values = trial
+        sub, params, results, save_values = trial
         with sub.active():
             results = [self.as_batched(x, b, f) for (x, b), f in zip(results, flags)]
             # a recorded value is a variable of the body (a constant or an outer value is bound in it)
@@ -275,8 +338,8 @@ class _Batching:
 
     def body(self, eqn, env, builder, flags, saves):
         """The loop's body with the carried values batched where flags say: (its builder, its
-        params, which results are batched, the results, the recorded values), or None where a
-        carried value cannot be batched (a list that is not empty, a tape)."""
+        params, the results, the recorded values), each result and recorded value with whether
+        it is batched; None where a carried value cannot be batched (a tape)."""
         body, carried, _ = loop_parts(eqn)
         local = dict(env)
         params = self.params_of(carried, flags, local)
@@ -288,7 +351,7 @@ class _Batching:
             self.block(body.eqns, local, sub)
             results = [self.read(local, r) for r in body.results]
             save_values = [self.read(local, v) for v in saves]
-        return sub, params, [b for _, b in results], results, save_values
+        return sub, params, results, save_values
 
     def params_of(self, params, flags, local):
         """A block's parameters, batches where flags say (bound in local); None where one of
@@ -333,7 +396,7 @@ class _Batching:
                 raise NonDifferentiableError(
                     f"vmap of {_what(eqn)} reading a batched {aval}: no batching rule, and its items cannot be taken",
                     eqn.loc, "batch arrays; or move this out of the batched function.")
-        if _draws(eqn):
+        if draws(eqn):
             raise NonDifferentiableError(f"vmap of {_what(eqn)} that draws random numbers and reads a batched value: "
                                          "run once per item, it would draw anew for each", eqn.loc)
         for o in eqn.outs:
@@ -361,6 +424,17 @@ class _Batching:
         outs = appending_loop(builder, k, Block([k] + lists, inner.eqns, grown), self.size, eqn.loc)
         with builder.active():
             return [stack(T(o)) for o in outs]
+
+
+def every_result_batched(fn, batched, size, start=0):
+    """fn (batched) with its results from start on all batches: one the same for every item
+    as size copies of it. In place."""
+    with Builder().active() as tail:
+        results = list(fn.results[:start]) + [r if b else broadcast_batch(T(r), size).atom
+                                               for r, b in zip(fn.results[start:], batched[start:])]
+    fn.body.eqns.extend(tail.eqns)
+    fn.body.results[:] = results
+    return fn
 
 
 def _fresh(eqn, j):
@@ -409,10 +483,10 @@ def _edges(block, edges=None):
     return edges
 
 
-def _draws(eqn):
+def draws(eqn):
     """Whether the equation draws random numbers (an effect nothing outside sees, unlike a
     print), in its blocks too."""
-    return (eqn.prim.effect and not eqn.prim.observable) or any(_draws(e) for b in eqn.blocks for e in b.eqns)
+    return (eqn.prim.effect and not eqn.prim.observable) or any(draws(e) for b in eqn.blocks for e in b.eqns)
 
 
 def _what(eqn):

@@ -33,7 +33,7 @@ from ..prims.shaping import FLOAT as PYTHON_FLOAT
 from .forward import jvp_function
 from .reverse import grad_function, vjp_function
 from .algebra import DERIVATIVE_RULES
-from .batching import appending_loop, batch_function, in_chunks, partition
+from .batching import appending_loop, batch_function, draws, in_chunks, partition
 
 INDEX = Aval("scalar", (), np.dtype(np.int64))
 
@@ -124,13 +124,18 @@ def _one_hot(total, k, dtype):
                            dtype=dtype, hint="e")
 
 
+def _seed_dtype(avals):
+    """The dtype the basis directions are made in: the float arrays' (float64 where there are none)."""
+    dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
+    return np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+
+
 def _directions(avals, sizes, k, names, as_tangent):
     """One direction per value (params of a forward pass, results of a backward one) from
     the one-hot vector over all their elements: the value's slice of it, in its shape and
     dtype, named after the value (x_dot, dy)."""
     total = sum(sizes)
-    dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
-    dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+    dtype = _seed_dtype(avals)
     hot = _one_hot(total, k, dtype)
     out, offset = [], 0
     for aval, size, name in zip(avals, sizes, names):
@@ -329,17 +334,16 @@ def _draws_refused(eqns, seeds):
     """The equations, refused where a loop over chunks would run a draw again for each chunk."""
     _, inside, _ = partition(eqns, {s.id for s in seeds})
     for eqn in inside:
-        if _draws(eqn) or (eqn.prim.effect and not eqn.prim.observable):
+        if draws(eqn):
             raise NonDifferentiableError(
                 "a draw of random numbers that computes tangents would run again for each chunk of the Jacobian, "
                 "drawing anew", eqn.loc, "hint: leave chunk_size out, or draw outside and pass the draws in.")
     return eqns
 
 
-def _identity(n, total, avals):
-    dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
-    dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
-    eye = current().call(np.eye, (n, total), {})
+def _identity(total, avals):
+    dtype = _seed_dtype(avals)
+    eye = current().call(np.eye, (total,), {})
     return eye.astype(dtype) if dtype != np.float64 else eye
 
 
@@ -347,8 +351,7 @@ def _identity_rows(k, columns, n_chunks, total, avals):
     """Rows k * chunk to (k + 1) * chunk of the identity of size total (zero rows past its last),
     made for the chunk alone: a chunk holds chunk rows, never the whole identity. columns:
     np.arange(chunk)."""
-    dtypes = [a.dtype for a in avals if a.kind == "array" and a.dtype is not None and a.dtype.kind == "f"]
-    dtype = np.result_type(*dtypes) if dtypes else np.dtype(np.float64)
+    dtype = _seed_dtype(avals)
     chunk = columns.aval.shape[0]
     rows = current().apply(INDEX_PUT, [(chunk, n_chunks * chunk), 1.0, columns, k * chunk + columns],
                            index=(Slot(0), Slot(1)), as_tuple=True, accumulate=False, dtype=dtype)
@@ -362,7 +365,7 @@ def _identity_directions(avals, sizes, names, as_tangent, builder, rows, size):
     total = sum(sizes)
     out, offset = [], 0
     with builder.active():
-        eye = _identity(total, total, avals) if rows is None else rows
+        eye = _identity(total, avals) if rows is None else rows
         for aval, n, name in zip(avals, sizes, names):
             d = eye if len(avals) == 1 else eye[:, offset:offset + n]
             shape = () if aval.kind == "scalar" else aval.shape
@@ -392,7 +395,7 @@ def _loop(builder, eqns, seeds, avals, sizes, names, as_tangent, items, fix, hin
     total = sum(sizes)
     before, inside, depends = partition(eqns, {s.id for s in seeds})
     for eqn in inside:
-        if eqn.blocks and _draws(eqn):
+        if eqn.blocks and draws(eqn):
             raise NonDifferentiableError(
                 f"a {'loop' if eqn.prim is FOR or len(eqn.blocks) == 1 else 'branch'} that draws random numbers (an "
                 "effect) and computes tangents would run again for each column of the Jacobian, drawing anew",
@@ -445,13 +448,6 @@ def _on_first(eqns, first):
             e = Eqn(COND, [first], [], {}, e.loc, (Block([], [e], []), Block([], [], [])))
         out.append(e)
     return out
-
-
-def _draws(eqn):
-    """Whether a region holds an effect whose result differs each time it runs (a draw: an
-    effect nothing outside sees, unlike a print, which _on_first runs once)."""
-    return any((e.prim.effect and not e.prim.observable) or (e.blocks and _draws(e))
-               for b in eqn.blocks for e in b.eqns)
 
 
 def _bind(builder, eqns, seeds, directions):
