@@ -14,21 +14,17 @@ def own_results(fn):
     made = {}
     _index(fn.body, made)
     params = {p.id for p in fn.params}
-    results, copies = [], {}
-    for r in fn.body.results:
-        if _may_alias(r, made, params, set()) and r.aval.kind == "array":
-            if r.id not in copies:
-                out = Var(r.aval, r.hint)
+    copies = {}  # id of a result's atom -> its copy (a result returned twice is copied once)
+    for j, r in enumerate(fn.body.results):
+        if r.aval.kind != "array" or not _may_alias(r, made, params, set()):
+            continue
+        if id(r) not in copies:
+            out = Var(r.aval, r.hint if isinstance(r, Var) else r.name or "")
+            if isinstance(r, Var):
                 out.adjoint_of, out.tangent_of = r.adjoint_of, r.tangent_of
-                fn.body.eqns.append(Eqn(COPY, [r], [out], {}, None))
-                copies[r.id] = out
-            r = copies[r.id]
-        elif isinstance(r, Const) and not r.known and r.aval.kind == "array":  # an array from outside
-            out = Var(r.aval, r.name or "")
             fn.body.eqns.append(Eqn(COPY, [r], [out], {}, None))
-            r = out
-        results.append(r)
-    fn.body.results[:] = results
+            copies[id(r)] = out
+        fn.body.results[j] = copies[id(r)]
     return fn
 
 
