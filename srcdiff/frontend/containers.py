@@ -169,7 +169,8 @@ class Containers:
         of h, then h[0] = v): Python's list then holds the changed array, which srcdiff's list
         of the values appended does not follow. (A list written out, [h], is followed.)"""
         for other, value in self.frame.env.items():
-            if isinstance(value, T) and value.aval.kind == "list" and _may_hold(value.atom, array.atom, self.frame.builder):
+            if isinstance(value, T) and value.aval.kind == "list" and \
+                    _may_hold(value.atom, array.atom, self.frame.builder.producer):
                 raise NonDifferentiableError(
                     f"{name} is held by the list {other}, which a loop appended it (or a view of it) to, and "
                     f"writing into {name} would change that item too, which srcdiff does not follow", self.loc(node),
@@ -459,36 +460,28 @@ def _target_names(target):
 _MISSING = object()
 
 
-def _may_hold(lst, array, builder, depth=0):
-    """Whether the list value lst may hold array's object or a view of it: an item appended (in a
-    loop's body too) that is array, or a view of it."""
+def _may_hold(lst, array, producer, depth=0):
+    """Whether the list value lst may hold array's object or a view of it: an item appended
+    that is array or a view of it, in a loop's or a branch's body too. producer: the equation
+    that made a variable (inside a region's blocks, theirs first)."""
     if depth > 50 or not isinstance(lst, Var):
         return False
-    eqn = builder.producer(lst)
+    eqn = producer(lst)
     if eqn is None:
         return False
     if eqn.prim is lists.LIST_APPEND:
-        return _is_or_views(eqn.ins[1], array, builder) or _may_hold(eqn.ins[0], array, builder, depth + 1)
+        return _is_or_views(eqn.ins[1], array, producer) or _may_hold(eqn.ins[0], array, producer, depth + 1)
     if eqn.prim is lists.LIST_FROM:
-        return any(_is_or_views(a, array, builder) for a in eqn.ins)
+        return any(_is_or_views(a, array, producer) for a in eqn.ins)
     if eqn.blocks:
         j = next(k for k, o in enumerate(eqn.outs) if o is lst)
         made = {o.id: e for b in eqn.blocks for e in _every_eqn(b) for o in e.outs}
-
-        def held(atom, steps=0):
-            if not isinstance(atom, Var) or steps > 50:
-                return False
-            e = made.get(atom.id)
-            if e is None:
-                return False
-            if e.prim is lists.LIST_APPEND:
-                return _is_or_views(e.ins[1], array, builder, made) or held(e.ins[0], steps + 1)
-            return any(held(o_in, steps + 1) for o_in in e.ins if isinstance(o_in, Var) and o_in.aval.kind == "list")
-
-        results = [b.results[j] for b in eqn.blocks if j < len(b.results)]
+        inside = lambda atom: made.get(atom.id) or producer(atom)  # noqa: E731
         inits = eqn.ins[3 + j:4 + j] if eqn.prim is FOR else eqn.ins[j:j + 1] if eqn.prim is WHILE else []
-        return any(held(r) for r in results) or any(_may_hold(a, array, builder, depth + 1) for a in inits)
-    return False
+        return any(_may_hold(b.results[j], array, inside, depth + 1) for b in eqn.blocks if j < len(b.results)) \
+            or any(_may_hold(a, array, producer, depth + 1) for a in inits)
+    # a list made from lists (a pop's rest, a sum of lists)
+    return any(_may_hold(a, array, producer, depth + 1) for a in eqn.ins if isinstance(a, Var) and a.aval.kind == "list")
 
 
 def _every_eqn(block):
@@ -498,13 +491,13 @@ def _every_eqn(block):
             yield from _every_eqn(b)
 
 
-def _is_or_views(atom, array, builder, made=None):
+def _is_or_views(atom, array, producer):
     """Whether atom is array, or a view of it (x[1:], x.T, a view of such a view)."""
     steps = 0
     while isinstance(atom, Var) and steps < 50:
         if atom is array:
             return True
-        eqn = (made or {}).get(atom.id) or builder.producer(atom)
+        eqn = producer(atom)
         if eqn is None or not _is_view(eqn):
             return False
         atom, steps = eqn.ins[0], steps + 1
