@@ -463,7 +463,6 @@ def batched_index(template, avals):
     return (slice(None),) + tuple(template)
 
 
-
 def _region_rank(x_aval, dyn, params):
     """The rank of x[index] for an item x (where a write puts its value)."""
     region = _getitem_shape([x_aval] + [d.aval for d in dyn], params)
@@ -527,28 +526,25 @@ def _(eqn, ins, batched, size):
     else:
         x_item = like.aval
         like = batching.broadcast_batch(like, size)
-    value = _written_value(g, batched[1], x_item, dyn, eqn.params)
+    return _batched_write(eqn, like, g, dyn, batched, x_item, size)
+
+
+def _batched_write(eqn, x, v, dyn, batched, x_item, size):
+    """eqn's write of v (batched or not) into x, a batch, at the index of the items, whose
+    operands are dyn: a `:` in front of it, or each item's own row where the place differs by
+    item. x_item: what x is for one item (a write's place is read off it)."""
+    value = _written_value(v, batched[1], x_item, dyn, eqn.params)
     if any(batched[2:]):  # the place differs by item: each item's own row of the batch
         index, dyn = gathered_index(eqn.params["index"], dyn, batched[2:], True, size)
-        return current().apply(INDEX_PUT, [like, value, *dyn], **dict(eqn.params, index=index, as_tuple=True))
-    params = dict(eqn.params, index=batched_index(eqn.params["index"], [d.aval for d in dyn]), as_tuple=True)
-    return current().apply(INDEX_PUT, [like, value, *dyn], **params)
+    else:
+        index = batched_index(eqn.params["index"], [d.aval for d in dyn])
+    return current().apply(eqn.prim, [x, value, *dyn], **dict(eqn.params, index=index, as_tuple=True))
 
 
-def _batch_writer(prim):
-    @prim.defbatch
-    def _(eqn, ins, batched, size):
-        x, v, dyn = ins[0], ins[1], ins[2:]
-        x_item = eqn.ins[0].aval
-        if not batched[0]:
-            x = batching.broadcast_batch(x, size)  # every item starts as x: a copy each is written
-        value = _written_value(v, batched[1], x_item, dyn, eqn.params)
-        if any(batched[2:]):
-            index, dyn = gathered_index(eqn.params["index"], dyn, batched[2:], True, size)
-            return current().apply(prim, [x, value, *dyn], **dict(eqn.params, index=index, as_tuple=True))
-        params = dict(eqn.params, index=batched_index(eqn.params["index"], [d.aval for d in dyn]), as_tuple=True)
-        return current().apply(prim, [x, value, *dyn], **params)
+def _batch_write_into(eqn, ins, batched, size):
+    """x[i] += v and x[i] = v: the batch of x (size copies of x where x is the same for every item)."""
+    x = ins[0] if batched[0] else batching.broadcast_batch(ins[0], size)
+    return _batched_write(eqn, x, ins[1], ins[2:], batched, eqn.ins[0].aval, size)
 
 
-_batch_writer(INDEX_ADD)
-_batch_writer(INDEX_UPDATE)
+INDEX_ADD.batch = INDEX_UPDATE.batch = _batch_write_into

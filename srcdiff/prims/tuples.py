@@ -120,13 +120,6 @@ _queries(NDIM, "ndim")
 # -- batching (prims/batching.py): what is asked of a batch's item is the same for every item
 
 
-def _tuple_part_shape(avals, params):
-    t = avals[0]
-    if t.has_value:
-        return Aval("tuple", None, None, params["part"](t.value), True)
-    return Aval("tuple")
-
-
 # the shape of a batch's items, np.shape(x)[1:], and a batch's shape, (n,) + shape: shapes
 # known only when the code runs (a batched list's stack), as batching rules take and make them
 ITEM_SHAPE = Primitive("item_shape", emit=lambda a, p: f"np.shape({a[0]})[1:]", impl=lambda x: np.shape(x)[1:],
