@@ -29,7 +29,7 @@ import numpy as np
 
 import srcdiff
 
-from .run import Failure, describe, fmt_ms, fmt_us, print_table
+from .run import Failure, describe, exit_status, fmt_ms, fmt_us, print_failures, print_table
 from .timing import interleaved_samples, median_ratio, per_call_us, steady_allocator
 from .workloads import rebind, two_layer_inputs
 
@@ -466,8 +466,7 @@ def main(argv=None):
     else:
         print(f"\n{note}")
 
-    for cname, system, message in failures:
-        print(f"\nFAILED: {system} on {cname}:\n  " + message.replace("\n", "\n  "))
+    print_failures(failures)
     header = ["workload", "srcdiff µs", "objective µs", "srcdiff/objective", "reference", "reference µs",
               "srcdiff/reference"] + (["jax µs", "jax.jit µs", "srcdiff/jax.jit"] if jax else []) + ["target", "met"]
     print()
@@ -486,12 +485,7 @@ def main(argv=None):
     print(f"\nchunk_size: peak memory (tracemalloc, one call after a warm-up) and time, srcdiff only:\n")
     print_table(["workload", "chunk_size", "peak MiB", "µs", "same result"], chunk_rows(inputs, own_repeats, min_time))
 
-    if failures:
-        print(f"\n{len(failures)} failure(s):")
-        for cname, system, message in failures:
-            print(f"  {system} on {cname}: {message.splitlines()[0]}")
-        return 1
-    return 0
+    return exit_status(failures)
 
 
 if __name__ == "__main__":

@@ -306,8 +306,7 @@ def main(argv=None):
                 if call and w.name in src_times:
                     first, t_src = src_times[w.name]
                     hundred.append((w.name, (first + 100 * t_src * 1e-6) * 1e3, (compile_s + 100 * t * 1e-6) * 1e3))
-    for wname, sname, message in failures:
-        print(f"\nFAILED: {sname} on {wname}:\n  " + message.replace("\n", "\n  "))
+    print_failures(failures)
     print()
     print_table(header, list(rows.values()))
     if hundred:
@@ -343,6 +342,17 @@ def main(argv=None):
     elif survey:
         print("\ncached-call overhead: not measured, srcdiff failed on the survey workload")
 
+    return exit_status(failures)
+
+
+def print_failures(failures):
+    """Each failure, (workload, system, message), in full."""
+    for wname, sname, message in failures:
+        print(f"\nFAILED: {sname} on {wname}:\n  " + message.replace("\n", "\n  "))
+
+
+def exit_status(failures):
+    """The run's exit status, 1 where anything failed, with a line per failure."""
     if failures:
         print(f"\n{len(failures)} failure(s):")
         for wname, sname, message in failures:
