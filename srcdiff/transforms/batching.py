@@ -258,20 +258,27 @@ class _Batching:
         flags = [any(results[j][1] for _, results in branches) for j in range(len(eqn.outs))]
         blocks = []
         for sub, results in branches:
+            others = [next((v for _, rs in branches for v, b in [rs[j]] if b), None) for j in range(len(results))]
             with sub.active():
-                yielded = [self.as_batched(x, b, f) for (x, b), f in zip(results, flags)]
+                yielded = [self.as_batched(x, b, f, like) for (x, b), f, like in zip(results, flags, others)]
             blocks.append(Block([], sub.eqns, yielded))
         outs = [self.new_out(o) if f else o for o, f in zip(eqn.outs, flags)]
         builder.append(Eqn(COND, [pred.atom], outs, dict(eqn.params), eqn.loc, tuple(blocks), eqn.held))
         self.bind(env, eqn.outs, [T(o) if f else Unbatched(T(o)) for o, f in zip(outs, flags)])
 
-    def as_batched(self, x, is_batched, wanted):
+    def as_batched(self, x, is_batched, wanted, like=None):
         """x as a yielded value: batched where the region's out is (a placeholder None, which a
-        branch that returned early yields for a value it does not make, stays as it is)."""
+        branch that returned early yields for a value it does not make, stays as it is). A
+        Python number made a batch takes the float dtype of like, the batch the other side of
+        the region yields there (0.0 carried into a float32 sum stays float32, as per item)."""
         if wanted and not is_batched and not (isinstance(x.atom, Const) and x.atom.value is None):
             if x.aval.kind == "list":
                 return batched_list(x, self.size).atom
-            return broadcast_batch(x, self.size).atom
+            batch = broadcast_batch(x, self.size)
+            dtype = like.aval.dtype if like is not None and like.aval.kind == "array" else None
+            if x.aval.kind == "scalar" and dtype is not None and dtype.kind == "f" and batch.aval.dtype != dtype:
+                batch = batch.astype(dtype)
+            return batch.atom
         return x.atom
 
     def where(self, eqn, pred, env, builder):
@@ -311,15 +318,17 @@ class _Batching:
             flags = new
         sub, params, results, save_values = trial
         with sub.active():
-            results = [self.as_batched(x, b, f) for (x, b), f in zip(results, flags)]
+            yielded = [self.as_batched(x, b, f, init if ib else None)
+                       for (x, b), f, (init, ib) in zip(results, flags, init_values)]
             # a recorded value is a variable of the body (a constant or an outer value is bound in it)
             made = {o.id for e in sub.eqns for o in e.outs} | {p.id for p in params}
             kept = [x.atom if isinstance(x.atom, Var) and x.atom.id in made else current().apply(COPY, [x]).atom
                     for x, _ in save_values]
         with builder.active():
-            new_inits = [self.as_batched(x, b, f) for (x, b), f in zip(init_values, flags)]
+            new_inits = [self.as_batched(x, b, f, result if rb else None)
+                         for (x, b), f, (result, rb) in zip(init_values, flags, results)]
         save_flags = [b for _, b in save_values]
-        new_body = Block(params, sub.eqns, results)
+        new_body = Block(params, sub.eqns, yielded)
         blocks = (new_body,)
         if eqn.prim is WHILE:
             cond = self.cond_block(eqn, env, builder, flags)

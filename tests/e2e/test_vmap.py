@@ -504,3 +504,29 @@ def test_per_example_gradients_through_branches_and_lists(f, y):
     got = srcdiff.vmap(srcdiff.grad(f), in_axes=(0, None))(X, y)
     for b in range(B):
         np.testing.assert_allclose(got[b], central_difference(f, (X[b], y), 0), **LOOSE)
+
+
+def sums_from_zero(x):
+    a = 0.0
+    for _ in range(3):
+        a = a + x
+    return a * 2.0
+
+
+def float_or_array(x):
+    if x[0] > 0:
+        y = 1.5
+    else:
+        y = x * 2.0
+    return y + x
+
+
+def test_a_python_number_made_a_batch_keeps_the_items_dtype():
+    """0.0 carried into a float32 sum, or yielded by one branch of a float32 if, is float32 per
+    item (NumPy's weak Python numbers): so is the batch."""
+    X32 = X.astype(np.float32)
+    for f in (sums_from_zero, float_or_array):
+        got = srcdiff.vmap(f)(X32)
+        expected = looped(f, (0,), (X32,))
+        assert got.dtype == expected.dtype == np.float32, f.__name__
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
