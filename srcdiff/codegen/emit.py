@@ -111,11 +111,13 @@ def _definition(name, fn, defined):
     return astor.to_source(node).strip()
 
 
-def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
+def emit_module(fn: Function, also=(), python_floats=False, writer=None) -> Emitted:
     """The module: NumPy, the helpers used, the functions a recursion calls, then `also`
     and fn. With python_floats, fn's arguments are Python numbers, and functions of its
     floats are called from math (math.cos(x2)), ten times cheaper than NumPy on a float;
-    None when that changes nothing or an argument is an array."""
+    None when that changes nothing or an argument is an array. writer: the class writing
+    each function (codegen/numba.py's, for numba's nopython mode)."""
+    writer_class = writer or _Writer
     _distinct_names([*also, fn])
     floats = python_floats_of(fn) if python_floats else set()
     if python_floats and not (floats and all(p.aval.kind == "scalar" for p in fn.params)):
@@ -126,7 +128,7 @@ def emit_module(fn: Function, also=(), python_floats=False) -> Emitted:
     written = list({id(f): f for f in called + list(also) + [fn]}.values())
     globals_ = _Globals(written)
     for f in written:
-        writer = _Writer(f, floats if f is fn else set(), globals_, {g.name for g in written})
+        writer = writer_class(f, floats if f is fn else set(), globals_, {g.name for g in written})
         functions.append(astor.to_source(writer.function(), pretty_source="".join))
         helpers |= writer.helpers
         modules |= writer.imports
@@ -404,7 +406,14 @@ class _Writer:
 
     def record(self, var):
         """var.append for each list a loop keeps var's per-iteration values in."""
-        return [ast.parse(f"{stack}.append({self.names[var.id]})").body[0] for stack in self.save_to.get(var.id, ())]
+        return [self._append(stack, self.names[var.id]) for stack in self.save_to.get(var.id, ())]
+
+    def _append(self, stack, value):
+        return ast.parse(f"{stack}.append({value})").body[0]
+
+    def _new_record(self, loop, stack, name, start):
+        """The statements making the list a loop records a value in: [start] or []."""
+        return [ast.parse(f"{name} = [{start}]").body[0]]
 
     def statements(self, eqn):
         prim = eqn.prim
@@ -612,7 +621,7 @@ class _Writer:
                 unnamed.append((v, stack))
             self.save_to.setdefault(v.id, []).append(stack_name)
             param, start = merged.get(v.id, (None, ""))
-            before.append(ast.parse(f"{stack_name} = [{start}]").body[0])
+            before += self._new_record(eqn, stack, stack_name, start)
             if param is not None:
                 self.names[saves[param.id].id] = stack_name  # stack[k]: the value an iteration starts from
                 self.offsets[stack.id] = 1  # stack[k + 1]: the value it ends with

@@ -26,7 +26,24 @@ def _shape(floating, boolean=False):
     return shape
 
 
-def reduction(name, fname, impl, floating=False, boolean=False, shift=None, complex_ok=False):
+_SUM_ROWS = """def sum_rows(x):
+    \"\"\"np.sum(x, axis=0), element by element.\"\"\"
+    out = np.zeros(x.shape[1:], x.dtype)
+    for k in range(x.shape[0]):
+        row = x[k]
+        for index in np.ndindex(out.shape):
+            out[index] += row[index]
+    return out"""
+
+
+def _sum_on_numba(args, params):
+    """np.sum(x, axis=0) by a loop: numba takes seconds to compile its own."""
+    if params.get("axis") in (0, (0,)) and not params.get("keepdims"):
+        return f"sum_rows({args[0]})"
+    return None
+
+
+def reduction(name, fname, impl, floating=False, boolean=False, shift=None, complex_ok=False, **facts):
     """boolean: a test of the elements (np.all, np.any), which gives booleans and has no derivative."""
     return Primitive(
         name,
@@ -38,10 +55,12 @@ def reduction(name, fname, impl, floating=False, boolean=False, shift=None, comp
         shift=shift,
         complex_ok=complex_ok,
         batch=batching.along_axes(),
+        **facts,
     )
 
 
-SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True)
+SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True, on_numba=_sum_on_numba,
+                numba_helper=_SUM_ROWS)
 MEAN = reduction("mean", "np.mean", np.mean, floating=True, complex_ok=True)
 MAX = reduction("max", "np.max", np.max, shift="extremum")
 MIN = reduction("min", "np.min", np.min, shift="extremum")

@@ -1,0 +1,332 @@
+"""IR -> Python source that numba's nopython mode compiles, from the same IR and plan as
+the NumPy module (emit.py), which stays the default and the oracle.
+
+The module is the NumPy module with what numba spells differently:
+
+- what a loop records for the backward sweep is an array made before the loop, of the
+  loop's trip count (known when compiling), written at the iteration's row
+  (`h_saved[t + 1] = h`), where the NumPy module appends to a list and stacks it after;
+  np.stack of such a record is the array itself. A loop of unknown length keeps a list,
+  and np.stack of it is a helper that copies the items into one array;
+- `reversed(range(n))` is `range(n - 1, -1, -1)`;
+- an operation whose NumPy spelling numba does not compile has a spelling of its own
+  (the fact `on_numba`, ir/op.py);
+- every function is `@numba.njit(cache=True, error_model="numpy")`: NumPy's division by
+  zero (inf, nan) rather than Python's exception.
+
+The module is written to a file of its own, named by its source's hash, in srcdiff's cache
+directory, so that numba's disk cache finds its compiled code in the next process.
+Where numba refuses the module when it is first called, the NumPy module runs in its
+place, with one warning naming the construct and its line (strict: a SrcdiffError)."""
+import ast
+import hashlib
+import importlib.util
+import os
+import re
+import sys
+import warnings
+
+import numpy as np
+
+from ..errors import SrcdiffError
+from ..ir import FOR, Const, Var
+from ..prims.core import STACK_LIST
+from ..prims.linalg import DOT, MATMUL
+from ..prims.lists import LIST_ITEM, LIST_LEN
+from .emit import PLACEHOLDER, Emitted, _Writer, _all_eqns, _is_const, emit_module
+
+INSTALL = 'pip install "srcdiff[numba]"'
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def available():
+    return importlib.util.find_spec("numba") is not None
+
+
+def require():
+    if not available():
+        raise ImportError(f"backend='numba' needs numba (and SciPy, for its matrix products): {INSTALL}")
+
+
+def cache_dir():
+    """Where the written modules and numba's compiled code are kept: $SRCDIFF_CACHE_DIR,
+    else $XDG_CACHE_HOME/srcdiff, else ~/.cache/srcdiff."""
+    root = os.environ.get("SRCDIFF_CACHE_DIR")
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "srcdiff")
+    return os.path.join(root, "numba")
+
+
+class NumbaWriter(_Writer):
+    """emit.py's writer, with loop records in preallocated arrays and numba's spellings."""
+
+    def __init__(self, fn, floats=frozenset(), globals_=None, functions=frozenset()):
+        super().__init__(fn, frozenset(), globals_, functions)  # math on Python floats: not here
+        self.reserved |= set(HELPERS) | {"numba"}
+        self.preallocated = _preallocatable(fn, self.plan)  # ids of the records kept in arrays
+        self.arrays = {}  # record name -> (its loop, 1 when row 0 holds the value it starts from, of scalars)
+        self.iteration = {}  # id(loop) -> the source of its iteration's number (t, n - 1 - t, k)
+        self.counters = {}  # id(loop) -> the name counting its iterations, where no index gives it
+        for eqn in _all_eqns(fn.body):  # np.stack of a record is the record itself: not a new array
+            if eqn.prim is STACK_LIST and getattr(eqn.ins[0], "id", None) in self.preallocated:
+                self.plan.owned.discard(eqn.outs[0].id)
+
+    def _new_record(self, loop, stack, name, start):
+        if stack.id not in self.preallocated:
+            return super()._new_record(loop, stack, name, start)
+        aval = stack.aval
+        rows = aval.length + (1 if start else 0)
+        shape = (rows,) + tuple(aval.shape)
+        dtype = np.dtype(aval.dtype)
+        spelled = "" if dtype == np.float64 else f", dtype=np.{'bool_' if dtype == bool else dtype.name}"
+        self.arrays[name] = (loop, 1 if start else 0, aval.shape == ())
+        lines = [f"{name} = np.empty({shape!r}{spelled})"]
+        stmts = [ast.parse(line).body[0] for line in lines]
+        return stmts + ([self._put(name, "0", start)] if start else [])
+
+    def _append(self, stack, value):
+        if stack not in self.arrays:
+            return super()._append(stack, value)
+        loop, offset, _ = self.arrays[stack]
+        return self._put(stack, self.iteration[id(loop)] + (" + 1" if offset else ""), value)
+
+    def _put(self, stack, row, value):
+        """stack[row] = value; of an array, by the helper put_row, which numba compiles in a
+        tenth of a second where it takes two for the assignment of an array to a row."""
+        if self.arrays[stack][2]:
+            return ast.parse(f"{stack}[{row}] = {value}").body[0]
+        self.helpers.add(PUT_ROW)
+        return ast.parse(f"put_row({stack}, {row}, {value})").body[0]
+
+    def statements(self, eqn):
+        """np.stack of a record is the record: its name, with no statement, where it is whole."""
+        record = eqn.ins[0] if eqn.prim is STACK_LIST else None
+        if (isinstance(record, Var) and record.id in self.preallocated and record.id not in self.trims
+                and record.id in self.names and eqn.outs[0].id not in self.plan.inline):
+            name, out = self.names[record.id], eqn.outs[0]
+            self.names[out.id] = name
+            last = self.plan.last_use.get
+            if last(out.id, -1) > last(record.id, -1):  # the name is free once both are dead
+                self.holder[name] = out.id
+            return []
+        return super().statements(eqn)
+
+    def _spelling(self, eqn, operands):
+        if eqn.prim in (DOT, MATMUL):  # numba's products are of floats: a mask is cast to the product's dtype
+            dtype = eqn.outs[0].aval.dtype
+            for i, a in enumerate(eqn.ins):
+                if a.aval.dtype is not None and a.aval.dtype.kind not in "fc" and dtype is not None:
+                    cast = ast.parse(f"_.astype(np.{np.dtype(dtype).name})", mode="eval").body
+                    cast.func.value = operands[PLACEHOLDER.format(i)]
+                    operands[PLACEHOLDER.format(i)] = cast
+        if eqn.prim is STACK_LIST and getattr(eqn.ins[0], "id", None) in self.preallocated:
+            return lambda args, params: args[0]
+        if eqn.prim.on_numba is not None:
+            spelled = eqn.prim.on_numba([PLACEHOLDER.format(i) for i in range(len(eqn.ins))], eqn.params)
+            if spelled is not None:
+                if eqn.prim.numba_helper:
+                    self.helpers.add(eqn.prim.numba_helper)
+                return lambda args, params: spelled
+        return super()._spelling(eqn, operands)
+
+    def _header(self, eqn, at):
+        """range(...) of the loop, forwards always (numba has no reversed), and the number of
+        the iteration for the records it writes."""
+        index = eqn.blocks[-1].params[0]
+        records = any(kept[0] is eqn for kept in self.arrays.values())
+        used = self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved or records
+        name = self.bind(index, index.hint if index.hint not in ("", "_") else "i", at, strict=True) if used else "_"
+        if not used:
+            self.names[index.id] = name
+        start, stop, step = (ast.unparse(self.atom(a)) for a in eqn.ins[:3])
+        from_zero, unit = _is_const(eqn.ins[0], 0), _is_const(eqn.ins[2], 1)
+        if not eqn.params.get("reverse"):
+            args = ([stop] if from_zero else [start, stop]) if unit else [start, stop, step]
+            iteration = name if from_zero and unit else None
+        elif unit:
+            args = [_minus_one(eqn.ins[1], stop), "-1" if from_zero else _minus_one(eqn.ins[0], start), "-1"]
+            iteration = f"{_minus_one(eqn.ins[1], stop)} - {name}" if from_zero else None
+        else:  # the last of range(start, stop, step) down to its first
+            last = f"{start} + (len(range({start}, {stop}, {step})) - 1) * {_operand(step)}"
+            args = [last, f"{start} - {_operand(step)}", f"-{_operand(step)}"]
+            iteration = None
+        if records:
+            if iteration is None:
+                iteration = self.counters[id(eqn)] = self._counter()
+            self.iteration[id(eqn)] = iteration
+        return name, ast.parse(f"range({', '.join(args)})", mode="eval").body
+
+    def _counter(self):
+        name, n = "k", 0
+        while name in self.reserved or name in self.holder:
+            n += 1
+            name = f"k_{n}"
+        self.reserved.add(name)
+        return name
+
+    def loop(self, eqn):
+        stmts = super().loop(eqn)
+        counter = self.counters.pop(id(eqn), None)
+        if counter is not None:  # k = 0 before the loop, k += 1 at the end of its body
+            node = stmts[-1]
+            node.body.append(ast.parse(f"{counter} += 1").body[0])
+            stmts.insert(len(stmts) - 1, ast.parse(f"{counter} = 0").body[0])
+        return stmts
+
+
+def _minus_one(atom, text):
+    """text - 1, worked out for a number."""
+    if isinstance(atom, Const) and type(atom.value) is int:
+        return str(atom.value - 1)
+    return f"{_operand(text)} - 1"
+
+
+def _operand(text):
+    """text as an operand of - or *: in parentheses unless a name, a number or an item."""
+    return text if re.fullmatch(r"[\w.\[\]]+", text) else f"({text})"
+
+
+def _preallocatable(fn, plan):
+    """The records a numba module keeps in arrays: a for loop's, of a trip count known when
+    compiling, of items of one known shape and dtype, and read only item by item, stacked
+    along a first axis, or measured (anything else sees the list NumPy's module makes)."""
+    kept = set()
+    for eqn in _all_eqns(fn.body):
+        if eqn.prim is not FOR:
+            continue
+        for stack in eqn.outs[len(eqn.outs) - len(eqn.params.get("saves", ())):]:
+            aval = stack.aval
+            if (aval.kind != "list" or aval.length is None or aval.layout is not None or aval.mixed
+                    or aval.dtype is None or aval.shape is None or not all(type(d) is int for d in aval.shape)):
+                continue
+            uses = plan.uses.get(stack.id, ())
+            if all(consumer is not None and (consumer.prim in (LIST_ITEM, LIST_LEN) or (
+                    consumer.prim is STACK_LIST and not consumer.params.get("axis", 0)))
+                   for _, _, consumer in uses):
+                kept.add(stack.id)
+    return kept
+
+
+PUT_ROW = """def put_row(rows, k, value):
+    \"\"\"rows[k] = value, element by element.\"\"\"
+    row = rows[k]
+    for index in np.ndindex(value.shape):
+        row[index] = value[index]"""
+HELPERS = ("put_row", "stack_items", "sum_rows")  # the names numba's helpers take in a module
+
+DECORATOR = "@numba.njit(cache={cache}, error_model=\"numpy\")"
+
+
+class NumbaEmitted(Emitted):
+    """A module for numba: loaded from its own file in the cache directory, each function a
+    numba dispatcher that falls back to the NumPy module's function (fallback, an Emitted)
+    when numba refuses to compile it."""
+
+    def __init__(self, emitted, fallback, strict, where):
+        # captured arrays are compiled into the code as constants, so a module that names
+        # any is compiled again for new values (with_constants), never read from the disk cache
+        cache = not any(isinstance(v, np.ndarray) for v in emitted.constants.values())
+        source = re.sub(r"^def ", DECORATOR.format(cache=cache) + "\ndef ", emitted.source, flags=re.M)
+        head, rest = source.split("\n\n\n", 1)
+        super().__init__("import numba\n\n" + head + "\n\n\n" + rest, emitted.name, emitted.constants,
+                         emitted.float_results, emitted.floats_safe)
+        self.fallback = fallback
+        self.strict = strict
+        self.where = where  # "f, workloads.py:130": what the module is the derivative of
+        self.functions = re.findall(r"^def (\w+)\(", emitted.source, flags=re.M)
+
+    def path(self):
+        digest = hashlib.sha256(self.source.encode()).hexdigest()[:20]
+        return os.path.join(cache_dir(), f"{self.name}_{digest}.py")
+
+    def namespace(self):
+        path = self.path()
+        if not os.path.exists(path):  # written once: numba's cache is keyed on the file's time stamp
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            temporary = f"{path}.{os.getpid()}.tmp"
+            with open(temporary, "w") as f:
+                f.write(self.source)
+            os.replace(temporary, path)
+        name = "srcdiff_numba_" + os.path.basename(path)[:-3]
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        module.__dict__.update(self.constants)
+        sys.modules.setdefault(name, module)  # numba's cache looks the module up by name
+        spec.loader.exec_module(module)
+        namespace = dict(module.__dict__)
+        fallback = self.fallback.namespace()
+        state = {}  # one decision for the module: numba's, or NumPy's for every function
+        for f in self.functions:
+            if f in fallback:  # not numba's helpers (put_row)
+                namespace[f] = _guarded(namespace[f], fallback[f], self, state)
+        return namespace
+
+
+def _guarded(jitted, numpy_fn, emitted, state):
+    """jitted, or numpy_fn once numba has refused the module (a warning says where)."""
+    from numba.core.errors import NumbaError, NumbaPerformanceWarning
+
+    def call(*args):
+        if state.get("refused") is None:
+            try:
+                if jitted in state:
+                    return jitted(*args)
+                with warnings.catch_warnings():  # numba's hints on the emitted code (np.dot of a transpose)
+                    warnings.simplefilter("ignore", NumbaPerformanceWarning)
+                    result = jitted(*args)
+                state[jitted] = True  # compiled
+                return result
+            except NumbaError as e:
+                state["refused"] = _refusal(e, emitted)
+                if emitted.strict:
+                    raise SrcdiffError(state["refused"], None,
+                                       "write it with operations numba compiles, or use backend='numpy'") from None
+                warnings.warn(state["refused"] + "; running the NumPy module instead (strict=True raises)",
+                              NumbaFallback, stacklevel=_caller_level())
+        return numpy_fn(*args)
+
+    call.__name__ = jitted.__name__
+    call.__qualname__ = jitted.__name__
+    call.__doc__ = jitted.__doc__
+    call.jitted = jitted
+    return call
+
+
+def _caller_level():
+    """warnings.warn's stacklevel for the first frame outside srcdiff: the user's call."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+class NumbaFallback(UserWarning):
+    """numba could not compile a derivative; the NumPy module computes it."""
+
+
+def _refusal(error, emitted):
+    """numba cannot compile `LINE` (line N of the module): its reason, in one line."""
+    text = _ANSI.sub("", str(error))
+    lines = emitted.source.splitlines()
+    found = re.findall(r'File "([^"]+)", line (\d+)', text) + re.findall(r"at (\S+) \((\d+)\)", text)
+    number = next((int(n) for f, n in found if os.path.basename(f) == os.path.basename(emitted.path())), None)
+    construct = lines[number - 1].strip() if number and number <= len(lines) else None
+    if construct and len(construct) > 100:
+        construct = construct[:97] + "..."
+    said = [line.strip() for line in text.splitlines()
+            if line.strip() and not line.startswith(("Failed in", "During:", "File ", "There are"))]
+    reason = " ".join(said[:2]) if said and said[0].endswith(":") else (said[0] if said else "")
+    reason = re.sub(r"\s+", " ", reason)[:240]
+    where = f"`{construct}` (line {number} of the numba module of {emitted.where})" if construct else \
+        f"the numba module of {emitted.where}"
+    return f"numba cannot compile {where}: {reason}"
+
+
+def emit_numba_module(fn, also=(), strict=False):
+    """The module for numba (NumbaEmitted), with the NumPy module as its fallback."""
+    fallback = emit_module(fn, also)
+    emitted = emit_module(fn, also, writer=NumbaWriter)
+    where = f"{fn.name}, from {os.path.basename(fn.filename)}:{fn.lineno}" if fn.filename else fn.name
+    return NumbaEmitted(emitted, fallback, strict, where)
