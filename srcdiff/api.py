@@ -4,6 +4,7 @@ import functools
 import numpy as np
 
 from . import arguments, cache, pytree
+from .codegen import backend_of
 from .compiler import compile_grad, grad_ir
 from .dispatch import call_on_numbers, make_dispatcher
 from .frontend import own_signature
@@ -12,7 +13,7 @@ from .prims.core import runs_when_compiling
 
 
 @runs_when_compiling
-def grad(fun=None, argnums=0, has_aux=False):
+def grad(fun=None, argnums=0, has_aux=False, backend="numpy", strict=False):
     """The gradient of a scalar-valued function, as emitted NumPy source.
 
     ``argnums`` picks the argument(s) to differentiate: an int gives one
@@ -27,14 +28,19 @@ def grad(fun=None, argnums=0, has_aux=False):
     (5.5, 1.7163378145367738)
 
     Usable as ``@grad`` or ``@grad(argnums=(0, 1))``.
+
+    ``backend="numba"`` compiles the derivative with numba (``pip install "srcdiff[numba]"``):
+    loops over small arrays and scalars run as machine code. Where numba cannot compile it,
+    the NumPy derivative runs instead, with a warning naming the line; ``strict=True`` raises.
     """
     if fun is None:
-        return runs_when_compiling(lambda f: grad(f, argnums=argnums, has_aux=has_aux))
-    return Gradient(fun, argnums, has_aux, with_value=False)
+        return runs_when_compiling(lambda f: grad(f, argnums=argnums, has_aux=has_aux, backend=backend,
+                                                  strict=strict))
+    return Gradient(fun, argnums, has_aux, with_value=False, backend=backend_of(backend, strict))
 
 
 @runs_when_compiling
-def value_and_grad(fun=None, argnums=0, has_aux=False):
+def value_and_grad(fun=None, argnums=0, has_aux=False, backend="numpy", strict=False):
     """Like :func:`grad`, but the function returns ``(value, gradient)``, computed in one pass.
 
     With ``has_aux=True`` it returns ``((value, aux), gradient)``, as JAX does.
@@ -43,14 +49,15 @@ def value_and_grad(fun=None, argnums=0, has_aux=False):
     >>> value, (dW, db) = loss_and_grads(W, b, X, y)                   # doctest: +SKIP
     """
     if fun is None:
-        return runs_when_compiling(lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux))
-    return Gradient(fun, argnums, has_aux, with_value=True)
+        return runs_when_compiling(lambda f: value_and_grad(f, argnums=argnums, has_aux=has_aux, backend=backend,
+                                                            strict=strict))
+    return Gradient(fun, argnums, has_aux, with_value=True, backend=backend_of(backend, strict))
 
 
 class Gradient:
     """A function transformed by grad/value_and_grad. Compiles per argument kind, once."""
 
-    def __init__(self, fun, argnums, has_aux, with_value, optimize=True):
+    def __init__(self, fun, argnums, has_aux, with_value, optimize=True, backend=None):
         if not callable(fun):
             raise TypeError(f"grad expects a function, not {type(fun).__name__}")
         fun = arguments.function_of(fun)
@@ -65,6 +72,7 @@ class Gradient:
         self.has_aux = has_aux
         self.with_value = with_value
         self.optimize = optimize  # False shows the derivative before simplification (srcdiff --no-simplify)
+        self.backend = backend  # codegen.backend_of's value: None for NumPy
         self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
         self._signature = own_signature(fun)
         self._nparams = len(self._signature.parameters)
@@ -143,11 +151,11 @@ class Gradient:
     def _lookup(self, arg_key, indices, structures, leaves=None, avals=None):
         """The entry for arguments with these leaves (their avals made by the cache), or for
         these avals (the generic entry)."""
-        key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value, self.optimize), arg_key)
+        key = cache.key_of(self.fun, (indices, self.has_aux, self.with_value, self.optimize, self.backend), arg_key)
 
         def build(avals=avals):
             return compile_grad(self.fun, avals, indices, self.has_aux, self.with_value, optimize=self.optimize,
-                                structures=structures)
+                                structures=structures, backend=self.backend)
 
         return cache.get_or_compile(key, build, self.fun, leaves)
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import cache
 from .api import Gradient
+from .codegen import backend_of
 from .compiler import compile_jvp, compile_vjp
 from .errors import Loc, SrcdiffError
 from .frontend import own_signature
@@ -77,6 +78,12 @@ def parser():
     p.add_argument("--no-simplify", action="store_true",
                    help="run no optimisation pass and no rewrite rule (the derivative as its rules build it, "
                         "to see what they remove)")
+    p.add_argument("--backend", choices=["numpy", "numba"], default="numpy",
+                   help="numba: source for numba's nopython mode, each function @numba.njit (rev, fwd and vjp; "
+                        "needs pip install \"srcdiff[numba]\")")
+    p.add_argument("--strict", action="store_true",
+                   help="with --backend numba and --check: fail where numba cannot compile, instead of running "
+                        "the NumPy derivative")
     p.add_argument("-o", "--output", metavar="OUT.py", help="write a standalone module to OUT.py instead")
     p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
                    help="colour error messages: auto (when stderr is a terminal), always or never")
@@ -94,6 +101,10 @@ def main(argv=None):
         p.error("--mode vmap needs example arguments, batched along their --in-axes: --args \"...\"")
     if opts.in_axes is not None and opts.mode != "vmap":
         p.error("--in-axes is for --mode vmap")
+    if opts.backend == "numba" and opts.mode == "vmap":
+        p.error("--backend numba is for --mode rev, fwd and vjp")
+    if opts.strict and opts.backend != "numba":
+        p.error("--strict is for --backend numba")
     if opts.ir_after and opts.ir_after not in passes.STAGES:
         p.error(f"--ir-after: no stage {opts.ir_after!r}; the stages: {', '.join(passes.STAGES)}")
     unknown = sorted(set(n.strip() for n in (opts.disable or "").split(",") if n.strip()) - set(passes.SWITCHES))
@@ -150,14 +161,16 @@ def _compile(fn, args, argnums, opts):
     optimize = _optimization(opts)
     if opts.mode == "vmap":
         return vmap(fn, in_axes=_in_axes(opts, len(args))).compiled(*args)
+    backend = backend_of(opts.backend, opts.strict)
     if opts.mode == "rev":
-        return Gradient(fn, argnums, has_aux=False, with_value=False, optimize=optimize).compiled(*args)
+        return Gradient(fn, argnums, has_aux=False, with_value=False, optimize=optimize,
+                        backend=backend).compiled(*args)
     n = len(own_signature(fn).parameters)
     avals = [aval_of_argument(a) for a in args] if args else [unknown_aval() for _ in range(n)]
     if opts.mode == "fwd":
         indices = argnums if isinstance(argnums, tuple) else (argnums,)
-        return compile_jvp(fn, avals, tuple(i % n for i in indices), optimize=optimize)
-    return compile_vjp(fn, avals, optimize=optimize)
+        return compile_jvp(fn, avals, tuple(i % n for i in indices), optimize=optimize, backend=backend)
+    return compile_vjp(fn, avals, optimize=optimize, backend=backend)
 
 
 def _in_axes(opts, n):
@@ -237,12 +250,13 @@ def check(fn, args, argnums, opts):
         return _check_vmap(fn, args, opts)
     indices = argnums if isinstance(argnums, tuple) else (argnums,)
     if opts.mode == "rev":
-        grad = Gradient(fn, argnums, has_aux=False, with_value=False, optimize=_optimization(opts))
+        grad = Gradient(fn, argnums, has_aux=False, with_value=False, optimize=_optimization(opts),
+                        backend=backend_of(opts.backend, opts.strict))
         got = grad(*args)
         got = got if isinstance(argnums, tuple) else (got,)
     else:
         jac = jacfwd if opts.mode == "fwd" else jacrev
-        got = [jac(fn, argnums=i)(*args) for i in indices]
+        got = [jac(fn, argnums=i, backend=opts.backend, strict=opts.strict)(*args) for i in indices]
     names = list(own_signature(fn).parameters)
     failed = False
     for i, g in zip(indices, got):

@@ -3,7 +3,7 @@ import copy
 import os
 
 from . import pytree
-from .codegen import emit_module
+from .codegen import emit, emit_module
 from .errors import SrcdiffError
 from .frontend import IR_METHOD, lower
 from .ir import print_function, verify
@@ -143,19 +143,21 @@ def grad_ir(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=T
     return Lowered(gfn, None, low.guards, low.ir_before), aux_tree, n_aux
 
 
-def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None):
-    """arg_avals: one per leaf of the arguments; argnums: the leaves to differentiate."""
+def compile_grad(fun, arg_avals, argnums, has_aux=False, with_value=False, optimize=True, structures=None,
+                 backend=None):
+    """arg_avals: one per leaf of the arguments; argnums: the leaves to differentiate; backend:
+    codegen.backend_of's value (None: NumPy)."""
     def build():
         low, aux_tree, n_aux = grad_ir(fun, arg_avals, argnums, has_aux, with_value, optimize, structures)
-        emitted = emit_module(low.fn)
-        on_floats = emit_module(low.fn, python_floats=True)
+        emitted = emit(low.fn, backend=backend)
+        on_floats = emit_module(low.fn, python_floats=True) if backend is None else None
         return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards,
                         (aux_tree, n_aux), on_floats)
 
     return guarded(fun, build)
 
 
-def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None, batch=None):
+def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None, batch=None, backend=None):
     """Forward mode: (leaves..., tangents of leaves[argnums]...) -> (results..., their tangents...).
     With batch (a number), every tangent is a batch of that many, along a first axis, and so is
     every tangent out: the directions side by side in one pass (transforms/batching.py)."""
@@ -169,7 +171,7 @@ def compile_jvp(fun, arg_avals, argnums, optimize=True, structures=None, batch=N
         along = f"a batch of {batch} directions" if batch is not None else f"({wrt})_dot"
         jfn.doc = (f"{low.fn.name} and its derivative along {along}, from "
                    f"{os.path.basename(low.fn.filename)}:{low.fn.lineno}.")
-        emitted = emit_module(jfn)
+        emitted = emit(jfn, backend=backend)
         compiled = Compiled(emitted.load(), emitted, low.ir_before, print_function(jfn), low.guards, low.out_tree)
         compiled.n_results = len(low.fn.results)
         return compiled
@@ -197,18 +199,19 @@ def jacobian_ir(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=
     return Lowered(jfn, None, low.guards, low.ir_before), low.out_tree
 
 
-def compile_jacobian(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None, chunk=None):
+def compile_jacobian(fun, arg_avals, wrt, mode, optimize=True, structures=None, name=None, chunk=None,
+                     backend=None):
     """(leaves...) -> the Jacobians of every output leaf wrt each of leaves[wrt], result-major;
     out_tree is fun's output structure."""
     def build():
         low, out_tree = jacobian_ir(fun, arg_avals, wrt, mode, optimize, structures, name, chunk)
-        emitted = emit_module(low.fn)
+        emitted = emit(low.fn, backend=backend)
         return Compiled(emitted.load(), emitted, low.ir_before, print_function(low.fn), low.guards, out_tree)
 
     return guarded(fun, build)
 
 
-def compile_vjp(fun, arg_avals, optimize=True, structures=None):
+def compile_vjp(fun, arg_avals, optimize=True, structures=None, backend=None):
     """Reverse mode split in two: NAME_fwd(leaves...) -> (results, tape) and
     NAME_bwd(tape, cotangents...) -> adjoints of every leaf."""
     def build():
@@ -218,7 +221,7 @@ def compile_vjp(fun, arg_avals, optimize=True, structures=None):
         fwd, bwd = pair_of(target, passes.optimization(optimize).rules)
         fwd.function = _finish(verify(fwd.function), optimize)
         bwd.function = _finish(verify(bwd.function), optimize)
-        emitted = emit_module(bwd.function, also=[fwd.function])
+        emitted = emit(bwd.function, also=[fwd.function], backend=backend)
         namespace = emitted.namespace()
         compiled = Compiled(namespace[bwd.name], emitted, low.ir_before,
                             print_function(fwd.function) + "\n" + print_function(bwd.function), low.guards,

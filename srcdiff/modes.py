@@ -7,6 +7,7 @@ import numpy as np
 
 from . import arguments, cache, naming, pytree
 from .api import Gradient
+from .codegen import backend_of
 from .compiler import compile_jacobian, compile_jvp, compile_vjp, jacobian_ir
 from .dispatch import call_on_numbers
 from .frontend import IR_METHOD, JVP_MARK, own_signature
@@ -14,7 +15,7 @@ from .ir import is_function_argument
 from .prims.core import runs_when_compiling
 
 
-def _compiled(kind, fun, args, argnums=None, batch=None):
+def _compiled(kind, fun, args, argnums=None, batch=None, backend=None):
     """Compile fun's forward-mode (kind "jvp", over a batch of tangents with batch) or split
     reverse-mode ("vjp") version for arguments of these kinds, once."""
     fun = arguments.function_of(fun)
@@ -22,17 +23,17 @@ def _compiled(kind, fun, args, argnums=None, batch=None):
     indices = tuple(range(len(args))) if argnums is None else argnums
     leaf_indices = arguments.leaf_indices(structures, indices)
     arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
-    key = cache.key_of(fun, (kind, leaf_indices, batch), arg_key)
+    key = cache.key_of(fun, (kind, leaf_indices, batch, backend), arg_key)
 
     def build(avals):
         if kind == "jvp":
-            return compile_jvp(fun, avals, leaf_indices, structures=structures, batch=batch)
-        return compile_vjp(fun, avals, structures=structures)
+            return compile_jvp(fun, avals, leaf_indices, structures=structures, batch=batch, backend=backend)
+        return compile_vjp(fun, avals, structures=structures, backend=backend)
 
     return cache.get_or_compile(key, build, fun, leaves), leaves, structures, leaf_indices
 
 
-def jvp(fun, primals, tangents, batched=False):
+def jvp(fun, primals, tangents, batched=False, backend="numpy", strict=False):
     """(fun(*primals), the derivative of fun at primals along tangents), by forward mode.
 
     primals and tangents are tuples of the same structure; a tangent is an array (or
@@ -40,7 +41,8 @@ def jvp(fun, primals, tangents, batched=False):
     take no tangent (pass zeros or None). Complex numbers are refused, as in grad.
     With batched=True, each tangent is a batch of directions along a first axis (shape
     (n,) + the primal's), and so is each tangent returned: n directions in one pass, as
-    JAX's vmap of jvp gives (the primal outputs are computed once).
+    JAX's vmap of jvp gives (the primal outputs are computed once). backend and strict are
+    grad's.
 
     >>> jvp(f, (2.0, 5.0), (1.0, 0.0))   # doctest: +SKIP
     (11.652..., 5.5)
@@ -51,7 +53,8 @@ def jvp(fun, primals, tangents, batched=False):
     _refuse_complex_args(fun, primals, "primal")
     differentiable = tuple(i for i, p in enumerate(primals) if _is_float_tree(p))
     batch = _batch_of(tangents, differentiable) if batched else None
-    compiled, leaves, structures, leaf_indices = _compiled("jvp", fun, primals, differentiable, batch)
+    compiled, leaves, structures, leaf_indices = _compiled("jvp", fun, primals, differentiable, batch,
+                                                           backend_of(backend, strict))
     tangent_leaves = []
     for i in differentiable:
         (t_leaves, t_structure), (p_leaves, p_structure) = pytree.flatten(tangents[i]), pytree.flatten(primals[i])
@@ -76,17 +79,18 @@ def jvp(fun, primals, tangents, batched=False):
 setattr(jvp, JVP_MARK, True)  # called inside a differentiated function, it is inlined (frontend/protocol.py)
 
 
-def vjp(fun, *primals):
+def vjp(fun, *primals, backend="numpy", strict=False):
     """(fun(*primals), vjp_fn): vjp_fn(cotangent) gives the cotangent of every primal, as a
     tuple, by reverse mode. The forward sweep runs once; vjp_fn can be called many times.
     A cotangent is shaped like its output and taken in its dtype; each primal's cotangent
-    has the primal's dtype. Complex numbers are refused, as in grad.
+    has the primal's dtype. Complex numbers are refused, as in grad. backend and strict
+    are grad's.
 
     >>> y, pullback = srcdiff.vjp(f, x)      # doctest: +SKIP
     >>> (dx,) = pullback(np.ones_like(y))                # doctest: +SKIP
     """
     _refuse_complex_args(fun, primals, "primal")
-    compiled, leaves, structures, _ = _compiled("vjp", fun, primals)
+    compiled, leaves, structures, _ = _compiled("vjp", fun, primals, backend=backend_of(backend, strict))
     result = call_on_numbers(compiled.forward, compiled.floats_safe, leaves)
     n = compiled.n_results
     outs, tape = (result[:n], result[n]) if n > 1 else ((result[0],), result[1])
@@ -187,7 +191,7 @@ def _tangent_like(t, value):
 
 
 @runs_when_compiling
-def jacfwd(fun, argnums=0, chunk_size=None):
+def jacfwd(fun, argnums=0, chunk_size=None, backend="numpy", strict=False):
     """The Jacobian by forward mode: every input direction in one batched pass (or chunk_size
     of them at a time, to hold fewer tangents at once), shape out.shape + in.shape. A tuple
     argnums gives a tuple of Jacobians; a tuple output, one entry per output.
@@ -195,38 +199,39 @@ def jacfwd(fun, argnums=0, chunk_size=None):
     >>> srcdiff.jacfwd(f)(np.array([1.0, 2.0, 3.0])).shape   # doctest: +SKIP
     (1000, 3)
     """
-    return _Jacobian(fun, argnums, "fwd", chunk_size=chunk_size)
+    return _Jacobian(fun, argnums, "fwd", chunk_size=chunk_size, backend=backend_of(backend, strict))
 
 
 @runs_when_compiling
-def jacrev(fun, argnums=0, chunk_size=None):
+def jacrev(fun, argnums=0, chunk_size=None, backend="numpy", strict=False):
     """The Jacobian by reverse mode: one forward sweep, then one backward sweep over every
     output direction at once (or chunk_size of them at a time).
 
     >>> srcdiff.jacrev(f, argnums=1)(x, W)                   # doctest: +SKIP
     """
-    return _Jacobian(fun, argnums, "rev", chunk_size=chunk_size)
+    return _Jacobian(fun, argnums, "rev", chunk_size=chunk_size, backend=backend_of(backend, strict))
 
 
 @runs_when_compiling
-def jacobian(fun, argnums=0, chunk_size=None):
+def jacobian(fun, argnums=0, chunk_size=None, backend="numpy", strict=False):
     """The Jacobian, by forward mode when the inputs have fewer elements than the outputs
     and by reverse mode otherwise (each pass gives a column, resp. a row).
 
     >>> J = srcdiff.jacobian(f)(x)                           # doctest: +SKIP
     """
-    return _Jacobian(fun, argnums, "auto", chunk_size=chunk_size)
+    return _Jacobian(fun, argnums, "auto", chunk_size=chunk_size, backend=backend_of(backend, strict))
 
 
 @runs_when_compiling
-def hessian(fun, argnums=0, chunk_size=None):
+def hessian(fun, argnums=0, chunk_size=None, backend="numpy", strict=False):
     """The Hessian: forward mode over reverse mode, jacfwd(jacrev(fun)), as in JAX. For a
     scalar function, the Jacobian of its gradient; for argnums=(0, 1), ((H00, H01), (H10, H11)).
 
     >>> srcdiff.hessian(energy)(np.zeros(100)).shape   # doctest: +SKIP
     (100, 100)
     """
-    return _Jacobian(_Jacobian(fun, argnums, "rev"), argnums, "fwd", kind="hessian", chunk_size=chunk_size)
+    return _Jacobian(_Jacobian(fun, argnums, "rev"), argnums, "fwd", kind="hessian", chunk_size=chunk_size,
+                     backend=backend_of(backend, strict))
 
 
 class _Jacobian:
@@ -234,7 +239,7 @@ class _Jacobian:
     compiled function (a loop over the input or output elements), whose IR a
     transformation on top differentiates again."""
 
-    def __init__(self, fun, argnums, mode, kind=None, chunk_size=None):
+    def __init__(self, fun, argnums, mode, kind=None, chunk_size=None, backend=None):
         if not callable(fun):
             raise TypeError(f"a Jacobian is taken of a function, not a {type(fun).__name__}")
         fun = arguments.function_of(fun)
@@ -246,6 +251,7 @@ class _Jacobian:
                                        or chunk_size < 1):
             raise ValueError(f"chunk_size is a positive int (directions at a time), not {chunk_size!r}")
         self.fun, self.argnums, self.mode, self.chunk_size = fun, argnums, mode, chunk_size
+        self.backend = backend  # codegen.backend_of's value: None for NumPy
         self.kind = kind or {"fwd": "jacfwd", "rev": "jacrev", "auto": "jacobian"}[mode]
         self._indices = argnums if isinstance(argnums, tuple) else (argnums,)
         inner = fun.fun if self.kind == "hessian" else fun
@@ -316,11 +322,11 @@ class _Jacobian:
         leaves, structures = arguments.leaves_of(args)
         wrt = self._wrt(structures, indices)
         arg_key = (structures, tuple(map(arguments.arg_key, leaves)))
-        key = cache.key_of(self.fun, ("jacobian", self.mode, wrt, self.chunk_size), arg_key)
+        key = cache.key_of(self.fun, ("jacobian", self.mode, wrt, self.chunk_size, self.backend), arg_key)
 
         def build(avals):
             return compile_jacobian(self.fun, avals, wrt, self.mode, structures=structures, name=self._name,
-                                    chunk=self.chunk_size)
+                                    chunk=self.chunk_size, backend=self.backend)
 
         return cache.get_or_compile(key, build, self.fun, leaves), leaves
 
