@@ -76,4 +76,20 @@ def lstm_loss(Wi, Ui, bi, Wf, Uf, bf, Wo, Uo, bo, Wg, Ug, bg, X):
     return torch.sum(h ** 2)
 
 
-OBJECTIVES = {f.__name__: f for f in (survey, two_layer_loss, rnn_loss, scalar_loop, relu_net_mse, gmm_nll, lstm_loss)}
+def ode_rk4(y0, c):
+    def rhs(y):
+        return c * torch.cat((-y[:1], y[:-1] - y[1:]))
+
+    y = y0
+    h = 0.001
+    for _ in range(1000):
+        k1 = rhs(y)
+        k2 = rhs(y + 0.5 * h * k1)
+        k3 = rhs(y + 0.5 * h * k2)
+        k4 = rhs(y + h * k3)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return torch.sum(y ** 2)
+
+
+OBJECTIVES = {f.__name__: f for f in (survey, two_layer_loss, rnn_loss, scalar_loop, relu_net_mse, gmm_nll, lstm_loss,
+                                      ode_rk4)}

@@ -371,6 +371,86 @@ def decorrelation_inputs(features=32, inputs=16, samples=50, seed=4):
 
 
 # ---------------------------------------------------------------------------
+# (9) an ODE integrator, GradBench's kind: 1,000 classical Runge-Kutta steps of a chain of
+# linear compartments (the first drains, each next one is fed by the one before), the loss the
+# squared final state, the gradient wrt the initial state and the rates
+
+
+def ode_rhs(y, c):
+    return c * np.concatenate((-y[:1], y[:-1] - y[1:]))
+
+
+def ode_rk4(y0, c):
+    y = y0
+    h = 0.001
+    for _ in range(1000):
+        k1 = ode_rhs(y, c)
+        k2 = ode_rhs(y + 0.5 * h * k1, c)
+        k3 = ode_rhs(y + 0.5 * h * k2, c)
+        k4 = ode_rhs(y + h * k3, c)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return np.sum(y ** 2)
+
+
+def _chain(y):
+    """A y for the chain's matrix A: (-y0, y0 - y1, y1 - y2, ...)."""
+    return np.concatenate((-y[:1], y[:-1] - y[1:]))
+
+
+def _chain_t(u):
+    """A^T u: (A^T u)_j = u_(j+1) - u_j, with u_n = 0."""
+    out = -u
+    out[:-1] += u[1:]
+    return out
+
+
+def ode_rk4_hand(y0, c):
+    """The discrete adjoint of RK4: keep each step's state, then walk the steps back, each
+    stage's f(z) = c * A z giving A^T (c * v) to z and (A z) * v to c."""
+    h = 0.001
+    ys = [y0]
+    y = y0
+    for _ in range(1000):
+        k1 = c * _chain(y)
+        k2 = c * _chain(y + 0.5 * h * k1)
+        k3 = c * _chain(y + 0.5 * h * k2)
+        k4 = c * _chain(y + h * k3)
+        y = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        ys.append(y)
+    dy = 2 * y
+    dc = np.zeros_like(c)
+    for n in range(999, -1, -1):
+        y = ys[n]
+        k1 = c * _chain(y)
+        z2 = y + 0.5 * h * k1
+        k2 = c * _chain(z2)
+        z3 = y + 0.5 * h * k2
+        k3 = c * _chain(z3)
+        z4 = y + h * k3
+        dk4, dk3, dk2, dk1 = h / 6 * dy, h / 3 * dy, h / 3 * dy, h / 6 * dy
+        w = _chain_t(c * dk4)
+        dc += _chain(z4) * dk4
+        dy = dy + w
+        dk3 = dk3 + h * w
+        w = _chain_t(c * dk3)
+        dc += _chain(z3) * dk3
+        dy = dy + w
+        dk2 = dk2 + 0.5 * h * w
+        w = _chain_t(c * dk2)
+        dc += _chain(z2) * dk2
+        dy = dy + w
+        dk1 = dk1 + 0.5 * h * w
+        dc += _chain(y) * dk1
+        dy = dy + _chain_t(c * dk1)
+    return dy, dc
+
+
+def ode_inputs(state=10, seed=5):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(state), rng.uniform(0.5, 2.0, state)
+
+
+# ---------------------------------------------------------------------------
 # The same math spelled otherwise (issue 15): an optimisation holds for every ordinary
 # spelling, so each of these runs within 1.05x of its canonical workload (benchmarks/run.py
 # prints the ratios).
@@ -452,6 +532,8 @@ WORKLOADS = [
              "LSTM, hidden 32, input 16, 20 steps"),
     Workload("decorrelation", decorrelation_loss, decorrelation_hand, (0,), decorrelation_inputs,
              "decorrelation penalty, a loop's running total of np.outer(h, h), 32 features, 50 samples"),
+    Workload("ode_rk4", ode_rk4, ode_rk4_hand, (0, 1), ode_inputs,
+             "RK4 integrator, a chain of 10 compartments, 1,000 steps"),
     Workload("two_layer_small_new_axis", two_layer_loss_new_axis, two_layer_hand, (0, 1, 2, 3),
              lambda: two_layer_inputs(64, 100, 50, 10), "two_layer_small with m[:, None] for keepdims",
              variant_of="two_layer_small"),
