@@ -123,10 +123,12 @@ class NumbaWriter(_Writer):
         if eqn.prim is STACK_LIST and getattr(eqn.ins[0], "id", None) in self.preallocated:
             return lambda args, params: args[0]
         if eqn.prim.on_numba is not None:
-            spelled = eqn.prim.on_numba([PLACEHOLDER.format(i) for i in range(len(eqn.ins))], eqn.params)
+            spelled = eqn.prim.on_numba([PLACEHOLDER.format(i) for i in range(len(eqn.ins))], eqn.params,
+                                        [a.aval for a in eqn.ins])
             if spelled is not None:
-                if eqn.prim.numba_helper:
-                    self.helpers.add(eqn.prim.numba_helper)
+                helper = eqn.prim.numba_helper
+                if helper and re.match(r"def (\w+)\(", helper).group(1) in spelled:  # a spelling may not need it
+                    self.helpers.add(helper)
                 return lambda args, params: spelled
         return super()._spelling(eqn, operands)
 
@@ -213,7 +215,7 @@ PUT_ROW = """def put_row(rows, k, value):
     row = rows[k]
     for index in np.ndindex(value.shape):
         row[index] = value[index]"""
-HELPERS = ("put_row", "stack_items", "sum_rows")  # the names numba's helpers take in a module
+HELPERS = ("put_row", "stack_items", "sum_rows", "max_rows", "min_rows")  # the names numba's helpers take in a module
 
 DECORATOR = "@numba.njit(cache={cache}, error_model=\"numpy\")"
 

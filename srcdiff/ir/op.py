@@ -20,8 +20,8 @@ default here when the operation does not declare it.
                       the emitted module imports each (import scipy.linalg) where the op is used
     on_python_floats  its spelling on Python floats: a name (math.cos, abs, max) or a template ({0})
     on_numba          its spelling in numba's nopython mode where numba does not compile the NumPy one,
-                      or compiles it slowly (as emit: operand sources, params -> an expression, or
-                      None where the NumPy spelling serves; codegen/numba.py), and
+                      or compiles it slowly ((operand sources, params, operand avals) -> an
+                      expression, or None where the NumPy spelling serves; codegen/numba.py), and
     numba_helper      the source of a helper function that spelling calls
     hoistable         it cannot raise, so it may run before a loop that might not run
     fresh             its result is a new object no one else holds (may be changed in place); for

@@ -590,7 +590,7 @@ _STACK_ITEMS = """def stack_items(items):
     return out"""
 STACK_LIST = Primitive("stack_list", takes_lists=True, emit=lambda a, p: f"np.stack({a[0]}{axis_keyword(p)})",
                        impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape, fresh=True,
-                       on_numba=lambda a, p: (f"stack_items({a[0]})" if not p.get("axis", 0)
+                       on_numba=lambda a, p, avals: (f"stack_items({a[0]})" if not p.get("axis", 0)
                                               else f"np.moveaxis(stack_items({a[0]}), 0, {p['axis']})"),
                        numba_helper=_STACK_ITEMS)
 # list(g) splits along the first axis; along another, move it to the front first

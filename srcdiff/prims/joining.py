@@ -33,7 +33,7 @@ def _tuple_of(a):
 CONCATENATE = Primitive(
     "concatenate",
     emit=lambda a, p: call("np.concatenate", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
-    on_numba=lambda a, p: call("np.concatenate", [_tuple_of(a)], p, {"axis": 0}),  # numba's takes a tuple
+    on_numba=lambda a, p, avals: call("np.concatenate", [_tuple_of(a)], p, {"axis": 0}),  # numba's takes a tuple
     impl=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
     shape=_join_shape(np.concatenate),
     fresh=True,
@@ -42,7 +42,7 @@ CONCATENATE = Primitive(
 STACK = Primitive(
     "stack",
     emit=lambda a, p: call("np.stack", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
-    on_numba=lambda a, p: call("np.stack", [_tuple_of(a)], p, {"axis": 0}),
+    on_numba=lambda a, p, avals: call("np.stack", [_tuple_of(a)], p, {"axis": 0}),
     impl=lambda *xs, axis=0: np.stack(xs, axis=axis),
     shape=_join_shape(np.stack),
     fresh=True,

@@ -26,21 +26,58 @@ def _shape(floating, boolean=False):
     return shape
 
 
-_SUM_ROWS = """def sum_rows(x):
-    \"\"\"np.sum(x, axis=0), element by element.\"\"\"
-    out = np.zeros(x.shape[1:], x.dtype)
-    for k in range(x.shape[0]):
+def _rows_helper(name, start, first, step):
+    """The source of a numba helper reducing x along its first axis, element by element."""
+    return f'''def {name}(x):
+    """np.{name[:-5]}(x, axis=0) of x of rank 2 or more, element by element."""
+    out = {start}
+    for k in range({first}, x.shape[0]):
         row = x[k]
         for index in np.ndindex(out.shape):
-            out[index] += row[index]
-    return out"""
+            {step}
+    return out'''
 
 
-def _sum_on_numba(args, params):
-    """np.sum(x, axis=0) by a loop: numba takes seconds to compile its own."""
-    if params.get("axis") in (0, (0,)) and not params.get("keepdims"):
-        return f"sum_rows({args[0]})"
-    return None
+_SUM_ROWS = _rows_helper("sum_rows", "np.zeros(x.shape[1:], x.dtype)", 0, "out[index] += row[index]")
+# NaN wins, as in NumPy's max and min
+_MAX_ROWS = _rows_helper("max_rows", "x[0].copy()", 1,
+                         "if row[index] > out[index] or row[index] != row[index]:\n                out[index] = row[index]")
+_MIN_ROWS = _rows_helper("min_rows", "x[0].copy()", 1,
+                         "if row[index] < out[index] or row[index] != row[index]:\n                out[index] = row[index]")
+
+
+def _on_numba(fname, rows, mean=False):
+    """A reduction along one axis, or with keepdims, for numba, which has neither but for
+    np.sum's axis (that it compiles in seconds): the axis moved to the front, reduced by a
+    loop (rows, the helper), its axis kept by np.expand_dims. None where numba's own does."""
+    def spell(args, params, avals):
+        x, a = args[0], avals[0]
+        axis, keep = params.get("axis"), params.get("keepdims", False)
+        if isinstance(axis, tuple) and len(axis) == 1:
+            axis = axis[0]
+        if a.kind != "array" or not isinstance(a.shape, tuple) or a.dtype is None:
+            return None
+        # the helpers keep x's dtype, as NumPy does only for these: its sum of booleans or small
+        # ints is int64, and numba's mean of float32 float64
+        allowed = {"sum": a.dtype.kind in "fcbiu", "mean": a.dtype in (np.float64, np.complex128)}
+        if not allowed.get(fname, a.dtype.kind in "fiu"):
+            return None
+        if fname == "sum" and a.dtype.kind in "biu":  # counted in NumPy's int64 (uint64)
+            x = f"{x}.astype(np.{'uint64' if a.dtype.kind == 'u' else 'int64'})"
+        ndim = len(a.shape)
+        if axis is None:
+            return f"np.full({(1,) * ndim!r}, np.{fname}({x}))" if keep and ndim else None
+        if not isinstance(axis, int) or ndim == 0:
+            return None
+        k = axis % ndim
+        if ndim == 1:
+            reduced = f"np.{fname}({x})"
+            return f"np.array([{reduced}])" if keep else reduced
+        moved = x if k == 0 else f"{x}.transpose({(k,) + tuple(i for i in range(ndim) if i != k)!r})"
+        reduced = f"{rows}({moved})" + (f" / {x}.shape[{k}]" if mean else "")
+        return f"np.expand_dims({reduced}, {k})" if keep else reduced
+
+    return spell
 
 
 def reduction(name, fname, impl, floating=False, boolean=False, shift=None, complex_ok=False, **facts):
@@ -59,11 +96,14 @@ def reduction(name, fname, impl, floating=False, boolean=False, shift=None, comp
     )
 
 
-SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True, on_numba=_sum_on_numba,
+SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True, on_numba=_on_numba("sum", "sum_rows"),
                 numba_helper=_SUM_ROWS)
-MEAN = reduction("mean", "np.mean", np.mean, floating=True, complex_ok=True)
-MAX = reduction("max", "np.max", np.max, shift="extremum")
-MIN = reduction("min", "np.min", np.min, shift="extremum")
+MEAN = reduction("mean", "np.mean", np.mean, floating=True, complex_ok=True,
+                 on_numba=_on_numba("mean", "sum_rows", mean=True), numba_helper=_SUM_ROWS)
+MAX = reduction("max", "np.max", np.max, shift="extremum", on_numba=_on_numba("max", "max_rows"),
+                numba_helper=_MAX_ROWS)
+MIN = reduction("min", "np.min", np.min, shift="extremum", on_numba=_on_numba("min", "min_rows"),
+                numba_helper=_MIN_ROWS)
 PROD = reduction("prod", "np.prod", np.prod)
 VAR = reduction("var", "np.var", np.var, floating=True)
 STD = reduction("std", "np.std", np.std, floating=True)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import srcdiff
+from srcdiff.codegen import numba as numba_backend
 
 from tests.numeric import EXAMPLES, ROOT, example
 
@@ -151,3 +152,14 @@ def test_readme_vmap_source_is_current():
     emitted = srcdiff.source(srcdiff.vmap(srcdiff.grad(f, argnums=1), in_axes=(0, None)), X, W)
     body = [line for line in _function_source(emitted, "vmap_grad_f").splitlines() if '"""' not in line]
     assert block[block.index("def vmap_grad_f("):].rstrip("\n").splitlines() == body
+
+
+@pytest.mark.skipif(not numba_backend.available(), reason="numba is not installed")
+def test_readme_numba_source_is_current(tmp_path, monkeypatch):
+    """The README's numba module of the RNN's gradient, as the numba backend writes it."""
+    from benchmarks.workloads import rnn_inputs, rnn_loss
+    monkeypatch.setenv("SRCDIFF_CACHE_DIR", str(tmp_path))
+    block = _block(_read("README.md"), '@numba.njit(cache=True, error_model="numpy")\ndef grad_rnn_loss(')
+    emitted = srcdiff.source(srcdiff.grad(rnn_loss, argnums=(0, 1), backend="numba"), *rnn_inputs())
+    start = emitted.index('@numba.njit(cache=True, error_model="numpy")\ndef grad_rnn_loss(')
+    assert block.rstrip("\n") == emitted[start:].rstrip("\n")

@@ -124,6 +124,20 @@ def uses_cumprod(x):
     return np.sum(np.cumprod(np.sort(x)))
 
 
+def softmax_xent(W, X, y):
+    s = X @ W
+    s = s - np.max(s, axis=1, keepdims=True)
+    p = np.exp(s) / np.sum(np.exp(s), axis=1, keepdims=True)
+    return -np.mean(np.log(p[np.arange(X.shape[0]), y]))
+
+
+def reductions(x):
+    """Along each axis, with and without keepdims: numba has neither keepdims nor an axis for
+    max, min and mean; the module reduces by loops of its own."""
+    return (np.sum(np.mean(x, axis=0) ** 2) + np.sum(np.min(x, axis=-1)) + np.sum(np.max(x, axis=(1,), keepdims=True) * x)
+            + np.sum(np.sum(x, axis=2, keepdims=True) ** 2) + np.sum(np.mean(x[0], axis=1)))
+
+
 W_GLOBAL = np.array([[0.5, -0.2], [0.3, 0.8]])
 
 
@@ -182,7 +196,10 @@ def test_record_rows_and_reversed_ranges_read_as_written():
     (array_while, (X3,), (0,)),
     (relu_mse, (RNG.standard_normal((2, 3)), RNG.standard_normal(3), RNG.standard_normal(3), 0.1,
                 RNG.standard_normal((8, 2)), RNG.standard_normal(8)), (0, 1, 2, 3)),
-], ids=["while-scalar", "stepped-range", "branch", "nested-loops", "while-array", "relu-net"])
+    (softmax_xent, (RNG.standard_normal((4, 3)), RNG.standard_normal((6, 4)), np.array([0, 1, 2, 0, 1, 2])), (0,)),
+    (reductions, (RNG.standard_normal((3, 4, 5)),), (0,)),
+], ids=["while-scalar", "stepped-range", "branch", "nested-loops", "while-array", "relu-net", "softmax",
+        "reductions"])
 def test_grad(f, args, argnums):
     got, expected = both(srcdiff.grad, f, *args, argnums=argnums)
     assert_same(got, expected)
