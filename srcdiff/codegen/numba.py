@@ -32,6 +32,7 @@ from ..errors import SrcdiffError
 from ..ir import FOR, Const, Var
 from ..prims.core import STACK_LIST
 from ..prims.linalg import DOT, MATMUL
+from ..prims.indexing import INDEX_ADD, INDEX_PUT, INDEX_UPDATE, Slot, fill
 from ..prims.lists import LIST_ITEM, LIST_LEN
 from .emit import PLACEHOLDER, Emitted, _Writer, _all_eqns, _is_const, emit_module
 
@@ -92,15 +93,32 @@ class NumbaWriter(_Writer):
         return self._put(stack, self.iteration[id(loop)] + (" + 1" if offset else ""), value)
 
     def _put(self, stack, row, value):
-        """stack[row] = value; of an array, by the helper put_row, which numba compiles in a
-        tenth of a second where it takes two for the assignment of an array to a row."""
+        """stack[row] = value; of an array, by the helper put_into."""
         if self.arrays[stack][2]:
             return ast.parse(f"{stack}[{row}] = {value}").body[0]
-        self.helpers.add(PUT_ROW)
-        return ast.parse(f"put_row({stack}, {row}, {value})").body[0]
+        self.helpers.add(PUT_INTO)
+        return ast.parse(f"put_into({stack}[{row}], {value})").body[0]
 
     def statements(self, eqn):
-        """np.stack of a record is the record: its name, with no statement, where it is whole."""
+        """np.stack of a record is the record: its name, with no statement, where it is whole.
+        A write of an array into a part of one of its shape is put_into/add_into."""
+        if _plain_write(eqn):
+            return [self._by_helper(stmt) for stmt in self._statements(eqn)]
+        return self._statements(eqn)
+
+    def _by_helper(self, stmt):
+        """x[idx] = v as put_into(x[idx], v), x[idx] += v as add_into(x[idx], v)."""
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Subscript):
+            target, helper, name = stmt.targets[0], PUT_INTO, "put_into"
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Subscript):
+            target, helper, name = stmt.target, ADD_INTO, "add_into"
+        else:
+            return stmt
+        self.helpers.add(helper)
+        target = ast.Subscript(target.value, target.slice, ast.Load())
+        return ast.Expr(ast.Call(ast.Name(name, ast.Load()), [target, stmt.value], []))
+
+    def _statements(self, eqn):
         record = eqn.ins[0] if eqn.prim is STACK_LIST else None
         if (isinstance(record, Var) and record.id in self.preallocated and record.id not in self.trims
                 and record.id in self.names and eqn.outs[0].id not in self.plan.inline):
@@ -189,6 +207,36 @@ def _operand(text):
     return text if re.fullmatch(r"[\w.\[\]]+", text) else f"({text})"
 
 
+def _plain_write(eqn):
+    """Whether eqn writes (or adds) an array into a part of another picked by ints and slices
+    known when compiling (an int operand may vary), the part of the array's shape."""
+    if eqn.prim not in (INDEX_PUT, INDEX_ADD, INDEX_UPDATE) or eqn.params.get("accumulate"):
+        return False
+    value, dyn, shape = eqn.ins[1], eqn.ins[2:], eqn.outs[0].aval.shape
+    if not (isinstance(shape, tuple) and all(type(d) is int for d in shape) and value.aval.kind == "array"
+            and isinstance(value.aval.shape, tuple) and value.aval.shape):
+        return False
+    whole = {t.k for t in eqn.params["index"] if isinstance(t, Slot)}  # an operand that is an entry of its own
+    values = []
+    for k, d in enumerate(dyn):
+        if d.aval.kind != "scalar" or d.aval.dtype is None or d.aval.dtype.kind not in "iu":
+            return False
+        if d.aval.has_value:
+            values.append(d.aval.value)
+        elif k in whole:
+            values.append(0)  # any int picks a part of the same shape
+        else:
+            return False  # a slice's bound, unknown: the part's shape is too
+    index = fill(eqn.params["index"], values)
+    if any(not (t is None or t is Ellipsis or type(t) is int or isinstance(t, slice)) for t in index):
+        return False
+    try:
+        part = np.broadcast_to(np.empty((), np.int8), shape)[index if len(index) != 1 else index[0]]
+    except (IndexError, TypeError, ValueError):
+        return False
+    return part.shape == tuple(value.aval.shape)
+
+
 def _preallocatable(fn, plan):
     """The records a numba module keeps in arrays: a for loop's, of a trip count known when
     compiling, of items of one known shape and dtype, and read only item by item, stacked
@@ -200,7 +248,8 @@ def _preallocatable(fn, plan):
         for stack in eqn.outs[len(eqn.outs) - len(eqn.params.get("saves", ())):]:
             aval = stack.aval
             if (aval.kind != "list" or aval.length is None or aval.layout is not None or aval.mixed
-                    or aval.dtype is None or aval.shape is None or not all(type(d) is int for d in aval.shape)):
+                    or aval.dtype is None or not isinstance(aval.shape, tuple)
+                    or not all(type(d) is int for d in aval.shape)):
                 continue
             uses = plan.uses.get(stack.id, ())
             if all(consumer is not None and (consumer.prim in (LIST_ITEM, LIST_LEN) or (
@@ -210,12 +259,17 @@ def _preallocatable(fn, plan):
     return kept
 
 
-PUT_ROW = """def put_row(rows, k, value):
-    \"\"\"rows[k] = value, element by element.\"\"\"
-    row = rows[k]
-    for index in np.ndindex(value.shape):
-        row[index] = value[index]"""
-HELPERS = ("put_row", "stack_items", "sum_rows", "max_rows", "min_rows")  # the names numba's helpers take in a module
+# numba compiles these in a tenth of a second, where it takes two for the first assignment of
+# an array to a part of one (target[...] = value, target[...] += value)
+PUT_INTO = """def put_into(target, value):
+    \"\"\"target[...] = value, of the same shape, element by element.\"\"\"
+    for index in np.ndindex(target.shape):
+        target[index] = value[index]"""
+ADD_INTO = """def add_into(target, value):
+    \"\"\"target[...] += value, of the same shape, element by element.\"\"\"
+    for index in np.ndindex(target.shape):
+        target[index] += value[index]"""
+HELPERS = ("put_into", "add_into", "stack_items", "sum_rows", "max_rows", "min_rows")  # their names in a module
 
 DECORATOR = "@numba.njit(cache={cache}, error_model=\"numpy\")"
 
@@ -260,32 +314,37 @@ class NumbaEmitted(Emitted):
         fallback = self.fallback.namespace()
         state = {}  # one decision for the module: numba's, or NumPy's for every function
         for f in self.functions:
-            if f in fallback:  # not numba's helpers (put_row)
-                namespace[f] = _guarded(namespace[f], fallback[f], self, state)
+            if f in fallback:  # not numba's helpers (put_into)
+                jitted = namespace[f]
+                if f == self.name and getattr(self, "numpy_scalars", None):
+                    jitted = _as_numpy_scalars(jitted, self.numpy_scalars, self.results)
+                namespace[f] = _guarded(jitted, fallback[f], self, state)
         return namespace
 
 
 def _guarded(jitted, numpy_fn, emitted, state):
     """jitted, or numpy_fn once numba has refused the module (a warning says where)."""
-    from numba.core.errors import NumbaError, NumbaPerformanceWarning
+    from numba.core.errors import NumbaError
 
     def call(*args):
         if state.get("refused") is None:
-            try:
-                if jitted in state:
+            if jitted in state:
+                try:
                     return jitted(*args)
-                with warnings.catch_warnings():  # numba's hints on the emitted code (np.dot of a transpose)
-                    warnings.simplefilter("ignore", NumbaPerformanceWarning)
-                    result = jitted(*args)
-                state[jitted] = True  # compiled
-                return result
-            except NumbaError as e:
-                state["refused"] = _refusal(e, emitted)
-                if emitted.strict:
-                    raise SrcdiffError(state["refused"], None,
-                                       "write it with operations numba compiles, or use backend='numpy'") from None
+                except NumbaError as e:  # compiling for arguments of other types
+                    refused = e
+            else:
+                refused = _compile(jitted, args)
+                if refused is None:
+                    state[jitted] = True
+                    return jitted(*args)
+            state["refused"] = _refusal(refused, emitted)
+            if not emitted.strict:
                 warnings.warn(state["refused"] + "; running the NumPy module instead (strict=True raises)",
                               NumbaFallback, stacklevel=_caller_level())
+        if emitted.strict:
+            raise SrcdiffError(state["refused"], None,
+                               "write it with operations numba compiles, or use backend='numpy'")
         return numpy_fn(*args)
 
     call.__name__ = jitted.__name__
@@ -293,6 +352,39 @@ def _guarded(jitted, numpy_fn, emitted, state):
     call.__doc__ = jitted.__doc__
     call.jitted = jitted
     return call
+
+
+def _as_numpy_scalars(jitted, scalars, count):
+    """jitted, its results at the positions of scalars made the NumPy scalars the NumPy module
+    returns there (np.float64 of numba's Python float)."""
+    def call(*args):
+        outs = jitted(*args)
+        if count == 1:
+            return scalars[0](outs)
+        return tuple(scalars[i](o) if i in scalars else o for i, o in enumerate(outs))
+
+    call.__name__, call.compile, call.dispatcher = jitted.__name__, jitted.compile, jitted
+    call.stats = jitted.stats
+    return call
+
+
+def _compile(jitted, args):
+    """Compile jitted for these arguments' types (or read it from the disk cache), before it
+    runs: None, or what numba raised. Anything numba's compiler raises counts (its TypeErrors
+    and AssertionErrors too), where an error of the running code is the derivative's own."""
+    import numba
+    from numba.core.errors import NumbaPerformanceWarning
+    try:
+        types = tuple(numba.typeof(a) for a in args)
+    except ValueError as e:  # an argument numba has no type for
+        return e
+    with warnings.catch_warnings():  # numba's hints on the emitted code (np.dot of a transpose)
+        warnings.simplefilter("ignore", NumbaPerformanceWarning)
+        try:
+            jitted.compile(types)
+        except Exception as e:
+            return e
+    return None
 
 
 def _caller_level():
@@ -331,4 +423,10 @@ def emit_numba_module(fn, also=(), strict=False):
     fallback = emit_module(fn, also)
     emitted = emit_module(fn, also, writer=NumbaWriter)
     where = f"{fn.name}, from {os.path.basename(fn.filename)}:{fn.lineno}" if fn.filename else fn.name
-    return NumbaEmitted(emitted, fallback, strict, where)
+    module = NumbaEmitted(emitted, fallback, strict, where)
+    # NumPy's module returns a NumPy scalar (np.sum(x)) where numba returns a Python float
+    module.numpy_scalars = {i: np.dtype(r.aval.dtype).type for i, r in enumerate(fn.body.results)
+                            if isinstance(r, Var) and r.aval.kind == "array" and r.aval.shape == ()
+                            and r.aval.dtype is not None}
+    module.results = len(fn.body.results)
+    return module

@@ -42,7 +42,9 @@ CONCATENATE = Primitive(
 STACK = Primitive(
     "stack",
     emit=lambda a, p: call("np.stack", ["[" + ", ".join(a) + "]"], p, {"axis": 0}),
-    on_numba=lambda a, p, avals: call("np.stack", [_tuple_of(a)], p, {"axis": 0}),
+    # numba stacks arrays only: numbers are an array of them
+    on_numba=lambda a, p, avals: ("np.array([" + ", ".join(a) + "])" if all(v.shape == () for v in avals)
+                                  else call("np.stack", [_tuple_of(a)], p, {"axis": 0})),
     impl=lambda *xs, axis=0: np.stack(xs, axis=axis),
     shape=_join_shape(np.stack),
     fresh=True,

@@ -138,6 +138,29 @@ def reductions(x):
             + np.sum(np.sum(x, axis=2, keepdims=True) ** 2) + np.sum(np.mean(x[0], axis=1)))
 
 
+def shrinking_slices(x):
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(x[i:] ** 2)  # a part whose shape changes with the iteration
+    return s
+
+
+def _half_step(u):
+    w = u.copy()
+    w[1:] = w[1:] * 0.5 + w[:-1]
+    return w
+
+
+def rebinds_a_numbered_name(x):
+    """Its derivative names dw_1 and dw_1_1, then rebinds dw_1: numba 0.68 raises an
+    AssertionError of its own compiling it ('dw_1_1_1' not unique)."""
+    return np.sum(np.outer(_half_step(x), _half_step(x)))
+
+
+def stack_of_numbers(x):
+    return np.sum(np.stack((x[0] * x[1], x[2], np.sum(x))) ** 2) + np.max(x) * np.sum(x)
+
+
 W_GLOBAL = np.array([[0.5, -0.2], [0.3, 0.8]])
 
 
@@ -178,9 +201,9 @@ def test_record_rows_and_reversed_ranges_read_as_written():
     w = next(w for w in WORKLOADS if w.name == "rnn")
     source = srcdiff.source(srcdiff.grad(w.objective, argnums=w.argnums, backend="numba"), *w.inputs())
     assert "h_saved = np.empty((51, 32))" in source
-    assert "put_row(h_saved, t + 1, h)" in source
+    assert "put_into(h_saved[t + 1], h)" in source
     assert "for t in range(n - 1, -1, -1):" in source
-    assert "put_row(mul_dh_saved, n - 1 - t, mul_dh)" in source
+    assert "put_into(mul_dh_saved[n - 1 - t], mul_dh)" in source
     assert "mul_dh_steps_T = mul_dh_saved.T" in source  # np.stack of a record is the record
 
 
@@ -276,6 +299,27 @@ def test_a_captured_array_read_when_called(monkeypatch):
 
 
 # -- where numba refuses: a located warning and NumPy's answer, or with strict an error ----
+
+
+@needs_numba
+@pytest.mark.parametrize("f", [shrinking_slices, rebinds_a_numbered_name, stack_of_numbers])
+def test_found_by_the_random_tester(f):
+    """Each once raised through to the caller (an error that was not numba's NumbaError, a
+    shape not known when compiling) or fell back where numba compiles it."""
+    x = np.array([0.3, 0.17, 0.18])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", numba_backend.NumbaFallback)
+        got = srcdiff.grad(f, backend="numba")(x)
+    assert_same(got, srcdiff.grad(f)(x))
+    assert_differences((got,), f, (x,), (0,))
+
+
+@needs_numba
+def test_value_and_grad_returns_the_types_numpy_does():
+    got, expected = both(srcdiff.value_and_grad, lambda v: np.sum(np.sin(v)), X3)
+    assert type(got[0]) is type(expected[0]) is np.float64
+    assert_same(got, expected)
+
 
 
 @needs_numba
