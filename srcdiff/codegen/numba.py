@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from ..errors import SrcdiffError
-from ..ir import FOR, Const, Var
+from ..ir import COND, FOR, Const, Var
 from ..prims.core import STACK_LIST
 from ..prims.linalg import DOT, MATMUL
 from ..prims.indexing import INDEX_ADD, INDEX_PUT, INDEX_UPDATE, Slot, fill
@@ -96,7 +96,7 @@ class NumbaWriter(_Writer):
         """stack[row] = value; of an array, by the helper put_into."""
         if self.arrays[stack][2]:
             return ast.parse(f"{stack}[{row}] = {value}").body[0]
-        self.helpers.add(PUT_INTO)
+        self.helpers.update((PUT_INTO, OVERLAPS))
         return ast.parse(f"put_into({stack}[{row}], {value})").body[0]
 
     def statements(self, eqn):
@@ -114,7 +114,7 @@ class NumbaWriter(_Writer):
             target, helper, name = stmt.target, ADD_INTO, "add_into"
         else:
             return stmt
-        self.helpers.add(helper)
+        self.helpers.update((helper, OVERLAPS))
         target = ast.Subscript(target.value, target.slice, ast.Load())
         return ast.Expr(ast.Call(ast.Name(name, ast.Load()), [target, stmt.value], []))
 
@@ -144,9 +144,9 @@ class NumbaWriter(_Writer):
             spelled = eqn.prim.on_numba([PLACEHOLDER.format(i) for i in range(len(eqn.ins))], eqn.params,
                                         [a.aval for a in eqn.ins])
             if spelled is not None:
-                helper = eqn.prim.numba_helper
-                if helper and re.match(r"def (\w+)\(", helper).group(1) in spelled:  # a spelling may not need it
-                    self.helpers.add(helper)
+                if isinstance(spelled, tuple):
+                    spelled, helpers = spelled
+                    self.helpers.update(helpers)
                 return lambda args, params: spelled
         return super()._spelling(eqn, operands)
 
@@ -237,6 +237,16 @@ def _plain_write(eqn):
     return part.shape == tuple(value.aval.shape)
 
 
+def _may_be_none(var, plan):
+    """Whether var is an if's result that one branch yields as None (a residual only the other
+    branch makes)."""
+    made = plan.owner.get(var.id)
+    if made is None or made.prim is not COND:
+        return False
+    j = next((k for k, o in enumerate(made.outs) if o is var), None)
+    return j is not None and any(isinstance(b.results[j], Const) and b.results[j].value is None for b in made.blocks)
+
+
 def _preallocatable(fn, plan):
     """The records a numba module keeps in arrays: a for loop's, of a trip count known when
     compiling, of items of one known shape and dtype, and read only item by item, stacked
@@ -245,7 +255,10 @@ def _preallocatable(fn, plan):
     for eqn in _all_eqns(fn.body):
         if eqn.prim is not FOR:
             continue
-        for stack in eqn.outs[len(eqn.outs) - len(eqn.params.get("saves", ())):]:
+        saves = eqn.params.get("saves", ())
+        for saved, stack in zip(saves, eqn.outs[len(eqn.outs) - len(saves):]):
+            if _may_be_none(saved, plan):
+                continue  # a branch's placeholder for what only the other branch makes: a list holds it
             aval = stack.aval
             if (aval.kind != "list" or aval.length is None or aval.layout is not None or aval.mixed
                     or aval.dtype is None or not isinstance(aval.shape, tuple)
@@ -261,15 +274,37 @@ def _preallocatable(fn, plan):
 
 # numba compiles these in a tenth of a second, where it takes two for the first assignment of
 # an array to a part of one (target[...] = value, target[...] += value)
+# value is copied first where the two may share memory (b[::-1] = b), as NumPy does
+OVERLAPS = """def overlaps(a, b):
+    \"\"\"Whether a and b may share memory: their ranges of bytes meet.\"\"\"
+    if a.size == 0 or b.size == 0:
+        return False
+    a_low = a_high = a.ctypes.data
+    for d in range(a.ndim):
+        span = (a.shape[d] - 1) * a.strides[d]
+        if span < 0:
+            a_low += span
+        else:
+            a_high += span
+    b_low = b_high = b.ctypes.data
+    for d in range(b.ndim):
+        span = (b.shape[d] - 1) * b.strides[d]
+        if span < 0:
+            b_low += span
+        else:
+            b_high += span
+    return a_low < b_high + b.itemsize and b_low < a_high + a.itemsize"""
 PUT_INTO = """def put_into(target, value):
     \"\"\"target[...] = value, of the same shape, element by element.\"\"\"
+    source = value.copy() if overlaps(target, value) else value
     for index in np.ndindex(target.shape):
-        target[index] = value[index]"""
+        target[index] = source[index]"""
 ADD_INTO = """def add_into(target, value):
     \"\"\"target[...] += value, of the same shape, element by element.\"\"\"
+    source = value.copy() if overlaps(target, value) else value
     for index in np.ndindex(target.shape):
-        target[index] += value[index]"""
-HELPERS = ("put_into", "add_into", "stack_items", "sum_rows", "max_rows", "min_rows")  # their names in a module
+        target[index] += source[index]"""
+HELPERS = ("put_into", "add_into", "overlaps", "stack_items", "sum_rows", "max_rows", "min_rows")  # their names in a module
 
 DECORATOR = "@numba.njit(cache={cache}, error_model=\"numpy\")"
 

@@ -20,9 +20,9 @@ default here when the operation does not declare it.
                       the emitted module imports each (import scipy.linalg) where the op is used
     on_python_floats  its spelling on Python floats: a name (math.cos, abs, max) or a template ({0})
     on_numba          its spelling in numba's nopython mode where numba does not compile the NumPy one,
-                      or compiles it slowly ((operand sources, params, operand avals) -> an
-                      expression, or None where the NumPy spelling serves; codegen/numba.py), and
-    numba_helper      the source of a helper function that spelling calls
+                      or compiles it slowly: (operand sources, params, operand avals) -> an expression,
+                      or (expression, sources of the helper functions it calls), or None where the
+                      NumPy spelling serves (codegen/numba.py)
     hoistable         it cannot raise, so it may run before a loop that might not run
     fresh             its result is a new object no one else holds (may be changed in place); for
                       an op of several results, a tuple saying it per result (a list's pop makes a
@@ -69,7 +69,6 @@ class Op:
     imports = ()
     on_python_floats = None
     on_numba = None
-    numba_helper = None
     hoistable = False
     fresh = False
     view = False

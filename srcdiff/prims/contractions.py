@@ -53,8 +53,45 @@ def _einsum_emit(a, p):
     return f"np.einsum({p['subscripts']!r}, {', '.join(a)})"
 
 
+_LOOPED = 1_000_000  # the most multiply-adds an einsum is written as loops for, where BLAS would not win
+
+
+def _einsum_on_numba(args, params, avals):
+    """np.einsum, which numba lacks, as a loop nest of the module's own (for operands whose
+    shapes are known and whose letters agree in length; None, NumPy's module, otherwise)."""
+    terms, output = _split(params["subscripts"])
+    if not all(a.known_shape for a in avals) or any(a.dtype is None or a.dtype.kind not in "fc" for a in avals):
+        return None
+    sizes, where = {}, {}
+    for k, (term, a) in enumerate(zip(terms, avals)):
+        for axis, (letter, n) in enumerate(zip(term, a.shape)):
+            if sizes.setdefault(letter, n) != n:
+                return None  # a length-1 axis broadcast
+            where.setdefault(letter, f"a{k}.shape[{axis}]")
+    if int(np.prod([sizes[c] for c in sizes], dtype=np.int64)) > _LOOPED:
+        return None
+    dtype = result_dtype(avals).name
+    name = f"einsum_{'_'.join(t or 'scalar' for t in terms)}_to_{output or 'scalar'}_{dtype}"
+    operands = ", ".join(f"a{k}" for k in range(len(terms)))
+    product = " * ".join(f"a{k}[{', '.join(term)}]" if term else f"a{k}" for k, term in enumerate(terms))
+    lines = [f"def {name}({operands}):",
+             f'    """np.einsum({params["subscripts"]!r}, {operands}), as loops."""']
+    if output:
+        lines.append(f"    out = np.zeros(({', '.join(where[c] for c in output)},), np.{dtype})")
+        target = f"out[{', '.join(output)}]"
+    else:
+        lines.append(f"    out = np.{dtype}(0)")
+        target = "out"
+    depth = 1
+    for letter in output + "".join(dict.fromkeys(c for c in "".join(terms) if c not in output)):
+        lines.append("    " * depth + f"for {letter} in range({where[letter]}):")
+        depth += 1
+    lines += ["    " * depth + f"{target} += {product}", "    return out"]
+    return f"{name}({', '.join(args)})", ("\n".join(lines),)
+
+
 EINSUM = Primitive("einsum", emit=_einsum_emit, impl=lambda *ops, subscripts: np.einsum(subscripts, *ops),
-                   shape=_einsum_shape, fresh=True)
+                   shape=_einsum_shape, fresh=True, on_numba=_einsum_on_numba)
 
 
 def einsum(subscripts, *operands):

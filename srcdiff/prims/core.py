@@ -591,8 +591,8 @@ _STACK_ITEMS = """def stack_items(items):
 STACK_LIST = Primitive("stack_list", takes_lists=True, emit=lambda a, p: f"np.stack({a[0]}{axis_keyword(p)})",
                        impl=lambda xs, axis=0: np.stack(xs, axis=axis), shape=_stack_shape, fresh=True,
                        on_numba=lambda a, p, avals: (f"stack_items({a[0]})" if not p.get("axis", 0)
-                                              else f"np.moveaxis(stack_items({a[0]}), 0, {p['axis']})"),
-                       numba_helper=_STACK_ITEMS)
+                                                     else f"np.moveaxis(stack_items({a[0]}), 0, {p['axis']})",
+                                                     (_STACK_ITEMS,)))
 # list(g) splits along the first axis; along another, move it to the front first
 UNSTACK = Primitive("unstack", takes_lists=True, emit=lambda a, p: f"list(np.moveaxis({a[0]}, {p['axis']}, 0))" if p.get("axis", 0)
                     else f"list({a[0]})", impl=lambda g, axis=0: list(np.moveaxis(g, axis, 0)),

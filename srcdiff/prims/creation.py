@@ -28,6 +28,20 @@ def _like_shape(avals, params):
     return Aval("array", x.shape, dt)
 
 
+def _scalar_on_numba(fill):
+    """np.zeros_like(s) of a number s, for numba: the number (numba's is a 0-d array, which it
+    will not add to a number a loop carries)."""
+    def spell(args, params, avals):
+        if avals[0].shape != ():
+            return None
+        dtype = np.dtype(params["dtype"]) if params.get("dtype") is not None else avals[0].dtype
+        if dtype is None or dtype.kind not in "fc":
+            return None
+        return f"np.{dtype.name}({fill!r})"
+
+    return spell
+
+
 def _constant_array(name, shape, fill):
     """np.zeros(shape) and friends: inactive, one operand (a shape or an array to mimic)."""
     fn = getattr(np, name)
@@ -39,6 +53,7 @@ def _constant_array(name, shape, fill):
         differentiable=False,
         fresh=True,
         fill=fill,
+        on_numba=_scalar_on_numba(fill) if name.endswith("_like") else None,
     )
 
 

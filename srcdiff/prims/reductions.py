@@ -46,6 +46,9 @@ _MIN_ROWS = _rows_helper("min_rows", "x[0].copy()", 1,
                          "if row[index] < out[index] or row[index] != row[index]:\n                out[index] = row[index]")
 
 
+_ROWS = {"sum_rows": _SUM_ROWS, "max_rows": _MAX_ROWS, "min_rows": _MIN_ROWS}
+
+
 def _on_numba(fname, rows, mean=False):
     """A reduction along one axis, or with keepdims, for numba, which has neither but for
     np.sum's axis (that it compiles in seconds): the axis moved to the front, reduced by a
@@ -75,7 +78,7 @@ def _on_numba(fname, rows, mean=False):
             return f"np.array([{reduced}])" if keep else reduced
         moved = x if k == 0 else f"{x}.transpose({(k,) + tuple(i for i in range(ndim) if i != k)!r})"
         reduced = f"{rows}({moved})" + (f" / {x}.shape[{k}]" if mean else "")
-        return f"np.expand_dims({reduced}, {k})" if keep else reduced
+        return (f"np.expand_dims({reduced}, {k})" if keep else reduced), (_ROWS[rows],)
 
     return spell
 
@@ -96,14 +99,11 @@ def reduction(name, fname, impl, floating=False, boolean=False, shift=None, comp
     )
 
 
-SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True, on_numba=_on_numba("sum", "sum_rows"),
-                numba_helper=_SUM_ROWS)
+SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True, on_numba=_on_numba("sum", "sum_rows"))
 MEAN = reduction("mean", "np.mean", np.mean, floating=True, complex_ok=True,
-                 on_numba=_on_numba("mean", "sum_rows", mean=True), numba_helper=_SUM_ROWS)
-MAX = reduction("max", "np.max", np.max, shift="extremum", on_numba=_on_numba("max", "max_rows"),
-                numba_helper=_MAX_ROWS)
-MIN = reduction("min", "np.min", np.min, shift="extremum", on_numba=_on_numba("min", "min_rows"),
-                numba_helper=_MIN_ROWS)
+                 on_numba=_on_numba("mean", "sum_rows", mean=True))
+MAX = reduction("max", "np.max", np.max, shift="extremum", on_numba=_on_numba("max", "max_rows"))
+MIN = reduction("min", "np.min", np.min, shift="extremum", on_numba=_on_numba("min", "min_rows"))
 PROD = reduction("prod", "np.prod", np.prod)
 VAR = reduction("var", "np.var", np.var, floating=True)
 STD = reduction("std", "np.std", np.std, floating=True)

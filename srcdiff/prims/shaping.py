@@ -96,8 +96,18 @@ def _expand_shape(avals, params):
     return Aval("array", Sym(), x.dtype)
 
 
+def _expand_on_numba(args, params, avals):
+    """np.expand_dims of a number, for numba (which expands arrays only): an array of it."""
+    if avals[0].shape != ():
+        return None
+    axis = params["axis"]
+    count = len(axis) if isinstance(axis, tuple) else 1
+    return f"np.array([{args[0]}])" if count == 1 else f"np.full({(1,) * count!r}, {args[0]})"
+
+
 EXPAND_DIMS = Primitive("expand_dims", emit=lambda a, p: call("np.expand_dims", a, p), impl=np.expand_dims,
-                        shape=_expand_shape, view=True, shift="new axes", complex_ok=True)
+                        shape=_expand_shape, view=True, shift="new axes", complex_ok=True,
+                        on_numba=_expand_on_numba)
 
 
 @EXPAND_DIMS.defvjp

@@ -161,6 +161,51 @@ def stack_of_numbers(x):
     return np.sum(np.stack((x[0] * x[1], x[2], np.sum(x))) ** 2) + np.max(x) * np.sum(x)
 
 
+def contractions(x, W, K):
+    """np.einsum, which numba lacks, as loops of the module's own."""
+    return (np.einsum("i,ij,j->", x, K, x) + np.sum(np.einsum("ij,j->i", W, x) ** 2)
+            + np.einsum("ii", K) * np.sum(x))
+
+
+def scalar_carried(x, y):
+    """The adjoint of tanh(y), a number, starts as np.zeros_like of it: a 0-d array in
+    numba, which it will not add to the number the backward loop carries."""
+    a = 0.5
+    for i in range(1):
+        a = a * np.tanh(y)
+    return np.sum(a * np.maximum(x, a)) + x[1]
+
+
+def spread_sum(x, y):
+    a = np.zeros(3)
+    a[:-1] = np.trapezoid(x)  # its adjoint expands a number: np.expand_dims(np.sum(...), 0)
+    return np.sum(y - a) + a[-1] * y
+
+
+def overlapping_writes(x):
+    """Writes whose value shares memory with where it goes (found by the random tester, seed
+    7202: written element by element, b[::-1] = b reversed half of b onto itself)."""
+    b = np.tanh(x).copy()
+    b[:-1] = b[::2]
+    b[::-1] = b
+    b[1:] += b[:-1]
+    return np.sum(np.sin(b + x) * (b + x)) + x[1]
+
+
+def branch_residuals(x, y):
+    """Each branch keeps for the backward sweep what the other does not make: the loop's
+    record holds None for it (found by the random tester, seed 7202: an array record could
+    not hold the None)."""
+    a = 2.0
+    for i in range(3):
+        if x[i] > 0.0:
+            a = np.cos(np.sum(x)) - a
+        else:
+            a = np.exp(np.tanh(x[i]))
+        a = a - y
+    return a
+
+
 W_GLOBAL = np.array([[0.5, -0.2], [0.3, 0.8]])
 
 
@@ -221,8 +266,15 @@ def test_record_rows_and_reversed_ranges_read_as_written():
                 RNG.standard_normal((8, 2)), RNG.standard_normal(8)), (0, 1, 2, 3)),
     (softmax_xent, (RNG.standard_normal((4, 3)), RNG.standard_normal((6, 4)), np.array([0, 1, 2, 0, 1, 2])), (0,)),
     (reductions, (RNG.standard_normal((3, 4, 5)),), (0,)),
+    (contractions, (X3, RNG.standard_normal((2, 3)), W3), (0, 1, 2)),
+    (scalar_carried, (X3, 0.7), (0, 1)),
+    (spread_sum, (X3, 0.5), (0, 1)),
+    (overlapping_writes, (X3,), (0,)),
+    (branch_residuals, (np.array([0.3, -0.2, 0.5]), 0.4), (0, 1)),
+    (branch_residuals, (np.array([-0.3, -0.2, 0.5]), 0.4), (0, 1)),
 ], ids=["while-scalar", "stepped-range", "branch", "nested-loops", "while-array", "relu-net", "softmax",
-        "reductions"])
+        "reductions", "einsum", "scalar-adjoint", "expand-a-number", "overlapping-writes",
+        "branch-residuals-then", "branch-residuals-else"])
 def test_grad(f, args, argnums):
     got, expected = both(srcdiff.grad, f, *args, argnums=argnums)
     assert_same(got, expected)
