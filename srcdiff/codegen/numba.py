@@ -275,25 +275,25 @@ def _preallocatable(fn, plan):
 # numba compiles these in a tenth of a second, where it takes two for the first assignment of
 # an array to a part of one (target[...] = value, target[...] += value)
 # value is copied first where the two may share memory (b[::-1] = b), as NumPy does
-OVERLAPS = """def overlaps(a, b):
-    \"\"\"Whether a and b may share memory: their ranges of bytes meet.\"\"\"
-    if a.size == 0 or b.size == 0:
-        return False
-    a_low = a_high = a.ctypes.data
+OVERLAPS = """def byte_range(a):
+    \"\"\"The addresses of a's first and one past its last byte.\"\"\"
+    low = high = a.ctypes.data
     for d in range(a.ndim):
         span = (a.shape[d] - 1) * a.strides[d]
         if span < 0:
-            a_low += span
+            low += span
         else:
-            a_high += span
-    b_low = b_high = b.ctypes.data
-    for d in range(b.ndim):
-        span = (b.shape[d] - 1) * b.strides[d]
-        if span < 0:
-            b_low += span
-        else:
-            b_high += span
-    return a_low < b_high + b.itemsize and b_low < a_high + a.itemsize"""
+            high += span
+    return low, high + a.itemsize
+
+
+def overlaps(a, b):
+    \"\"\"Whether a and b may share memory: their ranges of bytes meet.\"\"\"
+    if a.size == 0 or b.size == 0:
+        return False
+    a_low, a_high = byte_range(a)
+    b_low, b_high = byte_range(b)
+    return a_low < b_high and b_low < a_high"""
 PUT_INTO = """def put_into(target, value):
     \"\"\"target[...] = value, of the same shape, element by element.\"\"\"
     source = value.copy() if overlaps(target, value) else value
@@ -304,7 +304,7 @@ ADD_INTO = """def add_into(target, value):
     source = value.copy() if overlaps(target, value) else value
     for index in np.ndindex(target.shape):
         target[index] += source[index]"""
-HELPERS = ("put_into", "add_into", "overlaps", "stack_items", "sum_rows", "max_rows", "min_rows")  # their names in a module
+HELPERS = ("put_into", "add_into", "overlaps", "byte_range", "stack_items", "sum_rows", "max_rows", "min_rows")  # their names in a module
 
 DECORATOR = "@numba.njit(cache={cache}, error_model=\"numpy\")"
 
