@@ -696,13 +696,18 @@ class _Writer:
         finally:
             self.reserved -= others
 
+    def _index_name(self, eqn, at, needed=False):
+        """The for loop's index name: the user's (else i), or _ where nothing reads it and it
+        is not needed otherwise."""
+        index = eqn.blocks[-1].params[0]
+        if needed or self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved:
+            return self.bind(index, index.hint if index.hint not in ("", "_") else "i", at, strict=True)
+        self.names[index.id] = "_"
+        return "_"
+
     def _header(self, eqn, at):
         start, stop, step = (self.atom(a) for a in eqn.ins[:3])
-        index = eqn.blocks[-1].params[0]
-        used = self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved
-        name = self.bind(index, index.hint if index.hint not in ("", "_") else "i", at, strict=True) if used else "_"
-        if not used:
-            self.names[index.id] = name
+        name = self._index_name(eqn, at)
         if _is_const(eqn.ins[2], 1):
             args = [stop] if _is_const(eqn.ins[0], 0) else [start, stop]
         else:

@@ -29,10 +29,10 @@ import warnings
 import numpy as np
 
 from ..errors import SrcdiffError
-from ..ir import COND, FOR, Const, Var
+from ..ir import COND, FOR, Aval, Const, Var
 from ..prims.core import STACK_LIST
 from ..prims.linalg import DOT, MATMUL
-from ..prims.indexing import INDEX_ADD, INDEX_PUT, INDEX_UPDATE, Slot, fill
+from ..prims.indexing import GETITEM, INDEX_ADD, INDEX_PUT, INDEX_UPDATE, Slot
 from ..prims.lists import LIST_ITEM, LIST_LEN
 from .emit import PLACEHOLDER, Emitted, _Writer, _all_eqns, _is_const, emit_module
 
@@ -102,9 +102,17 @@ class NumbaWriter(_Writer):
     def statements(self, eqn):
         """np.stack of a record is the record: its name, with no statement, where it is whole.
         A write of an array into a part of one of its shape is put_into/add_into."""
-        if _plain_write(eqn):
-            return [self._by_helper(stmt) for stmt in self._statements(eqn)]
-        return self._statements(eqn)
+        record = eqn.ins[0] if eqn.prim is STACK_LIST else None
+        if (isinstance(record, Var) and record.id in self.preallocated and record.id not in self.trims
+                and record.id in self.names and eqn.outs[0].id not in self.plan.inline):
+            name, out = self.names[record.id], eqn.outs[0]
+            self.names[out.id] = name
+            last = self.plan.last_use.get
+            if last(out.id, -1) > last(record.id, -1):  # the name is free once both are dead
+                self.holder[name] = out.id
+            return []
+        stmts = super().statements(eqn)
+        return [self._by_helper(stmt) for stmt in stmts] if _plain_write(eqn) else stmts
 
     def _by_helper(self, stmt):
         """x[idx] = v as put_into(x[idx], v), x[idx] += v as add_into(x[idx], v)."""
@@ -117,18 +125,6 @@ class NumbaWriter(_Writer):
         self.helpers.update((helper, OVERLAPS))
         target = ast.Subscript(target.value, target.slice, ast.Load())
         return ast.Expr(ast.Call(ast.Name(name, ast.Load()), [target, stmt.value], []))
-
-    def _statements(self, eqn):
-        record = eqn.ins[0] if eqn.prim is STACK_LIST else None
-        if (isinstance(record, Var) and record.id in self.preallocated and record.id not in self.trims
-                and record.id in self.names and eqn.outs[0].id not in self.plan.inline):
-            name, out = self.names[record.id], eqn.outs[0]
-            self.names[out.id] = name
-            last = self.plan.last_use.get
-            if last(out.id, -1) > last(record.id, -1):  # the name is free once both are dead
-                self.holder[name] = out.id
-            return []
-        return super().statements(eqn)
 
     def _spelling(self, eqn, operands):
         if eqn.prim in (DOT, MATMUL):  # numba's products are of floats: a mask is cast to the product's dtype
@@ -153,12 +149,8 @@ class NumbaWriter(_Writer):
     def _header(self, eqn, at):
         """range(...) of the loop, forwards always (numba has no reversed), and the number of
         the iteration for the records it writes."""
-        index = eqn.blocks[-1].params[0]
         records = any(kept[0] is eqn for kept in self.arrays.values())
-        used = self.plan.use_count.get(index.id, 0) or index.id in self.plan.saved or records
-        name = self.bind(index, index.hint if index.hint not in ("", "_") else "i", at, strict=True) if used else "_"
-        if not used:
-            self.names[index.id] = name
+        name = self._index_name(eqn, at, needed=records)  # a record's row is the iteration's
         start, stop, step = (ast.unparse(self.atom(a)) for a in eqn.ins[:3])
         from_zero, unit = _is_const(eqn.ins[0], 0), _is_const(eqn.ins[2], 1)
         if not eqn.params.get("reverse"):
@@ -208,33 +200,21 @@ def _operand(text):
 
 
 def _plain_write(eqn):
-    """Whether eqn writes (or adds) an array into a part of another picked by ints and slices
-    known when compiling (an int operand may vary), the part of the array's shape."""
+    """Whether eqn writes (or adds) an array into a part of another of the array's shape, the
+    part picked by ints and slices: a view of it (an index array would pick a copy, and
+    put_into would write into that)."""
     if eqn.prim not in (INDEX_PUT, INDEX_ADD, INDEX_UPDATE) or eqn.params.get("accumulate"):
         return False
-    value, dyn, shape = eqn.ins[1], eqn.ins[2:], eqn.outs[0].aval.shape
-    if not (isinstance(shape, tuple) and all(type(d) is int for d in shape) and value.aval.kind == "array"
-            and isinstance(value.aval.shape, tuple) and value.aval.shape):
+    value, dyn, out = eqn.ins[1], eqn.ins[2:], eqn.outs[0].aval
+    if not all(t is None or t is Ellipsis or isinstance(t, (slice, Slot)) or type(t) is int
+               for t in eqn.params["index"]):
         return False
-    whole = {t.k for t in eqn.params["index"] if isinstance(t, Slot)}  # an operand that is an entry of its own
-    values = []
-    for k, d in enumerate(dyn):
-        if d.aval.kind != "scalar" or d.aval.dtype is None or d.aval.dtype.kind not in "iu":
-            return False
-        if d.aval.has_value:
-            values.append(d.aval.value)
-        elif k in whole:
-            values.append(0)  # any int picks a part of the same shape
-        else:
-            return False  # a slice's bound, unknown: the part's shape is too
-    index = fill(eqn.params["index"], values)
-    if any(not (t is None or t is Ellipsis or type(t) is int or isinstance(t, slice)) for t in index):
+    if any(d.aval.kind != "scalar" or d.aval.dtype is None or d.aval.dtype.kind not in "iu" for d in dyn):
         return False
-    try:
-        part = np.broadcast_to(np.empty((), np.int8), shape)[index if len(index) != 1 else index[0]]
-    except (IndexError, TypeError, ValueError):
+    if value.aval.kind != "array" or not value.aval.known_shape or value.aval.shape == () or not out.known_shape:
         return False
-    return part.shape == tuple(value.aval.shape)
+    part = GETITEM.shape([Aval("array", out.shape, out.dtype), *(d.aval for d in dyn)], eqn.params)
+    return part.known_shape and part.shape == value.aval.shape
 
 
 def _may_be_none(var, plan):
@@ -314,7 +294,7 @@ class NumbaEmitted(Emitted):
     numba dispatcher that falls back to the NumPy module's function (fallback, an Emitted)
     when numba refuses to compile it."""
 
-    def __init__(self, emitted, fallback, strict, where):
+    def __init__(self, emitted, fallback, strict, where, numpy_scalars):
         # captured arrays are compiled into the code as constants, so a module that names
         # any is compiled again for new values (with_constants), never read from the disk cache
         cache = not any(isinstance(v, np.ndarray) for v in emitted.constants.values())
@@ -326,6 +306,9 @@ class NumbaEmitted(Emitted):
         self.strict = strict
         self.where = where  # "f, workloads.py:130": what the module is the derivative of
         self.functions = re.findall(r"^def (\w+)\(", emitted.source, flags=re.M)
+        # result position -> the NumPy scalar type NumPy's module returns there (np.sum(x)),
+        # where numba returns a Python float
+        self.numpy_scalars = numpy_scalars
 
     def path(self):
         digest = hashlib.sha256(self.source.encode()).hexdigest()[:20]
@@ -347,12 +330,13 @@ class NumbaEmitted(Emitted):
         spec.loader.exec_module(module)
         namespace = dict(module.__dict__)
         fallback = self.fallback.namespace()
-        state = {}  # one decision for the module: numba's, or NumPy's for every function
+        # one decision for the module: numba's, or NumPy's for every function
+        state = {"refused": None, "compiled": set()}
         for f in self.functions:
             if f in fallback:  # not numba's helpers (put_into)
                 jitted = namespace[f]
-                if f == self.name and getattr(self, "numpy_scalars", None):
-                    jitted = _as_numpy_scalars(jitted, self.numpy_scalars, self.results)
+                if f == self.name and self.numpy_scalars:
+                    jitted = _as_numpy_scalars(jitted, self.numpy_scalars)
                 namespace[f] = _guarded(jitted, fallback[f], self, state)
         return namespace
 
@@ -362,8 +346,8 @@ def _guarded(jitted, numpy_fn, emitted, state):
     from numba.core.errors import NumbaError
 
     def call(*args):
-        if state.get("refused") is None:
-            if jitted in state:
+        if state["refused"] is None:
+            if jitted in state["compiled"]:
                 try:
                     return jitted(*args)
                 except NumbaError as e:  # compiling for arguments of other types
@@ -371,7 +355,7 @@ def _guarded(jitted, numpy_fn, emitted, state):
             else:
                 refused = _compile(jitted, args)
                 if refused is None:
-                    state[jitted] = True
+                    state["compiled"].add(jitted)
                     return jitted(*args)
             state["refused"] = _refusal(refused, emitted)
             if not emitted.strict:
@@ -389,17 +373,16 @@ def _guarded(jitted, numpy_fn, emitted, state):
     return call
 
 
-def _as_numpy_scalars(jitted, scalars, count):
+def _as_numpy_scalars(jitted, scalars):
     """jitted, its results at the positions of scalars made the NumPy scalars the NumPy module
     returns there (np.float64 of numba's Python float)."""
     def call(*args):
         outs = jitted(*args)
-        if count == 1:
+        if not isinstance(outs, tuple):  # one result
             return scalars[0](outs)
         return tuple(scalars[i](o) if i in scalars else o for i, o in enumerate(outs))
 
-    call.__name__, call.compile, call.dispatcher = jitted.__name__, jitted.compile, jitted
-    call.stats = jitted.stats
+    call.__name__, call.compile, call.stats = jitted.__name__, jitted.compile, jitted.stats
     return call
 
 
@@ -458,10 +441,6 @@ def emit_numba_module(fn, also=(), strict=False):
     fallback = emit_module(fn, also)
     emitted = emit_module(fn, also, writer=NumbaWriter)
     where = f"{fn.name}, from {os.path.basename(fn.filename)}:{fn.lineno}" if fn.filename else fn.name
-    module = NumbaEmitted(emitted, fallback, strict, where)
-    # NumPy's module returns a NumPy scalar (np.sum(x)) where numba returns a Python float
-    module.numpy_scalars = {i: np.dtype(r.aval.dtype).type for i, r in enumerate(fn.body.results)
-                            if isinstance(r, Var) and r.aval.kind == "array" and r.aval.shape == ()
-                            and r.aval.dtype is not None}
-    module.results = len(fn.body.results)
-    return module
+    scalars = {i: np.dtype(r.aval.dtype).type for i, r in enumerate(fn.body.results)
+               if isinstance(r, Var) and r.aval.kind == "array" and r.aval.shape == () and r.aval.dtype is not None}
+    return NumbaEmitted(emitted, fallback, strict, where, scalars)
