@@ -42,7 +42,7 @@ def _scalar_on_numba(fill):
     return spell
 
 
-def _constant_array(name, shape, fill):
+def _constant_array(name, shape, fill, on_numba=None):
     """np.zeros(shape) and friends: inactive, one operand (a shape or an array to mimic)."""
     fn = getattr(np, name)
     return Primitive(
@@ -53,14 +53,14 @@ def _constant_array(name, shape, fill):
         differentiable=False,
         fresh=True,
         fill=fill,
-        on_numba=_scalar_on_numba(fill) if name.endswith("_like") else None,
+        on_numba=on_numba,
     )
 
 
 ZEROS = _constant_array("zeros", _filled_shape, 0.0)
 ONES = _constant_array("ones", _filled_shape, 1.0)
-ZEROS_LIKE = _constant_array("zeros_like", _like_shape, 0.0)
-ONES_LIKE = _constant_array("ones_like", _like_shape, 1.0)
+ZEROS_LIKE = _constant_array("zeros_like", _like_shape, 0.0, on_numba=_scalar_on_numba(0.0))
+ONES_LIKE = _constant_array("ones_like", _like_shape, 1.0, on_numba=_scalar_on_numba(1.0))
 
 
 def _dtype(dtype):

@@ -26,10 +26,11 @@ def _shape(floating, boolean=False):
     return shape
 
 
-def _rows_helper(name, start, first, step):
-    """The source of a numba helper reducing x along its first axis, element by element."""
-    return f'''def {name}(x):
-    """np.{name[:-5]}(x, axis=0) of x of rank 2 or more, element by element."""
+def _rows_helper(fname, start, first, step):
+    """(name, source) of a numba helper reducing x along its first axis, element by element."""
+    name = f"{fname}_rows"
+    return name, f'''def {name}(x):
+    """np.{fname}(x, axis=0) of x of rank 2 or more, element by element."""
     out = {start}
     for k in range({first}, x.shape[0]):
         row = x[k]
@@ -38,21 +39,19 @@ def _rows_helper(name, start, first, step):
     return out'''
 
 
-_SUM_ROWS = _rows_helper("sum_rows", "np.zeros(x.shape[1:], x.dtype)", 0, "out[index] += row[index]")
+_SUM_ROWS = _rows_helper("sum", "np.zeros(x.shape[1:], x.dtype)", 0, "out[index] += row[index]")
 # NaN wins, as in NumPy's max and min
-_MAX_ROWS = _rows_helper("max_rows", "x[0].copy()", 1,
+_MAX_ROWS = _rows_helper("max", "x[0].copy()", 1,
                          "if row[index] > out[index] or row[index] != row[index]:\n                out[index] = row[index]")
-_MIN_ROWS = _rows_helper("min_rows", "x[0].copy()", 1,
+_MIN_ROWS = _rows_helper("min", "x[0].copy()", 1,
                          "if row[index] < out[index] or row[index] != row[index]:\n                out[index] = row[index]")
-
-
-_ROWS = {"sum_rows": _SUM_ROWS, "max_rows": _MAX_ROWS, "min_rows": _MIN_ROWS}
 
 
 def _on_numba(fname, rows, mean=False):
     """A reduction along one axis, or with keepdims, for numba, which has neither but for
     np.sum's axis (that it compiles in seconds): the axis moved to the front, reduced by a
-    loop (rows, the helper), its axis kept by np.expand_dims. None where numba's own does."""
+    loop (rows: the helper's name and source), its axis kept by np.expand_dims. None where
+    numba's own does."""
     def spell(args, params, avals):
         x, a = args[0], avals[0]
         axis, keep = params.get("axis"), params.get("keepdims", False)
@@ -77,8 +76,9 @@ def _on_numba(fname, rows, mean=False):
             reduced = f"np.{fname}({x})"
             return f"np.array([{reduced}])" if keep else reduced
         moved = x if k == 0 else f"{x}.transpose({(k,) + tuple(i for i in range(ndim) if i != k)!r})"
-        reduced = f"{rows}({moved})" + (f" / {x}.shape[{k}]" if mean else "")
-        return (f"np.expand_dims({reduced}, {k})" if keep else reduced), (_ROWS[rows],)
+        name, source = rows
+        reduced = f"{name}({moved})" + (f" / {x}.shape[{k}]" if mean else "")
+        return (f"np.expand_dims({reduced}, {k})" if keep else reduced), (source,)
 
     return spell
 
@@ -99,11 +99,11 @@ def reduction(name, fname, impl, floating=False, boolean=False, shift=None, comp
     )
 
 
-SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True, on_numba=_on_numba("sum", "sum_rows"))
+SUM = reduction("sum", "np.sum", np.sum, shift="sum", complex_ok=True, on_numba=_on_numba("sum", _SUM_ROWS))
 MEAN = reduction("mean", "np.mean", np.mean, floating=True, complex_ok=True,
-                 on_numba=_on_numba("mean", "sum_rows", mean=True))
-MAX = reduction("max", "np.max", np.max, shift="extremum", on_numba=_on_numba("max", "max_rows"))
-MIN = reduction("min", "np.min", np.min, shift="extremum", on_numba=_on_numba("min", "min_rows"))
+                 on_numba=_on_numba("mean", _SUM_ROWS, mean=True))
+MAX = reduction("max", "np.max", np.max, shift="extremum", on_numba=_on_numba("max", _MAX_ROWS))
+MIN = reduction("min", "np.min", np.min, shift="extremum", on_numba=_on_numba("min", _MIN_ROWS))
 PROD = reduction("prod", "np.prod", np.prod)
 VAR = reduction("var", "np.var", np.var, floating=True)
 STD = reduction("std", "np.std", np.std, floating=True)
