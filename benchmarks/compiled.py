@@ -20,12 +20,14 @@ and XLA's compile included, in this process. JAX runs the same code with np rebo
 jax.numpy, except ode_rk4, whose loop it gets as lax.fori_loop (ode_rk4_jax).
 """
 import argparse
+import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
-import importlib.util
+import time
 
 import numpy as np
 
@@ -102,7 +104,7 @@ made = time.perf_counter()
 g = srcdiff.grad(w.objective, argnums=w.argnums, backend="numba", strict=True)
 g(*args)
 done = time.perf_counter()
-print(json.dumps({"first_call": done - made, "numba_import": imported - start}))
+print(json.dumps({"first_call": done - made, "numba_start_up": imported - start}))
 """
 
 
@@ -118,7 +120,7 @@ def first_calls(name, directory):
         if out.returncode:
             raise Failure(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed")
         times.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return [t["first_call"] for t in times] + [times[1]["numba_import"]]
+    return [t["first_call"] for t in times] + [times[1]["numba_start_up"]]
 
 
 def _close(got, expected, tolerances, what):
@@ -175,7 +177,6 @@ def main(argv=None):
         times[w.name] = dict(zip(names, samples))
     jax_times, jax_first = {}, {}
     if not opts.no_peers and importlib.util.find_spec("jax") is not None:
-        import time
         make_jax(True)  # float64
         for w in workloads:
             args = w.inputs()
@@ -197,7 +198,6 @@ def main(argv=None):
                 except Exception as e:
                     failures.append((w.name, "first call", describe(e)))
 
-    import statistics
     med = lambda xs: fmt_us(statistics.median(xs)) if xs else "FAILED"
     header = ["workload", "srcdiff numba", "srcdiff NumPy", "hand NumPy", "hand numba", "jax.jit",
               "numba / jax.jit", "numba / hand numba", "numba vs NumPy (max diff / max entry)"]
