@@ -19,7 +19,9 @@ directory, so that numba's disk cache finds its compiled code in the next proces
 Where numba refuses the module when it is first called, the NumPy module runs in its
 place, with one warning naming the construct and its line (strict: a SrcdiffError)."""
 import ast
+import copy
 import hashlib
+import keyword
 import importlib.util
 import os
 import re
@@ -33,8 +35,9 @@ from ..ir import COND, FOR, Aval, Const, Var
 from ..prims.core import STACK_LIST
 from ..prims.linalg import DOT, MATMUL
 from ..prims.indexing import GETITEM, INDEX_ADD, INDEX_PUT, INDEX_UPDATE, Slot
+from ..prims import batching
 from ..prims.lists import LIST_ITEM, LIST_LEN
-from .emit import PLACEHOLDER, Emitted, _Writer, _all_eqns, _is_const, emit_module
+from .emit import PLACEHOLDER, Emitted, _Writer, _all_eqns, _is_const, _substitute, emit_module
 
 INSTALL = 'pip install "srcdiff[numba]"'
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -69,9 +72,122 @@ class NumbaWriter(_Writer):
         self.arrays = {}  # record name -> (its loop, 1 when row 0 holds the value it starts from, of scalars)
         self.iteration = {}  # id(loop) -> the source of its iteration's number (t, n - 1 - t, k)
         self.counters = {}  # id(loop) -> the name counting its iterations, where no index gives it
+        self.element_indices = []  # the indices of fused loops over elements (j, then l for a second axis)
+        self.element_names = set()  # the names of numbers in fused loops
         for eqn in _all_eqns(fn.body):  # np.stack of a record is the record itself: not a new array
             if eqn.prim is STACK_LIST and getattr(eqn.ins[0], "id", None) in self.preallocated:
                 self.plan.owned.discard(eqn.outs[0].id)
+
+    def block(self, eqns):
+        """Each run of two or more elementwise operations over float64 arrays of one known
+        shape is one loop over the elements, with numbers inside (numba compiles a statement
+        over numbers in a third of the time of one over arrays, and allocates only what the
+        run's readers after it need)."""
+        stmts, i = [], 0
+        while i < len(eqns):
+            run = _elementwise_run(eqns, i)
+            if len(run) >= 2:
+                stmts += self.fused(run)
+                i += len(run)
+            else:
+                stmts += super().block(eqns[i:i + 1])
+                i += 1
+        return stmts
+
+    def fused(self, run):
+        """for j in range(n): ..., the run's results read after it written into arrays made
+        before the loop; each operation spelled as on arrays, on the elements; a number read
+        once in the run written where it is read."""
+        shape = run[0].outs[0].aval.shape
+        first = self.plan.pos[id(run[0])]
+        inside = {id(e) for e in run}
+        made = {e.outs[0].id for e in run}
+        before, scalars, body = [], {}, []
+        while len(self.element_indices) < len(shape):  # one set for the function's fused loops
+            self.element_indices.append(self._fresh(("j", "l", "m", "p", "q")[min(len(self.element_indices), 4)]))
+        indices = self.element_indices[:len(shape)]
+        taken = set()  # the names of this run's numbers
+        at_index = ", ".join(indices)
+        read = {}  # var id -> the element of an array operand made before the run, or a number's name
+
+        def operand(a):
+            if isinstance(a, Const):
+                return self.constant(a)
+            if a.id in scalars:  # made by the run: a number's name, or its expression where read once
+                return copy.deepcopy(scalars[a.id])
+            if a.id not in read:
+                atom = self.atom(a)
+                if not isinstance(atom, (ast.Name, ast.Constant)):  # an expression written inline: named once
+                    name = self.bind(a, self.var_name(a, self.temp_name(self.plan.owner[a.id])), first, strict=True)
+                    before.append(ast.Assign([ast.Name(name, ast.Store())], atom))
+                    atom = ast.Name(name, ast.Load())
+                read[a.id] = (ast.parse(f"{atom.id}[{at_index}]", mode="eval").body
+                              if a.aval.kind == "array" else atom)
+            return copy.deepcopy(read[a.id])
+
+        inside_uses = {}  # var id -> how many of the run's operations read it
+        outputs = []  # the run's values read after it: arrays made before the loop
+        for eqn in run:
+            for a in eqn.ins:
+                if isinstance(a, Var):
+                    inside_uses[a.id] = inside_uses.get(a.id, 0) + 1
+            out = eqn.outs[0]
+            if out.id in self.save_to or any(c is None or id(c) not in inside for _, _, c in self.plan.uses.get(out.id, ())):
+                outputs.append(out)
+        for eqn in run:  # the operands made before the run, named first (an inline product's)
+            for a in eqn.ins:
+                if isinstance(a, Var) and a.id not in made:
+                    operand(a)
+        arrays = {}
+        for out in outputs:  # under names no operand of the run holds
+            name = self.bind(out, self.var_name(out, "") or self.temp_name(self.plan.owner[out.id]), first,
+                             strict=True)
+            before.append(ast.parse(f"{name} = np.empty({tuple(shape)!r})").body[0])
+            arrays[out.id] = name
+        for eqn in run:
+            self.helpers.update([eqn.prim.helper_source] if eqn.prim.helper_source else [])
+            self.imports.update(eqn.prim.imports)
+            operands = {PLACEHOLDER.format(k): operand(a) for k, a in enumerate(eqn.ins)}
+            spelled = eqn.prim.emit([PLACEHOLDER.format(k) for k in range(len(eqn.ins))], eqn.params)
+            out = eqn.outs[0]
+            expr = _substitute(ast.parse(spelled, mode="eval").body, operands)
+            readers = inside_uses.get(out.id, 0)
+            if readers == 1 and out.id not in arrays:  # read once, by the run: written where it is read
+                scalars[out.id] = expr
+                continue
+            if readers:
+                name = self._element_name(f"{self.var_name(out, '') or self.temp_name(eqn)}_{indices[0]}", taken)
+                body.append(ast.Assign([ast.Name(name, ast.Store())], expr))
+                expr = scalars[out.id] = ast.Name(name, ast.Load())
+            if out.id in arrays:
+                element = ast.parse(f"{arrays[out.id]}[{at_index}]", mode="eval").body
+                body.append(ast.Assign([ast.Subscript(element.value, element.slice, ast.Store())], expr))
+        for index, n in reversed(list(zip(indices, shape))):
+            body = [ast.For(ast.Name(index, ast.Store()), ast.parse(f"range({n})", mode="eval").body, body, [])]
+        after = [stmt for out in outputs for stmt in self.record(out)]
+        return before + body + after
+
+    def _element_name(self, base, taken):
+        """A number's name in a fused loop: base, base_1, ..., not taken by the run; one the
+        function's fused loops share (numbers all) or one no value of the function holds."""
+        name, n = base, 0
+        while name in taken or (name not in self.element_names and (
+                name in self.reserved or name in self.holder or keyword.iskeyword(name))):
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        self.element_names.add(name)
+        self.reserved.add(name)
+        return name
+
+    def _fresh(self, base):
+        """A name no value of the function holds or will hold: base, base_1, ..."""
+        name, n = base, 0
+        while name in self.reserved or name in self.holder or keyword.iskeyword(name):
+            n += 1
+            name = f"{base}_{n}"
+        self.reserved.add(name)
+        return name
 
     def _new_record(self, loop, stack, name, start):
         if stack.id not in self.preallocated:
@@ -165,17 +281,10 @@ class NumbaWriter(_Writer):
             iteration = None
         if records:
             if iteration is None:
-                iteration = self.counters[id(eqn)] = self._counter()
+                iteration = self.counters[id(eqn)] = self._fresh("k")
             self.iteration[id(eqn)] = iteration
         return name, ast.parse(f"range({', '.join(args)})", mode="eval").body
 
-    def _counter(self):
-        name, n = "k", 0
-        while name in self.reserved or name in self.holder:
-            n += 1
-            name = f"k_{n}"
-        self.reserved.add(name)
-        return name
 
     def loop(self, eqn):
         stmts = super().loop(eqn)
@@ -185,6 +294,37 @@ class NumbaWriter(_Writer):
             node.body.append(ast.parse(f"{counter} += 1").body[0])
             stmts.insert(len(stmts) - 1, ast.parse(f"{counter} = 0").body[0])
         return stmts
+
+
+def _elementwise_run(eqns, i):
+    """The elementwise operations from eqns[i] on that make float64 arrays of eqns[i]'s
+    shape, of operands of that shape (float64) or numbers."""
+    run = []
+    for eqn in eqns[i:]:
+        if not _fusable(eqn) or (run and eqn.outs[0].aval.shape != run[0].outs[0].aval.shape):
+            break
+        run.append(eqn)
+    return run
+
+
+def _fusable(eqn):
+    prim = eqn.prim
+    if (prim.batch is not batching.elementwise or len(eqn.outs) != 1 or prim.effect or prim.inplace is not None
+            or prim.emit_stmts is not None or prim.on_numba is not None or eqn.blocks):
+        return False
+    out = eqn.outs[0].aval
+    if out.kind != "array" or not out.known_shape or out.shape == () or not all(type(d) is int for d in out.shape) \
+            or out.dtype != np.float64:
+        return False
+    for a in eqn.ins:
+        aval = a.aval
+        if aval.kind == "array":
+            if not aval.known_shape or aval.shape != out.shape or aval.dtype != np.float64 or (
+                    isinstance(a, Const) and not a.name):
+                return False
+        elif aval.kind != "scalar" or aval.dtype is None or aval.dtype.kind not in "fiu":
+            return False
+    return True
 
 
 def _minus_one(atom, text):

@@ -182,6 +182,15 @@ def spread_sum(x, y):
     return np.sum(y - a) + a[-1] * y
 
 
+def elementwise_runs(W, X, c):
+    """Runs of elementwise operations over one shape: each one loop over the elements, of
+    2-D arrays here, with an inline product and a number among the operands."""
+    z = np.tanh(W @ X) * c + 1.0
+    s = 1.0 / (1.0 + np.exp(-z))
+    y = s * z - np.sin(z) ** 2
+    return np.sum(y * y) + np.sum(s)
+
+
 def overlapping_writes(x):
     """Writes whose value shares memory with where it goes (found by the random tester, seed
     7202: written element by element, b[::-1] = b reversed half of b onto itself)."""
@@ -246,7 +255,7 @@ def test_record_rows_and_reversed_ranges_read_as_written():
     w = next(w for w in WORKLOADS if w.name == "rnn")
     source = srcdiff.source(srcdiff.grad(w.objective, argnums=w.argnums, backend="numba"), *w.inputs())
     assert "h_saved = np.empty((51, 32))" in source
-    assert "put_into(h_saved[t + 1], h)" in source
+    assert "put_into(h_saved[t + 1], h_1)" in source  # h_1: the tanh, made by a loop over its elements
     assert "for t in range(n - 1, -1, -1):" in source
     assert "put_into(mul_dh_saved[n - 1 - t], mul_dh)" in source
     assert "mul_dh_steps_T = mul_dh_saved.T" in source  # np.stack of a record is the record
@@ -270,15 +279,26 @@ def test_record_rows_and_reversed_ranges_read_as_written():
     (scalar_carried, (X3, 0.7), (0, 1)),
     (spread_sum, (X3, 0.5), (0, 1)),
     (overlapping_writes, (X3,), (0,)),
+    (elementwise_runs, (RNG.standard_normal((3, 2)), RNG.standard_normal((2, 4)), 0.7), (0, 1, 2)),
     (branch_residuals, (np.array([0.3, -0.2, 0.5]), 0.4), (0, 1)),
     (branch_residuals, (np.array([-0.3, -0.2, 0.5]), 0.4), (0, 1)),
 ], ids=["while-scalar", "stepped-range", "branch", "nested-loops", "while-array", "relu-net", "softmax",
-        "reductions", "einsum", "scalar-adjoint", "expand-a-number", "overlapping-writes",
+        "reductions", "einsum", "scalar-adjoint", "expand-a-number", "overlapping-writes", "elementwise-runs",
         "branch-residuals-then", "branch-residuals-else"])
 def test_grad(f, args, argnums):
     got, expected = both(srcdiff.grad, f, *args, argnums=argnums)
     assert_same(got, expected)
     assert_differences(got, f, args, argnums)
+
+
+@needs_numba
+def test_elementwise_runs_are_loops_over_elements():
+    W, X = RNG.standard_normal((3, 2)), RNG.standard_normal((2, 4))
+    source = srcdiff.source(srcdiff.grad(elementwise_runs, argnums=(0, 1, 2), backend="numba"), W, X, 0.7)
+    assert "for j in range(3):" in source and "for l in range(4):" in source
+    assert "np.exp(" in source and "[j, l]" in source
+    # what only the run reads is a number in the loop, not an array
+    assert "s_j = 1.0 / (1.0 + np.exp(-z_j))" in source and "s = np.empty" not in source
 
 
 @needs_numba
@@ -326,6 +346,16 @@ def test_same_as_numpy_for_all_inputs(x0, w):
     """One compile, many inputs: the two backends agree wherever they are called."""
     x = np.array([x0, 0.5 * x0, -x0])
     got, expected = both(srcdiff.grad, stepped, x, w, argnums=(0, 1))
+    assert_same(got, expected)
+
+
+@needs_numba
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.floats(-3, 3), min_size=6, max_size=6), st.floats(-2, 2))
+def test_fused_loops_same_as_numpy_for_all_inputs(w, c):
+    """The loops over elements compute what the array operations do, for all inputs."""
+    W, X = np.reshape(w, (3, 2)), np.reshape(w[::-1], (2, 3))
+    got, expected = both(srcdiff.grad, elementwise_runs, W, X, c, argnums=(0, 1, 2))
     assert_same(got, expected)
 
 
