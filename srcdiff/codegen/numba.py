@@ -125,14 +125,13 @@ class NumbaWriter(_Writer):
                               if a.aval.kind == "array" else atom)
             return copy.deepcopy(read[a.id])
 
-        inside_uses = {}  # var id -> how many of the run's operations read it
+        readers = {}  # var id -> how many of the run's operations read it
         outputs = []  # the run's values read after it: arrays made before the loop
         for eqn in run:
-            for a in eqn.ins:
-                if isinstance(a, Var):
-                    inside_uses[a.id] = inside_uses.get(a.id, 0) + 1
             out = eqn.outs[0]
-            if out.id in self.save_to or any(c is None or id(c) not in inside for _, _, c in self.plan.uses.get(out.id, ())):
+            consumers = [c for _, _, c in self.plan.uses.get(out.id, ())]
+            readers[out.id] = sum(c is not None and id(c) in inside for c in consumers)
+            if out.id in self.save_to or readers[out.id] < len(consumers):
                 outputs.append(out)
         for eqn in run:  # the operands made before the run, named first (an inline product's)
             for a in eqn.ins:
@@ -145,17 +144,17 @@ class NumbaWriter(_Writer):
             before.append(ast.parse(f"{name} = np.empty({tuple(shape)!r})").body[0])
             arrays[out.id] = name
         for eqn in run:
-            self.helpers.update([eqn.prim.helper_source] if eqn.prim.helper_source else [])
+            if eqn.prim.helper_source:
+                self.helpers.add(eqn.prim.helper_source)
             self.imports.update(eqn.prim.imports)
             operands = {PLACEHOLDER.format(k): operand(a) for k, a in enumerate(eqn.ins)}
             spelled = eqn.prim.emit([PLACEHOLDER.format(k) for k in range(len(eqn.ins))], eqn.params)
             out = eqn.outs[0]
             expr = _substitute(ast.parse(spelled, mode="eval").body, operands)
-            readers = inside_uses.get(out.id, 0)
-            if readers == 1 and out.id not in arrays:  # read once, by the run: written where it is read
+            if readers[out.id] == 1 and out.id not in arrays:  # read once, by the run: written where it is read
                 scalars[out.id] = expr
                 continue
-            if readers:
+            if readers[out.id]:
                 name = self._element_name(f"{self.var_name(out, '') or self.temp_name(eqn)}_{indices[0]}", taken)
                 body.append(ast.Assign([ast.Name(name, ast.Store())], expr))
                 expr = scalars[out.id] = ast.Name(name, ast.Load())
